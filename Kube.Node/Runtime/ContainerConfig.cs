@@ -1,0 +1,17 @@
+namespace Kube.Node.Runtime;
+
+/// <summary>What a container is created from: the pod spec's container, resolved by the agent.</summary>
+public sealed record ContainerConfig
+{
+    public required string Name { get; init; }
+    public string Image { get; init; } = "";
+    /// <summary>The entrypoint; when empty, <see cref="Args"/> is the whole command line.</summary>
+    public IReadOnlyList<string> Command { get; init; } = [];
+    public IReadOnlyList<string> Args { get; init; } = [];
+    /// <summary>Environment variables, overriding the sandbox's.</summary>
+    public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
+    /// <summary>A working directory; null uses the pod's.</summary>
+    public string? WorkingDir { get; init; }
+    /// <summary>The restart count this container is created for (0 for the first run).</summary>
+    public int Attempt { get; init; }
+}

@@ -1,0 +1,607 @@
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.Extensions.Logging;
+
+namespace Kube.Node.Runtime.Process;
+
+/// <summary>
+/// The <c>process</c> runtime: a container is a host process started with posix_spawnp (no shell), leading its
+/// own session and process group, with its stdout and stderr in a log file and its pod's directory as working
+/// directory. Stops signal the whole process group. State is persisted per pod, so a new runtime over the same
+/// data directory (after an agent restart, even a kill -9) finds the processes it started and adopts them; a pid
+/// counts as ours only when its /proc start time matches the recorded one.
+/// </summary>
+public sealed class ProcessRuntime : IContainerRuntime, IAsyncDisposable
+{
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        Converters = { new JsonStringEnumConverter() },
+    };
+
+    private readonly ProcessRuntimeOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<ProcessRuntime> _logger;
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, SandboxRecord> _sandboxes = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (SandboxRecord Sandbox, ContainerRecord Container)> _containers = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stopping = new();
+    private PodIpAllocator? _ips;
+    private Task? _reaper;
+
+    public ProcessRuntime(ProcessRuntimeOptions options, TimeProvider timeProvider, ILogger<ProcessRuntime> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentException.ThrowIfNullOrEmpty(options.DataDir);
+        _options = options;
+        _time = timeProvider ?? throw new ArgumentNullException(nameof(timeProvider));
+        _logger = logger ?? throw new ArgumentNullException(nameof(logger));
+    }
+
+    public string RuntimeName => "process";
+
+    public string RuntimeVersion => "0.1";
+
+    /// <summary>The pod CIDR the runtime allocates from.</summary>
+    public string PodCidr => _options.PodCidr;
+
+    private string PodsDir => Path.Combine(_options.DataDir, "pods");
+
+    private PodIpAllocator Ips => _ips ?? throw new InvalidOperationException("InitializeAsync has not been called");
+
+    public Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            if (_ips is not null)
+            {
+                return Task.CompletedTask;
+            }
+
+            Directory.CreateDirectory(PodsDir);
+            _ips = new PodIpAllocator(_options.PodCidr, Path.Combine(_options.DataDir, "pod-ips.json"));
+            foreach (var dir in Directory.EnumerateDirectories(PodsDir))
+            {
+                var file = Path.Combine(dir, "sandbox.json");
+                if (!File.Exists(file))
+                {
+                    continue;
+                }
+
+                SandboxRecord? sandbox;
+                try
+                {
+                    sandbox = JsonSerializer.Deserialize<SandboxRecord>(File.ReadAllText(file), Json);
+                }
+                catch (JsonException ex)
+                {
+                    _logger.LogWarning(ex, "Ignoring unreadable sandbox state {File}", file);
+                    continue;
+                }
+
+                if (sandbox is null)
+                {
+                    continue;
+                }
+
+                _sandboxes[sandbox.Id] = sandbox;
+                foreach (var c in sandbox.Containers)
+                {
+                    _containers[c.Id] = (sandbox, c);
+                    if (c.State == ContainerState.Running && c.Pid is int pid)
+                    {
+                        if (ProcStat.IsAlive(pid, c.PidStartTicks))
+                        {
+                            c.Adopted = true;
+                            _logger.LogInformation("Adopted running container {Container} of pod {Namespace}/{Pod} (pid {Pid})", c.Name, sandbox.PodNamespace, sandbox.PodName, pid);
+                        }
+                        else if (!CheckExited(c))
+                        {
+                            MarkExited(c, null, "ContainerStatusUnknown", "The container's process was gone when the runtime restarted; its exit code is unknown");
+                        }
+                    }
+                }
+
+                Save(sandbox);
+            }
+
+            _reaper = Task.Run(() => ReapLoopAsync(_stopping.Token), CancellationToken.None);
+            _logger.LogInformation("Process runtime started with {Sandboxes} sandboxes from {DataDir}, pod CIDR {PodCidr}", _sandboxes.Count, _options.DataDir, _options.PodCidr);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task<string> RunPodSandboxAsync(PodSandboxConfig config, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        lock (_lock)
+        {
+            var existing = _sandboxes.Values.FirstOrDefault(s => s.PodUid == config.PodUid);
+            if (existing is { State: PodSandboxState.Ready })
+            {
+                return Task.FromResult(existing.Id);
+            }
+
+            if (existing is not null)
+            {
+                foreach (var c in existing.Containers)
+                {
+                    _containers.Remove(c.Id);
+                }
+
+                _sandboxes.Remove(existing.Id);
+            }
+
+            var ip = Ips.Allocate(config.PodUid);
+            var workDir = Path.Combine(PodsDir, config.PodUid);
+            Directory.CreateDirectory(workDir);
+            var sandbox = new SandboxRecord
+            {
+                Id = NewId(),
+                PodUid = config.PodUid,
+                PodName = config.PodName,
+                PodNamespace = config.PodNamespace,
+                Attempt = config.Attempt,
+                Ip = ip,
+                WorkingDirectory = workDir,
+                CreatedAt = _time.GetUtcNow(),
+                State = PodSandboxState.Ready,
+                Environment = new Dictionary<string, string>(config.Environment, StringComparer.Ordinal),
+            };
+            _sandboxes[sandbox.Id] = sandbox;
+            Save(sandbox);
+            _logger.LogInformation("Created sandbox {Sandbox} for pod {Namespace}/{Pod} with IP {Ip}", sandbox.Id, sandbox.PodNamespace, sandbox.PodName, ip);
+            return Task.FromResult(sandbox.Id);
+        }
+    }
+
+    public async Task StopPodSandboxAsync(string sandboxId, TimeSpan gracePeriod, CancellationToken cancellationToken)
+    {
+        List<string> ids;
+        lock (_lock)
+        {
+            if (!_sandboxes.TryGetValue(sandboxId, out var sandbox))
+            {
+                return;
+            }
+
+            ids = sandbox.Containers.Select(c => c.Id).ToList();
+        }
+
+        await Task.WhenAll(ids.Select(id => StopContainerAsync(id, gracePeriod, cancellationToken))).ConfigureAwait(false);
+        lock (_lock)
+        {
+            if (_sandboxes.TryGetValue(sandboxId, out var sandbox))
+            {
+                sandbox.State = PodSandboxState.NotReady;
+                Save(sandbox);
+            }
+        }
+    }
+
+    public async Task RemovePodSandboxAsync(string sandboxId, CancellationToken cancellationToken)
+    {
+        await StopPodSandboxAsync(sandboxId, TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
+        SandboxRecord? sandbox;
+        lock (_lock)
+        {
+            if (!_sandboxes.Remove(sandboxId, out sandbox))
+            {
+                return;
+            }
+
+            foreach (var c in sandbox.Containers)
+            {
+                _containers.Remove(c.Id);
+            }
+
+            Ips.Release(sandbox.PodUid);
+        }
+
+        try
+        {
+            Directory.Delete(Path.Combine(PodsDir, sandbox.PodUid), recursive: true);
+        }
+        catch (IOException ex)
+        {
+            _logger.LogWarning(ex, "Could not delete the directory of pod {Namespace}/{Pod}", sandbox.PodNamespace, sandbox.PodName);
+        }
+
+        _logger.LogInformation("Removed sandbox {Sandbox} of pod {Namespace}/{Pod}", sandboxId, sandbox.PodNamespace, sandbox.PodName);
+    }
+
+    public Task<PodSandboxStatus?> PodSandboxStatusAsync(string sandboxId, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            return Task.FromResult(_sandboxes.TryGetValue(sandboxId, out var s) ? ToStatus(s) : null);
+        }
+    }
+
+    public Task<IReadOnlyList<PodSandboxStatus>> ListPodSandboxesAsync(CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            return Task.FromResult<IReadOnlyList<PodSandboxStatus>>(_sandboxes.Values.Select(ToStatus).ToList());
+        }
+    }
+
+    public Task<string> CreateContainerAsync(string sandboxId, ContainerConfig config, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        lock (_lock)
+        {
+            if (!_sandboxes.TryGetValue(sandboxId, out var sandbox))
+            {
+                throw new KeyNotFoundException($"sandbox {sandboxId} not found");
+            }
+
+            if (sandbox.State != PodSandboxState.Ready)
+            {
+                throw new InvalidOperationException($"sandbox {sandboxId} is not ready");
+            }
+
+            var logDir = Path.Combine(sandbox.WorkingDirectory, "logs", config.Name);
+            Directory.CreateDirectory(logDir);
+            var c = new ContainerRecord
+            {
+                Id = NewId(),
+                SandboxId = sandboxId,
+                Name = config.Name,
+                Image = config.Image,
+                Attempt = config.Attempt,
+                Command = [.. config.Command],
+                Args = [.. config.Args],
+                Environment = new Dictionary<string, string>(config.Environment, StringComparer.Ordinal),
+                WorkingDir = config.WorkingDir,
+                State = ContainerState.Created,
+                CreatedAt = _time.GetUtcNow(),
+                LogPath = Path.Combine(logDir, $"{config.Attempt}.log"),
+            };
+            sandbox.Containers.Add(c);
+            _containers[c.Id] = (sandbox, c);
+            Save(sandbox);
+            return Task.FromResult(c.Id);
+        }
+    }
+
+    public Task StartContainerAsync(string containerId, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            var (sandbox, c) = Find(containerId);
+            if (c.State != ContainerState.Created)
+            {
+                throw new InvalidOperationException($"container {containerId} is {c.State}, not Created");
+            }
+
+            var argv = c.Command.Count > 0 ? [.. c.Command, .. c.Args] : c.Args;
+            if (argv.Count == 0)
+            {
+                c.StartedAt = _time.GetUtcNow();
+                MarkExited(c, 128, "StartError",
+                    $"container \"{c.Name}\" has neither command nor args: the process runtime runs host commands and does not pull images (image \"{c.Image}\")");
+                Save(sandbox);
+                return Task.CompletedTask;
+            }
+
+            var env = BuildEnvironment(sandbox, c);
+            var workDir = c.WorkingDir is { Length: > 0 } wd ? wd : sandbox.WorkingDirectory;
+            try
+            {
+                Directory.CreateDirectory(workDir);
+                var pid = ProcessSpawner.Spawn(argv, env, workDir, c.LogPath);
+                c.Pid = pid;
+                c.PidStartTicks = ProcStat.Read(pid)?.StartTicks ?? 0;
+                c.StartedAt = _time.GetUtcNow();
+                c.State = ContainerState.Running;
+                _logger.LogInformation("Started container {Container} of pod {Namespace}/{Pod}: pid {Pid}, {Command}", c.Name, sandbox.PodNamespace, sandbox.PodName, pid, string.Join(' ', argv));
+            }
+            catch (Exception ex) when (ex is ProcessSpawnException or IOException or UnauthorizedAccessException)
+            {
+                c.StartedAt = _time.GetUtcNow();
+                MarkExited(c, 128, "StartError", ex.Message);
+                _logger.LogWarning("Container {Container} of pod {Namespace}/{Pod} failed to start: {Message}", c.Name, sandbox.PodNamespace, sandbox.PodName, ex.Message);
+            }
+
+            Save(sandbox);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public async Task StopContainerAsync(string containerId, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        int pid;
+        lock (_lock)
+        {
+            if (!_containers.TryGetValue(containerId, out var entry))
+            {
+                return;
+            }
+
+            var c = entry.Container;
+            if (c.State == ContainerState.Created)
+            {
+                MarkExited(c, null, "Stopped", "The container was stopped before it started");
+                Save(entry.Sandbox);
+                return;
+            }
+
+            if (c.State != ContainerState.Running || c.Pid is not int p)
+            {
+                return;
+            }
+
+            pid = p;
+        }
+
+        if (timeout > TimeSpan.Zero)
+        {
+            SignalGroup(pid, LibC.SIGTERM);
+            if (await WaitExitedAsync(containerId, timeout, cancellationToken).ConfigureAwait(false))
+            {
+                return;
+            }
+        }
+
+        SignalGroup(pid, LibC.SIGKILL);
+        if (!await WaitExitedAsync(containerId, _options.KillTimeout, cancellationToken).ConfigureAwait(false))
+        {
+            _logger.LogError("Container {Container} (pid {Pid}) did not exit within {Timeout} of SIGKILL", containerId, pid, _options.KillTimeout);
+        }
+    }
+
+    public async Task RemoveContainerAsync(string containerId, CancellationToken cancellationToken)
+    {
+        await StopContainerAsync(containerId, TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
+        lock (_lock)
+        {
+            if (_containers.Remove(containerId, out var entry))
+            {
+                entry.Sandbox.Containers.Remove(entry.Container);
+                Save(entry.Sandbox);
+            }
+        }
+    }
+
+    public Task<IReadOnlyList<ContainerStatus>> ListContainersAsync(string? sandboxId, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            var list = _containers.Values
+                .Where(e => sandboxId is null || e.Sandbox.Id == sandboxId)
+                .Select(e => ToStatus(e.Container))
+                .ToList();
+            return Task.FromResult<IReadOnlyList<ContainerStatus>>(list);
+        }
+    }
+
+    public Task<ContainerStatus?> ContainerStatusAsync(string containerId, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            return Task.FromResult(_containers.TryGetValue(containerId, out var e) ? ToStatus(e.Container) : null);
+        }
+    }
+
+    /// <summary>Stops the reaper. Processes keep running: stopping them is the agent's decision.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        if (_reaper is not null)
+        {
+            try
+            {
+                await _reaper.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+
+        _stopping.Dispose();
+    }
+
+    private async Task ReapLoopAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(_options.ReapInterval, _time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            try
+            {
+                lock (_lock)
+                {
+                    foreach (var sandbox in _sandboxes.Values)
+                    {
+                        var changed = false;
+                        foreach (var c in sandbox.Containers)
+                        {
+                            changed |= CheckExited(c);
+                        }
+
+                        if (changed)
+                        {
+                            Save(sandbox);
+                        }
+                    }
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                _logger.LogError(ex, "Reaping containers failed");
+            }
+        }
+    }
+
+    private async Task<bool> WaitExitedAsync(string containerId, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var deadline = _time.GetUtcNow() + timeout;
+        while (true)
+        {
+            lock (_lock)
+            {
+                if (!_containers.TryGetValue(containerId, out var entry))
+                {
+                    return true;
+                }
+
+                if (CheckExited(entry.Container))
+                {
+                    Save(entry.Sandbox);
+                }
+
+                if (entry.Container.State != ContainerState.Running)
+                {
+                    return true;
+                }
+            }
+
+            if (_time.GetUtcNow() >= deadline)
+            {
+                return false;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(20), _time, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Under the lock: notices that a running container's process ended, records how, and kills what is left of its group.</summary>
+    private bool CheckExited(ContainerRecord c)
+    {
+        if (c.State != ContainerState.Running || c.Pid is not int pid)
+        {
+            return false;
+        }
+
+        var rc = LibC.WaitPid(pid, out var status, LibC.WNOHANG);
+        if (rc == pid)
+        {
+            var code = LibC.DecodeWaitStatus(status);
+            MarkExited(c, code, code == 0 ? "Completed" : "Error", null);
+            SignalGroup(pid, LibC.SIGKILL);
+            return true;
+        }
+
+        if (rc == 0)
+        {
+            return false;
+        }
+
+        var errno = Marshal.GetLastPInvokeError();
+        if (errno != LibC.ECHILD)
+        {
+            return false;
+        }
+
+        // Not our child: it was adopted from a previous runtime instance; only /proc can tell whether it lives.
+        if (ProcStat.IsAlive(pid, c.PidStartTicks))
+        {
+            return false;
+        }
+
+        MarkExited(c, null, "ContainerStatusUnknown", "The container's process ended while adopted from a previous agent; its exit code is unknown");
+        SignalGroup(pid, LibC.SIGKILL);
+        return true;
+    }
+
+    private void MarkExited(ContainerRecord c, int? exitCode, string reason, string? message)
+    {
+        c.State = ContainerState.Exited;
+        c.ExitCode = exitCode;
+        c.Reason = reason;
+        c.Message = message;
+        c.FinishedAt = _time.GetUtcNow();
+        c.Adopted = false;
+    }
+
+    private static void SignalGroup(int pid, int signal)
+    {
+        if (LibC.Kill(-pid, signal) != 0)
+        {
+            LibC.Kill(pid, signal);
+        }
+    }
+
+    private Dictionary<string, string> BuildEnvironment(SandboxRecord sandbox, ContainerRecord c)
+    {
+        var env = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["PATH"] = Environment.GetEnvironmentVariable("PATH") is { Length: > 0 } path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+            ["HOME"] = Environment.GetEnvironmentVariable("HOME") ?? "/",
+            ["HOSTNAME"] = sandbox.PodName,
+        };
+        if (sandbox.Ip is not null)
+        {
+            env["POD_IP"] = sandbox.Ip;
+        }
+
+        foreach (var (k, v) in sandbox.Environment)
+        {
+            env[k] = v;
+        }
+
+        foreach (var (k, v) in c.Environment)
+        {
+            env[k] = v;
+        }
+
+        return env;
+    }
+
+    private (SandboxRecord Sandbox, ContainerRecord Container) Find(string containerId) =>
+        _containers.TryGetValue(containerId, out var e) ? e : throw new KeyNotFoundException($"container {containerId} not found");
+
+    private void Save(SandboxRecord sandbox)
+    {
+        if (!_sandboxes.ContainsKey(sandbox.Id))
+        {
+            return;
+        }
+
+        AtomicFile.WriteAllText(Path.Combine(PodsDir, sandbox.PodUid, "sandbox.json"), JsonSerializer.Serialize(sandbox, Json));
+    }
+
+    private static string NewId() => Guid.NewGuid().ToString("N");
+
+    private static PodSandboxStatus ToStatus(SandboxRecord s) => new()
+    {
+        Id = s.Id,
+        PodUid = s.PodUid,
+        PodName = s.PodName,
+        PodNamespace = s.PodNamespace,
+        State = s.State,
+        Ip = s.Ip,
+        WorkingDirectory = s.WorkingDirectory,
+        CreatedAt = s.CreatedAt,
+        Attempt = s.Attempt,
+    };
+
+    private static ContainerStatus ToStatus(ContainerRecord c) => new()
+    {
+        Id = c.Id,
+        SandboxId = c.SandboxId,
+        Name = c.Name,
+        Image = c.Image,
+        State = c.State,
+        Attempt = c.Attempt,
+        Pid = c.State == ContainerState.Running ? c.Pid : null,
+        ExitCode = c.ExitCode,
+        CreatedAt = c.CreatedAt,
+        StartedAt = c.StartedAt,
+        FinishedAt = c.FinishedAt,
+        Reason = c.Reason,
+        Message = c.Message,
+        LogPath = c.LogPath,
+    };
+}

@@ -1,0 +1,17 @@
+namespace Kube.Node.Runtime.Process;
+
+/// <summary>Options of <see cref="ProcessRuntime"/>.</summary>
+public sealed record ProcessRuntimeOptions
+{
+    /// <summary>Root of the runtime's state: <c>pods/&lt;uid&gt;/</c> holds each pod's working directory, state file and logs. Required.</summary>
+    public required string DataDir { get; init; }
+
+    /// <summary>The pod CIDR inside 127.0.0.0/8 from which pod IPs come. Default 127.1.0.0/24 (hosts .2–.254).</summary>
+    public string PodCidr { get; init; } = "127.1.0.0/24";
+
+    /// <summary>How often exited processes are reaped. Default 100 ms.</summary>
+    public TimeSpan ReapInterval { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>How long to wait for a process group to die after SIGKILL before giving up. Default 5 s.</summary>
+    public TimeSpan KillTimeout { get; init; } = TimeSpan.FromSeconds(5);
+}

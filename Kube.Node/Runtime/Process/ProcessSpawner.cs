@@ -1,0 +1,121 @@
+using System.Runtime.InteropServices;
+
+namespace Kube.Node.Runtime.Process;
+
+/// <summary>
+/// Starts a host process with posix_spawnp: its own session and process group (POSIX_SPAWN_SETSID), default
+/// signal dispositions and an empty signal mask, stdin from /dev/null, stdout and stderr appended to one log file,
+/// and a working directory. No shell is involved: the process's command line is exactly <c>argv</c>.
+/// </summary>
+internal static class ProcessSpawner
+{
+    /// <summary>Returns the new pid, or throws <see cref="ProcessSpawnException"/> with the errno when the spawn fails.</summary>
+    public static int Spawn(IReadOnlyList<string> argv, IReadOnlyDictionary<string, string> env, string workingDirectory, string logPath)
+    {
+        if (argv.Count == 0)
+        {
+            throw new ArgumentException("argv must not be empty", nameof(argv));
+        }
+
+        var fileActions = Marshal.AllocHGlobal(LibC.FileActionsSize);
+        var attr = Marshal.AllocHGlobal(LibC.SpawnAttrSize);
+        var sigDefault = Marshal.AllocHGlobal(LibC.SigSetSize);
+        var sigMask = Marshal.AllocHGlobal(LibC.SigSetSize);
+        var argvBlock = IntPtr.Zero;
+        var envBlock = IntPtr.Zero;
+        var strings = new List<IntPtr>();
+        var actionsInit = false;
+        var attrInit = false;
+        try
+        {
+            Check(LibC.FileActionsInit(fileActions), "posix_spawn_file_actions_init");
+            actionsInit = true;
+            Check(LibC.SpawnAttrInit(attr), "posix_spawnattr_init");
+            attrInit = true;
+
+            Check(LibC.FileActionsAddOpen(fileActions, 0, "/dev/null", LibC.O_RDONLY, 0), "addopen stdin");
+            Check(LibC.FileActionsAddOpen(fileActions, 1, logPath, LibC.O_WRONLY | LibC.O_CREAT | LibC.O_APPEND, 0x1a4 /* 0644 */), "addopen stdout");
+            Check(LibC.FileActionsAddDup2(fileActions, 1, 2), "adddup2 stderr");
+            Check(LibC.FileActionsAddChdir(fileActions, workingDirectory), "addchdir_np");
+
+            // Signals ignored by this process (.NET ignores SIGPIPE) would stay ignored across exec: reset them.
+            LibC.SigEmptySet(sigDefault);
+            for (var sig = 1; sig < 32; sig++)
+            {
+                if (sig is not (LibC.SIGKILL or LibC.SIGSTOP))
+                {
+                    LibC.SigAddSet(sigDefault, sig);
+                }
+            }
+
+            LibC.SigEmptySet(sigMask);
+            Check(LibC.SpawnAttrSetSigDefault(attr, sigDefault), "posix_spawnattr_setsigdefault");
+            Check(LibC.SpawnAttrSetSigMask(attr, sigMask), "posix_spawnattr_setsigmask");
+            Check(LibC.SpawnAttrSetFlags(attr, (short)(LibC.POSIX_SPAWN_SETSID | LibC.POSIX_SPAWN_SETSIGDEF | LibC.POSIX_SPAWN_SETSIGMASK)), "posix_spawnattr_setflags");
+
+            argvBlock = StringArray(argv, strings);
+            envBlock = StringArray(env.Select(kv => kv.Key + "=" + kv.Value).ToList(), strings);
+
+            var rc = LibC.PosixSpawnp(out var pid, argv[0], fileActions, attr, argvBlock, envBlock);
+            if (rc != 0)
+            {
+                throw new ProcessSpawnException(rc, argv[0]);
+            }
+
+            return pid;
+        }
+        finally
+        {
+            if (actionsInit)
+            {
+                LibC.FileActionsDestroy(fileActions);
+            }
+
+            if (attrInit)
+            {
+                LibC.SpawnAttrDestroy(attr);
+            }
+
+            foreach (var s in strings)
+            {
+                Marshal.FreeCoTaskMem(s);
+            }
+
+            Marshal.FreeHGlobal(fileActions);
+            Marshal.FreeHGlobal(attr);
+            Marshal.FreeHGlobal(sigDefault);
+            Marshal.FreeHGlobal(sigMask);
+            if (argvBlock != IntPtr.Zero)
+            {
+                Marshal.FreeHGlobal(argvBlock);
+            }
+
+            if (envBlock != IntPtr.Zero)
+            {
+                Marshal.FreeHGlobal(envBlock);
+            }
+        }
+    }
+
+    private static IntPtr StringArray(IReadOnlyList<string> items, List<IntPtr> owned)
+    {
+        var block = Marshal.AllocHGlobal(IntPtr.Size * (items.Count + 1));
+        for (var i = 0; i < items.Count; i++)
+        {
+            var p = Marshal.StringToCoTaskMemUTF8(items[i]);
+            owned.Add(p);
+            Marshal.WriteIntPtr(block, i * IntPtr.Size, p);
+        }
+
+        Marshal.WriteIntPtr(block, items.Count * IntPtr.Size, IntPtr.Zero);
+        return block;
+    }
+
+    private static void Check(int rc, string what)
+    {
+        if (rc != 0)
+        {
+            throw new InvalidOperationException($"{what} failed with errno {rc}");
+        }
+    }
+}

@@ -1,0 +1,283 @@
+using Kube.Node.Runtime;
+using Kube.Node.Runtime.Process;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Kube.Node.Tests.Runtime.Process;
+
+[TestClass]
+public sealed class ProcessRuntimeTests
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(10);
+    private readonly List<ProcessRuntime> _runtimes = [];
+    private readonly List<string> _markers = [];
+    private string _dataDir = "";
+
+    [TestInitialize]
+    public void Init() => _dataDir = TestUtil.TempDir("kube-node-runtime");
+
+    [TestCleanup]
+    public async Task Cleanup()
+    {
+        foreach (var rt in _runtimes)
+        {
+            foreach (var s in await rt.ListPodSandboxesAsync(CancellationToken.None))
+            {
+                await rt.StopPodSandboxAsync(s.Id, TimeSpan.Zero, CancellationToken.None);
+            }
+
+            await rt.DisposeAsync();
+        }
+
+        foreach (var marker in _markers)
+        {
+            TestUtil.KillAll(marker);
+        }
+
+        try
+        {
+            Directory.Delete(_dataDir, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private async Task<ProcessRuntime> NewRuntimeAsync(string podCidr = "127.1.0.0/24")
+    {
+        var rt = new ProcessRuntime(new ProcessRuntimeOptions { DataDir = _dataDir, PodCidr = podCidr }, TimeProvider.System, NullLogger<ProcessRuntime>.Instance);
+        await rt.InitializeAsync(CancellationToken.None);
+        _runtimes.Add(rt);
+        return rt;
+    }
+
+    private static PodSandboxConfig Pod(string name, string? uid = null) => new()
+    {
+        PodUid = uid ?? Guid.NewGuid().ToString(),
+        PodName = name,
+        PodNamespace = "default",
+        Environment = new Dictionary<string, string> { ["KUBERNETES_SERVICE_HOST"] = "127.10.0.1" },
+    };
+
+    private string Marker(int whole)
+    {
+        var m = TestUtil.UniqueSeconds(whole);
+        _markers.Add(m);
+        return m;
+    }
+
+    private static async Task<ContainerStatus> WaitStateAsync(IContainerRuntime rt, string id, ContainerState state)
+    {
+        ContainerStatus? status = null;
+        var ok = await TestUtil.PollAsync(async () => (status = await rt.ContainerStatusAsync(id, CancellationToken.None))?.State == state, Deadline);
+        Assert.IsTrue(ok, $"container never reached {state}; last: {status}");
+        return status!;
+    }
+
+    private static async Task<string> RunAsync(IContainerRuntime rt, string sandbox, string name, IReadOnlyList<string> command, IReadOnlyList<string>? args = null, IReadOnlyDictionary<string, string>? env = null)
+    {
+        var id = await rt.CreateContainerAsync(sandbox, new ContainerConfig
+        {
+            Name = name,
+            Image = "busybox",
+            Command = command,
+            Args = args ?? [],
+            Environment = env ?? new Dictionary<string, string>(),
+        }, CancellationToken.None);
+        await rt.StartContainerAsync(id, CancellationToken.None);
+        return id;
+    }
+
+    [TestMethod]
+    public async Task Container_ExitCodeAndOutput_AreRecorded()
+    {
+        var rt = await NewRuntimeAsync();
+        var sb = await rt.RunPodSandboxAsync(Pod("echo"), CancellationToken.None);
+        var id = await RunAsync(rt, sb, "main", ["sh", "-c", "echo hi; echo oops >&2; exit 3"]);
+
+        var status = await WaitStateAsync(rt, id, ContainerState.Exited);
+
+        Assert.AreEqual(3, status.ExitCode);
+        Assert.AreEqual("Error", status.Reason);
+        Assert.IsNotNull(status.StartedAt);
+        Assert.IsNotNull(status.FinishedAt);
+        var log = await File.ReadAllTextAsync(status.LogPath!);
+        Assert.AreEqual("hi\noops\n", log);
+    }
+
+    [TestMethod]
+    public async Task Container_ArgsOnly_AreTheCommandLine_WithoutShell_InOwnSession()
+    {
+        var rt = await NewRuntimeAsync();
+        var sb = await rt.RunPodSandboxAsync(Pod("sleeper"), CancellationToken.None);
+        var marker = Marker(3612);
+        var id = await RunAsync(rt, sb, "main", [], ["sleep", marker]);
+
+        var status = await WaitStateAsync(rt, id, ContainerState.Running);
+
+        var pids = TestUtil.FindProcesses("sleep " + marker);
+        CollectionAssert.AreEqual(new[] { status.Pid!.Value }, pids);
+        Assert.AreEqual("sleep\0" + marker + "\0", await File.ReadAllTextAsync($"/proc/{status.Pid}/cmdline"));
+        Assert.AreEqual((status.Pid.Value, status.Pid.Value), TestUtil.GroupOf(status.Pid.Value), "the container leads its own session and process group");
+
+        await rt.StopContainerAsync(id, TimeSpan.FromSeconds(5), CancellationToken.None);
+        var stopped = await rt.ContainerStatusAsync(id, CancellationToken.None);
+        Assert.AreEqual(ContainerState.Exited, stopped!.State);
+        Assert.AreEqual(128 + 15, stopped.ExitCode, "SIGTERM ends sleep: 128 + 15");
+        Assert.AreEqual(0, TestUtil.FindProcesses("sleep " + marker).Count);
+    }
+
+    [TestMethod]
+    public async Task Stop_KillsChildrenInTheProcessGroup()
+    {
+        var rt = await NewRuntimeAsync();
+        var sb = await rt.RunPodSandboxAsync(Pod("parent"), CancellationToken.None);
+        var marker = Marker(1000);
+        var id = await RunAsync(rt, sb, "main", ["sh", "-c", $"sleep {marker} & wait"]);
+        await WaitStateAsync(rt, id, ContainerState.Running);
+        Assert.IsTrue(await TestUtil.PollAsync(() => TestUtil.FindProcesses(marker).Count == 2, Deadline), "the shell and its child sleep run");
+
+        await rt.StopContainerAsync(id, TimeSpan.FromSeconds(5), CancellationToken.None);
+
+        Assert.IsTrue(await TestUtil.PollAsync(() => TestUtil.FindProcesses(marker).Count == 0, Deadline), "the child of the container is gone too");
+        Assert.AreEqual(ContainerState.Exited, (await rt.ContainerStatusAsync(id, CancellationToken.None))!.State);
+    }
+
+    [TestMethod]
+    public async Task Stop_SendsSigterm_ThatATrapObserves()
+    {
+        var rt = await NewRuntimeAsync();
+        var sb = await rt.RunPodSandboxAsync(Pod("trap"), CancellationToken.None);
+        var id = await RunAsync(rt, sb, "main", ["sh", "-c", "trap 'echo got-term; exit 0' TERM; echo ready; while true; do sleep 0.05; done"]);
+        var running = await WaitStateAsync(rt, id, ContainerState.Running);
+        Assert.IsTrue(await TestUtil.PollAsync(() => File.ReadAllText(running.LogPath!).Contains("ready"), Deadline));
+
+        await rt.StopContainerAsync(id, TimeSpan.FromSeconds(5), CancellationToken.None);
+
+        var status = (await rt.ContainerStatusAsync(id, CancellationToken.None))!;
+        Assert.AreEqual(0, status.ExitCode, "the trap exits 0");
+        Assert.AreEqual("Completed", status.Reason);
+        StringAssert.Contains(await File.ReadAllTextAsync(status.LogPath!), "got-term");
+    }
+
+    [TestMethod]
+    public async Task Stop_EscalatesToSigkill_AfterTheGracePeriod()
+    {
+        var rt = await NewRuntimeAsync();
+        var sb = await rt.RunPodSandboxAsync(Pod("stubborn"), CancellationToken.None);
+        var id = await RunAsync(rt, sb, "main", ["sh", "-c", "trap '' TERM; echo ready; while true; do sleep 0.05; done"]);
+        var running = await WaitStateAsync(rt, id, ContainerState.Running);
+        Assert.IsTrue(await TestUtil.PollAsync(() => File.ReadAllText(running.LogPath!).Contains("ready"), Deadline));
+
+        var started = DateTime.UtcNow;
+        await rt.StopContainerAsync(id, TimeSpan.FromMilliseconds(400), CancellationToken.None);
+
+        Assert.IsTrue(DateTime.UtcNow - started >= TimeSpan.FromMilliseconds(390), "waited for the grace period");
+        var status = (await rt.ContainerStatusAsync(id, CancellationToken.None))!;
+        Assert.AreEqual(128 + 9, status.ExitCode);
+    }
+
+    [TestMethod]
+    [DataRow(new string[0], new string[0], "neither command nor args")]
+    [DataRow(new[] { "no-such-binary-kube-test" }, new string[0], "executable file not found")]
+    public async Task Start_Failure_IsAStartErrorInTheStatus(string[] command, string[] args, string message)
+    {
+        var rt = await NewRuntimeAsync();
+        var sb = await rt.RunPodSandboxAsync(Pod("broken"), CancellationToken.None);
+        var id = await RunAsync(rt, sb, "main", command, args);
+
+        var status = (await rt.ContainerStatusAsync(id, CancellationToken.None))!;
+
+        Assert.AreEqual(ContainerState.Exited, status.State);
+        Assert.AreEqual("StartError", status.Reason);
+        Assert.AreEqual(128, status.ExitCode);
+        StringAssert.Contains(status.Message, message);
+    }
+
+    [TestMethod]
+    public async Task Container_GetsEnvironment_AndPodWorkingDirectory()
+    {
+        var rt = await NewRuntimeAsync("127.1.7.0/24");
+        var sb = await rt.RunPodSandboxAsync(Pod("envpod"), CancellationToken.None);
+        var id = await RunAsync(rt, sb, "main", ["sh", "-c", "echo \"$HOSTNAME|$POD_IP|$FOO|$KUBERNETES_SERVICE_HOST\"; pwd"], env: new Dictionary<string, string> { ["FOO"] = "bar baz" });
+
+        var status = await WaitStateAsync(rt, id, ContainerState.Exited);
+        var sandbox = (await rt.PodSandboxStatusAsync(sb, CancellationToken.None))!;
+
+        Assert.AreEqual(0, status.ExitCode);
+        Assert.AreEqual("127.1.7.2", sandbox.Ip);
+        var lines = (await File.ReadAllTextAsync(status.LogPath!)).Split('\n');
+        Assert.AreEqual("envpod|127.1.7.2|bar baz|127.10.0.1", lines[0]);
+        Assert.AreEqual(sandbox.WorkingDirectory!.TrimEnd('/'), lines[1]);
+        Assert.AreEqual(Path.Combine(_dataDir, "pods", sandbox.PodUid), sandbox.WorkingDirectory);
+    }
+
+    [TestMethod]
+    public async Task NewRuntime_AdoptsRunningProcesses_FromTheStateFile()
+    {
+        var rt1 = await NewRuntimeAsync();
+        var uid = Guid.NewGuid().ToString();
+        var sb = await rt1.RunPodSandboxAsync(Pod("adopt", uid), CancellationToken.None);
+        var marker = Marker(3612);
+        var id = await RunAsync(rt1, sb, "main", ["sleep", marker]);
+        var before = await WaitStateAsync(rt1, id, ContainerState.Running);
+        var ip = (await rt1.PodSandboxStatusAsync(sb, CancellationToken.None))!.Ip;
+        await rt1.DisposeAsync();
+        _runtimes.Remove(rt1);
+
+        var rt2 = await NewRuntimeAsync();
+
+        var after = (await rt2.ContainerStatusAsync(id, CancellationToken.None))!;
+        Assert.AreEqual(ContainerState.Running, after.State);
+        Assert.AreEqual(before.Pid, after.Pid);
+        Assert.AreEqual(before.StartedAt, after.StartedAt);
+        Assert.AreEqual(ip, (await rt2.PodSandboxStatusAsync(sb, CancellationToken.None))!.Ip);
+        Assert.AreEqual(sb, await rt2.RunPodSandboxAsync(Pod("adopt", uid), CancellationToken.None), "the ready sandbox is reused");
+        Assert.AreEqual(1, TestUtil.FindProcesses("sleep " + marker).Count);
+
+        await rt2.StopContainerAsync(id, TimeSpan.FromSeconds(5), CancellationToken.None);
+        Assert.AreEqual(0, TestUtil.FindProcesses("sleep " + marker).Count);
+        Assert.AreEqual(143, (await rt2.ContainerStatusAsync(id, CancellationToken.None))!.ExitCode);
+    }
+
+    [TestMethod]
+    public async Task NewRuntime_MarksProcessesThatDied_AsExited()
+    {
+        var rt1 = await NewRuntimeAsync();
+        var sb = await rt1.RunPodSandboxAsync(Pod("gone"), CancellationToken.None);
+        var marker = Marker(3613);
+        var id = await RunAsync(rt1, sb, "main", ["sleep", marker]);
+        var running = await WaitStateAsync(rt1, id, ContainerState.Running);
+        await rt1.DisposeAsync();
+        _runtimes.Remove(rt1);
+        // The process dies while no runtime watches it.
+        System.Diagnostics.Process.GetProcessById(running.Pid!.Value).Kill();
+        Assert.IsTrue(await TestUtil.PollAsync(() => TestUtil.FindProcesses(marker).Count == 0, Deadline));
+
+        var rt2 = await NewRuntimeAsync();
+
+        var status = (await rt2.ContainerStatusAsync(id, CancellationToken.None))!;
+        Assert.AreEqual(ContainerState.Exited, status.State);
+        Assert.IsNull(status.Pid);
+    }
+
+    [TestMethod]
+    public async Task RemoveSandbox_KillsProcesses_AndReleasesTheIp()
+    {
+        var rt = await NewRuntimeAsync("127.1.9.0/29");
+        var uid = Guid.NewGuid().ToString();
+        var sb = await rt.RunPodSandboxAsync(Pod("rm", uid), CancellationToken.None);
+        var marker = Marker(3614);
+        var id = await RunAsync(rt, sb, "main", ["sleep", marker]);
+        await WaitStateAsync(rt, id, ContainerState.Running);
+        var ip = (await rt.PodSandboxStatusAsync(sb, CancellationToken.None))!.Ip;
+
+        await rt.RemovePodSandboxAsync(sb, CancellationToken.None);
+
+        Assert.AreEqual(0, TestUtil.FindProcesses(marker).Count);
+        Assert.IsNull(await rt.PodSandboxStatusAsync(sb, CancellationToken.None));
+        Assert.IsNull(await rt.ContainerStatusAsync(id, CancellationToken.None));
+        Assert.IsFalse(Directory.Exists(Path.Combine(_dataDir, "pods", uid)));
+        Assert.IsFalse(File.ReadAllText(Path.Combine(_dataDir, "pod-ips.json")).Contains(uid), "the IP is released");
+        Assert.IsNotNull(ip);
+    }
+}
