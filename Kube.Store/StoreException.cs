@@ -25,6 +25,8 @@ public enum StoreErrorCode
     Timeout,
     /// <summary>etcd: Unavailable "etcdserver: server stopped".</summary>
     Stopped,
+    /// <summary>etcd: InvalidArgument "etcdserver: key not found" (a put with ignore_value or ignore_lease on a missing key).</summary>
+    KeyNotFound,
 }
 
 /// <summary>A store error with etcd's exact message text (clients match on it).</summary>
@@ -55,6 +57,7 @@ public sealed class StoreException : Exception
         StoreErrorCode.NoLeader => "etcdserver: no leader",
         StoreErrorCode.Timeout => "etcdserver: request timed out",
         StoreErrorCode.Stopped => "etcdserver: server stopped",
+        StoreErrorCode.KeyNotFound => "etcdserver: key not found",
         _ => "etcdserver: unknown error",
     };
 }

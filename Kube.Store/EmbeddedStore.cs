@@ -1,0 +1,323 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using System.Text;
+using Kube.Store.Mvcc;
+using Kube.Store.Raft;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Kube.Store;
+
+/// <summary>
+/// The embedded store: an etcd-like MVCC key-value store on a write-ahead log. Today a single member;
+/// writes go through the <c>Raft/</c> seam so that a replicated log can replace the single-member one.
+/// </summary>
+/// <remarks>
+/// <para>Every write is encoded as a command, proposed to the log, appended to the WAL and fsynced (many concurrent
+/// writes share one fsync), then applied to the MVCC state in log order; the call completes with the apply result.
+/// Acknowledged writes survive a crash. Reads are served from memory and never wait for an fsync.</para>
+/// <para>Lease expiry is checked every <see cref="StoreOptions.LeaseCheckInterval"/> on the injected
+/// <see cref="TimeProvider"/>; an expired lease is revoked through the same write path, deleting its keys.</para>
+/// </remarks>
+public sealed class EmbeddedStore : IKeyValueStore, IAsyncDisposable
+{
+    private readonly StoreOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<EmbeddedStore> _logger;
+    private readonly MvccState _state;
+    private readonly IRaftNode _raft;
+    private readonly ITimer _leaseTimer;
+    private readonly ConcurrentDictionary<long, byte> _revoking = new();
+    private int _checkingLeases;
+    private int _disposed;
+
+    private EmbeddedStore(StoreOptions options, TimeProvider time, ILoggerFactory loggers, MvccState state, IRaftNode raft)
+    {
+        _options = options;
+        _time = time;
+        _logger = loggers.CreateLogger<EmbeddedStore>();
+        _state = state;
+        _raft = raft;
+        _leaseTimer = time.CreateTimer(_ => CheckLeases(), null, options.LeaseCheckInterval, options.LeaseCheckInterval);
+    }
+
+    /// <summary>
+    /// Opens (or creates) the store in <see cref="StoreOptions.DataDir"/>: loads the latest snapshot, replays the WAL after it
+    /// (truncating a torn tail; refusing to start on mid-log corruption), and starts accepting requests.
+    /// </summary>
+    /// <exception cref="ArgumentException">The options are invalid (the message lists each problem).</exception>
+    /// <exception cref="InvalidDataException">The WAL or snapshot is corrupt beyond a torn tail.</exception>
+    public static async Task<EmbeddedStore> OpenAsync(StoreOptions options, TimeProvider? time = null, ILoggerFactory? loggers = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var errors = options.Validate();
+        if (errors.Count > 0)
+        {
+            throw new ArgumentException("Invalid store options: " + string.Join(" ", errors), nameof(options));
+        }
+        time ??= TimeProvider.System;
+        loggers ??= NullLoggerFactory.Instance;
+        var memberId = StableId("member:" + options.MemberName);
+        var clusterId = StableId("cluster:" + options.MemberName);
+        var state = new MvccState(time, clusterId, memberId, options.WatchBufferSize);
+        var dataDir = Path.GetFullPath(options.DataDir);
+        Directory.CreateDirectory(dataDir);
+        // Recovery is synchronous file I/O; run it off the caller's thread.
+        var raft = await Task.Run(() => SingleMemberRaft.Open(dataDir, memberId, state, options.SnapshotCount, options.WalSegmentBytes,
+            options.ProposalQueueLength, loggers), cancellationToken).ConfigureAwait(false);
+        var store = new EmbeddedStore(options, time, loggers, state, raft);
+        store._logger.LogInformation("Store {Member} open in {DataDir} at revision {Revision}", options.MemberName, dataDir, state.Revision);
+        return store;
+    }
+
+    /// <summary>This member's id (also <see cref="ResponseHeader.MemberId"/>).</summary>
+    public ulong MemberId => _state.MemberId;
+
+    /// <summary>The cluster id (also <see cref="ResponseHeader.ClusterId"/>).</summary>
+    public ulong ClusterId => _state.ClusterId;
+
+    /// <summary>The current revision.</summary>
+    public long Revision => _state.Revision;
+
+    /// <inheritdoc />
+    public ValueTask<RangeResult> RangeAsync(RangeRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        try
+        {
+            ThrowIfStopped();
+            if (request.Key is null || request.Key.Length == 0)
+            {
+                throw new StoreException(StoreErrorCode.EmptyKey);
+            }
+            return ValueTask.FromResult(_state.Range(request));
+        }
+        catch (StoreException ex)
+        {
+            return ValueTask.FromException<RangeResult>(ex);
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<PutResult> PutAsync(PutRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.Key is null || request.Key.Length == 0)
+        {
+            throw new StoreException(StoreErrorCode.EmptyKey);
+        }
+        var txn = new TxnRequest { Success = [new RequestOp { Put = request }] };
+        var result = await ProposeAsync<TxnResult>(new TxnCommand(txn), consumesSpace: true, cancellationToken).ConfigureAwait(false);
+        return result.Responses[0].Put!;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<DeleteRangeResult> DeleteRangeAsync(DeleteRangeRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.Key is null || request.Key.Length == 0)
+        {
+            throw new StoreException(StoreErrorCode.EmptyKey);
+        }
+        var txn = new TxnRequest { Success = [new RequestOp { DeleteRange = request }] };
+        var result = await ProposeAsync<TxnResult>(new TxnCommand(txn), consumesSpace: false, cancellationToken).ConfigureAwait(false);
+        return result.Responses[0].DeleteRange!;
+    }
+
+    /// <inheritdoc />
+    public ValueTask<TxnResult> TxnAsync(TxnRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        try
+        {
+            TxnValidator.Validate(request);
+        }
+        catch (StoreException ex)
+        {
+            return ValueTask.FromException<TxnResult>(ex);
+        }
+        return ProposeAsync<TxnResult>(new TxnCommand(request), TxnValidator.HasPut(request), cancellationToken);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// A start revision below the compacted revision fails with <see cref="StoreErrorCode.Compacted"/> (etcd allows starting
+    /// exactly at the compacted revision). A watcher that falls behind by more than <see cref="StoreOptions.WatchBufferSize"/>
+    /// responses catches up from history; if that history is compacted first, the stream ends with Compacted.
+    /// Disposing the store ends every stream with <see cref="StoreErrorCode.Stopped"/>.
+    /// </remarks>
+    public IAsyncEnumerable<WatchResponse> WatchAsync(WatchRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ThrowIfStopped();
+        return _state.WatchAsync(request, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<CompactResult> CompactAsync(long revision, CancellationToken cancellationToken = default) =>
+        ProposeAsync<CompactResult>(new CompactCommand(revision), consumesSpace: false, cancellationToken);
+
+    /// <inheritdoc />
+    /// <remarks>TTLs below <see cref="MvccState.MinLeaseTtl"/> (2 s, as etcd) are raised to it.</remarks>
+    public ValueTask<LeaseGrantResult> LeaseGrantAsync(long ttlSeconds, long id = 0, CancellationToken cancellationToken = default)
+    {
+        if (id == 0)
+        {
+            do
+            {
+                id = Random.Shared.NextInt64(1, long.MaxValue);
+            }
+            while (_state.LeaseExists(id));
+        }
+        return ProposeAsync<LeaseGrantResult>(new LeaseGrantCommand(id, ttlSeconds), consumesSpace: true, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<ResponseHeader> LeaseRevokeAsync(long id, CancellationToken cancellationToken = default) =>
+        ProposeAsync<ResponseHeader>(new LeaseRevokeCommand(id), consumesSpace: false, cancellationToken);
+
+    /// <inheritdoc />
+    /// <remarks>As in etcd, a keepalive is not a log entry: after a restart every lease gets a fresh TTL.</remarks>
+    public ValueTask<LeaseKeepAliveResult> LeaseKeepAliveAsync(long id, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            ThrowIfStopped();
+        }
+        catch (StoreException ex)
+        {
+            return ValueTask.FromException<LeaseKeepAliveResult>(ex);
+        }
+        var ttl = _state.LeaseKeepAlive(id);
+        return ValueTask.FromResult(new LeaseKeepAliveResult(_state.CurrentHeader(), id, ttl));
+    }
+
+    /// <inheritdoc />
+    public ValueTask<LeaseTimeToLiveResult> LeaseTimeToLiveAsync(long id, bool keys, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            ThrowIfStopped();
+        }
+        catch (StoreException ex)
+        {
+            return ValueTask.FromException<LeaseTimeToLiveResult>(ex);
+        }
+        return ValueTask.FromResult(_state.LeaseTimeToLive(id, keys));
+    }
+
+    /// <inheritdoc />
+    public ValueTask<StoreStatus> StatusAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            ThrowIfStopped();
+        }
+        catch (StoreException ex)
+        {
+            return ValueTask.FromException<StoreStatus>(ex);
+        }
+        return ValueTask.FromResult(new StoreStatus(_state.CurrentHeader(), _state.CompactRevision, _raft.LeaderId, _raft.CommitIndex,
+            _raft.AppliedIndex, _state.DbSize, IsLearner: false));
+    }
+
+    private async ValueTask<T> ProposeAsync<T>(StoreCommand command, bool consumesSpace, CancellationToken cancellationToken)
+    {
+        ThrowIfStopped();
+        var data = CommandCodec.Encode(command);
+        if (data.Length > _options.MaxRequestBytes)
+        {
+            throw new StoreException(StoreErrorCode.RequestTooLarge);
+        }
+        if (consumesSpace && _state.DbSize + data.Length > _options.QuotaBackendBytes)
+        {
+            throw new StoreException(StoreErrorCode.NoSpace);
+        }
+        var result = await _raft.ProposeAsync(data, cancellationToken).ConfigureAwait(false);
+        if (result is StoreException failed)
+        {
+            // A fresh exception per caller, with this call's stack.
+            throw new StoreException(failed.Code, failed.CompactRevision);
+        }
+        return (T)result;
+    }
+
+    private void CheckLeases()
+    {
+        if (Volatile.Read(ref _disposed) != 0 || Interlocked.Exchange(ref _checkingLeases, 1) == 1)
+        {
+            return;
+        }
+        try
+        {
+            foreach (var id in _state.ExpiredLeases(_time.GetUtcNow()))
+            {
+                if (_revoking.TryAdd(id, 0))
+                {
+                    _ = RevokeExpiredAsync(id);
+                }
+            }
+        }
+        catch (Exception ex)
+        {
+            _logger.LogError(ex, "Checking lease expiry failed");
+        }
+        finally
+        {
+            Volatile.Write(ref _checkingLeases, 0);
+        }
+    }
+
+    private async Task RevokeExpiredAsync(long id)
+    {
+        try
+        {
+            await ProposeAsync<ResponseHeader>(new LeaseRevokeCommand(id), consumesSpace: false, CancellationToken.None).ConfigureAwait(false);
+            _logger.LogDebug("Lease {LeaseId:x} expired and was revoked", id);
+        }
+        catch (StoreException ex) when (ex.Code is StoreErrorCode.LeaseNotFound or StoreErrorCode.Stopped)
+        {
+        }
+        catch (Exception ex)
+        {
+            _logger.LogError(ex, "Revoking expired lease {LeaseId:x} failed", id);
+        }
+        finally
+        {
+            _revoking.TryRemove(id, out _);
+        }
+    }
+
+    private void ThrowIfStopped()
+    {
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            throw new StoreException(StoreErrorCode.Stopped);
+        }
+    }
+
+    /// <summary>Stops the store: ends watches with <see cref="StoreErrorCode.Stopped"/>, finishes queued writes, closes the WAL.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+        await _leaseTimer.DisposeAsync().ConfigureAwait(false);
+        _state.Stop();
+        await _raft.DisposeAsync().ConfigureAwait(false);
+        _logger.LogInformation("Store {Member} stopped at revision {Revision}", _options.MemberName, _state.Revision);
+    }
+
+    private static ulong StableId(string text)
+    {
+        // FNV-1a, 64-bit: stable across processes and machines.
+        var hash = 14695981039346656037UL;
+        foreach (var b in Encoding.UTF8.GetBytes(text))
+        {
+            hash = (hash ^ b) * 1099511628211UL;
+        }
+        return hash == 0 ? 1 : hash;
+    }
+}

@@ -1,0 +1,97 @@
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Kube.Store.Hosting;
+
+/// <summary>
+/// The DI-registered <see cref="IKeyValueStore"/>: opens the <see cref="EmbeddedStore"/> on first use or at host start,
+/// whichever comes first (so another hosted service may use the store from its own StartAsync), and disposes it on stop.
+/// </summary>
+internal sealed class KubeStoreService(IOptions<StoreOptions> options, TimeProvider time, ILoggerFactory loggers)
+    : IKeyValueStore, IHostedService, IAsyncDisposable
+{
+    private readonly Lock _gate = new();
+    private Task<EmbeddedStore>? _opening;
+    private bool _stopped;
+
+    private ValueTask<EmbeddedStore> StoreAsync(CancellationToken cancellationToken)
+    {
+        var opening = _opening;
+        if (opening is { IsCompletedSuccessfully: true })
+        {
+            return ValueTask.FromResult(opening.Result);
+        }
+        lock (_gate)
+        {
+            if (_stopped)
+            {
+                return ValueTask.FromException<EmbeddedStore>(new StoreException(StoreErrorCode.Stopped));
+            }
+            if (_opening is null || _opening.IsFaulted || _opening.IsCanceled)
+            {
+                _opening = EmbeddedStore.OpenAsync(options.Value, time, loggers, CancellationToken.None);
+            }
+            opening = _opening;
+        }
+        return new ValueTask<EmbeddedStore>(opening.WaitAsync(cancellationToken));
+    }
+
+    public async Task StartAsync(CancellationToken cancellationToken) => await StoreAsync(cancellationToken).ConfigureAwait(false);
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        Task<EmbeddedStore>? opening;
+        lock (_gate)
+        {
+            _stopped = true;
+            opening = _opening;
+        }
+        if (opening is { IsCompletedSuccessfully: true })
+        {
+            await opening.Result.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    public async ValueTask DisposeAsync() => await StopAsync(CancellationToken.None).ConfigureAwait(false);
+
+    public async ValueTask<RangeResult> RangeAsync(RangeRequest request, CancellationToken cancellationToken = default) =>
+        await (await StoreAsync(cancellationToken).ConfigureAwait(false)).RangeAsync(request, cancellationToken).ConfigureAwait(false);
+
+    public async ValueTask<PutResult> PutAsync(PutRequest request, CancellationToken cancellationToken = default) =>
+        await (await StoreAsync(cancellationToken).ConfigureAwait(false)).PutAsync(request, cancellationToken).ConfigureAwait(false);
+
+    public async ValueTask<DeleteRangeResult> DeleteRangeAsync(DeleteRangeRequest request, CancellationToken cancellationToken = default) =>
+        await (await StoreAsync(cancellationToken).ConfigureAwait(false)).DeleteRangeAsync(request, cancellationToken).ConfigureAwait(false);
+
+    public async ValueTask<TxnResult> TxnAsync(TxnRequest request, CancellationToken cancellationToken = default) =>
+        await (await StoreAsync(cancellationToken).ConfigureAwait(false)).TxnAsync(request, cancellationToken).ConfigureAwait(false);
+
+    public async IAsyncEnumerable<WatchResponse> WatchAsync(WatchRequest request, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var store = await StoreAsync(cancellationToken).ConfigureAwait(false);
+        await foreach (var response in store.WatchAsync(request, cancellationToken).ConfigureAwait(false))
+        {
+            yield return response;
+        }
+    }
+
+    public async ValueTask<CompactResult> CompactAsync(long revision, CancellationToken cancellationToken = default) =>
+        await (await StoreAsync(cancellationToken).ConfigureAwait(false)).CompactAsync(revision, cancellationToken).ConfigureAwait(false);
+
+    public async ValueTask<LeaseGrantResult> LeaseGrantAsync(long ttlSeconds, long id = 0, CancellationToken cancellationToken = default) =>
+        await (await StoreAsync(cancellationToken).ConfigureAwait(false)).LeaseGrantAsync(ttlSeconds, id, cancellationToken).ConfigureAwait(false);
+
+    public async ValueTask<ResponseHeader> LeaseRevokeAsync(long id, CancellationToken cancellationToken = default) =>
+        await (await StoreAsync(cancellationToken).ConfigureAwait(false)).LeaseRevokeAsync(id, cancellationToken).ConfigureAwait(false);
+
+    public async ValueTask<LeaseKeepAliveResult> LeaseKeepAliveAsync(long id, CancellationToken cancellationToken = default) =>
+        await (await StoreAsync(cancellationToken).ConfigureAwait(false)).LeaseKeepAliveAsync(id, cancellationToken).ConfigureAwait(false);
+
+    public async ValueTask<LeaseTimeToLiveResult> LeaseTimeToLiveAsync(long id, bool keys, CancellationToken cancellationToken = default) =>
+        await (await StoreAsync(cancellationToken).ConfigureAwait(false)).LeaseTimeToLiveAsync(id, keys, cancellationToken).ConfigureAwait(false);
+
+    public async ValueTask<StoreStatus> StatusAsync(CancellationToken cancellationToken = default) =>
+        await (await StoreAsync(cancellationToken).ConfigureAwait(false)).StatusAsync(cancellationToken).ConfigureAwait(false);
+}

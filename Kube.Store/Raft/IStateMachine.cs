@@ -1,0 +1,17 @@
+namespace Kube.Store.Raft;
+
+/// <summary>What the log drives: committed entries are applied here in log order, exactly once per process lifetime.</summary>
+internal interface IStateMachine
+{
+    /// <summary>Applies one committed entry and returns its result (a <see cref="StoreException"/> instance for a deterministic failure).</summary>
+    object Apply(ulong index, ulong term, ReadOnlySpan<byte> command);
+
+    /// <summary>Records an entry that carries no command (a Raft no-op or configuration entry).</summary>
+    void ApplyEmpty(ulong index, ulong term);
+
+    /// <summary>Writes a snapshot of the state as of the last applied entry.</summary>
+    void WriteSnapshot(Stream destination);
+
+    /// <summary>Replaces the state with a snapshot taken at <paramref name="index"/>.</summary>
+    void RestoreSnapshot(Stream source, ulong index, ulong term);
+}

@@ -1,0 +1,225 @@
+using System.Threading.Channels;
+using Kube.Store.Wal;
+using Microsoft.Extensions.Logging;
+
+namespace Kube.Store.Raft;
+
+/// <summary>
+/// A one-member "Raft": the member is always leader at term 1, and an entry is committed once it is fsynced in the WAL.
+/// </summary>
+/// <remarks>
+/// One writer loop drains the proposal channel: it assigns the next indexes to every waiting proposal, appends them all,
+/// fsyncs once (group commit), applies them in order and completes each proposal with its result. Proposals that arrive
+/// during the fsync form the next batch. Every <c>snapshotCount</c> entries it snapshots the state machine and deletes
+/// the WAL segments the snapshot covers. The proposal queue is bounded; when full, proposers wait (back-pressure).
+/// </remarks>
+internal sealed class SingleMemberRaft : IRaftNode
+{
+    private const ulong FixedTerm = 1;
+    private const int MaxBatch = 4096;
+
+    private readonly IStateMachine _stateMachine;
+    private readonly WriteAheadLog _wal;
+    private readonly SnapshotStore _snapshots;
+    private readonly long _snapshotCount;
+    private readonly ILogger _logger;
+    private readonly Channel<Proposal> _proposals;
+    private readonly Task _loop;
+    private readonly CancellationTokenSource _stopping = new();
+    private ulong _commitIndex;
+    private ulong _appliedIndex;
+    private ulong _snapshotIndex;
+    private Exception? _fatal;
+
+    private SingleMemberRaft(ulong memberId, IStateMachine stateMachine, WriteAheadLog wal, SnapshotStore snapshots, ulong snapshotIndex,
+        long snapshotCount, int queueLength, ILogger logger)
+    {
+        MemberId = memberId;
+        _stateMachine = stateMachine;
+        _wal = wal;
+        _snapshots = snapshots;
+        _snapshotIndex = snapshotIndex;
+        _snapshotCount = snapshotCount;
+        _logger = logger;
+        _commitIndex = _appliedIndex = wal.LastIndex;
+        _proposals = Channel.CreateBounded<Proposal>(new BoundedChannelOptions(queueLength)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        _loop = Task.Factory.StartNew(RunAsync, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+    }
+
+    /// <summary>
+    /// Recovers the state machine from <paramref name="dataDir"/> (latest snapshot + WAL replay) and starts the writer loop.
+    /// </summary>
+    public static SingleMemberRaft Open(string dataDir, ulong memberId, IStateMachine stateMachine, long snapshotCount, long segmentBytes,
+        int queueLength, ILoggerFactory loggers)
+    {
+        var logger = loggers.CreateLogger<SingleMemberRaft>();
+        var snapshots = new SnapshotStore(Path.Combine(dataDir, "snap"), logger);
+        ulong snapshotIndex = 0, snapshotTerm = 0;
+        if (snapshots.TryLoadLatest(out var index, out var term, out var state))
+        {
+            using (state)
+            {
+                stateMachine.RestoreSnapshot(state, index, term);
+            }
+            snapshotIndex = index;
+            snapshotTerm = term;
+        }
+        var replayed = 0L;
+        var wal = WriteAheadLog.Open(Path.Combine(dataDir, "wal"), snapshotIndex, segmentBytes, loggers.CreateLogger<WriteAheadLog>(), entry =>
+        {
+            if (entry.Data.IsEmpty)
+            {
+                stateMachine.ApplyEmpty(entry.Index, entry.Term);
+            }
+            else
+            {
+                stateMachine.Apply(entry.Index, entry.Term, entry.Data.Span);
+            }
+            replayed++;
+        });
+        if (wal.LastIndex == snapshotIndex)
+        {
+            stateMachine.ApplyEmpty(snapshotIndex, Math.Max(snapshotTerm, FixedTerm));
+        }
+        logger.LogInformation("Recovered store: snapshot index {SnapshotIndex}, {Replayed} WAL entries replayed, last index {LastIndex}",
+            snapshotIndex, replayed, wal.LastIndex);
+        return new SingleMemberRaft(memberId, stateMachine, wal, snapshots, snapshotIndex, snapshotCount, queueLength, logger);
+    }
+
+    public ulong MemberId { get; }
+
+    public ulong LeaderId => MemberId;
+
+    public ulong Term => FixedTerm;
+
+    public ulong CommitIndex => Volatile.Read(ref _commitIndex);
+
+    public ulong AppliedIndex => Volatile.Read(ref _appliedIndex);
+
+    public async ValueTask<object> ProposeAsync(byte[] command, CancellationToken cancellationToken)
+    {
+        if (_fatal is not null)
+        {
+            throw new StoreException(StoreErrorCode.Stopped);
+        }
+        var proposal = new Proposal(command, cancellationToken);
+        try
+        {
+            await _proposals.Writer.WriteAsync(proposal, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ChannelClosedException)
+        {
+            throw new StoreException(StoreErrorCode.Stopped);
+        }
+        return await proposal.Completion.Task.ConfigureAwait(false);
+    }
+
+    private async Task RunAsync()
+    {
+        var batch = new List<Proposal>(MaxBatch);
+        var reader = _proposals.Reader;
+        try
+        {
+            while (await reader.WaitToReadAsync(_stopping.Token).ConfigureAwait(false))
+            {
+                batch.Clear();
+                while (batch.Count < MaxBatch && reader.TryRead(out var p))
+                {
+                    if (p.CancellationToken.IsCancellationRequested)
+                    {
+                        p.Completion.TrySetCanceled(p.CancellationToken);
+                        continue;
+                    }
+                    batch.Add(p);
+                }
+                if (batch.Count == 0)
+                {
+                    continue;
+                }
+                var first = _wal.LastIndex + 1;
+                foreach (var p in batch)
+                {
+                    _wal.Append(_wal.LastIndex + 1, FixedTerm, p.Command);
+                }
+                _wal.Sync();
+                Volatile.Write(ref _commitIndex, _wal.LastIndex);
+
+                for (var i = 0; i < batch.Count; i++)
+                {
+                    var index = first + (ulong)i;
+                    object result;
+                    try
+                    {
+                        result = _stateMachine.Apply(index, FixedTerm, batch[i].Command);
+                    }
+                    catch (Exception ex)
+                    {
+                        // Apply must be deterministic and total; an exception here means the state machine is broken.
+                        _logger.LogCritical(ex, "Applying log entry {Index} failed; the store stops", index);
+                        throw;
+                    }
+                    Volatile.Write(ref _appliedIndex, index);
+                    batch[i].Completion.TrySetResult(result);
+                }
+                batch.Clear();
+
+                if (_snapshotCount > 0 && _appliedIndex - _snapshotIndex >= (ulong)_snapshotCount)
+                {
+                    TakeSnapshot();
+                }
+            }
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex)
+        {
+            _fatal = ex;
+            _logger.LogCritical(ex, "The store's write loop failed; writes are refused from now on");
+            foreach (var p in batch)
+            {
+                p.Completion.TrySetException(new StoreException(StoreErrorCode.Stopped));
+            }
+            _proposals.Writer.TryComplete();
+        }
+        while (reader.TryRead(out var left))
+        {
+            left.Completion.TrySetException(new StoreException(StoreErrorCode.Stopped));
+        }
+    }
+
+    private void TakeSnapshot()
+    {
+        var index = _appliedIndex;
+        _snapshots.Save(index, FixedTerm, _stateMachine.WriteSnapshot);
+        _snapshotIndex = index;
+        var released = _wal.ReleaseTo(index);
+        _logger.LogInformation("Snapshot at index {Index}; released {Segments} WAL segments", index, released);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _proposals.Writer.TryComplete();
+        try
+        {
+            await _loop.ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            _logger.LogDebug(ex, "The write loop ended with an error");
+        }
+        _stopping.Dispose();
+        _wal.Dispose();
+    }
+
+    private sealed class Proposal(byte[] command, CancellationToken cancellationToken)
+    {
+        public byte[] Command { get; } = command;
+        public CancellationToken CancellationToken { get; } = cancellationToken;
+        public TaskCompletionSource<object> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}
