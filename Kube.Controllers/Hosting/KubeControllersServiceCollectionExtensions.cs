@@ -1,0 +1,93 @@
+using k8s;
+using k8s.Models;
+using Kube.Controllers.BuiltIn.Deployment;
+using Kube.Controllers.BuiltIn.GarbageCollector;
+using Kube.Controllers.BuiltIn.ReplicaSet;
+using Kube.Controllers.Hosting;
+using Kube.Controllers.Internal;
+using Kube.Controllers.Runtime;
+using Kube.Core.Informers;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers the controller runtime and the built-in controllers.</summary>
+public static class KubeControllersServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds the <see cref="ControllerManager"/> hosted service. Controllers are added on the returned builder.
+    /// Needs an <c>IKubeClient</c> and an <see cref="ISharedInformerFactory"/> (from <c>AddKubeCore()</c>).
+    /// </summary>
+    public static IKubeControllersBuilder AddKubeControllers(this IServiceCollection services, Action<ControllerManagerOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        var options = services.AddOptions<ControllerManagerOptions>();
+        if (configure is not null) options.Configure(configure);
+        options
+            .Validate(o => o.CacheSyncTimeout > TimeSpan.Zero, "ControllerManagerOptions.CacheSyncTimeout must be positive.")
+            .Validate(o => o.ConcurrentReplicaSetSyncs >= 1 && o.ConcurrentDeploymentSyncs >= 1 && o.ConcurrentGarbageCollectorSyncs >= 1,
+                "ControllerManagerOptions: every Concurrent*Syncs must be at least 1.")
+            .Validate(o => !o.LeaderElection || (!string.IsNullOrWhiteSpace(o.LeaseName) && !string.IsNullOrWhiteSpace(o.LeaseNamespace)),
+                "ControllerManagerOptions: LeaderElection needs LeaseName and LeaseNamespace.")
+            .ValidateOnStart();
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(sp => new ControllerManager(
+            sp,
+            sp.GetServices<IControllerRegistration>(),
+            sp.GetRequiredService<ISharedInformerFactory>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<IOptions<ControllerManagerOptions>>(),
+            sp.GetRequiredService<ILogger<ControllerManager>>()));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, ControllerManager>(sp => sp.GetRequiredService<ControllerManager>()));
+        return new KubeControllersBuilder(services);
+    }
+
+    /// <summary>
+    /// Adds the built-in controllers (ReplicaSet, Deployment and the garbage collector for Deployments, ReplicaSets and
+    /// Pods) through <see cref="IKubeControllersBuilder.AddController{TReconciler, T}"/>, as a user's controller would be.
+    /// </summary>
+    public static IKubeControllersBuilder AddBuiltInControllers(this IKubeControllersBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.AddController<ReplicaSetReconciler, V1ReplicaSet>(c => c
+            .Named("replicaset")
+            .WithMaxConcurrentReconciles(Options(c.Services).ConcurrentReplicaSetSyncs)
+            .Owns<V1Pod>());
+        builder.AddController<DeploymentReconciler, V1Deployment>(c => c
+            .Named("deployment")
+            .WithMaxConcurrentReconciles(Options(c.Services).ConcurrentDeploymentSyncs)
+            .Owns<V1ReplicaSet>());
+        builder.AddGarbageCollectedKind<V1Deployment>();
+        builder.AddGarbageCollectedKind<V1ReplicaSet>();
+        builder.AddGarbageCollectedKind<V1Pod>();
+        return builder;
+    }
+
+    /// <summary>
+    /// Lets the garbage collector track <typeparamref name="T"/> as an owner and as a dependent: dependents whose owners
+    /// are all gone are deleted, and the orphan and foregroundDeletion finalizers are honoured. Adding a kind twice is harmless.
+    /// </summary>
+    public static IKubeControllersBuilder AddGarbageCollectedKind<T>(this IKubeControllersBuilder builder)
+        where T : class, IKubernetesObject<V1ObjectMeta>
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+        if (services.Any(d => d.ServiceType == typeof(IGarbageCollectedKind) && d.ImplementationType == typeof(GarbageCollectedKind<T>)))
+            return builder;
+        services.TryAddSingleton(sp => new GarbageCollectorGraph(sp.GetServices<IGarbageCollectedKind>()));
+        services.AddSingleton<IGarbageCollectedKind, GarbageCollectedKind<T>>();
+        return builder.AddController<GarbageCollectorReconciler<T>, T>(c =>
+        {
+            c.Named("garbagecollector-" + typeof(T).Name.ToLowerInvariant())
+                .WithMaxConcurrentReconciles(Options(c.Services).ConcurrentGarbageCollectorSyncs);
+            var graph = c.Services.GetRequiredService<GarbageCollectorGraph>();
+            foreach (var kind in graph.Kinds) kind.AddWatchTo(c, graph);
+        });
+    }
+
+    private static ControllerManagerOptions Options(IServiceProvider services) =>
+        services.GetRequiredService<IOptions<ControllerManagerOptions>>().Value;
+}

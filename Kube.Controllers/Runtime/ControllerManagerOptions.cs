@@ -1,0 +1,29 @@
+namespace Kube.Controllers.Runtime;
+
+/// <summary>Options of the <see cref="ControllerManager"/> and of the built-in controllers.</summary>
+public sealed class ControllerManagerOptions
+{
+    /// <summary>
+    /// Run the controllers only while holding a coordination.k8s.io/v1 Lease, so that one manager of several is active.
+    /// Default false (the manager runs its controllers at once).
+    /// </summary>
+    public bool LeaderElection { get; set; }
+
+    /// <summary>The Lease's name when <see cref="LeaderElection"/> is on. Default "kube-controller-manager".</summary>
+    public string LeaseName { get; set; } = "kube-controller-manager";
+
+    /// <summary>The Lease's namespace when <see cref="LeaderElection"/> is on. Default "kube-system".</summary>
+    public string LeaseNamespace { get; set; } = "kube-system";
+
+    /// <summary>How long to wait for the informer caches to sync before the manager fails. Default 2 minutes.</summary>
+    public TimeSpan CacheSyncTimeout { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>Workers of the built-in ReplicaSet controller. Default 5 (upstream's --concurrent-replicaset-syncs).</summary>
+    public int ConcurrentReplicaSetSyncs { get; set; } = 5;
+
+    /// <summary>Workers of the built-in Deployment controller. Default 5 (upstream's --concurrent-deployment-syncs).</summary>
+    public int ConcurrentDeploymentSyncs { get; set; } = 5;
+
+    /// <summary>Workers of each garbage-collector controller. Default 5.</summary>
+    public int ConcurrentGarbageCollectorSyncs { get; set; } = 5;
+}
