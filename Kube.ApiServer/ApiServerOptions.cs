@@ -1,0 +1,41 @@
+namespace Kube.ApiServer;
+
+/// <summary>Options of <see cref="KubeApiServer"/>.</summary>
+public sealed class ApiServerOptions
+{
+    /// <summary>The address to listen on. Default 127.0.0.1.</summary>
+    public string BindAddress { get; set; } = "127.0.0.1";
+
+    /// <summary>The port to listen on; 0 picks a free port (see <see cref="KubeApiServer.BaseAddress"/>). Default 6443.</summary>
+    public int Port { get; set; } = 6443;
+
+    /// <summary>The gitVersion reported by /version. Default "v1.32.0".</summary>
+    public string GitVersion { get; set; } = "v1.32.0";
+
+    /// <summary>Namespaces created at start when missing. Default default, kube-system, kube-public, kube-node-lease.</summary>
+    public IList<string> InitialNamespaces { get; set; } = ["default", "kube-system", "kube-public", "kube-node-lease"];
+
+    /// <summary>Events each resource's watch cache keeps for watchers that start from a recent version. Default 4096.</summary>
+    public int WatchCacheCapacity { get; set; } = 4096;
+
+    /// <summary>
+    /// Events buffered per watcher. A watcher that falls further behind is ended (its client watches again from its
+    /// last resourceVersion). Default 10000.
+    /// </summary>
+    public int WatcherBufferSize { get; set; } = 10_000;
+
+    /// <summary>How often a watch with allowWatchBookmarks gets a BOOKMARK when idle. Default 1 minute (upstream sends about one a minute).</summary>
+    public TimeSpan WatchBookmarkInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>How often the store reports progress on an idle watch cache, which bookmarks use. Default 5 seconds.</summary>
+    public TimeSpan WatchProgressInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The longest a watch runs when the client sets no timeoutSeconds. Default 30 minutes (upstream's minRequestTimeout).</summary>
+    public TimeSpan MaxWatchTimeout { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>The largest request body accepted; bigger ones get 413. Default 3 MiB, as upstream.</summary>
+    public long MaxRequestBodySize { get; set; } = 3 * 1024 * 1024;
+
+    /// <summary>How many times an update retries internally when the store changed underneath and the client gave no resourceVersion. Default 8.</summary>
+    public int MaxUpdateRetries { get; set; } = 8;
+}

@@ -1,0 +1,110 @@
+using System.Text.Json.Nodes;
+using Kube.Core.Resources;
+
+namespace Kube.ApiServer.Registry;
+
+/// <summary>Upstream's defaults for the kinds in play (a subset of pkg/apis/*/v1/defaults.go), applied on the JSON object.</summary>
+internal static class Defaulting
+{
+    public static void Apply(ResourceType t, JsonObject obj)
+    {
+        switch (t.Group, t.Kind)
+        {
+            case ("", "Pod"):
+                if (obj["spec"] is JsonObject ps) PodSpec(ps);
+                break;
+            case ("", "Service"):
+                if (obj["spec"] is JsonObject ss) ServiceSpec(ss);
+                break;
+            case ("", "Namespace"):
+                Json.EnsureObj(obj, "status")["phase"] ??= "Active";
+                break;
+            case ("apps", "Deployment"):
+                if (obj["spec"] is JsonObject ds)
+                {
+                    ds["replicas"] ??= 1;
+                    if (ds["strategy"] is not JsonObject strategy) ds["strategy"] = strategy = new JsonObject();
+                    strategy["type"] ??= "RollingUpdate";
+                    if (Json.Str(strategy, "type") == "RollingUpdate")
+                    {
+                        var ru = Json.EnsureObj(strategy, "rollingUpdate");
+                        ru["maxUnavailable"] ??= "25%";
+                        ru["maxSurge"] ??= "25%";
+                    }
+                    ds["revisionHistoryLimit"] ??= 10;
+                    ds["progressDeadlineSeconds"] ??= 600;
+                    Template(ds);
+                }
+                break;
+            case ("apps", "ReplicaSet"):
+            case ("apps", "StatefulSet"):
+                if (obj["spec"] is JsonObject rs)
+                {
+                    rs["replicas"] ??= 1;
+                    Template(rs);
+                }
+                break;
+            case ("apps", "DaemonSet"):
+            case ("batch", "Job"):
+                if (obj["spec"] is JsonObject js) Template(js);
+                break;
+            case ("batch", "CronJob"):
+                if (Json.Obj(Json.Obj(obj, "spec"), "jobTemplate")?["spec"] is JsonObject jts) Template(jts);
+                break;
+        }
+    }
+
+    private static void Template(JsonObject spec)
+    {
+        if (Json.Obj(spec, "template")?["spec"] is JsonObject ps) PodSpec(ps);
+    }
+
+    public static void PodSpec(JsonObject spec)
+    {
+        spec["restartPolicy"] ??= "Always";
+        spec["dnsPolicy"] ??= "ClusterFirst";
+        spec["terminationGracePeriodSeconds"] ??= 30;
+        spec["schedulerName"] ??= "default-scheduler";
+        spec["securityContext"] ??= new JsonObject();
+        foreach (var list in new[] { "containers", "initContainers" })
+        {
+            if (spec[list] is not JsonArray containers) continue;
+            foreach (var c in containers.OfType<JsonObject>())
+            {
+                c["imagePullPolicy"] ??= PullPolicyFor(Json.Str(c, "image"));
+                c["terminationMessagePath"] ??= "/dev/termination-log";
+                c["terminationMessagePolicy"] ??= "File";
+                c["resources"] ??= new JsonObject();
+                if (c["ports"] is JsonArray ports)
+                {
+                    foreach (var p in ports.OfType<JsonObject>()) p["protocol"] ??= "TCP";
+                }
+            }
+        }
+    }
+
+    private static string PullPolicyFor(string? image)
+    {
+        if (string.IsNullOrEmpty(image)) return "IfNotPresent";
+        if (image.Contains('@')) return "IfNotPresent";
+        var lastSlash = image.LastIndexOf('/');
+        var colon = image.IndexOf(':', lastSlash + 1);
+        if (colon < 0) return "Always";
+        return image[(colon + 1)..] == "latest" ? "Always" : "IfNotPresent";
+    }
+
+    private static void ServiceSpec(JsonObject spec)
+    {
+        spec["type"] ??= "ClusterIP";
+        spec["sessionAffinity"] ??= "None";
+        if (Json.Str(spec, "type") is "ClusterIP" or "NodePort" or "LoadBalancer") spec["internalTrafficPolicy"] ??= "Cluster";
+        if (spec["ports"] is JsonArray ports)
+        {
+            foreach (var p in ports.OfType<JsonObject>())
+            {
+                p["protocol"] ??= "TCP";
+                p["targetPort"] ??= p["port"]?.DeepClone();
+            }
+        }
+    }
+}

@@ -1,0 +1,67 @@
+using Kube.Store;
+
+namespace Kube.ApiServer.Storage;
+
+/// <summary>
+/// The registry's view of the key-value store: get, list a prefix at a revision, and compare-and-swap
+/// writes on the mod revision (create = mod revision 0).
+/// </summary>
+internal sealed class ObjectStorage(IKeyValueStore store)
+{
+    public IKeyValueStore Store => store;
+
+    public async ValueTask<StoredObject?> GetAsync(byte[] key, CancellationToken ct)
+    {
+        var r = await store.RangeAsync(new RangeRequest(key), ct).ConfigureAwait(false);
+        if (r.Kvs.Count == 0) return null;
+        var kv = r.Kvs[0];
+        return new StoredObject(kv.Key, kv.Value, kv.ModRevision);
+    }
+
+    /// <summary>Reads up to <paramref name="limit"/> keys (0 = all) in [start, end) at a revision (0 = latest).</summary>
+    public async ValueTask<(IReadOnlyList<KeyValue> Kvs, long Revision, bool More)> RangeAsync(
+        byte[] start, byte[] end, long revision, long limit, CancellationToken ct)
+    {
+        var r = await store.RangeAsync(new RangeRequest(start) { RangeEnd = end, Revision = revision, Limit = limit }, ct).ConfigureAwait(false);
+        return (r.Kvs, r.Header.Revision, r.More);
+    }
+
+    public async ValueTask<long> CurrentRevisionAsync(byte[] anyKey, CancellationToken ct)
+    {
+        var r = await store.RangeAsync(new RangeRequest(anyKey) { CountOnly = true }, ct).ConfigureAwait(false);
+        return r.Header.Revision;
+    }
+
+    /// <summary>Creates the key; returns its revision, or null when it already exists.</summary>
+    public async ValueTask<long?> CreateAsync(byte[] key, byte[] value, CancellationToken ct)
+    {
+        var r = await store.TxnAsync(new TxnRequest
+        {
+            Compares = [new Compare(key, CompareTarget.Mod, CompareResult.Equal) { ModRevision = 0 }],
+            Success = [new RequestOp { Put = new PutRequest(key, value) }],
+        }, ct).ConfigureAwait(false);
+        return r.Succeeded ? r.Header.Revision : null;
+    }
+
+    /// <summary>Replaces the key if its mod revision is still <paramref name="expected"/>; returns the new revision, or null on conflict.</summary>
+    public async ValueTask<long?> UpdateAsync(byte[] key, byte[] value, long expected, CancellationToken ct)
+    {
+        var r = await store.TxnAsync(new TxnRequest
+        {
+            Compares = [new Compare(key, CompareTarget.Mod, CompareResult.Equal) { ModRevision = expected }],
+            Success = [new RequestOp { Put = new PutRequest(key, value) }],
+        }, ct).ConfigureAwait(false);
+        return r.Succeeded ? r.Header.Revision : null;
+    }
+
+    /// <summary>Deletes the key if its mod revision is still <paramref name="expected"/>; returns the deletion revision, or null on conflict.</summary>
+    public async ValueTask<long?> DeleteAsync(byte[] key, long expected, CancellationToken ct)
+    {
+        var r = await store.TxnAsync(new TxnRequest
+        {
+            Compares = [new Compare(key, CompareTarget.Mod, CompareResult.Equal) { ModRevision = expected }],
+            Success = [new RequestOp { DeleteRange = new DeleteRangeRequest(key) }],
+        }, ct).ConfigureAwait(false);
+        return r.Succeeded ? r.Header.Revision : null;
+    }
+}

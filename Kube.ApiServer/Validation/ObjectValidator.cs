@@ -1,0 +1,154 @@
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using k8s.Models;
+using Kube.ApiServer.Registry;
+using Kube.Core.Resources;
+
+namespace Kube.ApiServer.Validation;
+
+/// <summary>Minimal upstream validation: names, pod containers, workload selectors. Returns the causes of a 422 Invalid.</summary>
+internal static partial class ObjectValidator
+{
+    private const string SubdomainMessage =
+        "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
+
+    private const string LabelMessage =
+        "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')";
+
+    [GeneratedRegex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")]
+    private static partial Regex Subdomain();
+
+    [GeneratedRegex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")]
+    private static partial Regex Label();
+
+    private static bool UsesLabelNames(ResourceType t) => t.Group.Length == 0 && t.Kind is "Namespace" or "Service";
+
+    public static List<V1StatusCause> Validate(ResourceType t, JsonObject obj, JsonObject? old)
+    {
+        var causes = new List<V1StatusCause>();
+        var name = Json.Name(obj);
+        if (name.Length == 0)
+        {
+            causes.Add(Errors.Required("metadata.name", "name or generateName is required"));
+        }
+        else if (UsesLabelNames(t))
+        {
+            if (name.Length > 63) causes.Add(Errors.InvalidValue("metadata.name", name, "must be no more than 63 characters"));
+            else if (!Label().IsMatch(name)) causes.Add(Errors.InvalidValue("metadata.name", name, LabelMessage));
+        }
+        else if (name.Length > 253)
+        {
+            causes.Add(Errors.InvalidValue("metadata.name", name, "must be no more than 253 characters"));
+        }
+        else if (!Subdomain().IsMatch(name))
+        {
+            causes.Add(Errors.InvalidValue("metadata.name", name, SubdomainMessage));
+        }
+
+        switch (t.Group, t.Kind)
+        {
+            case ("", "Pod"):
+                PodSpec(Json.Obj(obj, "spec"), "spec", causes);
+                break;
+            case ("apps", "Deployment"):
+            case ("apps", "ReplicaSet"):
+            case ("apps", "StatefulSet"):
+            case ("apps", "DaemonSet"):
+                Workload(obj, old, causes);
+                break;
+        }
+        return causes;
+    }
+
+    private static void Workload(JsonObject obj, JsonObject? old, List<V1StatusCause> causes)
+    {
+        var spec = Json.Obj(obj, "spec");
+        if (spec is null)
+        {
+            causes.Add(Errors.Required("spec"));
+            return;
+        }
+        var selector = Json.Obj(spec, "selector");
+        var template = Json.Obj(spec, "template");
+        var templateLabels = Json.Obj(Json.Obj(template, "metadata"), "labels");
+        if (selector is null || (Json.Obj(selector, "matchLabels") is not { Count: > 0 } && Json.Arr(selector, "matchExpressions") is not { Count: > 0 }))
+        {
+            causes.Add(Errors.Required("spec.selector"));
+        }
+        else if (!SelectorMatches(selector, templateLabels))
+        {
+            causes.Add(new V1StatusCause
+            {
+                Reason = "FieldValueInvalid",
+                Field = "spec.template.metadata.labels",
+                Message = $"Invalid value: {LabelsText(templateLabels)}: `selector` does not match template `labels`",
+            });
+        }
+        if (old is not null)
+        {
+            var oldSelector = Json.Obj(Json.Obj(old, "spec"), "selector");
+            if (oldSelector is not null && !JsonNode.DeepEquals(oldSelector, selector))
+                causes.Add(Errors.Immutable("spec.selector", selector?.ToJsonString() ?? "null"));
+        }
+        if (template is null) causes.Add(Errors.Required("spec.template"));
+        else PodSpec(Json.Obj(template, "spec"), "spec.template.spec", causes);
+    }
+
+    private static string LabelsText(JsonObject? labels) =>
+        "map[string]string{" + string.Join(", ", (labels ?? []).Select(kv => $"\"{kv.Key}\":\"{Json.Str(kv.Value)}\"")) + "}";
+
+    public static bool SelectorMatches(JsonObject selector, JsonObject? labels)
+    {
+        if (Json.Obj(selector, "matchLabels") is { } ml)
+        {
+            foreach (var (k, v) in ml)
+            {
+                if (labels is null || Json.Str(labels[k]) != Json.Str(v)) return false;
+            }
+        }
+        if (Json.Arr(selector, "matchExpressions") is { } exprs)
+        {
+            foreach (var e in exprs.OfType<JsonObject>())
+            {
+                var key = Json.Str(e, "key") ?? "";
+                var has = labels is not null && labels.ContainsKey(key);
+                var val = has ? Json.Str(labels![key]) : null;
+                var values = Json.Arr(e, "values")?.Select(Json.Str).ToList() ?? [];
+                var ok = Json.Str(e, "operator") switch
+                {
+                    "In" => has && values.Contains(val),
+                    "NotIn" => !has || !values.Contains(val),
+                    "Exists" => has,
+                    "DoesNotExist" => !has,
+                    _ => false,
+                };
+                if (!ok) return false;
+            }
+        }
+        return true;
+    }
+
+    private static void PodSpec(JsonObject? spec, string path, List<V1StatusCause> causes)
+    {
+        if (spec is null)
+        {
+            causes.Add(Errors.Required(path));
+            return;
+        }
+        if (Json.Arr(spec, "containers") is not { Count: > 0 } containers)
+        {
+            causes.Add(Errors.Required($"{path}.containers"));
+            return;
+        }
+        var names = new HashSet<string>();
+        for (var i = 0; i < containers.Count; i++)
+        {
+            var c = containers[i] as JsonObject;
+            var cname = Json.Str(c, "name");
+            if (string.IsNullOrEmpty(cname)) causes.Add(Errors.Required($"{path}.containers[{i}].name"));
+            else if (!Label().IsMatch(cname) || cname.Length > 63) causes.Add(Errors.InvalidValue($"{path}.containers[{i}].name", cname, LabelMessage));
+            else if (!names.Add(cname)) causes.Add(new V1StatusCause { Reason = "FieldValueDuplicate", Field = $"{path}.containers[{i}].name", Message = $"Duplicate value: \"{cname}\"" });
+            if (string.IsNullOrWhiteSpace(Json.Str(c, "image"))) causes.Add(Errors.Required($"{path}.containers[{i}].image"));
+        }
+    }
+}

@@ -1,0 +1,76 @@
+using System.Collections.Concurrent;
+using Kube.ApiServer.Registry;
+using Kube.ApiServer.Selectors;
+using Kube.ApiServer.Storage;
+using Kube.Core.Resources;
+using Microsoft.Extensions.Logging;
+
+namespace Kube.ApiServer.Watch;
+
+/// <summary>
+/// One <see cref="WatchCache"/> per resource key prefix, created on first use. A watch from a version older
+/// than the cache holds gets a store watch of its own, or 410 Expired when the store compacted that version.
+/// </summary>
+internal sealed class WatchCacheManager(ObjectStorage storage, ApiServerOptions options, ILoggerFactory loggers) : IAsyncDisposable
+{
+    private readonly ConcurrentDictionary<string, WatchCache> _caches = new();
+    private readonly SemaphoreSlim _createLock = new(1, 1);
+    private readonly ILogger _logger = loggers.CreateLogger<WatchCache>();
+    private bool _disposed;
+
+    public async ValueTask<WatchCache> GetAsync(ResourceType type, CancellationToken ct)
+    {
+        var key = KeyLayout.Prefix(type);
+        if (_caches.TryGetValue(key, out var cache) && !cache.Failed) return cache;
+        await _createLock.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_caches.TryGetValue(key, out cache) && !cache.Failed) return cache;
+            if (cache is not null) await cache.DisposeAsync().ConfigureAwait(false);
+            cache = new WatchCache(type, storage, options.WatchCacheCapacity, options.WatchProgressInterval, _logger);
+            await cache.StartAsync(0, ct).ConfigureAwait(false);
+            _caches[key] = cache;
+            return cache;
+        }
+        finally
+        {
+            _createLock.Release();
+        }
+    }
+
+    public async ValueTask<WatchSubscription> SubscribeAsync(ResourceType type, long fromRevision, ObjectFilter filter, CancellationToken ct)
+    {
+        var cache = await GetAsync(type, ct).ConfigureAwait(false);
+        var w = cache.Subscribe(fromRevision, filter, options.WatcherBufferSize);
+        if (w is not null) return new WatchSubscription(w, cache, ownsCache: false);
+
+        var status = await storage.Store.StatusAsync(ct).ConfigureAwait(false);
+        if (fromRevision < status.CompactRevision)
+            throw Errors.Expired($"too old resource version: {fromRevision} ({status.CompactRevision})");
+        var own = new WatchCache(type, storage, options.WatcherBufferSize, options.WatchProgressInterval, _logger);
+        await own.StartAsync(fromRevision, ct).ConfigureAwait(false);
+        w = own.Subscribe(fromRevision, filter, options.WatcherBufferSize);
+        if (w is null)
+        {
+            await own.DisposeAsync().ConfigureAwait(false);
+            throw Errors.Expired($"too old resource version: {fromRevision}");
+        }
+        return new WatchSubscription(w, own, ownsCache: true);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _createLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            _disposed = true;
+            foreach (var c in _caches.Values) await c.DisposeAsync().ConfigureAwait(false);
+            _caches.Clear();
+        }
+        finally
+        {
+            _createLock.Release();
+        }
+    }
+}
