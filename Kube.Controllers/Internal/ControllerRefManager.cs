@@ -1,6 +1,7 @@
 using k8s;
 using k8s.Models;
 using Kube.Core.Client;
+using Kube.Core.Selectors;
 
 namespace Kube.Controllers.Internal;
 
@@ -21,9 +22,10 @@ internal static class ControllerRefManager
     {
         var claimed = new List<TChild>();
         bool? canAdopt = null;
+        var compiled = Selectors.IsEmpty(selector) ? LabelSelector.Nothing : LabelSelector.FromLabelSelector(selector);
         foreach (var child in candidates)
         {
-            var matches = !Selectors.IsEmpty(selector) && Selectors.Matches(selector, child.Metadata.Labels);
+            var matches = compiled.Matches(child.Metadata.Labels);
             var controllerRef = OwnerRefs.ControllerOf(child);
             if (controllerRef is not null)
             {
