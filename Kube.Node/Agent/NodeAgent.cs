@@ -1,0 +1,433 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using k8s.Models;
+using Kube.Core.Client;
+using Kube.Core.Informers;
+using Kube.Node.Runtime;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Kube.Node.Agent;
+
+/// <summary>
+/// The node agent (the kubelet's role) for one node: registers the Node, renews its Lease, posts node status, and
+/// runs the pods bound to it through an <see cref="IContainerRuntime"/>. It talks to the cluster only through
+/// <see cref="IKubeClient"/> and a pod informer with the field selector <c>spec.nodeName=&lt;node&gt;</c>.
+/// When it stops (host shutdown) it stops every pod process and leaves the API objects; when it starts over the same
+/// data directory it reconciles: leftovers of pods no longer bound here are removed, the rest run again.
+/// </summary>
+public sealed class NodeAgent : IHostedService, IAsyncDisposable
+{
+    public const string LeaseNamespace = "kube-node-lease";
+
+    private readonly NodeAgentOptions _options;
+    private readonly IKubeClient _client;
+    private readonly ISharedInformerFactory _informers;
+    private readonly IContainerRuntime _runtime;
+    private readonly TimeProvider _time;
+    private readonly ILogger<NodeAgent> _logger;
+    private readonly NodeStatusBuilder _nodeBuilder;
+    private readonly PodSyncer _syncer;
+    private readonly ConcurrentDictionary<string, string> _podKeys = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _fingerprints = new(StringComparer.Ordinal);
+    private readonly TaskCompletionSource _registered = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private CancellationTokenSource? _stopping;
+    private PodWorkers? _workers;
+    private IInformer<V1Pod>? _podInformer;
+    private IDisposable? _handlerRegistration;
+    private Task? _main;
+    private bool _runtimeReady;
+
+    public NodeAgent(NodeAgentOptions options, IKubeClient client, ISharedInformerFactory informers, IContainerRuntime runtime, TimeProvider timeProvider, ILoggerFactory loggerFactory)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(loggerFactory);
+        options.Validate();
+        _options = options;
+        _client = client ?? throw new ArgumentNullException(nameof(client));
+        _informers = informers ?? throw new ArgumentNullException(nameof(informers));
+        _runtime = runtime ?? throw new ArgumentNullException(nameof(runtime));
+        _time = timeProvider ?? throw new ArgumentNullException(nameof(timeProvider));
+        _logger = loggerFactory.CreateLogger<NodeAgent>();
+        _nodeBuilder = new NodeStatusBuilder(options, runtime.RuntimeName, runtime.RuntimeVersion);
+        _syncer = new PodSyncer(options, client, runtime, timeProvider, _logger);
+    }
+
+    public string NodeName => _options.NodeName;
+
+    public IContainerRuntime Runtime => _runtime;
+
+    /// <summary>Completes once the Node object has been registered.</summary>
+    public Task Registered => _registered.Task;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await _runtime.InitializeAsync(cancellationToken).ConfigureAwait(false);
+        _runtimeReady = true;
+        _stopping = new CancellationTokenSource();
+        var token = _stopping.Token;
+        _workers = new PodWorkers(SyncPodAsync, _time, _logger, token);
+        _podInformer = _informers.GetInformer<V1Pod>(fieldSelector: "spec.nodeName=" + _options.NodeName);
+        _handlerRegistration = _podInformer.AddEventHandler(new PodEventHandler(this));
+        _informers.Start(token);
+        _main = Task.Run(() => RunAsync(token), CancellationToken.None);
+        _logger.LogInformation("Node agent {Node} started (runtime {Runtime}, pod CIDR {PodCidr}, data {DataDir})",
+            _options.NodeName, _runtime.RuntimeName, _options.EffectivePodCidr, _options.EffectiveDataDir);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_stopping is null)
+        {
+            return;
+        }
+
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        _handlerRegistration?.Dispose();
+        try
+        {
+            if (_main is not null)
+            {
+                await _main.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            if (_workers is not null)
+            {
+                await _workers.WhenStoppedAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        await StopAllContainersAsync(cancellationToken).ConfigureAwait(false);
+        _logger.LogInformation("Node agent {Node} stopped", _options.NodeName);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _stopping?.Cancel();
+        _stopping?.Dispose();
+        _stopping = null;
+        if (_runtime is IAsyncDisposable d)
+        {
+            await d.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Host shutdown: SIGTERM every pod process, SIGKILL after min(pod grace, ShutdownGracePeriod). Sandboxes (IPs) stay for the restart.</summary>
+    private async Task StopAllContainersAsync(CancellationToken cancellationToken)
+    {
+        if (!_runtimeReady)
+        {
+            return;
+        }
+
+        var running = (await _runtime.ListContainersAsync(null, CancellationToken.None).ConfigureAwait(false))
+            .Where(c => c.State == ContainerState.Running).ToList();
+        if (running.Count == 0)
+        {
+            return;
+        }
+
+        _logger.LogInformation("Stopping {Count} containers of node {Node}", running.Count, _options.NodeName);
+        var sandboxes = (await _runtime.ListPodSandboxesAsync(CancellationToken.None).ConfigureAwait(false)).ToDictionary(s => s.Id);
+        await Task.WhenAll(running.Select(c =>
+        {
+            var grace = _options.ShutdownGracePeriod;
+            if (sandboxes.TryGetValue(c.SandboxId, out var sb) && _podKeys.TryGetValue(sb.PodUid, out var key)
+                && _podInformer?.Cache.Get(key)?.Spec?.TerminationGracePeriodSeconds is long seconds && TimeSpan.FromSeconds(seconds) < grace)
+            {
+                grace = TimeSpan.FromSeconds(seconds);
+            }
+
+            // Not the host's token: leaving processes behind is worse than a late stop.
+            return _runtime.StopContainerAsync(c.Id, grace, CancellationToken.None);
+        })).ConfigureAwait(false);
+    }
+
+    private async Task RunAsync(CancellationToken token)
+    {
+        try
+        {
+            await RegisterAsync(token).ConfigureAwait(false);
+            await _podInformer!.WaitForSyncAsync(token).ConfigureAwait(false);
+            await RemoveOrphansAsync(token).ConfigureAwait(false);
+            await Task.WhenAll(
+                LoopAsync("node status", _options.NodeStatusUpdateInterval, UpdateNodeStatusAsync, token),
+                LoopAsync("lease", _options.LeaseRenewInterval, RenewLeaseAsync, token),
+                LoopAsync("relist", _options.RelistInterval, RelistAsync, token),
+                LoopAsync("resync", _options.ResyncInterval, ResyncAsync, token)).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task LoopAsync(string name, TimeSpan interval, Func<CancellationToken, Task> body, CancellationToken token)
+    {
+        while (!token.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(interval, _time, token).ConfigureAwait(false);
+                await body(token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                _logger.LogWarning(ex, "Node {Node}: {Loop} failed", _options.NodeName, name);
+            }
+        }
+    }
+
+    /// <summary>Creates or updates the Node, its status, the lease namespace and Lease; retries until it succeeds.</summary>
+    private async Task RegisterAsync(CancellationToken token)
+    {
+        var delay = TimeSpan.FromMilliseconds(200);
+        while (true)
+        {
+            try
+            {
+                V1Node node;
+                try
+                {
+                    node = await _client.CreateAsync(_nodeBuilder.NewNode(), cancellationToken: token).ConfigureAwait(false);
+                    _logger.LogInformation("Registered node {Node}", _options.NodeName);
+                }
+                catch (AlreadyExistsException)
+                {
+                    node = await _client.GetAsync<V1Node>(_options.NodeName, cancellationToken: token).ConfigureAwait(false);
+                    if (_nodeBuilder.ApplyMetadataAndSpec(node))
+                    {
+                        node = await _client.UpdateAsync(node, cancellationToken: token).ConfigureAwait(false);
+                    }
+
+                    _logger.LogInformation("Node {Node} was already registered; updated it", _options.NodeName);
+                }
+
+                await UpdateNodeStatusAsync(token).ConfigureAwait(false);
+                await ResolveKubernetesServiceAsync(token).ConfigureAwait(false);
+                await EnsureLeaseNamespaceAsync(token).ConfigureAwait(false);
+                await RenewLeaseAsync(token).ConfigureAwait(false);
+                _registered.TrySetResult();
+                return;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                _logger.LogWarning("Registering node {Node} failed ({Message}); retrying in {Delay}", _options.NodeName, ex.Message, delay);
+                await Task.Delay(delay, _time, token).ConfigureAwait(false);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
+            }
+        }
+    }
+
+    private async Task UpdateNodeStatusAsync(CancellationToken token)
+    {
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            var node = await _client.GetAsync<V1Node>(_options.NodeName, cancellationToken: token).ConfigureAwait(false);
+            node.Status = _nodeBuilder.BuildStatus(node.Status, Time.Seconds(_time.GetUtcNow()));
+            try
+            {
+                await _client.UpdateStatusAsync(node, cancellationToken: token).ConfigureAwait(false);
+                return;
+            }
+            catch (ConflictException)
+            {
+            }
+        }
+    }
+
+    private async Task EnsureLeaseNamespaceAsync(CancellationToken token)
+    {
+        try
+        {
+            await _client.CreateAsync(new V1Namespace { ApiVersion = "v1", Kind = "Namespace", Metadata = new V1ObjectMeta { Name = LeaseNamespace } }, cancellationToken: token).ConfigureAwait(false);
+        }
+        catch (AlreadyExistsException)
+        {
+        }
+    }
+
+    private async Task RenewLeaseAsync(CancellationToken token)
+    {
+        var now = _time.GetUtcNow().UtcDateTime;
+        try
+        {
+            var lease = await _client.GetAsync<V1Lease>(_options.NodeName, LeaseNamespace, token).ConfigureAwait(false);
+            lease.Spec ??= new V1LeaseSpec();
+            lease.Spec.HolderIdentity = _options.NodeName;
+            lease.Spec.LeaseDurationSeconds = _options.LeaseDurationSeconds;
+            lease.Spec.RenewTime = now;
+            await _client.UpdateAsync(lease, cancellationToken: token).ConfigureAwait(false);
+        }
+        catch (NotFoundException)
+        {
+            V1Node? node = null;
+            try
+            {
+                node = await _client.GetAsync<V1Node>(_options.NodeName, cancellationToken: token).ConfigureAwait(false);
+            }
+            catch (NotFoundException)
+            {
+            }
+
+            await _client.CreateAsync(new V1Lease
+            {
+                ApiVersion = "coordination.k8s.io/v1",
+                Kind = "Lease",
+                Metadata = new V1ObjectMeta
+                {
+                    Name = _options.NodeName,
+                    NamespaceProperty = LeaseNamespace,
+                    OwnerReferences = node is null ? null :
+                    [
+                        new V1OwnerReference { ApiVersion = "v1", Kind = "Node", Name = node.Metadata.Name, Uid = node.Metadata.Uid },
+                    ],
+                },
+                Spec = new V1LeaseSpec
+                {
+                    HolderIdentity = _options.NodeName,
+                    LeaseDurationSeconds = _options.LeaseDurationSeconds,
+                    AcquireTime = now,
+                    RenewTime = now,
+                },
+            }, cancellationToken: token).ConfigureAwait(false);
+        }
+    }
+
+    private async Task ResolveKubernetesServiceAsync(CancellationToken token)
+    {
+        var env = new Dictionary<string, string>(StringComparer.Ordinal);
+        var host = _options.KubernetesServiceHost;
+        var port = _options.KubernetesServicePort;
+        if (host is null || port is null)
+        {
+            try
+            {
+                var svc = await _client.GetAsync<V1Service>("kubernetes", "default", token).ConfigureAwait(false);
+                host ??= svc.Spec?.ClusterIP;
+                port ??= svc.Spec?.Ports?.FirstOrDefault()?.Port;
+            }
+            catch (KubeApiException)
+            {
+            }
+        }
+
+        if (!string.IsNullOrEmpty(host) && host != "None" && port is int p)
+        {
+            var portText = p.ToString(CultureInfo.InvariantCulture);
+            env["KUBERNETES_SERVICE_HOST"] = host;
+            env["KUBERNETES_SERVICE_PORT"] = portText;
+            env["KUBERNETES_SERVICE_PORT_HTTPS"] = portText;
+            env["KUBERNETES_PORT"] = $"tcp://{host}:{portText}";
+        }
+
+        _syncer.PodEnvironment = env;
+    }
+
+    /// <summary>Removes from the runtime the pods that are not bound to this node any more (found after a restart).</summary>
+    private async Task RemoveOrphansAsync(CancellationToken token)
+    {
+        var bound = _podInformer!.Cache.List().Select(p => p.Metadata.Uid).ToHashSet(StringComparer.Ordinal);
+        var active = _workers!.Uids.ToHashSet(StringComparer.Ordinal);
+        foreach (var sandbox in await _runtime.ListPodSandboxesAsync(token).ConfigureAwait(false))
+        {
+            if (!bound.Contains(sandbox.PodUid) && !active.Contains(sandbox.PodUid))
+            {
+                _logger.LogInformation("Pod {Namespace}/{Pod} ({Uid}) is no longer bound to {Node}; killing its leftovers", sandbox.PodNamespace, sandbox.PodName, sandbox.PodUid, _options.NodeName);
+                await _syncer.KillPodAsync(sandbox.PodUid, TimeSpan.Zero, token).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>The PLEG relist: wakes the workers of pods whose containers changed state (a process died).</summary>
+    private async Task RelistAsync(CancellationToken token)
+    {
+        var sandboxes = (await _runtime.ListPodSandboxesAsync(token).ConfigureAwait(false)).ToDictionary(s => s.Id);
+        var containers = await _runtime.ListContainersAsync(null, token).ConfigureAwait(false);
+        var current = containers
+            .GroupBy(c => sandboxes.TryGetValue(c.SandboxId, out var s) ? s.PodUid : "")
+            .Where(g => g.Key.Length > 0)
+            .ToDictionary(g => g.Key, g => string.Join(';', g.OrderBy(c => c.Id, StringComparer.Ordinal).Select(c => $"{c.Id}:{c.State}:{c.ExitCode}")));
+        foreach (var (uid, fingerprint) in current)
+        {
+            if (!_fingerprints.TryGetValue(uid, out var old) || old != fingerprint)
+            {
+                _fingerprints[uid] = fingerprint;
+                if (old is not null)
+                {
+                    _workers!.Update(uid);
+                }
+            }
+        }
+
+        foreach (var uid in _fingerprints.Keys.Where(u => !current.ContainsKey(u)).ToList())
+        {
+            _fingerprints.Remove(uid);
+        }
+
+        await RemoveOrphansAsync(token).ConfigureAwait(false);
+    }
+
+    private Task ResyncAsync(CancellationToken token)
+    {
+        foreach (var pod in _podInformer!.Cache.List())
+        {
+            _workers!.Update(pod.Metadata.Uid);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private Task<SyncOutcome> SyncPodAsync(string uid, CancellationToken token)
+    {
+        V1Pod? pod = null;
+        if (_podKeys.TryGetValue(uid, out var key))
+        {
+            pod = _podInformer!.Cache.Get(key);
+            if (pod is not null && (pod.Metadata.Uid != uid || pod.Spec?.NodeName != _options.NodeName))
+            {
+                pod = null;
+            }
+        }
+
+        if (pod is null)
+        {
+            _podKeys.TryRemove(uid, out _);
+        }
+
+        return _syncer.SyncAsync(uid, pod, token);
+    }
+
+    private void OnPod(V1Pod pod)
+    {
+        var uid = pod.Metadata?.Uid;
+        if (string.IsNullOrEmpty(uid))
+        {
+            return;
+        }
+
+        _podKeys[uid] = Indexers.KeyOf(pod);
+        _workers?.Update(uid);
+    }
+
+    private sealed class PodEventHandler(NodeAgent agent) : IResourceEventHandler<V1Pod>
+    {
+        public void OnAdd(V1Pod obj, bool isInInitialList) => agent.OnPod(obj);
+
+        public void OnUpdate(V1Pod oldObj, V1Pod newObj) => agent.OnPod(newObj);
+
+        public void OnDelete(V1Pod obj, bool finalStateUnknown)
+        {
+            if (!string.IsNullOrEmpty(obj.Metadata?.Uid))
+            {
+                agent._workers?.Update(obj.Metadata.Uid);
+            }
+        }
+    }
+}

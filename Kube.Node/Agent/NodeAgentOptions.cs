@@ -1,0 +1,99 @@
+using k8s.Models;
+
+namespace Kube.Node.Agent;
+
+/// <summary>Options of one <see cref="NodeAgent"/> (one node). Register several agents with different <see cref="NodeName"/>s to run N nodes in one host.</summary>
+public sealed class NodeAgentOptions
+{
+    /// <summary>The Node's name; required, a DNS-1123 subdomain. Default: the machine's host name, lower-cased.</summary>
+    public string NodeName { get; set; } = Environment.MachineName.ToLowerInvariant();
+
+    /// <summary>Where the runtime keeps pod directories, logs and state; required. Default: <c>&lt;temp&gt;/kube-node/&lt;NodeName&gt;</c>.</summary>
+    public string? DataDir { get; set; }
+
+    /// <summary>The pod CIDR inside 127.0.0.0/8 (spec.podCIDR). Default null: <c>127.1.&lt;NodeIndex&gt;.0/24</c>.</summary>
+    public string? PodCidr { get; set; }
+
+    /// <summary>The node's index, used for the default <see cref="PodCidr"/>. Default null: the 1-based order in which agents were registered.</summary>
+    public int? NodeIndex { get; set; }
+
+    /// <summary>The container runtime by name: "process" (the default, a container is a host process).</summary>
+    public string Runtime { get; set; } = "process";
+
+    /// <summary>Capacity cpu in cores. Default <see cref="Environment.ProcessorCount"/>.</summary>
+    public int? CpuCapacity { get; set; }
+
+    /// <summary>Capacity memory in bytes. Default: MemTotal from /proc/meminfo.</summary>
+    public long? MemoryCapacityBytes { get; set; }
+
+    /// <summary>Capacity pods. Default 110.</summary>
+    public int MaxPods { get; set; } = 110;
+
+    /// <summary>Extra labels of the Node, besides kubernetes.io/hostname, kubernetes.io/os and kubernetes.io/arch. Default none.</summary>
+    public IDictionary<string, string> Labels { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>Taints registered with the Node. Default none.</summary>
+    public IList<V1Taint> Taints { get; } = [];
+
+    /// <summary>How often the node's status is posted. Default 10 s.</summary>
+    public TimeSpan NodeStatusUpdateInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How often the node Lease is renewed. Default 10 s.</summary>
+    public TimeSpan LeaseRenewInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The node Lease's duration. Default 40 s.</summary>
+    public int LeaseDurationSeconds { get; set; } = 40;
+
+    /// <summary>How often the runtime is relisted to notice containers that died (PLEG). Default 1 s.</summary>
+    public TimeSpan RelistInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How often every pod is synced even without events. Default 1 min.</summary>
+    public TimeSpan ResyncInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>The first CrashLoopBackOff delay, doubled on each restart. Default 10 s.</summary>
+    public TimeSpan BackoffInitial { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The CrashLoopBackOff cap. Default 300 s.</summary>
+    public TimeSpan BackoffMax { get; set; } = TimeSpan.FromSeconds(300);
+
+    /// <summary>The most time pods get between SIGTERM and SIGKILL when the agent stops (host shutdown). Default 10 s.</summary>
+    public TimeSpan ShutdownGracePeriod { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>KUBERNETES_SERVICE_HOST given to pods. Default null: the clusterIP of Service default/kubernetes when it exists.</summary>
+    public string? KubernetesServiceHost { get; set; }
+
+    /// <summary>KUBERNETES_SERVICE_PORT given to pods. Default null: the first port of Service default/kubernetes.</summary>
+    public int? KubernetesServicePort { get; set; }
+
+    /// <summary>The effective pod CIDR.</summary>
+    internal string EffectivePodCidr => PodCidr ?? $"127.1.{NodeIndex ?? 1}.0/24";
+
+    internal string EffectiveDataDir => DataDir ?? Path.Combine(Path.GetTempPath(), "kube-node", NodeName);
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the bad setting.</summary>
+    internal void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(NodeName) || NodeName.Length > 253
+            || !System.Text.RegularExpressions.Regex.IsMatch(NodeName, "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"))
+        {
+            throw new ArgumentException($"NodeAgentOptions.NodeName \"{NodeName}\" must be a DNS-1123 subdomain (lower-case letters, digits, '-' and '.')");
+        }
+
+        if (!Kube.Node.Runtime.Process.Ipv4Cidr.TryParse(EffectivePodCidr, out var cidr) || (cidr.Network >> 24) != 127)
+        {
+            throw new ArgumentException($"NodeAgentOptions.PodCidr \"{EffectivePodCidr}\" must be an IPv4 CIDR inside 127.0.0.0/8 with a prefix of /30 or shorter");
+        }
+
+        if (NodeIndex is < 0 or > 255)
+        {
+            throw new ArgumentException($"NodeAgentOptions.NodeIndex {NodeIndex} must be within 0-255");
+        }
+
+        if (MaxPods <= 0 || LeaseDurationSeconds <= 0 || NodeStatusUpdateInterval <= TimeSpan.Zero || LeaseRenewInterval <= TimeSpan.Zero
+            || RelistInterval <= TimeSpan.Zero || ResyncInterval <= TimeSpan.Zero || BackoffInitial < TimeSpan.Zero || BackoffMax < BackoffInitial
+            || ShutdownGracePeriod < TimeSpan.Zero)
+        {
+            throw new ArgumentException("NodeAgentOptions: MaxPods, LeaseDurationSeconds and the intervals must be positive, and BackoffMax at least BackoffInitial");
+        }
+    }
+}

@@ -1,0 +1,346 @@
+using System.Collections.Concurrent;
+using k8s;
+using k8s.Models;
+using Kube.Core.Client;
+using Kube.Node.Runtime;
+using Microsoft.Extensions.Logging;
+
+namespace Kube.Node.Agent;
+
+/// <summary>
+/// Brings one pod's containers in line with its spec and reports its status: sandbox → containers (with restart
+/// policy and CrashLoopBackOff) → status. Graceful deletion ends with the pod's removal from the API.
+/// Called by the pod workers, one call at a time per pod UID.
+/// </summary>
+internal sealed class PodSyncer(NodeAgentOptions options, IKubeClient client, IContainerRuntime runtime, TimeProvider time, ILogger logger)
+{
+    private const string HostIp = "127.0.0.1";
+    private readonly ConcurrentDictionary<(string Uid, string Container), CrashBackoff> _backoffs = new();
+
+    /// <summary>Variables every container gets (KUBERNETES_SERVICE_HOST/PORT when known).</summary>
+    public IReadOnlyDictionary<string, string> PodEnvironment { get; set; } = new Dictionary<string, string>();
+
+    public async Task<SyncOutcome> SyncAsync(string uid, V1Pod? pod, CancellationToken cancellationToken)
+    {
+        if (pod is null)
+        {
+            // Gone from the API (or no longer bound here): nothing may keep running for it.
+            await KillPodAsync(uid, TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false);
+            return SyncOutcome.Done;
+        }
+
+        if (pod.Metadata.DeletionTimestamp is not null)
+        {
+            await TerminateAndDeleteAsync(uid, pod, cancellationToken).ConfigureAwait(false);
+            return SyncOutcome.Idle;
+        }
+
+        var sandbox = (await runtime.ListPodSandboxesAsync(cancellationToken).ConfigureAwait(false))
+            .FirstOrDefault(s => s.PodUid == uid && s.State == PodSandboxState.Ready);
+        if (pod.Status?.Phase is "Succeeded" or "Failed")
+        {
+            if (sandbox is not null)
+            {
+                foreach (var c in await runtime.ListContainersAsync(sandbox.Id, cancellationToken).ConfigureAwait(false))
+                {
+                    if (c.State == ContainerState.Running)
+                    {
+                        await runtime.StopContainerAsync(c.Id, GracePeriod(pod), cancellationToken).ConfigureAwait(false);
+                    }
+                }
+            }
+
+            return SyncOutcome.Idle;
+        }
+
+        if (sandbox is null)
+        {
+            var id = await runtime.RunPodSandboxAsync(new PodSandboxConfig
+            {
+                PodUid = uid,
+                PodName = pod.Metadata.Name,
+                PodNamespace = pod.Metadata.NamespaceProperty ?? "default",
+                Environment = PodEnvironment,
+            }, cancellationToken).ConfigureAwait(false);
+            sandbox = await runtime.PodSandboxStatusAsync(id, cancellationToken).ConfigureAwait(false)
+                ?? throw new InvalidOperationException($"sandbox {id} vanished");
+        }
+
+        var policy = pod.Spec.RestartPolicy ?? "Always";
+        var containers = await runtime.ListContainersAsync(sandbox.Id, cancellationToken).ConfigureAwait(false);
+        var waiting = new Dictionary<string, string>(StringComparer.Ordinal);
+        TimeSpan? requeue = null;
+        var now = time.GetUtcNow();
+        foreach (var spec in pod.Spec.Containers ?? [])
+        {
+            var latest = containers.Where(c => c.Name == spec.Name).MaxBy(c => c.Attempt);
+            if (latest is null)
+            {
+                await StartAsync(pod, sandbox, spec, PreviousRestartCount(pod, spec.Name) + 1, cancellationToken).ConfigureAwait(false);
+            }
+            else if (latest.State == ContainerState.Created)
+            {
+                await runtime.StartContainerAsync(latest.Id, cancellationToken).ConfigureAwait(false);
+            }
+            else if (latest.State == ContainerState.Exited && ShouldRestart(policy, latest.ExitCode))
+            {
+                var backoff = _backoffs.GetOrAdd((uid, spec.Name), _ => new CrashBackoff(options.BackoffInitial, options.BackoffMax));
+                var delay = backoff.DelayAfter(latest.StartedAt, latest.FinishedAt);
+                var readyAt = (latest.FinishedAt ?? now) + delay;
+                if (now >= readyAt)
+                {
+                    backoff.RecordRestart();
+                    await StartAsync(pod, sandbox, spec, latest.Attempt + 1, cancellationToken).ConfigureAwait(false);
+                    foreach (var old in containers.Where(c => c.Name == spec.Name && c.Attempt < latest.Attempt))
+                    {
+                        await runtime.RemoveContainerAsync(old.Id, cancellationToken).ConfigureAwait(false);
+                    }
+                }
+                else
+                {
+                    waiting[spec.Name] = $"back-off {delay.TotalSeconds:0}s restarting failed container={spec.Name} pod={pod.Metadata.Name}_{pod.Metadata.NamespaceProperty}({uid})";
+                    var left = readyAt - now;
+                    requeue = requeue is { } r && r < left ? r : left;
+                }
+            }
+        }
+
+        containers = await runtime.ListContainersAsync(sandbox.Id, cancellationToken).ConfigureAwait(false);
+        var status = BuildStatus(pod, sandbox, containers, waiting, policy, Time.Seconds(time.GetUtcNow()));
+        if (KubernetesJson.Serialize(status) != KubernetesJson.Serialize(pod.Status ?? new V1PodStatus()))
+        {
+            await WriteStatusAsync(pod, status, cancellationToken).ConfigureAwait(false);
+        }
+
+        return new SyncOutcome(false, requeue);
+    }
+
+    /// <summary>Stops and removes everything the runtime holds for a pod.</summary>
+    public async Task KillPodAsync(string uid, TimeSpan gracePeriod, CancellationToken cancellationToken)
+    {
+        foreach (var sandbox in (await runtime.ListPodSandboxesAsync(cancellationToken).ConfigureAwait(false)).Where(s => s.PodUid == uid))
+        {
+            await runtime.StopPodSandboxAsync(sandbox.Id, gracePeriod, cancellationToken).ConfigureAwait(false);
+            await runtime.RemovePodSandboxAsync(sandbox.Id, cancellationToken).ConfigureAwait(false);
+            logger.LogInformation("Removed pod {Namespace}/{Pod} ({Uid}) from the runtime", sandbox.PodNamespace, sandbox.PodName, uid);
+        }
+
+        foreach (var key in _backoffs.Keys.Where(k => k.Uid == uid))
+        {
+            _backoffs.TryRemove(key, out _);
+        }
+    }
+
+    private async Task TerminateAndDeleteAsync(string uid, V1Pod pod, CancellationToken cancellationToken)
+    {
+        var grace = TimeSpan.FromSeconds(pod.Metadata.DeletionGracePeriodSeconds ?? pod.Spec.TerminationGracePeriodSeconds ?? 30);
+        logger.LogInformation("Terminating pod {Namespace}/{Pod} with a grace period of {Grace}", pod.Metadata.NamespaceProperty, pod.Metadata.Name, grace);
+        await KillPodAsync(uid, grace, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await client.DeleteAsync<V1Pod>(pod.Metadata.Name, pod.Metadata.NamespaceProperty,
+                new DeleteOptions { GracePeriodSeconds = 0, PreconditionUid = uid }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (NotFoundException)
+        {
+        }
+        catch (ConflictException)
+        {
+            // Another pod of that name (another uid) exists by now: ours is gone.
+        }
+    }
+
+    private async Task StartAsync(V1Pod pod, PodSandboxStatus sandbox, V1Container spec, int attempt, CancellationToken cancellationToken)
+    {
+        var env = EnvExpander.Resolve(pod, spec, sandbox.Ip, PodEnvironment);
+        var id = await runtime.CreateContainerAsync(sandbox.Id, new ContainerConfig
+        {
+            Name = spec.Name,
+            Image = spec.Image ?? "",
+            Command = (spec.Command ?? []).Select(a => EnvExpander.Expand(a, env)).ToList(),
+            Args = (spec.Args ?? []).Select(a => EnvExpander.Expand(a, env)).ToList(),
+            Environment = env,
+            WorkingDir = string.IsNullOrEmpty(spec.WorkingDir) ? null : spec.WorkingDir,
+            Attempt = Math.Max(attempt, 0),
+        }, cancellationToken).ConfigureAwait(false);
+        await runtime.StartContainerAsync(id, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task WriteStatusAsync(V1Pod pod, V1PodStatus status, CancellationToken cancellationToken)
+    {
+        var current = pod;
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            var copy = Clone(current);
+            copy.Status = status;
+            try
+            {
+                await client.UpdateStatusAsync(copy, cancellationToken: cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (NotFoundException)
+            {
+                return;
+            }
+            catch (ConflictException)
+            {
+                current = await client.GetAsync<V1Pod>(pod.Metadata.Name, pod.Metadata.NamespaceProperty, cancellationToken).ConfigureAwait(false);
+                if (current.Metadata.Uid != pod.Metadata.Uid)
+                {
+                    return;
+                }
+            }
+        }
+
+        logger.LogWarning("Gave up writing the status of pod {Namespace}/{Pod} after repeated conflicts", pod.Metadata.NamespaceProperty, pod.Metadata.Name);
+    }
+
+    internal static V1PodStatus BuildStatus(V1Pod pod, PodSandboxStatus sandbox, IReadOnlyList<ContainerStatus> containers,
+        IReadOnlyDictionary<string, string> waiting, string policy, DateTime now)
+    {
+        var old = pod.Status;
+        var status = old is null ? new V1PodStatus() : KubernetesJson.Deserialize<V1PodStatus>(KubernetesJson.Serialize(old));
+        var specs = pod.Spec.Containers ?? [];
+        var statuses = new List<V1ContainerStatus>();
+        var anyStarted = false;
+        var allExited = specs.Count > 0;
+        var allSucceeded = true;
+        foreach (var spec in specs)
+        {
+            var mine = containers.Where(c => c.Name == spec.Name).OrderBy(c => c.Attempt).ToList();
+            var latest = mine.LastOrDefault();
+            var previous = mine.Count > 1 ? mine[^2] : null;
+            var cs = new V1ContainerStatus
+            {
+                Name = spec.Name,
+                Image = spec.Image ?? "",
+                ImageID = spec.Image ?? "",
+                ContainerID = latest is null ? null : "process://" + latest.Id,
+                RestartCount = latest?.Attempt ?? 0,
+                Started = latest?.State == ContainerState.Running,
+                Ready = latest?.State == ContainerState.Running,
+                State = new V1ContainerState(),
+            };
+            if (latest?.StartedAt is not null)
+            {
+                anyStarted = true;
+            }
+
+            if (latest is null || latest.State != ContainerState.Exited || waiting.ContainsKey(spec.Name))
+            {
+                allExited = false;
+            }
+
+            if (latest is null || latest.State != ContainerState.Exited || latest.ExitCode != 0)
+            {
+                allSucceeded = false;
+            }
+
+            if (latest is null || latest.State is ContainerState.Created or ContainerState.Unknown)
+            {
+                cs.State.Waiting = new V1ContainerStateWaiting { Reason = "ContainerCreating" };
+            }
+            else if (waiting.TryGetValue(spec.Name, out var message))
+            {
+                cs.State.Waiting = new V1ContainerStateWaiting { Reason = "CrashLoopBackOff", Message = message };
+                previous = latest;
+            }
+            else if (latest.State == ContainerState.Running)
+            {
+                cs.State.Running = new V1ContainerStateRunning { StartedAt = Time.Seconds(latest.StartedAt) };
+            }
+            else
+            {
+                cs.State.Terminated = Terminated(latest);
+            }
+
+            if (previous is { State: ContainerState.Exited })
+            {
+                cs.LastState = new V1ContainerState { Terminated = Terminated(previous) };
+            }
+
+            statuses.Add(cs);
+        }
+
+        string phase;
+        if (allExited && (allSucceeded || policy == "Never"))
+        {
+            phase = allSucceeded ? "Succeeded" : "Failed";
+        }
+        else if (anyStarted)
+        {
+            phase = "Running";
+        }
+        else
+        {
+            phase = "Pending";
+        }
+
+        var allReady = statuses.Count > 0 && statuses.All(s => s.Ready);
+        var unready = string.Join(' ', statuses.Where(s => !s.Ready).Select(s => s.Name));
+        var terminal = phase is "Succeeded" or "Failed";
+        status.Phase = phase;
+        status.HostIP = HostIp;
+        status.HostIPs = [new V1HostIP { Ip = HostIp }];
+        status.PodIP = sandbox.Ip;
+        status.PodIPs = sandbox.Ip is null ? null : [new V1PodIP { Ip = sandbox.Ip }];
+        status.StartTime ??= Time.Seconds(sandbox.CreatedAt);
+        status.ContainerStatuses = statuses;
+        status.QosClass ??= "BestEffort";
+        status.Conditions =
+        [
+            Condition(old, "PodReadyToStartContainers", "True", null, null, now),
+            Condition(old, "Initialized", "True", null, null, now),
+            allReady
+                ? Condition(old, "Ready", "True", null, null, now)
+                : Condition(old, "Ready", "False", terminal ? "PodCompleted" : "ContainersNotReady", terminal ? null : $"containers with unready status: [{unready}]", now),
+            allReady
+                ? Condition(old, "ContainersReady", "True", null, null, now)
+                : Condition(old, "ContainersReady", "False", terminal ? "PodCompleted" : "ContainersNotReady", terminal ? null : $"containers with unready status: [{unready}]", now),
+            Condition(old, "PodScheduled", "True", null, null, now),
+        ];
+        return status;
+    }
+
+    private static V1ContainerStateTerminated Terminated(ContainerStatus c)
+    {
+        var code = c.ExitCode ?? 137;
+        return new V1ContainerStateTerminated
+        {
+            ExitCode = code,
+            Reason = c.Reason ?? (code == 0 ? "Completed" : "Error"),
+            Message = c.Message,
+            StartedAt = Time.Seconds(c.StartedAt),
+            FinishedAt = Time.Seconds(c.FinishedAt),
+            ContainerID = "process://" + c.Id,
+        };
+    }
+
+    private static V1PodCondition Condition(V1PodStatus? old, string type, string status, string? reason, string? message, DateTime now)
+    {
+        var previous = old?.Conditions?.FirstOrDefault(c => c.Type == type);
+        return new V1PodCondition
+        {
+            Type = type,
+            Status = status,
+            Reason = reason,
+            Message = message,
+            LastProbeTime = null,
+            LastTransitionTime = previous is not null && previous.Status == status && previous.LastTransitionTime is { } t ? t : now,
+        };
+    }
+
+    private static bool ShouldRestart(string policy, int? exitCode) => policy switch
+    {
+        "Never" => false,
+        "OnFailure" => exitCode != 0,
+        _ => true,
+    };
+
+    private static int PreviousRestartCount(V1Pod pod, string container) =>
+        pod.Status?.ContainerStatuses?.FirstOrDefault(c => c.Name == container && !string.IsNullOrEmpty(c.ContainerID))?.RestartCount ?? -1;
+
+    private static TimeSpan GracePeriod(V1Pod pod) => TimeSpan.FromSeconds(pod.Spec.TerminationGracePeriodSeconds ?? 30);
+
+    private static V1Pod Clone(V1Pod pod) => KubernetesJson.Deserialize<V1Pod>(KubernetesJson.Serialize(pod));
+}
