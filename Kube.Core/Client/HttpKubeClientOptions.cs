@@ -1,0 +1,17 @@
+namespace Kube.Core.Client;
+
+/// <summary>Settings of <see cref="HttpKubeClient"/>.</summary>
+public sealed record HttpKubeClientOptions
+{
+    /// <summary>The timeout of each non-watch request, and of the response headers of a watch; default 100 s.</summary>
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(100);
+
+    /// <summary>
+    /// A watch that delivers no line for this long is treated as dead and ends (the informer then re-watches);
+    /// default 10 minutes. When the watch asks for <c>timeoutSeconds</c>, that plus one minute is used if longer.
+    /// </summary>
+    public TimeSpan WatchIdleTimeout { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>The longest error body read into a message; default 64 KiB.</summary>
+    public int MaxErrorBodyBytes { get; init; } = 64 * 1024;
+}
