@@ -19,7 +19,7 @@ namespace Kube.Store;
 /// <para>Lease expiry is checked every <see cref="StoreOptions.LeaseCheckInterval"/> on the injected
 /// <see cref="TimeProvider"/>; an expired lease is revoked through the same write path, deleting its keys.</para>
 /// </remarks>
-public sealed class EmbeddedStore : IKeyValueStore, IAsyncDisposable
+public sealed class EmbeddedStore : IKeyValueStore, IAsyncDisposable, ISnapshotSource
 {
     private readonly StoreOptions _options;
     private readonly TimeProvider _time;
@@ -220,6 +220,13 @@ public sealed class EmbeddedStore : IKeyValueStore, IAsyncDisposable
         }
         return ValueTask.FromResult(new StoreStatus(_state.CurrentHeader(), _state.CompactRevision, _raft.LeaderId, _raft.CommitIndex,
             _raft.AppliedIndex, _state.DbSize, IsLearner: false));
+    }
+
+    /// <summary>Writes the whole MVCC state (our own format) as of the current revision.</summary>
+    ValueTask<long> ISnapshotSource.WriteSnapshotAsync(Stream destination, CancellationToken cancellationToken)
+    {
+        ThrowIfStopped();
+        return ValueTask.FromResult(_state.WriteSnapshotRevision(destination));
     }
 
     private async ValueTask<T> ProposeAsync<T>(StoreCommand command, bool consumesSpace, CancellationToken cancellationToken)

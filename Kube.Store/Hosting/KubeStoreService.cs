@@ -10,7 +10,7 @@ namespace Kube.Store.Hosting;
 /// whichever comes first (so another hosted service may use the store from its own StartAsync), and disposes it on stop.
 /// </summary>
 internal sealed class KubeStoreService(IOptions<StoreOptions> options, TimeProvider time, ILoggerFactory loggers)
-    : IKeyValueStore, IHostedService, IAsyncDisposable
+    : IKeyValueStore, IHostedService, IAsyncDisposable, ISnapshotSource
 {
     private readonly Lock _gate = new();
     private Task<EmbeddedStore>? _opening;
@@ -91,6 +91,9 @@ internal sealed class KubeStoreService(IOptions<StoreOptions> options, TimeProvi
 
     public async ValueTask<LeaseTimeToLiveResult> LeaseTimeToLiveAsync(long id, bool keys, CancellationToken cancellationToken = default) =>
         await (await StoreAsync(cancellationToken).ConfigureAwait(false)).LeaseTimeToLiveAsync(id, keys, cancellationToken).ConfigureAwait(false);
+
+    public async ValueTask<long> WriteSnapshotAsync(Stream destination, CancellationToken cancellationToken) =>
+        await ((ISnapshotSource)await StoreAsync(cancellationToken).ConfigureAwait(false)).WriteSnapshotAsync(destination, cancellationToken).ConfigureAwait(false);
 
     public async ValueTask<StoreStatus> StatusAsync(CancellationToken cancellationToken = default) =>
         await (await StoreAsync(cancellationToken).ConfigureAwait(false)).StatusAsync(cancellationToken).ConfigureAwait(false);

@@ -28,4 +28,20 @@ public static class StoreServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, KubeStoreService>(sp => sp.GetRequiredService<KubeStoreService>()));
         return services;
     }
+
+    /// <summary>
+    /// Registers the gRPC services of etcd's v3 API over the registered <see cref="IKeyValueStore"/>; map them with
+    /// <see cref="Kube.Store.Etcd.EtcdGrpcEndpoints.MapEtcdGrpc"/>. The largest accepted gRPC message is
+    /// <see cref="StoreOptions.MaxRequestBytes"/> + 512 KiB, as etcd, so a request just over the limit gets etcd's
+    /// "request is too large" error.
+    /// </summary>
+    public static IServiceCollection AddEtcdGrpc(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.AddGrpc();
+        services.AddOptions<StoreOptions>();
+        services.AddOptions<Grpc.AspNetCore.Server.GrpcServiceOptions>()
+            .Configure<IOptions<StoreOptions>>((grpc, store) => grpc.MaxReceiveMessageSize = store.Value.MaxRequestBytes + 512 * 1024);
+        return services;
+    }
 }

@@ -841,6 +841,23 @@ internal sealed class MvccState : IStateMachine, IDisposable
         writer.Flush();
     }
 
+    /// <summary>Writes a snapshot and returns the revision it holds.</summary>
+    public long WriteSnapshotRevision(Stream destination)
+    {
+        _lock.EnterReadLock();
+        try
+        {
+            using var writer = new BinaryWriter(destination, System.Text.Encoding.UTF8, leaveOpen: true);
+            WriteSnapshotLocked(writer);
+            writer.Flush();
+            return _revision;
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
     public void RestoreSnapshot(Stream source, ulong index, ulong term)
     {
         using var reader = new BinaryReader(source, System.Text.Encoding.UTF8, leaveOpen: true);
@@ -853,42 +870,47 @@ internal sealed class MvccState : IStateMachine, IDisposable
         _lock.EnterReadLock();
         try
         {
-            writer.Write(_revision);
-            writer.Write(_compactRevision);
-            writer.Write(_ordered.Count);
-            foreach (var h in _ordered)
-            {
-                WriteBytes(writer, h.Key);
-                writer.Write(h.VersionCount);
-                foreach (var v in h.Versions)
-                {
-                    writer.Write(v.Main);
-                    writer.Write(v.Sub);
-                    if (v.Kv is { } kv)
-                    {
-                        writer.Write(true);
-                        WriteBytes(writer, kv.Value);
-                        writer.Write(kv.CreateRevision);
-                        writer.Write(kv.Version);
-                        writer.Write(kv.Lease);
-                    }
-                    else
-                    {
-                        writer.Write(false);
-                    }
-                }
-            }
-            writer.Write(_leases.Count);
-            foreach (var lease in _leases.Values)
-            {
-                writer.Write(lease.Id);
-                writer.Write(lease.Ttl);
-                writer.Write(lease.GrantedTtl);
-            }
+            WriteSnapshotLocked(writer);
         }
         finally
         {
             _lock.ExitReadLock();
+        }
+    }
+
+    private void WriteSnapshotLocked(BinaryWriter writer)
+    {
+        writer.Write(_revision);
+        writer.Write(_compactRevision);
+        writer.Write(_ordered.Count);
+        foreach (var h in _ordered)
+        {
+            WriteBytes(writer, h.Key);
+            writer.Write(h.VersionCount);
+            foreach (var v in h.Versions)
+            {
+                writer.Write(v.Main);
+                writer.Write(v.Sub);
+                if (v.Kv is { } kv)
+                {
+                    writer.Write(true);
+                    WriteBytes(writer, kv.Value);
+                    writer.Write(kv.CreateRevision);
+                    writer.Write(kv.Version);
+                    writer.Write(kv.Lease);
+                }
+                else
+                {
+                    writer.Write(false);
+                }
+            }
+        }
+        writer.Write(_leases.Count);
+        foreach (var lease in _leases.Values)
+        {
+            writer.Write(lease.Id);
+            writer.Write(lease.Ttl);
+            writer.Write(lease.GrantedTtl);
         }
     }
 
