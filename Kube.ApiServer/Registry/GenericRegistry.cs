@@ -30,7 +30,8 @@ internal sealed class GenericRegistry(
     ResourceTypeRegistry types,
     TimeProvider time,
     ApiServerOptions options,
-    ILogger<GenericRegistry> logger)
+    ILogger<GenericRegistry> logger,
+    CancellationToken stopping)
 {
     private const string GenerateNameAlphabet = "bcdfghjklmnpqrstvwxz2456789";
 
@@ -149,7 +150,7 @@ internal sealed class GenericRegistry(
         var filter = ObjectFilter.Create(s.Namespace, o.LabelSelector, o.FieldSelector);
         var timeout = o.TimeoutSeconds is > 0 ? TimeSpan.FromSeconds(o.TimeoutSeconds.Value) : options.MaxWatchTimeout;
         using var deadline = new CancellationTokenSource(timeout, time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, deadline.Token);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, deadline.Token, stopping);
         var token = linked.Token;
 
         var rv = o.ResourceVersion;
@@ -198,7 +199,7 @@ internal sealed class GenericRegistry(
                 if (!ready)
                 {
                     if (sub.Watcher.Error is KubeApiException api)
-                        yield return new WatchItem(WatchEventType.Error, new ObjectSnapshot(Json.ToObject(api.Status)));
+                        yield return new WatchItem(WatchEventType.Error, new ObjectSnapshot(StatusJson.ToObject(api.Status)));
                     break;
                 }
                 while (reader.TryRead(out var item))

@@ -1,0 +1,552 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using k8s.Models;
+using Kube.ApiServer.Authentication;
+using Kube.ApiServer.Discovery;
+using Kube.ApiServer.OpenApi;
+using Kube.ApiServer.Registry;
+using Kube.ApiServer.Tables;
+using Kube.ApiServer.Watch;
+using Kube.Core.Admission;
+using Kube.Core.Client;
+using Kube.Core.Resources;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
+
+namespace Kube.ApiServer.Http;
+
+/// <summary>
+/// The HTTP front of the API server: path → <see cref="RequestInfo"/>, authentication, then discovery,
+/// OpenAPI, health and version, or a resource request handed to the <see cref="GenericRegistry"/>.
+/// Every failure is a v1 Status.
+/// </summary>
+internal sealed class ApiHttpHandler(
+    GenericRegistry registry,
+    IAuthenticator authenticator,
+    TableConvertor tables,
+    ApiServerOptions options,
+    Func<string> serverAddress,
+    ILogger<ApiHttpHandler> logger)
+{
+    private static readonly byte[] Newline = "\n"u8.ToArray();
+    private ResourceTypeRegistry Types => registry.Types;
+
+    public async Task HandleAsync(HttpContext ctx)
+    {
+        var ct = ctx.RequestAborted;
+        try
+        {
+            var path = ctx.Request.Path.Value ?? "/";
+            switch (path.TrimEnd('/'))
+            {
+                case "/healthz" or "/livez" or "/readyz" or "/healthz/ping" or "/livez/ping" or "/readyz/ping":
+                    ctx.Response.ContentType = "text/plain; charset=utf-8";
+                    await ctx.Response.WriteAsync("ok", ct).ConfigureAwait(false);
+                    return;
+                case "/version":
+                    await WriteJsonAsync(ctx, 200, Version()).ConfigureAwait(false);
+                    return;
+            }
+            var user = await authenticator.AuthenticateAsync(ctx, ct).ConfigureAwait(false);
+            if (user is null)
+            {
+                await WriteStatusAsync(ctx, KubeApiException.NewStatus(401, "Unauthorized", "Unauthorized")).ConfigureAwait(false);
+                return;
+            }
+            if (path.StartsWith("/openapi/", StringComparison.Ordinal) || path == "/openapi")
+            {
+                await OpenApiAsync(ctx, path).ConfigureAwait(false);
+                return;
+            }
+            var info = RequestInfo.Parse(path);
+            switch (info.Kind)
+            {
+                case RequestPathKind.ApiVersions:
+                    await WriteJsonAsync(ctx, 200, DiscoveryDocuments.ApiVersions(serverAddress())).ConfigureAwait(false);
+                    return;
+                case RequestPathKind.ApiGroupList:
+                    await WriteJsonAsync(ctx, 200, DiscoveryDocuments.GroupList(Types)).ConfigureAwait(false);
+                    return;
+                case RequestPathKind.ApiGroup:
+                    await WriteJsonAsync(ctx, 200, DiscoveryDocuments.GroupDocument(Types, info.Group) ?? throw Errors.PathNotFound(path)).ConfigureAwait(false);
+                    return;
+                case RequestPathKind.ResourceList:
+                    await WriteJsonAsync(ctx, 200, DiscoveryDocuments.ResourceList(Types, info.Group, info.Version) ?? throw Errors.PathNotFound(path)).ConfigureAwait(false);
+                    return;
+                case RequestPathKind.Resource:
+                    await ResourceAsync(ctx, info, user).ConfigureAwait(false);
+                    return;
+                default:
+                    throw Errors.PathNotFound(path);
+            }
+        }
+        catch (KubeApiException e)
+        {
+            await WriteErrorAsync(ctx, e.Status).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+        catch (BadHttpRequestException e)
+        {
+            var status = e.StatusCode == 413
+                ? Errors.TooLarge().Status
+                : Errors.BadRequest(e.Message).Status;
+            await WriteErrorAsync(ctx, status).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            logger.LogError(e, "Unhandled error serving {Method} {Path}", ctx.Request.Method, ctx.Request.Path.Value);
+            await WriteErrorAsync(ctx, Errors.Internal(e.Message).Status).ConfigureAwait(false);
+        }
+    }
+
+    private JsonObject Version() => new()
+    {
+        ["major"] = "1",
+        ["minor"] = "32",
+        ["gitVersion"] = options.GitVersion,
+        ["gitCommit"] = "0000000000000000000000000000000000000000",
+        ["gitTreeState"] = "clean",
+        ["buildDate"] = "2026-01-01T00:00:00Z",
+        ["goVersion"] = "go1.23.0",
+        ["compiler"] = "gc",
+        ["platform"] = "linux/amd64",
+    };
+
+    private async Task OpenApiAsync(HttpContext ctx, string path)
+    {
+        if (path.TrimEnd('/') == "/openapi/v3")
+        {
+            await WriteJsonAsync(ctx, 200, OpenApiDocuments.Index(Types)).ConfigureAwait(false);
+            return;
+        }
+        if (path.StartsWith("/openapi/v3/", StringComparison.Ordinal))
+        {
+            var gv = path["/openapi/v3/".Length..].Trim('/').Split('/');
+            JsonObject? doc = gv switch
+            {
+                ["api", var v] => OpenApiDocuments.GroupVersion(Types, "", v),
+                ["apis", var g, var v] => OpenApiDocuments.GroupVersion(Types, g, v),
+                _ => null,
+            };
+            if (doc is not null)
+            {
+                ctx.Response.Headers.CacheControl = "no-cache, private";
+                await WriteJsonAsync(ctx, 200, doc).ConfigureAwait(false);
+                return;
+            }
+        }
+        throw Errors.PathNotFound(path);
+    }
+
+    // ---------------------------------------------------------------- resources
+
+    private async Task ResourceAsync(HttpContext ctx, RequestInfo info, UserInfo user)
+    {
+        var ct = ctx.RequestAborted;
+        var type = Types.FindByResource(info.Group, info.Version, info.Resource!) ?? throw Errors.PathNotFound(ctx.Request.Path.Value ?? "");
+        if (info.Namespace is not null && !type.Namespaced) throw Errors.PathNotFound(ctx.Request.Path.Value ?? "");
+        if (info.Subresource is not null && !type.Subresources.Contains(info.Subresource)) throw Errors.PathNotFound(ctx.Request.Path.Value ?? "");
+        var scope = new RequestScope(type, type.Namespaced ? info.Namespace : null, info.Name, info.Subresource, user);
+        var q = ctx.Request.Query;
+        var method = ctx.Request.Method;
+        var write = new WriteOptions
+        {
+            DryRun = q["dryRun"].FirstOrDefault(),
+            FieldManager = q["fieldManager"].FirstOrDefault(),
+            FieldValidation = q["fieldValidation"].FirstOrDefault(),
+            Force = Bool(q["force"].FirstOrDefault()),
+        };
+
+        if (info.Name is null)
+        {
+            switch (method)
+            {
+                case "GET":
+                    if (Bool(q["watch"].FirstOrDefault()) == true)
+                        await WatchAsync(ctx, scope, ListOptionsFrom(q)).ConfigureAwait(false);
+                    else
+                        await ListAsync(ctx, scope, ListOptionsFrom(q)).ConfigureAwait(false);
+                    return;
+                case "POST":
+                {
+                    if (type.Namespaced && scope.Namespace is null)
+                        throw Errors.MethodNotAllowed($"the server does not allow this method on the requested resource");
+                    var body = await ReadObjectAsync(ctx).ConfigureAwait(false);
+                    var result = await registry.CreateAsync(scope, body, write, ct).ConfigureAwait(false);
+                    AddWarnings(ctx, result.Warnings);
+                    await WriteObjectAsync(ctx, type, IsDry(write) ? 200 : 201, result.Object).ConfigureAwait(false);
+                    return;
+                }
+                case "DELETE":
+                {
+                    var del = await DeleteOptionsFromAsync(ctx).ConfigureAwait(false);
+                    var result = await registry.DeleteCollectionAsync(scope, ListOptionsFrom(q), del, ct).ConfigureAwait(false);
+                    await WriteListAsync(ctx, type, result).ConfigureAwait(false);
+                    return;
+                }
+                default:
+                    throw Errors.MethodNotAllowed($"the server does not allow this method on the requested resource");
+            }
+        }
+
+        switch (info.Subresource, method)
+        {
+            case (null or "status", "GET"):
+                if (Bool(q["watch"].FirstOrDefault()) == true)
+                {
+                    await WatchAsync(ctx, scope with { Name = null, Subresource = null },
+                        ListOptionsFrom(q) with { FieldSelector = Combine(q["fieldSelector"].FirstOrDefault(), $"metadata.name={info.Name}") }).ConfigureAwait(false);
+                    return;
+                }
+                await WriteObjectAsync(ctx, type, 200, await registry.GetAsync(scope, ct).ConfigureAwait(false)).ConfigureAwait(false);
+                return;
+            case (null or "status", "PUT"):
+            {
+                var body = await ReadObjectAsync(ctx).ConfigureAwait(false);
+                var result = await registry.UpdateAsync(scope, body, write, ct).ConfigureAwait(false);
+                AddWarnings(ctx, result.Warnings);
+                await WriteObjectAsync(ctx, type, 200, result.Object).ConfigureAwait(false);
+                return;
+            }
+            case (null or "status", "PATCH"):
+            {
+                var patchType = PatchTypeOf(ctx);
+                var body = await ReadTextAsync(ctx).ConfigureAwait(false);
+                var result = await registry.PatchAsync(scope, patchType, body, write, ct).ConfigureAwait(false);
+                AddWarnings(ctx, result.Warnings);
+                await WriteObjectAsync(ctx, type, 200, result.Object).ConfigureAwait(false);
+                return;
+            }
+            case (null, "DELETE"):
+            {
+                var del = await DeleteOptionsFromAsync(ctx).ConfigureAwait(false);
+                var result = await registry.DeleteAsync(scope, del, ct).ConfigureAwait(false);
+                await WriteObjectAsync(ctx, type, result.Remains ? 202 : 200, result.Object).ConfigureAwait(false);
+                return;
+            }
+            case ("binding", "POST"):
+            {
+                var body = await ReadObjectAsync(ctx).ConfigureAwait(false);
+                await registry.BindAsync(scope, body, write, ct).ConfigureAwait(false);
+                var ok = new V1Status { ApiVersion = "v1", Kind = "Status", Metadata = new V1ListMeta(), Status = "Success", Code = 201 };
+                await WriteJsonAsync(ctx, 201, StatusJson.ToObject(ok)).ConfigureAwait(false);
+                return;
+            }
+            case ("scale", "GET"):
+                await WriteJsonAsync(ctx, 200, await registry.GetScaleAsync(scope, ct).ConfigureAwait(false)).ConfigureAwait(false);
+                return;
+            case ("scale", "PUT"):
+            {
+                var body = await ReadObjectAsync(ctx).ConfigureAwait(false);
+                var scale = await registry.UpdateScaleAsync(scope, _ => Json.Clone(body), write, ct).ConfigureAwait(false);
+                await WriteJsonAsync(ctx, 200, scale).ConfigureAwait(false);
+                return;
+            }
+            case ("scale", "PATCH"):
+            {
+                var patchType = PatchTypeOf(ctx);
+                var body = await ReadTextAsync(ctx).ConfigureAwait(false);
+                var scale = await registry.UpdateScaleAsync(scope, current => GenericRegistry.ApplyScalePatch(patchType, current, body), write, ct).ConfigureAwait(false);
+                await WriteJsonAsync(ctx, 200, scale).ConfigureAwait(false);
+                return;
+            }
+            case ("binding" or "scale", _) or (null or "status", _):
+                throw Errors.MethodNotAllowed("the server does not allow this method on the requested resource");
+            default:
+                throw Errors.PathNotFound(ctx.Request.Path.Value ?? "");
+        }
+    }
+
+    private static string Combine(string? a, string b) => string.IsNullOrEmpty(a) ? b : $"{a},{b}";
+
+    private static bool IsDry(WriteOptions o) => !string.IsNullOrEmpty(o.DryRun);
+
+    private static bool? Bool(string? v) => v switch
+    {
+        null => null,
+        "" or "1" or "true" or "True" or "TRUE" => true,
+        _ => false,
+    };
+
+    private static ListOptions ListOptionsFrom(IQueryCollection q)
+    {
+        int? Int(string name)
+        {
+            var v = q[name].FirstOrDefault();
+            if (string.IsNullOrEmpty(v)) return null;
+            return int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var i)
+                ? i
+                : throw Errors.BadRequest($"invalid value for {name}: \"{v}\"");
+        }
+        return new ListOptions
+        {
+            LabelSelector = q["labelSelector"].FirstOrDefault(),
+            FieldSelector = q["fieldSelector"].FirstOrDefault(),
+            ResourceVersion = q["resourceVersion"].FirstOrDefault(),
+            ResourceVersionMatch = q["resourceVersionMatch"].FirstOrDefault(),
+            Limit = Int("limit"),
+            Continue = q["continue"].FirstOrDefault(),
+            TimeoutSeconds = Int("timeoutSeconds"),
+            AllowWatchBookmarks = Bool(q["allowWatchBookmarks"].FirstOrDefault()) == true,
+            SendInitialEvents = Bool(q["sendInitialEvents"].FirstOrDefault()),
+        };
+    }
+
+    private async Task<DeleteOptions> DeleteOptionsFromAsync(HttpContext ctx)
+    {
+        var q = ctx.Request.Query;
+        long? grace = null;
+        if (q["gracePeriodSeconds"].FirstOrDefault() is { Length: > 0 } g)
+        {
+            grace = long.TryParse(g, NumberStyles.Integer, CultureInfo.InvariantCulture, out var gv) ? gv : throw Errors.BadRequest($"invalid gracePeriodSeconds \"{g}\"");
+        }
+        var policy = ParsePolicy(q["propagationPolicy"].FirstOrDefault());
+        if (policy is null && Bool(q["orphanDependents"].FirstOrDefault()) is { } orphan) policy = orphan ? PropagationPolicy.Orphan : PropagationPolicy.Background;
+        string? uid = null, rv = null;
+        var dryRun = q["dryRun"].FirstOrDefault();
+        var text = await ReadTextAsync(ctx, allowEmpty: true).ConfigureAwait(false);
+        if (!string.IsNullOrWhiteSpace(text))
+        {
+            JsonObject body;
+            try
+            {
+                body = JsonNode.Parse(text) as JsonObject ?? throw Errors.BadRequest("DeleteOptions must be a JSON object");
+            }
+            catch (JsonException e)
+            {
+                throw Errors.BadRequest($"error decoding DeleteOptions: {e.Message}");
+            }
+            if (Json.Long(body["gracePeriodSeconds"]) is { } bg) grace = bg;
+            if (ParsePolicy(Json.Str(body, "propagationPolicy")) is { } bp) policy = bp;
+            if (body["orphanDependents"] is JsonValue ov && ov.TryGetValue<bool>(out var ob) && policy is null) policy = ob ? PropagationPolicy.Orphan : PropagationPolicy.Background;
+            var pre = Json.Obj(body, "preconditions");
+            uid = Json.Str(pre, "uid");
+            rv = Json.Str(pre, "resourceVersion");
+            if (Json.Arr(body, "dryRun") is { Count: > 0 } dr) dryRun = Json.Str(dr[0]);
+        }
+        return new DeleteOptions { GracePeriodSeconds = grace, PropagationPolicy = policy, PreconditionUid = uid, PreconditionResourceVersion = rv, DryRun = dryRun };
+    }
+
+    private static PropagationPolicy? ParsePolicy(string? v) => v switch
+    {
+        null or "" => null,
+        "Background" => PropagationPolicy.Background,
+        "Foreground" => PropagationPolicy.Foreground,
+        "Orphan" => PropagationPolicy.Orphan,
+        _ => throw Errors.BadRequest($"propagationPolicy: Unsupported value: \"{v}\": supported values: \"Foreground\", \"Background\", \"Orphan\""),
+    };
+
+    private static KubePatchType PatchTypeOf(HttpContext ctx)
+    {
+        var contentType = ctx.Request.ContentType;
+        var t = KubePatch.TypeOf(contentType) ?? throw Errors.UnsupportedMediaType(contentType ?? "");
+        if (t == KubePatchType.Apply) throw Errors.UnsupportedMediaType(contentType ?? "");
+        return t;
+    }
+
+    // ---------------------------------------------------------------- bodies
+
+    private async Task<string> ReadTextAsync(HttpContext ctx, bool allowEmpty = false)
+    {
+        var bytes = await ReadBytesAsync(ctx).ConfigureAwait(false);
+        if (bytes.Length == 0 && !allowEmpty) throw Errors.BadRequest("the request body is empty");
+        return Encoding.UTF8.GetString(bytes);
+    }
+
+    private async Task<byte[]> ReadBytesAsync(HttpContext ctx)
+    {
+        if (ctx.Request.ContentLength > options.MaxRequestBodySize) throw Errors.TooLarge();
+        using var ms = new MemoryStream();
+        var buffer = new byte[16 * 1024];
+        int n;
+        while ((n = await ctx.Request.Body.ReadAsync(buffer, ctx.RequestAborted).ConfigureAwait(false)) > 0)
+        {
+            ms.Write(buffer, 0, n);
+            if (ms.Length > options.MaxRequestBodySize) throw Errors.TooLarge();
+        }
+        return ms.ToArray();
+    }
+
+    private async Task<JsonObject> ReadObjectAsync(HttpContext ctx)
+    {
+        var media = ctx.Request.ContentType?.Split(';')[0].Trim().ToLowerInvariant();
+        if (media is not (null or "" or "application/json" or "*/*"))
+            throw Errors.UnsupportedMediaType(media);
+        var bytes = await ReadBytesAsync(ctx).ConfigureAwait(false);
+        if (bytes.Length == 0) throw Errors.BadRequest("the request body is empty");
+        try
+        {
+            return Json.ParseObject(bytes);
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or ArgumentException)
+        {
+            throw Errors.BadRequest($"the body of the request could not be decoded: {e.Message}");
+        }
+    }
+
+    // ---------------------------------------------------------------- responses
+
+    private static bool WantsTable(HttpContext ctx) =>
+        ctx.Request.Headers.Accept.Any(a => a is not null && a.Contains("as=Table", StringComparison.Ordinal));
+
+    private static bool IncludeObject(HttpContext ctx) => ctx.Request.Query["includeObject"].FirstOrDefault() == "Object";
+
+    private static void AddWarnings(HttpContext ctx, IReadOnlyList<string> warnings)
+    {
+        foreach (var w in warnings) ctx.Response.Headers.Append("Warning", $"299 - \"{w.Replace("\"", "\\\"")}\"");
+    }
+
+    private async Task WriteObjectAsync(HttpContext ctx, ResourceType t, int code, JsonObject obj)
+    {
+        if (WantsTable(ctx))
+        {
+            await WriteJsonAsync(ctx, code, tables.Table(t, [obj], true, IncludeObject(ctx), Json.Path(obj, "metadata", "resourceVersion"), null)).ConfigureAwait(false);
+            return;
+        }
+        await WriteJsonAsync(ctx, code, obj).ConfigureAwait(false);
+    }
+
+    private async Task ListAsync(HttpContext ctx, RequestScope scope, ListOptions o)
+    {
+        var result = await registry.ListAsync(scope, o, ctx.RequestAborted).ConfigureAwait(false);
+        await WriteListAsync(ctx, scope.Type, result).ConfigureAwait(false);
+    }
+
+    private async Task WriteListAsync(HttpContext ctx, ResourceType t, ListResult result)
+    {
+        var rv = result.Revision.ToString(CultureInfo.InvariantCulture);
+        if (WantsTable(ctx))
+        {
+            await WriteJsonAsync(ctx, 200, tables.Table(t, result.Items, true, IncludeObject(ctx), rv, result.Continue)).ConfigureAwait(false);
+            return;
+        }
+        ctx.Response.StatusCode = 200;
+        ctx.Response.ContentType = "application/json";
+        await using var w = new Utf8JsonWriter(ctx.Response.BodyWriter);
+        w.WriteStartObject();
+        w.WriteString("kind", t.ListKind);
+        w.WriteString("apiVersion", t.ApiVersion);
+        w.WriteStartObject("metadata");
+        w.WriteString("resourceVersion", rv);
+        if (result.Continue is not null) w.WriteString("continue", result.Continue);
+        w.WriteEndObject();
+        w.WriteStartArray("items");
+        foreach (var item in result.Items)
+        {
+            item.WriteTo(w);
+            if (w.BytesPending > 32 * 1024) await w.FlushAsync(ctx.RequestAborted).ConfigureAwait(false);
+        }
+        w.WriteEndArray();
+        w.WriteEndObject();
+        await w.FlushAsync(ctx.RequestAborted).ConfigureAwait(false);
+    }
+
+    private async Task WatchAsync(HttpContext ctx, RequestScope scope, ListOptions o)
+    {
+        var ct = ctx.RequestAborted;
+        var table = WantsTable(ctx);
+        var includeObject = IncludeObject(ctx);
+        var first = true;
+        var started = false;
+        ctx.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+        await using var e = registry.WatchAsync(scope, o, ct).GetAsyncEnumerator(ct);
+        try
+        {
+            while (true)
+            {
+                bool has;
+                try
+                {
+                    var moveNext = e.MoveNextAsync();
+                    if (!started && !moveNext.IsCompleted)
+                    {
+                        // Send the headers now: a watch with nothing to say yet is still a started watch.
+                        await StartWatchAsync(ctx).ConfigureAwait(false);
+                        started = true;
+                    }
+                    has = await moveNext.ConfigureAwait(false);
+                }
+                catch (KubeApiException ex) when (started)
+                {
+                    await WriteEventAsync(ctx, "ERROR", Json.ToUtf8(StatusJson.ToObject(ex.Status)), ct).ConfigureAwait(false);
+                    return;
+                }
+                if (!has) break;
+                if (!started)
+                {
+                    await StartWatchAsync(ctx).ConfigureAwait(false);
+                    started = true;
+                }
+                var item = e.Current;
+                byte[] payload;
+                if (table && item.Type is WatchEventType.Added or WatchEventType.Modified or WatchEventType.Deleted)
+                {
+                    payload = Json.ToUtf8(tables.Table(scope.Type, [item.Object.Object], first, includeObject, Json.Path(item.Object.Object, "metadata", "resourceVersion"), null));
+                    first = false;
+                }
+                else
+                {
+                    payload = item.Object.Json;
+                }
+                await WriteEventAsync(ctx, TypeName(item.Type), payload, ct).ConfigureAwait(false);
+            }
+            if (!started) await StartWatchAsync(ctx).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+    }
+
+    private static async Task StartWatchAsync(HttpContext ctx)
+    {
+        ctx.Response.StatusCode = 200;
+        ctx.Response.ContentType = "application/json";
+        ctx.Response.Headers.CacheControl = "no-cache, private";
+        await ctx.Response.StartAsync(ctx.RequestAborted).ConfigureAwait(false);
+        await ctx.Response.Body.FlushAsync(ctx.RequestAborted).ConfigureAwait(false);
+    }
+
+    private static string TypeName(WatchEventType t) => t switch
+    {
+        WatchEventType.Added => "ADDED",
+        WatchEventType.Modified => "MODIFIED",
+        WatchEventType.Deleted => "DELETED",
+        WatchEventType.Bookmark => "BOOKMARK",
+        _ => "ERROR",
+    };
+
+    private static async Task WriteEventAsync(HttpContext ctx, string type, byte[] objectJson, CancellationToken ct)
+    {
+        var head = Encoding.UTF8.GetBytes($"{{\"type\":\"{type}\",\"object\":");
+        var buffer = new byte[head.Length + objectJson.Length + 2];
+        head.CopyTo(buffer, 0);
+        objectJson.CopyTo(buffer, head.Length);
+        buffer[^2] = (byte)'}';
+        buffer[^1] = Newline[0];
+        await ctx.Response.Body.WriteAsync(buffer, ct).ConfigureAwait(false);
+        await ctx.Response.Body.FlushAsync(ct).ConfigureAwait(false);
+    }
+
+    private static async Task WriteJsonAsync(HttpContext ctx, int code, JsonNode node)
+    {
+        ctx.Response.StatusCode = code;
+        ctx.Response.ContentType = "application/json";
+        await using var w = new Utf8JsonWriter(ctx.Response.BodyWriter);
+        node.WriteTo(w);
+        await w.FlushAsync(ctx.RequestAborted).ConfigureAwait(false);
+    }
+
+    private static Task WriteStatusAsync(HttpContext ctx, V1Status status) => WriteJsonAsync(ctx, status.Code ?? 500, StatusJson.ToObject(status));
+
+    private static async Task WriteErrorAsync(HttpContext ctx, V1Status status)
+    {
+        if (ctx.Response.HasStarted) return;
+        ctx.Response.Headers.Remove("Warning");
+        await WriteStatusAsync(ctx, status).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,143 @@
+using System.Runtime.CompilerServices;
+using System.Text.Json.Nodes;
+using k8s;
+using WatchEventType = Kube.Core.Client.WatchEventType;
+using k8s.Models;
+using Kube.ApiServer.Registry;
+using Kube.Core.Admission;
+using Kube.Core.Client;
+using Kube.Core.Resources;
+
+namespace Kube.ApiServer.InProcess;
+
+/// <summary>
+/// The in-process <see cref="IKubeClient"/>: runs the API server's request pipeline (authorization, admission,
+/// defaulting, validation, storage, watch cache) for <see cref="User"/> without HTTP. Objects cross the boundary
+/// as JSON through the KubernetesJson serializer, so callers never share instances with the server.
+/// Create one with <see cref="KubeApiServer.CreateClient"/>.
+/// </summary>
+public sealed class InProcessKubeClient : IKubeClient
+{
+    private readonly GenericRegistry _registry;
+
+    internal InProcessKubeClient(GenericRegistry registry, UserInfo user)
+    {
+        _registry = registry;
+        User = user;
+    }
+
+    /// <summary>The identity every request runs as.</summary>
+    public UserInfo User { get; }
+
+    private ResourceType TypeOf<T>() => _registry.Types.For<T>();
+
+    private RequestScope Scope<T>(string? name, string? ns, string? subresource = null)
+    {
+        var t = TypeOf<T>();
+        return new RequestScope(t, t.Namespaced ? ns : null, name, subresource, User);
+    }
+
+    private RequestScope ScopeOf<T>(T obj, string? subresource = null) where T : class, IKubernetesObject<V1ObjectMeta>
+    {
+        var t = TypeOf<T>();
+        var ns = t.Namespaced ? (string.IsNullOrEmpty(obj.Metadata?.NamespaceProperty) ? "default" : obj.Metadata!.NamespaceProperty) : null;
+        return new RequestScope(t, ns, obj.Metadata?.Name, subresource, User);
+    }
+
+    private static T To<T>(JsonObject obj) => Json.FromNode<T>(obj);
+
+    public async Task<T> GetAsync<T>(string name, string? @namespace = null, CancellationToken cancellationToken = default)
+        where T : class, IKubernetesObject<V1ObjectMeta>
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        var obj = await _registry.GetAsync(Scope<T>(name, @namespace), cancellationToken).ConfigureAwait(false);
+        return To<T>(obj);
+    }
+
+    public async Task<KubeList<T>> ListAsync<T>(string? @namespace = null, ListOptions? options = null, CancellationToken cancellationToken = default)
+        where T : class, IKubernetesObject<V1ObjectMeta>
+    {
+        var result = await _registry.ListAsync(Scope<T>(null, @namespace), options ?? new ListOptions(), cancellationToken).ConfigureAwait(false);
+        var items = new List<T>(result.Items.Count);
+        foreach (var i in result.Items) items.Add(To<T>(i));
+        return new KubeList<T>(items, result.Revision.ToString(System.Globalization.CultureInfo.InvariantCulture), result.Continue);
+    }
+
+    public async IAsyncEnumerable<WatchEvent<T>> WatchAsync<T>(string? @namespace = null, ListOptions? options = null,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+        where T : class, IKubernetesObject<V1ObjectMeta>
+    {
+        await foreach (var item in _registry.WatchAsync(Scope<T>(null, @namespace), options ?? new ListOptions(), cancellationToken).ConfigureAwait(false))
+        {
+            if (item.Type == WatchEventType.Error)
+            {
+                var status = StatusJson.FromObject(item.Object.Object);
+                if (status.Code == 410) throw KubeApiException.FromStatus(status);
+                yield return new WatchEvent<T>(WatchEventType.Error, null, status);
+                yield break;
+            }
+            yield return new WatchEvent<T>(item.Type, Json.FromUtf8<T>(item.Object.Json));
+        }
+    }
+
+    public async Task<T> CreateAsync<T>(T obj, WriteOptions? options = null, CancellationToken cancellationToken = default)
+        where T : class, IKubernetesObject<V1ObjectMeta>
+    {
+        ArgumentNullException.ThrowIfNull(obj);
+        var result = await _registry.CreateAsync(ScopeOf(obj) with { Name = null }, Json.ToObject(obj), options ?? new WriteOptions(), cancellationToken).ConfigureAwait(false);
+        return To<T>(result.Object);
+    }
+
+    public async Task<T> UpdateAsync<T>(T obj, WriteOptions? options = null, CancellationToken cancellationToken = default)
+        where T : class, IKubernetesObject<V1ObjectMeta>
+    {
+        ArgumentNullException.ThrowIfNull(obj);
+        var result = await _registry.UpdateAsync(ScopeOf(obj), Json.ToObject(obj), options ?? new WriteOptions(), cancellationToken).ConfigureAwait(false);
+        return To<T>(result.Object);
+    }
+
+    public async Task<T> UpdateStatusAsync<T>(T obj, WriteOptions? options = null, CancellationToken cancellationToken = default)
+        where T : class, IKubernetesObject<V1ObjectMeta>
+    {
+        ArgumentNullException.ThrowIfNull(obj);
+        var result = await _registry.UpdateAsync(ScopeOf(obj, "status"), Json.ToObject(obj), options ?? new WriteOptions(), cancellationToken).ConfigureAwait(false);
+        return To<T>(result.Object);
+    }
+
+    public async Task<T> PatchAsync<T>(string name, string? @namespace, KubePatch patch, string? subresource = null, WriteOptions? options = null,
+        CancellationToken cancellationToken = default)
+        where T : class, IKubernetesObject<V1ObjectMeta>
+    {
+        ArgumentNullException.ThrowIfNull(patch);
+        var scope = Scope<T>(name, @namespace, subresource);
+        if (subresource is not null && !scope.Type.Subresources.Contains(subresource))
+            throw Errors.PathNotFound(subresource);
+        if (subresource == "scale")
+        {
+            await _registry.UpdateScaleAsync(scope, s => GenericRegistry.ApplyScalePatch(patch.Type, s, patch.Body), options ?? new WriteOptions(), cancellationToken).ConfigureAwait(false);
+            return await GetAsync<T>(name, @namespace, cancellationToken).ConfigureAwait(false);
+        }
+        var result = await _registry.PatchAsync(scope, patch.Type, patch.Body, options ?? new WriteOptions(), cancellationToken).ConfigureAwait(false);
+        return To<T>(result.Object);
+    }
+
+    public async Task<T?> DeleteAsync<T>(string name, string? @namespace = null, DeleteOptions? options = null, CancellationToken cancellationToken = default)
+        where T : class, IKubernetesObject<V1ObjectMeta>
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        var result = await _registry.DeleteAsync(Scope<T>(name, @namespace), options ?? new DeleteOptions(), cancellationToken).ConfigureAwait(false);
+        return result.Remains ? To<T>(result.Object) : null;
+    }
+
+    public async Task CreateSubresourceAsync<T>(string name, string? @namespace, string subresource, object body, WriteOptions? options = null,
+        CancellationToken cancellationToken = default)
+        where T : class, IKubernetesObject<V1ObjectMeta>
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        var scope = Scope<T>(name, @namespace, subresource);
+        if (!scope.Type.Subresources.Contains(subresource) || subresource != "binding")
+            throw KubeApiException.FromStatus(KubeApiException.NewStatus(404, "NotFound", $"the server could not find the requested resource ({subresource})"));
+        var json = body as JsonObject ?? Json.ToObject(body);
+        await _registry.BindAsync(scope, json, options ?? new WriteOptions(), cancellationToken).ConfigureAwait(false);
+    }
+}

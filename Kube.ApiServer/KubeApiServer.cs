@@ -1,0 +1,145 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Kube.ApiServer.Admission;
+using Kube.ApiServer.Authentication;
+using Kube.ApiServer.Authorization;
+using Kube.ApiServer.Http;
+using Kube.ApiServer.InProcess;
+using Kube.ApiServer.Registry;
+using Kube.ApiServer.Storage;
+using Kube.ApiServer.Tables;
+using Kube.ApiServer.Watch;
+using Kube.Core.Admission;
+using Kube.Core.Client;
+using Kube.Core.Resources;
+using Kube.Store;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Kube.ApiServer;
+
+/// <summary>
+/// A Kubernetes API server over an <see cref="IKeyValueStore"/>: REST on Kestrel (what kubectl and KubernetesClient
+/// speak) and an in-process <see cref="IKubeClient"/> (<see cref="CreateClient"/>) that runs the same pipeline.
+/// </summary>
+public sealed class KubeApiServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly WatchCacheManager _watchCaches;
+    private readonly GenericRegistry _registry;
+    private readonly CancellationTokenSource _stopping;
+    private int _disposed;
+
+    private KubeApiServer(WebApplication app, WatchCacheManager watchCaches, GenericRegistry registry, CancellationTokenSource stopping, Uri baseAddress)
+    {
+        _app = app;
+        _watchCaches = watchCaches;
+        _registry = registry;
+        _stopping = stopping;
+        BaseAddress = baseAddress;
+    }
+
+    /// <summary>The address the server listens on, e.g. http://127.0.0.1:6443/.</summary>
+    public Uri BaseAddress { get; }
+
+    /// <summary>An in-process client that runs every request as <paramref name="user"/>.</summary>
+    public IKubeClient CreateClient(UserInfo user)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        return new InProcessKubeClient(_registry, user);
+    }
+
+    /// <summary>
+    /// Starts the server on <see cref="ApiServerOptions.BindAddress"/>:<see cref="ApiServerOptions.Port"/>.
+    /// From <paramref name="services"/> (optional) it takes the admission plugins (<see cref="IAdmissionPlugin"/>),
+    /// <see cref="TimeProvider"/>, <see cref="ILoggerFactory"/>, <see cref="ResourceTypeRegistry"/>,
+    /// <see cref="IAuthenticator"/> and <see cref="IAuthorizer"/>; each has a default when absent.
+    /// </summary>
+    public static async Task<KubeApiServer> StartAsync(ApiServerOptions options, IKeyValueStore store, IServiceProvider? services = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(store);
+        if (!IPAddress.TryParse(options.BindAddress, out var address))
+            throw new ArgumentException($"BindAddress \"{options.BindAddress}\" is not an IP address", nameof(options));
+        if (options.Port is < 0 or > 65535) throw new ArgumentException($"Port {options.Port} is out of range", nameof(options));
+
+        var loggers = services?.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance;
+        var time = services?.GetService<TimeProvider>() ?? TimeProvider.System;
+        var types = services?.GetService<ResourceTypeRegistry>() ?? ResourceTypeRegistry.CreateDefault();
+        var plugins = services?.GetService<IEnumerable<IAdmissionPlugin>>() ?? [];
+        var authenticator = services?.GetService<IAuthenticator>() ?? new InsecureAuthenticator();
+        var authorizer = services?.GetService<IAuthorizer>() ?? new AllowAllAuthorizer();
+
+        var stopping = new CancellationTokenSource();
+        var storage = new ObjectStorage(store);
+        var watchCaches = new WatchCacheManager(storage, options, loggers);
+        var registry = new GenericRegistry(storage, watchCaches, new AdmissionChain(plugins), authorizer, types, time, options,
+            loggers.CreateLogger<GenericRegistry>(), stopping.Token);
+        await CreateInitialNamespacesAsync(registry, options, cancellationToken).ConfigureAwait(false);
+
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseKestrelCore();
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            k.Limits.MaxRequestBodySize = options.MaxRequestBodySize;
+            k.Listen(address, options.Port);
+        });
+        var app = builder.Build();
+        string addressText = $"{options.BindAddress}:{options.Port}";
+        var handler = new ApiHttpHandler(registry, authenticator, new TableConvertor(time), options, () => addressText, loggers.CreateLogger<ApiHttpHandler>());
+        app.Run(handler.HandleAsync);
+        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+
+        var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()
+            ?? $"http://{options.BindAddress}:{options.Port}";
+        var baseAddress = new Uri(bound.EndsWith('/') ? bound : bound + "/");
+        addressText = $"{baseAddress.Host}:{baseAddress.Port}";
+        loggers.CreateLogger<KubeApiServer>().LogInformation("API server listening on {Address}", baseAddress);
+        return new KubeApiServer(app, watchCaches, registry, stopping, baseAddress);
+    }
+
+    private static async Task CreateInitialNamespacesAsync(GenericRegistry registry, ApiServerOptions options, CancellationToken ct)
+    {
+        var nsType = registry.Types.FindByResource("", "v1", "namespaces");
+        if (nsType is null) return;
+        foreach (var ns in options.InitialNamespaces)
+        {
+            try
+            {
+                var body = new JsonObject { ["apiVersion"] = "v1", ["kind"] = "Namespace", ["metadata"] = new JsonObject { ["name"] = ns } };
+                await registry.CreateAsync(new RequestScope(nsType, null, null, null, UserInfo.Admin), body, new WriteOptions(), ct).ConfigureAwait(false);
+            }
+            catch (AlreadyExistsException)
+            {
+            }
+        }
+    }
+
+    /// <summary>Ends every watch, stops listening and releases the watch caches. The store is the caller's.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5)))
+        {
+            try
+            {
+                await _app.StopAsync(timeout.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+        await _app.DisposeAsync().ConfigureAwait(false);
+        await _watchCaches.DisposeAsync().ConfigureAwait(false);
+        _stopping.Dispose();
+    }
+}

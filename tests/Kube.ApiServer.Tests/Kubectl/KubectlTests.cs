@@ -1,0 +1,99 @@
+using System.Text.Json.Nodes;
+
+namespace Kube.ApiServer.Tests.Kubectl;
+
+[TestClass]
+public sealed class KubectlTests
+{
+    private static string Fmt((int ExitCode, string Stdout, string Stderr) r) => $"exit {r.ExitCode}\nstdout:\n{r.Stdout}\nstderr:\n{r.Stderr}";
+
+    [TestMethod]
+    public async Task Kubectl_QuickStart_CreateGetApplyDelete()
+    {
+        if (!Kubectl.Exists) Assert.Inconclusive(Kubectl.InstallHint);
+        await using var cluster = await TestCluster.StartAsync();
+        using var kubectl = new Kubectl(cluster.Server.BaseAddress);
+
+        var node = await cluster.PostAsync("/api/v1/nodes", Objects.Node("node-1"));
+        Assert.AreEqual(201, node.Code, node.Body?.ToJsonString());
+        var nodes = await kubectl.RunAsync("get", "nodes");
+        Assert.AreEqual(0, nodes.ExitCode, Fmt(nodes));
+        StringAssert.Contains(nodes.Stdout, "STATUS");
+        StringAssert.Matches(nodes.Stdout, new System.Text.RegularExpressions.Regex(@"node-1\s+Ready\s+control-plane"));
+
+        var file = kubectl.WriteFile("deploy.yaml", """
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata:
+              name: demo
+            spec:
+              replicas: 2
+              selector:
+                matchLabels:
+                  app: demo
+              template:
+                metadata:
+                  labels:
+                    app: demo
+                spec:
+                  containers:
+                  - name: web
+                    image: nginx:1.27
+            """);
+        var create = await kubectl.RunAsync("create", "-f", file);
+        Assert.AreEqual(0, create.ExitCode, Fmt(create));
+        StringAssert.Contains(create.Stdout, "deployment.apps/demo created");
+
+        var get = await kubectl.RunAsync("get", "deploy");
+        Assert.AreEqual(0, get.ExitCode, Fmt(get));
+        StringAssert.Contains(get.Stdout, "UP-TO-DATE");
+        StringAssert.Matches(get.Stdout, new System.Text.RegularExpressions.Regex(@"demo\s+0/2\s+0\s+0\s+\d+s"));
+
+        await cluster.PostAsync("/api/v1/namespaces/default/pods", Objects.Pod("demo-1", nodeName: "node-1"));
+        var pods = await kubectl.RunAsync("get", "pods", "-o", "wide");
+        Assert.AreEqual(0, pods.ExitCode, Fmt(pods));
+        StringAssert.Contains(pods.Stdout, "NOMINATED NODE");
+        StringAssert.Matches(pods.Stdout, new System.Text.RegularExpressions.Regex(@"demo-1\s+0/1\s+Pending\s+0\s+\d+s\s+<none>\s+node-1"));
+
+        var jsonpath = await kubectl.RunAsync("get", "pods", "-l", "app=demo", "-o", "jsonpath={.items[*].metadata.name}");
+        Assert.AreEqual(0, jsonpath.ExitCode, Fmt(jsonpath));
+        Assert.AreEqual("demo-1", jsonpath.Stdout.Trim());
+
+        var changed = kubectl.WriteFile("deploy2.yaml", File.ReadAllText(file).Replace("replicas: 2", "replicas: 3").Replace("nginx:1.27", "nginx:1.28"));
+        var apply = await kubectl.RunAsync("apply", "-f", changed);
+        Assert.AreEqual(0, apply.ExitCode, Fmt(apply));
+        StringAssert.Contains(apply.Stdout, "deployment.apps/demo configured");
+        var after = await cluster.GetAsync("/apis/apps/v1/namespaces/default/deployments/demo");
+        Assert.AreEqual(3, after.Body!["spec"]!["replicas"]!.GetValue<int>());
+        Assert.AreEqual("nginx:1.28", after.Body!["spec"]!["template"]!["spec"]!["containers"]![0]!["image"]!.GetValue<string>());
+        Assert.AreEqual(2, after.Body!["metadata"]!["generation"]!.GetValue<int>());
+
+        var delete = await kubectl.RunAsync("delete", "deployment", "demo");
+        Assert.AreEqual(0, delete.ExitCode, Fmt(delete));
+        StringAssert.Contains(delete.Stdout, "deployment.apps \"demo\" deleted");
+
+        var gone = await kubectl.RunAsync("get", "deployment", "demo");
+        Assert.AreEqual(1, gone.ExitCode, Fmt(gone));
+        StringAssert.Contains(gone.Stderr, "deployments.apps \"demo\" not found");
+    }
+
+    [TestMethod]
+    public async Task Kubectl_CreateRejectsUnknownField_WithStrictValidation()
+    {
+        if (!Kubectl.Exists) Assert.Inconclusive(Kubectl.InstallHint);
+        await using var cluster = await TestCluster.StartAsync();
+        using var kubectl = new Kubectl(cluster.Server.BaseAddress);
+        var file = kubectl.WriteFile("bad.yaml", """
+            apiVersion: v1
+            kind: ConfigMap
+            metadata:
+              name: bad
+            data:
+              a: b
+            bogus: 1
+            """);
+        var create = await kubectl.RunAsync("create", "-f", file);
+        Assert.AreNotEqual(0, create.ExitCode, Fmt(create));
+        StringAssert.Contains(create.Stderr, "unknown field \"bogus\"");
+    }
+}
