@@ -1,0 +1,133 @@
+using k8s.Models;
+
+namespace Kube.Scheduling.Framework;
+
+/// <summary>
+/// An amount of compute resources: cpu in millicores, memory and ephemeral storage in bytes, a pod count, and
+/// extended (scalar) resources such as <c>example.com/gpu</c> by name.
+/// </summary>
+public sealed class Resource
+{
+    /// <summary>The cpu upstream assumes for a container without a cpu request, for scoring: 100m.</summary>
+    public const long DefaultMilliCpuRequest = 100;
+
+    /// <summary>The memory upstream assumes for a container without a memory request, for scoring: 200 MiB.</summary>
+    public const long DefaultMemoryRequest = 200 * 1024 * 1024;
+
+    private readonly Dictionary<string, long> _scalar = new(StringComparer.Ordinal);
+
+    public long MilliCpu { get; set; }
+
+    public long Memory { get; set; }
+
+    public long EphemeralStorage { get; set; }
+
+    public long AllowedPodNumber { get; set; }
+
+    /// <summary>Extended resources (and hugepages), by name.</summary>
+    public IReadOnlyDictionary<string, long> ScalarResources => _scalar;
+
+    public bool IsZero => MilliCpu == 0 && Memory == 0 && EphemeralStorage == 0 && _scalar.Values.All(v => v == 0);
+
+    public void SetScalar(string name, long value) => _scalar[name] = value;
+
+    public long Scalar(string name) => _scalar.TryGetValue(name, out var v) ? v : 0;
+
+    public void Add(Resource other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        MilliCpu += other.MilliCpu;
+        Memory += other.Memory;
+        EphemeralStorage += other.EphemeralStorage;
+        AllowedPodNumber += other.AllowedPodNumber;
+        foreach (var (k, v) in other._scalar) _scalar[k] = Scalar(k) + v;
+    }
+
+    public void Subtract(Resource other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        MilliCpu -= other.MilliCpu;
+        Memory -= other.Memory;
+        EphemeralStorage -= other.EphemeralStorage;
+        AllowedPodNumber -= other.AllowedPodNumber;
+        foreach (var (k, v) in other._scalar) _scalar[k] = Scalar(k) - v;
+    }
+
+    public Resource Clone()
+    {
+        var r = new Resource { MilliCpu = MilliCpu, Memory = Memory, EphemeralStorage = EphemeralStorage, AllowedPodNumber = AllowedPodNumber };
+        foreach (var (k, v) in _scalar) r._scalar[k] = v;
+        return r;
+    }
+
+    /// <summary>Reads a resource list (a node's allocatable, or a container's requests).</summary>
+    public static Resource FromList(IDictionary<string, ResourceQuantity>? list)
+    {
+        var r = new Resource();
+        if (list is null) return r;
+        foreach (var (name, q) in list)
+        {
+            switch (name)
+            {
+                case "cpu":
+                    r.MilliCpu += (long)Math.Ceiling(q.ToDecimal() * 1000m);
+                    break;
+                case "memory":
+                    r.Memory += (long)Math.Ceiling(q.ToDecimal());
+                    break;
+                case "ephemeral-storage":
+                    r.EphemeralStorage += (long)Math.Ceiling(q.ToDecimal());
+                    break;
+                case "pods":
+                    r.AllowedPodNumber += (long)q.ToDecimal();
+                    break;
+                default:
+                    if (IsScalar(name)) r._scalar[name] = r.Scalar(name) + (long)Math.Ceiling(q.ToDecimal());
+                    break;
+            }
+        }
+
+        return r;
+    }
+
+    /// <summary>
+    /// A pod's effective request, as upstream computes it: the sum over containers, at least the largest init container,
+    /// plus the pod overhead. With <paramref name="nonZero"/>, containers without a cpu or memory request count the defaults
+    /// (<see cref="DefaultMilliCpuRequest"/>, <see cref="DefaultMemoryRequest"/>), as scoring does.
+    /// </summary>
+    public static Resource PodRequests(V1Pod pod, bool nonZero = false)
+    {
+        ArgumentNullException.ThrowIfNull(pod);
+        var sum = new Resource();
+        foreach (var c in pod.Spec?.Containers ?? []) sum.Add(ContainerRequests(c, nonZero));
+        foreach (var c in pod.Spec?.InitContainers ?? [])
+        {
+            var init = ContainerRequests(c, nonZero);
+            sum.MilliCpu = Math.Max(sum.MilliCpu, init.MilliCpu);
+            sum.Memory = Math.Max(sum.Memory, init.Memory);
+            sum.EphemeralStorage = Math.Max(sum.EphemeralStorage, init.EphemeralStorage);
+            foreach (var (k, v) in init._scalar) sum._scalar[k] = Math.Max(sum.Scalar(k), v);
+        }
+
+        if (pod.Spec?.Overhead is { } overhead) sum.Add(FromList(overhead));
+        return sum;
+    }
+
+    private static Resource ContainerRequests(V1Container c, bool nonZero)
+    {
+        var r = FromList(c.Resources?.Requests);
+        if (nonZero)
+        {
+            if (c.Resources?.Requests?.ContainsKey("cpu") != true) r.MilliCpu = DefaultMilliCpuRequest;
+            if (c.Resources?.Requests?.ContainsKey("memory") != true) r.Memory = DefaultMemoryRequest;
+        }
+
+        return r;
+    }
+
+    /// <summary>Extended resources (domain-qualified names outside kubernetes.io) and hugepages.</summary>
+    private static bool IsScalar(string name) =>
+        name.StartsWith("hugepages-", StringComparison.Ordinal)
+        || name.StartsWith("attachable-volumes-", StringComparison.Ordinal)
+        || (name.Contains('/', StringComparison.Ordinal) && !name.StartsWith("kubernetes.io/", StringComparison.Ordinal));
+}

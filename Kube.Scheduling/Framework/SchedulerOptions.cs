@@ -1,0 +1,38 @@
+namespace Kube.Scheduling.Framework;
+
+/// <summary>Options of the scheduler (<c>services.AddKubeScheduler(o => ...)</c>).</summary>
+public sealed class SchedulerOptions
+{
+    /// <summary>The name of the default profile: "default-scheduler".</summary>
+    public const string DefaultSchedulerName = "default-scheduler";
+
+    /// <summary>The profiles. Empty (the default) means one profile named "default-scheduler" with every registered plugin.</summary>
+    public IList<SchedulerProfile> Profiles { get; } = [];
+
+    /// <summary>How many nodes Filter runs on at once. Default 16 (upstream's parallelism).</summary>
+    public int Parallelism { get; set; } = 16;
+
+    /// <summary>
+    /// The share of nodes to find feasible before scoring, 1..100. Null (the default) is upstream's adaptive rule:
+    /// every node below 100 nodes, otherwise 50 − nodes/125 percent, at least 5 % and at least 100 nodes.
+    /// </summary>
+    public int? PercentageOfNodesToScore { get; set; }
+
+    /// <summary>The first backoff of a pod that failed to schedule. Default 1 s.</summary>
+    public TimeSpan PodInitialBackoff { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The backoff doubles per attempt up to this. Default 10 s.</summary>
+    public TimeSpan PodMaxBackoff { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Pods stay in the unschedulable set at most this long before they are retried anyway. Default 5 minutes.</summary>
+    public TimeSpan PodMaxInUnschedulablePodsDuration { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>The seed of the random choice between equally scored nodes; null (the default) seeds from the clock.</summary>
+    public int? Seed { get; set; }
+
+    /// <summary>Write a FailedScheduling Event for pods that do not fit. Default true.</summary>
+    public bool RecordEvents { get; set; } = true;
+
+    /// <summary>The effective profiles: <see cref="Profiles"/>, or the default profile when it is empty.</summary>
+    public IReadOnlyList<SchedulerProfile> EffectiveProfiles() => Profiles.Count > 0 ? Profiles.ToList() : [new SchedulerProfile()];
+}

@@ -1,0 +1,123 @@
+using k8s.Models;
+
+namespace Kube.Scheduling.Framework;
+
+/// <summary>
+/// One scheduling attempt over a snapshot (upstream's schedulePod): PreFilter, Filter in parallel until enough feasible
+/// nodes are found (percentageOfNodesToScore), Score, and a random pick among the best. No I/O, no clock.
+/// </summary>
+public sealed class SchedulingAlgorithm
+{
+    private readonly SchedulerOptions _options;
+    private readonly Random _random;
+    private int _nextStartNodeIndex;
+
+    public SchedulingAlgorithm(SchedulerOptions options, Random random)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(random);
+        _options = options;
+        _random = random;
+    }
+
+    /// <summary>How many feasible nodes to find before scoring, out of <paramref name="numAllNodes"/>.</summary>
+    public static int NumFeasibleNodesToFind(int numAllNodes, int? percentageOfNodesToScore)
+    {
+        const int minFeasibleNodesToFind = 100;
+        const int minFeasibleNodesPercentageToFind = 5;
+        if (numAllNodes < minFeasibleNodesToFind || percentageOfNodesToScore >= 100) return numAllNodes;
+        var pct = percentageOfNodesToScore ?? Math.Max(50 - (numAllNodes / 125), minFeasibleNodesPercentageToFind);
+        var num = (int)((long)numAllNodes * pct / 100);
+        return Math.Max(num, minFeasibleNodesToFind);
+    }
+
+    public ScheduleResult Schedule(SchedulingFramework framework, CycleState state, V1Pod pod, IReadOnlyList<NodeInfo> nodes)
+    {
+        ArgumentNullException.ThrowIfNull(framework);
+        ArgumentNullException.ThrowIfNull(nodes);
+        if (nodes.Count == 0) return new ScheduleResult { FailureMessage = FitError.NoNodesAvailable };
+
+        var pre = framework.RunPreFilter(state, pod, nodes);
+        if (!pre.IsSuccess)
+        {
+            var failed = nodes.ToDictionary(n => n.Name, _ => pre, StringComparer.Ordinal);
+            return new ScheduleResult
+            {
+                FailedNodes = failed,
+                IsError = pre.Code == StatusCode.Error,
+                FailureMessage = pre.Code == StatusCode.Error ? pre.Message : FitError.Message(nodes.Count, pre, failed),
+            };
+        }
+
+        // Filter every node in parallel, then take feasible ones in round-robin order from the last start.
+        var statuses = new Status[nodes.Count];
+        var start = _nextStartNodeIndex % nodes.Count;
+        Parallel.For(0, nodes.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, _options.Parallelism) },
+            i => statuses[i] = framework.RunFilter(state, pod, nodes[i]));
+        var want = NumFeasibleNodesToFind(nodes.Count, _options.PercentageOfNodesToScore);
+        var feasible = new List<NodeInfo>();
+        var failedNodes = new Dictionary<string, Status>(StringComparer.Ordinal);
+        var evaluated = 0;
+        for (var k = 0; k < nodes.Count && feasible.Count < want; k++)
+        {
+            var i = (start + k) % nodes.Count;
+            evaluated++;
+            var s = statuses[i];
+            if (s.IsSuccess) feasible.Add(nodes[i]);
+            else if (s.Code == StatusCode.Error)
+                return new ScheduleResult { IsError = true, FailureMessage = $"running Filter plugin \"{s.Plugin}\": {s.Message}", EvaluatedNodes = evaluated };
+            else failedNodes[nodes[i].Name] = s;
+        }
+
+        _nextStartNodeIndex = (start + evaluated) % nodes.Count;
+        if (feasible.Count == 0)
+        {
+            // Every node was evaluated; report all of them.
+            foreach (var (n, s) in nodes.Zip(statuses))
+                if (!s.IsSuccess) failedNodes[n.Name] = s;
+            var (nominated, post) = framework.RunPostFilter(state, pod, failedNodes);
+            return new ScheduleResult
+            {
+                EvaluatedNodes = nodes.Count,
+                FailedNodes = failedNodes,
+                FailureMessage = FitError.Message(nodes.Count, null, failedNodes, post.IsSuccess ? null : post.Reasons.Count > 0 ? post.Message : null),
+            };
+        }
+
+        if (feasible.Count == 1)
+            return new ScheduleResult { SuggestedHost = feasible[0].Name, EvaluatedNodes = evaluated, FeasibleNodes = 1, FailedNodes = failedNodes };
+
+        var scores = framework.RunScore(state, pod, feasible);
+        return new ScheduleResult
+        {
+            SuggestedHost = SelectHost(feasible, scores),
+            EvaluatedNodes = evaluated,
+            FeasibleNodes = feasible.Count,
+            FailedNodes = failedNodes,
+        };
+    }
+
+    /// <summary>The highest total score; ties are broken uniformly at random (reservoir sampling).</summary>
+    private string SelectHost(List<NodeInfo> feasible, IReadOnlyDictionary<string, long> scores)
+    {
+        string best = feasible[0].Name;
+        var bestScore = long.MinValue;
+        var ties = 0;
+        foreach (var n in feasible)
+        {
+            var s = scores[n.Name];
+            if (s > bestScore)
+            {
+                bestScore = s;
+                best = n.Name;
+                ties = 1;
+            }
+            else if (s == bestScore && _random.Next(++ties) == 0)
+            {
+                best = n.Name;
+            }
+        }
+
+        return best;
+    }
+}

@@ -1,0 +1,54 @@
+using Kube.Scheduling;
+using Kube.Scheduling.Framework;
+using Kube.Scheduling.Hosting;
+using Kube.Scheduling.Internal;
+using Kube.Scheduling.Plugins.DefaultBinder;
+using Kube.Scheduling.Plugins.NodeName;
+using Kube.Scheduling.Plugins.NodeResourcesFit;
+using Kube.Scheduling.Plugins.NodeUnschedulable;
+using Kube.Scheduling.Plugins.TaintToleration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers the scheduler.</summary>
+public static class KubeSchedulingServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds the <see cref="KubeScheduler"/> hosted service and registers the default plugins through the same registry
+    /// as <see cref="IKubeSchedulerBuilder.AddPlugin{T}"/>: NodeUnschedulable, NodeName, TaintToleration (weight 3),
+    /// NodeResourcesFit (weight 1) and DefaultBinder. Needs an <c>IKubeClient</c> and an <c>ISharedInformerFactory</c>.
+    /// </summary>
+    public static IKubeSchedulerBuilder AddKubeScheduler(this IServiceCollection services, Action<SchedulerOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        var options = services.AddOptions<SchedulerOptions>();
+        if (configure is not null) options.Configure(configure);
+        options
+            .Validate(o => o.Parallelism >= 1, "SchedulerOptions.Parallelism must be at least 1.")
+            .Validate(o => o.PercentageOfNodesToScore is null or (>= 1 and <= 100), "SchedulerOptions.PercentageOfNodesToScore must be between 1 and 100.")
+            .Validate(o => o.PodInitialBackoff > TimeSpan.Zero && o.PodInitialBackoff <= o.PodMaxBackoff,
+                "SchedulerOptions: PodInitialBackoff must be positive and at most PodMaxBackoff.")
+            .Validate(o => o.PodMaxInUnschedulablePodsDuration > TimeSpan.Zero, "SchedulerOptions.PodMaxInUnschedulablePodsDuration must be positive.")
+            .Validate(o => o.Profiles.Select(p => p.SchedulerName).Distinct(StringComparer.Ordinal).Count() == o.Profiles.Count
+                && o.Profiles.All(p => !string.IsNullOrWhiteSpace(p.SchedulerName)), "SchedulerOptions.Profiles: scheduler names must be set and unique.")
+            .ValidateOnStart();
+        services.TryAddSingleton(TimeProvider.System);
+
+        var builder = new KubeSchedulerBuilder(services);
+        if (!services.Any(d => d.ServiceType == typeof(KubeScheduler)))
+        {
+            services.AddSingleton<KubeScheduler>();
+            services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<KubeScheduler>());
+            builder
+                .AddPlugin<NodeUnschedulablePlugin>(NodeUnschedulablePlugin.PluginName)
+                .AddPlugin<NodeNamePlugin>(NodeNamePlugin.PluginName)
+                .AddPlugin<TaintTolerationPlugin>(TaintTolerationPlugin.PluginName, weight: 3)
+                .AddPlugin<NodeResourcesFitPlugin>(NodeResourcesFitPlugin.PluginName, weight: 1)
+                .AddPlugin<DefaultBinderPlugin>(DefaultBinderPlugin.PluginName);
+        }
+
+        return builder;
+    }
+}

@@ -1,0 +1,370 @@
+using System.Collections.Concurrent;
+using k8s.Models;
+using Kube.Core.Client;
+using Kube.Core.Informers;
+using Kube.Scheduling.Cache;
+using Kube.Scheduling.Framework;
+using Kube.Scheduling.Internal;
+using Kube.Scheduling.Queue;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Kube.Scheduling;
+
+/// <summary>
+/// The scheduler as a hosted service: informers on nodes and pods feed the <see cref="SchedulerCache"/> and the
+/// <see cref="SchedulingQueue"/>; one loop pops pods, runs the profile's plugins over a snapshot, assumes the pod on the
+/// chosen node and binds it asynchronously. Pods naming a scheduler without a profile here are left alone.
+/// </summary>
+public sealed partial class KubeScheduler : BackgroundService
+{
+    private readonly IKubeClient _client;
+    private readonly ISharedInformerFactory _informers;
+    private readonly IReadOnlyList<PluginRegistration> _registry;
+    private readonly IServiceProvider _services;
+    private readonly SchedulerOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<KubeScheduler> _logger;
+    private readonly ConcurrentDictionary<string, Task> _bindings = new(StringComparer.Ordinal);
+    private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Dictionary<string, SchedulingFramework> _profiles = new(StringComparer.Ordinal);
+    private IInformer<V1Pod>? _pods;
+
+    public KubeScheduler(
+        IKubeClient client,
+        ISharedInformerFactory informers,
+        IEnumerable<PluginRegistration> registry,
+        IServiceProvider services,
+        IOptions<SchedulerOptions> options,
+        TimeProvider time,
+        ILogger<KubeScheduler> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _client = client;
+        _informers = informers;
+        _registry = registry.ToList();
+        _services = services;
+        _options = options.Value;
+        _time = time;
+        _logger = logger;
+        Queue = new SchedulingQueue(time, _options);
+        Algorithm = new SchedulingAlgorithm(_options, _options.Seed is { } seed ? new Random(seed) : new Random());
+    }
+
+    public SchedulingQueue Queue { get; }
+
+    public SchedulerCache Cache { get; } = new();
+
+    public SchedulingAlgorithm Algorithm { get; }
+
+    /// <summary>Completes when the caches have synced and the scheduling loop runs.</summary>
+    public Task Started => _started.Task;
+
+    /// <summary>The frameworks by scheduler name (available once started).</summary>
+    public IReadOnlyDictionary<string, SchedulingFramework> Profiles => _profiles;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var registrations = new List<IDisposable>();
+        try
+        {
+            _profiles = _options.EffectiveProfiles().ToDictionary(
+                p => p.SchedulerName,
+                p => SchedulingFramework.Create(p, _registry, _services),
+                StringComparer.Ordinal);
+            foreach (var (name, fwk) in _profiles)
+                if (!fwk.Plugins.OfType<IBindPlugin>().Any())
+                    throw new InvalidOperationException($"Scheduler profile \"{name}\" has no bind plugin.");
+
+            var nodes = _informers.GetInformer<V1Node>();
+            _pods = _informers.GetInformer<V1Pod>();
+            registrations.Add(nodes.AddEventHandler(new NodeHandler(this)));
+            registrations.Add(_pods.AddEventHandler(new PodHandler(this)));
+            _informers.Start(stoppingToken);
+            await nodes.WaitForSyncAsync(stoppingToken).ConfigureAwait(false);
+            await _pods.WaitForSyncAsync(stoppingToken).ConfigureAwait(false);
+            Queue.Start();
+            LogStarted(string.Join(", ", _profiles.Keys));
+            _started.TrySetResult();
+
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                var info = await Queue.PopAsync(stoppingToken).ConfigureAwait(false);
+                if (info is null) break;
+                try
+                {
+                    await ScheduleOneAsync(info, stoppingToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    LogScheduleError(ex, info.Key);
+                    Queue.AddUnschedulableIfNotPresent(info, Queue.SchedulingCycle, error: true);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex)
+        {
+            _started.TrySetException(ex);
+            throw;
+        }
+        finally
+        {
+            _started.TrySetCanceled(CancellationToken.None);
+            foreach (var r in registrations) r.Dispose();
+            Queue.Dispose();
+            try
+            {
+                await Task.WhenAll(_bindings.Values).WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                // Bindings still running at shutdown are abandoned; their pods are retried by the next scheduler.
+            }
+        }
+    }
+
+    internal bool IsResponsibleFor(V1Pod pod) => _profiles.ContainsKey(SchedulerNameOf(pod));
+
+    private static string SchedulerNameOf(V1Pod pod) =>
+        string.IsNullOrEmpty(pod.Spec?.SchedulerName) ? SchedulerOptions.DefaultSchedulerName : pod.Spec.SchedulerName;
+
+    private async Task ScheduleOneAsync(QueuedPodInfo info, CancellationToken ct)
+    {
+        var pod = info.Pod;
+        var cycle = Queue.SchedulingCycle;
+        if (pod.Metadata.DeletionTimestamp is not null || Cache.Contains(pod.Metadata.Uid) || !_profiles.TryGetValue(SchedulerNameOf(pod), out var fwk))
+        {
+            Queue.Done(info.Key);
+            return;
+        }
+
+        var state = new CycleState();
+        var result = Algorithm.Schedule(fwk, state, pod, Cache.Snapshot());
+        if (result.SuggestedHost is not { } host)
+        {
+            info.UnschedulablePlugins = result.FailedNodes.Values.Select(s => s.Plugin).OfType<string>().ToHashSet(StringComparer.Ordinal);
+            Queue.AddUnschedulableIfNotPresent(info, cycle, result.IsError);
+            LogUnschedulable(info.Key, result.FailureMessage ?? "");
+            await RecordFailureAsync(pod, result.IsError ? "SchedulerError" : "Unschedulable", result.FailureMessage ?? "", ct).ConfigureAwait(false);
+            return;
+        }
+
+        Cache.AssumePod(pod, host);
+        var reserve = fwk.RunReserve(state, pod, host);
+        if (!reserve.IsSuccess)
+        {
+            fwk.RunUnreserve(state, pod, host);
+            Cache.ForgetPod(pod);
+            Queue.AddUnschedulableIfNotPresent(info, cycle, reserve.Code == StatusCode.Error);
+            await RecordFailureAsync(pod, "Unschedulable", $"running Reserve plugin \"{reserve.Plugin}\": {reserve.Message}", ct).ConfigureAwait(false);
+            return;
+        }
+
+        // The binding cycle runs asynchronously; the next pod is scheduled meanwhile against the assumed state.
+        var binding = Task.Run(() => BindAsync(fwk, state, info, host, cycle, ct), CancellationToken.None);
+        _bindings[info.Key] = binding;
+        _ = binding.ContinueWith(t => _bindings.TryRemove(new KeyValuePair<string, Task>(info.Key, t)), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    private async Task BindAsync(SchedulingFramework fwk, CycleState state, QueuedPodInfo info, string host, long cycle, CancellationToken ct)
+    {
+        var pod = info.Pod;
+        Status status;
+        try
+        {
+            status = await fwk.RunBindAsync(state, pod, host, ct).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+
+        if (status.IsSuccess)
+        {
+            Cache.FinishBinding(pod);
+            Queue.Done(info.Key);
+            LogBound(info.Key, host);
+            await RecordEventAsync(pod, "Normal", "Scheduled", $"Successfully assigned {info.Key} to {host}", ct).ConfigureAwait(false);
+            return;
+        }
+
+        LogBindFailed(info.Key, host, status.Message);
+        fwk.RunUnreserve(state, pod, host);
+        Cache.ForgetPod(pod);
+        if (status.Error is NotFoundException)
+        {
+            Queue.Done(info.Key);
+            return;
+        }
+
+        Queue.AddUnschedulableIfNotPresent(info, cycle, error: true);
+        Queue.MoveAllToActiveOrBackoff();
+        await RecordFailureAsync(pod, "SchedulerError", $"binding rejected: {status.Message}", ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Sets PodScheduled=False with the reason and message (when they changed) and records a FailedScheduling event.</summary>
+    private async Task RecordFailureAsync(V1Pod pod, string reason, string message, CancellationToken ct)
+    {
+        var current = _pods?.Cache.Get(pod.Metadata.NamespaceProperty, pod.Metadata.Name) ?? pod;
+        if (current.Metadata.Uid != pod.Metadata.Uid || !string.IsNullOrEmpty(current.Spec?.NodeName)) return;
+        var existing = current.Status?.Conditions?.FirstOrDefault(c => c.Type == "PodScheduled");
+        if (existing is not null && existing.Status == "False" && existing.Reason == reason && existing.Message == message) return;
+
+        var copy = PodCopy.Clone(current);
+        copy.Status ??= new V1PodStatus();
+        copy.Status.Phase ??= "Pending";
+        copy.Status.Conditions ??= new List<V1PodCondition>();
+        var conditions = copy.Status.Conditions.Where(c => c.Type != "PodScheduled").ToList();
+        conditions.Add(new V1PodCondition
+        {
+            Type = "PodScheduled",
+            Status = "False",
+            Reason = reason,
+            Message = message,
+            LastTransitionTime = existing?.Status == "False" ? existing.LastTransitionTime : _time.GetUtcNow().UtcDateTime,
+        });
+        copy.Status.Conditions = conditions;
+        try
+        {
+            await _client.UpdateStatusAsync(copy, cancellationToken: ct).ConfigureAwait(false);
+        }
+        catch (KubeApiException ex) when (ex is ConflictException or NotFoundException)
+        {
+            // The pod changed or went away; the next attempt writes the condition again.
+        }
+
+        if (_options.RecordEvents) await RecordEventAsync(pod, "Warning", "FailedScheduling", message, ct).ConfigureAwait(false);
+    }
+
+    private async Task RecordEventAsync(V1Pod pod, string type, string reason, string message, CancellationToken ct)
+    {
+        if (!_options.RecordEvents) return;
+        var now = _time.GetUtcNow().UtcDateTime;
+        var ev = new Corev1Event
+        {
+            ApiVersion = "v1",
+            Kind = "Event",
+            Metadata = new V1ObjectMeta { GenerateName = pod.Metadata.Name + ".", NamespaceProperty = pod.Metadata.NamespaceProperty },
+            InvolvedObject = new V1ObjectReference
+            {
+                ApiVersion = "v1",
+                Kind = "Pod",
+                Name = pod.Metadata.Name,
+                NamespaceProperty = pod.Metadata.NamespaceProperty,
+                Uid = pod.Metadata.Uid,
+                ResourceVersion = pod.Metadata.ResourceVersion,
+            },
+            Reason = reason,
+            Message = message,
+            Type = type,
+            Count = 1,
+            FirstTimestamp = now,
+            LastTimestamp = now,
+            Source = new V1EventSource { Component = SchedulerOptions.DefaultSchedulerName },
+            ReportingComponent = SchedulerOptions.DefaultSchedulerName,
+        };
+        try
+        {
+            await _client.CreateAsync(ev, cancellationToken: ct).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogEventFailed(ex, reason);
+        }
+    }
+
+    private void OnPod(V1Pod? oldPod, V1Pod pod)
+    {
+        if (!string.IsNullOrEmpty(pod.Spec?.NodeName))
+        {
+            Queue.Delete(pod);
+            if (pod.Status?.Phase is "Succeeded" or "Failed")
+            {
+                if (Cache.Contains(pod.Metadata.Uid))
+                {
+                    Cache.RemovePod(pod);
+                    Queue.MoveAllToActiveOrBackoff();
+                }
+            }
+            else
+            {
+                Cache.AddOrUpdatePod(pod);
+            }
+
+            return;
+        }
+
+        if (pod.Metadata.DeletionTimestamp is not null)
+        {
+            Queue.Delete(pod);
+            return;
+        }
+
+        if (!IsResponsibleFor(pod) || Cache.IsAssumed(pod.Metadata.Uid)) return;
+        if (oldPod is null) Queue.Add(pod);
+        else Queue.Update(oldPod, pod);
+    }
+
+    private void OnPodDeleted(V1Pod pod)
+    {
+        Queue.Delete(pod);
+        if (Cache.Contains(pod.Metadata.Uid) && !Cache.IsAssumed(pod.Metadata.Uid))
+        {
+            Cache.RemovePod(pod);
+            Queue.MoveAllToActiveOrBackoff();
+        }
+    }
+
+    private void OnNode(V1Node? oldNode, V1Node node)
+    {
+        Cache.AddOrUpdateNode(node);
+        if (oldNode is null || NodeSchedulingPropertiesChanged(oldNode, node)) Queue.MoveAllToActiveOrBackoff();
+    }
+
+    private static bool NodeSchedulingPropertiesChanged(V1Node a, V1Node b)
+    {
+        static string Key(V1Node n) =>
+            k8s.KubernetesJson.Serialize(n.Spec) + k8s.KubernetesJson.Serialize(n.Status?.Allocatable) + k8s.KubernetesJson.Serialize(n.Metadata?.Labels);
+        return Key(a) != Key(b);
+    }
+
+    private sealed class PodHandler(KubeScheduler scheduler) : IResourceEventHandler<V1Pod>
+    {
+        public void OnAdd(V1Pod obj, bool isInInitialList) => scheduler.OnPod(null, obj);
+
+        public void OnUpdate(V1Pod oldObj, V1Pod newObj) => scheduler.OnPod(oldObj, newObj);
+
+        public void OnDelete(V1Pod obj, bool finalStateUnknown) => scheduler.OnPodDeleted(obj);
+    }
+
+    private sealed class NodeHandler(KubeScheduler scheduler) : IResourceEventHandler<V1Node>
+    {
+        public void OnAdd(V1Node obj, bool isInInitialList) => scheduler.OnNode(null, obj);
+
+        public void OnUpdate(V1Node oldObj, V1Node newObj) => scheduler.OnNode(oldObj, newObj);
+
+        public void OnDelete(V1Node obj, bool finalStateUnknown) => scheduler.Cache.RemoveNode(obj.Metadata.Name);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Scheduler started with profiles {Profiles}")]
+    private partial void LogStarted(string profiles);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Bound pod {Pod} to node {Node}")]
+    private partial void LogBound(string pod, string node);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Pod {Pod} is unschedulable: {Message}")]
+    private partial void LogUnschedulable(string pod, string message);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Binding pod {Pod} to node {Node} failed: {Message}")]
+    private partial void LogBindFailed(string pod, string node, string message);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Scheduling pod {Pod} failed")]
+    private partial void LogScheduleError(Exception exception, string pod);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Recording event {Reason} failed")]
+    private partial void LogEventFailed(Exception exception, string reason);
+}

@@ -1,0 +1,315 @@
+using k8s.Models;
+using Kube.Scheduling.Framework;
+
+namespace Kube.Scheduling.Queue;
+
+/// <summary>
+/// The scheduling queue, as upstream's PriorityQueue: an active heap ordered by priority (higher first) then by the time
+/// the pod entered it; a backoff queue where failed pods wait 1 s, 2 s, 4 s, ... up to 10 s per attempt; and an
+/// unschedulable set whose pods go back when a cluster event may make them fit (<see cref="MoveAllToActiveOrBackoff"/>)
+/// or after <see cref="SchedulerOptions.PodMaxInUnschedulablePodsDuration"/>. A pod is in at most one part at a time.
+/// All time comes from the injected <see cref="TimeProvider"/>; <see cref="Start"/> runs the periodic flushes.
+/// </summary>
+public sealed class SchedulingQueue : IDisposable
+{
+    private readonly TimeProvider _time;
+    private readonly TimeSpan _initialBackoff;
+    private readonly TimeSpan _maxBackoff;
+    private readonly TimeSpan _maxUnschedulable;
+    private readonly Lock _lock = new();
+    private readonly PriorityQueue<QueuedPodInfo, (int NegatedPriority, DateTimeOffset Timestamp, long Sequence)> _heap = new();
+    private readonly Dictionary<string, long> _lastPushed = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, QueuedPodInfo> _active = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, QueuedPodInfo> _backoff = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, QueuedPodInfo> _unschedulable = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _signal = new(0, 1);
+    private ITimer? _backoffTimer;
+    private ITimer? _unschedulableTimer;
+    private readonly Dictionary<string, InFlight> _inFlight = new(StringComparer.Ordinal);
+    private long _sequence;
+    private long _moveRequestCycle = -1;
+    private bool _closed;
+
+    public SchedulingQueue(TimeProvider time, SchedulerOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(time);
+        options ??= new SchedulerOptions();
+        _time = time;
+        _initialBackoff = options.PodInitialBackoff;
+        _maxBackoff = options.PodMaxBackoff;
+        _maxUnschedulable = options.PodMaxInUnschedulablePodsDuration;
+    }
+
+    /// <summary>Increases with every pop: the number of the scheduling cycle of the last popped pod.</summary>
+    public long SchedulingCycle { get; private set; }
+
+    public int ActiveCount
+    {
+        get { lock (_lock) return _active.Count; }
+    }
+
+    public int BackoffCount
+    {
+        get { lock (_lock) return _backoff.Count; }
+    }
+
+    public int UnschedulableCount
+    {
+        get { lock (_lock) return _unschedulable.Count; }
+    }
+
+    /// <summary>Starts the periodic flushes: backoff every second, the unschedulable leftovers every 30 seconds.</summary>
+    public void Start()
+    {
+        lock (_lock)
+        {
+            _backoffTimer ??= _time.CreateTimer(_ => FlushBackoffCompleted(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+            _unschedulableTimer ??= _time.CreateTimer(_ => FlushUnschedulableLeftover(), null, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(30));
+        }
+    }
+
+    /// <summary>The backoff after <paramref name="attempts"/> attempts: initial × 2^(attempts−1), at most the maximum.</summary>
+    public TimeSpan BackoffDuration(int attempts)
+    {
+        var d = _initialBackoff;
+        for (var i = 1; i < attempts; i++)
+        {
+            d *= 2;
+            if (d >= _maxBackoff) return _maxBackoff;
+        }
+
+        return d > _maxBackoff ? _maxBackoff : d;
+    }
+
+    /// <summary>Adds a new pending pod to the active heap (or updates it where it is).</summary>
+    public void Add(V1Pod pod)
+    {
+        ArgumentNullException.ThrowIfNull(pod);
+        lock (_lock)
+        {
+            var key = QueuedPodInfo.KeyOf(pod);
+            if (_inFlight.TryGetValue(key, out var flying))
+            {
+                flying.Latest = pod;
+                return;
+            }
+
+            if (Find(key) is { } existing)
+            {
+                existing.Pod = pod;
+                if (_active.ContainsKey(key)) Push(existing);
+                return;
+            }
+
+            var info = new QueuedPodInfo(pod, _time.GetUtcNow());
+            _active[key] = info;
+            Push(info);
+            Signal();
+        }
+    }
+
+    /// <summary>A pending pod changed. A pod in the unschedulable set whose spec or labels changed is moved back to be retried.</summary>
+    public void Update(V1Pod oldPod, V1Pod pod)
+    {
+        ArgumentNullException.ThrowIfNull(pod);
+        lock (_lock)
+        {
+            var key = QueuedPodInfo.KeyOf(pod);
+            if (_unschedulable.TryGetValue(key, out var u))
+            {
+                u.Pod = pod;
+                if (Changed(oldPod, pod))
+                {
+                    _unschedulable.Remove(key);
+                    MoveToActiveOrBackoff(u);
+                }
+
+                return;
+            }
+        }
+
+        Add(pod);
+    }
+
+    /// <summary>Removes a pod from every part of the queue.</summary>
+    public void Delete(V1Pod pod)
+    {
+        ArgumentNullException.ThrowIfNull(pod);
+        lock (_lock)
+        {
+            var key = QueuedPodInfo.KeyOf(pod);
+            _active.Remove(key);
+            _backoff.Remove(key);
+            _unschedulable.Remove(key);
+            if (_inFlight.TryGetValue(key, out var flying)) flying.Deleted = true;
+        }
+    }
+
+    /// <summary>The popped pod was scheduled (or dropped): it is no longer in flight.</summary>
+    public void Done(string key)
+    {
+        lock (_lock) _inFlight.Remove(key);
+    }
+
+    /// <summary>Whether the pod is anywhere in the queue.</summary>
+    public bool Contains(string key)
+    {
+        lock (_lock) return Find(key) is not null;
+    }
+
+    /// <summary>Waits for the highest-priority active pod. Returns null once the queue is closed.</summary>
+    public async ValueTask<QueuedPodInfo?> PopAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            lock (_lock)
+            {
+                if (_closed) return null;
+                while (_heap.TryDequeue(out var info, out var seq))
+                {
+                    if (!_active.TryGetValue(info.Key, out var current) || !ReferenceEquals(current, info) || _lastPushed.GetValueOrDefault(info.Key) != seq.Sequence) continue;
+                    _active.Remove(info.Key);
+                    _lastPushed.Remove(info.Key);
+                    _inFlight[info.Key] = new InFlight();
+                    info.Attempts++;
+                    info.InitialAttemptTimestamp ??= _time.GetUtcNow();
+                    SchedulingCycle++;
+                    return info;
+                }
+            }
+
+            await _signal.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Puts back a pod whose attempt in <paramref name="podSchedulingCycle"/> failed: into backoff when it failed with an
+    /// error or when a cluster event happened during the attempt, otherwise into the unschedulable set. A pod already
+    /// queued again (by an update) is left where it is.
+    /// </summary>
+    public void AddUnschedulableIfNotPresent(QueuedPodInfo info, long podSchedulingCycle, bool error = false)
+    {
+        ArgumentNullException.ThrowIfNull(info);
+        lock (_lock)
+        {
+            var updated = false;
+            if (_inFlight.Remove(info.Key, out var flying))
+            {
+                if (flying.Deleted) return;
+                if (flying.Latest is { } latest)
+                {
+                    updated = Changed(info.Pod, latest);
+                    info.Pod = latest;
+                }
+            }
+
+            if (_closed || Find(info.Key) is not null) return;
+            info.Timestamp = _time.GetUtcNow();
+            if (error || updated || _moveRequestCycle >= podSchedulingCycle)
+                _backoff[info.Key] = info;
+            else
+                _unschedulable[info.Key] = info;
+        }
+    }
+
+    /// <summary>A cluster event (node added or changed, pod deleted) may make unschedulable pods fit: move them all back.</summary>
+    public void MoveAllToActiveOrBackoff()
+    {
+        lock (_lock)
+        {
+            foreach (var info in _unschedulable.Values.ToList()) MoveToActiveOrBackoff(info);
+            _unschedulable.Clear();
+            _moveRequestCycle = SchedulingCycle;
+        }
+    }
+
+    /// <summary>Moves pods whose backoff is over to the active heap.</summary>
+    public void FlushBackoffCompleted()
+    {
+        lock (_lock)
+        {
+            var now = _time.GetUtcNow();
+            foreach (var info in _backoff.Values.Where(i => BackoffExpiry(i) <= now).ToList())
+            {
+                _backoff.Remove(info.Key);
+                AddActive(info);
+            }
+        }
+    }
+
+    /// <summary>Moves pods that have been unschedulable for longer than the maximum back to be retried.</summary>
+    public void FlushUnschedulableLeftover()
+    {
+        lock (_lock)
+        {
+            var now = _time.GetUtcNow();
+            foreach (var info in _unschedulable.Values.Where(i => now - i.Timestamp >= _maxUnschedulable).ToList())
+            {
+                _unschedulable.Remove(info.Key);
+                MoveToActiveOrBackoff(info);
+            }
+        }
+    }
+
+    /// <summary>Stops the queue: pops return null.</summary>
+    public void Close()
+    {
+        lock (_lock)
+        {
+            _closed = true;
+            Signal();
+        }
+    }
+
+    public void Dispose()
+    {
+        Close();
+        _backoffTimer?.Dispose();
+        _unschedulableTimer?.Dispose();
+    }
+
+    private DateTimeOffset BackoffExpiry(QueuedPodInfo info) => info.Timestamp + BackoffDuration(info.Attempts);
+
+    private void MoveToActiveOrBackoff(QueuedPodInfo info)
+    {
+        if (BackoffExpiry(info) > _time.GetUtcNow()) _backoff[info.Key] = info;
+        else AddActive(info);
+    }
+
+    private void AddActive(QueuedPodInfo info)
+    {
+        info.Timestamp = _time.GetUtcNow();
+        _active[info.Key] = info;
+        Push(info);
+        Signal();
+    }
+
+    private void Push(QueuedPodInfo info)
+    {
+        info.Sequence = ++_sequence;
+        _lastPushed[info.Key] = info.Sequence;
+        _heap.Enqueue(info, (-(info.Pod.Spec?.Priority ?? 0), info.Timestamp, info.Sequence));
+    }
+
+    private QueuedPodInfo? Find(string key) =>
+        _active.TryGetValue(key, out var a) ? a : _backoff.TryGetValue(key, out var b) ? b : _unschedulable.TryGetValue(key, out var u) ? u : null;
+
+    private void Signal()
+    {
+        if (_signal.CurrentCount == 0) _signal.Release();
+    }
+
+    private static bool Changed(V1Pod? oldPod, V1Pod pod)
+    {
+        if (oldPod is null) return true;
+        static string Strip(V1Pod p) => k8s.KubernetesJson.Serialize(p.Spec) + k8s.KubernetesJson.Serialize(p.Metadata?.Labels) + k8s.KubernetesJson.Serialize(p.Metadata?.Annotations);
+        return Strip(oldPod) != Strip(pod);
+    }
+
+    private sealed class InFlight
+    {
+        public V1Pod? Latest { get; set; }
+
+        public bool Deleted { get; set; }
+    }
+}

@@ -1,0 +1,123 @@
+using Kube.Scheduling.Framework;
+using Kube.Scheduling.Queue;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Kube.Scheduling.Tests.Queue;
+
+[TestClass]
+public sealed class SchedulingQueueTests
+{
+    public TestContext TestContext { get; set; } = null!;
+
+    [TestMethod]
+    public async Task Pop_OrdersByPriorityThenArrival()
+    {
+        var time = new FakeTimeProvider();
+        using var q = new SchedulingQueue(time);
+        q.Add(TestObjects.Pod("low-early", priority: 0));
+        time.Advance(TimeSpan.FromSeconds(1));
+        q.Add(TestObjects.Pod("high", priority: 100));
+        time.Advance(TimeSpan.FromSeconds(1));
+        q.Add(TestObjects.Pod("low-late", priority: 0));
+        time.Advance(TimeSpan.FromSeconds(1));
+        q.Add(TestObjects.Pod("mid", priority: 10));
+
+        var order = new List<string>();
+        for (var i = 0; i < 4; i++) order.Add((await q.PopAsync(TestContext.CancellationToken))!.Pod.Metadata.Name);
+        CollectionAssert.AreEqual(new[] { "high", "mid", "low-early", "low-late" }, order);
+    }
+
+    [TestMethod]
+    [DataRow(1, 1)]
+    [DataRow(2, 2)]
+    [DataRow(3, 4)]
+    [DataRow(4, 8)]
+    [DataRow(5, 10)]
+    [DataRow(12, 10)]
+    public void BackoffDuration_DoublesFromOneToTenSeconds(int attempts, int seconds)
+    {
+        using var q = new SchedulingQueue(new FakeTimeProvider());
+        Assert.AreEqual(TimeSpan.FromSeconds(seconds), q.BackoffDuration(attempts));
+    }
+
+    [TestMethod]
+    public async Task FailedPod_WaitsInUnschedulable_UntilAClusterEvent_ThenBacksOff()
+    {
+        var time = new FakeTimeProvider();
+        using var q = new SchedulingQueue(time);
+        q.Add(TestObjects.Pod("p"));
+        var info = (await q.PopAsync(TestContext.CancellationToken))!;
+        q.AddUnschedulableIfNotPresent(info, q.SchedulingCycle);
+        Assert.AreEqual(1, q.UnschedulableCount);
+
+        q.FlushBackoffCompleted();
+        Assert.AreEqual(0, q.ActiveCount, "no event yet: stays unschedulable");
+
+        q.MoveAllToActiveOrBackoff();
+        Assert.AreEqual(1, q.BackoffCount, "attempt 1 backs off 1 s");
+        time.Advance(TimeSpan.FromMilliseconds(999));
+        q.FlushBackoffCompleted();
+        Assert.AreEqual(0, q.ActiveCount);
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        q.FlushBackoffCompleted();
+        Assert.AreEqual(1, q.ActiveCount);
+        Assert.AreEqual(2, (await q.PopAsync(TestContext.CancellationToken))!.Attempts);
+    }
+
+    [TestMethod]
+    public async Task EventDuringAttempt_SendsPodToBackoff_NotUnschedulable()
+    {
+        var time = new FakeTimeProvider();
+        using var q = new SchedulingQueue(time);
+        q.Add(TestObjects.Pod("p"));
+        var info = (await q.PopAsync(TestContext.CancellationToken))!;
+        var cycle = q.SchedulingCycle;
+        q.MoveAllToActiveOrBackoff(); // a node was added while the pod was being scheduled
+        q.AddUnschedulableIfNotPresent(info, cycle);
+        Assert.AreEqual(0, q.UnschedulableCount);
+        Assert.AreEqual(1, q.BackoffCount);
+    }
+
+    [TestMethod]
+    public async Task UnschedulableLeftovers_AreRetriedAfterFiveMinutes_ByTheTimer()
+    {
+        var time = new FakeTimeProvider();
+        using var q = new SchedulingQueue(time, new SchedulerOptions());
+        q.Start();
+        q.Add(TestObjects.Pod("p"));
+        var info = (await q.PopAsync(TestContext.CancellationToken))!;
+        q.AddUnschedulableIfNotPresent(info, q.SchedulingCycle);
+        time.Advance(TimeSpan.FromMinutes(4));
+        Assert.AreEqual(1, q.UnschedulableCount);
+        time.Advance(TimeSpan.FromMinutes(1.5));
+        Assert.AreEqual(0, q.UnschedulableCount);
+        Assert.AreEqual(1, q.ActiveCount);
+    }
+
+    [TestMethod]
+    public async Task Delete_RemovesPodEverywhere_AndPodDeletedInFlightIsNotRequeued()
+    {
+        var time = new FakeTimeProvider();
+        using var q = new SchedulingQueue(time);
+        var a = TestObjects.Pod("a");
+        q.Add(a);
+        q.Add(TestObjects.Pod("b"));
+        q.Delete(TestObjects.Pod("b"));
+        var info = (await q.PopAsync(TestContext.CancellationToken))!;
+        Assert.AreEqual("a", info.Pod.Metadata.Name);
+        q.Delete(a);
+        q.AddUnschedulableIfNotPresent(info, q.SchedulingCycle);
+        Assert.AreEqual(0, q.ActiveCount + q.BackoffCount + q.UnschedulableCount);
+    }
+
+    [TestMethod]
+    public async Task Pop_WaitsForAnAdd()
+    {
+        using var q = new SchedulingQueue(new FakeTimeProvider());
+        var pop = q.PopAsync(TestContext.CancellationToken).AsTask();
+        Assert.IsFalse(pop.IsCompleted);
+        q.Add(TestObjects.Pod("p"));
+        var info = await pop.WaitAsync(TimeSpan.FromSeconds(10), TestContext.CancellationToken);
+        Assert.AreEqual("p", info!.Pod.Metadata.Name);
+    }
+}
