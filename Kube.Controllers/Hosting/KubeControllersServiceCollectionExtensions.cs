@@ -6,6 +6,7 @@ using Kube.Controllers.BuiltIn.ReplicaSet;
 using Kube.Controllers.Hosting;
 using Kube.Controllers.Internal;
 using Kube.Controllers.Runtime;
+using Kube.Core.Client;
 using Kube.Core.Informers;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -19,7 +20,8 @@ public static class KubeControllersServiceCollectionExtensions
 {
     /// <summary>
     /// Adds the <see cref="ControllerManager"/> hosted service. Controllers are added on the returned builder.
-    /// Needs an <c>IKubeClient</c> and an <see cref="ISharedInformerFactory"/> (from <c>AddKubeCore()</c>).
+    /// Also registers Kube.Core's infrastructure (<c>AddKubeCore()</c>: the shared informer factory and its hosted service);
+    /// an <see cref="IKubeClient"/> must be registered separately.
     /// </summary>
     public static IKubeControllersBuilder AddKubeControllers(this IServiceCollection services, Action<ControllerManagerOptions>? configure = null)
     {
@@ -33,14 +35,15 @@ public static class KubeControllersServiceCollectionExtensions
             .Validate(o => !o.LeaderElection || (!string.IsNullOrWhiteSpace(o.LeaseName) && !string.IsNullOrWhiteSpace(o.LeaseNamespace)),
                 "ControllerManagerOptions: LeaderElection needs LeaseName and LeaseNamespace.")
             .ValidateOnStart();
-        services.TryAddSingleton(TimeProvider.System);
+        services.AddKubeCore();
         services.TryAddSingleton(sp => new ControllerManager(
             sp,
             sp.GetServices<IControllerRegistration>(),
             sp.GetRequiredService<ISharedInformerFactory>(),
+            sp.GetRequiredService<IKubeClient>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<IOptions<ControllerManagerOptions>>(),
-            sp.GetRequiredService<ILogger<ControllerManager>>()));
+            sp.GetRequiredService<ILoggerFactory>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, ControllerManager>(sp => sp.GetRequiredService<ControllerManager>()));
         return new KubeControllersBuilder(services);
     }

@@ -1,5 +1,7 @@
 using Kube.Controllers.Internal;
+using Kube.Core.Client;
 using Kube.Core.Informers;
+using Kube.Core.LeaderElection;
 using Kube.Core.WorkQueue;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -19,22 +21,27 @@ public sealed partial class ControllerManager : BackgroundService
     private readonly TimeProvider _time;
     private readonly ControllerManagerOptions _options;
     private readonly ILogger<ControllerManager> _logger;
+    private readonly ILoggerFactory _loggers;
+    private readonly IKubeClient _client;
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     internal ControllerManager(
         IServiceProvider services,
         IEnumerable<IControllerRegistration> registrations,
         ISharedInformerFactory informers,
+        IKubeClient client,
         TimeProvider time,
         IOptions<ControllerManagerOptions> options,
-        ILogger<ControllerManager> logger)
+        ILoggerFactory loggers)
     {
+        _client = client;
         _services = services;
         _registrations = registrations;
         _informers = informers;
         _time = time;
         _options = options.Value;
-        _logger = logger;
+        _logger = loggers.CreateLogger<ControllerManager>();
+        _loggers = loggers;
     }
 
     /// <summary>Completes once the caches have synced and the workers run.</summary>
@@ -46,12 +53,9 @@ public sealed partial class ControllerManager : BackgroundService
         try
         {
             if (_options.LeaderElection)
-            {
-                // Kube.Core's LeaderElector is not available yet; refuse rather than run unelected.
-                throw new InvalidOperationException("ControllerManagerOptions.LeaderElection requires Kube.Core's leader elector, which is not available in this build.");
-            }
-
-            await RunControllersAsync(stoppingToken).ConfigureAwait(false);
+                await RunWithLeaderElectionAsync(stoppingToken).ConfigureAwait(false);
+            else
+                await RunControllersAsync(stoppingToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -64,6 +68,39 @@ public sealed partial class ControllerManager : BackgroundService
         finally
         {
             _started.TrySetCanceled(CancellationToken.None);
+        }
+    }
+
+    /// <summary>
+    /// Campaigns for the Lease; while leading, runs the controllers (cancelled when leadership is lost), then campaigns
+    /// again with freshly built controllers until the host stops.
+    /// </summary>
+    private async Task RunWithLeaderElectionAsync(CancellationToken stoppingToken)
+    {
+        var identity = _options.Identity ?? $"{Environment.MachineName}_{Guid.NewGuid():N}";
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            Task? running = null;
+            var elector = new LeaderElector(_client, new LeaderElectionOptions
+            {
+                LeaseName = _options.LeaseName,
+                LeaseNamespace = _options.LeaseNamespace,
+                Identity = identity,
+                OnStartedLeading = ct => running = RunControllersAsync(ct),
+            }, _time, _loggers.CreateLogger<LeaderElector>());
+            await elector.RunAsync(stoppingToken).ConfigureAwait(false);
+            if (running is not null)
+            {
+                try
+                {
+                    await running.ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                }
+            }
+
+            if (!stoppingToken.IsCancellationRequested) LogLostLeadership(identity);
         }
     }
 
@@ -93,6 +130,9 @@ public sealed partial class ControllerManager : BackgroundService
         _started.TrySetResult();
         await Task.WhenAll(running).ConfigureAwait(false);
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Controller manager {Identity} lost leadership; campaigning again")]
+    private partial void LogLostLeadership(string identity);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Controller manager running {Count} controller(s)")]
     private partial void LogRunning(int count);

@@ -15,6 +15,9 @@ public sealed class ControllerManagerOptions
     /// <summary>The Lease's namespace when <see cref="LeaderElection"/> is on. Default "kube-system".</summary>
     public string LeaseNamespace { get; set; } = "kube-system";
 
+    /// <summary>This manager's identity in the Lease. Default null: the machine name and a random suffix.</summary>
+    public string? Identity { get; set; }
+
     /// <summary>How long to wait for the informer caches to sync before the manager fails. Default 2 minutes.</summary>
     public TimeSpan CacheSyncTimeout { get; set; } = TimeSpan.FromMinutes(2);
 

@@ -18,7 +18,8 @@ public static class KubeSchedulingServiceCollectionExtensions
     /// <summary>
     /// Adds the <see cref="KubeScheduler"/> hosted service and registers the default plugins through the same registry
     /// as <see cref="IKubeSchedulerBuilder.AddPlugin{T}"/>: NodeUnschedulable, NodeName, TaintToleration (weight 3),
-    /// NodeResourcesFit (weight 1) and DefaultBinder. Needs an <c>IKubeClient</c> and an <c>ISharedInformerFactory</c>.
+    /// NodeResourcesFit (weight 1) and DefaultBinder. Also registers Kube.Core's infrastructure (<c>AddKubeCore()</c>);
+    /// an <c>IKubeClient</c> must be registered separately.
     /// </summary>
     public static IKubeSchedulerBuilder AddKubeScheduler(this IServiceCollection services, Action<SchedulerOptions>? configure = null)
     {
@@ -34,7 +35,7 @@ public static class KubeSchedulingServiceCollectionExtensions
             .Validate(o => o.Profiles.Select(p => p.SchedulerName).Distinct(StringComparer.Ordinal).Count() == o.Profiles.Count
                 && o.Profiles.All(p => !string.IsNullOrWhiteSpace(p.SchedulerName)), "SchedulerOptions.Profiles: scheduler names must be set and unique.")
             .ValidateOnStart();
-        services.TryAddSingleton(TimeProvider.System);
+        services.AddKubeCore();
 
         var builder = new KubeSchedulerBuilder(services);
         if (!services.Any(d => d.ServiceType == typeof(KubeScheduler)))
