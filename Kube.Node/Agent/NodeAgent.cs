@@ -359,10 +359,7 @@ public sealed class NodeAgent : IHostedService, IAsyncDisposable
             if (!_fingerprints.TryGetValue(uid, out var old) || old != fingerprint)
             {
                 _fingerprints[uid] = fingerprint;
-                if (old is not null)
-                {
-                    _workers!.Update(uid);
-                }
+                _workers!.Update(uid);
             }
         }
 

@@ -1,0 +1,264 @@
+using k8s.Models;
+using Kube.Core.Client;
+using Kube.Core.Informers;
+using Kube.Node.Agent;
+using Kube.Node.Runtime.Process;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Kube.Node.Tests.Agent;
+
+/// <summary>The node agent against a real API server and store, running real processes.</summary>
+[TestClass]
+public sealed class NodeAgentIntegrationTests
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(20);
+    private readonly List<string> _markers = [];
+    private readonly List<(NodeAgent Agent, SharedInformerFactory Factory, CancellationTokenSource Cts)> _agents = [];
+    private TestCluster _cluster = null!;
+    private string _dataDir = "";
+
+    [TestInitialize]
+    public async Task Init()
+    {
+        _cluster = await TestCluster.StartAsync();
+        _dataDir = TestUtil.TempDir("kube-node-agent");
+    }
+
+    [TestCleanup]
+    public async Task Cleanup()
+    {
+        foreach (var a in _agents.ToList())
+        {
+            await StopAgentAsync(a.Agent);
+        }
+
+        foreach (var m in _markers)
+        {
+            TestUtil.KillAll(m);
+        }
+
+        await _cluster.DisposeAsync();
+        try
+        {
+            Directory.Delete(_dataDir, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private IKubeClient Client => _cluster.Client;
+
+    private async Task<NodeAgent> StartAgentAsync(string name = "node-1", Action<NodeAgentOptions>? configure = null)
+    {
+        var options = new NodeAgentOptions
+        {
+            NodeName = name,
+            DataDir = Path.Combine(_dataDir, name),
+            NodeIndex = 1,
+            BackoffInitial = TimeSpan.FromMilliseconds(300),
+            BackoffMax = TimeSpan.FromSeconds(2),
+            NodeStatusUpdateInterval = TimeSpan.FromSeconds(1),
+            LeaseRenewInterval = TimeSpan.FromSeconds(1),
+            RelistInterval = TimeSpan.FromMilliseconds(200),
+            ShutdownGracePeriod = TimeSpan.FromSeconds(3),
+        };
+        configure?.Invoke(options);
+        var factory = new SharedInformerFactory(Client);
+        var runtime = new ProcessRuntime(new ProcessRuntimeOptions { DataDir = Path.Combine(options.DataDir!, "runtime"), PodCidr = "127.1.1.0/24" },
+            TimeProvider.System, NullLogger<ProcessRuntime>.Instance);
+        var agent = new NodeAgent(options, Client, factory, runtime, TimeProvider.System, NullLoggerFactory.Instance);
+        var cts = new CancellationTokenSource();
+        factory.Start(cts.Token);
+        await agent.StartAsync(CancellationToken.None);
+        _agents.Add((agent, factory, cts));
+        await agent.Registered.WaitAsync(Deadline);
+        return agent;
+    }
+
+    private async Task StopAgentAsync(NodeAgent agent)
+    {
+        var entry = _agents.Single(a => a.Agent == agent);
+        await agent.StopAsync(CancellationToken.None);
+        await agent.DisposeAsync();
+        await entry.Cts.CancelAsync();
+        await entry.Factory.WhenStoppedAsync().WaitAsync(Deadline);
+        _agents.Remove(entry);
+    }
+
+    private string Marker(int whole)
+    {
+        var m = TestUtil.UniqueSeconds(whole);
+        _markers.Add(m);
+        return m;
+    }
+
+    private static V1Pod SleepPod(string name, string marker, string node = "node-1", string restartPolicy = "Always", long? grace = null) => new()
+    {
+        ApiVersion = "v1",
+        Kind = "Pod",
+        Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = "default", Labels = new Dictionary<string, string> { ["app"] = name } },
+        Spec = new V1PodSpec
+        {
+            NodeName = node,
+            RestartPolicy = restartPolicy,
+            TerminationGracePeriodSeconds = grace,
+            Containers = [new V1Container { Name = "main", Image = "busybox", Command = ["sleep", marker] }],
+        },
+    };
+
+    private async Task<V1Pod> WaitPodAsync(string name, Func<V1Pod, bool> condition, string what)
+    {
+        V1Pod? last = null;
+        var ok = await TestUtil.PollAsync(async () =>
+        {
+            try
+            {
+                last = await Client.GetAsync<V1Pod>(name, "default");
+                return condition(last);
+            }
+            catch (NotFoundException)
+            {
+                return false;
+            }
+        }, Deadline);
+        Assert.IsTrue(ok, $"pod {name} never {what}; last status: {k8s.KubernetesJson.Serialize(last?.Status)}");
+        return last!;
+    }
+
+    [TestMethod]
+    public async Task Agent_RegistersReadyNode_AndRenewsItsLease()
+    {
+        await StartAgentAsync();
+
+        var node = await Client.GetAsync<V1Node>("node-1");
+        Assert.AreEqual("True", node.Status.Conditions.Single(c => c.Type == "Ready").Status);
+        Assert.AreEqual("127.1.1.0/24", node.Spec.PodCIDR);
+        Assert.AreEqual("node-1", node.Metadata.Labels["kubernetes.io/hostname"]);
+        Assert.AreEqual("process://0.1", node.Status.NodeInfo.ContainerRuntimeVersion);
+        Assert.AreEqual("110", node.Status.Capacity["pods"].ToString());
+
+        var lease = await Client.GetAsync<V1Lease>("node-1", NodeAgent.LeaseNamespace);
+        Assert.AreEqual("node-1", lease.Spec.HolderIdentity);
+        Assert.AreEqual(40, lease.Spec.LeaseDurationSeconds);
+        var first = lease.Spec.RenewTime;
+        Assert.IsTrue(await TestUtil.PollAsync(async () => (await Client.GetAsync<V1Lease>("node-1", NodeAgent.LeaseNamespace)).Spec.RenewTime > first, Deadline), "the lease is renewed");
+    }
+
+    [TestMethod]
+    public async Task BoundPod_RunsAsAProcess_ReportsRunning_AndDeleteStopsAndRemovesIt()
+    {
+        await StartAgentAsync();
+        var marker = Marker(3612);
+
+        await Client.CreateAsync(SleepPod("web", marker, grace: 5));
+
+        var pod = await WaitPodAsync("web", p => p.Status?.Phase == "Running" && p.Status.ContainerStatuses?.Single().Ready == true, "became Running");
+        Assert.IsTrue(pod.Status.PodIP.StartsWith("127.1.1.", StringComparison.Ordinal), pod.Status.PodIP);
+        Assert.AreEqual("127.0.0.1", pod.Status.HostIP);
+        Assert.IsNotNull(pod.Status.StartTime);
+        var cs = pod.Status.ContainerStatuses.Single();
+        StringAssert.StartsWith(cs.ContainerID, "process://");
+        Assert.IsNotNull(cs.State.Running.StartedAt);
+        Assert.AreEqual("True", pod.Status.Conditions.Single(c => c.Type == "Ready").Status);
+        Assert.AreEqual(1, TestUtil.FindProcesses("sleep " + marker).Count, "exactly one process for the container");
+
+        await Client.DeleteAsync<V1Pod>("web", "default");
+
+        Assert.IsTrue(await TestUtil.PollAsync(async () =>
+        {
+            try
+            {
+                await Client.GetAsync<V1Pod>("web", "default");
+                return false;
+            }
+            catch (NotFoundException)
+            {
+                return true;
+            }
+        }, Deadline), "the agent removes the pod object after stopping it");
+        Assert.AreEqual(0, TestUtil.FindProcesses(marker).Count);
+    }
+
+    [TestMethod]
+    public async Task CrashingContainer_IsRestarted_WithBackoff_AndCountsRestarts()
+    {
+        await StartAgentAsync();
+        var pod = SleepPod("crash", "x");
+        pod.Spec.Containers[0].Command = ["sh", "-c", "echo boom; exit 7"];
+
+        await Client.CreateAsync(pod);
+
+        var crashed = await WaitPodAsync("crash", p => p.Status?.ContainerStatuses?.SingleOrDefault()?.RestartCount >= 2, "restarted twice");
+        var cs = crashed.Status.ContainerStatuses.Single();
+        Assert.AreEqual("Running", crashed.Status.Phase);
+        Assert.AreEqual(7, (cs.LastState?.Terminated ?? cs.State.Terminated)?.ExitCode);
+        await WaitPodAsync("crash", p => p.Status?.ContainerStatuses?.Single().State?.Waiting?.Reason == "CrashLoopBackOff", "showed CrashLoopBackOff");
+    }
+
+    [TestMethod]
+    public async Task NeverRestart_FailedContainer_MakesThePodFailed()
+    {
+        await StartAgentAsync();
+        var pod = SleepPod("once", "x", restartPolicy: "Never");
+        pod.Spec.Containers[0].Command = ["sh", "-c", "exit 3"];
+
+        await Client.CreateAsync(pod);
+
+        var failed = await WaitPodAsync("once", p => p.Status?.Phase == "Failed", "failed");
+        Assert.AreEqual(3, failed.Status.ContainerStatuses.Single().State.Terminated.ExitCode);
+        Assert.AreEqual("Error", failed.Status.ContainerStatuses.Single().State.Terminated.Reason);
+    }
+
+    [TestMethod]
+    public async Task AgentRestart_StopsProcessesOnStop_RestartsThemOnStart_AndKillsLeftoversOfUnboundPods()
+    {
+        var agent = await StartAgentAsync();
+        var keep = Marker(3620);
+        var gone = Marker(3621);
+        await Client.CreateAsync(SleepPod("keep", keep));
+        await Client.CreateAsync(SleepPod("gone", gone));
+        await WaitPodAsync("keep", p => p.Status?.Phase == "Running", "ran");
+        await WaitPodAsync("gone", p => p.Status?.Phase == "Running", "ran");
+        var ipBefore = (await Client.GetAsync<V1Pod>("keep", "default")).Status.PodIP;
+
+        await StopAgentAsync(agent);
+
+        Assert.AreEqual(0, TestUtil.FindProcesses(keep).Count, "a clean stop leaves no processes");
+        Assert.AreEqual(0, TestUtil.FindProcesses(gone).Count);
+        Assert.IsNotNull(await Client.GetAsync<V1Pod>("keep", "default"), "the API objects stay");
+
+        // While the agent is down, one pod is force-deleted.
+        await Client.DeleteAsync<V1Pod>("gone", "default", new DeleteOptions { GracePeriodSeconds = 0 });
+        await StartAgentAsync();
+
+        Assert.IsTrue(await TestUtil.PollAsync(() => TestUtil.FindProcesses("sleep " + keep).Count == 1, Deadline), "the bound pod runs again");
+        var pod = await WaitPodAsync("keep", p => p.Status?.Phase == "Running" && p.Status.ContainerStatuses?.Single().Ready == true, "ran again");
+        Assert.AreEqual(ipBefore, pod.Status.PodIP, "the pod keeps its IP across the restart");
+        Assert.AreEqual(0, TestUtil.FindProcesses(gone).Count);
+        Assert.AreEqual(1, TestUtil.FindProcesses("sleep " + keep).Count, "never two copies of one container");
+    }
+
+    [TestMethod]
+    public async Task AgentCrash_AdoptsRunningProcesses_InsteadOfStartingASecondCopy()
+    {
+        var agent = await StartAgentAsync();
+        var marker = Marker(3630);
+        await Client.CreateAsync(SleepPod("adopt", marker));
+        var before = await WaitPodAsync("adopt", p => p.Status?.Phase == "Running", "ran");
+        var pid = TestUtil.FindProcesses("sleep " + marker).Single();
+
+        // Simulate a crash of the agent: its loops end, but nothing is stopped.
+        var entry = _agents.Single(a => a.Agent == agent);
+        await entry.Cts.CancelAsync();
+        await agent.DisposeAsync();
+        _agents.Remove(entry);
+        await StartAgentAsync();
+
+        await Task.Delay(1500); // several relist periods, in which a wrong agent would start a second copy
+        CollectionAssert.AreEqual(new[] { pid }, TestUtil.FindProcesses("sleep " + marker), "the same process, adopted");
+        var after = await WaitPodAsync("adopt", p => p.Status?.Phase == "Running", "stayed running");
+        Assert.AreEqual(before.Status.ContainerStatuses.Single().ContainerID, after.Status.ContainerStatuses.Single().ContainerID);
+        Assert.AreEqual(0, after.Status.ContainerStatuses.Single().RestartCount);
+    }
+}
