@@ -454,7 +454,8 @@ internal sealed class ApiHttpHandler(
         var first = true;
         var started = false;
         ctx.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
-        await using var e = registry.WatchAsync(scope, o, ct).GetAsyncEnumerator(ct);
+        var stream = await registry.OpenWatchAsync(scope, o, ct).ConfigureAwait(false);
+        await using var e = stream.GetAsyncEnumerator(ct);
         try
         {
             while (true)

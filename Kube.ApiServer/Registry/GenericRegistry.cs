@@ -146,13 +146,18 @@ internal sealed class GenericRegistry(
 
     public async IAsyncEnumerable<WatchItem> WatchAsync(RequestScope s, ListOptions o, [EnumeratorCancellation] CancellationToken ct)
     {
+        var stream = await OpenWatchAsync(s, o, ct).ConfigureAwait(false);
+        await foreach (var item in stream.WithCancellation(ct).ConfigureAwait(false)) yield return item;
+    }
+
+    /// <summary>
+    /// Checks and subscribes (errors such as 410 Expired are thrown here, before any event), then returns the
+    /// event stream, which must be enumerated to release the subscription.
+    /// </summary>
+    public async Task<IAsyncEnumerable<WatchItem>> OpenWatchAsync(RequestScope s, ListOptions o, CancellationToken ct)
+    {
         await AuthorizeAsync(s, "watch", ct).ConfigureAwait(false);
         var filter = ObjectFilter.Create(s.Namespace, o.LabelSelector, o.FieldSelector);
-        var timeout = o.TimeoutSeconds is > 0 ? TimeSpan.FromSeconds(o.TimeoutSeconds.Value) : options.MaxWatchTimeout;
-        using var deadline = new CancellationTokenSource(timeout, time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, deadline.Token, stopping);
-        var token = linked.Token;
-
         var rv = o.ResourceVersion;
         var initial = o.SendInitialEvents ?? (string.IsNullOrEmpty(rv) || rv == "0");
         long from;
@@ -160,8 +165,8 @@ internal sealed class GenericRegistry(
         if (initial)
         {
             // Start the cache first, so it holds every change after the list's revision.
-            await watchCaches.GetAsync(s.Type, token).ConfigureAwait(false);
-            var list = await ListAsync(s, o with { Limit = null, Continue = null, ResourceVersion = null, ResourceVersionMatch = null }, token, authorize: false).ConfigureAwait(false);
+            await watchCaches.GetAsync(s.Type, ct).ConfigureAwait(false);
+            var list = await ListAsync(s, o with { Limit = null, Continue = null, ResourceVersion = null, ResourceVersionMatch = null }, ct, authorize: false).ConfigureAwait(false);
             from = list.Revision;
             initialItems = list.Items;
         }
@@ -169,8 +174,17 @@ internal sealed class GenericRegistry(
         {
             from = ParseRevision(rv!);
         }
+        var sub = await watchCaches.SubscribeAsync(s.Type, from, filter, ct).ConfigureAwait(false);
+        return StreamAsync(s, o, sub, from, initialItems, ct);
+    }
 
-        var sub = await watchCaches.SubscribeAsync(s.Type, from, filter, token).ConfigureAwait(false);
+    private async IAsyncEnumerable<WatchItem> StreamAsync(RequestScope s, ListOptions o, WatchSubscription sub, long from, List<JsonObject>? initialItems,
+        [EnumeratorCancellation] CancellationToken ct)
+    {
+        var timeout = o.TimeoutSeconds is > 0 ? TimeSpan.FromSeconds(o.TimeoutSeconds.Value) : options.MaxWatchTimeout;
+        using var deadline = new CancellationTokenSource(timeout, time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, deadline.Token, stopping);
+        var token = linked.Token;
         try
         {
             if (initialItems is not null)
