@@ -334,7 +334,13 @@ public sealed class HttpKubeClient : IKubeClient, IDisposable
             if (doc.RootElement.TryGetProperty("kind", out var k) && k.GetString() == "Status") return null;
         }
 
-        return Stamp(Deserialize<T>(text), type);
+        // Servers answer either a Status or the object. The object may be the deleted one (gone) or one that still
+        // exists because finalizers or a grace period hold it: only the latter is returned.
+        var obj = Stamp(Deserialize<T>(text), type);
+        var meta = obj.Metadata;
+        var stillThere = meta?.DeletionTimestamp is not null
+            && ((meta.Finalizers?.Count ?? 0) > 0 || meta.DeletionGracePeriodSeconds is > 0);
+        return stillThere ? obj : null;
     }
 
     public async Task CreateSubresourceAsync<T>(string name, string? @namespace, string subresource, object body, WriteOptions? options = null, CancellationToken cancellationToken = default)

@@ -170,10 +170,8 @@ public sealed class HttpKubeClientTests
     [TestMethod]
     public async Task Delete_SendsDeleteOptionsBody_AndMapsStatusToNull()
     {
-        var answerObject = false;
-        await using var server = new LoopbackHttpServer(_ => answerObject
-            ? new CannedResponse(200, PodJson("p", "9"))
-            : new CannedResponse(200, StatusJson(200, "", "", "Success")));
+        var answer = StatusJson(200, "", "", "Success");
+        await using var server = new LoopbackHttpServer(_ => new CannedResponse(200, answer));
         using var client = ClientFor(server);
         var gone = await client.DeleteAsync<V1Pod>("p", "ns", new DeleteOptions
         {
@@ -194,9 +192,14 @@ public sealed class HttpKubeClientTests
         Assert.AreEqual("u1", body.RootElement.GetProperty("preconditions").GetProperty("uid").GetString());
         Assert.AreEqual("8", body.RootElement.GetProperty("preconditions").GetProperty("resourceVersion").GetString());
 
-        answerObject = true;
+        answer = PodJson("p", "9");
+        Assert.IsNull(await client.DeleteAsync<V1Pod>("p", "ns"), "the deleted object itself means gone");
+        answer = KubernetesJson.Serialize(new V1Pod
+        {
+            Metadata = new V1ObjectMeta { Name = "p", ResourceVersion = "10", DeletionTimestamp = DateTime.UtcNow, Finalizers = ["example.com/f"] },
+        });
         var pending = await client.DeleteAsync<V1Pod>("p", "ns");
-        Assert.AreEqual("9", pending!.Metadata.ResourceVersion, "an object still present (finalizers) is returned");
+        Assert.AreEqual("10", pending!.Metadata.ResourceVersion, "an object held by finalizers is returned");
     }
 
     [TestMethod]
