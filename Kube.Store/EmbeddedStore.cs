@@ -226,7 +226,9 @@ public sealed class EmbeddedStore : IKeyValueStore, IAsyncDisposable, ISnapshotS
     ValueTask<long> ISnapshotSource.WriteSnapshotAsync(Stream destination, CancellationToken cancellationToken)
     {
         ThrowIfStopped();
-        return ValueTask.FromResult(_state.WriteSnapshotRevision(destination));
+        var image = _state.Capture();
+        image.WriteTo(destination);
+        return ValueTask.FromResult(image.Revision);
     }
 
     private async ValueTask<T> ProposeAsync<T>(StoreCommand command, bool consumesSpace, CancellationToken cancellationToken)

@@ -18,6 +18,8 @@ internal sealed class KeyHistory(byte[] key)
 
     public IReadOnlyList<Version> Versions => _versions;
 
+    public Version[] CopyVersions() => _versions.ToArray();
+
     public void Add(long main, int sub, KeyValue? kv) => _versions.Add(new Version(main, sub, kv));
 
     /// <summary>The value visible at <paramref name="revision"/>, or null if the key did not exist then.</summary>

@@ -834,29 +834,37 @@ internal sealed class MvccState : IStateMachine, IDisposable
 
     // ---------------------------------------------------------------- snapshot
 
-    public void WriteSnapshot(Stream destination)
-    {
-        using var writer = new BinaryWriter(destination, System.Text.Encoding.UTF8, leaveOpen: true);
-        WriteSnapshot(writer);
-        writer.Flush();
-    }
-
-    /// <summary>Writes a snapshot and returns the revision it holds.</summary>
-    public long WriteSnapshotRevision(Stream destination)
+    /// <summary>
+    /// Captures the state for a snapshot: a copy of the index structure (not of keys and values, which are immutable),
+    /// taken under the read lock in time proportional to the number of versions. The image is then written without
+    /// holding any lock, so applying continues meanwhile.
+    /// </summary>
+    public MvccSnapshotImage Capture()
     {
         _lock.EnterReadLock();
         try
         {
-            using var writer = new BinaryWriter(destination, System.Text.Encoding.UTF8, leaveOpen: true);
-            WriteSnapshotLocked(writer);
-            writer.Flush();
-            return _revision;
+            var keys = new (byte[] Key, KeyHistory.Version[] Versions)[_ordered.Count];
+            var i = 0;
+            foreach (var h in _ordered)
+            {
+                keys[i++] = (h.Key, h.CopyVersions());
+            }
+            var leases = new (long Id, long Ttl, long GrantedTtl)[_leases.Count];
+            i = 0;
+            foreach (var lease in _leases.Values)
+            {
+                leases[i++] = (lease.Id, lease.Ttl, lease.GrantedTtl);
+            }
+            return new MvccSnapshotImage(_revision, _compactRevision, keys, leases);
         }
         finally
         {
             _lock.ExitReadLock();
         }
     }
+
+    Action<Stream> IStateMachine.CaptureSnapshot() => Capture().WriteTo;
 
     public void RestoreSnapshot(Stream source, ulong index, ulong term)
     {
@@ -864,57 +872,7 @@ internal sealed class MvccState : IStateMachine, IDisposable
         RestoreSnapshot(reader, index, term);
     }
 
-    /// <summary>Writes the whole state (every retained version and lease) to <paramref name="writer"/>.</summary>
-    public void WriteSnapshot(BinaryWriter writer)
-    {
-        _lock.EnterReadLock();
-        try
-        {
-            WriteSnapshotLocked(writer);
-        }
-        finally
-        {
-            _lock.ExitReadLock();
-        }
-    }
-
-    private void WriteSnapshotLocked(BinaryWriter writer)
-    {
-        writer.Write(_revision);
-        writer.Write(_compactRevision);
-        writer.Write(_ordered.Count);
-        foreach (var h in _ordered)
-        {
-            WriteBytes(writer, h.Key);
-            writer.Write(h.VersionCount);
-            foreach (var v in h.Versions)
-            {
-                writer.Write(v.Main);
-                writer.Write(v.Sub);
-                if (v.Kv is { } kv)
-                {
-                    writer.Write(true);
-                    WriteBytes(writer, kv.Value);
-                    writer.Write(kv.CreateRevision);
-                    writer.Write(kv.Version);
-                    writer.Write(kv.Lease);
-                }
-                else
-                {
-                    writer.Write(false);
-                }
-            }
-        }
-        writer.Write(_leases.Count);
-        foreach (var lease in _leases.Values)
-        {
-            writer.Write(lease.Id);
-            writer.Write(lease.Ttl);
-            writer.Write(lease.GrantedTtl);
-        }
-    }
-
-    /// <summary>Replaces the state with a snapshot written by <see cref="WriteSnapshot"/>. Leases restart their TTL from now, as in etcd.</summary>
+    /// <summary>Replaces the state with a snapshot written by <see cref="MvccSnapshotImage.WriteTo"/>. Leases restart their TTL from now, as in etcd.</summary>
     public void RestoreSnapshot(BinaryReader reader, ulong index, ulong term)
     {
         _lock.EnterWriteLock();
@@ -997,12 +955,6 @@ internal sealed class MvccState : IStateMachine, IDisposable
         {
             _lock.ExitWriteLock();
         }
-    }
-
-    private static void WriteBytes(BinaryWriter writer, byte[] bytes)
-    {
-        writer.Write(bytes.Length);
-        writer.Write(bytes);
     }
 
     private static byte[] ReadBytes(BinaryReader reader)

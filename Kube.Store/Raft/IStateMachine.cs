@@ -9,8 +9,11 @@ internal interface IStateMachine
     /// <summary>Records an entry that carries no command (a Raft no-op or configuration entry).</summary>
     void ApplyEmpty(ulong index, ulong term);
 
-    /// <summary>Writes a snapshot of the state as of the last applied entry.</summary>
-    void WriteSnapshot(Stream destination);
+    /// <summary>
+    /// Captures the state as of the last applied entry and returns a writer for it. Capturing is quick and happens on the
+    /// applying thread; the returned writer may run later on another thread while entries keep being applied.
+    /// </summary>
+    Action<Stream> CaptureSnapshot();
 
     /// <summary>Replaces the state with a snapshot taken at <paramref name="index"/>.</summary>
     void RestoreSnapshot(Stream source, ulong index, ulong term);

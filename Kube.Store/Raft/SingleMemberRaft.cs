@@ -10,8 +10,11 @@ namespace Kube.Store.Raft;
 /// <remarks>
 /// One writer loop drains the proposal channel: it assigns the next indexes to every waiting proposal, appends them all,
 /// fsyncs once (group commit), applies them in order and completes each proposal with its result. Proposals that arrive
-/// during the fsync form the next batch. Every <c>snapshotCount</c> entries it snapshots the state machine and deletes
-/// the WAL segments the snapshot covers. The proposal queue is bounded; when full, proposers wait (back-pressure).
+/// during the fsync form the next batch. The proposal queue is bounded; when full, proposers wait (back-pressure).
+/// <para>Snapshots: once at least <c>snapshotCount</c> entries <em>and</em> at least half the previous snapshot's size in
+/// WAL bytes were written since the last one (which bounds the write amplification of a large state), the loop captures
+/// the state machine (quick) and a background task writes and fsyncs the snapshot while writes continue. When it is
+/// durable, the WAL segments it covers are deleted.</para>
 /// </remarks>
 internal sealed class SingleMemberRaft : IRaftNode
 {
@@ -29,11 +32,15 @@ internal sealed class SingleMemberRaft : IRaftNode
     private ulong _commitIndex;
     private ulong _appliedIndex;
     private ulong _snapshotIndex;
+    private long _lastSnapshotBytes;
+    private long _walBytesAtSnapshot;
+    private Task<(ulong Index, long Bytes)>? _snapshotTask;
     private Exception? _fatal;
 
     private SingleMemberRaft(ulong memberId, IStateMachine stateMachine, WriteAheadLog wal, SnapshotStore snapshots, ulong snapshotIndex,
-        long snapshotCount, int queueLength, ILogger logger)
+        long snapshotBytes, long snapshotCount, int queueLength, ILogger logger)
     {
+        _lastSnapshotBytes = snapshotBytes;
         MemberId = memberId;
         _stateMachine = stateMachine;
         _wal = wal;
@@ -59,8 +66,10 @@ internal sealed class SingleMemberRaft : IRaftNode
         var logger = loggers.CreateLogger<SingleMemberRaft>();
         var snapshots = new SnapshotStore(Path.Combine(dataDir, "snap"), logger);
         ulong snapshotIndex = 0, snapshotTerm = 0;
+        long snapshotBytes = 0;
         if (snapshots.TryLoadLatest(out var index, out var term, out var state))
         {
+            snapshotBytes = state.Length;
             using (state)
             {
                 stateMachine.RestoreSnapshot(state, index, term);
@@ -87,7 +96,7 @@ internal sealed class SingleMemberRaft : IRaftNode
         }
         logger.LogInformation("Recovered store: snapshot index {SnapshotIndex}, {Replayed} WAL entries replayed, last index {LastIndex}",
             snapshotIndex, replayed, wal.LastIndex);
-        return new SingleMemberRaft(memberId, stateMachine, wal, snapshots, snapshotIndex, snapshotCount, queueLength, logger);
+        return new SingleMemberRaft(memberId, stateMachine, wal, snapshots, snapshotIndex, snapshotBytes, snapshotCount, queueLength, logger);
     }
 
     public ulong MemberId { get; }
@@ -167,9 +176,11 @@ internal sealed class SingleMemberRaft : IRaftNode
                 }
                 batch.Clear();
 
-                if (_snapshotCount > 0 && _appliedIndex - _snapshotIndex >= (ulong)_snapshotCount)
+                CompleteSnapshot();
+                if (_snapshotTask is null && _snapshotCount > 0 && _appliedIndex - _snapshotIndex >= (ulong)_snapshotCount
+                    && _wal.BytesWritten - _walBytesAtSnapshot >= _lastSnapshotBytes / 2)
                 {
-                    TakeSnapshot();
+                    StartSnapshot();
                 }
             }
         }
@@ -192,13 +203,34 @@ internal sealed class SingleMemberRaft : IRaftNode
         }
     }
 
-    private void TakeSnapshot()
+    private void StartSnapshot()
     {
         var index = _appliedIndex;
-        _snapshots.Save(index, FixedTerm, _stateMachine.WriteSnapshot);
-        _snapshotIndex = index;
-        var released = _wal.ReleaseTo(index);
-        _logger.LogInformation("Snapshot at index {Index}; released {Segments} WAL segments", index, released);
+        var write = _stateMachine.CaptureSnapshot();
+        _walBytesAtSnapshot = _wal.BytesWritten;
+        _snapshotTask = Task.Run(() => (index, _snapshots.Save(index, FixedTerm, write)));
+    }
+
+    /// <summary>On the writer loop: once a background snapshot is durable, drop the WAL segments it covers.</summary>
+    private void CompleteSnapshot()
+    {
+        if (_snapshotTask is not { IsCompleted: true } task)
+        {
+            return;
+        }
+        _snapshotTask = null;
+        if (task.IsCompletedSuccessfully)
+        {
+            var (index, bytes) = task.Result;
+            _snapshotIndex = index;
+            _lastSnapshotBytes = bytes;
+            var released = _wal.ReleaseTo(index);
+            _logger.LogInformation("Snapshot at index {Index} ({Bytes} bytes); released {Segments} WAL segments", index, bytes, released);
+        }
+        else
+        {
+            _logger.LogError(task.Exception, "Writing a snapshot failed; the WAL keeps every entry and a later snapshot will retry");
+        }
     }
 
     public async ValueTask DisposeAsync()
@@ -211,6 +243,21 @@ internal sealed class SingleMemberRaft : IRaftNode
         catch (Exception ex)
         {
             _logger.LogDebug(ex, "The write loop ended with an error");
+        }
+        if (_snapshotTask is { } snapshot)
+        {
+            try
+            {
+                await snapshot.ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                _logger.LogDebug(ex, "The last snapshot failed");
+            }
+            if (_fatal is null)
+            {
+                CompleteSnapshot();
+            }
         }
         _stopping.Dispose();
         _wal.Dispose();

@@ -15,8 +15,8 @@ internal sealed class SnapshotStore(string directory, ILogger logger)
     private const uint Magic = 0x504E534B; // "KSNP"
     private const uint Format = 1;
 
-    /// <summary>Writes a snapshot at <paramref name="index"/>; <paramref name="writeState"/> writes the state bytes.</summary>
-    public void Save(ulong index, ulong term, Action<Stream> writeState)
+    /// <summary>Writes a snapshot at <paramref name="index"/>; <paramref name="writeState"/> writes the state bytes. Returns the file size.</summary>
+    public long Save(ulong index, ulong term, Action<Stream> writeState)
     {
         Directory.CreateDirectory(directory);
         var final = Path.Combine(directory, $"{term:x16}-{index:x16}.snap");
@@ -44,6 +44,7 @@ internal sealed class SnapshotStore(string directory, ILogger logger)
         {
             File.Delete(all[i].Path);
         }
+        return new FileInfo(final).Length;
     }
 
     /// <summary>

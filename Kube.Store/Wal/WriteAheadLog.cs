@@ -45,6 +45,9 @@ internal sealed class WriteAheadLog : IDisposable
 
     public int SegmentCount => _segments.Count;
 
+    /// <summary>Bytes made durable by <see cref="Sync"/> since this WAL was opened.</summary>
+    public long BytesWritten { get; private set; }
+
     /// <summary>
     /// Opens (creating if needed) the WAL in <paramref name="directory"/>, passing every entry after
     /// <paramref name="snapshotIndex"/> to <paramref name="replay"/> in order.
@@ -213,6 +216,7 @@ internal sealed class WriteAheadLog : IDisposable
         _current!.Write(_pending.WrittenSpan);
         _current.Flush(true);
         _currentSize += _pending.WrittenCount;
+        BytesWritten += _pending.WrittenCount;
         _pending.ResetWrittenCount();
         if (_pending.Capacity > 4 * 1024 * 1024)
         {
