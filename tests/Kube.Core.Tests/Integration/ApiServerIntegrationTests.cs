@@ -174,4 +174,72 @@ public sealed class ApiServerIntegrationTests
         var ns = await client.GetAsync<V1Namespace>("default");
         Assert.AreEqual("default", ns.Metadata.Name);
     }
+
+    [TestMethod]
+    public async Task SharedInformer_OverInProcessClient_FollowsChanges()
+    {
+        await using var api = await RealApiServer.StartAsync();
+        var inProcess = api.Server.CreateClient(Kube.Core.Admission.UserInfo.Admin);
+        await inProcess.CreateAsync(Cm("a"));
+        var factory = new SharedInformerFactory(inProcess);
+        var informer = factory.GetInformer<V1ConfigMap>("default");
+        var handler = new RecordingHandler<V1ConfigMap>();
+        informer.AddEventHandler(handler);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        factory.Start(cts.Token);
+        await factory.WaitForCacheSyncAsync(cts.Token).WaitAsync(TimeSpan.FromSeconds(20));
+        await inProcess.CreateAsync(Cm("b"));
+        await inProcess.DeleteAsync<V1ConfigMap>("a", "default");
+        await Eventually.TrueAsync(() => handler.Count == 3, "add a, add b, delete a", TimeSpan.FromSeconds(20));
+        StringAssert.StartsWith(handler.Events[2], "delete a ");
+        await cts.CancelAsync();
+        await factory.WhenStoppedAsync().WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    [TestMethod]
+    public async Task SharedInformer_SurvivesServerRestart_AndRelistsWithTombstonesAfterCompaction()
+    {
+        var api = await RealApiServer.StartAsync();
+        var port = api.Server.BaseAddress.Port;
+        Kube.ApiServer.KubeApiServer? second = null;
+        try
+        {
+            var client = api.Client;
+            await client.CreateAsync(Cm("keep"));
+            await client.CreateAsync(Cm("doomed"));
+            var informer = new SharedInformer<V1ConfigMap>(client, "default",
+                options: new InformerOptions { InitialBackoff = TimeSpan.FromMilliseconds(20), MaxBackoff = TimeSpan.FromMilliseconds(200) });
+            var handler = new RecordingHandler<V1ConfigMap>();
+            informer.AddEventHandler(handler);
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            var run = informer.RunAsync(cts.Token);
+            await informer.WaitForSyncAsync(cts.Token).WaitAsync(TimeSpan.FromSeconds(20));
+            Assert.AreEqual(1, informer.ListCount);
+
+            // the server goes away; while it is down the object is deleted and history compacted
+            await api.Server.DisposeAsync();
+            second = await Kube.ApiServer.KubeApiServer.StartAsync(new Kube.ApiServer.ApiServerOptions { Port = port }, api.Store);
+            var direct = second.CreateClient(Kube.Core.Admission.UserInfo.Admin);
+            await direct.DeleteAsync<V1ConfigMap>("doomed", "default");
+            await direct.CreateAsync(Cm("born"));
+            var now = await direct.ListAsync<V1ConfigMap>("default");
+            await api.Store.CompactAsync(long.Parse(now.ResourceVersion));
+
+            await Eventually.TrueAsync(() => informer.ListCount >= 2 && handler.Count == 4, "relist after 410 on the restarted server", TimeSpan.FromSeconds(30));
+            var afterRelist = handler.Events.Skip(2).ToArray();
+            Assert.IsTrue(afterRelist.Any(e => e.StartsWith("delete doomed ", StringComparison.Ordinal) && e.EndsWith(" unknown", StringComparison.Ordinal)), string.Join("; ", afterRelist));
+            Assert.IsTrue(afterRelist.Any(e => e.StartsWith("add born ", StringComparison.Ordinal)), string.Join("; ", afterRelist));
+            CollectionAssert.AreEquivalent(new[] { "default/keep", "default/born" }, informer.Cache.ListKeys().ToArray());
+
+            await direct.CreateAsync(Cm("after"));
+            await Eventually.TrueAsync(() => handler.Count == 5, "watching again after the relist", TimeSpan.FromSeconds(20));
+            await cts.CancelAsync();
+            await run.WaitAsync(TimeSpan.FromSeconds(10));
+        }
+        finally
+        {
+            if (second is not null) await second.DisposeAsync();
+            await api.DisposeAsync();
+        }
+    }
 }
