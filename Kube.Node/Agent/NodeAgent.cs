@@ -37,6 +37,7 @@ public sealed class NodeAgent : IHostedService, IAsyncDisposable
     private IDisposable? _handlerRegistration;
     private Task? _main;
     private bool _runtimeReady;
+    private int _disposed;
 
     public NodeAgent(NodeAgentOptions options, IKubeClient client, ISharedInformerFactory informers, IContainerRuntime runtime, TimeProvider timeProvider, ILoggerFactory loggerFactory)
     {
@@ -106,6 +107,11 @@ public sealed class NodeAgent : IHostedService, IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         _stopping?.Cancel();
         _stopping?.Dispose();
         _stopping = null;

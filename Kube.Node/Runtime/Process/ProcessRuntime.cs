@@ -29,6 +29,7 @@ public sealed class ProcessRuntime : IContainerRuntime, IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private PodIpAllocator? _ips;
     private Task? _reaper;
+    private int _disposed;
 
     public ProcessRuntime(ProcessRuntimeOptions options, TimeProvider timeProvider, ILogger<ProcessRuntime> logger)
     {
@@ -390,6 +391,11 @@ public sealed class ProcessRuntime : IContainerRuntime, IAsyncDisposable
     /// <summary>Stops the reaper. Processes keep running: stopping them is the agent's decision.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         await _stopping.CancelAsync().ConfigureAwait(false);
         if (_reaper is not null)
         {

@@ -280,4 +280,51 @@ public sealed class ProcessRuntimeTests
         Assert.IsFalse(File.ReadAllText(Path.Combine(_dataDir, "pod-ips.json")).Contains(uid), "the IP is released");
         Assert.IsNotNull(ip);
     }
+
+    [TestMethod]
+    public async Task NewRuntime_AdoptsAProcessThatIsNotItsChild_AndNoticesItsDeathThroughProc()
+    {
+        // After a kill -9 of the agent its processes are re-parented: the next agent cannot waitpid them.
+        var marker = Marker(3615);
+        var psi = new System.Diagnostics.ProcessStartInfo("sh") { RedirectStandardOutput = true };
+        psi.ArgumentList.Add("-c");
+        psi.ArgumentList.Add($"sleep {marker} >/dev/null 2>&1 & echo $!");
+        using (var sh = System.Diagnostics.Process.Start(psi)!)
+        {
+            var orphanPid = int.Parse((await sh.StandardOutput.ReadToEndAsync()).Trim());
+            await sh.WaitForExitAsync();
+
+            var rt1 = await NewRuntimeAsync();
+            var uid = Guid.NewGuid().ToString();
+            var sb = await rt1.RunPodSandboxAsync(Pod("orphan", uid), CancellationToken.None);
+            await rt1.DisposeAsync();
+            _runtimes.Remove(rt1);
+            var stateFile = Path.Combine(_dataDir, "pods", uid, "sandbox.json");
+            var state = System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(stateFile))!;
+            state["Containers"]!.AsArray().Add(new System.Text.Json.Nodes.JsonObject
+            {
+                ["Id"] = "c-orphan",
+                ["SandboxId"] = sb,
+                ["Name"] = "main",
+                ["State"] = "Running",
+                ["Pid"] = orphanPid,
+                ["PidStartTicks"] = ProcStat.Read(orphanPid)!.Value.StartTicks,
+                ["StartedAt"] = DateTimeOffset.UtcNow.ToString("O"),
+            });
+            await File.WriteAllTextAsync(stateFile, state.ToJsonString());
+
+            var rt2 = await NewRuntimeAsync();
+
+            var adopted = (await rt2.ContainerStatusAsync("c-orphan", CancellationToken.None))!;
+            Assert.AreEqual(ContainerState.Running, adopted.State);
+            Assert.AreEqual(orphanPid, adopted.Pid);
+
+            await rt2.StopContainerAsync("c-orphan", TimeSpan.FromSeconds(5), CancellationToken.None);
+
+            var stopped = (await rt2.ContainerStatusAsync("c-orphan", CancellationToken.None))!;
+            Assert.AreEqual(ContainerState.Exited, stopped.State);
+            Assert.AreEqual("ContainerStatusUnknown", stopped.Reason, "the exit code of a process that is not our child cannot be read");
+            Assert.AreEqual(0, TestUtil.FindProcesses("sleep " + marker).Count);
+        }
+    }
 }
