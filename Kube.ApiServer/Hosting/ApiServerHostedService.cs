@@ -1,6 +1,7 @@
 using Kube.Core.Admission;
 using Kube.Core.Client;
 using Kube.Store;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
@@ -10,7 +11,7 @@ namespace Kube.ApiServer.Hosting;
 /// Starts the <see cref="KubeApiServer"/> over the DI-registered store at host start (or on first use of the
 /// in-process client, whichever comes first) and disposes it at stop.
 /// </summary>
-internal sealed class ApiServerHostedService(IOptions<ApiServerOptions> options, IKeyValueStore store, IServiceProvider services)
+internal sealed class ApiServerHostedService(IOptions<ApiServerOptions> options, IServiceProvider services)
     : IHostedService, IAsyncDisposable
 {
     private readonly Lock _gate = new();
@@ -22,7 +23,7 @@ internal sealed class ApiServerHostedService(IOptions<ApiServerOptions> options,
         lock (_gate)
         {
             if (_starting is null || _starting.IsFaulted || _starting.IsCanceled)
-                _starting = KubeApiServer.StartAsync(options.Value, store, services, CancellationToken.None);
+                _starting = KubeApiServer.StartAsync(options.Value, services.GetRequiredService<IKeyValueStore>(), services, CancellationToken.None);
             return _starting.WaitAsync(ct);
         }
     }
