@@ -18,6 +18,8 @@ namespace Kube.Store;
 /// Acknowledged writes survive a crash. Reads are served from memory and never wait for an fsync.</para>
 /// <para>Lease expiry is checked every <see cref="StoreOptions.LeaseCheckInterval"/> on the injected
 /// <see cref="TimeProvider"/>; an expired lease is revoked through the same write path, deleting its keys.</para>
+/// <para>Metrics are published on a <see cref="System.Diagnostics.Metrics.Meter"/> named <c>Kube.Store</c>: WAL fsync duration
+/// and batch size, snapshot duration, applied entries, revision, compact revision, db size and open watches.</para>
 /// </remarks>
 public sealed class EmbeddedStore : IKeyValueStore, IAsyncDisposable, ISnapshotSource
 {
@@ -26,13 +28,15 @@ public sealed class EmbeddedStore : IKeyValueStore, IAsyncDisposable, ISnapshotS
     private readonly ILogger<EmbeddedStore> _logger;
     private readonly MvccState _state;
     private readonly IRaftNode _raft;
+    private readonly StoreMetrics _metrics;
     private readonly ITimer _leaseTimer;
     private readonly ConcurrentDictionary<long, byte> _revoking = new();
     private int _checkingLeases;
     private int _disposed;
 
-    private EmbeddedStore(StoreOptions options, TimeProvider time, ILoggerFactory loggers, MvccState state, IRaftNode raft)
+    private EmbeddedStore(StoreOptions options, TimeProvider time, ILoggerFactory loggers, MvccState state, IRaftNode raft, StoreMetrics metrics)
     {
+        _metrics = metrics;
         _options = options;
         _time = time;
         _logger = loggers.CreateLogger<EmbeddedStore>();
@@ -63,10 +67,20 @@ public sealed class EmbeddedStore : IKeyValueStore, IAsyncDisposable, ISnapshotS
         var state = new MvccState(time, clusterId, memberId, options.WatchBufferSize);
         var dataDir = Path.GetFullPath(options.DataDir);
         Directory.CreateDirectory(dataDir);
-        // Recovery is synchronous file I/O; run it off the caller's thread.
-        var raft = await Task.Run(() => SingleMemberRaft.Open(dataDir, memberId, state, options.SnapshotCount, options.WalSegmentBytes,
-            options.ProposalQueueLength, loggers), cancellationToken).ConfigureAwait(false);
-        var store = new EmbeddedStore(options, time, loggers, state, raft);
+        var metrics = new StoreMetrics(state, options.MemberName);
+        IRaftNode raft;
+        try
+        {
+            // Recovery is synchronous file I/O; run it off the caller's thread.
+            raft = await Task.Run(() => SingleMemberRaft.Open(dataDir, memberId, state, options.SnapshotCount, options.WalSegmentBytes,
+                options.ProposalQueueLength, loggers, metrics), cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            metrics.Dispose();
+            throw;
+        }
+        var store = new EmbeddedStore(options, time, loggers, state, raft, metrics);
         store._logger.LogInformation("Store {Member} open in {DataDir} at revision {Revision}", options.MemberName, dataDir, state.Revision);
         return store;
     }
@@ -316,6 +330,7 @@ public sealed class EmbeddedStore : IKeyValueStore, IAsyncDisposable, ISnapshotS
         await _leaseTimer.DisposeAsync().ConfigureAwait(false);
         _state.Stop();
         await _raft.DisposeAsync().ConfigureAwait(false);
+        _metrics.Dispose();
         _logger.LogInformation("Store {Member} stopped at revision {Revision}", _options.MemberName, _state.Revision);
     }
 

@@ -37,6 +37,7 @@ internal sealed class MvccState : IStateMachine, IDisposable
     private ulong _raftTerm;
     private ulong _appliedIndex;
     private bool _stopped;
+    private int _watcherCount;
 
     public MvccState(TimeProvider time, ulong clusterId, ulong memberId, int watchBufferSize)
     {
@@ -54,6 +55,9 @@ internal sealed class MvccState : IStateMachine, IDisposable
     public long DbSize => Volatile.Read(ref _dbSize);
     public ulong AppliedIndex => Volatile.Read(ref _appliedIndex);
     public ulong RaftTerm => Volatile.Read(ref _raftTerm);
+
+    /// <summary>Open watches (read without the lock; approximate).</summary>
+    public int WatcherCount => Volatile.Read(ref _watcherCount);
 
     public ResponseHeader Header(long revision) => new(_clusterId, _memberId, revision, Volatile.Read(ref _raftTerm));
 
@@ -691,6 +695,7 @@ internal sealed class MvccState : IStateMachine, IDisposable
             watcher.NextRevision = request.StartRevision > 0 ? request.StartRevision : _revision + 1;
             watcher.Synced = watcher.NextRevision > _revision;
             _watchers.Add(watcher);
+            Volatile.Write(ref _watcherCount, _watchers.Count);
             return watcher;
         }
         finally
@@ -705,6 +710,7 @@ internal sealed class MvccState : IStateMachine, IDisposable
         try
         {
             _watchers.Remove(watcher);
+            Volatile.Write(ref _watcherCount, _watchers.Count);
         }
         finally
         {

@@ -26,6 +26,7 @@ internal sealed class SingleMemberRaft : IRaftNode
     private readonly SnapshotStore _snapshots;
     private readonly long _snapshotCount;
     private readonly ILogger _logger;
+    private readonly StoreMetrics? _metrics;
     private readonly Channel<Proposal> _proposals;
     private readonly Task _loop;
     private readonly CancellationTokenSource _stopping = new();
@@ -38,9 +39,10 @@ internal sealed class SingleMemberRaft : IRaftNode
     private Exception? _fatal;
 
     private SingleMemberRaft(ulong memberId, IStateMachine stateMachine, WriteAheadLog wal, SnapshotStore snapshots, ulong snapshotIndex,
-        long snapshotBytes, long snapshotCount, int queueLength, ILogger logger)
+        long snapshotBytes, long snapshotCount, int queueLength, ILogger logger, StoreMetrics? metrics)
     {
         _lastSnapshotBytes = snapshotBytes;
+        _metrics = metrics;
         MemberId = memberId;
         _stateMachine = stateMachine;
         _wal = wal;
@@ -61,7 +63,7 @@ internal sealed class SingleMemberRaft : IRaftNode
     /// Recovers the state machine from <paramref name="dataDir"/> (latest snapshot + WAL replay) and starts the writer loop.
     /// </summary>
     public static SingleMemberRaft Open(string dataDir, ulong memberId, IStateMachine stateMachine, long snapshotCount, long segmentBytes,
-        int queueLength, ILoggerFactory loggers)
+        int queueLength, ILoggerFactory loggers, StoreMetrics? metrics = null)
     {
         var logger = loggers.CreateLogger<SingleMemberRaft>();
         var snapshots = new SnapshotStore(Path.Combine(dataDir, "snap"), logger);
@@ -96,7 +98,7 @@ internal sealed class SingleMemberRaft : IRaftNode
         }
         logger.LogInformation("Recovered store: snapshot index {SnapshotIndex}, {Replayed} WAL entries replayed, last index {LastIndex}",
             snapshotIndex, replayed, wal.LastIndex);
-        return new SingleMemberRaft(memberId, stateMachine, wal, snapshots, snapshotIndex, snapshotBytes, snapshotCount, queueLength, logger);
+        return new SingleMemberRaft(memberId, stateMachine, wal, snapshots, snapshotIndex, snapshotBytes, snapshotCount, queueLength, logger, metrics);
     }
 
     public ulong MemberId { get; }
@@ -154,7 +156,10 @@ internal sealed class SingleMemberRaft : IRaftNode
                 {
                     _wal.Append(_wal.LastIndex + 1, FixedTerm, p.Command);
                 }
+                var syncStart = System.Diagnostics.Stopwatch.GetTimestamp();
                 _wal.Sync();
+                _metrics?.FsyncDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(syncStart).TotalSeconds);
+                _metrics?.BatchEntries.Record(batch.Count);
                 Volatile.Write(ref _commitIndex, _wal.LastIndex);
 
                 for (var i = 0; i < batch.Count; i++)
@@ -174,6 +179,7 @@ internal sealed class SingleMemberRaft : IRaftNode
                     Volatile.Write(ref _appliedIndex, index);
                     batch[i].Completion.TrySetResult(result);
                 }
+                _metrics?.Applied.Add(batch.Count);
                 batch.Clear();
 
                 CompleteSnapshot();
@@ -208,7 +214,13 @@ internal sealed class SingleMemberRaft : IRaftNode
         var index = _appliedIndex;
         var write = _stateMachine.CaptureSnapshot();
         _walBytesAtSnapshot = _wal.BytesWritten;
-        _snapshotTask = Task.Run(() => (index, _snapshots.Save(index, FixedTerm, write)));
+        _snapshotTask = Task.Run(() =>
+        {
+            var start = System.Diagnostics.Stopwatch.GetTimestamp();
+            var bytes = _snapshots.Save(index, FixedTerm, write);
+            _metrics?.SnapshotDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds);
+            return (index, bytes);
+        });
     }
 
     /// <summary>On the writer loop: once a background snapshot is durable, drop the WAL segments it covers.</summary>
