@@ -1,0 +1,49 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Kube.Host.Cluster;
+
+/// <summary>Assembles every package into one process: store, API server, controllers, scheduler, networking and N node agents.</summary>
+internal static class AllInOneCluster
+{
+    public static async Task<int> RunAsync(AllInOneOptions options, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(options.DataDir);
+        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+        {
+            Args = [],
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(c => { c.SingleLine = true; c.TimestampFormat = "HH:mm:ss.fff "; });
+        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        builder.Logging.AddFilter("System.Net.Http", LogLevel.Warning);
+        // Pods get SIGTERM, then SIGKILL after their grace period, when the host stops: leave room for that.
+        builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(40));
+
+        var s = builder.Services;
+        s.AddKubeStore(o => o.DataDir = Path.Combine(options.DataDir, "store"));
+        s.AddKubeApiServer(o => o.Port = options.ApiPort);
+        s.AddKubeCore();
+        s.AddKubeNetworking(_ => { });
+        s.AddKubeControllers().AddBuiltInControllers();
+        s.AddKubeScheduler(_ => { });
+        for (var i = 1; i <= options.Nodes; i++)
+        {
+            var name = $"node-{i}";
+            var index = i;
+            s.AddKubeNodeAgent(o =>
+            {
+                o.NodeName = name;
+                o.DataDir = Path.Combine(options.DataDir, "nodes", name);
+                o.PodCidr = $"127.1.{index}.0/24";
+            });
+        }
+        s.AddHostedService(sp => new ReadyAnnouncer(options, sp.GetRequiredService<ILogger<ReadyAnnouncer>>()));
+
+        using var host = builder.Build();
+        await host.RunAsync(cancellationToken);
+        return 0;
+    }
+}

@@ -1,0 +1,12 @@
+namespace Kube.Host.Cluster;
+
+/// <summary>Settings of <c>kube-host up</c>.</summary>
+internal sealed record AllInOneOptions
+{
+    /// <summary>Absolute data directory (default <c>./.kube-host</c>).</summary>
+    public required string DataDir { get; init; }
+    /// <summary>API server port on 127.0.0.1 (default 6443).</summary>
+    public int ApiPort { get; init; } = 6443;
+    /// <summary>Number of node agents (default 1), named node-1 … node-N.</summary>
+    public int Nodes { get; init; } = 1;
+}

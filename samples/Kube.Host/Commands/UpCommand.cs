@@ -1,0 +1,31 @@
+using System.CommandLine;
+using Kube.Host.Cluster;
+
+namespace Kube.Host.Commands;
+
+/// <summary><c>kube-host up</c>: an all-in-one cluster with the embedded store, the control plane and N nodes.</summary>
+internal static class UpCommand
+{
+    public static Command Create()
+    {
+        var dataDir = new Option<string>("--data-dir") { Description = "Where the store, node state and kubeconfig live.", DefaultValueFactory = _ => "./.kube-host" };
+        var apiPort = new Option<int>("--api-port") { Description = "The API server's port on 127.0.0.1.", DefaultValueFactory = _ => 6443 };
+        var nodes = new Option<int>("--nodes") { Description = "How many node agents to run in this process.", DefaultValueFactory = _ => 1 };
+        var cmd = new Command("up", "Run an all-in-one cluster (embedded store, API server, scheduler, controllers, nodes).")
+        {
+            dataDir, apiPort, nodes,
+        };
+        cmd.Validators.Add(r =>
+        {
+            if (r.GetValue(nodes) is < 0 or > 200) r.AddError("--nodes must be between 0 and 200.");
+            if (r.GetValue(apiPort) is < 1 or > 65535) r.AddError("--api-port must be between 1 and 65535.");
+        });
+        cmd.SetAction((parse, ct) => AllInOneCluster.RunAsync(new AllInOneOptions
+        {
+            DataDir = Path.GetFullPath(parse.GetValue(dataDir)!),
+            ApiPort = parse.GetValue(apiPort),
+            Nodes = parse.GetValue(nodes),
+        }, ct));
+        return cmd;
+    }
+}
