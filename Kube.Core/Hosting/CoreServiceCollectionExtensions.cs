@@ -1,5 +1,6 @@
 using k8s;
 using Kube.Core.Client;
+using Kube.Core.Events;
 using Kube.Core.Hosting;
 using Kube.Core.Informers;
 using Kube.Core.Resources;
@@ -48,6 +49,24 @@ public static class CoreServiceCollectionExtensions
             configFactory?.Invoke(sp) ?? KubernetesClientConfiguration.BuildDefaultConfig(),
             sp.GetRequiredService<ResourceTypeRegistry>(),
             options));
+        return services;
+    }
+
+    /// <summary>
+    /// Registers an <see cref="EventRecorder"/> as the <see cref="IEventRecorder"/> (if none is registered), writing
+    /// through the registered <see cref="IKubeClient"/> with the given options.
+    /// </summary>
+    public static IServiceCollection AddKubeEventRecorder(this IServiceCollection services, EventRecorderOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentException.ThrowIfNullOrEmpty(options.ReportingController);
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<IEventRecorder>(sp => new EventRecorder(
+            sp.GetRequiredService<IKubeClient>(),
+            options,
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetService<ILogger<EventRecorder>>()));
         return services;
     }
 }

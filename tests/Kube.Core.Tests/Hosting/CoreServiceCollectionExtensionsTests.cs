@@ -52,4 +52,17 @@ public sealed class CoreServiceCollectionExtensionsTests
         Assert.AreSame(time, sp.GetRequiredService<TimeProvider>());
         Assert.AreSame(registry, sp.GetRequiredService<ResourceTypeRegistry>());
     }
+
+    [TestMethod]
+    public async Task AddKubeEventRecorder_WritesThroughTheRegisteredClient()
+    {
+        var client = new InMemoryKubeClient();
+        var services = new ServiceCollection();
+        services.AddSingleton<IKubeClient>(client);
+        services.AddKubeEventRecorder(new Kube.Core.Events.EventRecorderOptions { ReportingController = "test" });
+        await using var sp = services.BuildServiceProvider();
+        var recorder = sp.GetRequiredService<Kube.Core.Events.IEventRecorder>();
+        recorder.Record(new V1Pod { Metadata = new V1ObjectMeta { Name = "p", NamespaceProperty = "default" } }, "Normal", "Started", "Start");
+        await Eventually.TrueAsync(() => client.ListAsync<Eventsv1Event>("default").Result.Items.Count == 1, "event written");
+    }
 }

@@ -207,7 +207,17 @@ internal sealed class InMemoryKubeClient : IKubeClient
         }
     }
 
-    public Task<T> CreateAsync<T>(T obj, WriteOptions? options = null, CancellationToken cancellationToken = default)
+    /// <summary>When set, creates wait for it (to simulate a slow server).</summary>
+    public TaskCompletionSource? CreateGate { get; set; }
+
+    public async Task<T> CreateAsync<T>(T obj, WriteOptions? options = null, CancellationToken cancellationToken = default)
+        where T : class, IKubernetesObject<V1ObjectMeta>
+    {
+        if (CreateGate is { } gate) await gate.Task.WaitAsync(cancellationToken);
+        return CreateNow(obj);
+    }
+
+    private T CreateNow<T>(T obj)
         where T : class, IKubernetesObject<V1ObjectMeta>
     {
         lock (_lock)
@@ -217,7 +227,7 @@ internal sealed class InMemoryKubeClient : IKubeClient
                 throw new AlreadyExistsException(KubeApiException.NewStatus(409, "AlreadyExists", $"\"{obj.Metadata.Name}\" already exists"));
             var stored = Copy(obj);
             stored.Metadata.Uid ??= Guid.NewGuid().ToString();
-            return Task.FromResult(Commit(key, stored, WatchEventType.Added));
+            return Commit(key, stored, WatchEventType.Added);
         }
     }
 
