@@ -173,9 +173,15 @@ public sealed class EmbeddedStore : IKeyValueStore, IAsyncDisposable, ISnapshotS
         ProposeAsync<CompactResult>(new CompactCommand(revision), consumesSpace: false, cancellationToken);
 
     /// <inheritdoc />
-    /// <remarks>TTLs below <see cref="MvccState.MinLeaseTtl"/> (2 s, as etcd) are raised to it.</remarks>
+    /// <remarks>TTLs below 2 s are raised to 2 s, as etcd does.</remarks>
+    /// <exception cref="ArgumentOutOfRangeException">The TTL is above etcd's maximum of 9,000,000,000 s.</exception>
     public ValueTask<LeaseGrantResult> LeaseGrantAsync(long ttlSeconds, long id = 0, CancellationToken cancellationToken = default)
     {
+        if (ttlSeconds > MvccState.MaxLeaseTtl)
+        {
+            return ValueTask.FromException<LeaseGrantResult>(new ArgumentOutOfRangeException(nameof(ttlSeconds), ttlSeconds,
+                "etcdserver: too large lease TTL"));
+        }
         if (id == 0)
         {
             do

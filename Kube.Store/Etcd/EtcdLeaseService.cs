@@ -8,6 +8,10 @@ internal sealed class EtcdLeaseService(IKeyValueStore store) : V3.Lease.LeaseBas
 {
     public override async Task<V3.LeaseGrantResponse> LeaseGrant(V3.LeaseGrantRequest request, ServerCallContext context)
     {
+        if (request.TTL > 9_000_000_000)
+        {
+            throw new RpcException(new Status(StatusCode.OutOfRange, "etcdserver: too large lease TTL"));
+        }
         try
         {
             var r = await store.LeaseGrantAsync(request.TTL, request.ID, context.CancellationToken).ConfigureAwait(false);

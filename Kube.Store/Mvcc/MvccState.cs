@@ -18,6 +18,9 @@ internal sealed class MvccState : IStateMachine, IDisposable
     /// <summary>etcd's minimum lease TTL with default election settings: ceil(1.5 x 1 s election timeout).</summary>
     public const long MinLeaseTtl = 2;
 
+    /// <summary>etcd's maximum lease TTL in seconds (<c>MaxLeaseTTL</c>, about 285 years).</summary>
+    public const long MaxLeaseTtl = 9_000_000_000;
+
     private static readonly KeyHistoryComparer OrderComparer = new();
 
     private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
@@ -106,7 +109,7 @@ internal sealed class MvccState : IStateMachine, IDisposable
     private TxnResult ApplyTxn(TxnRequest txn)
     {
         var ctx = new TxnContext(_revision + 1);
-        var (succeeded, responses) = ExecuteTxn(txn, ctx);
+        var (succeeded, responses) = ExecuteTxn(txn, ctx, topLevel: true);
         if (ctx.Events.Count > 0)
         {
             Commit(ctx);
@@ -115,7 +118,11 @@ internal sealed class MvccState : IStateMachine, IDisposable
         return new TxnResult(header, succeeded, FixHeaders(responses, header));
     }
 
-    private (bool Succeeded, ResponseOp[] Responses) ExecuteTxn(TxnRequest txn, TxnContext ctx)
+    /// <remarks>
+    /// Only the top level prechecks (covering nested txns on both branches), before anything changes; from then on
+    /// every operation is total, so a txn never fails half-applied.
+    /// </remarks>
+    private (bool Succeeded, ResponseOp[] Responses) ExecuteTxn(TxnRequest txn, TxnContext ctx, bool topLevel)
     {
         var succeeded = true;
         foreach (var c in txn.Compares)
@@ -127,7 +134,10 @@ internal sealed class MvccState : IStateMachine, IDisposable
             }
         }
         var ops = succeeded ? txn.Success : txn.Failure;
-        Precheck(ops);
+        if (topLevel)
+        {
+            Precheck(ops);
+        }
         var responses = new ResponseOp[ops.Count];
         for (var i = 0; i < ops.Count; i++)
         {
@@ -146,7 +156,7 @@ internal sealed class MvccState : IStateMachine, IDisposable
             }
             else if (op.Txn is { } nested)
             {
-                var (ok, nestedResponses) = ExecuteTxn(nested, ctx);
+                var (ok, nestedResponses) = ExecuteTxn(nested, ctx, topLevel: false);
                 responses[i] = new ResponseOp { Txn = new TxnResult(default, ok, nestedResponses) };
             }
         }
@@ -208,8 +218,10 @@ internal sealed class MvccState : IStateMachine, IDisposable
             _ordered.Add(h);
         }
         var prev = h.Latest;
-        var value = put.IgnoreValue ? prev!.Value : put.Value;
-        var lease = put.IgnoreLease ? prev!.Lease : put.Lease;
+        // Prechecked against the state before the txn; if an earlier operation of the same txn deleted the key, fall back
+        // to the request's own value and lease rather than fail half-way (the API refuses such txns as duplicate keys).
+        var value = put.IgnoreValue && prev is not null ? prev.Value : put.Value;
+        var lease = put.IgnoreLease && prev is not null ? prev.Lease : put.Lease;
         var kv = new KeyValue(h.Key, value, prev?.CreateRevision ?? ctx.Main, ctx.Main, (prev?.Version ?? 0) + 1, lease);
         h.Add(ctx.Main, ctx.Sub++, kv);
         if (prev is not null && prev.Lease != 0 && prev.Lease != lease && _leases.TryGetValue(prev.Lease, out var old))
@@ -353,7 +365,7 @@ internal sealed class MvccState : IStateMachine, IDisposable
         {
             throw new StoreException(StoreErrorCode.LeaseExists);
         }
-        var lease = new StoreLease(id, Math.Max(ttl, MinLeaseTtl), ttl);
+        var lease = new StoreLease(id, Math.Clamp(ttl, MinLeaseTtl, MaxLeaseTtl), ttl);
         lease.Refresh(_time.GetUtcNow());
         _leases.Add(id, lease);
         _dbSize += 64;
