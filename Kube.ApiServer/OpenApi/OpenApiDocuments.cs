@@ -48,12 +48,13 @@ internal static class OpenApiDocuments
             ["io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions"] = new JsonObject { ["type"] = "object" },
         };
         var prefix = group.Length == 0 ? $"/api/{version}" : $"/apis/{group}/{version}";
+        var generator = new SchemaGenerator(schemas);
         foreach (var t in types)
         {
             var schema = SchemaName(t);
             var listSchema = schema + "List";
-            schemas[schema] = KindSchema(t, t.Kind);
-            schemas[listSchema] = KindSchema(t, t.ListKind);
+            schemas[schema] = KindSchema(t, t.Kind, generator, schema);
+            schemas[listSchema] = KindSchema(t, t.ListKind, null, listSchema);
             var collection = t.Namespaced ? $"{prefix}/namespaces/{{namespace}}/{t.Plural}" : $"{prefix}/{t.Plural}";
             var item = collection + "/{name}";
             var opBase = (group.Length == 0 ? "Core" : Pascal(group.Split('.')[0])) + Pascal(version);
@@ -177,16 +178,29 @@ internal static class OpenApiDocuments
         return op;
     }
 
-    private static JsonObject KindSchema(ResourceType t, string kind) => new()
+    private static JsonObject KindSchema(ResourceType t, string kind, SchemaGenerator? generator, string name)
     {
-        ["description"] = $"{kind} ({t.ApiVersion})",
-        ["type"] = "object",
-        ["properties"] = new JsonObject
+        JsonObject schema;
+        if (generator is not null && t.ClrType is not null)
         {
-            ["apiVersion"] = new JsonObject { ["type"] = "string" },
-            ["kind"] = new JsonObject { ["type"] = "string" },
-            ["metadata"] = new JsonObject { ["type"] = "object" },
-        },
-        ["x-kubernetes-group-version-kind"] = new JsonArray(new JsonObject { ["group"] = t.Group, ["kind"] = kind, ["version"] = t.Version }),
-    };
+            schema = generator.AddRoot(t.ClrType, name);
+        }
+        else
+        {
+            schema = new JsonObject
+            {
+                ["type"] = "object",
+                ["properties"] = new JsonObject
+                {
+                    ["apiVersion"] = new JsonObject { ["type"] = "string" },
+                    ["kind"] = new JsonObject { ["type"] = "string" },
+                    ["metadata"] = new JsonObject { ["type"] = "object", ["x-kubernetes-preserve-unknown-fields"] = true },
+                },
+                ["x-kubernetes-preserve-unknown-fields"] = true,
+            };
+        }
+        schema["description"] = $"{kind} ({t.ApiVersion})";
+        schema["x-kubernetes-group-version-kind"] = new JsonArray(new JsonObject { ["group"] = t.Group, ["kind"] = kind, ["version"] = t.Version });
+        return schema;
+    }
 }

@@ -11,7 +11,7 @@ namespace Kube.ApiServer.Patch;
 internal static class StrategicMergePatch
 {
     /// <summary>Field name → merge key, for the lists upstream merges by key (by name regardless of the parent type).</summary>
-    private static readonly Dictionary<string, string> MergeKeys = new(StringComparer.Ordinal)
+    internal static readonly Dictionary<string, string> MergeKeys = new(StringComparer.Ordinal)
     {
         ["containers"] = "name",
         ["initContainers"] = "name",
@@ -40,7 +40,7 @@ internal static class StrategicMergePatch
     };
 
     /// <summary>Primitive lists merged as sets (upstream's patchStrategy=merge on string lists).</summary>
-    private static readonly HashSet<string> SetLists = new(StringComparer.Ordinal) { "finalizers" };
+    internal static readonly HashSet<string> SetLists = new(StringComparer.Ordinal) { "finalizers" };
 
     public static JsonNode? Apply(JsonNode? target, JsonNode? patch, bool isServicePorts = false) =>
         patch is JsonObject po ? MergeObject(target as JsonObject, po, null) : patch?.DeepClone();

@@ -63,6 +63,7 @@ public sealed class KubectlTests
         var apply = await kubectl.RunAsync("apply", "-f", changed);
         Assert.AreEqual(0, apply.ExitCode, Fmt(apply));
         StringAssert.Contains(apply.Stdout, "deployment.apps/demo configured");
+        Assert.IsFalse(apply.Stderr.Contains("error calculating patch", StringComparison.Ordinal), Fmt(apply));
         var after = await cluster.GetAsync("/apis/apps/v1/namespaces/default/deployments/demo");
         Assert.AreEqual(3, after.Body!["spec"]!["replicas"]!.GetValue<int>());
         Assert.AreEqual("nginx:1.28", after.Body!["spec"]!["template"]!["spec"]!["containers"]![0]!["image"]!.GetValue<string>());
@@ -95,5 +96,47 @@ public sealed class KubectlTests
         var create = await kubectl.RunAsync("create", "-f", file);
         Assert.AreNotEqual(0, create.ExitCode, Fmt(create));
         StringAssert.Contains(create.Stderr, "unknown field \"bogus\"");
+    }
+
+    [TestMethod]
+    public async Task Kubectl_RolloutStatus_SucceedsWhenDeploymentStatusCatchesUp()
+    {
+        if (!Kubectl.Exists) Assert.Inconclusive(Kubectl.InstallHint);
+        await using var cluster = await TestCluster.StartAsync();
+        using var kubectl = new Kubectl(cluster.Server.BaseAddress);
+        var created = await cluster.PostAsync("/apis/apps/v1/namespaces/default/deployments", Objects.Deployment("demo"));
+        Assert.AreEqual(201, created.Code);
+        var rollout = kubectl.RunAsync("rollout", "status", "deployment/demo", "--timeout=30s");
+        // Play the deployment controller: report the rollout as complete.
+        var status = await cluster.SendAsync(HttpMethod.Patch, "/apis/apps/v1/namespaces/default/deployments/demo/status", """
+            {"status":{"observedGeneration":1,"replicas":2,"updatedReplicas":2,"readyReplicas":2,"availableReplicas":2,
+              "conditions":[{"type":"Available","status":"True","reason":"MinimumReplicasAvailable"},
+                            {"type":"Progressing","status":"True","reason":"NewReplicaSetAvailable"}]}}
+            """, "application/merge-patch+json");
+        Assert.AreEqual(200, status.Code, status.Body?.ToJsonString());
+        var result = await rollout;
+        Assert.AreEqual(0, result.ExitCode, Fmt(result));
+        StringAssert.Contains(result.Stdout, "deployment \"demo\" successfully rolled out");
+
+        var describe = await kubectl.RunAsync("get", "deployment", "demo", "-o", "jsonpath={.status.availableReplicas}");
+        Assert.AreEqual("2", describe.Stdout.Trim(), Fmt(describe));
+    }
+
+    [TestMethod]
+    public async Task Kubectl_DeletePod_WaitsForGracefulDeletionToFinish()
+    {
+        if (!Kubectl.Exists) Assert.Inconclusive(Kubectl.InstallHint);
+        await using var cluster = await TestCluster.StartAsync();
+        using var kubectl = new Kubectl(cluster.Server.BaseAddress);
+        await cluster.PostAsync("/api/v1/namespaces/default/pods", Objects.Pod("busy", nodeName: "node-1"));
+        var delete = kubectl.RunAsync("delete", "pod", "busy", "--timeout=30s");
+        // Play the node agent: once the pod is terminating, finish the deletion.
+        await TestCluster.WaitForAsync(async () =>
+            (await cluster.GetAsync("/api/v1/namespaces/default/pods/busy")).Body?["metadata"]?["deletionTimestamp"] is not null, what: "deletionTimestamp");
+        var force = await cluster.SendAsync(HttpMethod.Delete, "/api/v1/namespaces/default/pods/busy?gracePeriodSeconds=0");
+        Assert.AreEqual(200, force.Code);
+        var result = await delete;
+        Assert.AreEqual(0, result.ExitCode, Fmt(result));
+        StringAssert.Contains(result.Stdout, "pod \"busy\" deleted");
     }
 }
