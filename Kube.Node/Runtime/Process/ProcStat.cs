@@ -39,6 +39,21 @@ internal static class ProcStat
         return (fields[0][0], start);
     }
 
+    /// <summary>The process group id (field 5), or null when the pid does not exist.</summary>
+    public static int? ProcessGroup(int pid)
+    {
+        try
+        {
+            var text = File.ReadAllText($"/proc/{pid}/stat");
+            var fields = text[(text.LastIndexOf(')') + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            return fields.Length > 2 && int.TryParse(fields[2], NumberStyles.None, CultureInfo.InvariantCulture, out var pgrp) ? pgrp : null;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>True when the pid exists, is not a zombie, and started at <paramref name="startTicks"/>.</summary>
     public static bool IsAlive(int pid, long startTicks) =>
         Read(pid) is { } s && s.State is not ('Z' or 'X') && s.StartTicks == startTicks;

@@ -27,6 +27,7 @@ public sealed class ProcessRuntime : IContainerRuntime, IAsyncDisposable
     private readonly Dictionary<string, SandboxRecord> _sandboxes = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (SandboxRecord Sandbox, ContainerRecord Container)> _containers = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
+    private readonly string _runtimeId;
     private PodIpAllocator? _ips;
     private Task? _reaper;
     private int _disposed;
@@ -38,7 +39,16 @@ public sealed class ProcessRuntime : IContainerRuntime, IAsyncDisposable
         _options = options;
         _time = timeProvider ?? throw new ArgumentNullException(nameof(timeProvider));
         _logger = logger ?? throw new ArgumentNullException(nameof(logger));
+        _runtimeId = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(
+            System.Text.Encoding.UTF8.GetBytes(Path.GetFullPath(options.DataDir))))[..16].ToLowerInvariant();
     }
+
+    /// <summary>
+    /// The variable every container process gets, <c>&lt;runtime id&gt;:&lt;container id&gt;</c> (the runtime id is derived from
+    /// the data directory). After a crash it identifies processes the state file does not know, e.g. one spawned just
+    /// before the agent died, so that they are killed rather than left running next to a second copy.
+    /// </summary>
+    public const string MarkerVariable = "KUBE_PROCESS_RUNTIME_CONTAINER";
 
     public string RuntimeName => "process";
 
@@ -107,6 +117,7 @@ public sealed class ProcessRuntime : IContainerRuntime, IAsyncDisposable
                 Save(sandbox);
             }
 
+            KillUnknownProcesses();
             _reaper = Task.Run(() => ReapLoopAsync(_stopping.Token), CancellationToken.None);
             _logger.LogInformation("Process runtime started with {Sandboxes} sandboxes from {DataDir}, pod CIDR {PodCidr}", _sandboxes.Count, _options.DataDir, _options.PodCidr);
         }
@@ -411,6 +422,40 @@ public sealed class ProcessRuntime : IContainerRuntime, IAsyncDisposable
         _stopping.Dispose();
     }
 
+    /// <summary>Kills the process groups carrying this runtime's marker that no running container accounts for.</summary>
+    private void KillUnknownProcesses()
+    {
+        var known = _containers.Values
+            .Where(e => e.Container.State == ContainerState.Running && e.Container.Pid is not null)
+            .Select(e => e.Container.Pid!.Value)
+            .ToHashSet();
+        var prefix = $"{MarkerVariable}={_runtimeId}:";
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid) || pid == Environment.ProcessId || known.Contains(pid))
+            {
+                continue;
+            }
+
+            string environ;
+            try
+            {
+                environ = File.ReadAllText(Path.Combine(dir, "environ"));
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                continue;
+            }
+
+            var marker = environ.Split('\0').FirstOrDefault(v => v.StartsWith(prefix, StringComparison.Ordinal));
+            if (marker is not null && ProcStat.ProcessGroup(pid) is int pgid && !known.Contains(pgid))
+            {
+                _logger.LogWarning("Killing process group {Pgid} of unknown container {Container}: the runtime's state does not account for it", pgid, marker[prefix.Length..]);
+                SignalGroup(pgid, LibC.SIGKILL);
+            }
+        }
+    }
+
     private async Task ReapLoopAsync(CancellationToken cancellationToken)
     {
         while (!cancellationToken.IsCancellationRequested)
@@ -562,6 +607,7 @@ public sealed class ProcessRuntime : IContainerRuntime, IAsyncDisposable
             env[k] = v;
         }
 
+        env[MarkerVariable] = $"{_runtimeId}:{c.Id}";
         return env;
     }
 

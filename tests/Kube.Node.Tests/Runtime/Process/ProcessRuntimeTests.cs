@@ -327,4 +327,31 @@ public sealed class ProcessRuntimeTests
             Assert.AreEqual(0, TestUtil.FindProcesses("sleep " + marker).Count);
         }
     }
+
+    [TestMethod]
+    public async Task NewRuntime_KillsMarkedProcessesItsStateDoesNotKnow_ButKeepsChildrenOfKnownContainers()
+    {
+        var rt1 = await NewRuntimeAsync();
+        var sb = await rt1.RunPodSandboxAsync(Pod("lost"), CancellationToken.None);
+        var lost = Marker(3616);
+        var kept = Marker(3617);
+        var lostId = await RunAsync(rt1, sb, "lost", ["sleep", lost]);
+        var keptId = await RunAsync(rt1, sb, "kept", ["sh", "-c", $"sleep {kept} & wait"]);
+        await WaitStateAsync(rt1, lostId, ContainerState.Running);
+        await WaitStateAsync(rt1, keptId, ContainerState.Running);
+        Assert.IsTrue(await TestUtil.PollAsync(() => TestUtil.FindProcesses(kept).Count == 2, Deadline));
+        await rt1.DisposeAsync();
+        _runtimes.Remove(rt1);
+        // As if the agent died right after spawning "lost", before its state file recorded it.
+        var stateFile = Directory.GetFiles(Path.Combine(_dataDir, "pods"), "sandbox.json", SearchOption.AllDirectories).Single();
+        var state = System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(stateFile))!;
+        var containers = state["Containers"]!.AsArray();
+        containers.Remove(containers.Single(c => c!["Id"]!.GetValue<string>() == lostId));
+        await File.WriteAllTextAsync(stateFile, state.ToJsonString());
+
+        await NewRuntimeAsync();
+
+        Assert.IsTrue(await TestUtil.PollAsync(() => TestUtil.FindProcesses(lost).Count == 0, Deadline), "the unknown process is killed");
+        Assert.AreEqual(2, TestUtil.FindProcesses(kept).Count, "the known container and its child keep running");
+    }
 }
