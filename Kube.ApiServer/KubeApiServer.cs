@@ -5,6 +5,7 @@ using Kube.ApiServer.Authentication;
 using Kube.ApiServer.Authorization;
 using Kube.ApiServer.Http;
 using Kube.ApiServer.InProcess;
+using Kube.ApiServer.OpenApi;
 using Kube.ApiServer.Registry;
 using Kube.ApiServer.Storage;
 using Kube.ApiServer.Tables;
@@ -94,7 +95,7 @@ public sealed class KubeApiServer : IAsyncDisposable
         });
         var app = builder.Build();
         string addressText = $"{options.BindAddress}:{options.Port}";
-        var handler = new ApiHttpHandler(registry, authenticator, new TableConvertor(time), options, () => addressText, loggers.CreateLogger<ApiHttpHandler>());
+        var handler = new ApiHttpHandler(registry, authenticator, new TableConvertor(time), new OpenApiCache(types), options, () => addressText, loggers.CreateLogger<ApiHttpHandler>());
         app.Run(handler.HandleAsync);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
 

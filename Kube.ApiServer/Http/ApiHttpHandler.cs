@@ -27,6 +27,7 @@ internal sealed class ApiHttpHandler(
     GenericRegistry registry,
     IAuthenticator authenticator,
     TableConvertor tables,
+    OpenApiCache openApi,
     ApiServerOptions options,
     Func<string> serverAddress,
     ILogger<ApiHttpHandler> logger)
@@ -121,26 +122,34 @@ internal sealed class ApiHttpHandler(
     {
         if (path.TrimEnd('/') == "/openapi/v3")
         {
-            await WriteJsonAsync(ctx, 200, OpenApiDocuments.Index(Types)).ConfigureAwait(false);
+            await WriteBytesAsync(ctx, openApi.Index()).ConfigureAwait(false);
             return;
         }
         if (path.StartsWith("/openapi/v3/", StringComparison.Ordinal))
         {
             var gv = path["/openapi/v3/".Length..].Trim('/').Split('/');
-            JsonObject? doc = gv switch
+            var doc = gv switch
             {
-                ["api", var v] => OpenApiDocuments.GroupVersion(Types, "", v),
-                ["apis", var g, var v] => OpenApiDocuments.GroupVersion(Types, g, v),
+                ["api", var v] => openApi.GroupVersion("", v),
+                ["apis", var g, var v] => openApi.GroupVersion(g, v),
                 _ => null,
             };
             if (doc is not null)
             {
-                ctx.Response.Headers.CacheControl = "no-cache, private";
-                await WriteJsonAsync(ctx, 200, doc).ConfigureAwait(false);
+                ctx.Response.Headers.CacheControl = ctx.Request.Query.ContainsKey("hash") ? "public, immutable" : "no-cache, private";
+                await WriteBytesAsync(ctx, doc).ConfigureAwait(false);
                 return;
             }
         }
         throw Errors.PathNotFound(path);
+    }
+
+    private static async Task WriteBytesAsync(HttpContext ctx, byte[] json)
+    {
+        ctx.Response.StatusCode = 200;
+        ctx.Response.ContentType = "application/json";
+        ctx.Response.ContentLength = json.Length;
+        await ctx.Response.Body.WriteAsync(json, ctx.RequestAborted).ConfigureAwait(false);
     }
 
     // ---------------------------------------------------------------- resources

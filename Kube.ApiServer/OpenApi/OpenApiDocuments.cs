@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json.Nodes;
 using Kube.Core.Resources;
 
@@ -16,21 +14,6 @@ internal static class OpenApiDocuments
     private const string SchemaPrefix = "#/components/schemas/";
 
     public static string GroupVersionPath(string group, string version) => group.Length == 0 ? $"api/{version}" : $"apis/{group}/{version}";
-
-    public static JsonObject Index(ResourceTypeRegistry registry)
-    {
-        var paths = new JsonObject();
-        foreach (var gv in registry.All.Select(t => (t.Group, t.Version)).Distinct().OrderBy(g => g.Group, StringComparer.Ordinal).ThenBy(g => g.Version, StringComparer.Ordinal))
-        {
-            var p = GroupVersionPath(gv.Group, gv.Version);
-            var doc = GroupVersion(registry, gv.Group, gv.Version);
-            var hash = doc is null ? "0" : Hash(doc.ToJsonString());
-            paths[p] = new JsonObject { ["serverRelativeURL"] = $"/openapi/v3/{p}?hash={hash}" };
-        }
-        return new JsonObject { ["paths"] = paths };
-    }
-
-    public static string Hash(string text) => Convert.ToHexString(SHA512.HashData(Encoding.UTF8.GetBytes(text)))[..128];
 
     private static string SchemaName(ResourceType t) =>
         t.ClrType?.Name is { } clr && t.Group.Length == 0 ? $"io.k8s.api.core.{t.Version}.{t.Kind}"
