@@ -42,7 +42,11 @@ internal static class AllInOneCluster
         }
         s.AddHostedService(sp => new ReadyAnnouncer(options, sp.GetRequiredService<ILogger<ReadyAnnouncer>>()));
 
+        if (options.ExitWithParent) s.AddHostedService<ParentWatch>();
+
         using var host = builder.Build();
+        var logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("kube-host");
+        using var dirLock = await DataDirLock.AcquireAsync(options.DataDir, TimeSpan.FromSeconds(60), logger, cancellationToken);
         await host.RunAsync(cancellationToken);
         return 0;
     }

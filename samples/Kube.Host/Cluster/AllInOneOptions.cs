@@ -9,4 +9,6 @@ internal sealed record AllInOneOptions
     public int ApiPort { get; init; } = 6443;
     /// <summary>Number of node agents (default 1), named node-1 … node-N.</summary>
     public int Nodes { get; init; } = 1;
+    /// <summary>Stop when the parent process exits (default true).</summary>
+    public bool ExitWithParent { get; init; } = true;
 }

@@ -11,9 +11,10 @@ internal static class UpCommand
         var dataDir = new Option<string>("--data-dir") { Description = "Where the store, node state and kubeconfig live.", DefaultValueFactory = _ => "./.kube-host" };
         var apiPort = new Option<int>("--api-port") { Description = "The API server's port on 127.0.0.1.", DefaultValueFactory = _ => 6443 };
         var nodes = new Option<int>("--nodes") { Description = "How many node agents to run in this process.", DefaultValueFactory = _ => 1 };
+        var exitWithParent = new Option<bool>("--exit-with-parent") { Description = "Stop (gracefully) when the process that started kube-host exits.", DefaultValueFactory = _ => true };
         var cmd = new Command("up", "Run an all-in-one cluster (embedded store, API server, scheduler, controllers, nodes).")
         {
-            dataDir, apiPort, nodes,
+            dataDir, apiPort, nodes, exitWithParent,
         };
         cmd.Validators.Add(r =>
         {
@@ -25,6 +26,7 @@ internal static class UpCommand
             DataDir = Path.GetFullPath(parse.GetValue(dataDir)!),
             ApiPort = parse.GetValue(apiPort),
             Nodes = parse.GetValue(nodes),
+            ExitWithParent = parse.GetValue(exitWithParent),
         }, ct));
         return cmd;
     }
