@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using System.Globalization;
 using k8s.Models;
 using Kube.Core.Client;
@@ -28,6 +29,7 @@ public sealed class NodeAgent : IHostedService, IAsyncDisposable
     private readonly ILogger<NodeAgent> _logger;
     private readonly NodeStatusBuilder _nodeBuilder;
     private readonly PodSyncer _syncer;
+    private readonly NodeAgentMetrics _metrics;
     private readonly ConcurrentDictionary<string, string> _podKeys = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _fingerprints = new(StringComparer.Ordinal);
     private readonly TaskCompletionSource _registered = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -39,7 +41,8 @@ public sealed class NodeAgent : IHostedService, IAsyncDisposable
     private bool _runtimeReady;
     private int _disposed;
 
-    public NodeAgent(NodeAgentOptions options, IKubeClient client, ISharedInformerFactory informers, IContainerRuntime runtime, TimeProvider timeProvider, ILoggerFactory loggerFactory)
+    public NodeAgent(NodeAgentOptions options, IKubeClient client, ISharedInformerFactory informers, IContainerRuntime runtime, TimeProvider timeProvider,
+        ILoggerFactory loggerFactory, IMeterFactory? meterFactory = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loggerFactory);
@@ -51,7 +54,8 @@ public sealed class NodeAgent : IHostedService, IAsyncDisposable
         _time = timeProvider ?? throw new ArgumentNullException(nameof(timeProvider));
         _logger = loggerFactory.CreateLogger<NodeAgent>();
         _nodeBuilder = new NodeStatusBuilder(options, runtime.RuntimeName, runtime.RuntimeVersion);
-        _syncer = new PodSyncer(options, client, runtime, timeProvider, _logger);
+        _metrics = new NodeAgentMetrics(options.NodeName, meterFactory);
+        _syncer = new PodSyncer(options, client, runtime, timeProvider, _logger, _metrics);
     }
 
     public string NodeName => _options.NodeName;
@@ -114,6 +118,7 @@ public sealed class NodeAgent : IHostedService, IAsyncDisposable
 
         _stopping?.Cancel();
         _stopping?.Dispose();
+        _metrics.Dispose();
         _stopping = null;
         if (_runtime is IAsyncDisposable d)
         {
@@ -404,7 +409,25 @@ public sealed class NodeAgent : IHostedService, IAsyncDisposable
             _podKeys.TryRemove(uid, out _);
         }
 
-        return _syncer.SyncAsync(uid, pod, token);
+        return TimedSyncAsync(uid, pod, token);
+    }
+
+    private async Task<SyncOutcome> TimedSyncAsync(string uid, V1Pod? pod, CancellationToken token)
+    {
+        var started = _time.GetTimestamp();
+        try
+        {
+            return await _syncer.SyncAsync(uid, pod, token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            _metrics.SyncFailed();
+            throw;
+        }
+        finally
+        {
+            _metrics.SyncDone(_time.GetElapsedTime(started));
+        }
     }
 
     private void OnPod(V1Pod pod)

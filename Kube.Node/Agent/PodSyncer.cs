@@ -12,7 +12,7 @@ namespace Kube.Node.Agent;
 /// policy and CrashLoopBackOff) → status. Graceful deletion ends with the pod's removal from the API.
 /// Called by the pod workers, one call at a time per pod UID.
 /// </summary>
-internal sealed class PodSyncer(NodeAgentOptions options, IKubeClient client, IContainerRuntime runtime, TimeProvider time, ILogger logger)
+internal sealed class PodSyncer(NodeAgentOptions options, IKubeClient client, IContainerRuntime runtime, TimeProvider time, ILogger logger, NodeAgentMetrics? metrics = null)
 {
     private const string HostIp = "127.0.0.1";
     private readonly ConcurrentDictionary<(string Uid, string Container), CrashBackoff> _backoffs = new();
@@ -164,6 +164,7 @@ internal sealed class PodSyncer(NodeAgentOptions options, IKubeClient client, IC
             Attempt = Math.Max(attempt, 0),
         }, cancellationToken).ConfigureAwait(false);
         await runtime.StartContainerAsync(id, cancellationToken).ConfigureAwait(false);
+        metrics?.ContainerStarted(restart: attempt > 0);
     }
 
     private async Task WriteStatusAsync(V1Pod pod, V1PodStatus status, CancellationToken cancellationToken)

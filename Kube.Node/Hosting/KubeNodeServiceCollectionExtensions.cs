@@ -58,6 +58,7 @@ public static class KubeNodeServiceCollectionExtensions
             sp.GetRequiredService<ISharedInformerFactory>(),
             provider.Create(options, sp),
             sp.GetService<TimeProvider>() ?? TimeProvider.System,
-            sp.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance);
+            sp.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance,
+            sp.GetService<System.Diagnostics.Metrics.IMeterFactory>());
     }
 }

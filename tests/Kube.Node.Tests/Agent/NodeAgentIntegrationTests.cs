@@ -183,6 +183,17 @@ public sealed class NodeAgentIntegrationTests
     [TestMethod]
     public async Task CrashingContainer_IsRestarted_WithBackoff_AndCountsRestarts()
     {
+        long restarts = 0;
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == "Kube.Node" && instrument.Name == "kube.node.container.restarts")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref restarts, value));
+        listener.Start();
         await StartAgentAsync();
         var pod = SleepPod("crash", "x");
         pod.Spec.Containers[0].Command = ["sh", "-c", "echo boom; exit 7"];
@@ -194,6 +205,7 @@ public sealed class NodeAgentIntegrationTests
         Assert.AreEqual("Running", crashed.Status.Phase);
         Assert.AreEqual(7, (cs.LastState?.Terminated ?? cs.State.Terminated)?.ExitCode);
         await WaitPodAsync("crash", p => p.Status?.ContainerStatuses?.Single().State?.Waiting?.Reason == "CrashLoopBackOff", "showed CrashLoopBackOff");
+        Assert.IsTrue(Interlocked.Read(ref restarts) >= 2, $"the restarts are counted on the Kube.Node meter ({restarts})");
     }
 
     [TestMethod]
