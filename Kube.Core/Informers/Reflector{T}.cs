@@ -28,10 +28,12 @@ internal sealed partial class Reflector<T>
     private bool _needList = true;
     private int _consecutiveGone;
     private volatile string? _lastResourceVersion;
+    private readonly InformerMetrics? _metrics;
 
     public Reflector(IKubeClient client, string? @namespace, string? labelSelector, string? fieldSelector,
-        IReflectorSink<T> sink, TimeProvider time, InformerOptions options, ILogger logger)
+        IReflectorSink<T> sink, TimeProvider time, InformerOptions options, ILogger logger, InformerMetrics? metrics = null)
     {
+        _metrics = metrics;
         _client = client;
         _namespace = @namespace;
         _labelSelector = labelSelector;
@@ -62,6 +64,7 @@ internal sealed partial class Reflector<T>
                 MaxRetryAttempts = int.MaxValue,
                 OnRetry = args =>
                 {
+                    _metrics?.Failures.Add(1);
                     LogRetry(_logger, args.Outcome.Exception, _typeName, args.AttemptNumber + 1, args.RetryDelay);
                     return default;
                 },
@@ -99,6 +102,7 @@ internal sealed partial class Reflector<T>
         };
         var started = _time.GetTimestamp();
         var events = 0;
+        _metrics?.Watches.Add(1);
         try
         {
             await foreach (var ev in _client.WatchAsync<T>(_namespace, options, ct).ConfigureAwait(false))
@@ -109,6 +113,7 @@ internal sealed partial class Reflector<T>
                 }
 
                 events++;
+                _metrics?.Events.Add(1);
                 _consecutiveGone = 0;
                 _sink.Apply(ev);
                 if (!string.IsNullOrEmpty(ev.ResourceVersion)) _lastResourceVersion = ev.ResourceVersion;
@@ -118,6 +123,7 @@ internal sealed partial class Reflector<T>
         {
             // The version we asked for was compacted away: relist. A second 410 in a row goes through backoff.
             _needList = true;
+            _metrics?.Gone.Add(1);
             LogGone(_logger, _typeName, options.ResourceVersion, ex.Message);
             if (++_consecutiveGone > 1) throw;
             return;
@@ -169,6 +175,7 @@ internal sealed partial class Reflector<T>
         _sink.Replace(items, rv ?? "");
         _lastResourceVersion = rv;
         ListCount++;
+        _metrics?.Lists.Add(1);
         LogListed(_logger, _typeName, items.Count, pages, rv);
     }
 

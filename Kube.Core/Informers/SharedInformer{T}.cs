@@ -32,6 +32,7 @@ public sealed partial class SharedInformer<T> : IInformer<T>, IRunnableInformer,
     private readonly List<ProcessorListener<T>> _listeners = [];
     private readonly TaskCompletionSource _synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Reflector<T> _reflector;
+    private readonly InformerMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly InformerOptions _options;
     private readonly ILogger _logger;
@@ -51,7 +52,8 @@ public sealed partial class SharedInformer<T> : IInformer<T>, IRunnableInformer,
         Namespace = @namespace;
         LabelSelector = labelSelector;
         FieldSelector = fieldSelector;
-        _reflector = new Reflector<T>(client, @namespace, labelSelector, fieldSelector, this, _time, _options, _logger);
+        _metrics = new InformerMetrics(typeof(T).Name, @namespace, () => _indexer.Count);
+        _reflector = new Reflector<T>(client, @namespace, labelSelector, fieldSelector, this, _time, _options, _logger, _metrics);
     }
 
     public string? Namespace { get; }
@@ -102,6 +104,7 @@ public sealed partial class SharedInformer<T> : IInformer<T>, IRunnableInformer,
         finally
         {
             resync?.Dispose();
+            _metrics.Dispose();
             lock (_gate)
             {
                 _stopped = true;

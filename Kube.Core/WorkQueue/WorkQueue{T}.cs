@@ -29,6 +29,9 @@ public sealed class WorkQueue<T> : IWorkQueue<T>
     private readonly Dictionary<T, Waiting> _waiting = [];
     private readonly TimeProvider _time;
     private readonly IRateLimiter<T> _limiter;
+    private readonly WorkQueueMetrics _metrics;
+    private readonly Dictionary<T, long> _queuedAt = [];
+    private readonly Dictionary<T, long> _startedAt = [];
     private bool _shuttingDown;
     private bool _completed;
     private TaskCompletionSource? _idle;
@@ -41,6 +44,7 @@ public sealed class WorkQueue<T> : IWorkQueue<T>
         _time = time ?? TimeProvider.System;
         _limiter = limiter ?? RateLimiters.DefaultControllerRateLimiter<T>(_time);
         Name = name ?? typeof(T).Name;
+        _metrics = new WorkQueueMetrics(Name, () => Count);
     }
 
     /// <summary>Creates a queue; see the constructor for the defaults.</summary>
@@ -76,7 +80,9 @@ public sealed class WorkQueue<T> : IWorkQueue<T>
         {
             if (_shuttingDown) return;
             if (!_dirty.Add(item)) return;
+            _metrics.Adds.Add(1);
             if (_processing.Contains(item)) return;
+            _queuedAt[item] = _time.GetTimestamp();
             _ready.Writer.TryWrite(item);
         }
     }
@@ -119,7 +125,11 @@ public sealed class WorkQueue<T> : IWorkQueue<T>
         Add(item);
     }
 
-    public void AddRateLimited(T item) => AddAfter(item, _limiter.When(item));
+    public void AddRateLimited(T item)
+    {
+        _metrics.Retries.Add(1);
+        AddAfter(item, _limiter.When(item));
+    }
 
     public void Forget(T item) => _limiter.Forget(item);
 
@@ -135,6 +145,9 @@ public sealed class WorkQueue<T> : IWorkQueue<T>
                 {
                     _dirty.Remove(item);
                     _processing.Add(item);
+                    var now = _time.GetTimestamp();
+                    if (_queuedAt.Remove(item, out var queued)) _metrics.QueueDuration.Record(_time.GetElapsedTime(queued, now).TotalSeconds);
+                    _startedAt[item] = now;
                 }
 
                 return (true, item);
@@ -151,9 +164,11 @@ public sealed class WorkQueue<T> : IWorkQueue<T>
         lock (_lock)
         {
             if (!_processing.Remove(item)) return;
+            if (_startedAt.Remove(item, out var started)) _metrics.WorkDuration.Record(_time.GetElapsedTime(started).TotalSeconds);
             if (_dirty.Contains(item))
             {
                 // Re-added while processing: queue it now. During shutdown it is still handed out (drain).
+                _queuedAt[item] = _time.GetTimestamp();
                 _ready.Writer.TryWrite(item);
             }
 
@@ -195,7 +210,12 @@ public sealed class WorkQueue<T> : IWorkQueue<T>
         return wait.WaitAsync(cancellationToken);
     }
 
-    public void Dispose() => ShutDown();
+    /// <summary>Shuts down and releases the queue's metrics.</summary>
+    public void Dispose()
+    {
+        ShutDown();
+        _metrics.Dispose();
+    }
 
     // Called under the lock. After shutdown the channel is completed once nothing can be queued any more:
     // no processing item is waiting for Done to re-queue it.

@@ -232,4 +232,38 @@ public sealed class WorkQueueTests
         cts.Cancel();
         await Assert.ThrowsAsync<OperationCanceledException>(async () => await t.WaitAsync(Deadline));
     }
+
+    [TestMethod]
+    public async Task Metrics_CountAddsRetries_AndMeasureDurationsOnTheInjectedClock()
+    {
+        var name = "metrics-" + Guid.NewGuid().ToString("n");
+        var measurements = new System.Collections.Concurrent.ConcurrentBag<(string Instrument, double Value)>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == "Kube.Core" && instrument.Meter.Tags?.Any(t => t.Key == "queue" && (string?)t.Value == name) == true)
+                l.EnableMeasurementEvents(instrument);
+        };
+        listener.SetMeasurementEventCallback<long>((i, v, _, _) => measurements.Add((i.Name, v)));
+        listener.SetMeasurementEventCallback<double>((i, v, _, _) => measurements.Add((i.Name, v)));
+        listener.SetMeasurementEventCallback<int>((i, v, _, _) => measurements.Add((i.Name, v)));
+        listener.Start();
+
+        var time = new FakeTimeProvider();
+        using var q = new WorkQueue<string>(time, new ItemExponentialFailureRateLimiter<string>(), name);
+        q.Add("a");
+        q.Add("a");
+        time.Advance(TimeSpan.FromSeconds(2));
+        var item = await TakeAsync(q);
+        time.Advance(TimeSpan.FromSeconds(3));
+        q.Done(item);
+        q.AddRateLimited("b");
+        listener.RecordObservableInstruments();
+
+        Assert.AreEqual(1, measurements.Count(m => m.Instrument == "kube.workqueue.adds"), "a deduplicated add is not counted");
+        Assert.AreEqual(1, measurements.Count(m => m.Instrument == "kube.workqueue.retries"));
+        Assert.AreEqual(2.0, measurements.Single(m => m.Instrument == "kube.workqueue.queue.duration").Value, 1e-9);
+        Assert.AreEqual(3.0, measurements.Single(m => m.Instrument == "kube.workqueue.work.duration").Value, 1e-9);
+        Assert.AreEqual(0, measurements.Single(m => m.Instrument == "kube.workqueue.depth").Value);
+    }
 }
