@@ -12,7 +12,7 @@ namespace Kube.Networking.Allocation;
 /// "None" (headless) and ExternalName are left alone. A requested IP or NodePort that is outside the range or taken is
 /// rejected with 422 Invalid naming the field. On update the ClusterIP is immutable and kept; new NodePorts are allocated.
 /// </summary>
-internal sealed class ServiceAllocationPlugin(ServiceAllocationState state) : IAdmissionPlugin
+internal sealed class ServiceAllocationPlugin(ServiceAllocationState state, NetworkingMetrics? metrics = null) : IAdmissionPlugin
 {
     public string Name => "ServiceIPAllocation";
 
@@ -52,12 +52,18 @@ internal sealed class ServiceAllocationPlugin(ServiceAllocationState state) : IA
         catch
         {
             Release(ips, ports);
+            metrics?.Rejected();
             throw;
         }
 
         if (request.DryRun)
         {
             Release(ips, ports);
+        }
+        else
+        {
+            metrics?.Allocated("clusterIP", ips.Count);
+            metrics?.Allocated("nodePort", ports.Count);
         }
     }
 

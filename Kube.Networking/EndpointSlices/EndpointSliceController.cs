@@ -17,7 +17,8 @@ namespace Kube.Networking.EndpointSlices;
 /// causes duplicate slices.
 /// </summary>
 internal sealed class EndpointSliceController(
-    NetworkingOptions options, IKubeClient client, ISharedInformerFactory informers, TimeProvider time, ILogger<EndpointSliceController> logger)
+    NetworkingOptions options, IKubeClient client, ISharedInformerFactory informers, TimeProvider time, ILogger<EndpointSliceController> logger,
+    NetworkingMetrics? metrics = null)
     : IHostedService
 {
     private static readonly TimeSpan ExpectationTimeout = TimeSpan.FromSeconds(5);
@@ -189,6 +190,9 @@ internal sealed class EndpointSliceController(
             }
         }
 
+        metrics?.SliceWrites("create", plan.Create.Count);
+        metrics?.SliceWrites("update", plan.Update.Count);
+        metrics?.SliceWrites("delete", plan.Delete.Count);
         logger.LogDebug("Service {Service}: created {Created}, updated {Updated}, deleted {Deleted} EndpointSlices", key, plan.Create.Count, plan.Update.Count, plan.Delete.Count);
     }
 

@@ -31,6 +31,7 @@ public static class KubeNetworkingServiceCollectionExtensions
         configure?.Invoke(options);
         options.Validate();
         services.AddSingleton(options);
+        services.TryAddSingleton(sp => new NetworkingMetrics(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp => new ServiceAllocationState(options, sp, sp.GetService<TimeProvider>() ?? TimeProvider.System,
             Logger<ServiceAllocationState>(sp)));
@@ -44,7 +45,7 @@ public static class KubeNetworkingServiceCollectionExtensions
         {
             services.AddSingleton<IHostedService>(sp => new EndpointSliceController(
                 options, sp.GetRequiredService<IKubeClient>(), sp.GetRequiredService<ISharedInformerFactory>(),
-                sp.GetService<TimeProvider>() ?? TimeProvider.System, Logger<EndpointSliceController>(sp)));
+                sp.GetService<TimeProvider>() ?? TimeProvider.System, Logger<EndpointSliceController>(sp), sp.GetService<NetworkingMetrics>()));
         }
 
         return services;
