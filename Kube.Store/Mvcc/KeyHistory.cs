@@ -40,8 +40,9 @@ internal sealed class KeyHistory(byte[] key)
 
     /// <summary>
     /// Drops versions that no read at or after <paramref name="revision"/> can see. Keeps the version
-    /// visible at <paramref name="revision"/> unless it is a tombstone. Returns the bytes freed; the key is
-    /// empty afterwards when it was deleted at or before the compaction revision.
+    /// visible at <paramref name="revision"/>, except a tombstone older than it (one exactly at the revision stays, so that
+    /// a watch from the compaction revision sees the delete, also after a restart from a snapshot). Returns the bytes
+    /// freed; the key is empty afterwards when it was deleted before the compaction revision.
     /// </summary>
     public long Compact(long revision)
     {
@@ -50,7 +51,7 @@ internal sealed class KeyHistory(byte[] key)
         {
             return 0;
         }
-        var removeCount = _versions[i].Kv is null ? i + 1 : i;
+        var removeCount = _versions[i].Kv is null && _versions[i].Main < revision ? i + 1 : i;
         long freed = 0;
         for (var k = 0; k < removeCount; k++)
         {

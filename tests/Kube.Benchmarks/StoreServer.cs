@@ -1,9 +1,7 @@
 using System.Net;
 using Kube.Store.Etcd;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.DependencyInjection;
+using Kube.Store;
 using Microsoft.Extensions.Logging;
 
 namespace Kube.Benchmarks;
@@ -21,16 +19,9 @@ internal static class StoreServer
         return 0;
     }
 
-    public static WebApplication Build(string dataDir, int port, LogLevel level = LogLevel.Warning)
-    {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.SetMinimumLevel(level);
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port, l => l.Protocols = HttpProtocols.Http2));
-        builder.Services.AddKubeStore(o => o.DataDir = dataDir).AddEtcdGrpc();
-        var app = builder.Build();
-        app.MapEtcdGrpc();
-        return app;
-    }
+    public static WebApplication Build(string dataDir, int port, LogLevel level = LogLevel.Warning) =>
+        EtcdServer.Create(new StoreOptions { DataDir = dataDir }, [new IPEndPoint(IPAddress.Loopback, port)],
+            b => b.Logging.SetMinimumLevel(level));
 
     public static string? Arg(string[] args, string name)
     {

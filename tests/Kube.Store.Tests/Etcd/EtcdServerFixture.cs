@@ -2,10 +2,8 @@ using System.Net;
 using Grpc.Net.Client;
 using Kube.Store.Etcd;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -34,12 +32,7 @@ internal sealed class EtcdServerFixture : IAsyncDisposable
     public static async Task<EtcdServerFixture> StartAsync()
     {
         var dataDir = Path.Combine(Path.GetTempPath(), "kube-store-tests", Guid.NewGuid().ToString("N"));
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l => l.Protocols = HttpProtocols.Http2));
-        builder.Services.AddKubeStore(o => o.DataDir = dataDir).AddEtcdGrpc();
-        var app = builder.Build();
-        app.MapEtcdGrpc();
+        var app = EtcdServer.Create(new StoreOptions { DataDir = dataDir }, [new IPEndPoint(IPAddress.Loopback, 0)], b => b.Logging.ClearProviders());
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new EtcdServerFixture(app, dataDir, new Uri(address).Authority);

@@ -214,6 +214,42 @@ public sealed class RecoveryTests
     }
 
     [TestMethod]
+    public async Task WatchFromTheCompactionRevision_SeesTheSameEvents_BeforeAndAfterARestartFromASnapshot()
+    {
+        void Configure(StoreOptions o) => o.SnapshotCount = 1;
+        var store = await _ctx.OpenAsync(Configure);
+        await store.PutAsync(new PutRequest(B("/w/a"), B("1")));
+        await store.PutAsync(new PutRequest(B("/w/b"), B("1")));
+        var c = (await store.DeleteRangeAsync(new DeleteRangeRequest(B("/w/a")))).Header.Revision;
+        await store.PutAsync(new PutRequest(B("/w/b"), B("2")));
+        await store.CompactAsync(c);
+
+        async Task<string> EventsFrom(EmbeddedStore s)
+        {
+            await using var e = s.WatchAsync(new WatchRequest(B("/w/")) { RangeEnd = B("/w0"), StartRevision = c }).GetAsyncEnumerator();
+            var seen = new List<string>();
+            while (seen.Count < 2 && await e.MoveNextAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10)))
+            {
+                seen.AddRange(e.Current.Events.Select(x => $"{x.Type}:{S(x.Kv.Key)}@{x.Kv.ModRevision}"));
+            }
+            return string.Join(",", seen);
+        }
+
+        var live = await EventsFrom(store);
+        Assert.AreEqual($"Delete:/w/a@{c},Put:/w/b@{c + 1}", live);
+        for (var i = 0; i < 20; i++)
+        {
+            // Enough log after the compaction for a snapshot that includes it.
+            await store.PutAsync(new PutRequest(B($"/other/{i}"), new byte[1024]));
+        }
+        await _ctx.CloseAsync(store);
+        Assert.IsTrue(Directory.GetFiles(Path.Combine(_ctx.DataDir, "snap"), "*.snap").Length > 0);
+        store = await _ctx.OpenAsync(Configure);
+        Assert.AreEqual(live, await EventsFrom(store));
+        Assert.AreEqual(0, (await store.RangeAsync(new RangeRequest(B("/w/a")) { Revision = c })).Kvs.Count);
+    }
+
+    [TestMethod]
     public async Task DamagedSnapshot_RefusesToStart()
     {
         var store = await _ctx.OpenAsync(o => o.SnapshotCount = 5);
