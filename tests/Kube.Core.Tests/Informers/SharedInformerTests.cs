@@ -264,6 +264,29 @@ public sealed class SharedInformerTests
     }
 
     [TestMethod]
+    public async Task EnqueueKeys_FeedsAWorkQueue_WithDeduplicatedKeys()
+    {
+        var client = new InMemoryKubeClient();
+        await client.CreateAsync(Pod("a"));
+        using var queue = new Kube.Core.WorkQueue.WorkQueue<string>();
+        var informer = new SharedInformer<V1Pod>(client, options: Fast);
+        informer.AddEventHandler(ResourceEventHandler<V1Pod>.EnqueueKeys(queue));
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var run = informer.RunAsync(cts.Token);
+        await informer.WaitForSyncAsync(cts.Token);
+        await Eventually.TrueAsync(() => client.ActiveWatchers == 1, "watching");
+        var a = await client.GetAsync<V1Pod>("a", "default");
+        a.Spec.NodeName = "n";
+        await client.UpdateAsync(a);
+        await client.CreateAsync(Pod("b", ns: "other"));
+        await Eventually.TrueAsync(() => queue.Count == 2, "two distinct keys");
+        var (_, first) = await queue.GetAsync(cts.Token);
+        var (_, second) = await queue.GetAsync(cts.Token);
+        CollectionAssert.AreEquivalent(new[] { "default/a", "other/b" }, new[] { first, second });
+        await StopAsync(cts, run);
+    }
+
+    [TestMethod]
     public async Task RunAsync_Twice_Throws()
     {
         var client = new InMemoryKubeClient();
