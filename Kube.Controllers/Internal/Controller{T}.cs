@@ -1,6 +1,7 @@
 using k8s;
 using k8s.Models;
 using Kube.Controllers.Runtime;
+using Kube.Core.Client;
 using Kube.Core.Informers;
 using Kube.Core.WorkQueue;
 using Microsoft.Extensions.Logging;
@@ -116,6 +117,12 @@ internal sealed partial class Controller<T> : IController
         {
             // Shutting down: the request is dropped with the queue.
         }
+        catch (ConflictException)
+        {
+            // Optimistic concurrency lost against a newer version: routine; retry after the cache caught up.
+            LogConflict(Name, request.ToString());
+            _queue.AddRateLimited(request);
+        }
         catch (Exception ex)
         {
             LogReconcileFailed(ex, Name, request.ToString(), _queue.NumRequeues(request));
@@ -128,6 +135,9 @@ internal sealed partial class Controller<T> : IController
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Controller {Controller} stopped")]
     private partial void LogStopped(string controller);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Controller {Controller}: conflict reconciling {Request}; retrying")]
+    private partial void LogConflict(string controller, string request);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Controller {Controller} failed to reconcile {Request} (retry {Retries})")]
     private partial void LogReconcileFailed(Exception exception, string controller, string request, int retries);

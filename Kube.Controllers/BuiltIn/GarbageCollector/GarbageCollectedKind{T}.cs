@@ -76,6 +76,12 @@ internal sealed class GarbageCollectedKind<T> : IGarbageCollectedKind
         return _informer.Cache.List().Where(o => o.Metadata?.OwnerReferences?.Any(r => r.Uid == ownerUid) == true).ToList();
     }
 
+    public async Task<IReadOnlyList<IKubernetesObject<V1ObjectMeta>>> ListDependentsAsync(string? @namespace, string ownerUid, CancellationToken cancellationToken)
+    {
+        var list = await _client.ListAsync<T>(Namespaced ? @namespace : null, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return list.Items.Where(o => o.Metadata?.OwnerReferences?.Any(r => r.Uid == ownerUid) == true).ToList();
+    }
+
     public async Task DeleteAsync(IKubernetesObject<V1ObjectMeta> obj, PropagationPolicy propagation, CancellationToken cancellationToken)
     {
         try

@@ -25,6 +25,19 @@ internal sealed class GarbageCollectorGraph(IEnumerable<IGarbageCollectedKind> k
         _kinds.SelectMany(k => k.DependentsOf(ownerUid).Select(o => (k, o)));
 
     /// <summary>
+    /// Every object, of any tracked kind, that references <paramref name="ownerUid"/>, listed from the server: used before
+    /// an owner's finalizer is removed, so that a dependent the caches have not shown yet is not missed.
+    /// </summary>
+    public async Task<List<(IGarbageCollectedKind Kind, IKubernetesObject<V1ObjectMeta> Object)>> ListDependentsAsync(string? @namespace, string ownerUid, CancellationToken cancellationToken)
+    {
+        var result = new List<(IGarbageCollectedKind, IKubernetesObject<V1ObjectMeta>)>();
+        foreach (var k in _kinds)
+            foreach (var o in await k.ListDependentsAsync(@namespace, ownerUid, cancellationToken).ConfigureAwait(false))
+                result.Add((k, o));
+        return result;
+    }
+
+    /// <summary>
     /// The objects of kind <typeparamref name="TPrimary"/> to look at again when <paramref name="obj"/> changes:
     /// its dependents (they may have lost their owner) and its owners (they may wait for their dependents).
     /// </summary>

@@ -58,7 +58,7 @@ internal sealed partial class GarbageCollectorReconciler<T> : IReconciler<T>
     private async Task OrphanDependentsAsync(T owner, CancellationToken ct)
     {
         var uids = new HashSet<string>(StringComparer.Ordinal) { owner.Metadata.Uid };
-        foreach (var (kind, dependent) in _graph.DependentsOf(owner.Metadata.Uid).ToList())
+        foreach (var (kind, dependent) in await _graph.ListDependentsAsync(owner.Metadata.NamespaceProperty, owner.Metadata.Uid, ct).ConfigureAwait(false))
             await kind.RemoveOwnerReferencesAsync(dependent, uids, ct).ConfigureAwait(false);
         LogOrphaned(Indexers.KeyOf(owner));
         await RemoveFinalizerAsync(owner, OrphanFinalizer, ct).ConfigureAwait(false);
@@ -68,7 +68,7 @@ internal sealed partial class GarbageCollectorReconciler<T> : IReconciler<T>
     {
         var uid = owner.Metadata.Uid;
         var blocking = 0;
-        foreach (var (kind, dependent) in _graph.DependentsOf(uid).ToList())
+        foreach (var (kind, dependent) in await _graph.ListDependentsAsync(owner.Metadata.NamespaceProperty, uid, ct).ConfigureAwait(false))
         {
             var reference = dependent.Metadata.OwnerReferences!.First(r => r.Uid == uid);
             if (reference.BlockOwnerDeletion == true) blocking++;

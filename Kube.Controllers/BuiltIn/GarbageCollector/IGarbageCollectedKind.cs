@@ -23,6 +23,9 @@ internal interface IGarbageCollectedKind
     /// <summary>The cached objects of this kind that reference <paramref name="ownerUid"/>.</summary>
     IReadOnlyList<IKubernetesObject<V1ObjectMeta>> DependentsOf(string ownerUid);
 
+    /// <summary>The objects of this kind that reference <paramref name="ownerUid"/>, listed from the server (not the cache).</summary>
+    Task<IReadOnlyList<IKubernetesObject<V1ObjectMeta>>> ListDependentsAsync(string? @namespace, string ownerUid, CancellationToken cancellationToken);
+
     /// <summary>Deletes a dependent (precondition: its uid) with the given propagation; a missing object is fine.</summary>
     Task DeleteAsync(IKubernetesObject<V1ObjectMeta> obj, PropagationPolicy propagation, CancellationToken cancellationToken);
 

@@ -47,6 +47,11 @@ internal sealed class ControllerCluster : IAsyncDisposable
 
         var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        if (Environment.GetEnvironmentVariable("KUBE_TEST_LOG") == "1")
+        {
+            // Debugging aid: KUBE_TEST_LOG=1 dotnet test ... prints the controllers' logs.
+            builder.Logging.AddSimpleConsole().SetMinimumLevel(LogLevel.Debug);
+        }
         builder.Services.AddSingleton(server.CreateClient(UserInfo.Admin));
         var kc = builder.Services.AddKubeControllers(options);
         if (controllers is null) kc.AddBuiltInControllers();

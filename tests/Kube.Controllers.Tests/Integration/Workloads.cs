@@ -38,7 +38,7 @@ internal static class Workloads
     {
         ApiVersion = "apps/v1",
         Kind = "ReplicaSet",
-        Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = "default" },
+        Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = "default", Labels = new Dictionary<string, string> { ["app"] = app } },
         Spec = new V1ReplicaSetSpec
         {
             Replicas = replicas,

@@ -1,0 +1,81 @@
+using System.Collections.Concurrent;
+using k8s.Models;
+using Kube.Controllers.Runtime;
+using Kube.Controllers.Tests.Integration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Kube.Controllers.Tests.Runtime;
+
+[TestClass]
+public sealed class ControllerRuntimeTests
+{
+    /// <summary>Records its requests; fails the first reconcile of each request to exercise the retry.</summary>
+    internal sealed class RecordingReconciler : IReconciler<V1ConfigMap>
+    {
+        public ConcurrentQueue<ReconcileRequest> Requests { get; } = new();
+
+        public ConcurrentDictionary<ReconcileRequest, int> Failures { get; } = new();
+
+        public async Task<ReconcileResult> ReconcileAsync(ReconcileRequest request, CancellationToken cancellationToken)
+        {
+            Requests.Enqueue(request);
+            if (Failures.TryAdd(request, 1)) throw new InvalidOperationException("first attempt fails");
+            await Task.Yield();
+            return ReconcileResult.Done;
+        }
+    }
+
+    private static V1ConfigMap ConfigMap(string name, V1OwnerReference? owner = null) => new()
+    {
+        ApiVersion = "v1",
+        Kind = "ConfigMap",
+        Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = "default", OwnerReferences = owner is null ? null : [owner] },
+        Data = new Dictionary<string, string> { ["k"] = "v" },
+    };
+
+    [TestMethod]
+    [Timeout(60_000, CooperativeCancellation = true)]
+    public async Task Controller_RetriesFailures_AndMapsOwnedAndWatchedObjectsToTheirOwner()
+    {
+        var reconciler = new RecordingReconciler();
+        await using var cluster = await ControllerCluster.StartAsync(kc =>
+        {
+            kc.Services.AddSingleton(reconciler);
+            kc.AddController<RecordingReconciler, V1ConfigMap>(b => b
+                .Named("recorder")
+                .WithPredicate(e => e.Object.Metadata.Name.StartsWith("parent", StringComparison.Ordinal))
+                .Owns<V1Secret>()
+                .Watches<V1Service>(svc => [new ReconcileRequest("default", "parent-" + svc.Metadata.Name)])
+                .WithMaxConcurrentReconciles(2));
+        });
+        var client = cluster.Client;
+        var parent = await client.CreateAsync(ConfigMap("parent-a"));
+        await client.CreateAsync(ConfigMap("ignored"));
+        var key = new ReconcileRequest("default", "parent-a");
+        await ControllerCluster.WaitForAsync(() => Task.FromResult(reconciler.Requests.Count(r => r == key) >= 2), "a failed reconcile and its retry");
+
+        var before = reconciler.Requests.Count(r => r == key);
+        await client.CreateAsync(new V1Secret
+        {
+            ApiVersion = "v1",
+            Kind = "Secret",
+            Metadata = new V1ObjectMeta
+            {
+                Name = "child",
+                NamespaceProperty = "default",
+                OwnerReferences = [new V1OwnerReference { ApiVersion = "v1", Kind = "ConfigMap", Name = "parent-a", Uid = parent.Metadata.Uid, Controller = true }],
+            },
+        });
+        await ControllerCluster.WaitForAsync(() => Task.FromResult(reconciler.Requests.Count(r => r == key) > before), "the owned child to requeue its owner");
+
+        await client.CreateAsync(new V1Service
+        {
+            ApiVersion = "v1",
+            Kind = "Service",
+            Metadata = new V1ObjectMeta { Name = "b", NamespaceProperty = "default" },
+            Spec = new V1ServiceSpec { Ports = [new V1ServicePort { Port = 80 }] },
+        });
+        await ControllerCluster.WaitForAsync(() => Task.FromResult(reconciler.Requests.Contains(new ReconcileRequest("default", "parent-b"))), "the watch mapping");
+        Assert.IsFalse(reconciler.Requests.Any(r => r.Name == "ignored"), "the predicate filters primary events");
+    }
+}
