@@ -46,21 +46,27 @@ public sealed class InProcessKubeClient : IKubeClient
 
     private static T To<T>(JsonObject obj) => Json.FromNode<T>(obj);
 
+    private static T FromStored<T>(byte[] value, long revision) where T : class, IKubernetesObject<V1ObjectMeta>
+    {
+        var item = Json.FromUtf8<T>(value);
+        (item.Metadata ??= new V1ObjectMeta()).ResourceVersion = revision.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return item;
+    }
+
     public async Task<T> GetAsync<T>(string name, string? @namespace = null, CancellationToken cancellationToken = default)
         where T : class, IKubernetesObject<V1ObjectMeta>
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
-        var obj = await _registry.GetAsync(Scope<T>(name, @namespace), cancellationToken).ConfigureAwait(false);
-        return To<T>(obj);
+        var stored = await _registry.GetStoredAsync(Scope<T>(name, @namespace), cancellationToken).ConfigureAwait(false);
+        return FromStored<T>(stored.Value, stored.ModRevision);
     }
 
     public async Task<KubeList<T>> ListAsync<T>(string? @namespace = null, ListOptions? options = null, CancellationToken cancellationToken = default)
         where T : class, IKubernetesObject<V1ObjectMeta>
     {
-        var result = await _registry.ListAsync(Scope<T>(null, @namespace), options ?? new ListOptions(), cancellationToken).ConfigureAwait(false);
-        var items = new List<T>(result.Items.Count);
-        foreach (var i in result.Items) items.Add(To<T>(i));
-        return new KubeList<T>(items, result.Revision.ToString(System.Globalization.CultureInfo.InvariantCulture), result.Continue);
+        var (items, revision, next) = await _registry.ListCoreAsync(Scope<T>(null, @namespace), options ?? new ListOptions(),
+            static (value, rev, obj) => obj is not null ? To<T>(obj) : FromStored<T>(value, rev), cancellationToken).ConfigureAwait(false);
+        return new KubeList<T>(items, revision.ToString(System.Globalization.CultureInfo.InvariantCulture), next);
     }
 
     public async IAsyncEnumerable<WatchEvent<T>> WatchAsync<T>(string? @namespace = null, ListOptions? options = null,

@@ -74,10 +74,29 @@ internal sealed class GenericRegistry(
         return (await ReadAsync(s, RequireName(s), ct).ConfigureAwait(false)).Obj;
     }
 
+    /// <summary>GET for typed callers: the stored bytes and revision, without building a JSON tree.</summary>
+    public async Task<StoredObject> GetStoredAsync(RequestScope s, CancellationToken ct)
+    {
+        await AuthorizeAsync(s, "get", ct).ConfigureAwait(false);
+        var name = RequireName(s);
+        return await storage.GetAsync(KeyOf(s, name), ct).ConfigureAwait(false) ?? throw Errors.NotFound(s.Type, name);
+    }
+
     private static string RequireName(RequestScope s) =>
         string.IsNullOrEmpty(s.Name) ? throw Errors.BadRequest("resource name may not be empty") : s.Name;
 
     public async Task<ListResult> ListAsync(RequestScope s, ListOptions o, CancellationToken ct, bool authorize = true)
+    {
+        var (items, revision, next) = await ListCoreAsync(s, o, static (value, rev, obj) => obj ?? ObjectCodec.Decode(value, rev), ct, authorize).ConfigureAwait(false);
+        return new ListResult(items, revision, next);
+    }
+
+    /// <summary>
+    /// Lists with <paramref name="map"/> turning each stored value into the caller's item; the parsed object is passed
+    /// when selectors needed it (otherwise null, so typed callers can deserialize the bytes directly).
+    /// </summary>
+    public async Task<(List<TItem> Items, long Revision, string? Continue)> ListCoreAsync<TItem>(RequestScope s, ListOptions o,
+        Func<byte[], long, JsonObject?, TItem> map, CancellationToken ct, bool authorize = true)
     {
         if (authorize) await AuthorizeAsync(s, "list", ct).ConfigureAwait(false);
         var filter = ObjectFilter.Create(s.Namespace, o.LabelSelector, o.FieldSelector);
@@ -96,7 +115,7 @@ internal sealed class GenericRegistry(
             revision = ParseRevision(o.ResourceVersion);
         }
         var limit = o.Limit is > 0 ? o.Limit.Value : 0;
-        var items = new List<JsonObject>();
+        var items = new List<TItem>();
         string? next = null;
         for (var page = 0; page < 100_000; page++)
         {
@@ -122,19 +141,23 @@ internal sealed class GenericRegistry(
             for (var i = 0; i < kvs.Count; i++)
             {
                 var kv = kvs[i];
-                var obj = ObjectCodec.Decode(kv.Value, kv.ModRevision);
-                if (!filter.Matches(obj)) continue;
-                items.Add(obj);
+                JsonObject? obj = null;
+                if (filter.HasSelectors)
+                {
+                    obj = ObjectCodec.Decode(kv.Value, kv.ModRevision);
+                    if (!filter.Matches(obj)) continue;
+                }
+                items.Add(map(kv.Value, kv.ModRevision, obj));
                 if (limit > 0 && items.Count >= limit)
                 {
                     if (i < kvs.Count - 1 || more) next = ContinueToken.Encode(revision, [.. kv.Key, 0]);
-                    return new ListResult(items, revision, next);
+                    return (items, revision, next);
                 }
             }
             if (!more || kvs.Count == 0) break;
             start = [.. kvs[^1].Key, 0];
         }
-        return new ListResult(items, revision, null);
+        return (items, revision, null);
     }
 
     private static long ParseRevision(string rv) =>
