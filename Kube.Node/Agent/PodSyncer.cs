@@ -70,38 +70,25 @@ internal sealed class PodSyncer(NodeAgentOptions options, IKubeClient client, IC
         var containers = await runtime.ListContainersAsync(sandbox.Id, cancellationToken).ConfigureAwait(false);
         var waiting = new Dictionary<string, string>(StringComparer.Ordinal);
         TimeSpan? requeue = null;
-        var now = time.GetUtcNow();
-        foreach (var spec in pod.Spec.Containers ?? [])
+        var initDone = true;
+        foreach (var spec in pod.Spec.InitContainers ?? [])
         {
-            var latest = containers.Where(c => c.Name == spec.Name).MaxBy(c => c.Attempt);
-            if (latest is null)
+            // Init containers run one at a time, in order, each to success; they are retried unless the policy is Never.
+            if (containers.Where(c => c.Name == spec.Name).MaxBy(c => c.Attempt) is { State: ContainerState.Exited, ExitCode: 0 })
             {
-                await StartAsync(pod, sandbox, spec, PreviousRestartCount(pod, spec.Name) + 1, cancellationToken).ConfigureAwait(false);
+                continue;
             }
-            else if (latest.State == ContainerState.Created)
+
+            initDone = false;
+            requeue = Min(requeue, await EnsureContainerAsync(pod, sandbox, spec, containers, policy == "Never" ? "Never" : "OnFailure", waiting, cancellationToken).ConfigureAwait(false));
+            break;
+        }
+
+        if (initDone)
+        {
+            foreach (var spec in pod.Spec.Containers ?? [])
             {
-                await runtime.StartContainerAsync(latest.Id, cancellationToken).ConfigureAwait(false);
-            }
-            else if (latest.State == ContainerState.Exited && ShouldRestart(policy, latest.ExitCode))
-            {
-                var backoff = _backoffs.GetOrAdd((uid, spec.Name), _ => new CrashBackoff(options.BackoffInitial, options.BackoffMax));
-                var delay = backoff.DelayAfter(latest.StartedAt, latest.FinishedAt);
-                var readyAt = (latest.FinishedAt ?? now) + delay;
-                if (now >= readyAt)
-                {
-                    backoff.RecordRestart();
-                    await StartAsync(pod, sandbox, spec, latest.Attempt + 1, cancellationToken).ConfigureAwait(false);
-                    foreach (var old in containers.Where(c => c.Name == spec.Name && c.Attempt < latest.Attempt))
-                    {
-                        await runtime.RemoveContainerAsync(old.Id, cancellationToken).ConfigureAwait(false);
-                    }
-                }
-                else
-                {
-                    waiting[spec.Name] = $"back-off {delay.TotalSeconds:0}s restarting failed container={spec.Name} pod={pod.Metadata.Name}_{pod.Metadata.NamespaceProperty}({uid})";
-                    var left = readyAt - now;
-                    requeue = requeue is { } r && r < left ? r : left;
-                }
+                requeue = Min(requeue, await EnsureContainerAsync(pod, sandbox, spec, containers, policy, waiting, cancellationToken).ConfigureAwait(false));
             }
         }
 
@@ -114,6 +101,45 @@ internal sealed class PodSyncer(NodeAgentOptions options, IKubeClient client, IC
 
         return new SyncOutcome(false, requeue);
     }
+
+    /// <summary>Starts the container if it never ran, or restarts it per policy and backoff; returns when to look again.</summary>
+    private async Task<TimeSpan?> EnsureContainerAsync(V1Pod pod, PodSandboxStatus sandbox, V1Container spec, IReadOnlyList<ContainerStatus> containers,
+        string policy, Dictionary<string, string> waiting, CancellationToken cancellationToken)
+    {
+        var uid = pod.Metadata.Uid;
+        var latest = containers.Where(c => c.Name == spec.Name).MaxBy(c => c.Attempt);
+        if (latest is null)
+        {
+            await StartAsync(pod, sandbox, spec, PreviousRestartCount(pod, spec.Name) + 1, cancellationToken).ConfigureAwait(false);
+        }
+        else if (latest.State == ContainerState.Created)
+        {
+            await runtime.StartContainerAsync(latest.Id, cancellationToken).ConfigureAwait(false);
+        }
+        else if (latest.State == ContainerState.Exited && ShouldRestart(policy, latest.ExitCode))
+        {
+            var now = time.GetUtcNow();
+            var backoff = _backoffs.GetOrAdd((uid, spec.Name), _ => new CrashBackoff(options.BackoffInitial, options.BackoffMax));
+            var delay = backoff.DelayAfter(latest.StartedAt, latest.FinishedAt);
+            var readyAt = (latest.FinishedAt ?? now) + delay;
+            if (now < readyAt)
+            {
+                waiting[spec.Name] = $"back-off {delay.TotalSeconds:0}s restarting failed container={spec.Name} pod={pod.Metadata.Name}_{pod.Metadata.NamespaceProperty}({uid})";
+                return readyAt - now;
+            }
+
+            backoff.RecordRestart();
+            await StartAsync(pod, sandbox, spec, latest.Attempt + 1, cancellationToken).ConfigureAwait(false);
+            foreach (var old in containers.Where(c => c.Name == spec.Name && c.Attempt < latest.Attempt))
+            {
+                await runtime.RemoveContainerAsync(old.Id, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        return null;
+    }
+
+    private static TimeSpan? Min(TimeSpan? a, TimeSpan? b) => a is null ? b : b is null ? a : (a < b ? a : b);
 
     /// <summary>Stops and removes everything the runtime holds for a pod.</summary>
     public async Task KillPodAsync(string uid, TimeSpan gracePeriod, CancellationToken cancellationToken)
@@ -201,84 +227,51 @@ internal sealed class PodSyncer(NodeAgentOptions options, IKubeClient client, IC
     {
         var old = pod.Status;
         var status = old is null ? new V1PodStatus() : KubernetesJson.Deserialize<V1PodStatus>(KubernetesJson.Serialize(old));
-        var specs = pod.Spec.Containers ?? [];
-        var statuses = new List<V1ContainerStatus>();
-        var anyStarted = false;
-        var allExited = specs.Count > 0;
-        var allSucceeded = true;
-        foreach (var spec in specs)
+
+        var inits = (pod.Spec.InitContainers ?? []).Select(spec => ContainerStatusOf(spec, containers, waiting)).ToList();
+        var initComplete = inits.All(i => i.Latest is { State: ContainerState.Exited, ExitCode: 0 });
+        var initFailed = policy == "Never" && inits.Any(i => i.Latest is { State: ContainerState.Exited, ExitCode: not 0 });
+        foreach (var init in inits)
         {
-            var mine = containers.Where(c => c.Name == spec.Name).OrderBy(c => c.Attempt).ToList();
-            var latest = mine.LastOrDefault();
-            var previous = mine.Count > 1 ? mine[^2] : null;
-            var cs = new V1ContainerStatus
-            {
-                Name = spec.Name,
-                Image = spec.Image ?? "",
-                ImageID = spec.Image ?? "",
-                ContainerID = latest is null ? null : "process://" + latest.Id,
-                RestartCount = latest?.Attempt ?? 0,
-                Started = latest?.State == ContainerState.Running,
-                Ready = latest?.State == ContainerState.Running,
-                State = new V1ContainerState(),
-            };
-            if (latest?.StartedAt is not null)
-            {
-                anyStarted = true;
-            }
-
-            if (latest is null || latest.State != ContainerState.Exited || waiting.ContainsKey(spec.Name))
-            {
-                allExited = false;
-            }
-
-            if (latest is null || latest.State != ContainerState.Exited || latest.ExitCode != 0)
-            {
-                allSucceeded = false;
-            }
-
-            if (latest is null || latest.State is ContainerState.Created or ContainerState.Unknown)
-            {
-                cs.State.Waiting = new V1ContainerStateWaiting { Reason = "ContainerCreating" };
-            }
-            else if (waiting.TryGetValue(spec.Name, out var message))
-            {
-                cs.State.Waiting = new V1ContainerStateWaiting { Reason = "CrashLoopBackOff", Message = message };
-                previous = latest;
-            }
-            else if (latest.State == ContainerState.Running)
-            {
-                cs.State.Running = new V1ContainerStateRunning { StartedAt = Time.Seconds(latest.StartedAt) };
-            }
-            else
-            {
-                cs.State.Terminated = Terminated(latest);
-            }
-
-            if (previous is { State: ContainerState.Exited })
-            {
-                cs.LastState = new V1ContainerState { Terminated = Terminated(previous) };
-            }
-
-            statuses.Add(cs);
+            // An init container that succeeded is "ready" in upstream's sense (done).
+            init.Status.Ready = init.Latest is { State: ContainerState.Exited, ExitCode: 0 };
         }
+
+        var mains = (pod.Spec.Containers ?? []).Select(spec => ContainerStatusOf(spec, containers, waiting)).ToList();
+        var anyStarted = mains.Any(m => m.Latest?.StartedAt is not null);
+        var allExited = mains.Count > 0 && mains.All(m => m.Latest?.State == ContainerState.Exited && !waiting.ContainsKey(m.Status.Name));
+        var allSucceeded = mains.All(m => m.Latest is { State: ContainerState.Exited, ExitCode: 0 });
 
         string phase;
-        if (allExited && (allSucceeded || policy == "Never"))
+        if (initFailed)
         {
-            phase = allSucceeded ? "Succeeded" : "Failed";
+            phase = "Failed";
         }
-        else if (anyStarted)
-        {
-            phase = "Running";
-        }
-        else
+        else if (!initComplete)
         {
             phase = "Pending";
         }
+        else if (allExited && (allSucceeded || policy == "Never"))
+        {
+            phase = allSucceeded ? "Succeeded" : "Failed";
+        }
+        else
+        {
+            phase = anyStarted ? "Running" : "Pending";
+        }
 
+        if (!initComplete)
+        {
+            foreach (var m in mains.Where(m => m.Latest is null))
+            {
+                m.Status.State.Waiting.Reason = "PodInitializing";
+            }
+        }
+
+        var statuses = mains.Select(m => m.Status).ToList();
         var allReady = statuses.Count > 0 && statuses.All(s => s.Ready);
         var unready = string.Join(' ', statuses.Where(s => !s.Ready).Select(s => s.Name));
+        var incomplete = string.Join(' ', inits.Where(i => !i.Status.Ready).Select(i => i.Status.Name));
         var terminal = phase is "Succeeded" or "Failed";
         status.Phase = phase;
         status.HostIP = HostIp;
@@ -286,12 +279,15 @@ internal sealed class PodSyncer(NodeAgentOptions options, IKubeClient client, IC
         status.PodIP = sandbox.Ip;
         status.PodIPs = sandbox.Ip is null ? null : [new V1PodIP { Ip = sandbox.Ip }];
         status.StartTime ??= Time.Seconds(sandbox.CreatedAt);
+        status.InitContainerStatuses = inits.Count == 0 ? null : inits.Select(i => i.Status).ToList();
         status.ContainerStatuses = statuses;
         status.QosClass ??= "BestEffort";
         status.Conditions =
         [
             Condition(old, "PodReadyToStartContainers", "True", null, null, now),
-            Condition(old, "Initialized", "True", null, null, now),
+            initComplete
+                ? Condition(old, "Initialized", "True", null, null, now)
+                : Condition(old, "Initialized", "False", "ContainersNotInitialized", $"containers with incomplete status: [{incomplete}]", now),
             allReady
                 ? Condition(old, "Ready", "True", null, null, now)
                 : Condition(old, "Ready", "False", terminal ? "PodCompleted" : "ContainersNotReady", terminal ? null : $"containers with unready status: [{unready}]", now),
@@ -301,6 +297,48 @@ internal sealed class PodSyncer(NodeAgentOptions options, IKubeClient client, IC
             Condition(old, "PodScheduled", "True", null, null, now),
         ];
         return status;
+    }
+
+    private static (V1ContainerStatus Status, ContainerStatus? Latest) ContainerStatusOf(V1Container spec, IReadOnlyList<ContainerStatus> containers, IReadOnlyDictionary<string, string> waiting)
+    {
+        var mine = containers.Where(c => c.Name == spec.Name).OrderBy(c => c.Attempt).ToList();
+        var latest = mine.LastOrDefault();
+        var previous = mine.Count > 1 ? mine[^2] : null;
+        var cs = new V1ContainerStatus
+        {
+            Name = spec.Name,
+            Image = spec.Image ?? "",
+            ImageID = spec.Image ?? "",
+            ContainerID = latest is null ? null : "process://" + latest.Id,
+            RestartCount = latest?.Attempt ?? 0,
+            Started = latest?.State == ContainerState.Running,
+            Ready = latest?.State == ContainerState.Running,
+            State = new V1ContainerState(),
+        };
+        if (latest is null || latest.State is ContainerState.Created or ContainerState.Unknown)
+        {
+            cs.State.Waiting = new V1ContainerStateWaiting { Reason = "ContainerCreating" };
+        }
+        else if (waiting.TryGetValue(spec.Name, out var message))
+        {
+            cs.State.Waiting = new V1ContainerStateWaiting { Reason = "CrashLoopBackOff", Message = message };
+            previous = latest;
+        }
+        else if (latest.State == ContainerState.Running)
+        {
+            cs.State.Running = new V1ContainerStateRunning { StartedAt = Time.Seconds(latest.StartedAt) };
+        }
+        else
+        {
+            cs.State.Terminated = Terminated(latest);
+        }
+
+        if (previous is { State: ContainerState.Exited })
+        {
+            cs.LastState = new V1ContainerState { Terminated = Terminated(previous) };
+        }
+
+        return (cs, latest);
     }
 
     private static V1ContainerStateTerminated Terminated(ContainerStatus c)

@@ -273,4 +273,43 @@ public sealed class NodeAgentIntegrationTests
         Assert.AreEqual(before.Status.ContainerStatuses.Single().ContainerID, after.Status.ContainerStatuses.Single().ContainerID);
         Assert.AreEqual(0, after.Status.ContainerStatuses.Single().RestartCount);
     }
+
+    [TestMethod]
+    public async Task InitContainers_RunInOrderToSuccess_BeforeTheMainContainer()
+    {
+        await StartAgentAsync();
+        var marker = Marker(3650);
+        var pod = SleepPod("init", marker);
+        pod.Spec.InitContainers =
+        [
+            new V1Container { Name = "first", Image = "busybox", Command = ["sh", "-c", "echo one > order.txt"] },
+            new V1Container { Name = "second", Image = "busybox", Command = ["sh", "-c", "test -f order.txt && echo two >> order.txt"] },
+        ];
+        pod.Spec.Containers[0].Command = ["sh", "-c", $"cat order.txt > seen.txt; exec sleep {marker}"];
+
+        var created = await Client.CreateAsync(pod);
+
+        var running = await WaitPodAsync("init", p => p.Status?.Phase == "Running" && p.Status.ContainerStatuses?.Single().Ready == true, "ran after its init containers");
+        Assert.AreEqual("True", running.Status.Conditions.Single(c => c.Type == "Initialized").Status);
+        Assert.IsTrue(running.Status.InitContainerStatuses.All(s => s.State.Terminated?.ExitCode == 0));
+        var workDir = Path.Combine(_dataDir, "node-1", "runtime", "pods", created.Metadata.Uid);
+        Assert.IsTrue(await TestUtil.PollAsync(() => File.Exists(Path.Combine(workDir, "seen.txt")) && File.ReadAllText(Path.Combine(workDir, "seen.txt")) == "one\ntwo\n", Deadline),
+            "the init containers ran in order, before the main container, in the pod's working directory");
+    }
+
+    [TestMethod]
+    public async Task FailingInitContainer_WithNeverPolicy_FailsThePod_AndTheMainContainerNeverRuns()
+    {
+        await StartAgentAsync();
+        var marker = Marker(3651);
+        var pod = SleepPod("badinit", marker, restartPolicy: "Never");
+        pod.Spec.InitContainers = [new V1Container { Name = "setup", Image = "busybox", Command = ["sh", "-c", "exit 4"] }];
+
+        await Client.CreateAsync(pod);
+
+        var failed = await WaitPodAsync("badinit", p => p.Status?.Phase == "Failed", "failed");
+        Assert.AreEqual(4, failed.Status.InitContainerStatuses.Single().State.Terminated.ExitCode);
+        Assert.AreEqual("PodInitializing", failed.Status.ContainerStatuses.Single().State.Waiting.Reason);
+        Assert.AreEqual(0, TestUtil.FindProcesses(marker).Count);
+    }
 }
