@@ -36,6 +36,12 @@ public sealed class ApiServerOptions
     /// <summary>The largest request body accepted; bigger ones get 413. Default 3 MiB, as upstream.</summary>
     public long MaxRequestBodySize { get; set; } = 3 * 1024 * 1024;
 
+    /// <summary>
+    /// How often the store's history is compacted (to the revision seen one interval earlier). Default 5 minutes, as
+    /// upstream; <see cref="TimeSpan.Zero"/> turns compaction off (when the store or another server compacts).
+    /// </summary>
+    public TimeSpan CompactionInterval { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>How many times an update retries internally when the store changed underneath and the client gave no resourceVersion. Default 8.</summary>
     public int MaxUpdateRetries { get; set; } = 8;
 }

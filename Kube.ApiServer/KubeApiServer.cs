@@ -34,10 +34,13 @@ public sealed class KubeApiServer : IAsyncDisposable
     private readonly WatchCacheManager _watchCaches;
     private readonly GenericRegistry _registry;
     private readonly CancellationTokenSource _stopping;
+    private readonly Compactor? _compactor;
     private int _disposed;
 
-    private KubeApiServer(WebApplication app, WatchCacheManager watchCaches, GenericRegistry registry, CancellationTokenSource stopping, Uri baseAddress)
+    private KubeApiServer(WebApplication app, WatchCacheManager watchCaches, GenericRegistry registry, CancellationTokenSource stopping, Uri baseAddress,
+        Compactor? compactor)
     {
+        _compactor = compactor;
         _app = app;
         _watchCaches = watchCaches;
         _registry = registry;
@@ -104,7 +107,10 @@ public sealed class KubeApiServer : IAsyncDisposable
         var baseAddress = new Uri(bound.EndsWith('/') ? bound : bound + "/");
         addressText = $"{baseAddress.Host}:{baseAddress.Port}";
         loggers.CreateLogger<KubeApiServer>().LogInformation("API server listening on {Address}", baseAddress);
-        return new KubeApiServer(app, watchCaches, registry, stopping, baseAddress);
+        var compactor = options.CompactionInterval > TimeSpan.Zero
+            ? new Compactor(store, options.CompactionInterval, time, loggers.CreateLogger<Compactor>())
+            : null;
+        return new KubeApiServer(app, watchCaches, registry, stopping, baseAddress, compactor);
     }
 
     private static async Task CreateInitialNamespacesAsync(GenericRegistry registry, ApiServerOptions options, CancellationToken ct)
@@ -129,6 +135,7 @@ public sealed class KubeApiServer : IAsyncDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         await _stopping.CancelAsync().ConfigureAwait(false);
+        if (_compactor is not null) await _compactor.DisposeAsync().ConfigureAwait(false);
         using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5)))
         {
             try
