@@ -34,14 +34,14 @@ public sealed class InProcessKubeClient : IKubeClient
     private RequestScope Scope<T>(string? name, string? ns, string? subresource = null)
     {
         var t = TypeOf<T>();
-        return new RequestScope(t, t.Namespaced ? ns : null, name, subresource, User);
+        return new RequestScope(t, t.Namespaced ? ns : null, name, subresource, User) { TypedInput = true };
     }
 
     private RequestScope ScopeOf<T>(T obj, string? subresource = null) where T : class, IKubernetesObject<V1ObjectMeta>
     {
         var t = TypeOf<T>();
         var ns = t.Namespaced ? (string.IsNullOrEmpty(obj.Metadata?.NamespaceProperty) ? "default" : obj.Metadata!.NamespaceProperty) : null;
-        return new RequestScope(t, ns, obj.Metadata?.Name, subresource, User);
+        return new RequestScope(t, ns, obj.Metadata?.Name, subresource, User) { TypedInput = true };
     }
 
     private static T To<T>(JsonObject obj) => Json.FromNode<T>(obj);

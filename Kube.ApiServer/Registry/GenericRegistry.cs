@@ -291,7 +291,7 @@ internal sealed class GenericRegistry(
     {
         await AuthorizeAsync(s, "create", ct).ConfigureAwait(false);
         CheckKind(s.Type, body);
-        var warnings = CheckFields(s.Type, body, o.FieldValidation);
+        var warnings = CheckFields(s, body, o.FieldValidation);
         var meta = Json.Metadata(body);
         CheckNamespace(s, meta);
 
@@ -397,7 +397,7 @@ internal sealed class GenericRegistry(
         var bodyName = Json.Str(meta, "name");
         if (string.IsNullOrEmpty(bodyName)) meta["name"] = name;
         else if (bodyName != name) throw Errors.BadRequest($"the name of the object ({bodyName}) does not match the name on the URL ({name})");
-        var warnings = CheckFields(s.Type, body, o.FieldValidation);
+        var warnings = CheckFields(s, body, o.FieldValidation);
         return await UpdateCoreAsync(s, name, _ => Json.Clone(body), o, warnings, ct).ConfigureAwait(false);
     }
 
@@ -412,7 +412,7 @@ internal sealed class GenericRegistry(
             var patched = ApplyPatch(type, current, patch);
             if (warnings is null)
             {
-                warnings = CheckFields(s.Type, patched, o.FieldValidation);
+                warnings = CheckFields(s with { TypedInput = false }, patched, o.FieldValidation);
             }
             return patched;
         }, o, [], ct, () => warnings ?? []).ConfigureAwait(false);
@@ -826,14 +826,20 @@ internal sealed class GenericRegistry(
         meta["namespace"] = s.Namespace;
     }
 
-    private static List<string> CheckFields(ResourceType t, JsonObject body, string? fieldValidation)
+    /// <summary>
+    /// Decodes the body into its model type (a wrongly typed field is 400 BadRequest) and applies fieldValidation
+    /// to unknown fields: Strict rejects, Warn returns warnings, Ignore (or unset) drops nothing and says nothing.
+    /// </summary>
+    private static List<string> CheckFields(RequestScope s, JsonObject body, string? fieldValidation)
     {
         var warnings = new List<string>();
-        if (string.IsNullOrEmpty(fieldValidation) || fieldValidation.Equals("Ignore", StringComparison.OrdinalIgnoreCase)) return warnings;
-        var strict = fieldValidation.Equals("Strict", StringComparison.OrdinalIgnoreCase);
-        if (!strict && !fieldValidation.Equals("Warn", StringComparison.OrdinalIgnoreCase))
+        var check = !string.IsNullOrEmpty(fieldValidation) && !fieldValidation.Equals("Ignore", StringComparison.OrdinalIgnoreCase);
+        var strict = check && fieldValidation!.Equals("Strict", StringComparison.OrdinalIgnoreCase);
+        if (check && !strict && !fieldValidation!.Equals("Warn", StringComparison.OrdinalIgnoreCase))
             throw Errors.BadRequest($"fieldValidation must be one of Ignore, Warn or Strict, not \"{fieldValidation}\"");
-        var unknown = StrictDecoder.UnknownFields(t, body);
+        if (!check && s.TypedInput) return warnings;
+        var unknown = StrictDecoder.UnknownFields(s.Type, body);
+        if (!check) return warnings;
         if (unknown.Count == 0) return warnings;
         if (strict) throw Errors.BadRequest("strict decoding error: " + string.Join(", ", unknown.Select(u => $"unknown field \"{u}\"")));
         warnings.AddRange(unknown.Select(u => $"unknown field \"{u}\""));

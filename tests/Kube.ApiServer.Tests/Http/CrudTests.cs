@@ -391,4 +391,24 @@ public sealed class CrudTests
         Assert.IsNotNull(doc.Body!["components"]!["schemas"]!["io.k8s.api.apps.v1.Deployment"]!["x-kubernetes-group-version-kind"]);
         Assert.AreEqual(404, (await _cluster.GetAsync("/openapi/v3/apis/nothing/v1")).Code);
     }
+
+    [TestMethod]
+    [DataRow("""{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"t1","labels":{"a":1}}}""")]
+    [DataRow("""{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"t2"},"data":["x"]}""")]
+    [DataRow("""{"apiVersion":"v1","kind":"ConfigMap","metadata":"oops"}""")]
+    public async Task Create_WronglyTypedField_Returns400(string body)
+    {
+        var r = await _cluster.PostAsync("/api/v1/namespaces/default/configmaps", body);
+        Assert.AreEqual(400, r.Code, r.Body?.ToJsonString());
+        Assert.AreEqual("BadRequest", r.Body!["reason"]!.GetValue<string>());
+    }
+
+    [TestMethod]
+    public async Task Patch_ToWronglyTypedField_Returns400()
+    {
+        var name = Unique("cm");
+        await _cluster.PostAsync("/api/v1/namespaces/default/configmaps", $$$"""{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"{{{name}}}"}}""");
+        var r = await _cluster.SendAsync(HttpMethod.Patch, $"/api/v1/namespaces/default/configmaps/{name}", """{"metadata":{"labels":{"n":5}}}""", "application/merge-patch+json");
+        Assert.AreEqual(400, r.Code, r.Body?.ToJsonString());
+    }
 }
