@@ -30,4 +30,18 @@ internal sealed class CrashBackoff(TimeSpan initial, TimeSpan max)
     }
 
     public void RecordRestart() => Restarts++;
+
+    private string? _reported;
+
+    /// <summary>True the first time it is asked about one exited container: one BackOff event per crash, not per sync.</summary>
+    public bool ReportBackoff(string containerId)
+    {
+        if (_reported == containerId)
+        {
+            return false;
+        }
+
+        _reported = containerId;
+        return true;
+    }
 }

@@ -42,7 +42,7 @@ public sealed class NodeAgent : IHostedService, IAsyncDisposable
     private int _disposed;
 
     public NodeAgent(NodeAgentOptions options, IKubeClient client, ISharedInformerFactory informers, IContainerRuntime runtime, TimeProvider timeProvider,
-        ILoggerFactory loggerFactory, IMeterFactory? meterFactory = null)
+        ILoggerFactory loggerFactory, IMeterFactory? meterFactory = null, Kube.Core.Events.IEventRecorder? events = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loggerFactory);
@@ -55,7 +55,7 @@ public sealed class NodeAgent : IHostedService, IAsyncDisposable
         _logger = loggerFactory.CreateLogger<NodeAgent>();
         _nodeBuilder = new NodeStatusBuilder(options, runtime.RuntimeName, runtime.RuntimeVersion);
         _metrics = new NodeAgentMetrics(options.NodeName, meterFactory);
-        _syncer = new PodSyncer(options, client, runtime, timeProvider, _logger, _metrics);
+        _syncer = new PodSyncer(options, client, runtime, timeProvider, _logger, _metrics, events);
     }
 
     public string NodeName => _options.NodeName;

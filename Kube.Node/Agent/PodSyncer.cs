@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using k8s;
 using k8s.Models;
 using Kube.Core.Client;
+using Kube.Core.Events;
 using Kube.Node.Runtime;
 using Microsoft.Extensions.Logging;
 
@@ -12,7 +13,8 @@ namespace Kube.Node.Agent;
 /// policy and CrashLoopBackOff) → status. Graceful deletion ends with the pod's removal from the API.
 /// Called by the pod workers, one call at a time per pod UID.
 /// </summary>
-internal sealed class PodSyncer(NodeAgentOptions options, IKubeClient client, IContainerRuntime runtime, TimeProvider time, ILogger logger, NodeAgentMetrics? metrics = null)
+internal sealed class PodSyncer(NodeAgentOptions options, IKubeClient client, IContainerRuntime runtime, TimeProvider time, ILogger logger,
+    NodeAgentMetrics? metrics = null, IEventRecorder? events = null)
 {
     private const string HostIp = "127.0.0.1";
     private readonly ConcurrentDictionary<(string Uid, string Container), CrashBackoff> _backoffs = new();
@@ -125,6 +127,10 @@ internal sealed class PodSyncer(NodeAgentOptions options, IKubeClient client, IC
             if (now < readyAt)
             {
                 waiting[spec.Name] = $"back-off {delay.TotalSeconds:0}s restarting failed container={spec.Name} pod={pod.Metadata.Name}_{pod.Metadata.NamespaceProperty}({uid})";
+                if (backoff.ReportBackoff(latest.Id))
+                {
+                    events?.Record(pod, EventTypes.Warning, "BackOff", "Restarting", $"Back-off restarting failed container {spec.Name} in pod {pod.Metadata.Name}");
+                }
                 return readyAt - now;
             }
 
@@ -160,6 +166,11 @@ internal sealed class PodSyncer(NodeAgentOptions options, IKubeClient client, IC
     private async Task TerminateAndDeleteAsync(string uid, V1Pod pod, CancellationToken cancellationToken)
     {
         var grace = TimeSpan.FromSeconds(pod.Metadata.DeletionGracePeriodSeconds ?? pod.Spec.TerminationGracePeriodSeconds ?? 30);
+        foreach (var c in pod.Spec.Containers ?? [])
+        {
+            events?.Record(pod, EventTypes.Normal, "Killing", "Killing", $"Stopping container {c.Name}");
+        }
+
         logger.LogInformation("Terminating pod {Namespace}/{Pod} with a grace period of {Grace}", pod.Metadata.NamespaceProperty, pod.Metadata.Name, grace);
         await KillPodAsync(uid, grace, cancellationToken).ConfigureAwait(false);
         try
@@ -191,6 +202,15 @@ internal sealed class PodSyncer(NodeAgentOptions options, IKubeClient client, IC
         }, cancellationToken).ConfigureAwait(false);
         await runtime.StartContainerAsync(id, cancellationToken).ConfigureAwait(false);
         metrics?.ContainerStarted(restart: attempt > 0);
+        var started = await runtime.ContainerStatusAsync(id, cancellationToken).ConfigureAwait(false);
+        if (started is { Reason: "StartError" })
+        {
+            events?.Record(pod, EventTypes.Warning, "Failed", "Starting", $"Error: {started.Message}");
+        }
+        else
+        {
+            events?.Record(pod, EventTypes.Normal, "Started", "Started", $"Started container {spec.Name}");
+        }
     }
 
     private async Task WriteStatusAsync(V1Pod pod, V1PodStatus status, CancellationToken cancellationToken)

@@ -59,6 +59,7 @@ public static class KubeNodeServiceCollectionExtensions
             provider.Create(options, sp),
             sp.GetService<TimeProvider>() ?? TimeProvider.System,
             sp.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance,
-            sp.GetService<System.Diagnostics.Metrics.IMeterFactory>());
+            sp.GetService<System.Diagnostics.Metrics.IMeterFactory>(),
+            sp.GetService<Kube.Core.Events.IEventRecorder>());
     }
 }

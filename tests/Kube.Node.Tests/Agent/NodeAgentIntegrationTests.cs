@@ -14,6 +14,7 @@ public sealed class NodeAgentIntegrationTests
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(20);
     private readonly List<string> _markers = [];
     private readonly List<(NodeAgent Agent, SharedInformerFactory Factory, CancellationTokenSource Cts)> _agents = [];
+    private readonly List<Kube.Core.Events.EventRecorder> _recorders = [];
     private TestCluster _cluster = null!;
     private string _dataDir = "";
 
@@ -35,6 +36,11 @@ public sealed class NodeAgentIntegrationTests
         foreach (var m in _markers)
         {
             TestUtil.KillAll(m);
+        }
+
+        foreach (var r in _recorders)
+        {
+            await r.DisposeAsync();
         }
 
         await _cluster.DisposeAsync();
@@ -67,7 +73,9 @@ public sealed class NodeAgentIntegrationTests
         var factory = new SharedInformerFactory(Client);
         var runtime = new ProcessRuntime(new ProcessRuntimeOptions { DataDir = Path.Combine(options.DataDir!, "runtime"), PodCidr = "127.1.1.0/24" },
             TimeProvider.System, NullLogger<ProcessRuntime>.Instance);
-        var agent = new NodeAgent(options, Client, factory, runtime, TimeProvider.System, NullLoggerFactory.Instance);
+        var events = new Kube.Core.Events.EventRecorder(Client, new Kube.Core.Events.EventRecorderOptions { ReportingController = "kubelet", ReportingInstance = name });
+        _recorders.Add(events);
+        var agent = new NodeAgent(options, Client, factory, runtime, TimeProvider.System, NullLoggerFactory.Instance, events: events);
         var cts = new CancellationTokenSource();
         factory.Start(cts.Token);
         await agent.StartAsync(CancellationToken.None);
@@ -162,6 +170,8 @@ public sealed class NodeAgentIntegrationTests
         Assert.IsNotNull(cs.State.Running.StartedAt);
         Assert.AreEqual("True", pod.Status.Conditions.Single(c => c.Type == "Ready").Status);
         Assert.AreEqual(1, TestUtil.FindProcesses("sleep " + marker).Count, "exactly one process for the container");
+        Assert.IsTrue(await TestUtil.PollAsync(async () => (await Client.ListAsync<Eventsv1Event>("default")).Items
+            .Any(e => e.Reason == "Started" && e.Regarding?.Name == "web" && e.ReportingController == "kubelet"), Deadline), "a Started event is recorded");
 
         await Client.DeleteAsync<V1Pod>("web", "default");
 
