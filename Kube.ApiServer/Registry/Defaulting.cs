@@ -6,8 +6,19 @@ namespace Kube.ApiServer.Registry;
 /// <summary>Upstream's defaults for the kinds in play (a subset of pkg/apis/*/v1/defaults.go), applied on the JSON object.</summary>
 internal static class Defaulting
 {
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<Type, (bool Spec, bool Status)> Shapes = new();
+
     public static void Apply(ResourceType t, JsonObject obj)
     {
+        // Go serializes empty structs, so upstream objects always carry "spec": {} and "status": {}; clients rely on it.
+        if (t.ClrType is { } clr)
+        {
+            var (spec, status) = Shapes.GetOrAdd(clr, static c => (
+                c.GetProperty("Spec")?.PropertyType is { IsClass: true } sp && sp != typeof(string),
+                c.GetProperty("Status")?.PropertyType is { IsClass: true } st && st != typeof(string)));
+            if (spec) obj["spec"] ??= new JsonObject();
+            if (status) obj["status"] ??= new JsonObject();
+        }
         switch (t.Group, t.Kind)
         {
             case ("", "Pod"):

@@ -69,6 +69,7 @@ public sealed class InProcessClientTests
             Status = new V1NodeStatus { Conditions = [new V1NodeCondition { Type = "Ready", Status = "True" }] },
         });
         Assert.IsNull(node.Metadata.NamespaceProperty);
+        Assert.IsNotNull(node.Spec, "like upstream, objects always carry spec: {}");
         Assert.AreEqual("True", node.Status.Conditions.Single().Status);
         var list = await cluster.Client.ListAsync<V1Node>();
         Assert.AreEqual(1, list.Items.Count);
