@@ -1,0 +1,58 @@
+using k8s.Models;
+
+namespace Kube.Scheduling.Tests.Integration;
+
+[TestClass]
+public sealed class SchedulerIntegrationTests
+{
+    [TestMethod]
+    [Timeout(90_000, CooperativeCancellation = true)]
+    public async Task Pods_AreBoundWithinResourcesAndTaints_TheRestReportUpstreamMessage_UntilANodeArrives()
+    {
+        await using var cluster = await SchedulerCluster.StartAsync();
+        await cluster.CreateNodeAsync(TestObjects.Node("small", cpu: "1"));
+        await cluster.CreateNodeAsync(TestObjects.Node("big", cpu: "4"));
+        await cluster.CreateNodeAsync(TestObjects.Node("tainted", cpu: "8", taints: TestObjects.Taint("dedicated", "gpu", "NoSchedule")));
+        for (var i = 0; i < 6; i++) await cluster.CreatePodAsync(TestObjects.Pod($"p{i}", cpu: "1"));
+
+        // 5 cpu fit on small (1) and big (4); nothing lands on the tainted node; one pod is left over.
+        await SchedulerCluster.WaitForAsync(async () => (await cluster.PodsAsync()).Count(p => !string.IsNullOrEmpty(p.Spec.NodeName)) == 5, "5 bound pods");
+        var pods = await cluster.PodsAsync();
+        Assert.AreEqual(1, pods.Count(p => p.Spec.NodeName == "small"));
+        Assert.AreEqual(4, pods.Count(p => p.Spec.NodeName == "big"));
+        Assert.AreEqual(0, pods.Count(p => p.Spec.NodeName == "tainted"));
+
+        var pending = pods.Single(p => string.IsNullOrEmpty(p.Spec.NodeName)).Metadata.Name;
+        await SchedulerCluster.WaitForAsync(async () =>
+        {
+            var c = (await cluster.Client.GetAsync<V1Pod>(pending, "default")).Status?.Conditions?.FirstOrDefault(c => c.Type == "PodScheduled");
+            return c is { Status: "False", Reason: "Unschedulable" }
+                && c.Message == "0/3 nodes are available: 1 node(s) had untolerated taint {dedicated: gpu}, 2 Insufficient cpu.";
+        }, "the PodScheduled=False condition with upstream's message");
+        var events = await cluster.Client.ListAsync<Corev1Event>("default");
+        Assert.IsTrue(events.Items.Any(e => e.Reason == "FailedScheduling" && e.InvolvedObject.Name == pending && e.Type == "Warning"));
+
+        // A new node is a cluster event: the unschedulable pod is retried and bound there.
+        await cluster.CreateNodeAsync(TestObjects.Node("fresh", cpu: "2"));
+        await SchedulerCluster.WaitForAsync(async () => (await cluster.Client.GetAsync<V1Pod>(pending, "default")).Spec.NodeName == "fresh", "the pending pod on the new node");
+    }
+
+    [TestMethod]
+    [Timeout(60_000, CooperativeCancellation = true)]
+    public async Task TolerantPods_MayUseTaintedNodes_PodsOfOtherSchedulersAreIgnored()
+    {
+        await using var cluster = await SchedulerCluster.StartAsync();
+        await cluster.CreateNodeAsync(TestObjects.Node("tainted", cpu: "2", taints: TestObjects.Taint("dedicated", "gpu", "NoSchedule")));
+        await cluster.CreateNodeAsync(TestObjects.Node("cordoned", cpu: "8", unschedulable: true));
+        var tolerant = TestObjects.Pod("tolerant", cpu: "1", tolerations: new V1Toleration { Key = "dedicated", OperatorProperty = "Equal", Value = "gpu", Effect = "NoSchedule" });
+        await cluster.CreatePodAsync(tolerant);
+        var foreign = TestObjects.Pod("foreign", cpu: "1");
+        foreign.Spec.SchedulerName = "someone-else";
+        await cluster.CreatePodAsync(foreign);
+
+        await SchedulerCluster.WaitForAsync(async () => (await cluster.Client.GetAsync<V1Pod>("tolerant", "default")).Spec.NodeName == "tainted", "the tolerant pod on the tainted node");
+        var other = await cluster.Client.GetAsync<V1Pod>("foreign", "default");
+        Assert.IsTrue(string.IsNullOrEmpty(other.Spec.NodeName));
+        Assert.IsFalse(other.Status?.Conditions?.Any(c => c.Type == "PodScheduled" && c.Status == "False") == true, "another scheduler's pod is not touched");
+    }
+}
