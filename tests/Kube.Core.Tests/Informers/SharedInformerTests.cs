@@ -206,20 +206,20 @@ public sealed class SharedInformerTests
     [TestMethod]
     public async Task FailedLists_AreRetriedWithBackoff_OnTheInjectedClock()
     {
-        var time = new FakeTimeProvider();
+        var time = new CountingTimeProvider();
         var client = new InMemoryKubeClient { FailLists = 2 };
         await client.CreateAsync(Pod("a"));
         var informer = new SharedInformer<V1Pod>(client, options: new InformerOptions(), time: time);
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         var run = informer.RunAsync(cts.Token);
-        await Eventually.TrueAsync(() => client.ListCallCount == 1, "first list fails");
+        await Eventually.TrueAsync(() => client.ListCallCount == 1 && time.Created == 1, "first list fails; the backoff waits on the clock");
         for (var i = 0; i < 20; i++) await Task.Yield();
         Assert.AreEqual(1, client.ListCallCount, "no retry before the clock moves");
         Assert.IsFalse(informer.HasSynced);
 
-        // backoff is capped at 30 s: two advances of 31 s are enough for both retries
+        // backoff is capped at 30 s: one advance of 31 s per retry is enough
         time.Advance(TimeSpan.FromSeconds(31));
-        await Eventually.TrueAsync(() => client.ListCallCount == 2, "second attempt");
+        await Eventually.TrueAsync(() => client.ListCallCount == 2 && time.Created == 2, "second attempt fails and backs off");
         time.Advance(TimeSpan.FromSeconds(31));
         await informer.WaitForSyncAsync(cts.Token).WaitAsync(TimeSpan.FromSeconds(10));
         Assert.AreEqual(3, client.ListCallCount);
