@@ -1,0 +1,93 @@
+using System.CommandLine;
+using System.Net;
+using Kube.Host.Cluster;
+using Kube.Store;
+using Kube.Store.Etcd;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Kube.Host.Commands;
+
+/// <summary>
+/// <c>kube-host store</c>: one store member serving etcd's v3 gRPC API, configured with etcd's own flag names
+/// so etcd users feel at home.
+/// </summary>
+internal static class StoreCommand
+{
+    public static Command Create()
+    {
+        var name = new Option<string>("--name") { Description = "Human-readable name for this member.", DefaultValueFactory = _ => "default" };
+        var dataDir = new Option<string>("--data-dir") { Description = "Path to the data directory.", DefaultValueFactory = _ => "./default.etcd" };
+        var listenClient = new Option<string>("--listen-client-urls") { Description = "URLs to listen on for client traffic.", DefaultValueFactory = _ => "http://localhost:2379" };
+        var advertiseClient = new Option<string>("--advertise-client-urls") { Description = "Client URLs to advertise to the rest of the cluster.", DefaultValueFactory = _ => "http://localhost:2379" };
+        var listenPeer = new Option<string>("--listen-peer-urls") { Description = "URLs to listen on for peer traffic.", DefaultValueFactory = _ => "http://localhost:2380" };
+        var advertisePeer = new Option<string>("--initial-advertise-peer-urls") { Description = "This member's peer URLs to advertise to the rest of the cluster.", DefaultValueFactory = _ => "http://localhost:2380" };
+        var initialCluster = new Option<string?>("--initial-cluster") { Description = "Initial cluster configuration for bootstrapping (name=peerURL,...)." };
+        var clusterState = new Option<string>("--initial-cluster-state") { Description = "Initial cluster state ('new' or 'existing').", DefaultValueFactory = _ => "new" };
+        var clusterToken = new Option<string>("--initial-cluster-token") { Description = "Initial cluster token for the cluster during bootstrap.", DefaultValueFactory = _ => "etcd-cluster" };
+        var quota = new Option<long>("--quota-backend-bytes") { Description = "Raise the NOSPACE alarm when the store exceeds this size (0 = 2 GiB default).", DefaultValueFactory = _ => 0 };
+        var exitWithParent = new Option<bool>("--exit-with-parent") { Description = "Stop when the process that started this member exits.", DefaultValueFactory = _ => true };
+
+        var cmd = new Command("store", "Run a store member that serves etcd's v3 API (flags as etcd's).")
+        {
+            name, dataDir, listenClient, advertiseClient, listenPeer, advertisePeer, initialCluster, clusterState, clusterToken, quota, exitWithParent,
+        };
+        cmd.Validators.Add(r =>
+        {
+            if (r.GetValue(clusterState) is not ("new" or "existing")) r.AddError("--initial-cluster-state must be 'new' or 'existing'.");
+            foreach (var url in Split(r.GetValue(listenClient) ?? ""))
+                if (!TryEndpoint(url, out _, out var error)) r.AddError($"--listen-client-urls: {error}");
+            var members = Split(r.GetValue(initialCluster) ?? "").ToList();
+            if (members.Count > 1)
+                r.AddError($"--initial-cluster names {members.Count} members; this build runs single-member stores only (Raft replication is not there yet).");
+        });
+        cmd.SetAction(async (parse, ct) =>
+        {
+            var dir = Path.GetFullPath(parse.GetValue(dataDir)!);
+            Directory.CreateDirectory(dir);
+            var endpoints = Split(parse.GetValue(listenClient)!).Select(u => { TryEndpoint(u, out var ep, out _); return ep!; }).ToList();
+            var options = new StoreOptions { DataDir = dir, MemberName = parse.GetValue(name)! };
+            if (parse.GetValue(quota) > 0) options.QuotaBackendBytes = parse.GetValue(quota);
+            var app = EtcdServer.Create(options, endpoints, b =>
+            {
+                b.Logging.ClearProviders();
+                b.Logging.AddSimpleConsole(c => { c.SingleLine = true; c.TimestampFormat = "HH:mm:ss.fff "; });
+                b.Logging.AddFilter("Microsoft", LogLevel.Warning);
+                if (parse.GetValue(exitWithParent)) b.Services.AddHostedService<ParentWatch>();
+            });
+            var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("kube-host");
+            using var dirLock = await DataDirLock.AcquireAsync(dir, TimeSpan.FromSeconds(60), logger, ct);
+            logger.LogInformation("Store member {Name} serving etcd v3 on {Urls}", options.MemberName, string.Join(",", endpoints));
+            await app.RunAsync();
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static IEnumerable<string> Split(string list) => list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    /// <summary>Parses http://IP:PORT (or localhost) into an endpoint; TLS (https) is not served yet.</summary>
+    internal static bool TryEndpoint(string url, out IPEndPoint? endpoint, out string? error)
+    {
+        endpoint = null;
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || uri.Port <= 0)
+        {
+            error = $"'{url}' is not a URL like http://127.0.0.1:2379";
+            return false;
+        }
+        if (uri.Scheme == "https")
+        {
+            error = $"'{url}': TLS client URLs are not supported yet; use http://";
+            return false;
+        }
+        IPAddress? ip = uri.Host == "localhost" ? IPAddress.Loopback : IPAddress.TryParse(uri.Host, out var parsed) ? parsed : null;
+        if (ip is null)
+        {
+            error = $"'{url}': the host must be an IP address or localhost";
+            return false;
+        }
+        endpoint = new IPEndPoint(ip, uri.Port);
+        error = null;
+        return true;
+    }
+}
