@@ -30,6 +30,8 @@ public sealed class NodeAgent : IHostedService, IAsyncDisposable
     private readonly NodeStatusBuilder _nodeBuilder;
     private readonly PodSyncer _syncer;
     private readonly NodeAgentMetrics _metrics;
+    private readonly HttpClient _probeHttp;
+    private readonly Kube.Core.Events.IEventRecorder? _events;
     private readonly ConcurrentDictionary<string, string> _podKeys = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _fingerprints = new(StringComparer.Ordinal);
     private readonly TaskCompletionSource _registered = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -55,7 +57,16 @@ public sealed class NodeAgent : IHostedService, IAsyncDisposable
         _logger = loggerFactory.CreateLogger<NodeAgent>();
         _nodeBuilder = new NodeStatusBuilder(options, runtime.RuntimeName, runtime.RuntimeVersion);
         _metrics = new NodeAgentMetrics(options.NodeName, meterFactory);
+        _events = events;
         _syncer = new PodSyncer(options, client, runtime, timeProvider, _logger, _metrics, events);
+        _probeHttp = new HttpClient(new SocketsHttpHandler
+        {
+            UseProxy = false,
+            AllowAutoRedirect = false,
+            ConnectTimeout = TimeSpan.FromSeconds(5),
+            // Upstream's HTTPS probes do not verify certificates either.
+            SslOptions = { RemoteCertificateValidationCallback = (_, _, _, _) => true },
+        });
     }
 
     public string NodeName => _options.NodeName;
@@ -72,6 +83,8 @@ public sealed class NodeAgent : IHostedService, IAsyncDisposable
         _stopping = new CancellationTokenSource();
         var token = _stopping.Token;
         _workers = new PodWorkers(SyncPodAsync, _time, _logger, token);
+        _syncer.Probes = new Probes.ProbeManager(new Probes.ProbeRunner(_runtime, _probeHttp), _time, _logger, uid => _workers.Update(uid),
+            (id, grace) => _runtime.StopContainerAsync(id, grace, CancellationToken.None), _events, token);
         _podInformer = _informers.GetInformer<V1Pod>(fieldSelector: "spec.nodeName=" + _options.NodeName);
         _handlerRegistration = _podInformer.AddEventHandler(new PodEventHandler(this));
         _informers.Start(token);
@@ -119,6 +132,7 @@ public sealed class NodeAgent : IHostedService, IAsyncDisposable
         _stopping?.Cancel();
         _stopping?.Dispose();
         _metrics.Dispose();
+        _probeHttp.Dispose();
         _stopping = null;
         if (_runtime is IAsyncDisposable d)
         {

@@ -19,6 +19,9 @@ internal sealed class PodSyncer(NodeAgentOptions options, IKubeClient client, IC
     private const string HostIp = "127.0.0.1";
     private readonly ConcurrentDictionary<(string Uid, string Container), CrashBackoff> _backoffs = new();
 
+    /// <summary>The probe manager; null runs no probes (a running container is ready).</summary>
+    public Probes.ProbeManager? Probes { get; set; }
+
     /// <summary>Variables every container gets (KUBERNETES_SERVICE_HOST/PORT when known).</summary>
     public IReadOnlyDictionary<string, string> PodEnvironment { get; set; } = new Dictionary<string, string>();
 
@@ -95,7 +98,12 @@ internal sealed class PodSyncer(NodeAgentOptions options, IKubeClient client, IC
         }
 
         containers = await runtime.ListContainersAsync(sandbox.Id, cancellationToken).ConfigureAwait(false);
-        var status = BuildStatus(pod, sandbox, containers, waiting, policy, Time.Seconds(time.GetUtcNow()));
+        var probes = Probes;
+        probes?.Sync(pod, sandbox.Ip, (pod.Spec.Containers ?? [])
+            .Select(spec => (Spec: spec, Latest: containers.Where(c => c.Name == spec.Name).MaxBy(c => c.Attempt)))
+            .Where(x => x.Latest?.State == ContainerState.Running)
+            .Select(x => (x.Spec, x.Latest!.Id)));
+        var status = BuildStatus(pod, sandbox, containers, waiting, policy, Time.Seconds(time.GetUtcNow()), probes is null ? null : probes.StateOf);
         if (KubernetesJson.Serialize(status) != KubernetesJson.Serialize(pod.Status ?? new V1PodStatus()))
         {
             await WriteStatusAsync(pod, status, cancellationToken).ConfigureAwait(false);
@@ -150,6 +158,7 @@ internal sealed class PodSyncer(NodeAgentOptions options, IKubeClient client, IC
     /// <summary>Stops and removes everything the runtime holds for a pod.</summary>
     public async Task KillPodAsync(string uid, TimeSpan gracePeriod, CancellationToken cancellationToken)
     {
+        Probes?.Forget(uid);
         foreach (var sandbox in (await runtime.ListPodSandboxesAsync(cancellationToken).ConfigureAwait(false)).Where(s => s.PodUid == uid))
         {
             await runtime.StopPodSandboxAsync(sandbox.Id, gracePeriod, cancellationToken).ConfigureAwait(false);
@@ -243,7 +252,7 @@ internal sealed class PodSyncer(NodeAgentOptions options, IKubeClient client, IC
     }
 
     internal static V1PodStatus BuildStatus(V1Pod pod, PodSandboxStatus sandbox, IReadOnlyList<ContainerStatus> containers,
-        IReadOnlyDictionary<string, string> waiting, string policy, DateTime now)
+        IReadOnlyDictionary<string, string> waiting, string policy, DateTime now, Func<string, (bool Started, bool Ready)>? probeState = null)
     {
         var old = pod.Status;
         var status = old is null ? new V1PodStatus() : KubernetesJson.Deserialize<V1PodStatus>(KubernetesJson.Serialize(old));
@@ -258,6 +267,13 @@ internal sealed class PodSyncer(NodeAgentOptions options, IKubeClient client, IC
         }
 
         var mains = (pod.Spec.Containers ?? []).Select(spec => ContainerStatusOf(spec, containers, waiting)).ToList();
+        foreach (var m in mains.Where(m => m.Latest?.State == ContainerState.Running && probeState is not null))
+        {
+            var (started, ready) = probeState!(m.Latest!.Id);
+            m.Status.Started = started;
+            m.Status.Ready = ready;
+        }
+
         var anyStarted = mains.Any(m => m.Latest?.StartedAt is not null);
         var allExited = mains.Count > 0 && mains.All(m => m.Latest?.State == ContainerState.Exited && !waiting.ContainsKey(m.Status.Name));
         var allSucceeded = mains.All(m => m.Latest is { State: ContainerState.Exited, ExitCode: 0 });

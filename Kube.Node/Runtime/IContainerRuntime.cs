@@ -53,6 +53,12 @@ public interface IContainerRuntime
     /// <summary>The containers of one sandbox, or of all sandboxes when <paramref name="sandboxId"/> is null.</summary>
     Task<IReadOnlyList<ContainerStatus>> ListContainersAsync(string? sandboxId, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Runs a command in a running container's context (its environment and working directory) and waits for it,
+    /// killing it after <paramref name="timeout"/>; exec probes use it.
+    /// </summary>
+    Task<ExecResult> ExecSyncAsync(string containerId, IReadOnlyList<string> command, TimeSpan timeout, CancellationToken cancellationToken);
+
     /// <summary>A container's status, or null when it does not exist.</summary>
     Task<ContainerStatus?> ContainerStatusAsync(string containerId, CancellationToken cancellationToken);
 }

@@ -322,4 +322,52 @@ public sealed class NodeAgentIntegrationTests
         Assert.AreEqual("PodInitializing", failed.Status.ContainerStatuses.Single().State.Waiting.Reason);
         Assert.AreEqual(0, TestUtil.FindProcesses(marker).Count);
     }
+
+    [TestMethod]
+    public async Task ReadinessProbe_GatesReady_UntilItPasses()
+    {
+        await StartAgentAsync();
+        var marker = Marker(3660);
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        var pod = SleepPod("ready", marker);
+        pod.Spec.Containers[0].ReadinessProbe = new V1Probe
+        {
+            PeriodSeconds = 1,
+            TcpSocket = new V1TCPSocketAction { Host = "127.0.0.1", Port = (IntOrString)"0" },
+        };
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        pod.Spec.Containers[0].ReadinessProbe.TcpSocket.Port = (IntOrString)port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        await Client.CreateAsync(pod);
+
+        var notReady = await WaitPodAsync("ready", p => p.Status?.Phase == "Running", "ran");
+        Assert.IsFalse(notReady.Status.ContainerStatuses.Single().Ready, "not ready while nothing listens");
+        Assert.AreEqual("False", notReady.Status.Conditions.Single(c => c.Type == "Ready").Status);
+
+        using var server = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, port);
+        server.Start();
+        await WaitPodAsync("ready", p => p.Status?.ContainerStatuses?.Single().Ready == true && p.Status.Conditions.Any(c => c.Type == "Ready" && c.Status == "True"), "became ready");
+    }
+
+    [TestMethod]
+    public async Task FailingLivenessProbe_KillsAndRestartsTheContainer()
+    {
+        await StartAgentAsync();
+        var marker = Marker(3661);
+        var pod = SleepPod("live", marker);
+        pod.Spec.TerminationGracePeriodSeconds = 1;
+        pod.Spec.Containers[0].LivenessProbe = new V1Probe
+        {
+            PeriodSeconds = 1,
+            FailureThreshold = 1,
+            Exec = new V1ExecAction { Command = ["sh", "-c", "test -f healthy"] },
+        };
+
+        await Client.CreateAsync(pod);
+
+        var restarted = await WaitPodAsync("live", p => p.Status?.ContainerStatuses?.Single().RestartCount >= 1, "was restarted by its liveness probe");
+        Assert.AreEqual(143, restarted.Status.ContainerStatuses.Single().LastState?.Terminated?.ExitCode, "killed with SIGTERM");
+    }
 }

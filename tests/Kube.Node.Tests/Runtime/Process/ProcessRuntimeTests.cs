@@ -354,4 +354,23 @@ public sealed class ProcessRuntimeTests
         Assert.IsTrue(await TestUtil.PollAsync(() => TestUtil.FindProcesses(lost).Count == 0, Deadline), "the unknown process is killed");
         Assert.AreEqual(2, TestUtil.FindProcesses(kept).Count, "the known container and its child keep running");
     }
+
+    [TestMethod]
+    public async Task ExecSync_RunsInTheContainersContext_AndTimesOut()
+    {
+        var rt = await NewRuntimeAsync();
+        var sb = await rt.RunPodSandboxAsync(Pod("exec"), CancellationToken.None);
+        var marker = Marker(3618);
+        var id = await RunAsync(rt, sb, "main", ["sleep", marker], env: new Dictionary<string, string> { ["FOO"] = "from-container" });
+        await WaitStateAsync(rt, id, ContainerState.Running);
+
+        var ok = await rt.ExecSyncAsync(id, ["sh", "-c", "echo $HOSTNAME $FOO; exit 2"], TimeSpan.FromSeconds(5), CancellationToken.None);
+        var slow = await rt.ExecSyncAsync(id, ["sleep", "30"], TimeSpan.FromMilliseconds(200), CancellationToken.None);
+
+        Assert.AreEqual(2, ok.ExitCode);
+        Assert.AreEqual("exec from-container\n", ok.Output);
+        Assert.IsFalse(ok.TimedOut);
+        Assert.IsTrue(slow.TimedOut);
+        Assert.AreEqual(0, TestUtil.FindProcesses("sleep 30").Count(pid => TestUtil.GroupOf(pid).Pgrp == pid && File.ReadAllText($"/proc/{pid}/environ").Contains("from-container")));
+    }
 }
