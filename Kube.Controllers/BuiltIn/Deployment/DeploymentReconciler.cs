@@ -55,7 +55,9 @@ public sealed partial class DeploymentReconciler : IReconciler<V1Deployment>
 
         var replicas = d.Spec.Replicas ?? 1;
         var hash = PodTemplateHash.Compute(d.Spec.Template, d.Status?.CollisionCount);
-        var newRs = all.FirstOrDefault(rs => rs.Metadata.Labels?.ValueOf(PodTemplateHash.Label) == hash && PodTemplateHash.EqualIgnoringHash(rs.Spec?.Template, d.Spec.Template))
+        // The new ReplicaSet carries this template's hash (it was made for this template), or - after a rollback, or when
+        // the collision count moved the hash - an equal template.
+        var newRs = all.FirstOrDefault(rs => rs.Metadata.Labels?.ValueOf(PodTemplateHash.Label) == hash)
             ?? all.Where(rs => PodTemplateHash.EqualIgnoringHash(rs.Spec?.Template, d.Spec.Template)).OrderBy(CreatedAt).FirstOrDefault();
         var old = all.Where(rs => !ReferenceEquals(rs, newRs)).ToList();
         var recreate = d.Spec.Strategy?.Type == "Recreate";
@@ -205,7 +207,8 @@ public sealed partial class DeploymentReconciler : IReconciler<V1Deployment>
         {
             // Either our cache lags (the ReplicaSet is ours and has this template) or another template hashed the same.
             var existing = await _client.GetAsync<V1ReplicaSet>(rs.Metadata.Name, rs.Metadata.NamespaceProperty, ct).ConfigureAwait(false);
-            if (OwnerRefs.IsOwnedBy(existing, d.Metadata.Uid) && PodTemplateHash.EqualIgnoringHash(existing.Spec?.Template, d.Spec.Template))
+            if (OwnerRefs.IsOwnedBy(existing, d.Metadata.Uid)
+                && (existing.Metadata.Labels?.ValueOf(PodTemplateHash.Label) == hash || PodTemplateHash.EqualIgnoringHash(existing.Spec?.Template, d.Spec.Template)))
                 return existing;
             var copy = ObjectCopy.Clone(d);
             copy.Status ??= new V1DeploymentStatus();
