@@ -384,6 +384,18 @@ internal sealed class ApiHttpHandler(
     private async Task<JsonObject> ReadObjectAsync(HttpContext ctx)
     {
         var media = ctx.Request.ContentType?.Split(';')[0].Trim().ToLowerInvariant();
+        if (media == "application/vnd.kubernetes.protobuf")
+        {
+            var body = await ReadBytesAsync(ctx).ConfigureAwait(false);
+            try
+            {
+                return Protobuf.ProtobufDecoder.Decode(body) ?? throw Errors.UnsupportedMediaType(media);
+            }
+            catch (FormatException e)
+            {
+                throw Errors.BadRequest($"the protobuf body could not be decoded: {e.Message}");
+            }
+        }
         if (media is not (null or "" or "application/json" or "*/*"))
             throw Errors.UnsupportedMediaType(media);
         var bytes = await ReadBytesAsync(ctx).ConfigureAwait(false);

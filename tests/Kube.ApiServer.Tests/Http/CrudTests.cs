@@ -172,11 +172,19 @@ public sealed class CrudTests
     }
 
     [TestMethod]
-    public async Task Create_Protobuf_Returns415()
+    public async Task Create_ProtobufOfUnknownKind_Returns415_AndGarbage400()
     {
-        var r = await _cluster.SendAsync(HttpMethod.Post, "/api/v1/namespaces/default/configmaps", "k8s\0xx", "application/vnd.kubernetes.protobuf");
-        Assert.AreEqual(415, r.Code);
-        Assert.AreEqual("UnsupportedMediaType", r.Body!["reason"]!.GetValue<string>());
+        // k8s\0 + runtime.Unknown{typeMeta{apiVersion "v1", kind "Pod"}, raw ""}
+        byte[] body = [(byte)'k', (byte)'8', (byte)'s', 0, 0x0a, 0x09, 0x0a, 0x02, (byte)'v', (byte)'1', 0x12, 0x03, (byte)'P', (byte)'o', (byte)'d', 0x12, 0x00];
+        using var req = new HttpRequestMessage(HttpMethod.Post, "/api/v1/namespaces/default/pods") { Content = new ByteArrayContent(body) };
+        req.Content.Headers.ContentType = new("application/vnd.kubernetes.protobuf");
+        using var resp = await _cluster.Http.SendAsync(req);
+        Assert.AreEqual(415, (int)resp.StatusCode);
+        StringAssert.Contains(await resp.Content.ReadAsStringAsync(), "UnsupportedMediaType");
+        var garbage = await _cluster.SendAsync(HttpMethod.Post, "/api/v1/namespaces/default/configmaps", "k8s\0\u00ff", "application/vnd.kubernetes.protobuf");
+        Assert.AreEqual(400, garbage.Code);
+        var yaml = await _cluster.SendAsync(HttpMethod.Post, "/api/v1/namespaces/default/configmaps", "a: b", "text/plain");
+        Assert.AreEqual(415, yaml.Code);
     }
 
     [TestMethod]

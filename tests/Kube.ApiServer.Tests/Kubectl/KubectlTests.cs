@@ -139,4 +139,33 @@ public sealed class KubectlTests
         Assert.AreEqual(0, result.ExitCode, Fmt(result));
         StringAssert.Contains(result.Stdout, "pod \"busy\" deleted");
     }
+
+    [TestMethod]
+    public async Task Kubectl_TypedCreateCommands_SendProtobufThatIsDecoded()
+    {
+        if (!Kubectl.Exists) Assert.Inconclusive(Kubectl.InstallHint);
+        await using var cluster = await TestCluster.StartAsync();
+        using var kubectl = new Kubectl(cluster.Server.BaseAddress);
+        var ns = await kubectl.RunAsync("create", "namespace", "team-a");
+        Assert.AreEqual(0, ns.ExitCode, Fmt(ns));
+        StringAssert.Contains(ns.Stdout, "namespace/team-a created");
+        var cm = await kubectl.RunAsync("create", "configmap", "settings", "-n", "team-a", "--from-literal=color=blue", "--from-literal=size=3");
+        Assert.AreEqual(0, cm.ExitCode, Fmt(cm));
+        var secret = await kubectl.RunAsync("create", "secret", "generic", "creds", "-n", "team-a", "--from-literal=password=hunter2");
+        Assert.AreEqual(0, secret.ExitCode, Fmt(secret));
+        var deploy = await kubectl.RunAsync("create", "deployment", "web", "-n", "team-a", "--image=nginx:1.27", "--replicas=3", "--port=80");
+        Assert.AreEqual(0, deploy.ExitCode, Fmt(deploy));
+
+        var c = await cluster.GetAsync("/api/v1/namespaces/team-a/configmaps/settings");
+        Assert.AreEqual("blue", c.Body!["data"]!["color"]!.GetValue<string>());
+        Assert.AreEqual("3", c.Body!["data"]!["size"]!.GetValue<string>());
+        var s = await cluster.GetAsync("/api/v1/namespaces/team-a/secrets/creds");
+        Assert.AreEqual(Convert.ToBase64String("hunter2"u8.ToArray()), s.Body!["data"]!["password"]!.GetValue<string>());
+        var d = await cluster.GetAsync("/apis/apps/v1/namespaces/team-a/deployments/web");
+        Assert.AreEqual(3, d.Body!["spec"]!["replicas"]!.GetValue<int>());
+        Assert.AreEqual("web", d.Body!["spec"]!["selector"]!["matchLabels"]!["app"]!.GetValue<string>());
+        var container = d.Body!["spec"]!["template"]!["spec"]!["containers"]![0]!;
+        Assert.AreEqual("nginx:1.27", container["image"]!.GetValue<string>());
+        Assert.AreEqual(80, container["ports"]![0]!["containerPort"]!.GetValue<int>());
+    }
 }

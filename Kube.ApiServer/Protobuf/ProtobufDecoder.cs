@@ -1,0 +1,181 @@
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace Kube.ApiServer.Protobuf;
+
+/// <summary>
+/// Decodes the protobuf request bodies kubectl 1.32's typed clients send (<c>kubectl create namespace|configmap|secret|deployment</c>):
+/// the <c>k8s\0</c> magic, a runtime.Unknown envelope, and the object's message, turned into the JSON object
+/// the registry works on. Only the messages and fields in <see cref="ProtobufSchemas"/> are known; unknown fields are skipped.
+/// </summary>
+internal static class ProtobufDecoder
+{
+    private static readonly byte[] Magic = [(byte)'k', (byte)'8', (byte)'s', 0];
+
+    public static bool IsEnvelope(ReadOnlySpan<byte> body) => body.StartsWith(Magic);
+
+    /// <summary>Returns the object as JSON, or null when the kind is not one this decoder knows.</summary>
+    public static JsonObject? Decode(ReadOnlySpan<byte> body)
+    {
+        if (!IsEnvelope(body)) throw new FormatException("the body does not start with the k8s protobuf magic");
+        var envelope = body[Magic.Length..];
+        string? apiVersion = null, kind = null;
+        ReadOnlySpan<byte> raw = default;
+        var reader = new Reader(envelope);
+        while (!reader.AtEnd)
+        {
+            var (field, wire) = reader.Tag();
+            if (field == 1 && wire == 2)
+            {
+                var tm = new Reader(reader.Bytes());
+                while (!tm.AtEnd)
+                {
+                    var (f, w) = tm.Tag();
+                    if (f == 1 && w == 2) apiVersion = Encoding.UTF8.GetString(tm.Bytes());
+                    else if (f == 2 && w == 2) kind = Encoding.UTF8.GetString(tm.Bytes());
+                    else tm.Skip(w);
+                }
+            }
+            else if (field == 2 && wire == 2) raw = reader.Bytes();
+            else reader.Skip(wire);
+        }
+        if (apiVersion is null || kind is null) throw new FormatException("the protobuf envelope has no type");
+        if (!ProtobufSchemas.Kinds.TryGetValue((apiVersion, kind), out var schema)) return null;
+        var obj = Message(raw, schema);
+        obj["apiVersion"] = apiVersion;
+        obj["kind"] = kind;
+        return obj;
+    }
+
+    private static JsonObject Message(ReadOnlySpan<byte> data, ProtobufSchemas.Schema schema)
+    {
+        var obj = new JsonObject();
+        var reader = new Reader(data);
+        while (!reader.AtEnd)
+        {
+            var (number, wire) = reader.Tag();
+            if (!schema.Fields.TryGetValue(number, out var f))
+            {
+                reader.Skip(wire);
+                continue;
+            }
+            switch (f.Type)
+            {
+                case ProtobufSchemas.FieldType.String when wire == 2:
+                    Set(obj, f, JsonValue.Create(Encoding.UTF8.GetString(reader.Bytes())));
+                    break;
+                case ProtobufSchemas.FieldType.Bytes when wire == 2:
+                    Set(obj, f, JsonValue.Create(Convert.ToBase64String(reader.Bytes())));
+                    break;
+                case ProtobufSchemas.FieldType.Int when wire == 0:
+                    Set(obj, f, JsonValue.Create((long)reader.Varint()));
+                    break;
+                case ProtobufSchemas.FieldType.Bool when wire == 0:
+                    Set(obj, f, JsonValue.Create(reader.Varint() != 0));
+                    break;
+                case ProtobufSchemas.FieldType.Message when wire == 2:
+                    Set(obj, f, Message(reader.Bytes(), f.Message!));
+                    break;
+                case ProtobufSchemas.FieldType.IntOrString when wire == 2:
+                {
+                    var ios = new Reader(reader.Bytes());
+                    long type = 0, intVal = 0;
+                    string? strVal = null;
+                    while (!ios.AtEnd)
+                    {
+                        var (n, w) = ios.Tag();
+                        if (n == 1 && w == 0) type = (long)ios.Varint();
+                        else if (n == 2 && w == 0) intVal = (long)ios.Varint();
+                        else if (n == 3 && w == 2) strVal = Encoding.UTF8.GetString(ios.Bytes());
+                        else ios.Skip(w);
+                    }
+                    Set(obj, f, type == 1 ? JsonValue.Create(strVal ?? "") : JsonValue.Create(intVal));
+                    break;
+                }
+                case ProtobufSchemas.FieldType.StringMap or ProtobufSchemas.FieldType.BytesMap when wire == 2:
+                {
+                    var entry = new Reader(reader.Bytes());
+                    string key = "";
+                    JsonNode? value = JsonValue.Create("");
+                    while (!entry.AtEnd)
+                    {
+                        var (n, w) = entry.Tag();
+                        if (n == 1 && w == 2) key = Encoding.UTF8.GetString(entry.Bytes());
+                        else if (n == 2 && w == 2)
+                            value = f.Type == ProtobufSchemas.FieldType.BytesMap
+                                ? JsonValue.Create(Convert.ToBase64String(entry.Bytes()))
+                                : JsonValue.Create(Encoding.UTF8.GetString(entry.Bytes()));
+                        else entry.Skip(w);
+                    }
+                    if (obj[f.Name] is not JsonObject map) obj[f.Name] = map = new JsonObject();
+                    map[key] = value;
+                    break;
+                }
+                default:
+                    reader.Skip(wire);
+                    break;
+            }
+        }
+        return obj;
+    }
+
+    private static void Set(JsonObject obj, ProtobufSchemas.Field f, JsonNode? value)
+    {
+        if (!f.Repeated)
+        {
+            obj[f.Name] = value;
+            return;
+        }
+        if (obj[f.Name] is not JsonArray a) obj[f.Name] = a = new JsonArray();
+        a.Add(value);
+    }
+
+    private ref struct Reader(ReadOnlySpan<byte> data)
+    {
+        private readonly ReadOnlySpan<byte> _data = data;
+        private int _pos;
+
+        public readonly bool AtEnd => _pos >= _data.Length;
+
+        public ulong Varint()
+        {
+            ulong result = 0;
+            for (var shift = 0; shift < 64; shift += 7)
+            {
+                if (_pos >= _data.Length) throw new FormatException("truncated varint");
+                var b = _data[_pos++];
+                result |= (ulong)(b & 0x7f) << shift;
+                if ((b & 0x80) == 0) return result;
+            }
+            throw new FormatException("varint too long");
+        }
+
+        public (int Field, int Wire) Tag()
+        {
+            var tag = Varint();
+            return ((int)(tag >> 3), (int)(tag & 7));
+        }
+
+        public ReadOnlySpan<byte> Bytes()
+        {
+            var len = (int)Varint();
+            if (len < 0 || _pos + len > _data.Length) throw new FormatException("truncated field");
+            var s = _data.Slice(_pos, len);
+            _pos += len;
+            return s;
+        }
+
+        public void Skip(int wire)
+        {
+            switch (wire)
+            {
+                case 0: Varint(); break;
+                case 1: _pos += 8; break;
+                case 2: Bytes(); break;
+                case 5: _pos += 4; break;
+                default: throw new FormatException($"unsupported wire type {wire}");
+            }
+            if (_pos > _data.Length) throw new FormatException("truncated field");
+        }
+    }
+}

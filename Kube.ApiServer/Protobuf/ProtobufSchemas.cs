@@ -1,0 +1,87 @@
+namespace Kube.ApiServer.Protobuf;
+
+/// <summary>
+/// Field numbers of the k8s.io/api protobuf messages kubectl's typed create commands send (generated.proto):
+/// ObjectMeta, Namespace, ConfigMap, Secret, and a Deployment with its pod template's common fields.
+/// </summary>
+internal static class ProtobufSchemas
+{
+    public enum FieldType { String, Bytes, Int, Bool, Message, StringMap, BytesMap, IntOrString }
+
+    public sealed record Field(string Name, FieldType Type, bool Repeated = false, Schema? Message = null);
+
+    public sealed class Schema
+    {
+        public Dictionary<int, Field> Fields { get; } = [];
+
+        public Schema Add(int number, string name, FieldType type, bool repeated = false, Schema? message = null)
+        {
+            Fields[number] = new Field(name, type, repeated, message);
+            return this;
+        }
+    }
+
+    private static readonly Schema OwnerReference = new Schema()
+        .Add(5, "apiVersion", FieldType.String).Add(1, "kind", FieldType.String).Add(3, "name", FieldType.String)
+        .Add(4, "uid", FieldType.String).Add(6, "controller", FieldType.Bool).Add(7, "blockOwnerDeletion", FieldType.Bool);
+
+    private static readonly Schema ObjectMeta = new Schema()
+        .Add(1, "name", FieldType.String).Add(2, "generateName", FieldType.String).Add(3, "namespace", FieldType.String)
+        .Add(11, "labels", FieldType.StringMap).Add(12, "annotations", FieldType.StringMap)
+        .Add(13, "ownerReferences", FieldType.Message, true, OwnerReference).Add(14, "finalizers", FieldType.String, true);
+
+    private static readonly Schema LabelSelectorRequirement = new Schema()
+        .Add(1, "key", FieldType.String).Add(2, "operator", FieldType.String).Add(3, "values", FieldType.String, true);
+
+    private static readonly Schema LabelSelector = new Schema()
+        .Add(1, "matchLabels", FieldType.StringMap).Add(2, "matchExpressions", FieldType.Message, true, LabelSelectorRequirement);
+
+    private static readonly Schema ContainerPort = new Schema()
+        .Add(1, "name", FieldType.String).Add(2, "hostPort", FieldType.Int).Add(3, "containerPort", FieldType.Int)
+        .Add(4, "protocol", FieldType.String).Add(5, "hostIP", FieldType.String);
+
+    private static readonly Schema EnvVar = new Schema().Add(1, "name", FieldType.String).Add(2, "value", FieldType.String);
+
+    private static readonly Schema ResourceRequirements = new Schema();
+
+    private static readonly Schema Container = new Schema()
+        .Add(1, "name", FieldType.String).Add(2, "image", FieldType.String).Add(3, "command", FieldType.String, true)
+        .Add(4, "args", FieldType.String, true).Add(5, "workingDir", FieldType.String).Add(6, "ports", FieldType.Message, true, ContainerPort)
+        .Add(7, "env", FieldType.Message, true, EnvVar).Add(8, "resources", FieldType.Message, false, ResourceRequirements)
+        .Add(13, "terminationMessagePath", FieldType.String).Add(14, "imagePullPolicy", FieldType.String);
+
+    private static readonly Schema PodSpec = new Schema()
+        .Add(2, "containers", FieldType.Message, true, Container).Add(3, "restartPolicy", FieldType.String)
+        .Add(4, "terminationGracePeriodSeconds", FieldType.Int).Add(6, "dnsPolicy", FieldType.String)
+        .Add(7, "nodeSelector", FieldType.StringMap).Add(8, "serviceAccountName", FieldType.String).Add(10, "nodeName", FieldType.String)
+        .Add(20, "initContainers", FieldType.Message, true, Container).Add(19, "schedulerName", FieldType.String);
+
+    private static readonly Schema PodTemplateSpec = new Schema()
+        .Add(1, "metadata", FieldType.Message, false, ObjectMeta).Add(2, "spec", FieldType.Message, false, PodSpec);
+
+    private static readonly Schema RollingUpdateDeployment = new Schema()
+        .Add(1, "maxUnavailable", FieldType.IntOrString).Add(2, "maxSurge", FieldType.IntOrString);
+
+    private static readonly Schema DeploymentStrategy = new Schema()
+        .Add(1, "type", FieldType.String).Add(2, "rollingUpdate", FieldType.Message, false, RollingUpdateDeployment);
+
+    private static readonly Schema DeploymentSpec = new Schema()
+        .Add(1, "replicas", FieldType.Int).Add(2, "selector", FieldType.Message, false, LabelSelector)
+        .Add(3, "template", FieldType.Message, false, PodTemplateSpec).Add(4, "strategy", FieldType.Message, false, DeploymentStrategy)
+        .Add(5, "minReadySeconds", FieldType.Int).Add(6, "revisionHistoryLimit", FieldType.Int).Add(7, "paused", FieldType.Bool)
+        .Add(9, "progressDeadlineSeconds", FieldType.Int);
+
+    private static readonly Schema Empty = new();
+
+    public static readonly Dictionary<(string ApiVersion, string Kind), Schema> Kinds = new()
+    {
+        [("v1", "Namespace")] = new Schema().Add(1, "metadata", FieldType.Message, false, ObjectMeta)
+            .Add(2, "spec", FieldType.Message, false, new Schema().Add(1, "finalizers", FieldType.String, true)),
+        [("v1", "ConfigMap")] = new Schema().Add(1, "metadata", FieldType.Message, false, ObjectMeta)
+            .Add(2, "data", FieldType.StringMap).Add(3, "binaryData", FieldType.BytesMap).Add(4, "immutable", FieldType.Bool),
+        [("v1", "Secret")] = new Schema().Add(1, "metadata", FieldType.Message, false, ObjectMeta)
+            .Add(2, "data", FieldType.BytesMap).Add(3, "type", FieldType.String).Add(4, "stringData", FieldType.StringMap).Add(5, "immutable", FieldType.Bool),
+        [("apps/v1", "Deployment")] = new Schema().Add(1, "metadata", FieldType.Message, false, ObjectMeta)
+            .Add(2, "spec", FieldType.Message, false, DeploymentSpec).Add(3, "status", FieldType.Message, false, Empty),
+    };
+}
