@@ -35,7 +35,7 @@ internal static class EndpointSliceBuilder
                 groups[key] = group;
             }
 
-            group.Endpoints.Add(ToEndpoint(pod));
+            group.Endpoints.Add(ToEndpoint(service, pod));
         }
 
         if (groups.Count == 0)
@@ -128,13 +128,16 @@ internal static class EndpointSliceBuilder
     private static string PortKey(IEnumerable<Discoveryv1EndpointPort> ports) =>
         string.Join(',', ports.Select(p => $"{p.Name}/{p.Protocol ?? "TCP"}/{p.Port}").OrderBy(s => s, StringComparer.Ordinal));
 
-    private static V1Endpoint ToEndpoint(V1Pod pod)
+    private static V1Endpoint ToEndpoint(V1Service service, V1Pod pod)
     {
-        var ready = pod.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true;
+        // publishNotReadyAddresses: every endpoint counts as ready (headless Services of StatefulSets use it).
+        var ready = service.Spec?.PublishNotReadyAddresses == true
+            || pod.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true;
         var terminating = pod.Metadata.DeletionTimestamp is not null;
         return new V1Endpoint
         {
             Addresses = [pod.Status!.PodIP],
+            Hostname = !string.IsNullOrEmpty(pod.Spec?.Hostname) && pod.Spec.Subdomain == service.Metadata.Name ? pod.Spec.Hostname : null,
             Conditions = new V1EndpointConditions { Ready = ready && !terminating, Serving = ready, Terminating = terminating },
             NodeName = pod.Spec?.NodeName,
             TargetRef = new V1ObjectReference { Kind = "Pod", Name = pod.Metadata.Name, NamespaceProperty = pod.Metadata.NamespaceProperty, Uid = pod.Metadata.Uid },

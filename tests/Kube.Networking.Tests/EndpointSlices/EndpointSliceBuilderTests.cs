@@ -124,4 +124,19 @@ public sealed class EndpointSliceBuilderTests
         Assert.AreEqual("web-x", plan.Delete.Single().Metadata.Name);
         Assert.AreEqual(0, plan.Create.Count);
     }
+
+    [TestMethod]
+    public void Plan_PublishNotReadyAddresses_MarksEveryEndpointReady_AndSetsHostnamesOfTheSubdomain()
+    {
+        var svc = Service();
+        svc.Spec.PublishNotReadyAddresses = true;
+        var pod = Pod("db-0", "127.1.1.5", ready: false);
+        pod.Spec.Hostname = "db-0";
+        pod.Spec.Subdomain = "web";
+
+        var endpoint = EndpointSliceBuilder.Plan(svc, [pod], [], 100).Create.Single().Endpoints.Single();
+
+        Assert.IsTrue(endpoint.Conditions.Ready);
+        Assert.AreEqual("db-0", endpoint.Hostname);
+    }
 }
