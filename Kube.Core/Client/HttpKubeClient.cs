@@ -188,6 +188,7 @@ public sealed class HttpKubeClient : IKubeClient, IDisposable
     {
         var type = TypeOf<T>();
         using var req = new HttpRequestMessage(HttpMethod.Get, UriOf(PathOf(type, @namespace), Query(options, watch: true)));
+        req.Headers.Accept.ParseAdd("application/json");
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         cts.CancelAfter(_options.RequestTimeout);
         HttpResponseMessage response;

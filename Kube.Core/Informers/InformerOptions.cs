@@ -21,7 +21,10 @@ public sealed record InformerOptions
     /// <summary>The cap of the retry delay; default 30 s.</summary>
     public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>The server-side timeout asked for each watch (<c>timeoutSeconds</c>); default 5 minutes. The reflector then re-watches from its last version.</summary>
+    /// <summary>
+    /// The base of the server-side timeout asked for each watch (<c>timeoutSeconds</c>); default 5 minutes. Each watch asks
+    /// for a random value between one and two times this (as client-go), then the reflector re-watches from its last version.
+    /// </summary>
     public TimeSpan WatchTimeout { get; init; } = TimeSpan.FromMinutes(5);
 
     /// <summary>A watch that ends within this time without any event counts as a failure (backoff applies); default 1 s.</summary>

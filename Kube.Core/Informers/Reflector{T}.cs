@@ -98,7 +98,8 @@ internal sealed partial class Reflector<T>
             FieldSelector = _fieldSelector,
             ResourceVersion = _lastResourceVersion,
             AllowWatchBookmarks = true,
-            TimeoutSeconds = (int)Math.Max(1, _options.WatchTimeout.TotalSeconds),
+            // as client-go: between one and two times the configured timeout, so that many watches do not all restart at once
+            TimeoutSeconds = (int)Math.Max(1, _options.WatchTimeout.TotalSeconds * (1 + Random.Shared.NextDouble())),
         };
         var started = _time.GetTimestamp();
         var events = 0;
