@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Kube.ApiServer.Admission;
 using Kube.ApiServer.Authentication;
 using Kube.ApiServer.Authorization;
+using Kube.ApiServer.Diagnostics;
 using Kube.ApiServer.Http;
 using Kube.ApiServer.InProcess;
 using Kube.ApiServer.OpenApi;
@@ -35,12 +36,14 @@ public sealed class KubeApiServer : IAsyncDisposable
     private readonly GenericRegistry _registry;
     private readonly CancellationTokenSource _stopping;
     private readonly Compactor? _compactor;
+    private readonly ApiServerMetrics _metrics;
     private int _disposed;
 
     private KubeApiServer(WebApplication app, WatchCacheManager watchCaches, GenericRegistry registry, CancellationTokenSource stopping, Uri baseAddress,
-        Compactor? compactor)
+        Compactor? compactor, ApiServerMetrics metrics)
     {
         _compactor = compactor;
+        _metrics = metrics;
         _app = app;
         _watchCaches = watchCaches;
         _registry = registry;
@@ -81,6 +84,7 @@ public sealed class KubeApiServer : IAsyncDisposable
         var authorizer = services?.GetService<IAuthorizer>() ?? new AllowAllAuthorizer();
 
         var stopping = new CancellationTokenSource();
+        var metrics = new ApiServerMetrics(services?.GetService<System.Diagnostics.Metrics.IMeterFactory>());
         var storage = new ObjectStorage(store);
         var watchCaches = new WatchCacheManager(storage, options, loggers);
         var registry = new GenericRegistry(storage, watchCaches, new AdmissionChain(plugins), authorizer, types, time, options,
@@ -98,7 +102,7 @@ public sealed class KubeApiServer : IAsyncDisposable
         });
         var app = builder.Build();
         string addressText = $"{options.BindAddress}:{options.Port}";
-        var handler = new ApiHttpHandler(registry, authenticator, new TableConvertor(time), new OpenApiCache(types), options, () => addressText, loggers.CreateLogger<ApiHttpHandler>());
+        var handler = new ApiHttpHandler(registry, authenticator, new TableConvertor(time), new OpenApiCache(types), metrics, time, options, () => addressText, loggers.CreateLogger<ApiHttpHandler>());
         app.Run(handler.HandleAsync);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
 
@@ -110,7 +114,7 @@ public sealed class KubeApiServer : IAsyncDisposable
         var compactor = options.CompactionInterval > TimeSpan.Zero
             ? new Compactor(store, options.CompactionInterval, time, loggers.CreateLogger<Compactor>())
             : null;
-        return new KubeApiServer(app, watchCaches, registry, stopping, baseAddress, compactor);
+        return new KubeApiServer(app, watchCaches, registry, stopping, baseAddress, compactor, metrics);
     }
 
     private static async Task CreateInitialNamespacesAsync(GenericRegistry registry, ApiServerOptions options, CancellationToken ct)
@@ -148,6 +152,7 @@ public sealed class KubeApiServer : IAsyncDisposable
         }
         await _app.DisposeAsync().ConfigureAwait(false);
         await _watchCaches.DisposeAsync().ConfigureAwait(false);
+        _metrics.Dispose();
         _stopping.Dispose();
     }
 }

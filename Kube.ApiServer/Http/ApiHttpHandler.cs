@@ -28,6 +28,8 @@ internal sealed class ApiHttpHandler(
     IAuthenticator authenticator,
     TableConvertor tables,
     OpenApiCache openApi,
+    Diagnostics.ApiServerMetrics metrics,
+    TimeProvider time,
     ApiServerOptions options,
     Func<string> serverAddress,
     ILogger<ApiHttpHandler> logger)
@@ -36,6 +38,29 @@ internal sealed class ApiHttpHandler(
     private ResourceTypeRegistry Types => registry.Types;
 
     public async Task HandleAsync(HttpContext ctx)
+    {
+        var started = time.GetTimestamp();
+        try
+        {
+            await HandleCoreAsync(ctx).ConfigureAwait(false);
+        }
+        finally
+        {
+            var info = RequestInfo.Parse(ctx.Request.Path.Value ?? "/");
+            var resource = info.Kind == RequestPathKind.Resource
+                ? (info.Subresource is null ? info.Resource! : $"{info.Resource}/{info.Subresource}")
+                : "";
+            var verb = ctx.Request.Method switch
+            {
+                "GET" when ctx.Request.Query.ContainsKey("watch") => "WATCH",
+                "GET" when info.Kind == RequestPathKind.Resource && info.Name is null => "LIST",
+                var m => m,
+            };
+            metrics.Request(verb, resource, ctx.Response.StatusCode, time.GetElapsedTime(started));
+        }
+    }
+
+    private async Task HandleCoreAsync(HttpContext ctx)
     {
         var ct = ctx.RequestAborted;
         try
@@ -469,12 +494,25 @@ internal sealed class ApiHttpHandler(
 
     private async Task WatchAsync(HttpContext ctx, RequestScope scope, ListOptions o)
     {
-        var ct = ctx.RequestAborted;
         var table = WantsTable(ctx);
         var includeObject = IncludeObject(ctx);
+        ctx.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+        metrics.WatchOpened();
+        try
+        {
+            await StreamWatchAsync(ctx, scope, o, table, includeObject).ConfigureAwait(false);
+        }
+        finally
+        {
+            metrics.WatchClosed();
+        }
+    }
+
+    private async Task StreamWatchAsync(HttpContext ctx, RequestScope scope, ListOptions o, bool table, bool includeObject)
+    {
+        var ct = ctx.RequestAborted;
         var first = true;
         var started = false;
-        ctx.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
         var stream = await registry.OpenWatchAsync(scope, o, ct).ConfigureAwait(false);
         await using var e = stream.GetAsyncEnumerator(ct);
         try

@@ -569,6 +569,8 @@ internal sealed class GenericRegistry(
     {
         if (authorize) await AuthorizeAsync(s, "delete", ct).ConfigureAwait(false);
         var name = RequireName(s);
+        if (s.Type.Group.Length == 0 && s.Type.Kind == "Namespace" && name is "default" or "kube-system" or "kube-public")
+            throw Errors.Forbidden($"namespaces \"{name}\" is forbidden: this namespace may not be deleted");
         var key = KeyOf(s, name);
         for (var attempt = 0; attempt <= options.MaxUpdateRetries; attempt++)
         {

@@ -131,4 +131,14 @@ public sealed class DeletionTests
         Assert.IsNull(gone);
         await Assert.ThrowsExactlyAsync<NotFoundException>(() => _cluster.Client.GetAsync<V1Pod>(name, "default"));
     }
+
+    [TestMethod]
+    [DataRow("default")]
+    [DataRow("kube-system")]
+    public async Task Delete_SystemNamespace_IsForbidden(string ns)
+    {
+        var r = await _cluster.SendAsync(HttpMethod.Delete, $"/api/v1/namespaces/{ns}");
+        Assert.AreEqual(403, r.Code);
+        Assert.AreEqual($"namespaces \"{ns}\" is forbidden: this namespace may not be deleted", r.Body!["message"]!.GetValue<string>());
+    }
 }
