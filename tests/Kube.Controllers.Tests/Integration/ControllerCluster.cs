@@ -21,6 +21,7 @@ internal sealed class ControllerCluster : IAsyncDisposable
     private readonly EmbeddedStore _store;
     private readonly KubeApiServer _server;
     private readonly IHost _host;
+    private bool _managerStopped;
 
     private ControllerCluster(string dir, EmbeddedStore store, KubeApiServer server, IHost host)
     {
@@ -44,7 +45,17 @@ internal sealed class ControllerCluster : IAsyncDisposable
         Directory.CreateDirectory(dir);
         var store = await EmbeddedStore.OpenAsync(new StoreOptions { DataDir = dir });
         var server = await KubeApiServer.StartAsync(new ApiServerOptions { Port = 0 }, store);
+        var host = await StartManagerAsync(server, controllers, options);
+        await host.Services.GetRequiredService<ControllerManager>().Started.WaitAsync(TimeSpan.FromSeconds(30));
+        return new ControllerCluster(dir, store, server, host);
+    }
 
+    /// <summary>Starts another controller-manager host against this cluster's API server (the caller stops and disposes it).</summary>
+    public Task<IHost> StartAnotherManagerAsync(Action<IKubeControllersBuilder>? controllers = null, Action<ControllerManagerOptions>? options = null) =>
+        StartManagerAsync(_server, controllers, options);
+
+    private static async Task<IHost> StartManagerAsync(KubeApiServer server, Action<IKubeControllersBuilder>? controllers, Action<ControllerManagerOptions>? options)
+    {
         var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         if (Environment.GetEnvironmentVariable("KUBE_TEST_LOG") == "1")
@@ -52,14 +63,22 @@ internal sealed class ControllerCluster : IAsyncDisposable
             // Debugging aid: KUBE_TEST_LOG=1 dotnet test ... prints the controllers' logs.
             builder.Logging.AddSimpleConsole().SetMinimumLevel(LogLevel.Debug);
         }
+
         builder.Services.AddSingleton(server.CreateClient(UserInfo.Admin));
         var kc = builder.Services.AddKubeControllers(options);
         if (controllers is null) kc.AddBuiltInControllers();
         else controllers(kc);
         var host = builder.Build();
         await host.StartAsync();
-        await host.Services.GetRequiredService<ControllerManager>().Started.WaitAsync(TimeSpan.FromSeconds(30));
-        return new ControllerCluster(dir, store, server, host);
+        return host;
+    }
+
+    /// <summary>Stops this cluster's own controller manager (the API server keeps running).</summary>
+    public async Task StopManagerAsync()
+    {
+        if (_managerStopped) return;
+        _managerStopped = true;
+        await _host.StopAsync(TimeSpan.FromSeconds(10));
     }
 
     /// <summary>Polls <paramref name="condition"/> every 50 ms until it holds, failing after <paramref name="timeout"/> (default 20 s).</summary>
@@ -109,7 +128,7 @@ internal sealed class ControllerCluster : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _host.StopAsync(TimeSpan.FromSeconds(10));
+        await StopManagerAsync();
         _host.Dispose();
         await _server.DisposeAsync();
         await _store.DisposeAsync();

@@ -3,6 +3,7 @@ using k8s.Models;
 using Kube.Controllers.Runtime;
 using Kube.Controllers.Tests.Integration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace Kube.Controllers.Tests.Runtime;
 
@@ -77,5 +78,50 @@ public sealed class ControllerRuntimeTests
         });
         await ControllerCluster.WaitForAsync(() => Task.FromResult(reconciler.Requests.Contains(new ReconcileRequest("default", "parent-b"))), "the watch mapping");
         Assert.IsFalse(reconciler.Requests.Any(r => r.Name == "ignored"), "the predicate filters primary events");
+    }
+
+    /// <summary>Records requests without failing.</summary>
+    internal sealed class CountingReconciler : IReconciler<V1ConfigMap>
+    {
+        public ConcurrentQueue<ReconcileRequest> Requests { get; } = new();
+
+        public Task<ReconcileResult> ReconcileAsync(ReconcileRequest request, CancellationToken cancellationToken)
+        {
+            Requests.Enqueue(request);
+            return Task.FromResult(ReconcileResult.Done);
+        }
+    }
+
+    [TestMethod]
+    [Timeout(90_000, CooperativeCancellation = true)]
+    public async Task LeaderElection_OnlyTheLeaderReconciles_AndAnotherTakesOverWhenItStops()
+    {
+        var first = new CountingReconciler();
+        var second = new CountingReconciler();
+        void Options(ControllerManagerOptions o, string id)
+        {
+            o.LeaderElection = true;
+            o.LeaseName = "test-manager";
+            o.LeaseNamespace = "default";
+            o.Identity = id;
+        }
+
+        await using var cluster = await ControllerCluster.StartAsync(
+            kc => kc.AddController<CountingReconciler, V1ConfigMap>().Services.AddSingleton(first),
+            o => Options(o, "first"));
+        using var other = await cluster.StartAnotherManagerAsync(
+            kc => kc.AddController<CountingReconciler, V1ConfigMap>().Services.AddSingleton(second),
+            o => Options(o, "second"));
+
+        var lease = await cluster.Client.GetAsync<V1Lease>("test-manager", "default");
+        Assert.AreEqual("first", lease.Spec.HolderIdentity);
+        await cluster.Client.CreateAsync(ConfigMap("one"));
+        await ControllerCluster.WaitForAsync(() => Task.FromResult(first.Requests.Any(r => r.Name == "one")), "the leader to reconcile");
+        Assert.IsFalse(second.Requests.Any(), "the standby does not reconcile");
+
+        // Stop the leader: it releases the Lease, the standby takes it and reconciles what exists.
+        await cluster.StopManagerAsync();
+        await ControllerCluster.WaitForAsync(() => Task.FromResult(second.Requests.Any(r => r.Name == "one")), "the standby to take over", TimeSpan.FromSeconds(30));
+        await other.StopAsync(TimeSpan.FromSeconds(10));
     }
 }
