@@ -17,7 +17,7 @@ public sealed class NodeAgentOptions
     /// <summary>The node's index, used for the default <see cref="PodCidr"/>. Default null: the 1-based order in which agents were registered.</summary>
     public int? NodeIndex { get; set; }
 
-    /// <summary>The container runtime by name: "process" (the default, a container is a host process).</summary>
+    /// <summary>The container runtime by name: "process" (the default, a container is a host process) or "simulated" (no processes, for scale tests); more through <see cref="IContainerRuntimeProvider"/>.</summary>
     public string Runtime { get; set; } = "process";
 
     /// <summary>Capacity cpu in cores. Default <see cref="Environment.ProcessorCount"/>.</summary>

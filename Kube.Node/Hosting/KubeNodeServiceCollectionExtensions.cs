@@ -38,6 +38,7 @@ public static class KubeNodeServiceCollectionExtensions
         services.AddSingleton(new NodeAgentRegistration(options));
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IContainerRuntimeProvider, ProcessRuntimeProvider>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IContainerRuntimeProvider, SimulatedRuntimeProvider>());
         services.TryAddSingleton<ISharedInformerFactory>(sp => new SharedInformerFactory(
             sp.GetRequiredService<IKubeClient>(), sp.GetService<TimeProvider>(), sp.GetService<ILoggerFactory>()));
         services.AddKeyedSingleton(options.NodeName, (sp, _) => CreateAgent(sp, options));

@@ -11,17 +11,18 @@ namespace Kube.Node.Runtime.Process;
 internal sealed class PodIpAllocator
 {
     private readonly Ipv4Cidr _cidr;
-    private readonly string _statePath;
+    private readonly string? _statePath;
     private readonly Lock _lock = new();
     private readonly Dictionary<string, string> _byUid = new(StringComparer.Ordinal);
     private readonly HashSet<string> _used = new(StringComparer.Ordinal);
     private ulong _next = 2;
 
-    public PodIpAllocator(string podCidr, string statePath)
+    /// <param name="statePath">Where allocations persist; null keeps them in memory only.</param>
+    public PodIpAllocator(string podCidr, string? statePath)
     {
         _cidr = Ipv4Cidr.Parse(podCidr);
         _statePath = statePath;
-        if (File.Exists(statePath))
+        if (statePath is not null && File.Exists(statePath))
         {
             var saved = JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(statePath)) ?? [];
             foreach (var (uid, ip) in saved)
@@ -100,5 +101,11 @@ internal sealed class PodIpAllocator
         }
     }
 
-    private void Save() => AtomicFile.WriteAllText(_statePath, JsonSerializer.Serialize(_byUid));
+    private void Save()
+    {
+        if (_statePath is not null)
+        {
+            AtomicFile.WriteAllText(_statePath, JsonSerializer.Serialize(_byUid));
+        }
+    }
 }
