@@ -349,7 +349,7 @@ internal sealed class ApiHttpHandler(
             JsonObject body;
             try
             {
-                body = JsonNode.Parse(text) as JsonObject ?? throw Errors.BadRequest("DeleteOptions must be a JSON object");
+                body = JsonNode.Parse(text, Json.NodeOptions, Json.DocumentOptions) as JsonObject ?? throw Errors.BadRequest("DeleteOptions must be a JSON object");
             }
             catch (JsonException e)
             {

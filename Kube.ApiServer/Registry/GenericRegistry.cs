@@ -425,7 +425,7 @@ internal sealed class GenericRegistry(
         JsonNode? node;
         try
         {
-            node = JsonNode.Parse(body);
+            node = JsonNode.Parse(body, Json.NodeOptions, Json.DocumentOptions);
         }
         catch (JsonException e)
         {

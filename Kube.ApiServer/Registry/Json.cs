@@ -20,6 +20,9 @@ internal static class Json
 
     public static readonly JsonNodeOptions NodeOptions = new() { PropertyNameCaseInsensitive = false };
 
+    /// <summary>Duplicate keys are rejected while parsing (JsonObject would otherwise fail later, lazily).</summary>
+    public static readonly JsonDocumentOptions DocumentOptions = new() { AllowDuplicateProperties = false, MaxDepth = 256 };
+
     public static JsonObject Metadata(JsonObject obj)
     {
         if (obj["metadata"] is JsonObject m) return m;
@@ -97,8 +100,7 @@ internal static class Json
 
     public static JsonObject ParseObject(ReadOnlySpan<byte> utf8)
     {
-        var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { AllowTrailingCommas = false, CommentHandling = JsonCommentHandling.Disallow });
-        return JsonNode.Parse(ref reader, NodeOptions) as JsonObject
+        return JsonNode.Parse(utf8, NodeOptions, DocumentOptions) as JsonObject
             ?? throw new JsonException("the body is not a JSON object");
     }
 

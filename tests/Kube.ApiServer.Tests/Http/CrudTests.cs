@@ -419,4 +419,12 @@ public sealed class CrudTests
         var r = await _cluster.SendAsync(HttpMethod.Patch, $"/api/v1/namespaces/default/configmaps/{name}", """{"metadata":{"labels":{"n":5}}}""", "application/merge-patch+json");
         Assert.AreEqual(400, r.Code, r.Body?.ToJsonString());
     }
+
+    [TestMethod]
+    public async Task Create_DuplicateJsonKeys_Returns400()
+    {
+        var r = await _cluster.PostAsync("/api/v1/namespaces/default/configmaps",
+            """{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"dup","name":"dup2"}}""");
+        Assert.AreEqual(400, r.Code, r.Body?.ToJsonString());
+    }
 }

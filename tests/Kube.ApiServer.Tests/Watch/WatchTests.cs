@@ -203,4 +203,21 @@ public sealed class WatchTests
             Assert.AreEqual(WatchEventType.Deleted, events[^1].Type);
         }
     }
+
+    [TestMethod]
+    public async Task SlowWatcher_IsEnded_InsteadOfBufferingWithoutBound()
+    {
+        await using var cluster = await TestCluster.StartAsync(o => o.WatcherBufferSize = 16);
+        var rv = (await cluster.Client.ListAsync<V1ConfigMap>("default")).ResourceVersion;
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        await using var e = cluster.Client.WatchAsync<V1ConfigMap>("default", new ListOptions { ResourceVersion = rv }, cts.Token).GetAsyncEnumerator(cts.Token);
+        var first = e.MoveNextAsync();
+        for (var i = 0; i < 200; i++)
+            await cluster.Client.CreateAsync(new V1ConfigMap { Metadata = new V1ObjectMeta { Name = $"slow-{i}", NamespaceProperty = "default" } });
+        var received = 0;
+        if (await first) received++;
+        while (await e.MoveNextAsync()) received++;
+        Assert.IsTrue(received < 200, $"the watcher got {received} events; it should have been ended when its buffer filled");
+        Assert.IsFalse(cts.IsCancellationRequested, "the watch must end by itself");
+    }
 }
