@@ -21,7 +21,7 @@ internal static class StrictDecoder
             var typed = obj.Deserialize(t.ClrType, Json.Options);
             roundTrip = typed is null ? null : JsonSerializer.SerializeToNode(typed, t.ClrType, Json.Options);
         }
-        catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException or NotSupportedException or OverflowException or ArgumentException)
+        catch (Exception e) when (e is not OperationCanceledException and not OutOfMemoryException)
         {
             throw Errors.BadRequest($"error decoding the request body into {t.Kind}: {e.Message}");
         }

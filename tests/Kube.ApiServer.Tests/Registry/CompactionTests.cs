@@ -27,4 +27,19 @@ public sealed class CompactionTests
         var list = await cluster.GetAsync("/api/v1/namespaces/default/configmaps");
         Assert.AreEqual(2, list.Body!["items"]!.AsArray().Count, "compaction keeps the latest values");
     }
+
+    [TestMethod]
+    public async Task ContinueToken_AfterCompaction_Returns410Expired()
+    {
+        await using var cluster = await TestCluster.StartAsync();
+        for (var i = 0; i < 3; i++)
+            await cluster.PostAsync("/api/v1/namespaces/default/configmaps", $$$"""{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c{{{i}}}"}}""");
+        var page = await cluster.GetAsync("/api/v1/namespaces/default/configmaps?limit=1");
+        var token = page.Body!["metadata"]!["continue"]!.GetValue<string>();
+        await cluster.PostAsync("/api/v1/namespaces/default/configmaps", """{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"later"}}""");
+        await cluster.Store.CompactAsync((await cluster.Store.StatusAsync()).Header.Revision);
+        var next = await cluster.GetAsync("/api/v1/namespaces/default/configmaps?limit=1&continue=" + Uri.EscapeDataString(token));
+        Assert.AreEqual(410, next.Code, next.Body?.ToJsonString());
+        Assert.AreEqual("Expired", next.Body!["reason"]!.GetValue<string>());
+    }
 }
