@@ -121,6 +121,38 @@ public sealed class DeploymentIntegrationTests
         Assert.AreEqual(1, (await cluster.ReplicaSetsAsync("app=scale")).Count, "scaling makes no new ReplicaSet");
     }
 
+    [TestMethod]
+    [Timeout(90_000, CooperativeCancellation = true)]
+    public async Task GoingBackToAnEarlierTemplate_ReusesItsReplicaSet_WithANewRevision()
+    {
+        await using var cluster = await ControllerCluster.StartAsync();
+        var client = cluster.Client;
+        await client.CreateAsync(Workloads.Deployment("back", 2, "app:1"));
+        async Task RollAsync(string image, string revision)
+        {
+            var d = await client.GetAsync<V1Deployment>("back", "default");
+            d.Spec.Template.Spec.Containers[0].Image = image;
+            await client.UpdateAsync(d);
+            await ControllerCluster.WaitForAsync(async () =>
+            {
+                await cluster.MarkPodsReadyAsync("app=back");
+                var current = await client.GetAsync<V1Deployment>("back", "default");
+                return current.Metadata.Annotations?[DeploymentReconciler.RevisionAnnotation] == revision && RolloutComplete(current, 2)
+                    && (await cluster.PodsAsync("app=back")).Where(Workloads.IsActive).All(p => p.Spec.Containers[0].Image == image);
+            }, $"revision {revision} with {image}", TimeSpan.FromSeconds(30));
+        }
+
+        await RollAsync("app:1", "1");
+        var first = (await cluster.ReplicaSetsAsync("app=back")).Single();
+        await RollAsync("app:2", "2");
+        await RollAsync("app:1", "3");
+        var sets = await cluster.ReplicaSetsAsync("app=back");
+        Assert.AreEqual(2, sets.Count, "no third ReplicaSet");
+        var reused = sets.Single(s => s.Metadata.Uid == first.Metadata.Uid);
+        Assert.AreEqual("3", reused.Metadata.Annotations[DeploymentReconciler.RevisionAnnotation]);
+        Assert.AreEqual(2, reused.Spec.Replicas);
+    }
+
     /// <summary>kubectl rollout status: observed the generation, all replicas updated and available, no old replicas.</summary>
     internal static bool RolloutComplete(V1Deployment d, int replicas) =>
         d.Status is { } s
