@@ -60,12 +60,29 @@ internal sealed class GenericRegistry(
 
     // ---------------------------------------------------------------- reads
 
-    private byte[] KeyOf(RequestScope s, string name) => KeyLayout.Bytes(KeyLayout.Key(s.Type, s.Namespace, name));
+    private byte[] KeyOf(RequestScope s, string name) => KeyLayout.Bytes(KeyLayout.Key(StorageTypeOf(s.Type), s.Namespace, name));
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<ResourceType, EventConversion?> _conversions = new();
+
+    /// <summary>The conversion to the stored form, for kinds stored as another (events.k8s.io Events as core Events).</summary>
+    private EventConversion? Conv(ResourceType t) =>
+        !EventConversion.Applies(t) ? null
+        : _conversions.GetOrAdd(t, _ => types.FindByResource("", "v1", "events") is { } core ? new EventConversion(core) : null);
+
+    private ResourceType StorageTypeOf(ResourceType t) => Conv(t)?.StorageType ?? t;
+
+    private JsonObject DecodeFor(ResourceType t, byte[] value, long rev)
+    {
+        var o = ObjectCodec.Decode(value, rev);
+        return Conv(t) is { } c ? c.FromStorage(o, t) : o;
+    }
+
+    private byte[] EncodeFor(ResourceType t, JsonObject o) => ObjectCodec.Encode(Conv(t) is { } c ? c.ToStorage(o) : o);
 
     private async ValueTask<(JsonObject Obj, long Rev)> ReadAsync(RequestScope s, string name, CancellationToken ct)
     {
         var stored = await storage.GetAsync(KeyOf(s, name), ct).ConfigureAwait(false) ?? throw Errors.NotFound(s.Type, name);
-        return (ObjectCodec.Decode(stored.Value, stored.ModRevision), stored.ModRevision);
+        return (DecodeFor(s.Type, stored.Value, stored.ModRevision), stored.ModRevision);
     }
 
     public async Task<JsonObject> GetAsync(RequestScope s, CancellationToken ct)
@@ -79,7 +96,8 @@ internal sealed class GenericRegistry(
     {
         await AuthorizeAsync(s, "get", ct).ConfigureAwait(false);
         var name = RequireName(s);
-        return await storage.GetAsync(KeyOf(s, name), ct).ConfigureAwait(false) ?? throw Errors.NotFound(s.Type, name);
+        var stored = await storage.GetAsync(KeyOf(s, name), ct).ConfigureAwait(false) ?? throw Errors.NotFound(s.Type, name);
+        return Conv(s.Type) is null ? stored : stored with { Value = Json.ToUtf8(DecodeFor(s.Type, stored.Value, stored.ModRevision)) };
     }
 
     private static string RequireName(RequestScope s) =>
@@ -100,7 +118,8 @@ internal sealed class GenericRegistry(
     {
         if (authorize) await AuthorizeAsync(s, "list", ct).ConfigureAwait(false);
         var filter = ObjectFilter.Create(s.Namespace, o.LabelSelector, o.FieldSelector);
-        var prefix = KeyLayout.Bytes(KeyLayout.ListPrefix(s.Type, s.Namespace));
+        var prefix = KeyLayout.Bytes(KeyLayout.ListPrefix(StorageTypeOf(s.Type), s.Namespace));
+        var converted = Conv(s.Type) is not null;
         var end = KeyLayout.PrefixEnd(prefix);
         var start = prefix;
         long revision = 0;
@@ -142,9 +161,9 @@ internal sealed class GenericRegistry(
             {
                 var kv = kvs[i];
                 JsonObject? obj = null;
-                if (filter.HasSelectors)
+                if (filter.HasSelectors || converted)
                 {
-                    obj = ObjectCodec.Decode(kv.Value, kv.ModRevision);
+                    obj = DecodeFor(s.Type, kv.Value, kv.ModRevision);
                     if (!filter.Matches(obj)) continue;
                 }
                 items.Add(map(kv.Value, kv.ModRevision, obj));
@@ -188,7 +207,7 @@ internal sealed class GenericRegistry(
         if (initial)
         {
             // Start the cache first, so it holds every change after the list's revision.
-            await watchCaches.GetAsync(s.Type, ct).ConfigureAwait(false);
+            await watchCaches.GetAsync(StorageTypeOf(s.Type), ct).ConfigureAwait(false);
             var list = await ListAsync(s, o with { Limit = null, Continue = null, ResourceVersion = null, ResourceVersionMatch = null }, ct, authorize: false).ConfigureAwait(false);
             from = list.Revision;
             initialItems = list.Items;
@@ -197,7 +216,8 @@ internal sealed class GenericRegistry(
         {
             from = ParseRevision(rv!);
         }
-        var sub = await watchCaches.SubscribeAsync(s.Type, from, filter, ct).ConfigureAwait(false);
+        Func<JsonObject, JsonObject>? view = Conv(s.Type) is { } conv ? stored => conv.FromStorage(stored, s.Type) : null;
+        var sub = await watchCaches.SubscribeAsync(StorageTypeOf(s.Type), from, filter, view, ct).ConfigureAwait(false);
         return StreamAsync(s, o, sub, from, initialItems, ct);
     }
 
@@ -324,7 +344,7 @@ internal sealed class GenericRegistry(
         if (IsDryRun(o.DryRun)) return new WriteResult(body, warnings, true);
 
         var key = KeyOf(s, name);
-        var rev = await storage.CreateAsync(key, ObjectCodec.Encode(body), ct).ConfigureAwait(false)
+        var rev = await storage.CreateAsync(key, EncodeFor(s.Type, body), ct).ConfigureAwait(false)
             ?? throw Errors.AlreadyExists(s.Type, name);
         ObjectCodec.SetResourceVersion(body, rev);
         return new WriteResult(body, warnings, true);
@@ -462,7 +482,7 @@ internal sealed class GenericRegistry(
         for (var attempt = 0; attempt <= options.MaxUpdateRetries; attempt++)
         {
             var stored = await storage.GetAsync(key, ct).ConfigureAwait(false) ?? throw Errors.NotFound(s.Type, name);
-            var current = ObjectCodec.Decode(stored.Value, stored.ModRevision);
+            var current = DecodeFor(s.Type, stored.Value, stored.ModRevision);
             var currentRv = Json.Str(Json.Metadata(current), "resourceVersion");
             var input = transform(Json.Clone(current));
             var inputMeta = Json.Metadata(input);
@@ -505,7 +525,7 @@ internal sealed class GenericRegistry(
             }
             if (JsonNode.DeepEquals(next, current)) return new WriteResult(current, allWarnings, false);
             if (IsDryRun(o.DryRun)) return new WriteResult(next, allWarnings, false);
-            var rev = await storage.UpdateAsync(key, ObjectCodec.Encode(next), stored.ModRevision, ct).ConfigureAwait(false);
+            var rev = await storage.UpdateAsync(key, EncodeFor(s.Type, next), stored.ModRevision, ct).ConfigureAwait(false);
             if (rev is null)
             {
                 if (precondition) throw Errors.Conflict(s.Type, name);
@@ -575,7 +595,7 @@ internal sealed class GenericRegistry(
         for (var attempt = 0; attempt <= options.MaxUpdateRetries; attempt++)
         {
             var stored = await storage.GetAsync(key, ct).ConfigureAwait(false) ?? throw Errors.NotFound(s.Type, name);
-            var current = ObjectCodec.Decode(stored.Value, stored.ModRevision);
+            var current = DecodeFor(s.Type, stored.Value, stored.ModRevision);
             var meta = Json.Metadata(current);
             if (o.PreconditionUid is { Length: > 0 } uid && uid != Json.Str(meta, "uid"))
                 throw Errors.ConflictMessage(s.Type, name, $"Precondition failed: UID in precondition: {uid}, UID in object meta: {Json.Str(meta, "uid")}");
@@ -624,7 +644,7 @@ internal sealed class GenericRegistry(
                 }
                 if (JsonNode.DeepEquals(next, current)) return new DeleteResult(current, true);
                 if (IsDryRun(o.DryRun)) return new DeleteResult(next, true);
-                var rev = await storage.UpdateAsync(key, ObjectCodec.Encode(next), stored.ModRevision, ct).ConfigureAwait(false);
+                var rev = await storage.UpdateAsync(key, EncodeFor(s.Type, next), stored.ModRevision, ct).ConfigureAwait(false);
                 if (rev is null) continue;
                 ObjectCodec.SetResourceVersion(next, rev.Value);
                 return new DeleteResult(next, true);

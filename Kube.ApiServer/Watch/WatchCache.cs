@@ -167,14 +167,14 @@ internal sealed class WatchCache : IAsyncDisposable
     /// Adds a watcher that receives every event after <paramref name="fromRevision"/> that passes the filter,
     /// or returns null when that revision is older than the cache holds (or the cache failed).
     /// </summary>
-    public Watcher? Subscribe(long fromRevision, ObjectFilter filter, int capacity)
+    public Watcher? Subscribe(long fromRevision, ObjectFilter filter, int capacity, Func<System.Text.Json.Nodes.JsonObject, System.Text.Json.Nodes.JsonObject>? view = null)
     {
         lock (_gate)
         {
             if (Failed) return null;
             var oldest = _count == _ring.Length ? _ring[_head]!.Revision - 1 : _startRevision;
             if (fromRevision < oldest) return null;
-            var w = new Watcher(filter, fromRevision, Math.Max(capacity, _count + 16));
+            var w = new Watcher(filter, fromRevision, Math.Max(capacity, _count + 16), view);
             for (var i = 0; i < _count; i++)
             {
                 var e = _ring[(_head + i) % _ring.Length]!;

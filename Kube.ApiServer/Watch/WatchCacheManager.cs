@@ -39,10 +39,11 @@ internal sealed class WatchCacheManager(ObjectStorage storage, ApiServerOptions 
         }
     }
 
-    public async ValueTask<WatchSubscription> SubscribeAsync(ResourceType type, long fromRevision, ObjectFilter filter, CancellationToken ct)
+    public async ValueTask<WatchSubscription> SubscribeAsync(ResourceType type, long fromRevision, ObjectFilter filter,
+        Func<System.Text.Json.Nodes.JsonObject, System.Text.Json.Nodes.JsonObject>? view, CancellationToken ct)
     {
         var cache = await GetAsync(type, ct).ConfigureAwait(false);
-        var w = cache.Subscribe(fromRevision, filter, options.WatcherBufferSize);
+        var w = cache.Subscribe(fromRevision, filter, options.WatcherBufferSize, view);
         if (w is not null) return new WatchSubscription(w, cache, ownsCache: false);
 
         var status = await storage.Store.StatusAsync(ct).ConfigureAwait(false);
@@ -50,7 +51,7 @@ internal sealed class WatchCacheManager(ObjectStorage storage, ApiServerOptions 
             throw Errors.Expired($"too old resource version: {fromRevision} ({status.CompactRevision})");
         var own = new WatchCache(type, storage, options.WatcherBufferSize, options.WatchProgressInterval, _logger);
         await own.StartAsync(fromRevision, ct).ConfigureAwait(false);
-        w = own.Subscribe(fromRevision, filter, options.WatcherBufferSize);
+        w = own.Subscribe(fromRevision, filter, options.WatcherBufferSize, view);
         if (w is null)
         {
             await own.DisposeAsync().ConfigureAwait(false);

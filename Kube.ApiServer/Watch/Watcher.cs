@@ -12,10 +12,13 @@ internal sealed class Watcher
 {
     private readonly Channel<WatchItem> _channel;
     private readonly ObjectFilter _filter;
+    private readonly Func<System.Text.Json.Nodes.JsonObject, System.Text.Json.Nodes.JsonObject>? _view;
 
-    public Watcher(ObjectFilter filter, long fromRevision, int capacity)
+    /// <param name="view">Converts stored objects to the watched kind's form (events.k8s.io Events over core Events); null when they are the same.</param>
+    public Watcher(ObjectFilter filter, long fromRevision, int capacity, Func<System.Text.Json.Nodes.JsonObject, System.Text.Json.Nodes.JsonObject>? view = null)
     {
         _filter = filter;
+        _view = view;
         FromRevision = fromRevision;
         _channel = Channel.CreateBounded<WatchItem>(new BoundedChannelOptions(capacity)
         {
@@ -40,14 +43,14 @@ internal sealed class Watcher
         if (IsClosed) return false;
         if (e.Revision <= FromRevision) return true;
         WatchEventType type;
-        ObjectSnapshot obj = e.Object;
+        var obj = _view is null ? e.Object : new ObjectSnapshot(_view(e.Object.Object));
         if (_filter.MatchesEverything)
         {
             type = e.Type;
         }
         else
         {
-            var now = _filter.Matches(e.Object.Object);
+            var now = _filter.Matches(obj.Object);
             switch (e.Type)
             {
                 case WatchEventType.Added:
@@ -59,7 +62,7 @@ internal sealed class Watcher
                     type = WatchEventType.Deleted;
                     break;
                 default:
-                    var before = e.HasPrevious && _filter.Matches(e.Previous!.Object);
+                    var before = e.HasPrevious && _filter.Matches(_view is null ? e.Previous!.Object : _view(e.Previous!.Object));
                     if (now && before) type = WatchEventType.Modified;
                     else if (now) type = WatchEventType.Added;
                     else if (before) type = WatchEventType.Deleted;
