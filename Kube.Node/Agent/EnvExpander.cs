@@ -48,15 +48,84 @@ internal static class EnvExpander
         return sb.ToString();
     }
 
-    /// <summary>The container's environment: the pod-wide variables, then its env entries in order.</summary>
-    public static Dictionary<string, string> Resolve(V1Pod pod, V1Container container, string? podIp, IReadOnlyDictionary<string, string> podWide)
+    /// <summary>The ConfigMaps ("configmap") and Secrets ("secret") a container's env and envFrom name, as (kind, name).</summary>
+    public static IEnumerable<(string Kind, string Name)> References(V1Container container)
     {
-        var env = new Dictionary<string, string>(podWide, StringComparer.Ordinal);
+        foreach (var from in container.EnvFrom ?? [])
+        {
+            if (from.ConfigMapRef?.Name is { } cm)
+            {
+                yield return ("configmap", cm);
+            }
+
+            if (from.SecretRef?.Name is { } secret)
+            {
+                yield return ("secret", secret);
+            }
+        }
+
         foreach (var e in container.Env ?? [])
         {
-            var value = e.Value is not null
-                ? Expand(e.Value, env)
-                : FieldRef(pod, e.ValueFrom?.FieldRef?.FieldPath, podIp);
+            if (e.ValueFrom?.ConfigMapKeyRef?.Name is { } cm)
+            {
+                yield return ("configmap", cm);
+            }
+
+            if (e.ValueFrom?.SecretKeyRef?.Name is { } secret)
+            {
+                yield return ("secret", secret);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The container's environment: the pod-wide variables, then envFrom sources, then its env entries in order.
+    /// <paramref name="sources"/> maps (kind, name) of the referenced ConfigMaps and Secrets to their data (null: not found).
+    /// Throws <see cref="ContainerConfigException"/> for a missing, non-optional source or key.
+    /// </summary>
+    public static Dictionary<string, string> Resolve(V1Pod pod, V1Container container, string? podIp, IReadOnlyDictionary<string, string> podWide,
+        IReadOnlyDictionary<(string Kind, string Name), IReadOnlyDictionary<string, string>?>? sources = null)
+    {
+        var env = new Dictionary<string, string>(podWide, StringComparer.Ordinal);
+        IReadOnlyDictionary<string, string>? Source(string kind, string name, bool optional)
+        {
+            var data = sources?.GetValueOrDefault((kind, name));
+            if (data is null && !optional)
+            {
+                throw new ContainerConfigException($"{kind} \"{name}\" not found");
+            }
+
+            return data;
+        }
+
+        foreach (var from in container.EnvFrom ?? [])
+        {
+            var data = from.ConfigMapRef is { } cm ? Source("configmap", cm.Name, cm.Optional == true)
+                : from.SecretRef is { } sr ? Source("secret", sr.Name, sr.Optional == true) : null;
+            foreach (var (k, v) in data ?? new Dictionary<string, string>())
+            {
+                env[(from.Prefix ?? "") + k] = v;
+            }
+        }
+
+        foreach (var e in container.Env ?? [])
+        {
+            string? value;
+            if (e.ValueFrom?.ConfigMapKeyRef is { } cmKey)
+            {
+                value = Key(Source("configmap", cmKey.Name, cmKey.Optional == true), "configmap", cmKey.Name, cmKey.Key, cmKey.Optional == true);
+            }
+            else if (e.ValueFrom?.SecretKeyRef is { } secretKey)
+            {
+                value = Key(Source("secret", secretKey.Name, secretKey.Optional == true), "secret", secretKey.Name, secretKey.Key, secretKey.Optional == true);
+            }
+            else
+            {
+                value = e.Value is not null
+                    ? Expand(e.Value, env)
+                    : FieldRef(pod, e.ValueFrom?.FieldRef?.FieldPath, podIp);
+            }
+
             if (value is not null)
             {
                 env[e.Name] = value;
@@ -86,6 +155,21 @@ internal static class EnvExpander
             Lookup(pod.Metadata.Annotations, path["metadata.annotations['".Length..^2]),
         _ => null,
     };
+
+    private static string? Key(IReadOnlyDictionary<string, string>? data, string kind, string name, string key, bool optional)
+    {
+        if (data is null)
+        {
+            return null;
+        }
+
+        if (data.TryGetValue(key, out var value))
+        {
+            return value;
+        }
+
+        return optional ? null : throw new ContainerConfigException($"couldn't find key {key} in {kind} {name}");
+    }
 
     private static string? Lookup(IDictionary<string, string>? map, string key) =>
         map is not null && map.TryGetValue(key, out var value) ? value : null;

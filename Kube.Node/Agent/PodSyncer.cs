@@ -74,6 +74,7 @@ internal sealed class PodSyncer(NodeAgentOptions options, IKubeClient client, IC
         var policy = pod.Spec.RestartPolicy ?? "Always";
         var containers = await runtime.ListContainersAsync(sandbox.Id, cancellationToken).ConfigureAwait(false);
         var waiting = new Dictionary<string, string>(StringComparer.Ordinal);
+        var configErrors = new Dictionary<string, string>(StringComparer.Ordinal);
         TimeSpan? requeue = null;
         var initDone = true;
         foreach (var spec in pod.Spec.InitContainers ?? [])
@@ -85,7 +86,7 @@ internal sealed class PodSyncer(NodeAgentOptions options, IKubeClient client, IC
             }
 
             initDone = false;
-            requeue = Min(requeue, await EnsureContainerAsync(pod, sandbox, spec, containers, policy == "Never" ? "Never" : "OnFailure", waiting, cancellationToken).ConfigureAwait(false));
+            requeue = Min(requeue, await EnsureContainerAsync(pod, sandbox, spec, containers, policy == "Never" ? "Never" : "OnFailure", waiting, configErrors, cancellationToken).ConfigureAwait(false));
             break;
         }
 
@@ -93,7 +94,7 @@ internal sealed class PodSyncer(NodeAgentOptions options, IKubeClient client, IC
         {
             foreach (var spec in pod.Spec.Containers ?? [])
             {
-                requeue = Min(requeue, await EnsureContainerAsync(pod, sandbox, spec, containers, policy, waiting, cancellationToken).ConfigureAwait(false));
+                requeue = Min(requeue, await EnsureContainerAsync(pod, sandbox, spec, containers, policy, waiting, configErrors, cancellationToken).ConfigureAwait(false));
             }
         }
 
@@ -103,7 +104,7 @@ internal sealed class PodSyncer(NodeAgentOptions options, IKubeClient client, IC
             .Select(spec => (Spec: spec, Latest: containers.Where(c => c.Name == spec.Name).MaxBy(c => c.Attempt)))
             .Where(x => x.Latest?.State == ContainerState.Running)
             .Select(x => (x.Spec, x.Latest!.Id)));
-        var status = BuildStatus(pod, sandbox, containers, waiting, policy, Time.Seconds(time.GetUtcNow()), probes is null ? null : probes.StateOf);
+        var status = BuildStatus(pod, sandbox, containers, waiting, policy, Time.Seconds(time.GetUtcNow()), probes is null ? null : probes.StateOf, configErrors);
         if (KubernetesJson.Serialize(status) != KubernetesJson.Serialize(pod.Status ?? new V1PodStatus()))
         {
             await WriteStatusAsync(pod, status, cancellationToken).ConfigureAwait(false);
@@ -114,6 +115,21 @@ internal sealed class PodSyncer(NodeAgentOptions options, IKubeClient client, IC
 
     /// <summary>Starts the container if it never ran, or restarts it per policy and backoff; returns when to look again.</summary>
     private async Task<TimeSpan?> EnsureContainerAsync(V1Pod pod, PodSandboxStatus sandbox, V1Container spec, IReadOnlyList<ContainerStatus> containers,
+        string policy, Dictionary<string, string> waiting, Dictionary<string, string> configErrors, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await EnsureContainerCoreAsync(pod, sandbox, spec, containers, policy, waiting, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ContainerConfigException ex)
+        {
+            configErrors[spec.Name] = ex.Message;
+            events?.Record(pod, EventTypes.Warning, "Failed", "Starting", $"Error: {ex.Message}");
+            return ConfigErrorRetry;
+        }
+    }
+
+    private async Task<TimeSpan?> EnsureContainerCoreAsync(V1Pod pod, PodSandboxStatus sandbox, V1Container spec, IReadOnlyList<ContainerStatus> containers,
         string policy, Dictionary<string, string> waiting, CancellationToken cancellationToken)
     {
         var uid = pod.Metadata.Uid;
@@ -152,6 +168,8 @@ internal sealed class PodSyncer(NodeAgentOptions options, IKubeClient client, IC
 
         return null;
     }
+
+    private static readonly TimeSpan ConfigErrorRetry = TimeSpan.FromSeconds(5);
 
     private static TimeSpan? Min(TimeSpan? a, TimeSpan? b) => a is null ? b : b is null ? a : (a < b ? a : b);
 
@@ -198,7 +216,7 @@ internal sealed class PodSyncer(NodeAgentOptions options, IKubeClient client, IC
 
     private async Task StartAsync(V1Pod pod, PodSandboxStatus sandbox, V1Container spec, int attempt, CancellationToken cancellationToken)
     {
-        var env = EnvExpander.Resolve(pod, spec, sandbox.Ip, PodEnvironment);
+        var env = EnvExpander.Resolve(pod, spec, sandbox.Ip, PodEnvironment, await FetchSourcesAsync(pod, spec, cancellationToken).ConfigureAwait(false));
         var id = await runtime.CreateContainerAsync(sandbox.Id, new ContainerConfig
         {
             Name = spec.Name,
@@ -220,6 +238,29 @@ internal sealed class PodSyncer(NodeAgentOptions options, IKubeClient client, IC
         {
             events?.Record(pod, EventTypes.Normal, "Started", "Started", $"Started container {spec.Name}");
         }
+    }
+
+    /// <summary>Reads the ConfigMaps and Secrets the container's env refers to (null for those that do not exist).</summary>
+    private async Task<Dictionary<(string Kind, string Name), IReadOnlyDictionary<string, string>?>> FetchSourcesAsync(V1Pod pod, V1Container spec, CancellationToken cancellationToken)
+    {
+        var result = new Dictionary<(string Kind, string Name), IReadOnlyDictionary<string, string>?>();
+        var ns = pod.Metadata.NamespaceProperty;
+        foreach (var reference in EnvExpander.References(spec).Distinct())
+        {
+            try
+            {
+                result[reference] = reference.Kind == "configmap"
+                    ? new Dictionary<string, string>((await client.GetAsync<V1ConfigMap>(reference.Name, ns, cancellationToken).ConfigureAwait(false)).Data ?? new Dictionary<string, string>())
+                    : ((await client.GetAsync<V1Secret>(reference.Name, ns, cancellationToken).ConfigureAwait(false)).Data ?? new Dictionary<string, byte[]>())
+                        .ToDictionary(kv => kv.Key, kv => System.Text.Encoding.UTF8.GetString(kv.Value));
+            }
+            catch (NotFoundException)
+            {
+                result[reference] = null;
+            }
+        }
+
+        return result;
     }
 
     private async Task WriteStatusAsync(V1Pod pod, V1PodStatus status, CancellationToken cancellationToken)
@@ -252,7 +293,8 @@ internal sealed class PodSyncer(NodeAgentOptions options, IKubeClient client, IC
     }
 
     internal static V1PodStatus BuildStatus(V1Pod pod, PodSandboxStatus sandbox, IReadOnlyList<ContainerStatus> containers,
-        IReadOnlyDictionary<string, string> waiting, string policy, DateTime now, Func<string, (bool Started, bool Ready)>? probeState = null)
+        IReadOnlyDictionary<string, string> waiting, string policy, DateTime now, Func<string, (bool Started, bool Ready)>? probeState = null,
+        IReadOnlyDictionary<string, string>? configErrors = null)
     {
         var old = pod.Status;
         var status = old is null ? new V1PodStatus() : KubernetesJson.Deserialize<V1PodStatus>(KubernetesJson.Serialize(old));
@@ -301,6 +343,14 @@ internal sealed class PodSyncer(NodeAgentOptions options, IKubeClient client, IC
             foreach (var m in mains.Where(m => m.Latest is null))
             {
                 m.Status.State.Waiting.Reason = "PodInitializing";
+            }
+        }
+
+        foreach (var c in inits.Concat(mains))
+        {
+            if (configErrors?.TryGetValue(c.Status.Name, out var error) == true && c.Latest?.State != ContainerState.Running)
+            {
+                c.Status.State = new V1ContainerState { Waiting = new V1ContainerStateWaiting { Reason = "CreateContainerConfigError", Message = error } };
             }
         }
 

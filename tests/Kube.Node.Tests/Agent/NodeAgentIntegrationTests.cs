@@ -370,4 +370,40 @@ public sealed class NodeAgentIntegrationTests
         var restarted = await WaitPodAsync("live", p => p.Status?.ContainerStatuses?.Single().RestartCount >= 1, "was restarted by its liveness probe");
         Assert.AreEqual(143, restarted.Status.ContainerStatuses.Single().LastState?.Terminated?.ExitCode, "killed with SIGTERM");
     }
+
+    [TestMethod]
+    public async Task EnvFromConfigMapsAndSecrets_IsResolved_AndAMissingConfigMapIsACreateContainerConfigError()
+    {
+        await StartAgentAsync();
+        var marker = Marker(3670);
+        await Client.CreateAsync(new V1Secret
+        {
+            ApiVersion = "v1", Kind = "Secret", Metadata = new V1ObjectMeta { Name = "creds", NamespaceProperty = "default" },
+            Data = new Dictionary<string, byte[]> { ["password"] = "s3cret"u8.ToArray() },
+        });
+        var pod = SleepPod("envpod", marker);
+        pod.Spec.Containers[0].Command = ["sh", "-c", $"echo \"$MODE|$CFG_level|$PASSWORD\" > env.txt; exec sleep {marker}"];
+        pod.Spec.Containers[0].EnvFrom = [new V1EnvFromSource { ConfigMapRef = new V1ConfigMapEnvSource { Name = "settings" }, Prefix = "CFG_" }];
+        pod.Spec.Containers[0].Env =
+        [
+            new V1EnvVar { Name = "MODE", ValueFrom = new V1EnvVarSource { ConfigMapKeyRef = new V1ConfigMapKeySelector { Name = "settings", Key = "mode" } } },
+            new V1EnvVar { Name = "PASSWORD", ValueFrom = new V1EnvVarSource { SecretKeyRef = new V1SecretKeySelector { Name = "creds", Key = "password" } } },
+        ];
+
+        var created = await Client.CreateAsync(pod);
+
+        var blocked = await WaitPodAsync("envpod", p => p.Status?.ContainerStatuses?.Single().State?.Waiting?.Reason == "CreateContainerConfigError", "reported the missing ConfigMap");
+        StringAssert.Contains(blocked.Status.ContainerStatuses.Single().State.Waiting.Message, "settings");
+        Assert.AreEqual(0, TestUtil.FindProcesses(marker).Count);
+
+        await Client.CreateAsync(new V1ConfigMap
+        {
+            ApiVersion = "v1", Kind = "ConfigMap", Metadata = new V1ObjectMeta { Name = "settings", NamespaceProperty = "default" },
+            Data = new Dictionary<string, string> { ["mode"] = "fast", ["level"] = "3" },
+        });
+
+        await WaitPodAsync("envpod", p => p.Status?.Phase == "Running" && p.Status.ContainerStatuses?.Single().Ready == true, "ran once the ConfigMap existed");
+        var envFile = Path.Combine(_dataDir, "node-1", "runtime", "pods", created.Metadata.Uid, "env.txt");
+        Assert.IsTrue(await TestUtil.PollAsync(() => File.Exists(envFile) && File.ReadAllText(envFile) == "fast|3|s3cret\n", Deadline), "env from the ConfigMap and Secret: " + (File.Exists(envFile) ? File.ReadAllText(envFile) : "no file"));
+    }
 }
