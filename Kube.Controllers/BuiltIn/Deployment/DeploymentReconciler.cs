@@ -67,7 +67,7 @@ public sealed partial class DeploymentReconciler : IReconciler<V1Deployment>
 
         if (d.Spec.Paused == true)
         {
-            await SyncStatusAsync(d, all, newRs, old, maxUnavailable, created: false, cancellationToken).ConfigureAwait(false);
+            await SyncStatusAsync(d, all, newRs, old, maxUnavailable, created: false, checkDeadline: false, cancellationToken).ConfigureAwait(false);
             return ReconcileResult.Done;
         }
 
@@ -99,8 +99,8 @@ public sealed partial class DeploymentReconciler : IReconciler<V1Deployment>
         all = [.. old, newRs];
         if (IsComplete(d, newRs, old, replicas))
             await CleanupAsync(d, old, cancellationToken).ConfigureAwait(false);
-        await SyncStatusAsync(d, all, newRs, old, maxUnavailable, created, cancellationToken).ConfigureAwait(false);
-        return ReconcileResult.Done;
+        var recheck = await SyncStatusAsync(d, all, newRs, old, maxUnavailable, created, checkDeadline: true, cancellationToken).ConfigureAwait(false);
+        return recheck is { } after ? ReconcileResult.RequeueAfter(after) : ReconcileResult.Done;
     }
 
     private async Task<V1ReplicaSet> RolloutRollingAsync(V1Deployment d, V1ReplicaSet newRs, List<V1ReplicaSet> old, int replicas, int maxSurge, int maxUnavailable, CancellationToken ct)
@@ -288,7 +288,12 @@ public sealed partial class DeploymentReconciler : IReconciler<V1Deployment>
         && (newRs.Status?.AvailableReplicas ?? 0) >= replicas
         && old.All(rs => (rs.Spec?.Replicas ?? 0) == 0 && (rs.Status?.Replicas ?? 0) == 0);
 
-    private async Task SyncStatusAsync(V1Deployment d, List<V1ReplicaSet> all, V1ReplicaSet? newRs, List<V1ReplicaSet> old, int maxUnavailable, bool created, CancellationToken ct)
+    /// <summary>
+    /// Writes the status and the Available / Progressing conditions. Progressing turns False with reason
+    /// ProgressDeadlineExceeded when a rollout has not progressed for progressDeadlineSeconds (default 600); the returned
+    /// delay is when to look again for that.
+    /// </summary>
+    private async Task<TimeSpan?> SyncStatusAsync(V1Deployment d, List<V1ReplicaSet> all, V1ReplicaSet? newRs, List<V1ReplicaSet> old, int maxUnavailable, bool created, bool checkDeadline, CancellationToken ct)
     {
         var replicas = d.Spec.Replicas ?? 1;
         var status = new V1DeploymentStatus
@@ -302,26 +307,51 @@ public sealed partial class DeploymentReconciler : IReconciler<V1Deployment>
         };
         status.UnavailableReplicas = Math.Max(replicas - (status.AvailableReplicas ?? 0), 0);
 
-        var now = _time.GetUtcNow().UtcDateTime;
+        var nowOffset = _time.GetUtcNow();
+        var now = nowOffset.UtcDateTime;
         var conditions = d.Status?.Conditions?.Select(ObjectCopy.Clone).ToList() ?? [];
         var availableOk = (status.AvailableReplicas ?? 0) >= replicas - maxUnavailable;
         SetCondition(conditions, "Available", availableOk ? "True" : "False",
             availableOk ? "MinimumReplicasAvailable" : "MinimumReplicasUnavailable",
             availableOk ? "Deployment has minimum availability." : "Deployment does not have minimum availability.", now);
 
+        TimeSpan? recheck = null;
         if (newRs is not null)
         {
             var complete = status.UpdatedReplicas == replicas && status.Replicas == replicas && status.AvailableReplicas == replicas && old.All(rs => (rs.Status?.Replicas ?? 0) == 0);
-            var (reason, message) = complete
-                ? ("NewReplicaSetAvailable", $"ReplicaSet \"{newRs.Metadata.Name}\" has successfully progressed.")
-                : created
+            var previous = d.Status;
+            var progressed = created
+                || (status.UpdatedReplicas ?? 0) > (previous?.UpdatedReplicas ?? 0)
+                || (status.ReadyReplicas ?? 0) > (previous?.ReadyReplicas ?? 0)
+                || (status.AvailableReplicas ?? 0) > (previous?.AvailableReplicas ?? 0)
+                || (status.Replicas ?? 0) - (status.UpdatedReplicas ?? 0) < (previous?.Replicas ?? 0) - (previous?.UpdatedReplicas ?? 0)
+                || d.Metadata.Generation != previous?.ObservedGeneration;
+            var current = conditions.FirstOrDefault(c => c.Type == "Progressing");
+            var deadline = TimeSpan.FromSeconds(d.Spec.ProgressDeadlineSeconds ?? 600);
+            if (complete)
+            {
+                SetCondition(conditions, "Progressing", "True", "NewReplicaSetAvailable", $"ReplicaSet \"{newRs.Metadata.Name}\" has successfully progressed.", now);
+            }
+            else if (progressed || current is null || current.Reason == "NewReplicaSetAvailable")
+            {
+                var (reason, message) = created
                     ? ("NewReplicaSetCreated", $"Created new replica set \"{newRs.Metadata.Name}\"")
                     : ("ReplicaSetUpdated", $"ReplicaSet \"{newRs.Metadata.Name}\" is progressing.");
-            SetCondition(conditions, "Progressing", "True", reason, message, now);
+                SetCondition(conditions, "Progressing", "True", reason, message, now, touch: true);
+                if (checkDeadline) recheck = deadline;
+            }
+            else if (checkDeadline && current.Reason != "ProgressDeadlineExceeded" && current.LastUpdateTime is { } last)
+            {
+                var since = nowOffset - new DateTimeOffset(DateTime.SpecifyKind(last, DateTimeKind.Utc));
+                if (since >= deadline)
+                    SetCondition(conditions, "Progressing", "False", "ProgressDeadlineExceeded", $"ReplicaSet \"{newRs.Metadata.Name}\" has timed out progressing.", now);
+                else
+                    recheck = deadline - since;
+            }
         }
 
         status.Conditions = conditions;
-        if (d.Status is not null && KubernetesJson.Serialize(d.Status) == KubernetesJson.Serialize(status)) return;
+        if (d.Status is not null && KubernetesJson.Serialize(d.Status) == KubernetesJson.Serialize(status)) return recheck;
         var copy = ObjectCopy.Clone(d);
         copy.Status = status;
         try
@@ -331,13 +361,15 @@ public sealed partial class DeploymentReconciler : IReconciler<V1Deployment>
         catch (NotFoundException)
         {
         }
+
+        return recheck;
     }
 
-    /// <summary>Sets a condition; lastTransitionTime moves only when the status changes, lastUpdateTime when anything does.</summary>
-    private static void SetCondition(List<V1DeploymentCondition> conditions, string type, string status, string reason, string message, DateTime now)
+    /// <summary>Sets a condition; lastTransitionTime moves only when the status changes, lastUpdateTime when anything does (or when <paramref name="touch"/>).</summary>
+    private static void SetCondition(List<V1DeploymentCondition> conditions, string type, string status, string reason, string message, DateTime now, bool touch = false)
     {
         var existing = conditions.FirstOrDefault(c => c.Type == type);
-        if (existing is not null && existing.Status == status && existing.Reason == reason && existing.Message == message) return;
+        if (!touch && existing is not null && existing.Status == status && existing.Reason == reason && existing.Message == message) return;
         var transition = existing is not null && existing.Status == status ? existing.LastTransitionTime : now;
         conditions.RemoveAll(c => c.Type == type);
         conditions.Add(new V1DeploymentCondition

@@ -153,6 +153,31 @@ public sealed class DeploymentIntegrationTests
         Assert.AreEqual(2, reused.Spec.Replicas);
     }
 
+    [TestMethod]
+    [Timeout(60_000, CooperativeCancellation = true)]
+    public async Task StuckRollout_ReportsProgressDeadlineExceeded()
+    {
+        await using var cluster = await ControllerCluster.StartAsync();
+        var d = Workloads.Deployment("stuck", 2, "app:1");
+        d.Spec.ProgressDeadlineSeconds = 1;
+        await cluster.Client.CreateAsync(d);
+
+        // No kubelet marks the pods ready: after a second without progress the rollout is reported as timed out.
+        await ControllerCluster.WaitForAsync(async () =>
+        {
+            var c = (await cluster.Client.GetAsync<V1Deployment>("stuck", "default")).Status?.Conditions?.FirstOrDefault(c => c.Type == "Progressing");
+            return c is { Status: "False", Reason: "ProgressDeadlineExceeded" };
+        }, "ProgressDeadlineExceeded", TimeSpan.FromSeconds(15));
+
+        // Progress (pods becoming ready) turns it back.
+        await ControllerCluster.WaitForAsync(async () =>
+        {
+            await cluster.MarkPodsReadyAsync("app=stuck");
+            var c = (await cluster.Client.GetAsync<V1Deployment>("stuck", "default")).Status?.Conditions?.FirstOrDefault(c => c.Type == "Progressing");
+            return c is { Status: "True", Reason: "NewReplicaSetAvailable" };
+        }, "the rollout to complete after all");
+    }
+
     /// <summary>kubectl rollout status: observed the generation, all replicas updated and available, no old replicas.</summary>
     internal static bool RolloutComplete(V1Deployment d, int replicas) =>
         d.Status is { } s
