@@ -382,6 +382,15 @@ internal sealed class PodSyncer(NodeAgentOptions options, IKubeClient client, IC
                 : Condition(old, "ContainersReady", "False", terminal ? "PodCompleted" : "ContainersNotReady", terminal ? null : $"containers with unready status: [{unready}]", now),
             Condition(old, "PodScheduled", "True", null, null, now),
         ];
+        foreach (var other in old?.Conditions ?? [])
+        {
+            // Conditions others own (DisruptionTarget, readiness gates) stay.
+            if (status.Conditions.All(c => c.Type != other.Type))
+            {
+                status.Conditions.Add(other);
+            }
+        }
+
         return status;
     }
 

@@ -117,6 +117,10 @@ public sealed class PodStatusTests
         Assert.AreEqual(earlier, running.Conditions.Single(c => c.Type == "Ready").LastTransitionTime);
         Assert.AreEqual(Now, exited.Conditions.Single(c => c.Type == "Ready").LastTransitionTime);
         Assert.AreEqual(earlier, exited.Conditions.Single(c => c.Type == "PodScheduled").LastTransitionTime);
+
+        pod.Status.Conditions.Add(new V1PodCondition { Type = "DisruptionTarget", Status = "True" });
+        Assert.AreEqual("True", PodSyncer.BuildStatus(pod, Sandbox, [C("a", ContainerState.Running)], NoWaiting, "Always", Now)
+            .Conditions.Single(c => c.Type == "DisruptionTarget").Status, "conditions of other owners are kept");
     }
 
     [TestMethod]
