@@ -90,6 +90,7 @@ public sealed class KubeApiServer : IAsyncDisposable
         var registry = new GenericRegistry(storage, watchCaches, new AdmissionChain(plugins), authorizer, types, time, options,
             loggers.CreateLogger<GenericRegistry>(), stopping.Token);
         await CreateInitialNamespacesAsync(registry, options, cancellationToken).ConfigureAwait(false);
+        await registry.LoadCustomResourcesAsync(cancellationToken).ConfigureAwait(false);
 
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.Logging.ClearProviders();

@@ -34,6 +34,16 @@ internal sealed class GenericRegistry(
     CancellationToken stopping)
 {
     private const string GenerateNameAlphabet = "bcdfghjklmnpqrstvwxz2456789";
+    private readonly CrdRegistrar _crds = new(types, logger);
+
+    /// <summary>Registers the custom resources of every stored CustomResourceDefinition (at start).</summary>
+    public async Task LoadCustomResourcesAsync(CancellationToken ct)
+    {
+        var crdType = types.FindByResource("apiextensions.k8s.io", "v1", "customresourcedefinitions");
+        if (crdType is null) return;
+        var list = await ListAsync(new RequestScope(crdType, null, null, null, UserInfo.Admin), new ListOptions(), ct, authorize: false).ConfigureAwait(false);
+        foreach (var crd in list.Items) _crds.Apply(crd);
+    }
 
     public ResourceTypeRegistry Types => types;
 
@@ -347,6 +357,7 @@ internal sealed class GenericRegistry(
         var rev = await storage.CreateAsync(key, EncodeFor(s.Type, body), ct).ConfigureAwait(false)
             ?? throw Errors.AlreadyExists(s.Type, name);
         ObjectCodec.SetResourceVersion(body, rev);
+        if (CrdRegistrar.IsCrd(s.Type)) _crds.Apply(body);
         return new WriteResult(body, warnings, true);
     }
 
@@ -380,6 +391,9 @@ internal sealed class GenericRegistry(
             case ("", "Service"):
             case ("batch", "Job"):
                 body["status"] = new JsonObject();
+                break;
+            case ("apiextensions.k8s.io", "CustomResourceDefinition"):
+                body["status"] = CrdRegistrar.AcceptedStatus(body, Json.Str(Json.Obj(body, "metadata"), "creationTimestamp") ?? "");
                 break;
         }
     }
@@ -521,6 +535,7 @@ internal sealed class GenericRegistry(
                     continue;
                 }
                 ObjectCodec.SetResourceVersion(next, deletedAt.Value);
+                if (CrdRegistrar.IsCrd(s.Type)) _crds.Remove(next);
                 return new WriteResult(next, allWarnings, false);
             }
             if (JsonNode.DeepEquals(next, current)) return new WriteResult(current, allWarnings, false);
@@ -532,6 +547,7 @@ internal sealed class GenericRegistry(
                 continue;
             }
             ObjectCodec.SetResourceVersion(next, rev.Value);
+            if (CrdRegistrar.IsCrd(s.Type)) _crds.Apply(next);
             return new WriteResult(next, allWarnings, false);
         }
         logger.LogWarning("Update of {Resource} {Name} gave up after {Attempts} conflicting attempts", s.Type.GroupResource, name, options.MaxUpdateRetries + 1);
@@ -653,6 +669,7 @@ internal sealed class GenericRegistry(
             if (IsDryRun(o.DryRun)) return new DeleteResult(current, false);
             var deletedAt = await storage.DeleteAsync(key, stored.ModRevision, ct).ConfigureAwait(false);
             if (deletedAt is null) continue;
+            if (CrdRegistrar.IsCrd(s.Type)) _crds.Remove(current);
             return new DeleteResult(current, false);
         }
         throw Errors.Conflict(s.Type, name);

@@ -1,0 +1,77 @@
+using Kube.ApiServer.Tests.Kubectl;
+
+namespace Kube.ApiServer.Tests.Registry;
+
+[TestClass]
+public sealed class CustomResourceTests
+{
+    private const string Crd = """
+        {"apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition","metadata":{"name":"widgets.example.com"},
+         "spec":{"group":"example.com","scope":"Namespaced",
+           "names":{"kind":"Widget","plural":"widgets","singular":"widget","shortNames":["wd"],"listKind":"WidgetList"},
+           "versions":[{"name":"v1","served":true,"storage":true,"subresources":{"status":{}},
+             "schema":{"openAPIV3Schema":{"type":"object","x-kubernetes-preserve-unknown-fields":true}}}]}}
+        """;
+
+    [TestMethod]
+    public async Task CreatingACrd_ServesItsResource_AndSurvivesRestart()
+    {
+        await using var cluster = await TestCluster.StartAsync();
+        var crd = await cluster.PostAsync("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", Crd);
+        Assert.AreEqual(201, crd.Code, crd.Body?.ToJsonString());
+        Assert.IsTrue(crd.Body!["status"]!["conditions"]!.AsArray().Any(c => c!["type"]!.GetValue<string>() == "Established" && c["status"]!.GetValue<string>() == "True"));
+
+        var widget = await cluster.PostAsync("/apis/example.com/v1/namespaces/default/widgets",
+            """{"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"w1"},"spec":{"size":3},"status":{"ready":true}}""");
+        Assert.AreEqual(201, widget.Code, widget.Body?.ToJsonString());
+        var status = await cluster.SendAsync(HttpMethod.Patch, "/apis/example.com/v1/namespaces/default/widgets/w1/status",
+            """{"status":{"ready":true}}""", "application/merge-patch+json");
+        Assert.AreEqual(200, status.Code, status.Body?.ToJsonString());
+        var discovery = await cluster.GetAsync("/apis/example.com/v1");
+        Assert.IsTrue(discovery.Body!["resources"]!.AsArray().Any(r => r!["name"]!.GetValue<string>() == "widgets/status"));
+
+        await using (var second = await KubeApiServer.StartAsync(new ApiServerOptions { Port = 0 }, cluster.Store))
+        {
+            using var http = new HttpClient { BaseAddress = second.BaseAddress };
+            var r = await http.GetAsync("/apis/example.com/v1/namespaces/default/widgets/w1");
+            Assert.AreEqual(200, (int)r.StatusCode, "a new server over the same store serves the stored CRDs");
+        }
+
+        var deleted = await cluster.SendAsync(HttpMethod.Delete, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.com");
+        Assert.AreEqual(200, deleted.Code, deleted.Body?.ToJsonString());
+        Assert.AreEqual(404, (await cluster.GetAsync("/apis/example.com/v1/namespaces/default/widgets")).Code);
+    }
+
+    [TestMethod]
+    public async Task Kubectl_AppliesCrdThenCustomResource()
+    {
+        if (!Kubectl.Kubectl.Exists) Assert.Inconclusive(Kubectl.Kubectl.InstallHint);
+        await using var cluster = await TestCluster.StartAsync();
+        using var kubectl = new Kubectl.Kubectl(cluster.Server.BaseAddress);
+        var crd = await kubectl.RunAsync("apply", "-f", kubectl.WriteFile("crd.json", Crd));
+        Assert.AreEqual(0, crd.ExitCode, crd.Stderr);
+        var cr = await kubectl.RunAsync("apply", "-f", kubectl.WriteFile("w.yaml", """
+            apiVersion: example.com/v1
+            kind: Widget
+            metadata:
+              name: w1
+            spec:
+              size: 3
+            """));
+        Assert.AreEqual(0, cr.ExitCode, cr.Stderr);
+        StringAssert.Contains(cr.Stdout, "widget.example.com/w1 created");
+        var get = await kubectl.RunAsync("get", "wd");
+        Assert.AreEqual(0, get.ExitCode, get.Stderr);
+        StringAssert.Contains(get.Stdout, "w1");
+        var patch = await kubectl.RunAsync("apply", "-f", kubectl.WriteFile("w2.yaml", """
+            apiVersion: example.com/v1
+            kind: Widget
+            metadata:
+              name: w1
+            spec:
+              size: 4
+            """));
+        Assert.AreEqual(0, patch.ExitCode, patch.Stderr);
+        Assert.AreEqual(4, (await cluster.GetAsync("/apis/example.com/v1/namespaces/default/widgets/w1")).Body!["spec"]!["size"]!.GetValue<int>());
+    }
+}
