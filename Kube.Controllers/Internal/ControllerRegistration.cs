@@ -11,12 +11,12 @@ internal sealed class ControllerRegistration<TReconciler, T>(Action<ControllerBu
     where TReconciler : class, IReconciler<T>
     where T : class, IKubernetesObject<V1ObjectMeta>
 {
-    public IController Build(IServiceProvider services, Func<string, IWorkQueue<ReconcileRequest>> queueFactory)
+    public IController Build(IServiceProvider services, Func<string, IWorkQueue<ReconcileRequest>> queueFactory, ControllerMetrics? metrics)
     {
         var builder = new ControllerBuilder<T>(typeof(TReconciler).Name, services);
         configure?.Invoke(builder);
         var reconciler = services.GetRequiredService<TReconciler>();
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger($"Kube.Controllers.{builder.Name}");
-        return new Controller<T>(builder, reconciler, queueFactory(builder.Name), logger);
+        return new Controller<T>(builder, reconciler, queueFactory(builder.Name), logger, metrics);
     }
 }

@@ -21,8 +21,12 @@ internal sealed partial class Controller<T> : IController
     private readonly ILogger _logger;
     private readonly List<IDisposable> _registrations = [];
 
-    public Controller(ControllerBuilder<T> builder, IReconciler<T> reconciler, IWorkQueue<ReconcileRequest> queue, ILogger logger)
+    private readonly ControllerMetrics? _metrics;
+
+    public Controller(ControllerBuilder<T> builder, IReconciler<T> reconciler, IWorkQueue<ReconcileRequest> queue, ILogger logger, ControllerMetrics? metrics = null)
     {
+        _metrics = metrics;
+        metrics?.AddQueue(builder.Name, () => queue.Count);
         _builder = builder;
         _reconciler = reconciler;
         _queue = queue;
@@ -103,9 +107,11 @@ internal sealed partial class Controller<T> : IController
 
     private async Task ProcessAsync(ReconcileRequest request, CancellationToken cancellationToken)
     {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             var result = await _reconciler.ReconcileAsync(request, cancellationToken).ConfigureAwait(false);
+            _metrics?.Record(Name, result.RequeueDelay is null ? "success" : "requeue_after", started);
             _queue.Forget(request);
             if (result.RequeueDelay is { } delay)
             {
@@ -121,11 +127,13 @@ internal sealed partial class Controller<T> : IController
         {
             // Optimistic concurrency lost against a newer version: routine; retry after the cache caught up.
             LogConflict(Name, request.ToString());
+            _metrics?.Record(Name, "error", started);
             _queue.AddRateLimited(request);
         }
         catch (Exception ex)
         {
             LogReconcileFailed(ex, Name, request.ToString(), _queue.NumRequeues(request));
+            _metrics?.Record(Name, "error", started);
             _queue.AddRateLimited(request);
         }
     }

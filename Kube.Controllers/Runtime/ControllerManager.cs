@@ -22,6 +22,7 @@ public sealed partial class ControllerManager : BackgroundService
     private readonly ControllerManagerOptions _options;
     private readonly ILogger<ControllerManager> _logger;
     private readonly ILoggerFactory _loggers;
+    private readonly ControllerMetrics _metrics;
     private readonly IKubeClient _client;
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -42,6 +43,7 @@ public sealed partial class ControllerManager : BackgroundService
         _options = options.Value;
         _logger = loggers.CreateLogger<ControllerManager>();
         _loggers = loggers;
+        _metrics = new ControllerMetrics(services.GetService(typeof(System.Diagnostics.Metrics.IMeterFactory)) as System.Diagnostics.Metrics.IMeterFactory);
     }
 
     /// <summary>Completes once the caches have synced and the workers run.</summary>
@@ -107,7 +109,7 @@ public sealed partial class ControllerManager : BackgroundService
     private async Task RunControllersAsync(CancellationToken stoppingToken)
     {
         var controllers = _registrations
-            .Select(r => r.Build(_services, name => new WorkQueue<ReconcileRequest>(_time, RateLimiters.DefaultControllerRateLimiter<ReconcileRequest>(_time), name)))
+            .Select(r => r.Build(_services, name => new WorkQueue<ReconcileRequest>(_time, RateLimiters.DefaultControllerRateLimiter<ReconcileRequest>(_time), name), _metrics))
             .ToList();
         foreach (var c in controllers) c.Subscribe(_informers);
 
@@ -129,6 +131,13 @@ public sealed partial class ControllerManager : BackgroundService
         var running = controllers.Select(c => c.RunAsync(stoppingToken)).ToList();
         _started.TrySetResult();
         await Task.WhenAll(running).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public override void Dispose()
+    {
+        base.Dispose();
+        _metrics.Dispose();
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Controller manager {Identity} lost leadership; campaigning again")]

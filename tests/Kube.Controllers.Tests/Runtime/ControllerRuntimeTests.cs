@@ -39,6 +39,24 @@ public sealed class ControllerRuntimeTests
     public async Task Controller_RetriesFailures_AndMapsOwnedAndWatchedObjectsToTheirOwner()
     {
         var reconciler = new RecordingReconciler();
+        var results = new ConcurrentQueue<string>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == "Kube.Controllers" && instrument.Name == "controller_runtime_reconcile_total") l.EnableMeasurementEvents(instrument);
+        };
+        listener.SetMeasurementEventCallback<long>((_, _, tags, _) =>
+        {
+            string? controller = null, result = null;
+            foreach (var t in tags)
+            {
+                if (t.Key == "controller") controller = t.Value as string;
+                if (t.Key == "result") result = t.Value as string;
+            }
+
+            if (controller == "recorder" && result is not null) results.Enqueue(result);
+        });
+        listener.Start();
         await using var cluster = await ControllerCluster.StartAsync(kc =>
         {
             kc.Services.AddSingleton(reconciler);
@@ -78,6 +96,8 @@ public sealed class ControllerRuntimeTests
         });
         await ControllerCluster.WaitForAsync(() => Task.FromResult(reconciler.Requests.Contains(new ReconcileRequest("default", "parent-b"))), "the watch mapping");
         Assert.IsFalse(reconciler.Requests.Any(r => r.Name == "ignored"), "the predicate filters primary events");
+        CollectionAssert.Contains(results.ToArray(), "error", "the failed reconcile is counted");
+        CollectionAssert.Contains(results.ToArray(), "success", "the retried reconcile is counted");
     }
 
     /// <summary>Records requests without failing.</summary>
