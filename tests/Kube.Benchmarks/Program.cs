@@ -1,7 +1,8 @@
 using Kube.Benchmarks;
 
 // kube-benchmarks serve --data-dir DIR --port PORT   : one store member serving etcd's API on 127.0.0.1:PORT
-// kube-benchmarks store [--seconds N] [--etcd]       : put/range throughput, embedded and over gRPC (and a real etcd with --etcd)
+// kube-benchmarks store [--seconds N] [--max-ops N] [--watchers N]
+//     : the table: a real etcd and our member (separate process), same gRPC client, same workloads; ratio ours/etcd
 return args.FirstOrDefault() switch
 {
     "serve" => await StoreServer.RunAsync(args[1..]),
@@ -11,6 +12,6 @@ return args.FirstOrDefault() switch
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: kube-benchmarks serve --data-dir DIR --port PORT | store [--seconds N] [--etcd]");
+    Console.Error.WriteLine("usage: kube-benchmarks serve --data-dir DIR --port PORT | store [--seconds N] [--max-ops N] [--watchers N]");
     return 2;
 }

@@ -2,50 +2,74 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net.Sockets;
 using Google.Protobuf;
+using Grpc.Core;
 using Grpc.Net.Client;
-using Kube.Store;
 using V3 = Kube.Store.Etcd.Protocol;
 
 namespace Kube.Benchmarks;
 
 /// <summary>
-/// Store throughput and latency: the embedded store in-process, our member over gRPC, and (with --etcd) a real etcd
-/// started by this run, all driven by the same gRPC client code. Prints figures; asserts nothing.
+/// The issue's store benchmark: a real etcd (started by this run) and our store member (a separate <c>serve</c> process),
+/// each with a fresh data dir and fsync on, driven by the same gRPC client code with the same workloads. Rows alternate
+/// between the two targets so that both see the same machine load. Prints a markdown table with ops/s, p50, p99 and the
+/// ratio ours/etcd; asserts nothing. Every load loop is bounded by time (<c>--seconds</c>) and count (<c>--max-ops</c>).
 /// </summary>
 internal static class StoreBenchmark
 {
+    private static readonly ByteString Value256 = UnsafeByteOperations.UnsafeWrap(new byte[256]);
+
     public static async Task<int> RunAsync(string[] args)
     {
         var seconds = double.Parse(StoreServer.Arg(args, "--seconds") ?? "5", CultureInfo.InvariantCulture);
+        var maxOps = int.Parse(StoreServer.Arg(args, "--max-ops") ?? "500000", CultureInfo.InvariantCulture);
+        var watchers = int.Parse(StoreServer.Arg(args, "--watchers") ?? "1000", CultureInfo.InvariantCulture);
         var duration = TimeSpan.FromSeconds(seconds);
+        var warmup = TimeSpan.FromSeconds(Math.Min(1, seconds));
         var root = Path.Combine(Path.GetTempPath(), "kube-bench-" + Guid.NewGuid().ToString("N")[..8]);
-        Console.WriteLine($"store benchmark: {seconds}s per scenario, data under {root}");
-        Console.WriteLine($"{"scenario",-44} {"ops/s",10} {"p50 ms",8} {"p99 ms",8} {"max ms",8}");
+        Console.WriteLine($"store benchmark: {seconds}s per row (after {warmup.TotalSeconds}s warm-up), at most {maxOps} ops per row, data under {root}");
+        Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {CpuModel()}; load average at start: {LoadAverage()}");
+        var rows = new List<(string Name, Result? Etcd, Result Ours)>();
+        await using var ours = await Target.StartOursAsync(Path.Combine(root, "kube-store"));
+        await using var etcd = await Target.StartEtcdAsync(Path.Combine(root, "etcd"));
+        Console.WriteLine($"targets: ours = {ours.Name} at {ours.Address}; etcd = {(etcd is null ? "not installed (apt-get install -y etcd-server): ratios omitted" : etcd.Name + " at " + etcd.Address)}");
         try
         {
-            await using (var store = await EmbeddedStore.OpenAsync(new StoreOptions { DataDir = Path.Combine(root, "embedded") }))
+            var workloads = new (string Name, Func<Target, Task<Result>> Run)[]
             {
-                var value = new byte[256];
-                await Measure("embedded put, 1 client", 1, duration, (c, i) => store.PutAsync(new PutRequest(Key(c, i), value)).AsTask());
-                await Measure("embedded put, 64 clients", 64, duration, (c, i) => store.PutAsync(new PutRequest(Key(c, i), value)).AsTask());
-                await Measure("embedded range, 64 clients", 64, duration, (c, i) => store.RangeAsync(new RangeRequest(Key(c, i % 100))).AsTask());
+                ("put, 1 client, 256 B", t => Load(t, 1, warmup, duration, maxOps, (c, i) => Put(t, c, i))),
+                ("put, 16 clients, 256 B", t => Load(t, 16, warmup, duration, maxOps, (c, i) => Put(t, c, i))),
+                ("put, 64 clients, 256 B", t => Load(t, 64, warmup, duration, maxOps, (c, i) => Put(t, c, i))),
+                ("range (linearizable), 64 clients", t => Load(t, 64, warmup, duration, maxOps, (c, i) => Range(t, c, i, serializable: false))),
+                ("range (serializable), 64 clients", t => Load(t, 64, warmup, duration, maxOps, (c, i) => Range(t, c, i, serializable: true))),
+                ($"watch fan-out, {watchers:N0} watchers, 1 writer", t => WatchFanOut(t, watchers, duration, maxOps)),
+            };
+            foreach (var t in new[] { ours, etcd })
+            {
+                if (t is not null)
+                {
+                    await Populate(t);
+                }
             }
-
-            var port = FreePort();
-            var app = StoreServer.Build(Path.Combine(root, "grpc"), port);
-            await app.StartAsync();
-            try
+            for (var w = 0; w < workloads.Length; w++)
             {
-                await GrpcScenarios("kube-store", $"http://127.0.0.1:{port}", duration);
-            }
-            finally
-            {
-                await app.StopAsync();
-            }
-
-            if (args.Contains("--etcd"))
-            {
-                await RunEtcdAsync(root, duration);
+                var (name, run) = workloads[w];
+                Result? etcdResult = null;
+                Result oursResult;
+                // Alternate which target goes first, so neither always runs in the other's wake.
+                if (w % 2 == 0 || etcd is null)
+                {
+                    oursResult = await run(ours);
+                    etcdResult = etcd is null ? null : await run(etcd);
+                }
+                else
+                {
+                    etcdResult = await run(etcd);
+                    oursResult = await run(ours);
+                }
+                rows.Add((name, etcdResult, oursResult));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"  {name}: ours {oursResult.OpsPerSecond:F0}/s (p50 {oursResult.P50:F2} ms, p99 {oursResult.P99:F2} ms, {oursResult.Errors} errors); " +
+                    $"etcd {etcdResult?.OpsPerSecond:F0}/s (p50 {etcdResult?.P50:F2} ms, p99 {etcdResult?.P99:F2} ms, {etcdResult?.Errors} errors); load {LoadAverage()}"));
             }
         }
         finally
@@ -58,116 +82,321 @@ internal static class StoreBenchmark
             {
             }
         }
+        Console.WriteLine();
+        Console.WriteLine($"load average at end: {LoadAverage()}");
+        Console.WriteLine();
+        Console.WriteLine("| workload | etcd ops/s | etcd p50 ms | etcd p99 ms | ours ops/s | ours p50 ms | ours p99 ms | ratio ours/etcd |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var (name, e, o) in rows)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {name} | {(e is null ? "-" : e.OpsPerSecond.ToString("N0", CultureInfo.InvariantCulture))} | {e?.P50:F2} | {e?.P99:F2} | " +
+                $"{o.OpsPerSecond.ToString("N0", CultureInfo.InvariantCulture)} | {o.P50:F2} | {o.P99:F2} | {(e is null || e.OpsPerSecond == 0 ? "-" : (o.OpsPerSecond / e.OpsPerSecond).ToString("F2", CultureInfo.InvariantCulture))} |"));
+        }
         return 0;
     }
 
-    private static async Task RunEtcdAsync(string root, TimeSpan duration)
-    {
-        var etcd = FindOnPath("etcd");
-        if (etcd is null)
-        {
-            Console.WriteLine("etcd: not installed (apt-get install -y etcd-server), skipped");
-            return;
-        }
-        int client = FreePort(), peer = FreePort();
-        var psi = new ProcessStartInfo(etcd)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var a in new[]
-        {
-            "--name", "bench", "--data-dir", Path.Combine(root, "etcd"),
-            "--listen-client-urls", $"http://127.0.0.1:{client}", "--advertise-client-urls", $"http://127.0.0.1:{client}",
-            "--listen-peer-urls", $"http://127.0.0.1:{peer}", "--initial-advertise-peer-urls", $"http://127.0.0.1:{peer}",
-            "--initial-cluster", $"bench=http://127.0.0.1:{peer}",
-        })
-        {
-            psi.ArgumentList.Add(a);
-        }
-        using var process = Process.Start(psi)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        try
-        {
-            await GrpcScenarios("etcd " + (await Version(etcd)), $"http://127.0.0.1:{client}", duration);
-        }
-        finally
-        {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
-        }
-    }
+    private sealed record Result(double OpsPerSecond, double P50, double P99, long Errors);
 
-    private static async Task GrpcScenarios(string name, string address, TimeSpan duration)
+    private static Task Put(Target t, int client, int i) =>
+        t.Kv.PutAsync(new V3.PutRequest { Key = UnsafeByteOperations.UnsafeWrap(Key(client, i)), Value = Value256 }, deadline: DateTime.UtcNow.AddSeconds(30)).ResponseAsync;
+
+    private static Task Range(Target t, int client, int i, bool serializable) =>
+        t.Kv.RangeAsync(new V3.RangeRequest { Key = UnsafeByteOperations.UnsafeWrap(RangeKey((client * 31 + i) % 100)), Serializable = serializable },
+            deadline: DateTime.UtcNow.AddSeconds(30)).ResponseAsync;
+
+    private static async Task Populate(Target t)
     {
-        using var channel = GrpcChannel.ForAddress(address);
-        var kv = new V3.KV.KVClient(channel);
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (true)
+        for (var i = 0; i < 100; i++)
         {
-            try
-            {
-                await kv.RangeAsync(new V3.RangeRequest { Key = ByteString.CopyFromUtf8("health") }, deadline: DateTime.UtcNow.AddSeconds(2));
-                break;
-            }
-            catch (Grpc.Core.RpcException) when (DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(200);
-            }
+            await t.Kv.PutAsync(new V3.PutRequest { Key = UnsafeByteOperations.UnsafeWrap(RangeKey(i)), Value = Value256 });
         }
-        var value = UnsafeByteOperations.UnsafeWrap(new byte[256]);
-        await Measure($"{name}: put, 1 client", 1, duration,
-            (c, i) => kv.PutAsync(new V3.PutRequest { Key = UnsafeByteOperations.UnsafeWrap(Key(c, i)), Value = value }).ResponseAsync);
-        await Measure($"{name}: put, 64 clients", 64, duration,
-            (c, i) => kv.PutAsync(new V3.PutRequest { Key = UnsafeByteOperations.UnsafeWrap(Key(c, i)), Value = value }).ResponseAsync);
-        await Measure($"{name}: range, 64 clients", 64, duration,
-            (c, i) => kv.RangeAsync(new V3.RangeRequest { Key = UnsafeByteOperations.UnsafeWrap(Key(c, i % 100)) }).ResponseAsync);
     }
 
     private static byte[] Key(int client, int i) => System.Text.Encoding.ASCII.GetBytes($"/bench/{client:D3}/{i % 1000:D6}");
 
-    private static async Task Measure(string name, int clients, TimeSpan duration, Func<int, int, Task> op)
+    private static byte[] RangeKey(int i) => System.Text.Encoding.ASCII.GetBytes($"/bench/range/{i:D3}");
+
+    /// <summary>Runs <paramref name="clients"/> closed loops: a warm-up (not recorded), then the measured window.</summary>
+    private static async Task<Result> Load(Target t, int clients, TimeSpan warmup, TimeSpan duration, int maxOps, Func<int, int, Task> op)
+    {
+        await RunLoops(clients, warmup, maxOps, op, record: false);
+        return await RunLoops(clients, duration, maxOps, op, record: true);
+    }
+
+    private static async Task<Result> RunLoops(int clients, TimeSpan duration, int maxOps, Func<int, int, Task> op, bool record)
     {
         var latencies = new List<double>[clients];
+        long errors = 0;
+        var perClient = Math.Max(1, maxOps / clients);
         var stop = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, clients).Select(c => Task.Run(async () =>
         {
             var mine = latencies[c] = new List<double>(4096);
-            for (var i = 0; stop.Elapsed < duration && i < 10_000_000; i++)
+            for (var i = 0; i < perClient && stop.Elapsed < duration; i++)
             {
-                var t = Stopwatch.GetTimestamp();
-                await op(c, i);
-                mine.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
+                var start = Stopwatch.GetTimestamp();
+                try
+                {
+                    await op(c, i);
+                }
+                catch (RpcException)
+                {
+                    Interlocked.Increment(ref errors);
+                    continue;
+                }
+                if (record)
+                {
+                    mine.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+                }
             }
         })));
-        var all = latencies.SelectMany(x => x).Order().ToArray();
         var elapsed = stop.Elapsed.TotalSeconds;
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{name,-44} {all.Length / elapsed,10:F0} {Pct(all, 0.50),8:F2} {Pct(all, 0.99),8:F2} {all[^1],8:F2}"));
+        var all = latencies.SelectMany(x => x).Order().ToArray();
+        return new Result(all.Length / elapsed, Pct(all, 0.50), Pct(all, 0.99), errors);
+    }
+
+    /// <summary>
+    /// <paramref name="watchers"/> watches on one key, 100 per Watch stream (as a client multiplexes them), and one writer putting
+    /// as fast as it can. Ops/s is events delivered to watchers per second; latency is from just before the put was sent to the
+    /// event's arrival at a watcher.
+    /// </summary>
+    private static async Task<Result> WatchFanOut(Target t, int watchers, TimeSpan duration, int maxOps)
+    {
+        const int PerStream = 100;
+        var key = UnsafeByteOperations.UnsafeWrap(System.Text.Encoding.ASCII.GetBytes("/bench/watch/" + Guid.NewGuid().ToString("N")));
+        using var cts = new CancellationTokenSource(duration + TimeSpan.FromSeconds(60));
+        var streams = new List<(AsyncDuplexStreamingCall<V3.WatchRequest, V3.WatchResponse> Call, List<float> Latencies)>();
+        long delivered = 0;
+        var readers = new List<Task>();
+        try
+        {
+            for (var created = 0; created < watchers; created += PerStream)
+            {
+                var call = t.Watch.Watch(cancellationToken: cts.Token);
+                var n = Math.Min(PerStream, watchers - created);
+                for (var w = 0; w < n; w++)
+                {
+                    await call.RequestStream.WriteAsync(new V3.WatchRequest { CreateRequest = new V3.WatchCreateRequest { Key = key } });
+                }
+                for (var acks = 0; acks < n;)
+                {
+                    if (!await call.ResponseStream.MoveNext(cts.Token))
+                    {
+                        throw new InvalidOperationException("the watch stream ended during creation");
+                    }
+                    if (call.ResponseStream.Current.Created)
+                    {
+                        acks++;
+                    }
+                }
+                var latencies = new List<float>(1 << 16);
+                streams.Add((call, latencies));
+                readers.Add(Task.Run(async () =>
+                {
+                    try
+                    {
+                        while (await call.ResponseStream.MoveNext(cts.Token))
+                        {
+                            var now = Stopwatch.GetTimestamp();
+                            foreach (var e in call.ResponseStream.Current.Events)
+                            {
+                                var sent = BitConverter.ToInt64(e.Kv.Value.Span);
+                                latencies.Add((float)Stopwatch.GetElapsedTime(sent, now).TotalMilliseconds);
+                                Interlocked.Increment(ref delivered);
+                            }
+                        }
+                    }
+                    catch (RpcException) when (cts.IsCancellationRequested)
+                    {
+                    }
+                    catch (OperationCanceledException)
+                    {
+                    }
+                }));
+            }
+
+            var stop = Stopwatch.StartNew();
+            var writes = 0L;
+            var value = new byte[256];
+            for (var i = 0; i < maxOps / Math.Max(1, watchers) + 1_000 && stop.Elapsed < duration; i++)
+            {
+                BitConverter.TryWriteBytes(value, Stopwatch.GetTimestamp());
+                await t.Kv.PutAsync(new V3.PutRequest { Key = key, Value = ByteString.CopyFrom(value) });
+                writes++;
+            }
+            var expected = writes * watchers;
+            var drain = Stopwatch.StartNew();
+            while (Interlocked.Read(ref delivered) < expected && drain.Elapsed < TimeSpan.FromSeconds(30))
+            {
+                await Task.Delay(10);
+            }
+            var elapsed = stop.Elapsed.TotalSeconds;
+            await cts.CancelAsync();
+            await Task.WhenAll(readers);
+            var all = streams.SelectMany(s => s.Latencies).Select(x => (double)x).Order().ToArray();
+            var missing = expected - Interlocked.Read(ref delivered);
+            return new Result(Interlocked.Read(ref delivered) / elapsed, Pct(all, 0.50), Pct(all, 0.99), Math.Max(0, missing));
+        }
+        finally
+        {
+            await cts.CancelAsync();
+            foreach (var (call, _) in streams)
+            {
+                call.Dispose();
+            }
+        }
     }
 
     private static double Pct(double[] sorted, double p) => sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)(p * sorted.Length))];
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var l = new TcpListener(System.Net.IPAddress.Loopback, 0);
         l.Start();
         return ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
     }
 
-    private static string? FindOnPath(string name) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator).Select(d => Path.Combine(d, name)).FirstOrDefault(File.Exists);
-
-    private static async Task<string> Version(string etcd)
+    private static string LoadAverage()
     {
-        var psi = new ProcessStartInfo(etcd, "--version") { RedirectStandardOutput = true, UseShellExecute = false };
-        using var p = Process.Start(psi)!;
-        var text = await p.StandardOutput.ReadToEndAsync();
-        await p.WaitForExitAsync();
-        return text.Split('\n').FirstOrDefault(l => l.StartsWith("etcd Version:", StringComparison.Ordinal))?["etcd Version:".Length..].Trim() ?? "?";
+        try
+        {
+            return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
+        }
+        catch (IOException)
+        {
+            return "?";
+        }
+    }
+
+    private static string CpuModel()
+    {
+        try
+        {
+            return File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "?";
+        }
+        catch (IOException)
+        {
+            return "?";
+        }
+    }
+
+    /// <summary>A store process under test (etcd, or our member in a separate process) and gRPC clients to it.</summary>
+    private sealed class Target : IAsyncDisposable
+    {
+        private readonly Process _process;
+        private readonly GrpcChannel _channel;
+
+        private Target(string name, string address, Process process)
+        {
+            Name = name;
+            Address = address;
+            _process = process;
+            _channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions
+            {
+                HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true },
+                MaxReceiveMessageSize = null,
+            });
+            Kv = new V3.KV.KVClient(_channel);
+            Watch = new V3.Watch.WatchClient(_channel);
+        }
+
+        public string Name { get; }
+
+        public string Address { get; }
+
+        public V3.KV.KVClient Kv { get; }
+
+        public V3.Watch.WatchClient Watch { get; }
+
+        public static async Task<Target> StartOursAsync(string dataDir)
+        {
+            var port = FreePort();
+            var self = typeof(StoreBenchmark).Assembly.Location;
+            var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            foreach (var a in new[] { self, "serve", "--data-dir", dataDir, "--port", port.ToString(CultureInfo.InvariantCulture) })
+            {
+                psi.ArgumentList.Add(a);
+            }
+            psi.Environment["DOTNET_gcServer"] = "1"; // as kube-host (a Web SDK app) runs
+            return await StartAsync("kube-store member (separate process, server GC)", $"http://127.0.0.1:{port}", psi);
+        }
+
+        public static async Task<Target?> StartEtcdAsync(string dataDir)
+        {
+            var etcd = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator).Append("/usr/bin")
+                .Select(d => Path.Combine(d, "etcd")).FirstOrDefault(File.Exists);
+            if (etcd is null)
+            {
+                return null;
+            }
+            int client = FreePort(), peer = FreePort();
+            var psi = new ProcessStartInfo(etcd) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            foreach (var a in new[]
+            {
+                "--name", "bench", "--data-dir", dataDir,
+                "--listen-client-urls", $"http://127.0.0.1:{client}", "--advertise-client-urls", $"http://127.0.0.1:{client}",
+                "--listen-peer-urls", $"http://127.0.0.1:{peer}", "--initial-advertise-peer-urls", $"http://127.0.0.1:{peer}",
+                "--initial-cluster", $"bench=http://127.0.0.1:{peer}",
+            })
+            {
+                psi.ArgumentList.Add(a);
+            }
+            return await StartAsync("etcd " + await VersionAsync(etcd), $"http://127.0.0.1:{client}", psi);
+        }
+
+        private static async Task<Target> StartAsync(string name, string address, ProcessStartInfo psi)
+        {
+            var process = Process.Start(psi)!;
+            process.OutputDataReceived += (_, _) => { };
+            process.ErrorDataReceived += (_, _) => { };
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+            var target = new Target(name, address, process);
+            var waited = Stopwatch.StartNew();
+            while (true)
+            {
+                try
+                {
+                    await target.Kv.RangeAsync(new V3.RangeRequest { Key = ByteString.CopyFromUtf8("health") }, deadline: DateTime.UtcNow.AddSeconds(2));
+                    return target;
+                }
+                catch (RpcException) when (waited.Elapsed < TimeSpan.FromSeconds(60) && !process.HasExited)
+                {
+                    await Task.Delay(200);
+                }
+                catch
+                {
+                    await target.DisposeAsync();
+                    throw;
+                }
+            }
+        }
+
+        private static async Task<string> VersionAsync(string etcd)
+        {
+            var psi = new ProcessStartInfo(etcd, "--version") { RedirectStandardOutput = true, UseShellExecute = false };
+            using var p = Process.Start(psi)!;
+            var text = await p.StandardOutput.ReadToEndAsync();
+            await p.WaitForExitAsync();
+            return text.Split('\n').FirstOrDefault(l => l.StartsWith("etcd Version:", StringComparison.Ordinal))?["etcd Version:".Length..].Trim() ?? "?";
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            _channel.Dispose();
+            try
+            {
+                if (!_process.HasExited)
+                {
+                    _process.Kill(entireProcessTree: true);
+                }
+                await _process.WaitForExitAsync();
+            }
+            catch (InvalidOperationException)
+            {
+            }
+            _process.Dispose();
+        }
     }
 }
