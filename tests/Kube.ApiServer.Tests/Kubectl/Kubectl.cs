@@ -5,7 +5,12 @@ namespace Kube.ApiServer.Tests.Kubectl;
 /// <summary>Runs the real kubectl against a test server with its own kubeconfig, HOME and cache directory.</summary>
 internal sealed class Kubectl : IDisposable
 {
-    public const string Path = "/usr/bin/kubectl";
+    /// <summary>kubectl from PATH (the quick start expects it at /usr/bin/kubectl).</summary>
+    public static readonly string Path = (Environment.GetEnvironmentVariable("PATH") ?? "")
+        .Split(System.IO.Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+        .Select(d => System.IO.Path.Combine(d, "kubectl"))
+        .FirstOrDefault(File.Exists) ?? "/usr/bin/kubectl";
+
     public const string InstallHint = "kubectl is not installed: apt-get install -y kubectl (or see https://kubernetes.io/docs/tasks/tools/)";
 
     private readonly string _home;

@@ -220,4 +220,34 @@ public sealed class WatchTests
         Assert.IsTrue(received < 200, $"the watcher got {received} events; it should have been ended when its buffer filled");
         Assert.IsFalse(cts.IsCancellationRequested, "the watch must end by itself");
     }
+
+    [TestMethod]
+    public async Task Watch_UnderConcurrentWrites_SeesEveryChangeInOrder()
+    {
+        var ns = await NewNamespaceAsync();
+        for (var i = 0; i < 4; i++)
+            await _cluster.Client.CreateAsync(new V1ConfigMap { Metadata = new V1ObjectMeta { Name = $"c{i}", NamespaceProperty = ns }, Data = new Dictionary<string, string> { ["n"] = "0" } });
+        var rv = (await _cluster.Client.ListAsync<V1ConfigMap>(ns)).ResourceVersion;
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var lastSeen = new Dictionary<string, string>();
+        var revisions = new List<long>();
+        const int updates = 50;
+        var watch = Task.Run(async () =>
+        {
+            await foreach (var e in _cluster.Client.WatchAsync<V1ConfigMap>(ns, new ListOptions { ResourceVersion = rv }, cts.Token))
+            {
+                revisions.Add(long.Parse(e.ResourceVersion!));
+                lastSeen[e.Object!.Metadata.Name] = e.Object.Data["n"];
+                if (lastSeen.Count == 4 && lastSeen.Values.All(v => v == updates.ToString())) return;
+            }
+        });
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(async i =>
+        {
+            for (var n = 1; n <= updates; n++)
+                await _cluster.Client.PatchAsync<V1ConfigMap>($"c{i}", ns, new KubePatch(KubePatchType.Merge, $$$"""{"data":{"n":"{{{n}}}"}}"""));
+        }));
+        await watch;
+        Assert.AreEqual(4 * updates, revisions.Count, "every update is one MODIFIED event");
+        for (var i = 1; i < revisions.Count; i++) Assert.IsTrue(revisions[i] > revisions[i - 1], "resourceVersions increase");
+    }
 }
