@@ -42,7 +42,11 @@ internal static class AllInOneCluster
         }
         s.AddHostedService(sp => new ReadyAnnouncer(options, sp.GetRequiredService<ILogger<ReadyAnnouncer>>()));
 
-        if (options.ExitWithParent) s.AddHostedService<ParentWatch>();
+        if (options.ExitWithParent)
+        {
+            s.AddSingleton(new ParentWatchOptions(options.DataDir));
+            s.AddHostedService<ParentWatch>();
+        }
 
         using var host = builder.Build();
         var logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("kube-host");

@@ -53,7 +53,11 @@ internal static class StoreCommand
                 b.Logging.ClearProviders();
                 b.Logging.AddSimpleConsole(c => { c.SingleLine = true; c.TimestampFormat = "HH:mm:ss.fff "; });
                 b.Logging.AddFilter("Microsoft", LogLevel.Warning);
-                if (parse.GetValue(exitWithParent)) b.Services.AddHostedService<ParentWatch>();
+                if (parse.GetValue(exitWithParent))
+                {
+                    b.Services.AddSingleton(new ParentWatchOptions(dir));
+                    b.Services.AddHostedService<ParentWatch>();
+                }
             });
             var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("kube-host");
             using var dirLock = await DataDirLock.AcquireAsync(dir, TimeSpan.FromSeconds(60), logger, ct);
