@@ -83,7 +83,8 @@ public sealed class NodeAgent : IHostedService, IAsyncDisposable
         _stopping = new CancellationTokenSource();
         var token = _stopping.Token;
         _workers = new PodWorkers(SyncPodAsync, _time, _logger, token);
-        _syncer.Probes = new Probes.ProbeManager(new Probes.ProbeRunner(_runtime, _probeHttp), _time, _logger, uid => _workers.Update(uid),
+        _syncer.Hooks = new Probes.ProbeRunner(_runtime, _probeHttp);
+        _syncer.Probes = new Probes.ProbeManager(_syncer.Hooks, _time, _logger, uid => _workers.Update(uid),
             (id, grace) => _runtime.StopContainerAsync(id, grace, CancellationToken.None), _events, token);
         _podInformer = _informers.GetInformer<V1Pod>(fieldSelector: "spec.nodeName=" + _options.NodeName);
         _handlerRegistration = _podInformer.AddEventHandler(new PodEventHandler(this));

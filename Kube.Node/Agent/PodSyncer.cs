@@ -22,6 +22,9 @@ internal sealed class PodSyncer(NodeAgentOptions options, IKubeClient client, IC
     /// <summary>The probe manager; null runs no probes (a running container is ready).</summary>
     public Probes.ProbeManager? Probes { get; set; }
 
+    /// <summary>Runs lifecycle hooks (exec, httpGet); null skips them.</summary>
+    public Probes.ProbeRunner? Hooks { get; set; }
+
     /// <summary>Variables every container gets (KUBERNETES_SERVICE_HOST/PORT when known).</summary>
     public IReadOnlyDictionary<string, string> PodEnvironment { get; set; } = new Dictionary<string, string>();
 
@@ -199,7 +202,11 @@ internal sealed class PodSyncer(NodeAgentOptions options, IKubeClient client, IC
         }
 
         logger.LogInformation("Terminating pod {Namespace}/{Pod} with a grace period of {Grace}", pod.Metadata.NamespaceProperty, pod.Metadata.Name, grace);
-        await KillPodAsync(uid, grace, cancellationToken).ConfigureAwait(false);
+        var started = time.GetTimestamp();
+        await RunPreStopHooksAsync(uid, pod, grace, cancellationToken).ConfigureAwait(false);
+        var left = grace - time.GetElapsedTime(started);
+        // As upstream: a preStop hook that used up the grace period still leaves the containers 2 s after SIGTERM.
+        await KillPodAsync(uid, left > TimeSpan.FromSeconds(2) ? left : grace > TimeSpan.Zero ? TimeSpan.FromSeconds(2) : TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
         try
         {
             await client.DeleteAsync<V1Pod>(pod.Metadata.Name, pod.Metadata.NamespaceProperty,
@@ -212,6 +219,52 @@ internal sealed class PodSyncer(NodeAgentOptions options, IKubeClient client, IC
         {
             // Another pod of that name (another uid) exists by now: ours is gone.
         }
+    }
+
+    /// <summary>Runs the preStop hooks of the pod's running containers, in parallel, within the grace period.</summary>
+    private async Task RunPreStopHooksAsync(string uid, V1Pod pod, TimeSpan grace, CancellationToken cancellationToken)
+    {
+        if (Hooks is null || grace <= TimeSpan.Zero || (pod.Spec.Containers ?? []).All(c => c.Lifecycle?.PreStop is null))
+        {
+            return;
+        }
+
+        var sandbox = (await runtime.ListPodSandboxesAsync(cancellationToken).ConfigureAwait(false)).FirstOrDefault(s => s.PodUid == uid);
+        if (sandbox is null)
+        {
+            return;
+        }
+
+        var running = (await runtime.ListContainersAsync(sandbox.Id, cancellationToken).ConfigureAwait(false))
+            .Where(c => c.State == ContainerState.Running).ToList();
+        var hooks = (pod.Spec.Containers ?? [])
+            .Where(spec => spec.Lifecycle?.PreStop is not null)
+            .Select(spec => (Spec: spec, Container: running.FirstOrDefault(c => c.Name == spec.Name)))
+            .Where(x => x.Container is not null)
+            .Select(x => RunHookAsync(pod, x.Spec, x.Container!.Id, sandbox.Ip, x.Spec.Lifecycle.PreStop, grace, "PreStop", cancellationToken));
+        await Task.WhenAll(hooks).ConfigureAwait(false);
+    }
+
+    /// <summary>Runs one lifecycle hook; returns whether it succeeded (failures are logged and recorded as events).</summary>
+    private async Task<bool> RunHookAsync(V1Pod pod, V1Container spec, string containerId, string? podIp, V1LifecycleHandler handler, TimeSpan timeout,
+        string kind, CancellationToken cancellationToken)
+    {
+        if (handler.Sleep is { } sleep)
+        {
+            var duration = TimeSpan.FromSeconds(Math.Max(0, sleep.Seconds));
+            await Task.Delay(duration < timeout ? duration : timeout, time, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+
+        var probe = new V1Probe { Exec = handler.Exec, HttpGet = handler.HttpGet, TcpSocket = handler.TcpSocket, TimeoutSeconds = (int)Math.Max(1, timeout.TotalSeconds) };
+        var (ok, message) = await Hooks!.RunAsync(probe, spec, containerId, podIp, cancellationToken).ConfigureAwait(false);
+        if (!ok)
+        {
+            logger.LogWarning("{Kind} hook of container {Container} in pod {Namespace}/{Pod} failed: {Message}", kind, spec.Name, pod.Metadata.NamespaceProperty, pod.Metadata.Name, message);
+            events?.Record(pod, EventTypes.Warning, $"Failed{kind}Hook", kind, $"{kind} hook for container {spec.Name} failed: {message}");
+        }
+
+        return ok;
     }
 
     private async Task StartAsync(V1Pod pod, PodSandboxStatus sandbox, V1Container spec, int attempt, CancellationToken cancellationToken)
@@ -237,6 +290,12 @@ internal sealed class PodSyncer(NodeAgentOptions options, IKubeClient client, IC
         else
         {
             events?.Record(pod, EventTypes.Normal, "Started", "Started", $"Started container {spec.Name}");
+            if (spec.Lifecycle?.PostStart is { } postStart && Hooks is not null
+                && !await RunHookAsync(pod, spec, id, sandbox.Ip, postStart, TimeSpan.FromSeconds(30), "PostStart", cancellationToken).ConfigureAwait(false))
+            {
+                // As upstream: a failed postStart hook kills the container; the restart policy decides what follows.
+                await runtime.StopContainerAsync(id, TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
+            }
         }
     }
 

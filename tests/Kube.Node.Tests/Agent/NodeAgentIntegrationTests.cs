@@ -406,4 +406,35 @@ public sealed class NodeAgentIntegrationTests
         var envFile = Path.Combine(_dataDir, "node-1", "runtime", "pods", created.Metadata.Uid, "env.txt");
         Assert.IsTrue(await TestUtil.PollAsync(() => File.Exists(envFile) && File.ReadAllText(envFile) == "fast|3|s3cret\n", Deadline), "env from the ConfigMap and Secret: " + (File.Exists(envFile) ? File.ReadAllText(envFile) : "no file"));
     }
+
+    [TestMethod]
+    public async Task PreStopHook_RunsBeforeSigterm_OnDeletion()
+    {
+        await StartAgentAsync();
+        var record = Path.Combine(_dataDir, "hooks.txt");
+        var pod = SleepPod("hooked", "x", grace: 10);
+        pod.Spec.Containers[0].Command = ["sh", "-c", $"trap 'echo term >> {record}; exit 0' TERM; echo ready; while true; do sleep 0.05; done"];
+        pod.Spec.Containers[0].Lifecycle = new V1Lifecycle { PreStop = new V1LifecycleHandler { Exec = new V1ExecAction { Command = ["sh", "-c", $"echo prestop >> {record}"] } } };
+        await Client.CreateAsync(pod);
+        await WaitPodAsync("hooked", p => p.Status?.Phase == "Running", "ran");
+
+        await Client.DeleteAsync<V1Pod>("hooked", "default");
+
+        Assert.IsTrue(await TestUtil.PollAsync(() => File.Exists(record) && File.ReadAllText(record) == "prestop\nterm\n", Deadline),
+            "the preStop hook ran, then the container got SIGTERM: " + (File.Exists(record) ? File.ReadAllText(record) : "nothing"));
+    }
+
+    [TestMethod]
+    public async Task FailingPostStartHook_KillsTheContainer_WhichIsRestarted()
+    {
+        await StartAgentAsync();
+        var marker = Marker(3680);
+        var pod = SleepPod("poststart", marker);
+        pod.Spec.Containers[0].Lifecycle = new V1Lifecycle { PostStart = new V1LifecycleHandler { Exec = new V1ExecAction { Command = ["sh", "-c", "exit 1"] } } };
+
+        await Client.CreateAsync(pod);
+
+        var restarted = await WaitPodAsync("poststart", p => p.Status?.ContainerStatuses?.Single().RestartCount >= 1, "was restarted after its postStart hook failed");
+        Assert.AreEqual(137, restarted.Status.ContainerStatuses.Single().LastState?.Terminated?.ExitCode);
+    }
 }
