@@ -876,9 +876,12 @@ internal sealed class GenericRegistry(
         var strict = check && fieldValidation!.Equals("Strict", StringComparison.OrdinalIgnoreCase);
         if (check && !strict && !fieldValidation!.Equals("Warn", StringComparison.OrdinalIgnoreCase))
             throw Errors.BadRequest($"fieldValidation must be one of Ignore, Warn or Strict, not \"{fieldValidation}\"");
-        if (!check && s.TypedInput) return warnings;
+        if (!check)
+        {
+            if (!s.TypedInput) StrictDecoder.TypeCheck(s.Type, body);
+            return warnings;
+        }
         var unknown = StrictDecoder.UnknownFields(s.Type, body);
-        if (!check) return warnings;
         if (unknown.Count == 0) return warnings;
         if (strict) throw Errors.BadRequest("strict decoding error: " + string.Join(", ", unknown.Select(u => $"unknown field \"{u}\"")));
         warnings.AddRange(unknown.Select(u => $"unknown field \"{u}\""));

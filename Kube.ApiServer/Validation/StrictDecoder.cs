@@ -11,6 +11,20 @@ namespace Kube.ApiServer.Validation;
 /// </summary>
 internal static class StrictDecoder
 {
+    /// <summary>Only checks that <paramref name="obj"/> decodes into the model type (400 BadRequest otherwise).</summary>
+    public static void TypeCheck(ResourceType t, JsonObject obj)
+    {
+        if (t.ClrType is null) return;
+        try
+        {
+            obj.Deserialize(t.ClrType, Json.Options);
+        }
+        catch (Exception e) when (e is not OperationCanceledException and not OutOfMemoryException)
+        {
+            throw Errors.BadRequest($"error decoding the request body into {t.Kind}: {e.Message}");
+        }
+    }
+
     public static List<string> UnknownFields(ResourceType t, JsonObject obj)
     {
         var unknown = new List<string>();
