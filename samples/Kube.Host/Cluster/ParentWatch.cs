@@ -28,6 +28,32 @@ internal sealed partial class ParentWatch(IHostApplicationLifetime lifetime, Par
     [LibraryImport("libc", EntryPoint = "close")]
     private static partial int Close(int fd);
 
+    /// <summary>
+    /// Points fds 1 and 2, and every duplicate of them, at <paramref name="fd"/>. .NET writes the console through its
+    /// own dup of fd 1/2, so replacing 1 and 2 alone would not move the output.
+    /// </summary>
+    private static void RedirectStandardStreams(int fd)
+    {
+        var targets = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var std in new[] { 1, 2 })
+        {
+            var t = LinkTarget(std);
+            if (t is not null) targets.Add(t);
+        }
+        foreach (var entry in Directory.EnumerateFileSystemEntries("/proc/self/fd"))
+        {
+            if (!int.TryParse(Path.GetFileName(entry), out var n) || n == fd) continue;
+            if (n is 1 or 2 || (LinkTarget(n) is { } t && targets.Contains(t))) Dup2(fd, n);
+        }
+    }
+
+    private static string? LinkTarget(int fd)
+    {
+        try { return new FileInfo($"/proc/self/fd/{fd}").LinkTarget; }
+        catch (IOException) { return null; }
+        catch (UnauthorizedAccessException) { return null; }
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (!OperatingSystem.IsLinux()) return;
@@ -40,8 +66,7 @@ internal sealed partial class ParentWatch(IHostApplicationLifetime lifetime, Par
             var fd = Open(log, O_WRONLY | O_CREAT | O_APPEND, Convert.ToInt32("600", 8));
             if (fd >= 0)
             {
-                Dup2(fd, 1);
-                Dup2(fd, 2);
+                RedirectStandardStreams(fd);
                 Close(fd);
             }
             logger.LogWarning("Parent process {Pid} exited; stopping kube-host (output continues in {Log})", parent, log);
