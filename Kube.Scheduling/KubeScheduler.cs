@@ -29,6 +29,7 @@ public sealed partial class KubeScheduler : BackgroundService
     private readonly ConcurrentDictionary<string, Task> _bindings = new(StringComparer.Ordinal);
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Dictionary<string, SchedulingFramework> _profiles = new(StringComparer.Ordinal);
+    private readonly SchedulerMetrics _metrics;
     private IInformer<V1Pod>? _pods;
 
     public KubeScheduler(
@@ -49,6 +50,7 @@ public sealed partial class KubeScheduler : BackgroundService
         _time = time;
         _logger = logger;
         Queue = new SchedulingQueue(time, _options);
+        _metrics = new SchedulerMetrics(services.GetService(typeof(System.Diagnostics.Metrics.IMeterFactory)) as System.Diagnostics.Metrics.IMeterFactory, Queue);
         Algorithm = new SchedulingAlgorithm(_options, _options.Seed is { } seed ? new Random(seed) : new Random());
     }
 
@@ -127,6 +129,13 @@ public sealed partial class KubeScheduler : BackgroundService
         }
     }
 
+    /// <inheritdoc />
+    public override void Dispose()
+    {
+        base.Dispose();
+        _metrics.Dispose();
+    }
+
     internal bool IsResponsibleFor(V1Pod pod) => _profiles.ContainsKey(SchedulerNameOf(pod));
 
     private static string SchedulerNameOf(V1Pod pod) =>
@@ -143,7 +152,9 @@ public sealed partial class KubeScheduler : BackgroundService
         }
 
         var state = new CycleState();
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var result = Algorithm.Schedule(fwk, state, pod, Cache.Snapshot());
+        _metrics.Attempt(result.SuggestedHost is not null ? "scheduled" : result.IsError ? "error" : "unschedulable", fwk.SchedulerName, started);
         if (result.SuggestedHost is not { } host)
         {
             info.UnschedulablePlugins = result.FailedNodes.Values.Select(s => s.Plugin).OfType<string>().ToHashSet(StringComparer.Ordinal);

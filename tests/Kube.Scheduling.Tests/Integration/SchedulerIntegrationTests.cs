@@ -9,6 +9,18 @@ public sealed class SchedulerIntegrationTests
     [Timeout(90_000, CooperativeCancellation = true)]
     public async Task Pods_AreBoundWithinResourcesAndTaints_TheRestReportUpstreamMessage_UntilANodeArrives()
     {
+        var attempts = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == "Kube.Scheduling" && instrument.Name == "scheduler_schedule_attempts_total") l.EnableMeasurementEvents(instrument);
+        };
+        listener.SetMeasurementEventCallback<long>((_, _, tags, _) =>
+        {
+            foreach (var t in tags)
+                if (t.Key == "result" && t.Value is string r) attempts.Enqueue(r);
+        });
+        listener.Start();
         await using var cluster = await SchedulerCluster.StartAsync();
         await cluster.CreateNodeAsync(TestObjects.Node("small", cpu: "1"));
         await cluster.CreateNodeAsync(TestObjects.Node("big", cpu: "4"));
@@ -29,12 +41,14 @@ public sealed class SchedulerIntegrationTests
             return c is { Status: "False", Reason: "Unschedulable" }
                 && c.Message == "0/3 nodes are available: 1 node(s) had untolerated taint {dedicated: gpu}, 2 Insufficient cpu.";
         }, "the PodScheduled=False condition with upstream's message");
-        var events = await cluster.Client.ListAsync<Corev1Event>("default");
-        Assert.IsTrue(events.Items.Any(e => e.Reason == "FailedScheduling" && e.InvolvedObject.Name == pending && e.Type == "Warning"));
+        await SchedulerCluster.WaitForAsync(async () => (await cluster.Client.ListAsync<Corev1Event>("default")).Items
+            .Any(e => e.Reason == "FailedScheduling" && e.InvolvedObject.Name == pending && e.Type == "Warning"), "a FailedScheduling event");
 
         // A new node is a cluster event: the unschedulable pod is retried and bound there.
         await cluster.CreateNodeAsync(TestObjects.Node("fresh", cpu: "2"));
         await SchedulerCluster.WaitForAsync(async () => (await cluster.Client.GetAsync<V1Pod>(pending, "default")).Spec.NodeName == "fresh", "the pending pod on the new node");
+        Assert.IsTrue(attempts.Count(a => a == "scheduled") >= 6, "scheduled attempts are counted");
+        Assert.IsTrue(attempts.Any(a => a == "unschedulable"), "unschedulable attempts are counted");
     }
 
     [TestMethod]
