@@ -35,6 +35,16 @@ public static class KubeNodeServiceCollectionExtensions
             throw new ArgumentException($"A node agent named \"{options.NodeName}\" is already registered");
         }
 
+        if (existing.FirstOrDefault(o => o.EffectivePodCidr == options.EffectivePodCidr) is { } clash)
+        {
+            throw new ArgumentException($"Node agents \"{clash.NodeName}\" and \"{options.NodeName}\" would share the pod CIDR {options.EffectivePodCidr}; give each its own PodCidr");
+        }
+
+        if (existing.FirstOrDefault(o => Path.GetFullPath(o.EffectiveDataDir) == Path.GetFullPath(options.EffectiveDataDir)) is { } sameDir)
+        {
+            throw new ArgumentException($"Node agents \"{sameDir.NodeName}\" and \"{options.NodeName}\" would share the data directory {options.EffectiveDataDir}");
+        }
+
         services.AddSingleton(new NodeAgentRegistration(options));
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IContainerRuntimeProvider, ProcessRuntimeProvider>());

@@ -33,6 +33,8 @@ public sealed class HostingTests
         var services = new ServiceCollection();
         services.AddKubeNodeAgent(o => o.NodeName = "n1");
         Assert.ThrowsExactly<ArgumentException>(() => services.AddKubeNodeAgent(o => o.NodeName = "n1"));
+        var cidr = Assert.ThrowsExactly<ArgumentException>(() => services.AddKubeNodeAgent(o => { o.NodeName = "n2"; o.PodCidr = "127.1.1.0/24"; }));
+        StringAssert.Contains(cidr.Message, "pod CIDR");
 
         services.AddSingleton<IKubeClient>(_ => throw new InvalidOperationException("not needed"));
         services.AddKubeNodeAgent(o => { o.NodeName = "n3"; o.Runtime = "containerd-someday"; });
