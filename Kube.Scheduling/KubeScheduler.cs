@@ -323,7 +323,8 @@ public sealed partial class KubeScheduler : BackgroundService
     private void OnPodDeleted(V1Pod pod)
     {
         Queue.Delete(pod);
-        if (Cache.Contains(pod.Metadata.Uid) && !Cache.IsAssumed(pod.Metadata.Uid))
+        // Assumed or bound, the pod no longer takes room (a binding still in flight fails with NotFound and forgets nothing).
+        if (Cache.Contains(pod.Metadata.Uid))
         {
             Cache.RemovePod(pod);
             Queue.MoveAllToActiveOrBackoff();

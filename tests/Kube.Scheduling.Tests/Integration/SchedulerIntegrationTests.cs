@@ -1,4 +1,5 @@
 using k8s.Models;
+using Kube.Scheduling.Framework;
 
 namespace Kube.Scheduling.Tests.Integration;
 
@@ -68,5 +69,34 @@ public sealed class SchedulerIntegrationTests
         var other = await cluster.Client.GetAsync<V1Pod>("foreign", "default");
         Assert.IsTrue(string.IsNullOrEmpty(other.Spec.NodeName));
         Assert.IsFalse(other.Status?.Conditions?.Any(c => c.Type == "PodScheduled" && c.Status == "False") == true, "another scheduler's pod is not touched");
+    }
+
+    [TestMethod]
+    [Timeout(60_000, CooperativeCancellation = true)]
+    public async Task UserPlugin_AndSecondProfile_AreUsedThroughTheRegistry()
+    {
+        await using var cluster = await SchedulerCluster.StartAsync(
+            o =>
+            {
+                // The default profile gets every registered plugin, the user's included; "plain" leaves it out.
+                o.Profiles.Add(new SchedulerProfile());
+                var plain = new SchedulerProfile { SchedulerName = "plain" };
+                plain.Disabled.Add(AvoidLabelledNodesPlugin.PluginName);
+                o.Profiles.Add(plain);
+            },
+            b => b.AddPlugin<AvoidLabelledNodesPlugin>(AvoidLabelledNodesPlugin.PluginName));
+        var avoided = TestObjects.Node("avoided", cpu: "8");
+        avoided.Metadata.Labels = new Dictionary<string, string> { ["avoid"] = "true" };
+        await cluster.CreateNodeAsync(avoided);
+
+        await cluster.CreatePodAsync(TestObjects.Pod("default-pod", cpu: "1"));
+        var plainPod = TestObjects.Pod("plain-pod", cpu: "1");
+        plainPod.Spec.SchedulerName = "plain";
+        await cluster.CreatePodAsync(plainPod);
+
+        await SchedulerCluster.WaitForAsync(async () => (await cluster.Client.GetAsync<V1Pod>("plain-pod", "default")).Spec.NodeName == "avoided", "the plain profile to use the node");
+        await SchedulerCluster.WaitForAsync(async () =>
+            (await cluster.Client.GetAsync<V1Pod>("default-pod", "default")).Status?.Conditions?.Any(c => c.Type == "PodScheduled" && c.Message == "0/1 nodes are available: 1 node(s) were avoided.") == true,
+            "the default profile to refuse it with the plugin's reason");
     }
 }
