@@ -89,7 +89,7 @@ public sealed partial class DeploymentReconciler : IReconciler<V1Deployment>
             newRs = await UpdateNewReplicaSetMetadataAsync(d, newRs, Math.Max(Revision(newRs), newRevision), replicas + maxSurge, cancellationToken).ConfigureAwait(false);
         }
 
-        await EnsureDeploymentRevisionAsync(d, Revision(newRs), cancellationToken).ConfigureAwait(false);
+        d = await EnsureDeploymentRevisionAsync(d, Revision(newRs), cancellationToken).ConfigureAwait(false);
 
         if (recreate)
             newRs = await RolloutRecreateAsync(d, newRs, old, replicas, cancellationToken).ConfigureAwait(false);
@@ -249,14 +249,15 @@ public sealed partial class DeploymentReconciler : IReconciler<V1Deployment>
         return await _client.UpdateAsync(copy, cancellationToken: ct).ConfigureAwait(false);
     }
 
-    private async Task EnsureDeploymentRevisionAsync(V1Deployment d, long revision, CancellationToken ct)
+    /// <summary>Sets the Deployment's revision annotation; returns the Deployment as it is now (so the status write does not conflict).</summary>
+    private async Task<V1Deployment> EnsureDeploymentRevisionAsync(V1Deployment d, long revision, CancellationToken ct)
     {
         var text = revision.ToString(CultureInfo.InvariantCulture);
-        if (d.Metadata.Annotations?.ValueOf(RevisionAnnotation) == text) return;
+        if (d.Metadata.Annotations?.ValueOf(RevisionAnnotation) == text) return d;
         var copy = ObjectCopy.Clone(d);
         copy.Metadata.Annotations ??= new Dictionary<string, string>();
         copy.Metadata.Annotations[RevisionAnnotation] = text;
-        await _client.UpdateAsync(copy, cancellationToken: ct).ConfigureAwait(false);
+        return await _client.UpdateAsync(copy, cancellationToken: ct).ConfigureAwait(false);
     }
 
     /// <summary>Deletes the oldest fully scaled-down old ReplicaSets beyond revisionHistoryLimit (default 10).</summary>
