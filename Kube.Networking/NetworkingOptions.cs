@@ -27,6 +27,13 @@ public sealed class NetworkingOptions
     /// <summary>How long a fresh allocation is kept even though no Service shows it yet (the create may still be in flight). Default 1 min.</summary>
     public TimeSpan AllocationGracePeriod { get; set; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// The API server's address as "ip:port" (e.g. "127.0.0.1:6443"). When set, Service default/kubernetes (the reserved
+    /// first ClusterIP, port 443) and its EndpointSlice pointing here are kept in place, so pods get KUBERNETES_SERVICE_HOST.
+    /// Default null: not managed.
+    /// </summary>
+    public string? KubernetesServiceEndpoint { get; set; }
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the bad setting.</summary>
     internal void Validate()
     {
@@ -43,6 +50,11 @@ public sealed class NetworkingOptions
         if (MaxEndpointsPerSlice is < 1 or > 1000)
         {
             throw new ArgumentException($"NetworkingOptions.MaxEndpointsPerSlice {MaxEndpointsPerSlice} must be within 1-1000");
+        }
+
+        if (KubernetesServiceEndpoint is not null && !System.Net.IPEndPoint.TryParse(KubernetesServiceEndpoint, out _))
+        {
+            throw new ArgumentException($"NetworkingOptions.KubernetesServiceEndpoint \"{KubernetesServiceEndpoint}\" must be ip:port, e.g. 127.0.0.1:6443");
         }
 
         if (EndpointSliceWorkers < 1 || RepairInterval <= TimeSpan.Zero || AllocationGracePeriod < TimeSpan.Zero)

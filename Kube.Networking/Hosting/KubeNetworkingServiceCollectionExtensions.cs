@@ -48,6 +48,12 @@ public static class KubeNetworkingServiceCollectionExtensions
                 sp.GetService<TimeProvider>() ?? TimeProvider.System, Logger<EndpointSliceController>(sp), sp.GetService<NetworkingMetrics>()));
         }
 
+        if (options.KubernetesServiceEndpoint is not null)
+        {
+            services.AddSingleton<IHostedService>(sp => new Kube.Networking.Bootstrap.KubernetesServiceController(
+                options, sp.GetRequiredService<IKubeClient>(), sp.GetService<TimeProvider>() ?? TimeProvider.System, Logger<Kube.Networking.Bootstrap.KubernetesServiceController>(sp)));
+        }
+
         return services;
     }
 

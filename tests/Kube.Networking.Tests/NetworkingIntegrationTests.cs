@@ -34,7 +34,11 @@ public sealed class NetworkingIntegrationTests
     {
         var services = new ServiceCollection();
         services.AddSingleton<IKubeClient>(_ => _server!.CreateClient(UserInfo.Admin));
-        services.AddKubeNetworking(o => o.ServiceCidr = "127.10.0.0/24");
+        services.AddKubeNetworking(o =>
+        {
+            o.ServiceCidr = "127.10.0.0/24";
+            o.KubernetesServiceEndpoint = "127.0.0.1:6443";
+        });
         _services = services.BuildServiceProvider();
         _server = await KubeApiServer.StartAsync(new ApiServerOptions { Port = 0 }, _store, _services);
         _hosted = _services.GetServices<IHostedService>().ToList();
@@ -186,5 +190,42 @@ public sealed class NetworkingIntegrationTests
         }
 
         return false;
+    }
+
+    [TestMethod]
+    public async Task KubernetesService_IsCreated_WithTheReservedIp_AndAnEndpointSliceToTheApiServer()
+    {
+        V1Service? svc = null;
+        Assert.IsTrue(await PollAsync(async () =>
+        {
+            try
+            {
+                svc = await Client.GetAsync<V1Service>("kubernetes", "default");
+                return true;
+            }
+            catch (NotFoundException)
+            {
+                return false;
+            }
+        }), "Service default/kubernetes appears");
+
+        Assert.AreEqual("127.10.0.1", svc!.Spec.ClusterIP);
+        Assert.AreEqual(443, svc.Spec.Ports.Single().Port);
+        V1EndpointSlice? slice = null;
+        Assert.IsTrue(await PollAsync(async () =>
+        {
+            try
+            {
+                slice = await Client.GetAsync<V1EndpointSlice>("kubernetes", "default");
+                return true;
+            }
+            catch (NotFoundException)
+            {
+                return false;
+            }
+        }));
+        Assert.AreEqual("127.0.0.1", slice!.Endpoints.Single().Addresses.Single());
+        Assert.AreEqual(6443, slice.Ports.Single().Port);
+        Assert.AreEqual("kube-apiserver", slice.Metadata.Labels[EndpointSliceLabels.ManagedBy]);
     }
 }
