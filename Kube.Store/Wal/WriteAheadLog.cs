@@ -12,7 +12,8 @@ namespace Kube.Store.Wal;
 /// <para>Segments are named <c>{sequence:x16}-{firstIndex:x16}.wal</c> and rolled once they pass the segment size.
 /// Each record is <c>[u32 payload length][u32 CRC-32C of type+payload][u8 type][payload]</c>, little-endian;
 /// an entry payload is <c>[u64 index][u64 term][command bytes]</c>.</para>
-/// <para>Appends are buffered; <see cref="Sync"/> writes the buffer and fsyncs. Callers acknowledge only after Sync.</para>
+/// <para>Appends are buffered; <see cref="Sync"/> writes the buffer and makes it durable (<c>fdatasync</c> on Linux, see
+/// <see cref="FileSync"/>; new segments and their directory entry get a full fsync). Callers acknowledge only after Sync.</para>
 /// <para>Recovery reads every segment. A partial or CRC-bad record at the very end of the last segment (a torn write) is
 /// truncated with a warning. A bad record followed by any valid record, a bad record in an earlier segment, or a gap in
 /// the indexes is corruption and fails with <see cref="InvalidDataException"/>: acknowledged data is never dropped silently.</para>
@@ -214,7 +215,7 @@ internal sealed class WriteAheadLog : IDisposable
             return;
         }
         _current!.Write(_pending.WrittenSpan);
-        _current.Flush(true);
+        FileSync.FlushData(_current);
         _currentSize += _pending.WrittenCount;
         BytesWritten += _pending.WrittenCount;
         _pending.ResetWrittenCount();
