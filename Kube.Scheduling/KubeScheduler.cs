@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using k8s.Models;
 using Kube.Core.Client;
 using Kube.Core.Informers;
+using Kube.Core.LeaderElection;
 using Kube.Scheduling.Cache;
 using Kube.Scheduling.Framework;
 using Kube.Scheduling.Internal;
@@ -30,6 +31,7 @@ public sealed partial class KubeScheduler : BackgroundService
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Dictionary<string, SchedulingFramework> _profiles = new(StringComparer.Ordinal);
     private readonly SchedulerMetrics _metrics;
+    private readonly ILoggerFactory? _loggers;
     private IInformer<V1Pod>? _pods;
 
     public KubeScheduler(
@@ -50,6 +52,7 @@ public sealed partial class KubeScheduler : BackgroundService
         _time = time;
         _logger = logger;
         Queue = new SchedulingQueue(time, _options);
+        _loggers = services.GetService(typeof(ILoggerFactory)) as ILoggerFactory;
         _metrics = new SchedulerMetrics(services.GetService(typeof(System.Diagnostics.Metrics.IMeterFactory)) as System.Diagnostics.Metrics.IMeterFactory, Queue);
         Algorithm = new SchedulingAlgorithm(_options, _options.Seed is { } seed ? new Random(seed) : new Random());
     }
@@ -90,20 +93,10 @@ public sealed partial class KubeScheduler : BackgroundService
             LogStarted(string.Join(", ", _profiles.Keys));
             _started.TrySetResult();
 
-            while (!stoppingToken.IsCancellationRequested)
-            {
-                var info = await Queue.PopAsync(stoppingToken).ConfigureAwait(false);
-                if (info is null) break;
-                try
-                {
-                    await ScheduleOneAsync(info, stoppingToken).ConfigureAwait(false);
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException)
-                {
-                    LogScheduleError(ex, info.Key);
-                    Queue.AddUnschedulableIfNotPresent(info, Queue.SchedulingCycle, error: true);
-                }
-            }
+            if (_options.LeaderElection)
+                await RunWithLeaderElectionAsync(stoppingToken).ConfigureAwait(false);
+            else
+                await ScheduleLoopAsync(stoppingToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -134,6 +127,58 @@ public sealed partial class KubeScheduler : BackgroundService
     {
         base.Dispose();
         _metrics.Dispose();
+    }
+
+    /// <summary>Pops and schedules pods until <paramref name="cancellationToken"/> is cancelled (shutdown, or leadership lost).</summary>
+    private async Task ScheduleLoopAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            QueuedPodInfo? info;
+            try
+            {
+                info = await Queue.PopAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+
+            if (info is null) return;
+            try
+            {
+                await ScheduleOneAsync(info, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                LogScheduleError(ex, info.Key);
+                Queue.AddUnschedulableIfNotPresent(info, Queue.SchedulingCycle, error: true);
+            }
+            catch (OperationCanceledException)
+            {
+                Queue.AddUnschedulableIfNotPresent(info, Queue.SchedulingCycle, error: true);
+                return;
+            }
+        }
+    }
+
+    /// <summary>Schedules only while holding the Lease; the caches stay warm meanwhile. Campaigns again after losing it.</summary>
+    private async Task RunWithLeaderElectionAsync(CancellationToken stoppingToken)
+    {
+        var identity = _options.Identity ?? $"{Environment.MachineName}_{Guid.NewGuid():N}";
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            Task? loop = null;
+            var elector = new LeaderElector(_client, new LeaderElectionOptions
+            {
+                LeaseName = _options.LeaseName,
+                LeaseNamespace = _options.LeaseNamespace,
+                Identity = identity,
+                OnStartedLeading = ct => loop = ScheduleLoopAsync(ct),
+            }, _time, _loggers?.CreateLogger<LeaderElector>());
+            await elector.RunAsync(stoppingToken).ConfigureAwait(false);
+            if (loop is not null) await loop.ConfigureAwait(false);
+        }
     }
 
     internal bool IsResponsibleFor(V1Pod pod) => _profiles.ContainsKey(SchedulerNameOf(pod));
@@ -191,6 +236,10 @@ public sealed partial class KubeScheduler : BackgroundService
         }
         catch (OperationCanceledException)
         {
+            // Shutting down or no longer leading: undo the assumption so that whoever schedules next starts clean.
+            fwk.RunUnreserve(state, pod, host);
+            Cache.ForgetPod(pod);
+            Queue.AddUnschedulableIfNotPresent(info, cycle, error: true);
             return;
         }
 

@@ -30,6 +30,18 @@ public sealed class SchedulerOptions
     /// <summary>The seed of the random choice between equally scored nodes; null (the default) seeds from the clock.</summary>
     public int? Seed { get; set; }
 
+    /// <summary>Schedule only while holding a coordination.k8s.io/v1 Lease (for several schedulers in HA). Default false.</summary>
+    public bool LeaderElection { get; set; }
+
+    /// <summary>The Lease's name when <see cref="LeaderElection"/> is on. Default "kube-scheduler".</summary>
+    public string LeaseName { get; set; } = "kube-scheduler";
+
+    /// <summary>The Lease's namespace when <see cref="LeaderElection"/> is on. Default "kube-system".</summary>
+    public string LeaseNamespace { get; set; } = "kube-system";
+
+    /// <summary>This scheduler's identity in the Lease. Default null: the machine name and a random suffix.</summary>
+    public string? Identity { get; set; }
+
     /// <summary>Write a FailedScheduling Event for pods that do not fit. Default true.</summary>
     public bool RecordEvents { get; set; } = true;
 

@@ -18,6 +18,7 @@ internal sealed class SchedulerCluster : IAsyncDisposable
     private readonly EmbeddedStore _store;
     private readonly KubeApiServer _server;
     private readonly IHost _host;
+    private bool _stopped;
 
     private SchedulerCluster(string dir, EmbeddedStore store, KubeApiServer server, IHost host)
     {
@@ -36,6 +37,23 @@ internal sealed class SchedulerCluster : IAsyncDisposable
         Directory.CreateDirectory(dir);
         var store = await EmbeddedStore.OpenAsync(new StoreOptions { DataDir = dir });
         var server = await KubeApiServer.StartAsync(new ApiServerOptions { Port = 0 }, store);
+        var host = await StartSchedulerAsync(server, options, plugins);
+        return new SchedulerCluster(dir, store, server, host);
+    }
+
+    /// <summary>Starts another scheduler host against this cluster's API server (the caller stops and disposes it).</summary>
+    public Task<IHost> StartAnotherSchedulerAsync(Action<SchedulerOptions>? options = null) => StartSchedulerAsync(_server, options, null);
+
+    /// <summary>Stops this cluster's own scheduler (the API server keeps running).</summary>
+    public async Task StopSchedulerAsync()
+    {
+        if (_stopped) return;
+        _stopped = true;
+        await _host.StopAsync(TimeSpan.FromSeconds(10));
+    }
+
+    private static async Task<IHost> StartSchedulerAsync(KubeApiServer server, Action<SchedulerOptions>? options, Action<IKubeSchedulerBuilder>? plugins)
+    {
         var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         if (Environment.GetEnvironmentVariable("KUBE_TEST_LOG") == "1") builder.Logging.AddSimpleConsole().SetMinimumLevel(LogLevel.Debug);
@@ -49,7 +67,7 @@ internal sealed class SchedulerCluster : IAsyncDisposable
         var host = builder.Build();
         await host.StartAsync();
         await host.Services.GetRequiredService<KubeScheduler>().Started.WaitAsync(TimeSpan.FromSeconds(30));
-        return new SchedulerCluster(dir, store, server, host);
+        return host;
     }
 
     public Task<V1Node> CreateNodeAsync(V1Node node)
@@ -84,7 +102,7 @@ internal sealed class SchedulerCluster : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _host.StopAsync(TimeSpan.FromSeconds(10));
+        await StopSchedulerAsync();
         _host.Dispose();
         await _server.DisposeAsync();
         await _store.DisposeAsync();

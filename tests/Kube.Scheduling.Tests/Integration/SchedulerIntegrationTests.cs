@@ -1,4 +1,5 @@
 using k8s.Models;
+using Microsoft.Extensions.Hosting;
 using Kube.Scheduling.Framework;
 
 namespace Kube.Scheduling.Tests.Integration;
@@ -98,5 +99,42 @@ public sealed class SchedulerIntegrationTests
         await SchedulerCluster.WaitForAsync(async () =>
             (await cluster.Client.GetAsync<V1Pod>("default-pod", "default")).Status?.Conditions?.Any(c => c.Type == "PodScheduled" && c.Message == "0/1 nodes are available: 1 node(s) were avoided.") == true,
             "the default profile to refuse it with the plugin's reason");
+    }
+
+    [TestMethod]
+    [Timeout(90_000, CooperativeCancellation = true)]
+    public async Task LeaderElection_OnlyTheLeaderBinds_AndTheStandbyTakesOver()
+    {
+        static void Elect(SchedulerOptions o, string id)
+        {
+            o.LeaderElection = true;
+            o.LeaseNamespace = "default";
+            o.Identity = id;
+        }
+
+        await using var cluster = await SchedulerCluster.StartAsync(o => Elect(o, "first"));
+        await SchedulerCluster.WaitForAsync(async () =>
+        {
+            try
+            {
+                return (await cluster.Client.GetAsync<V1Lease>("kube-scheduler", "default")).Spec.HolderIdentity == "first";
+            }
+            catch (Kube.Core.Client.NotFoundException)
+            {
+                return false;
+            }
+        }, "the first scheduler to lead");
+        using var standby = await cluster.StartAnotherSchedulerAsync(o => Elect(o, "second"));
+
+        await cluster.CreateNodeAsync(TestObjects.Node("n1"));
+        await cluster.CreatePodAsync(TestObjects.Pod("a", cpu: "100m"));
+        await SchedulerCluster.WaitForAsync(async () => (await cluster.Client.GetAsync<V1Pod>("a", "default")).Spec.NodeName == "n1", "the leader to bind");
+        Assert.AreEqual("first", (await cluster.Client.GetAsync<V1Lease>("kube-scheduler", "default")).Spec.HolderIdentity);
+
+        await cluster.StopSchedulerAsync();
+        await cluster.CreatePodAsync(TestObjects.Pod("b", cpu: "100m"));
+        await SchedulerCluster.WaitForAsync(async () => (await cluster.Client.GetAsync<V1Pod>("b", "default")).Spec.NodeName == "n1", "the standby to take over and bind", TimeSpan.FromSeconds(30));
+        Assert.AreEqual("second", (await cluster.Client.GetAsync<V1Lease>("kube-scheduler", "default")).Spec.HolderIdentity);
+        await standby.StopAsync(TimeSpan.FromSeconds(10));
     }
 }
