@@ -55,6 +55,46 @@ public sealed class EtcdClientStoreContractTests : KeyValueStoreContractTests
     }
 
     [TestMethod]
+    public async Task Watch_WhoseEndpointDies_ResumesOnTheNextEndpoint_WithNoLostOrRepeatedEvents()
+    {
+        await using var proxy = new LoopbackProxy(s_etcd!.ClientPort);
+        await using var store = new EtcdClientStore(new EtcdClientOptions { Endpoints = [proxy.Url, s_etcd.ClientUrl] });
+        var first = await store.PutAsync(new PutRequest(B(P + "r"), B("0")));
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await using var watch = store.WatchAsync(new WatchRequest(B(P)) { RangeEnd = PrefixEnd(P), StartRevision = first.Header.Revision, PrevKv = true }, cts.Token)
+            .GetAsyncEnumerator(cts.Token);
+        var seen = new List<WatchEvent>();
+        async Task ReadUntil(long revision)
+        {
+            while (seen.Count == 0 || seen[^1].Kv.ModRevision < revision)
+            {
+                Assert.IsTrue(await watch.MoveNextAsync());
+                seen.AddRange(watch.Current.Events);
+            }
+        }
+        var before = new List<long> { first.Header.Revision };
+        for (var i = 1; i <= 5; i++)
+        {
+            before.Add((await store.PutAsync(new PutRequest(B(P + "r"), B(i.ToString(System.Globalization.CultureInfo.InvariantCulture))))).Header.Revision);
+        }
+        await ReadUntil(before[^1]);
+        Assert.IsGreaterThan(0, proxy.Connections, "the watch runs through the proxy");
+
+        await proxy.StopAsync(); // the first endpoint dies with the stream open
+        var after = new List<long>();
+        for (var i = 6; i <= 10; i++)
+        {
+            after.Add((await store.PutAsync(new PutRequest(B(P + "r"), B(i.ToString(System.Globalization.CultureInfo.InvariantCulture))))).Header.Revision);
+        }
+        await ReadUntil(after[^1]);
+
+        CollectionAssert.AreEqual(before.Concat(after).ToArray(), seen.Select(e => e.Kv.ModRevision).ToArray());
+        CollectionAssert.AreEqual(Enumerable.Range(0, 11).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray(),
+            seen.Select(e => Str(e.Kv.Value)).ToArray());
+        Assert.AreEqual("5", Str(seen[6].PrevKv!.Value), "prevKv still comes after the resume");
+    }
+
+    [TestMethod]
     public async Task Calls_ToAnUnreachableCluster_FailWithStopped_WithinTheTimeouts()
     {
         await using var store = new EtcdClientStore(new EtcdClientOptions
