@@ -42,6 +42,9 @@ public sealed class ApiServerOptions
     /// </summary>
     public TimeSpan CompactionInterval { get; set; } = TimeSpan.FromMinutes(5);
 
-    /// <summary>How many times an update retries internally when the store changed underneath and the client gave no resourceVersion. Default 8.</summary>
-    public int MaxUpdateRetries { get; set; } = 8;
+    /// <summary>
+    /// How many times an update, patch or delete retries internally when the store changed underneath and the client
+    /// gave no resourceVersion (upstream retries until it wins). Default 100.
+    /// </summary>
+    public int MaxUpdateRetries { get; set; } = 100;
 }

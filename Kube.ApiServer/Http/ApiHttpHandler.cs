@@ -277,7 +277,8 @@ internal sealed class ApiHttpHandler(
             case ("scale", "PUT"):
             {
                 var body = await ReadObjectAsync(ctx).ConfigureAwait(false);
-                var scale = await registry.UpdateScaleAsync(scope, _ => Json.Clone(body), write, ct).ConfigureAwait(false);
+                var scale = await registry.UpdateScaleAsync(scope, _ => Json.Clone(body), write, ct,
+                    precondition: !string.IsNullOrEmpty(Json.Path(body, "metadata", "resourceVersion"))).ConfigureAwait(false);
                 await WriteJsonAsync(ctx, 200, scale).ConfigureAwait(false);
                 return;
             }

@@ -73,6 +73,20 @@ internal static class ProtobufSchemas
 
     private static readonly Schema Empty = new();
 
+    private static readonly Schema JobSpec = new Schema()
+        .Add(1, "parallelism", FieldType.Int).Add(2, "completions", FieldType.Int).Add(3, "activeDeadlineSeconds", FieldType.Int)
+        .Add(4, "selector", FieldType.Message, false, LabelSelector).Add(5, "manualSelector", FieldType.Bool)
+        .Add(6, "template", FieldType.Message, false, PodTemplateSpec).Add(7, "backoffLimit", FieldType.Int)
+        .Add(8, "ttlSecondsAfterFinished", FieldType.Int).Add(9, "completionMode", FieldType.String).Add(10, "suspend", FieldType.Bool);
+
+    private static readonly Schema JobTemplateSpec = new Schema()
+        .Add(1, "metadata", FieldType.Message, false, ObjectMeta).Add(2, "spec", FieldType.Message, false, JobSpec);
+
+    private static readonly Schema CronJobSpec = new Schema()
+        .Add(1, "schedule", FieldType.String).Add(2, "startingDeadlineSeconds", FieldType.Int).Add(3, "concurrencyPolicy", FieldType.String)
+        .Add(4, "suspend", FieldType.Bool).Add(5, "jobTemplate", FieldType.Message, false, JobTemplateSpec)
+        .Add(6, "successfulJobsHistoryLimit", FieldType.Int).Add(7, "failedJobsHistoryLimit", FieldType.Int).Add(8, "timeZone", FieldType.String);
+
     public static readonly Dictionary<(string ApiVersion, string Kind), Schema> Kinds = new()
     {
         [("v1", "Namespace")] = new Schema().Add(1, "metadata", FieldType.Message, false, ObjectMeta)
@@ -81,6 +95,10 @@ internal static class ProtobufSchemas
             .Add(2, "data", FieldType.StringMap).Add(3, "binaryData", FieldType.BytesMap).Add(4, "immutable", FieldType.Bool),
         [("v1", "Secret")] = new Schema().Add(1, "metadata", FieldType.Message, false, ObjectMeta)
             .Add(2, "data", FieldType.BytesMap).Add(3, "type", FieldType.String).Add(4, "stringData", FieldType.StringMap).Add(5, "immutable", FieldType.Bool),
+        [("batch/v1", "Job")] = new Schema().Add(1, "metadata", FieldType.Message, false, ObjectMeta)
+            .Add(2, "spec", FieldType.Message, false, JobSpec).Add(3, "status", FieldType.Message, false, Empty),
+        [("batch/v1", "CronJob")] = new Schema().Add(1, "metadata", FieldType.Message, false, ObjectMeta)
+            .Add(2, "spec", FieldType.Message, false, CronJobSpec).Add(3, "status", FieldType.Message, false, Empty),
         [("apps/v1", "Deployment")] = new Schema().Add(1, "metadata", FieldType.Message, false, ObjectMeta)
             .Add(2, "spec", FieldType.Message, false, DeploymentSpec).Add(3, "status", FieldType.Message, false, Empty),
     };

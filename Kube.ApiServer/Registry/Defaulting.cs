@@ -27,6 +27,16 @@ internal static class Defaulting
             case ("", "Service"):
                 if (obj["spec"] is JsonObject ss) ServiceSpec(ss);
                 break;
+            case ("", "Secret"):
+                obj["type"] ??= "Opaque";
+                if (obj["stringData"] is JsonObject stringData)
+                {
+                    var data = Json.EnsureObj(obj, "data");
+                    foreach (var (k, v) in stringData)
+                        data[k] = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(Json.Str(v) ?? ""));
+                    obj.Remove("stringData");
+                }
+                break;
             case ("", "Namespace"):
                 Json.EnsureObj(obj, "status")["phase"] ??= "Active";
                 break;

@@ -432,7 +432,8 @@ internal sealed class GenericRegistry(
         if (string.IsNullOrEmpty(bodyName)) meta["name"] = name;
         else if (bodyName != name) throw Errors.BadRequest($"the name of the object ({bodyName}) does not match the name on the URL ({name})");
         var warnings = CheckFields(s, body, o.FieldValidation);
-        return await UpdateCoreAsync(s, name, _ => Json.Clone(body), o, warnings, ct).ConfigureAwait(false);
+        var explicitRv = !string.IsNullOrEmpty(Json.Str(meta, "resourceVersion"));
+        return await UpdateCoreAsync(s, name, _ => Json.Clone(body), o, warnings, explicitRv, ct).ConfigureAwait(false);
     }
 
     public async Task<WriteResult> PatchAsync(RequestScope s, KubePatchType type, string patchBody, WriteOptions o, CancellationToken ct)
@@ -449,8 +450,16 @@ internal sealed class GenericRegistry(
                 warnings = CheckFields(s with { TypedInput = false }, patched, o.FieldValidation);
             }
             return patched;
-        }, o, [], ct, () => warnings ?? []).ConfigureAwait(false);
+        }, o, [], PatchSetsResourceVersion(patch), ct, () => warnings ?? []).ConfigureAwait(false);
     }
+
+    /// <summary>Whether the patch itself names a resourceVersion (an optimistic-concurrency precondition).</summary>
+    private static bool PatchSetsResourceVersion(JsonNode patch) => patch switch
+    {
+        JsonObject o => o["metadata"] is JsonObject m && m["resourceVersion"] is not null,
+        JsonArray ops => ops.OfType<JsonObject>().Any(op => Json.Str(op, "path") == "/metadata/resourceVersion"),
+        _ => false,
+    };
 
     private static JsonNode ParsePatch(KubePatchType type, string body)
     {
@@ -490,7 +499,7 @@ internal sealed class GenericRegistry(
     /// caller set a resourceVersion precondition.
     /// </summary>
     private async Task<WriteResult> UpdateCoreAsync(RequestScope s, string name, Func<JsonObject, JsonObject> transform,
-        WriteOptions o, List<string> warnings, CancellationToken ct, Func<List<string>>? lateWarnings = null)
+        WriteOptions o, List<string> warnings, bool precondition, CancellationToken ct, Func<List<string>>? lateWarnings = null)
     {
         var key = KeyOf(s, name);
         for (var attempt = 0; attempt <= options.MaxUpdateRetries; attempt++)
@@ -501,8 +510,7 @@ internal sealed class GenericRegistry(
             var input = transform(Json.Clone(current));
             var inputMeta = Json.Metadata(input);
             var wantedRv = Json.Str(inputMeta, "resourceVersion");
-            var precondition = !string.IsNullOrEmpty(wantedRv);
-            if (precondition && wantedRv != currentRv) throw Errors.Conflict(s.Type, name);
+            if (!string.IsNullOrEmpty(wantedRv) && wantedRv != currentRv) throw Errors.Conflict(s.Type, name);
             if (Json.Str(inputMeta, "name") is { Length: > 0 } n && n != name)
                 throw Errors.BadRequest($"the name of the object ({n}) does not match the name on the URL ({name})");
 
@@ -749,7 +757,8 @@ internal sealed class GenericRegistry(
     }
 
     /// <summary>PUT (a whole Scale) or PATCH (a patch of the Scale) of the scale subresource.</summary>
-    public async Task<JsonObject> UpdateScaleAsync(RequestScope s, Func<JsonObject, JsonObject> scaleFromCurrent, WriteOptions o, CancellationToken ct)
+    public async Task<JsonObject> UpdateScaleAsync(RequestScope s, Func<JsonObject, JsonObject> scaleFromCurrent, WriteOptions o, CancellationToken ct,
+        bool precondition = false)
     {
         await AuthorizeAsync(s, "update", ct).ConfigureAwait(false);
         var name = RequireName(s);
@@ -763,7 +772,7 @@ internal sealed class GenericRegistry(
             var rv = Json.Str(Json.Obj(scale, "metadata"), "resourceVersion");
             Json.Metadata(current)["resourceVersion"] = rv ?? "";
             return current;
-        }, o, [], ct).ConfigureAwait(false);
+        }, o, [], precondition, ct).ConfigureAwait(false);
         return ToScale(result.Object);
     }
 

@@ -80,6 +80,22 @@ internal sealed class TableConvertor(TimeProvider time)
             new("Status", "string", "The status of the namespace"),
             AgeColumn,
         ],
+        ("", "ConfigMap") => [NameColumn, new("Data", "integer", "Number of data entries."), AgeColumn],
+        ("", "Secret") => [NameColumn, new("Type", "string", "The type of the secret."), new("Data", "integer", "Number of data entries."), AgeColumn],
+        ("", "ServiceAccount") => [NameColumn, new("Secrets", "integer", "Number of secrets."), AgeColumn],
+        ("apps", "StatefulSet") => [NameColumn, new("Ready", "string", "Number of the pod with ready state"), AgeColumn],
+        ("apps", "DaemonSet") =>
+        [
+            NameColumn,
+            new("Desired", "integer", "The desired number of pods."),
+            new("Current", "integer", "The current number of pods."),
+            new("Ready", "integer", "The number of ready pods."),
+            new("Up-to-date", "integer", "The number of up-to-date pods."),
+            new("Available", "integer", "The number of available pods."),
+            new("Node Selector", "string", "Which nodes the pods run on."),
+            AgeColumn,
+        ],
+        ("coordination.k8s.io", "Lease") => [NameColumn, new("Holder", "string", "The holder of the lease."), AgeColumn],
         _ => [NameColumn, AgeColumn],
     };
 
@@ -188,6 +204,23 @@ internal sealed class TableConvertor(TimeProvider time)
             }
             case ("", "Namespace"):
                 return [name, Json.Str(status, "phase") ?? "Active", Age(obj)];
+            case ("", "ConfigMap"):
+                return [name, (Json.Obj(obj, "data")?.Count ?? 0) + (Json.Obj(obj, "binaryData")?.Count ?? 0), Age(obj)];
+            case ("", "Secret"):
+                return [name, Json.Str(obj, "type") ?? "Opaque", Json.Obj(obj, "data")?.Count ?? 0, Age(obj)];
+            case ("", "ServiceAccount"):
+                return [name, Json.Arr(obj, "secrets")?.Count ?? 0, Age(obj)];
+            case ("apps", "StatefulSet"):
+                return [name, $"{Json.Long(status?["readyReplicas"]) ?? 0}/{Json.Long(spec?["replicas"]) ?? 0}", Age(obj)];
+            case ("apps", "DaemonSet"):
+            {
+                var selector = Json.Obj(Json.Obj(Json.Obj(spec, "template"), "spec"), "nodeSelector");
+                return [name, Json.Long(status?["desiredNumberScheduled"]) ?? 0, Json.Long(status?["currentNumberScheduled"]) ?? 0,
+                    Json.Long(status?["numberReady"]) ?? 0, Json.Long(status?["updatedNumberScheduled"]) ?? 0, Json.Long(status?["numberAvailable"]) ?? 0,
+                    selector is null || selector.Count == 0 ? "<none>" : string.Join(",", selector.Select(kv => $"{kv.Key}={Json.Str(kv.Value)}")), Age(obj)];
+            }
+            case ("coordination.k8s.io", "Lease"):
+                return [name, Json.Str(spec, "holderIdentity") ?? "", Age(obj)];
             default:
                 return [name, Age(obj)];
         }

@@ -427,4 +427,20 @@ public sealed class CrudTests
             """{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"dup","name":"dup2"}}""");
         Assert.AreEqual(400, r.Code, r.Body?.ToJsonString());
     }
+
+    [TestMethod]
+    public async Task Create_Secret_DefaultsTypeAndFoldsStringData()
+    {
+        var r = await _cluster.PostAsync("/api/v1/namespaces/default/secrets",
+            """{"apiVersion":"v1","kind":"Secret","metadata":{"name":"s1"},"data":{"a":"eA=="},"stringData":{"b":"hello"}}""");
+        Assert.AreEqual(201, r.Code, r.Body?.ToJsonString());
+        Assert.AreEqual("Opaque", r.Body!["type"]!.GetValue<string>());
+        Assert.AreEqual("eA==", r.Body!["data"]!["a"]!.GetValue<string>());
+        Assert.AreEqual("aGVsbG8=", r.Body!["data"]!["b"]!.GetValue<string>());
+        Assert.IsNull(r.Body!["stringData"]);
+        var table = await _cluster.GetAsync("/api/v1/namespaces/default/secrets/s1", "application/json;as=Table;v=v1;g=meta.k8s.io");
+        var cells = table.Body!["rows"]![0]!["cells"]!.AsArray();
+        Assert.AreEqual("Opaque", cells[1]!.GetValue<string>());
+        Assert.AreEqual(2, cells[2]!.GetValue<int>());
+    }
 }

@@ -122,4 +122,15 @@ public sealed class PatchTests
         Assert.AreEqual("True", conds["Available"]);
         Assert.AreEqual("True", conds["Progressing"]);
     }
+
+    [TestMethod]
+    public async Task ConcurrentPatches_WithoutResourceVersion_NeverConflict()
+    {
+        var path = await NewDeploymentAsync();
+        var results = await Task.WhenAll(Enumerable.Range(0, 16).Select(i =>
+            _cluster.SendAsync(HttpMethod.Patch, path, "{\"metadata\":{\"annotations\":{\"k" + i + "\":\"v\"}}}", "application/merge-patch+json")));
+        Assert.IsTrue(results.All(r => r.Code == 200), string.Join(",", results.Select(r => r.Code)));
+        var final = await _cluster.GetAsync(path);
+        Assert.AreEqual(16, final.Body!["metadata"]!["annotations"]!.AsObject().Count);
+    }
 }

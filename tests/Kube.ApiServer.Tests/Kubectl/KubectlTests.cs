@@ -168,4 +168,26 @@ public sealed class KubectlTests
         Assert.AreEqual("nginx:1.27", container["image"]!.GetValue<string>());
         Assert.AreEqual(80, container["ports"]![0]!["containerPort"]!.GetValue<int>());
     }
+
+    [TestMethod]
+    public async Task Kubectl_CreateJobAndCronJob_AndConfigMapColumns()
+    {
+        if (!Kubectl.Exists) Assert.Inconclusive(Kubectl.InstallHint);
+        await using var cluster = await TestCluster.StartAsync();
+        using var kubectl = new Kubectl(cluster.Server.BaseAddress);
+        var job = await kubectl.RunAsync("create", "job", "once", "--image=busybox:1.36", "--", "echo", "hi");
+        Assert.AreEqual(0, job.ExitCode, Fmt(job));
+        var cron = await kubectl.RunAsync("create", "cronjob", "tick", "--image=busybox:1.36", "--schedule=*/5 * * * *", "--", "date");
+        Assert.AreEqual(0, cron.ExitCode, Fmt(cron));
+        var j = await cluster.GetAsync("/apis/batch/v1/namespaces/default/jobs/once");
+        Assert.AreEqual("busybox:1.36", j.Body!["spec"]!["template"]!["spec"]!["containers"]![0]!["image"]!.GetValue<string>());
+        Assert.AreEqual("Never", j.Body!["spec"]!["template"]!["spec"]!["restartPolicy"]!.GetValue<string>());
+        var c = await cluster.GetAsync("/apis/batch/v1/namespaces/default/cronjobs/tick");
+        Assert.AreEqual("*/5 * * * *", c.Body!["spec"]!["schedule"]!.GetValue<string>());
+
+        await kubectl.RunAsync("create", "configmap", "cfg", "--from-literal=a=1", "--from-literal=b=2");
+        var get = await kubectl.RunAsync("get", "configmaps", "cfg");
+        Assert.AreEqual(0, get.ExitCode, Fmt(get));
+        StringAssert.Matches(get.Stdout, new System.Text.RegularExpressions.Regex(@"NAME\s+DATA\s+AGE\s+cfg\s+2\s+\d+s"));
+    }
 }

@@ -88,7 +88,7 @@ public sealed class TableTests
         Assert.AreEqual("Active", ns.Body!["rows"]![0]!["cells"]![1]!.GetValue<string>());
 
         var cm = await cluster.GetAsync("/api/v1/namespaces/default/configmaps", TableAccept);
-        CollectionAssert.AreEqual(new[] { "Name", "Age" }, cm.Body!["columnDefinitions"]!.AsArray().Select(c => c!["name"]!.GetValue<string>()).ToList());
+        CollectionAssert.AreEqual(new[] { "Name", "Data", "Age" }, cm.Body!["columnDefinitions"]!.AsArray().Select(c => c!["name"]!.GetValue<string>()).ToList());
     }
 
     [TestMethod]
