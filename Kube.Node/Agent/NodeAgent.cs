@@ -180,7 +180,11 @@ public sealed class NodeAgent : IHostedService, IAsyncDisposable
             await _podInformer!.WaitForSyncAsync(token).ConfigureAwait(false);
             await RemoveOrphansAsync(token).ConfigureAwait(false);
             await Task.WhenAll(
-                LoopAsync("node status", _options.NodeStatusUpdateInterval, UpdateNodeStatusAsync, token),
+                LoopAsync("node status", _options.NodeStatusUpdateInterval, async t =>
+                {
+                    await UpdateNodeStatusAsync(t).ConfigureAwait(false);
+                    await ResolveKubernetesServiceAsync(t).ConfigureAwait(false);
+                }, token),
                 LoopAsync("lease", _options.LeaseRenewInterval, RenewLeaseAsync, token),
                 LoopAsync("relist", _options.RelistInterval, RelistAsync, token),
                 LoopAsync("resync", _options.ResyncInterval, ResyncAsync, token)).ConfigureAwait(false);
