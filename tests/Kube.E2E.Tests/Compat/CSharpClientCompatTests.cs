@@ -275,6 +275,19 @@ public sealed class CSharpClientCompatTests
         Assert.IsTrue(final.Data.Values.All(v => v == "9"), string.Join(",", final.Data));
     }
 
+    [TestMethod]
+    [Ignore("known gap: POST pods/{name}/eviction answers 404 NotFound although discovery lists pods/eviction (kubectl drain then reports success and evicts nothing)")]
+    public async Task Typed_Pod_Eviction_DeletesThePod()
+    {
+        var ns = await NamespaceAsync("cs-evict");
+        await Client.CoreV1.CreateNamespacedPodAsync(Pod("victim", 200106), ns);
+        await Client.CoreV1.CreateNamespacedPodEvictionAsync(
+            new V1Eviction { Metadata = new V1ObjectMeta { Name = "victim", NamespaceProperty = ns } }, "victim", ns);
+        var gone = await Wait.UntilAsync(async () => (await Client.CoreV1.ListNamespacedPodAsync(ns, fieldSelector: "metadata.name=victim")).Items.Count == 0,
+            TimeSpan.FromSeconds(60));
+        Assert.IsTrue(gone, "the evicted pod is still there");
+    }
+
     // ---- typed watch ----
 
     [TestMethod]

@@ -286,6 +286,39 @@ public sealed class KubectlCompatTests
             $"watch-second never shown Running:\n{watch.Stdout}\n{watch.Stderr}");
     }
 
+    [TestMethod]
+    public async Task GetWatch_SingleObject_PrintsItThenEachChange()
+    {
+        await K.OkAsync("create configmap watch-one --from-literal=v=1");
+        await using var watch = KubectlStreaming.Start(_host!.Kubeconfig, CacheDir, ["get", "configmap", "watch-one", "-w", "-o", "jsonpath={.data.v}{\"\\n\"}"]);
+        Assert.IsTrue(await watch.WaitForLineAsync(l => l == "1", TimeSpan.FromSeconds(30)), $"first state not printed:\n{watch.Stdout}\n{watch.Stderr}");
+        await K.OkAsync("patch configmap watch-one --type=merge -p '{\"data\":{\"v\":\"2\"}}'");
+        Assert.IsTrue(await watch.WaitForLineAsync(l => l == "2", TimeSpan.FromSeconds(30)), $"change not printed:\n{watch.Stdout}\n{watch.Stderr}");
+    }
+
+    [TestMethod]
+    public async Task Get_ChunkSize_FieldSelector_SortBy_CustomColumns_AndDeleteBySelector()
+    {
+        await K.OkAsync("create namespace list-ns");
+        foreach (var name in new[] { "c-b", "c-a", "c-c" })
+        {
+            await K.OkAsync($"create configmap {name} -n list-ns");
+            await K.OkAsync($"label configmap {name} -n list-ns grp=x");
+        }
+        await K.OkAsync("create configmap other -n list-ns");
+        var chunked = Rows(await K.OkAsync("get configmaps -n list-ns --chunk-size=1 -o name"));
+        CollectionAssert.AreEquivalent(new[] { "configmap/c-a", "configmap/c-b", "configmap/c-c", "configmap/other" }, chunked);
+        Assert.AreEqual("configmap/c-b", (await K.OkAsync("get configmaps -n list-ns --field-selector metadata.name=c-b -o name")).Trim());
+        Assert.AreEqual("", (await K.OkAsync("get configmaps -n list-ns --field-selector metadata.name=nope -o name")).Trim());
+        var sorted = Rows(await K.OkAsync("get configmaps -n list-ns -l grp=x --sort-by=.metadata.name -o custom-columns=NAME:.metadata.name,NS:.metadata.namespace --no-headers"));
+        CollectionAssert.AreEqual(new[] { "c-a", "c-b", "c-c" }, sorted.Select(r => Regex.Split(r, @"\s+")[0]).ToArray());
+        Assert.IsTrue(sorted.All(r => r.EndsWith("list-ns", StringComparison.Ordinal)), string.Join("\n", sorted));
+
+        var deleted = await K.OkAsync("delete configmaps -n list-ns -l grp=x");
+        Assert.AreEqual(3, Rows(deleted).Length, deleted);
+        Assert.AreEqual("configmap/other", (await K.OkAsync("get configmaps -n list-ns -o name")).Trim());
+    }
+
     // ---- describe ----
 
     [TestMethod]
@@ -642,6 +675,15 @@ public sealed class KubectlCompatTests
         StringAssert.Matches(output, new Regex(@"(?m)^pod/all-deploy-[a-z0-9]+-[a-z0-9]+\s+1/1\s+Running\s"));
         StringAssert.Matches(output, new Regex(@"(?m)^deployment\.apps/all-deploy\s+1/1\s+1\s+1\s"));
         StringAssert.Matches(output, new Regex(@"(?m)^replicaset\.apps/all-deploy-[a-z0-9]+\s+1\s+1\s+1\s"));
+    }
+
+    [TestMethod]
+    [Ignore("known gap: POST serviceaccounts/{name}/token answers 404 NotFound (the token subresource is not served)")]
+    public async Task CreateToken_ForServiceAccount()
+    {
+        await K.OkAsync("create serviceaccount token-sa");
+        var token = (await K.OkAsync("create token token-sa --duration=10m")).Trim();
+        Assert.AreEqual(3, token.Split('.').Length, "a JWT: " + token);
     }
 
     [TestMethod]
