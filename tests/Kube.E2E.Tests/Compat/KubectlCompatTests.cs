@@ -350,6 +350,17 @@ public sealed class KubectlCompatTests
         StringAssert.Matches(output, new Regex(@"(?m)^NewReplicaSet:\s+desc-deploy-[a-z0-9]+ \(2/2 replicas created\)$"));
     }
 
+    [TestMethod]
+    public async Task Describe_Node_ShowsConditionsAddressesAndCapacity()
+    {
+        var output = await K.OkAsync("describe node node-1");
+        StringAssert.Matches(output, new Regex(@"(?m)^Name:\s+node-1$"));
+        StringAssert.Matches(output, new Regex(@"(?m)^\s+Ready\s+True\s"));
+        StringAssert.Matches(output, new Regex(@"(?m)^\s+InternalIP:\s+127\.0\.0\.1$"));
+        StringAssert.Matches(output, new Regex(@"(?m)^Capacity:\s*$"));
+        StringAssert.Matches(output, new Regex(@"(?m)^\s+pods:\s+\d+$"));
+    }
+
     // ---- edit / label / annotate / patch ----
 
     [TestMethod]
@@ -529,8 +540,8 @@ public sealed class KubectlCompatTests
     }
 
     [TestMethod]
-    [Ignore("known gap: configmaps and secrets have no Table columns (kubectl prints NAME AGE only); secret type not defaulted to Opaque")]
-    public async Task Get_ConfigMapsAndSecrets_ShowUpstreamColumns()
+    [Ignore("known gap: configmaps, secrets and events have no Table columns (kubectl prints NAME AGE only); secret type not defaulted to Opaque")]
+    public async Task Get_ConfigMapsSecretsAndEvents_ShowUpstreamColumns()
     {
         await K.OkAsync("create configmap cols-cm --from-literal=a=1 --from-literal=b=2");
         await K.OkAsync("create secret generic cols-secret --from-literal=a=1");
@@ -540,6 +551,10 @@ public sealed class KubectlCompatTests
         var secret = Rows(await K.OkAsync("get secret cols-secret"));
         CollectionAssert.AreEqual(new[] { "NAME", "TYPE", "DATA", "AGE" }, Regex.Split(secret[0], @"\s+"));
         StringAssert.Matches(secret[1], new Regex(@"^cols-secret\s+Opaque\s+1\s+\S+$"));
+        await CreateRunningPodAsync("cols-pod", 200019);
+        var events = await K.OkAsync("get events --field-selector involvedObject.name=cols-pod");
+        StringAssert.Matches(Rows(events)[0], new Regex(@"^LAST SEEN\s+TYPE\s+REASON\s+OBJECT\s+MESSAGE$"));
+        StringAssert.Matches(events, new Regex(@"(?m)\s+Normal\s+Scheduled\s+pod/cols-pod\s+Successfully assigned default/cols-pod to node-1$"));
     }
 
     [TestMethod]
