@@ -1,5 +1,6 @@
 using k8s;
 using k8s.Models;
+using Kube.Core.Helpers;
 using Kube.Core.Client;
 using Kube.Core.Selectors;
 
@@ -26,7 +27,7 @@ internal static class ControllerRefManager
         foreach (var child in candidates)
         {
             var matches = compiled.Matches(child.Metadata.Labels);
-            var controllerRef = OwnerRefs.ControllerOf(child);
+            var controllerRef = OwnerReferences.GetControllerOf(child);
             if (controllerRef is not null)
             {
                 if (controllerRef.Uid != owner.Metadata.Uid) continue;
@@ -73,7 +74,7 @@ internal static class ControllerRefManager
     {
         var copy = ObjectCopy.Clone(child);
         copy.Metadata.OwnerReferences ??= new List<V1OwnerReference>();
-        copy.Metadata.OwnerReferences.Add(OwnerRefs.NewControllerRef(owner));
+        copy.Metadata.OwnerReferences.Add(OwnerReferences.NewControllerRef(owner));
         try
         {
             return await client.UpdateAsync(copy, cancellationToken: cancellationToken).ConfigureAwait(false);

@@ -1,6 +1,7 @@
 using System.Globalization;
 using k8s;
 using k8s.Models;
+using Kube.Core.Helpers;
 using Kube.Controllers.Internal;
 using Kube.Controllers.Runtime;
 using Kube.Core.Client;
@@ -187,7 +188,7 @@ public sealed partial class DeploymentReconciler : IReconciler<V1Deployment>
                 NamespaceProperty = d.Metadata.NamespaceProperty,
                 Labels = labels,
                 Annotations = annotations,
-                OwnerReferences = [OwnerRefs.NewControllerRef(d)],
+                OwnerReferences = [OwnerReferences.NewControllerRef(d)],
             },
             Spec = new V1ReplicaSetSpec
             {
@@ -207,7 +208,7 @@ public sealed partial class DeploymentReconciler : IReconciler<V1Deployment>
         {
             // Either our cache lags (the ReplicaSet is ours and has this template) or another template hashed the same.
             var existing = await _client.GetAsync<V1ReplicaSet>(rs.Metadata.Name, rs.Metadata.NamespaceProperty, ct).ConfigureAwait(false);
-            if (OwnerRefs.IsOwnedBy(existing, d.Metadata.Uid)
+            if (OwnerReferences.GetControllerOf(existing)?.Uid == d.Metadata.Uid
                 && (existing.Metadata.Labels?.ValueOf(PodTemplateHash.Label) == hash || PodTemplateHash.EqualIgnoringHash(existing.Spec?.Template, d.Spec.Template)))
                 return existing;
             var copy = ObjectCopy.Clone(d);

@@ -1,4 +1,5 @@
 using k8s.Models;
+using Kube.Core.Helpers;
 using Kube.Controllers.Internal;
 using Kube.Controllers.Runtime;
 using Kube.Core.Client;
@@ -161,7 +162,7 @@ public sealed partial class ReplicaSetReconciler : IReconciler<V1ReplicaSet>
                 Labels = copy.Metadata?.Labels ?? new Dictionary<string, string>(),
                 Annotations = copy.Metadata?.Annotations,
                 Finalizers = copy.Metadata?.Finalizers,
-                OwnerReferences = [OwnerRefs.NewControllerRef(rs)],
+                OwnerReferences = [OwnerReferences.NewControllerRef(rs)],
             },
             Spec = copy.Spec,
         };
