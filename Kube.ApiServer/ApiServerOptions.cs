@@ -42,6 +42,9 @@ public sealed class ApiServerOptions
     /// </summary>
     public TimeSpan CompactionInterval { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>How often a terminating namespace is checked again while objects in it (pods shutting down, finalizers) remain. Default 1 second.</summary>
+    public TimeSpan NamespaceFinalizeRetryInterval { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>
     /// How many times an update, patch or delete retries internally when the store changed underneath and the client
     /// gave no resourceVersion (upstream retries until it wins). Default 100.

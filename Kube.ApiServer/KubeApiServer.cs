@@ -37,11 +37,13 @@ public sealed class KubeApiServer : IAsyncDisposable
     private readonly CancellationTokenSource _stopping;
     private readonly Compactor? _compactor;
     private readonly ApiServerMetrics _metrics;
+    private readonly NamespaceFinalizer _namespaceFinalizer;
     private int _disposed;
 
     private KubeApiServer(WebApplication app, WatchCacheManager watchCaches, GenericRegistry registry, CancellationTokenSource stopping, Uri baseAddress,
-        Compactor? compactor, ApiServerMetrics metrics)
+        Compactor? compactor, ApiServerMetrics metrics, NamespaceFinalizer namespaceFinalizer)
     {
+        _namespaceFinalizer = namespaceFinalizer;
         _compactor = compactor;
         _metrics = metrics;
         _app = app;
@@ -91,6 +93,9 @@ public sealed class KubeApiServer : IAsyncDisposable
             loggers.CreateLogger<GenericRegistry>(), stopping.Token);
         await CreateInitialNamespacesAsync(registry, options, cancellationToken).ConfigureAwait(false);
         await registry.LoadCustomResourcesAsync(cancellationToken).ConfigureAwait(false);
+        var namespaceFinalizer = new NamespaceFinalizer(registry, time, loggers.CreateLogger<NamespaceFinalizer>(), options.NamespaceFinalizeRetryInterval);
+        registry.NamespaceTerminating = namespaceFinalizer.Enqueue;
+        await namespaceFinalizer.ResumeAsync(cancellationToken).ConfigureAwait(false);
 
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.Logging.ClearProviders();
@@ -115,7 +120,7 @@ public sealed class KubeApiServer : IAsyncDisposable
         var compactor = options.CompactionInterval > TimeSpan.Zero
             ? new Compactor(store, options.CompactionInterval, time, loggers.CreateLogger<Compactor>())
             : null;
-        return new KubeApiServer(app, watchCaches, registry, stopping, baseAddress, compactor, metrics);
+        return new KubeApiServer(app, watchCaches, registry, stopping, baseAddress, compactor, metrics, namespaceFinalizer);
     }
 
     private static async Task CreateInitialNamespacesAsync(GenericRegistry registry, ApiServerOptions options, CancellationToken ct)
@@ -141,6 +146,7 @@ public sealed class KubeApiServer : IAsyncDisposable
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         await _stopping.CancelAsync().ConfigureAwait(false);
         if (_compactor is not null) await _compactor.DisposeAsync().ConfigureAwait(false);
+        await _namespaceFinalizer.DisposeAsync().ConfigureAwait(false);
         using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5)))
         {
             try

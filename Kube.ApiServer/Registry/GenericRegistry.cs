@@ -36,6 +36,29 @@ internal sealed class GenericRegistry(
     private const string GenerateNameAlphabet = "bcdfghjklmnpqrstvwxz2456789";
     private readonly CrdRegistrar _crds = new(types, logger);
 
+    /// <summary>Called with a namespace's name when it starts (or is asked again) to terminate.</summary>
+    public Action<string>? NamespaceTerminating { get; set; }
+
+    private static bool IsNamespace(ResourceType t) => t.Group.Length == 0 && t.Kind == "Namespace";
+
+    /// <summary>Removes a terminating namespace once its contents are gone (the namespace finalizer's last step).</summary>
+    public async Task<bool> RemoveTerminatedNamespaceAsync(string name, CancellationToken ct)
+    {
+        var nsType = types.FindByResource("", "v1", "namespaces");
+        if (nsType is null) return true;
+        var key = KeyLayout.Bytes(KeyLayout.Key(nsType, null, name));
+        for (var attempt = 0; attempt <= options.MaxUpdateRetries; attempt++)
+        {
+            var stored = await storage.GetAsync(key, ct).ConfigureAwait(false);
+            if (stored is null) return true;
+            var ns = ObjectCodec.Decode(stored.Value, stored.ModRevision);
+            if (Json.Metadata(ns)["deletionTimestamp"] is null) return true;
+            if (Json.Arr(Json.Metadata(ns), "finalizers") is { Count: > 0 }) return false;
+            if (await storage.DeleteAsync(key, stored.ModRevision, ct).ConfigureAwait(false) is not null) return true;
+        }
+        return false;
+    }
+
     /// <summary>Registers the custom resources of every stored CustomResourceDefinition (at start).</summary>
     public async Task LoadCustomResourcesAsync(CancellationToken ct)
     {
@@ -375,6 +398,9 @@ internal sealed class GenericRegistry(
         if (nsType is null) return;
         var stored = await storage.GetAsync(KeyLayout.Bytes(KeyLayout.Key(nsType, null, ns)), ct).ConfigureAwait(false);
         if (stored is null) throw Errors.NotFound("namespaces", ns);
+        if (System.Text.Encoding.UTF8.GetString(stored.Value).Contains("\"deletionTimestamp\"", StringComparison.Ordinal)
+            && Json.Metadata(ObjectCodec.Decode(stored.Value, stored.ModRevision))["deletionTimestamp"] is not null)
+            throw Errors.Forbidden($"unable to create new content in namespace {ns} because it is being terminated");
     }
 
     private static void ResetStatusOnCreate(ResourceType t, JsonObject body)
@@ -628,6 +654,27 @@ internal sealed class GenericRegistry(
 
             var request = NewAdmission(s, AdmissionOperation.Delete, null, current, new WriteOptions { DryRun = o.DryRun }, name);
             await admission.ValidateAsync(request, ct).ConfigureAwait(false);
+
+            if (IsNamespace(s.Type))
+            {
+                if (meta["deletionTimestamp"] is not null)
+                {
+                    NamespaceTerminating?.Invoke(name);
+                    return new DeleteResult(current, true);
+                }
+                var terminating = Json.Clone(current);
+                var tm = Json.Metadata(terminating);
+                tm["deletionTimestamp"] = Json.Timestamp(time.GetUtcNow());
+                tm["deletionGracePeriodSeconds"] = 0;
+                Json.EnsureObj(terminating, "spec")["finalizers"] = new JsonArray("kubernetes");
+                Json.EnsureObj(terminating, "status")["phase"] = "Terminating";
+                if (IsDryRun(o.DryRun)) return new DeleteResult(terminating, true);
+                var nsRev = await storage.UpdateAsync(key, EncodeFor(s.Type, terminating), stored.ModRevision, ct).ConfigureAwait(false);
+                if (nsRev is null) continue;
+                ObjectCodec.SetResourceVersion(terminating, nsRev.Value);
+                NamespaceTerminating?.Invoke(name);
+                return new DeleteResult(terminating, true);
+            }
 
             var next = Json.Clone(current);
             var nm = Json.Metadata(next);
