@@ -26,7 +26,9 @@ internal static class AllInOneCluster
         s.AddKubeStore(o => o.DataDir = Path.Combine(options.DataDir, "store"));
         s.AddKubeApiServer(o => o.Port = options.ApiPort);
         s.AddKubeCore();
-        s.AddKubeNetworking(_ => { });
+        // default/kubernetes points at the API server; pods get KUBERNETES_SERVICE_HOST/PORT of the real listener
+        // (there is no service proxy yet to make the ClusterIP answer).
+        s.AddKubeNetworking(o => o.KubernetesServiceEndpoint = $"127.0.0.1:{options.ApiPort}");
         s.AddKubeControllers().AddBuiltInControllers();
         s.AddKubeScheduler(_ => { });
         for (var i = 1; i <= options.Nodes; i++)
@@ -38,6 +40,8 @@ internal static class AllInOneCluster
                 o.NodeName = name;
                 o.DataDir = Path.Combine(options.DataDir, "nodes", name);
                 o.PodCidr = $"127.1.{index}.0/24";
+                o.KubernetesServiceHost = "127.0.0.1";
+                o.KubernetesServicePort = options.ApiPort;
             });
         }
         s.AddHostedService(sp => new ReadyAnnouncer(options, sp.GetRequiredService<ILogger<ReadyAnnouncer>>()));
