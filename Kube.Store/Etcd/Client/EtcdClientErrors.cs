@@ -35,8 +35,8 @@ internal static class EtcdClientErrors
 
     /// <summary>
     /// The exception to surface for a failed call: <see cref="StoreException"/> for etcd's known errors (by message),
-    /// <see cref="StoreErrorCode.Timeout"/> for an expired deadline, <see cref="StoreErrorCode.Stopped"/> for an unreachable
-    /// cluster, <see cref="OperationCanceledException"/> when the caller cancelled, and the <see cref="RpcException"/>
+    /// <see cref="StoreErrorCode.Timeout"/> for an expired deadline or a connection that broke after the request was sent (the
+    /// outcome is unknown), <see cref="StoreErrorCode.Stopped"/> when no endpoint could be reached, <see cref="OperationCanceledException"/> when the caller cancelled, and the <see cref="RpcException"/>
     /// itself for anything else (e.g. "etcdserver: too many operations in txn request").
     /// </summary>
     public static Exception Map(RpcException ex, CancellationToken cancellationToken)
@@ -56,7 +56,9 @@ internal static class EtcdClientErrors
         return ex.StatusCode switch
         {
             StatusCode.DeadlineExceeded => new StoreException(StoreErrorCode.Timeout),
-            StatusCode.Unavailable => new StoreException(StoreErrorCode.Stopped),
+            // Never sent (nothing reachable): Stopped. Sent, then the connection broke: the outcome is unknown, which is
+            // what etcd's "request timed out" means.
+            StatusCode.Unavailable => new StoreException(IsConnectFailure(ex.Status.DebugException) ? StoreErrorCode.Stopped : StoreErrorCode.Timeout),
             _ => ex,
         };
     }

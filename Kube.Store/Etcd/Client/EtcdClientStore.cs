@@ -16,7 +16,8 @@ namespace Kube.Store.Etcd.Client;
 /// cannot have been applied (the connection was never made, or etcd answered "no leader"), so a write is never applied twice.</para>
 /// <para><b>Errors.</b> etcd's errors are matched by etcd's exact message text and surface as <see cref="StoreException"/>
 /// with the same <see cref="StoreErrorCode"/> as the embedded store. A unary call past <see cref="EtcdClientOptions.RequestTimeout"/>
-/// fails with <see cref="StoreErrorCode.Timeout"/>; a cluster with no reachable endpoint with <see cref="StoreErrorCode.Stopped"/>.
+/// fails with <see cref="StoreErrorCode.Timeout"/>, and so does a write whose connection broke after it was sent (its outcome
+/// is unknown, as with etcd's "request timed out"); a cluster with no reachable endpoint fails with <see cref="StoreErrorCode.Stopped"/>.
 /// etcd does not report the compacted revision on a range, so a <see cref="StoreErrorCode.Compacted"/> from
 /// <see cref="RangeAsync"/> carries <see cref="StoreException.CompactRevision"/> 0; a watch carries the revision etcd sends.</para>
 /// <para><b>Watch.</b> Each <see cref="WatchAsync"/> is one bidirectional Watch stream: the created reply, then events.
@@ -26,8 +27,9 @@ namespace Kube.Store.Etcd.Client;
 /// <see cref="StoreErrorCode.Stopped"/>. With <see cref="WatchRequest.ProgressNotify"/>, a watch idle for
 /// <see cref="WatchRequest.ProgressInterval"/> asks etcd for a progress notification (an empty response at the current revision).</para>
 /// <para><b>Leases.</b> Keepalives share one LeaseKeepAlive stream, one request and its response at a time.</para>
-/// <para><b>Status.</b> etcd does not report its compacted revision; <see cref="StoreStatus.CompactRevision"/> is the highest one
-/// this client compacted to or saw in a watch.</para>
+/// <para><b>Status.</b> etcd does not report its compacted revision, so <see cref="StatusAsync"/> finds it with reads: one
+/// range at the last known compacted revision, and a binary search (about log2(revision) ranges) only when another client
+/// compacted since.</para>
 /// </remarks>
 public sealed class EtcdClientStore : IKeyValueStore, IAsyncDisposable
 {
@@ -214,8 +216,53 @@ public sealed class EtcdClientStore : IKeyValueStore, IAsyncDisposable
     public async ValueTask<StoreStatus> StatusAsync(CancellationToken cancellationToken = default)
     {
         var r = await CallAsync((c, o) => c.Maintenance.StatusAsync(new V3.StatusRequest(), o), idempotent: true, cancellationToken).ConfigureAwait(false);
-        return new StoreStatus(EtcdClientMapping.FromPb(r.Header), Volatile.Read(ref _compactRevision), r.Leader, r.RaftIndex, r.RaftAppliedIndex,
-            r.DbSize, r.IsLearner);
+        var compacted = await CompactRevisionAsync(r.Header.Revision, cancellationToken).ConfigureAwait(false);
+        return new StoreStatus(EtcdClientMapping.FromPb(r.Header), compacted, r.Leader, r.RaftIndex, r.RaftAppliedIndex, r.DbSize, r.IsLearner);
+    }
+
+    /// <summary>
+    /// etcd reports its compacted revision nowhere but in a watch, so find it with reads: a range at revision R fails with
+    /// "compacted" exactly when R is below it. The last known value is checked with one read; only when someone else
+    /// compacted since is the new value found by binary search between it and <paramref name="current"/> (about log2 reads).
+    /// </summary>
+    private async ValueTask<long> CompactRevisionAsync(long current, CancellationToken cancellationToken)
+    {
+        var known = Volatile.Read(ref _compactRevision);
+        var low = Math.Max(known, 1);
+        if (current <= low || await ReadableAsync(low, cancellationToken).ConfigureAwait(false))
+        {
+            return known;
+        }
+        // The smallest readable revision in (low, current] is the compacted revision; current is always readable.
+        long lo = low + 1, hi = current;
+        while (lo < hi)
+        {
+            var mid = lo + (hi - lo) / 2;
+            if (await ReadableAsync(mid, cancellationToken).ConfigureAwait(false))
+            {
+                hi = mid;
+            }
+            else
+            {
+                lo = mid + 1;
+            }
+        }
+        NoteCompacted(lo);
+        return Volatile.Read(ref _compactRevision);
+    }
+
+    private async ValueTask<bool> ReadableAsync(long revision, CancellationToken cancellationToken)
+    {
+        var probe = new V3.RangeRequest { Key = Google.Protobuf.ByteString.CopyFrom(0), Revision = revision, CountOnly = true };
+        try
+        {
+            await CallAsync((c, o) => c.Kv.RangeAsync(probe, o), idempotent: true, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (StoreException ex) when (ex.Code == StoreErrorCode.Compacted)
+        {
+            return false;
+        }
     }
 
     /// <inheritdoc />

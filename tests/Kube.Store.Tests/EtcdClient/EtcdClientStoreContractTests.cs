@@ -81,6 +81,8 @@ public sealed class EtcdClientStoreContractTests : KeyValueStoreContractTests
         Assert.IsGreaterThan(0, proxy.Connections, "the watch runs through the proxy");
 
         await proxy.StopAsync(); // the first endpoint dies with the stream open
+        // A read moves the client to the next endpoint (a write on the broken connection could fail with an unknown outcome).
+        Assert.AreEqual("5", Str((await store.RangeAsync(new RangeRequest(B(P + "r")))).Kvs.Single().Value));
         var after = new List<long>();
         for (var i = 6; i <= 10; i++)
         {
@@ -92,6 +94,27 @@ public sealed class EtcdClientStoreContractTests : KeyValueStoreContractTests
         CollectionAssert.AreEqual(Enumerable.Range(0, 11).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray(),
             seen.Select(e => Str(e.Kv.Value)).ToArray());
         Assert.AreEqual("5", Str(seen[6].PrevKv!.Value), "prevKv still comes after the resume");
+    }
+
+    [TestMethod]
+    public async Task Status_FindsACompactionMadeByAnotherClient()
+    {
+        await using var other = new EtcdClientStore(new EtcdClientOptions { Endpoints = [s_etcd!.ClientUrl] });
+        await using var store = new EtcdClientStore(new EtcdClientOptions { Endpoints = [s_etcd.ClientUrl] });
+        var before = (await store.StatusAsync()).CompactRevision;
+        long target = 0;
+        for (var i = 0; i < 37; i++)
+        {
+            var put = await other.PutAsync(new PutRequest(B(P + "c" + i), B("x")));
+            if (i == 20)
+            {
+                target = put.Header.Revision;
+            }
+        }
+        Assert.IsLessThan(target, before);
+        await other.CompactAsync(target);
+        Assert.AreEqual(target, (await store.StatusAsync()).CompactRevision);
+        Assert.AreEqual(target, (await store.StatusAsync()).CompactRevision, "and again from the cached value");
     }
 
     [TestMethod]
