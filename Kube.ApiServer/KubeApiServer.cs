@@ -108,7 +108,7 @@ public sealed class KubeApiServer : IAsyncDisposable
         });
         var app = builder.Build();
         string addressText = $"{options.BindAddress}:{options.Port}";
-        var handler = new ApiHttpHandler(registry, authenticator, new TableConvertor(time), new OpenApiCache(types), metrics, time, options, () => addressText, loggers.CreateLogger<ApiHttpHandler>());
+        var handler = new ApiHttpHandler(registry, authenticator, authorizer, new TableConvertor(time), new OpenApiCache(types), metrics, time, options, () => addressText, loggers.CreateLogger<ApiHttpHandler>());
         app.Run(handler.HandleAsync);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
 

@@ -26,6 +26,7 @@ namespace Kube.ApiServer.Http;
 internal sealed class ApiHttpHandler(
     GenericRegistry registry,
     IAuthenticator authenticator,
+    Authorization.IAuthorizer authorizer,
     TableConvertor tables,
     OpenApiCache openApi,
     Diagnostics.ApiServerMetrics metrics,
@@ -182,6 +183,11 @@ internal sealed class ApiHttpHandler(
     private async Task ResourceAsync(HttpContext ctx, RequestInfo info, UserInfo user)
     {
         var ct = ctx.RequestAborted;
+        if (info is { Group: "authorization.k8s.io", Version: "v1", Resource: "selfsubjectaccessreviews", Name: null } && ctx.Request.Method == "POST")
+        {
+            await SelfSubjectAccessReviewAsync(ctx, user).ConfigureAwait(false);
+            return;
+        }
         var type = Types.FindByResource(info.Group, info.Version, info.Resource!) ?? throw Errors.PathNotFound(ctx.Request.Path.Value ?? "");
         if (info.Namespace is not null && !type.Namespaced) throw Errors.PathNotFound(ctx.Request.Path.Value ?? "");
         if (info.Subresource is not null && !type.Subresources.Contains(info.Subresource)) throw Errors.PathNotFound(ctx.Request.Path.Value ?? "");
@@ -295,6 +301,37 @@ internal sealed class ApiHttpHandler(
             default:
                 throw Errors.PathNotFound(ctx.Request.Path.Value ?? "");
         }
+    }
+
+    /// <summary>POST selfsubjectaccessreviews (kubectl auth can-i): asks the authorizer about the caller.</summary>
+    private async Task SelfSubjectAccessReviewAsync(HttpContext ctx, UserInfo user)
+    {
+        var review = await ReadObjectAsync(ctx).ConfigureAwait(false);
+        var spec = Json.Obj(review, "spec");
+        var ra = Json.Obj(spec, "resourceAttributes");
+        var nra = Json.Obj(spec, "nonResourceAttributes");
+        if (ra is null && nra is null)
+            throw Errors.Invalid(Types.FindByResource("", "v1", "pods")! with { Group = "authorization.k8s.io", Kind = "SelfSubjectAccessReview" }, "",
+                [Errors.Required("spec.resourceAttributes", "exactly one of nonResourceAttributes or resourceAttributes must be specified")]);
+        var attrs = ra is not null
+            ? new Authorization.AuthorizationAttributes(user, Json.Str(ra, "verb") ?? "")
+            {
+                ApiGroup = Json.Str(ra, "group") ?? "",
+                Resource = Json.Str(ra, "resource"),
+                Subresource = string.IsNullOrEmpty(Json.Str(ra, "subresource")) ? null : Json.Str(ra, "subresource"),
+                Namespace = string.IsNullOrEmpty(Json.Str(ra, "namespace")) ? null : Json.Str(ra, "namespace"),
+                Name = string.IsNullOrEmpty(Json.Str(ra, "name")) ? null : Json.Str(ra, "name"),
+            }
+            : new Authorization.AuthorizationAttributes(user, Json.Str(nra, "verb") ?? "") { Path = Json.Str(nra, "path") };
+        var decision = await authorizer.AuthorizeAsync(attrs, ctx.RequestAborted).ConfigureAwait(false);
+        review["apiVersion"] = "authorization.k8s.io/v1";
+        review["kind"] = "SelfSubjectAccessReview";
+        review["status"] = new JsonObject
+        {
+            ["allowed"] = decision == Authorization.AuthorizationDecision.Allow,
+            ["denied"] = decision == Authorization.AuthorizationDecision.Deny,
+        };
+        await WriteJsonAsync(ctx, 201, review).ConfigureAwait(false);
     }
 
     private static string Combine(string? a, string b) => string.IsNullOrEmpty(a) ? b : $"{a},{b}";

@@ -87,8 +87,18 @@ internal static class ProtobufSchemas
         .Add(4, "suspend", FieldType.Bool).Add(5, "jobTemplate", FieldType.Message, false, JobTemplateSpec)
         .Add(6, "successfulJobsHistoryLimit", FieldType.Int).Add(7, "failedJobsHistoryLimit", FieldType.Int).Add(8, "timeZone", FieldType.String);
 
+    private static readonly Schema ResourceAttributes = new Schema()
+        .Add(1, "namespace", FieldType.String).Add(2, "verb", FieldType.String).Add(3, "group", FieldType.String)
+        .Add(4, "version", FieldType.String).Add(5, "resource", FieldType.String).Add(6, "subresource", FieldType.String).Add(7, "name", FieldType.String);
+
+    private static readonly Schema NonResourceAttributes = new Schema().Add(1, "path", FieldType.String).Add(2, "verb", FieldType.String);
+
     public static readonly Dictionary<(string ApiVersion, string Kind), Schema> Kinds = new()
     {
+        [("authorization.k8s.io/v1", "SelfSubjectAccessReview")] = new Schema().Add(1, "metadata", FieldType.Message, false, ObjectMeta)
+            .Add(2, "spec", FieldType.Message, false, new Schema()
+                .Add(1, "resourceAttributes", FieldType.Message, false, ResourceAttributes)
+                .Add(2, "nonResourceAttributes", FieldType.Message, false, NonResourceAttributes)),
         [("v1", "Namespace")] = new Schema().Add(1, "metadata", FieldType.Message, false, ObjectMeta)
             .Add(2, "spec", FieldType.Message, false, new Schema().Add(1, "finalizers", FieldType.String, true)),
         [("v1", "ConfigMap")] = new Schema().Add(1, "metadata", FieldType.Message, false, ObjectMeta)

@@ -190,4 +190,15 @@ public sealed class KubectlTests
         Assert.AreEqual(0, get.ExitCode, Fmt(get));
         StringAssert.Matches(get.Stdout, new System.Text.RegularExpressions.Regex(@"NAME\s+DATA\s+AGE\s+cfg\s+2\s+\d+s"));
     }
+
+    [TestMethod]
+    public async Task Kubectl_AuthCanI_AsksTheAuthorizer()
+    {
+        if (!Kubectl.Exists) Assert.Inconclusive(Kubectl.InstallHint);
+        await using var cluster = await TestCluster.StartAsync();
+        using var kubectl = new Kubectl(cluster.Server.BaseAddress);
+        var r = await kubectl.RunAsync("auth", "can-i", "create", "deployments", "-n", "default");
+        Assert.AreEqual(0, r.ExitCode, Fmt(r));
+        Assert.AreEqual("yes", r.Stdout.Trim());
+    }
 }
