@@ -206,6 +206,34 @@ public sealed class KubectlCompatTests
     }
 
     [TestMethod]
+    public async Task Diff_Replace_AndWaitForJsonpathAndDelete()
+    {
+        var file = await WriteAsync("diff-cm.yaml", """
+            apiVersion: v1
+            kind: ConfigMap
+            metadata: {name: diff-cm}
+            data: {a: "1"}
+            """);
+        await K.OkAsync($"apply -f {file}");
+        var same = await K.RunAsync($"diff -f {file}");
+        Assert.AreEqual(0, same.ExitCode, "no difference: " + same.Stdout + same.Stderr);
+        Assert.AreEqual("", same.Stdout);
+
+        await File.WriteAllTextAsync(file, (await File.ReadAllTextAsync(file)).Replace("\"1\"", "\"2\""));
+        var changed = await K.RunAsync($"diff -f {file}");
+        Assert.AreEqual(1, changed.ExitCode, "kubectl diff exits 1 when the server-side dry run differs: " + changed.Stderr);
+        StringAssert.Matches(changed.Stdout, new Regex(@"(?m)^-\s+a: ""1""$"));
+        StringAssert.Matches(changed.Stdout, new Regex(@"(?m)^\+\s+a: ""2""$"));
+        Assert.AreEqual("1", await K.OkAsync("get cm diff-cm -o 'jsonpath={.data.a}'"), "diff changes nothing");
+
+        StringAssert.Contains(await K.OkAsync($"replace -f {file}"), "configmap/diff-cm replaced");
+        StringAssert.Contains(await K.OkAsync("wait --for=jsonpath={.data.a}=2 configmap/diff-cm --timeout=30s"), "condition met");
+        await K.OkAsync("delete configmap diff-cm --wait=false");
+        await K.OkAsync("wait --for=delete configmap/diff-cm --timeout=30s");
+        Assert.AreEqual(1, (await K.RunAsync("get configmap diff-cm")).ExitCode);
+    }
+
+    [TestMethod]
     public async Task Errors_AlreadyExists_NotFound_StrictValidation_InvalidName()
     {
         var file = await WriteAsync("err-cm.yaml", """
