@@ -1,7 +1,7 @@
 using Kube.Benchmarks;
 
 // kube-benchmarks serve --data-dir DIR --port PORT   : one store member serving etcd's API on 127.0.0.1:PORT
-// kube-benchmarks store [--seconds N] [--max-ops N] [--watchers N]
+// kube-benchmarks store [--seconds N] [--max-ops N] [--watchers N] [--only ROW-SUBSTRING] [--gc-server 1|0]
 //     : the table: a real etcd and our member (separate process), same gRPC client, same workloads; ratio ours/etcd
 return args.FirstOrDefault() switch
 {
@@ -12,6 +12,6 @@ return args.FirstOrDefault() switch
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: kube-benchmarks serve --data-dir DIR --port PORT | store [--seconds N] [--max-ops N] [--watchers N]");
+    Console.Error.WriteLine("usage: kube-benchmarks serve --data-dir DIR --port PORT | store [--seconds N] [--max-ops N] [--watchers N] [--only ROW] [--gc-server 1|0]");
     return 2;
 }

@@ -23,13 +23,15 @@ internal static class StoreBenchmark
         var seconds = double.Parse(StoreServer.Arg(args, "--seconds") ?? "5", CultureInfo.InvariantCulture);
         var maxOps = int.Parse(StoreServer.Arg(args, "--max-ops") ?? "500000", CultureInfo.InvariantCulture);
         var watchers = int.Parse(StoreServer.Arg(args, "--watchers") ?? "1000", CultureInfo.InvariantCulture);
+        var only = StoreServer.Arg(args, "--only");
+        var gcServer = StoreServer.Arg(args, "--gc-server") ?? "1";
         var duration = TimeSpan.FromSeconds(seconds);
-        var warmup = TimeSpan.FromSeconds(Math.Min(1, seconds));
+        var warmup = TimeSpan.FromSeconds(Math.Min(2, seconds));
         var root = Path.Combine(Path.GetTempPath(), "kube-bench-" + Guid.NewGuid().ToString("N")[..8]);
         Console.WriteLine($"store benchmark: {seconds}s per row (after {warmup.TotalSeconds}s warm-up), at most {maxOps} ops per row, data under {root}");
         Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {CpuModel()}; load average at start: {LoadAverage()}");
         var rows = new List<(string Name, Result? Etcd, Result Ours)>();
-        await using var ours = await Target.StartOursAsync(Path.Combine(root, "kube-store"));
+        await using var ours = await Target.StartOursAsync(Path.Combine(root, "kube-store"), gcServer);
         await using var etcd = await Target.StartEtcdAsync(Path.Combine(root, "etcd"));
         Console.WriteLine($"targets: ours = {ours.Name} at {ours.Address}; etcd = {(etcd is null ? "not installed (apt-get install -y etcd-server): ratios omitted" : etcd.Name + " at " + etcd.Address)}");
         try
@@ -48,11 +50,18 @@ internal static class StoreBenchmark
                 if (t is not null)
                 {
                     await Populate(t);
+                    // Warm both targets up on every kind of request first (our member's JIT tiers up; etcd's caches fill).
+                    await RunLoops(16, warmup, maxOps, (c, i) => i % 2 == 0 ? Put(t, c, i) : Range(t, c, i, serializable: false), record: false);
+                    await WatchFanOut(t, 100, warmup, maxOps);
                 }
             }
             for (var w = 0; w < workloads.Length; w++)
             {
                 var (name, run) = workloads[w];
+                if (only is not null && !name.Contains(only, StringComparison.OrdinalIgnoreCase))
+                {
+                    continue;
+                }
                 Result? etcdResult = null;
                 Result oursResult;
                 // Alternate which target goes first, so neither always runs in the other's wake.
@@ -309,7 +318,7 @@ internal static class StoreBenchmark
 
         public V3.Watch.WatchClient Watch { get; }
 
-        public static async Task<Target> StartOursAsync(string dataDir)
+        public static async Task<Target> StartOursAsync(string dataDir, string gcServer)
         {
             var port = FreePort();
             var self = typeof(StoreBenchmark).Assembly.Location;
@@ -318,8 +327,8 @@ internal static class StoreBenchmark
             {
                 psi.ArgumentList.Add(a);
             }
-            psi.Environment["DOTNET_gcServer"] = "1"; // as kube-host (a Web SDK app) runs
-            return await StartAsync("kube-store member (separate process, server GC)", $"http://127.0.0.1:{port}", psi);
+            psi.Environment["DOTNET_gcServer"] = gcServer; // 1 (default): as kube-host, a Web SDK app, runs
+            return await StartAsync($"kube-store member (separate process, {(gcServer == "1" ? "server" : "workstation")} GC)", $"http://127.0.0.1:{port}", psi);
         }
 
         public static async Task<Target?> StartEtcdAsync(string dataDir)
