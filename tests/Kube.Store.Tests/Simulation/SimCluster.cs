@@ -17,10 +17,10 @@ internal sealed class SimCluster
 {
     private const int TickMs = 100;
     private const int ClientCount = 3;
-    private const int OpsPerClient = 6;
+    private const int OpsPerClient = 8;
     private const int OpTimeoutMs = 500;
-    private const int FaultEndMs = 3000;
-    private const int DeadlineMs = 12000;
+    private const int FaultEndMs = 5000;
+    private const int DeadlineMs = 14000;
     private const ulong SnapshotEvery = 6;
     private const ulong SnapshotKeep = 2;
     private static readonly string[] Keys = ["a", "b"];
@@ -93,7 +93,7 @@ internal sealed class SimCluster
         {
             _clients[c] = new ClientState { Id = c };
             var client = _clients[c];
-            At(_rng.Next(50), () => Invoke(client));
+            At(_rng.Next(1000), () => Invoke(client));
         }
         if (_mix.Partitions || _mix.Crashes || _mix.Transfers || _mix.Membership)
         {
@@ -272,7 +272,20 @@ internal sealed class SimCluster
             {
                 m.InFlight = ready;
                 var epoch = m.Epoch;
-                At(1 + _rng.Next(2), () =>
+                if (m.CrashDuringNextFsync)
+                {
+                    // The crash lands while this write is unsynced (the leader may already have sent its appends).
+                    m.CrashDuringNextFsync = false;
+                    At(0, () =>
+                    {
+                        if (m.Epoch == epoch)
+                        {
+                            Crash(m);
+                            ScheduleRestart(m);
+                        }
+                    });
+                }
+                At(1 + _rng.Next(8), () =>
                 {
                     if (m.Up && m.Epoch == epoch && m.InFlight == ready)
                     {
@@ -483,7 +496,7 @@ internal sealed class SimCluster
             kinds.Add(ChangeMembership);
         }
         kinds[_rng.Next(kinds.Count)]();
-        At(150 + _rng.Next(350), Fault);
+        At(200 + _rng.Next(1300), Fault);
     }
 
     private SimMember? Leader() => _members.Where(m => m.Up && m.Raft.Role == RaftRole.Leader).MaxBy(m => m.Raft.Term);
@@ -547,7 +560,16 @@ internal sealed class SimCluster
             return;
         }
         var victim = Leader() is { } l && _rng.Next(2) == 0 ? l : candidates[_rng.Next(candidates.Count)];
+        if (_rng.Next(2) == 0)
+        {
+            victim.CrashDuringNextFsync = true;
+            return;
+        }
         Crash(victim);
+        ScheduleRestart(victim);
+    }
+
+    private void ScheduleRestart(SimMember victim) =>
         At(100 + _rng.Next(500), () =>
         {
             if (!victim.Up && !victim.Removed)
@@ -556,7 +578,6 @@ internal sealed class SimCluster
                 Start(victim);
             }
         });
-    }
 
     private void Transfer()
     {
@@ -604,6 +625,7 @@ internal sealed class SimCluster
         Log("heal all; faults off");
         _faultsOn = false;
         _blocked.Clear();
+        _members.ForEach(m => m.CrashDuringNextFsync = false);
         foreach (var m in _members.Where(m => !m.Up && !m.Removed))
         {
             Start(m);
@@ -688,7 +710,7 @@ internal sealed class SimCluster
                 node.WaitingWrites[op.Id] = op;
             }
         }
-        Log($"attempt {op} at {node.Id}: {(accepted ? "accepted" : "dropped")}");
+        Log($"attempt {op} at {node.Id} ({node.Raft.Role} term {node.Raft.Term} lead {node.Raft.Lead} commit {node.Raft.Committed} applied {node.LastApplied}): {(accepted ? "accepted" : "dropped")}");
         if (accepted)
         {
             client.Hint = node.Id;
@@ -715,7 +737,7 @@ internal sealed class SimCluster
         }
         client.Current = null;
         client.Hint = 0;
-        At(_rng.Next(30), () => Invoke(client));
+        At(client.Id == ClientCount ? 10 : ThinkTime(), () => Invoke(client));
     }
 
     private void Complete(KvOperation op, KvResult result)
@@ -738,9 +760,11 @@ internal sealed class SimCluster
         if (client is not null)
         {
             client.Current = null;
-            At(_rng.Next(30), () => Invoke(client));
+            At(ThinkTime(), () => Invoke(client));
         }
     }
+
+    private int ThinkTime() => 20 + _rng.Next(500);
 
     public override string ToString() => $"seed={_seed} mix={_mix.Name}";
 }

@@ -31,6 +31,9 @@ internal sealed class SimMember(ulong id, MemoryRaftStorage disk)
 
     public ulong LastApplied { get; set; }
 
+    /// <summary>A fault armed to crash this member while its next write is waiting for fsync.</summary>
+    public bool CrashDuringNextFsync { get; set; }
+
     public long LastRevision { get; set; }
 
     public Dictionary<long, KvOperation> WaitingWrites { get; } = [];
