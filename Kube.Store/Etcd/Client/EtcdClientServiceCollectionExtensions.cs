@@ -11,7 +11,7 @@ public static class EtcdClientServiceCollectionExtensions
 {
     /// <summary>
     /// Registers <see cref="IKeyValueStore"/> (and <see cref="EtcdClientStore"/>) as a singleton client to the etcd cluster
-    /// configured by <paramref name="configure"/> (defaults: <see cref="EtcdClientOptions.Endpoints"/> <c>http://127.0.0.1:2379</c>,
+    /// configured by <paramref name="configure"/> (defaults: <see cref="EtcdClientOptions.Endpoints"/> empty, meaning <c>http://127.0.0.1:2379</c>,
     /// <see cref="EtcdClientOptions.DialTimeout"/> 5 s, <see cref="EtcdClientOptions.RequestTimeout"/> 10 s). Options are validated
     /// at host start. Nothing is contacted until the first call. The provider disposes the client. A <see cref="TimeProvider"/>
     /// registration is used when present (otherwise <see cref="TimeProvider.System"/>).

@@ -153,6 +153,21 @@ public sealed class EtcdClientStoreContractTests : KeyValueStoreContractTests
     }
 
     [TestMethod]
+    public async Task Options_DefaultToEtcdsClientUrl_AndSplitCommaSeparatedEntries()
+    {
+        await using (var defaults = new EtcdClientStore(new EtcdClientOptions()))
+        {
+            CollectionAssert.AreEqual(new[] { new Uri("http://127.0.0.1:2379") }, defaults.Endpoints.ToArray());
+        }
+        Assert.AreEqual(TimeSpan.FromSeconds(5), new EtcdClientOptions().DialTimeout);
+        Assert.AreEqual(TimeSpan.FromSeconds(10), new EtcdClientOptions().RequestTimeout);
+        await using var split = new EtcdClientStore(new EtcdClientOptions { Endpoints = ["http://10.0.0.1:2379, http://10.0.0.2:2379", "http://10.0.0.3:2379"] });
+        Assert.AreEqual(3, split.Endpoints.Count);
+        var ex = Assert.ThrowsExactly<ArgumentException>(() => new EtcdClientStore(new EtcdClientOptions { Endpoints = ["ftp://x:1"] }));
+        StringAssert.Contains(ex.Message, "'ftp://x:1' is not a URL like http://127.0.0.1:2379");
+    }
+
+    [TestMethod]
     public async Task AddKubeEtcdClientStore_RegistersTheClient_AndValidatesOptions()
     {
         var services = new ServiceCollection();
