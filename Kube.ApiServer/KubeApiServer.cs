@@ -89,8 +89,9 @@ public sealed class KubeApiServer : IAsyncDisposable
         var metrics = new ApiServerMetrics(services?.GetService<System.Diagnostics.Metrics.IMeterFactory>());
         var storage = new ObjectStorage(store);
         var watchCaches = new WatchCacheManager(storage, options, loggers);
+        var customColumns = new CustomColumns();
         var registry = new GenericRegistry(storage, watchCaches, new AdmissionChain(plugins), authorizer, types, time, options,
-            loggers.CreateLogger<GenericRegistry>(), stopping.Token);
+            loggers.CreateLogger<GenericRegistry>(), customColumns, stopping.Token);
         await CreateInitialNamespacesAsync(registry, options, cancellationToken).ConfigureAwait(false);
         await registry.LoadCustomResourcesAsync(cancellationToken).ConfigureAwait(false);
         var namespaceFinalizer = new NamespaceFinalizer(registry, time, loggers.CreateLogger<NamespaceFinalizer>(), options.NamespaceFinalizeRetryInterval);
@@ -108,7 +109,7 @@ public sealed class KubeApiServer : IAsyncDisposable
         });
         var app = builder.Build();
         string addressText = $"{options.BindAddress}:{options.Port}";
-        var handler = new ApiHttpHandler(registry, authenticator, authorizer, new TableConvertor(time), new OpenApiCache(types), metrics, time, options, () => addressText, loggers.CreateLogger<ApiHttpHandler>());
+        var handler = new ApiHttpHandler(registry, authenticator, authorizer, new TableConvertor(time, customColumns), new OpenApiCache(types), metrics, time, options, () => addressText, loggers.CreateLogger<ApiHttpHandler>());
         app.Run(handler.HandleAsync);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
 

@@ -9,7 +9,7 @@ namespace Kube.ApiServer.Registry;
 /// the <see cref="ResourceTypeRegistry"/> (so discovery, OpenAPI and the generic registry serve them at once);
 /// deleting it removes them. A model class the caller registered for the same resource is kept.
 /// </summary>
-internal sealed class CrdRegistrar(ResourceTypeRegistry types, ILogger logger)
+internal sealed class CrdRegistrar(ResourceTypeRegistry types, Tables.CustomColumns columns, ILogger logger)
 {
     public static bool IsCrd(ResourceType t) => t.Group == "apiextensions.k8s.io" && t.Plural == "customresourcedefinitions";
 
@@ -33,6 +33,11 @@ internal sealed class CrdRegistrar(ResourceTypeRegistry types, ILogger logger)
             var sub = Json.Obj(v, "subresources") ?? Json.Obj(spec, "subresources");
             if (sub?["status"] is not null) subresources.Add("status");
             if (sub?["scale"] is not null) subresources.Add("scale");
+            columns.Set(group, version, plural, Json.Arr(v, "additionalPrinterColumns")?.OfType<JsonObject>()
+                .Where(c => !string.IsNullOrEmpty(Json.Str(c, "name")) && !string.IsNullOrEmpty(Json.Str(c, "jsonPath")))
+                .Select(c => new Tables.CustomColumns.Column(Json.Str(c, "name")!, Json.Str(c, "type") ?? "string", Json.Str(c, "jsonPath")!,
+                    (int)(Json.Long(c["priority"]) ?? 0), Json.Str(c, "description") ?? ""))
+                .ToList());
             var existing = types.FindByResource(group, version, plural);
             types.Register(new ResourceType
             {
@@ -59,7 +64,10 @@ internal sealed class CrdRegistrar(ResourceTypeRegistry types, ILogger logger)
         var group = Json.Str(spec, "group");
         var plural = Json.Str(Json.Obj(spec, "names"), "plural");
         foreach (var t in types.All.Where(t => t.Group == group && t.Plural == plural).ToList())
+        {
+            columns.Set(t.Group, t.Version, t.Plural, null);
             types.Remove(t.Group, t.Version, t.Plural);
+        }
     }
 
     /// <summary>The status an API server gives an accepted CRD: names accepted, established.</summary>

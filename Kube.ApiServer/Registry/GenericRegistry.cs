@@ -31,10 +31,11 @@ internal sealed class GenericRegistry(
     TimeProvider time,
     ApiServerOptions options,
     ILogger<GenericRegistry> logger,
+    Tables.CustomColumns customColumns,
     CancellationToken stopping)
 {
     private const string GenerateNameAlphabet = "bcdfghjklmnpqrstvwxz2456789";
-    private readonly CrdRegistrar _crds = new(types, logger);
+    private readonly CrdRegistrar _crds = new(types, customColumns, logger);
 
     /// <summary>Called with a namespace's name when it starts (or is asked again) to terminate.</summary>
     public Action<string>? NamespaceTerminating { get; set; }

@@ -8,14 +8,19 @@ namespace Kube.ApiServer.Tables;
 /// meta.k8s.io/v1 Table output, the columns kubectl prints per kind (priority 1 = only with -o wide).
 /// Rows carry the object as PartialObjectMetadata, or whole with includeObject=Object.
 /// </summary>
-internal sealed class TableConvertor(TimeProvider time)
+internal sealed class TableConvertor(TimeProvider time, CustomColumns customColumns)
 {
     private sealed record Column(string Name, string Type, string Description, int Priority = 0, string? Format = null);
 
     private static readonly Column NameColumn = new("Name", "string", "Name must be unique within a namespace.", 0, "name");
     private static readonly Column AgeColumn = new("Age", "string", "CreationTimestamp is a timestamp representing the server time when this object was created.");
 
-    private static List<Column> ColumnsFor(ResourceType t) => (t.Group, t.Kind) switch
+    private List<Column> ColumnsFor(ResourceType t) =>
+        customColumns.Get(t.Group, t.Version, t.Plural) is { } custom
+            ? [NameColumn, .. custom.Select(c => new Column(c.Name, c.Type == "date" ? "string" : c.Type, c.Description, c.Priority))]
+            : BuiltInColumnsFor(t);
+
+    private static List<Column> BuiltInColumnsFor(ResourceType t) => (t.Group, t.Kind) switch
     {
         ("", "Pod") =>
         [
@@ -154,6 +159,8 @@ internal sealed class TableConvertor(TimeProvider time)
         var name = Json.Name(obj);
         var spec = Json.Obj(obj, "spec");
         var status = Json.Obj(obj, "status");
+        if (customColumns.Get(t.Group, t.Version, t.Plural) is { } custom)
+            return [name, .. custom.Select(c => CustomCell(obj, c))];
         switch (t.Group, t.Kind)
         {
             case ("", "Pod"):
@@ -224,6 +231,31 @@ internal sealed class TableConvertor(TimeProvider time)
             default:
                 return [name, Age(obj)];
         }
+    }
+
+    /// <summary>A custom column's cell: a simple JSONPath (<c>.spec.size</c>, <c>.status.conditions[0].type</c>).</summary>
+    private JsonNode? CustomCell(JsonObject obj, CustomColumns.Column c)
+    {
+        JsonNode? cur = obj;
+        var path = c.JsonPath.Trim().TrimStart('{').TrimEnd('}').TrimStart('.');
+        foreach (var part in path.Split('.', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var name = part;
+            int? index = null;
+            var bracket = part.IndexOf('[');
+            if (bracket >= 0 && part.EndsWith(']') && int.TryParse(part[(bracket + 1)..^1], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var i))
+            {
+                name = part[..bracket];
+                index = i;
+            }
+            cur = (cur as JsonObject)?[name];
+            if (index is { } idx) cur = cur is JsonArray a && idx < a.Count ? a[idx] : null;
+            if (cur is null) break;
+        }
+        if (cur is null) return c.Type is "integer" or "number" ? null : "<none>";
+        if (c.Type == "date")
+            return Json.ParseTime(Json.Str(cur)) is { } t ? HumanDuration.Format(time.GetUtcNow() - t) : Json.Str(cur) ?? "<none>";
+        return cur is JsonValue ? cur.DeepClone() : cur.ToJsonString();
     }
 
     private static string ExternalIp(string type, JsonObject? spec, JsonObject? status)

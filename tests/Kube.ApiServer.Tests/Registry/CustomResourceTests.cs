@@ -74,4 +74,27 @@ public sealed class CustomResourceTests
         Assert.AreEqual(0, patch.ExitCode, patch.Stderr);
         Assert.AreEqual(4, (await cluster.GetAsync("/apis/example.com/v1/namespaces/default/widgets/w1")).Body!["spec"]!["size"]!.GetValue<int>());
     }
+
+    [TestMethod]
+    public async Task AdditionalPrinterColumns_AreTheTableColumns()
+    {
+        await using var cluster = await TestCluster.StartAsync();
+        var crd = Crd.Replace("\"subresources\":{\"status\":{}},", """
+            "subresources":{"status":{}},"additionalPrinterColumns":[
+              {"name":"Size","type":"integer","jsonPath":".spec.size"},
+              {"name":"Color","type":"string","jsonPath":".spec.color","priority":1},
+              {"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}],
+            """);
+        Assert.AreEqual(201, (await cluster.PostAsync("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd)).Code);
+        await cluster.PostAsync("/apis/example.com/v1/namespaces/default/widgets",
+            """{"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"w1"},"spec":{"size":3,"color":"red"}}""");
+        var table = await cluster.GetAsync("/apis/example.com/v1/namespaces/default/widgets", "application/json;as=Table;v=v1;g=meta.k8s.io");
+        CollectionAssert.AreEqual(new[] { "Name", "Size", "Color", "Age" },
+            table.Body!["columnDefinitions"]!.AsArray().Select(c => c!["name"]!.GetValue<string>()).ToList());
+        var cells = table.Body!["rows"]![0]!["cells"]!.AsArray();
+        Assert.AreEqual("w1", cells[0]!.GetValue<string>());
+        Assert.AreEqual(3, cells[1]!.GetValue<int>());
+        Assert.AreEqual("red", cells[2]!.GetValue<string>());
+        StringAssert.EndsWith(cells[3]!.GetValue<string>(), "s");
+    }
 }
