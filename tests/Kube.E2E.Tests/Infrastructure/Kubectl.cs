@@ -23,8 +23,9 @@ internal sealed class Kubectl(string kubeconfig, string cacheDir)
             RedirectStandardInput = stdin is not null,
             UseShellExecute = false,
         };
-        foreach (var a in SplitArgs(args)) psi.ArgumentList.Add(a);
+        // Global flags first: anything after a "--" would become part of a container command.
         psi.ArgumentList.Add("--cache-dir=" + cacheDir);
+        foreach (var a in SplitArgs(args)) psi.ArgumentList.Add(a);
         psi.Environment["KUBECONFIG"] = kubeconfig;
         using var p = Process.Start(psi)!;
         if (stdin is not null)
