@@ -91,7 +91,7 @@ public sealed class KubeApiServer : IAsyncDisposable
         var watchCaches = new WatchCacheManager(storage, options, loggers);
         var customColumns = new CustomColumns();
         var registry = new GenericRegistry(storage, watchCaches, new AdmissionChain(plugins), authorizer, types, time, options,
-            loggers.CreateLogger<GenericRegistry>(), customColumns, stopping.Token);
+            loggers.CreateLogger<GenericRegistry>(), customColumns, new Validation.CustomSchemas(), stopping.Token);
         await CreateInitialNamespacesAsync(registry, options, cancellationToken).ConfigureAwait(false);
         await registry.LoadCustomResourcesAsync(cancellationToken).ConfigureAwait(false);
         var namespaceFinalizer = new NamespaceFinalizer(registry, time, loggers.CreateLogger<NamespaceFinalizer>(), options.NamespaceFinalizeRetryInterval);

@@ -9,7 +9,7 @@ namespace Kube.ApiServer.Registry;
 /// the <see cref="ResourceTypeRegistry"/> (so discovery, OpenAPI and the generic registry serve them at once);
 /// deleting it removes them. A model class the caller registered for the same resource is kept.
 /// </summary>
-internal sealed class CrdRegistrar(ResourceTypeRegistry types, Tables.CustomColumns columns, ILogger logger)
+internal sealed class CrdRegistrar(ResourceTypeRegistry types, Tables.CustomColumns columns, Validation.CustomSchemas schemas, ILogger logger)
 {
     public static bool IsCrd(ResourceType t) => t.Group == "apiextensions.k8s.io" && t.Plural == "customresourcedefinitions";
 
@@ -38,6 +38,7 @@ internal sealed class CrdRegistrar(ResourceTypeRegistry types, Tables.CustomColu
                 .Select(c => new Tables.CustomColumns.Column(Json.Str(c, "name")!, Json.Str(c, "type") ?? "string", Json.Str(c, "jsonPath")!,
                     (int)(Json.Long(c["priority"]) ?? 0), Json.Str(c, "description") ?? ""))
                 .ToList());
+            schemas.Set(group, version, plural, Json.Obj(Json.Obj(v, "schema"), "openAPIV3Schema")?.DeepClone() as JsonObject);
             var existing = types.FindByResource(group, version, plural);
             types.Register(new ResourceType
             {
@@ -66,6 +67,7 @@ internal sealed class CrdRegistrar(ResourceTypeRegistry types, Tables.CustomColu
         foreach (var t in types.All.Where(t => t.Group == group && t.Plural == plural).ToList())
         {
             columns.Set(t.Group, t.Version, t.Plural, null);
+            schemas.Set(t.Group, t.Version, t.Plural, null);
             types.Remove(t.Group, t.Version, t.Plural);
         }
     }

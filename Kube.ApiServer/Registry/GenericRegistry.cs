@@ -32,10 +32,12 @@ internal sealed class GenericRegistry(
     ApiServerOptions options,
     ILogger<GenericRegistry> logger,
     Tables.CustomColumns customColumns,
+    CustomSchemas customSchemas,
     CancellationToken stopping)
 {
     private const string GenerateNameAlphabet = "bcdfghjklmnpqrstvwxz2456789";
-    private readonly CrdRegistrar _crds = new(types, customColumns, logger);
+    private readonly CustomSchemas _schemas = customSchemas;
+    private readonly CrdRegistrar _crds = new(types, customColumns, customSchemas, logger);
 
     /// <summary>Called with a namespace's name when it starts (or is asked again) to terminate.</summary>
     public Action<string>? NamespaceTerminating { get; set; }
@@ -929,13 +931,22 @@ internal sealed class GenericRegistry(
     /// Decodes the body into its model type (a wrongly typed field is 400 BadRequest) and applies fieldValidation
     /// to unknown fields: Strict rejects, Warn returns warnings, Ignore (or unset) drops nothing and says nothing.
     /// </summary>
-    private static List<string> CheckFields(RequestScope s, JsonObject body, string? fieldValidation)
+    private List<string> CheckFields(RequestScope s, JsonObject body, string? fieldValidation)
     {
         var warnings = new List<string>();
         var check = !string.IsNullOrEmpty(fieldValidation) && !fieldValidation.Equals("Ignore", StringComparison.OrdinalIgnoreCase);
         var strict = check && fieldValidation!.Equals("Strict", StringComparison.OrdinalIgnoreCase);
         if (check && !strict && !fieldValidation!.Equals("Warn", StringComparison.OrdinalIgnoreCase))
             throw Errors.BadRequest($"fieldValidation must be one of Ignore, Warn or Strict, not \"{fieldValidation}\"");
+        if (_schemas.Get(s.Type.Group, s.Type.Version, s.Type.Plural) is { } schema)
+        {
+            var (unknownFields, invalid) = CustomSchemas.Apply(body, schema, prune: !strict);
+            if (invalid.Count > 0) throw Errors.Invalid(s.Type, Json.Name(body), invalid);
+            if (strict && unknownFields.Count > 0)
+                throw Errors.BadRequest("strict decoding error: " + string.Join(", ", unknownFields.Select(u => $"unknown field \"{u}\"")));
+            if (check) warnings.AddRange(unknownFields.Select(u => $"unknown field \"{u}\""));
+            if (s.Type.ClrType is null) return warnings;
+        }
         if (!check)
         {
             if (!s.TypedInput) StrictDecoder.TypeCheck(s.Type, body);

@@ -97,4 +97,33 @@ public sealed class CustomResourceTests
         Assert.AreEqual("red", cells[2]!.GetValue<string>());
         StringAssert.EndsWith(cells[3]!.GetValue<string>(), "s");
     }
+
+    [TestMethod]
+    public async Task StructuralSchema_DefaultsPrunesAndRejects()
+    {
+        await using var cluster = await TestCluster.StartAsync();
+        var crd = Crd.Replace("""{"openAPIV3Schema":{"type":"object","x-kubernetes-preserve-unknown-fields":true}}""", """
+            {"openAPIV3Schema":{"type":"object","properties":{
+              "spec":{"type":"object","properties":{"size":{"type":"integer","default":1},"color":{"type":"string"},
+                "labels":{"type":"object","additionalProperties":{"type":"string"}}}},
+              "status":{"type":"object","x-kubernetes-preserve-unknown-fields":true}}}}
+            """);
+        Assert.AreEqual(201, (await cluster.PostAsync("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd)).Code);
+        const string path = "/apis/example.com/v1/namespaces/default/widgets";
+
+        var created = await cluster.PostAsync(path, """{"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"a"},"spec":{"color":"red","foo":1,"labels":{"x":"y"}}}""");
+        Assert.AreEqual(201, created.Code, created.Body?.ToJsonString());
+        Assert.AreEqual(1, created.Body!["spec"]!["size"]!.GetValue<int>(), "defaults apply");
+        Assert.IsNull(created.Body!["spec"]!["foo"], "unknown fields are pruned");
+        Assert.AreEqual("y", created.Body!["spec"]!["labels"]!["x"]!.GetValue<string>());
+
+        var strict = await cluster.SendAsync(HttpMethod.Post, path + "?fieldValidation=Strict",
+            """{"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"b"},"spec":{"foo":1}}""");
+        Assert.AreEqual(400, strict.Code);
+        Assert.AreEqual("strict decoding error: unknown field \"spec.foo\"", strict.Body!["message"]!.GetValue<string>());
+
+        var wrongType = await cluster.PostAsync(path, """{"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"c"},"spec":{"size":"big"}}""");
+        Assert.AreEqual(422, wrongType.Code, wrongType.Body?.ToJsonString());
+        Assert.AreEqual("spec.size", wrongType.Body!["details"]!["causes"]![0]!["field"]!.GetValue<string>());
+    }
 }
