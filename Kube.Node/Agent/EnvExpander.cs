@@ -139,7 +139,7 @@ internal static class EnvExpander
         return env;
     }
 
-    private static string? FieldRef(V1Pod pod, string? path, string? podIp) => path switch
+    internal static string? FieldRef(V1Pod pod, string? path, string? podIp) => path switch
     {
         null => null,
         "metadata.name" => pod.Metadata.Name,

@@ -59,6 +59,10 @@ public sealed class NodeAgent : IHostedService, IAsyncDisposable
         _metrics = new NodeAgentMetrics(options.NodeName, meterFactory);
         _events = events;
         _syncer = new PodSyncer(options, client, runtime, timeProvider, _logger, _metrics, events);
+        if (runtime is not Kube.Node.Runtime.Simulated.SimulatedRuntime)
+        {
+            _syncer.Volumes = new Volumes.VolumeManager(client, Path.Combine(options.EffectiveDataDir, "volumes"), timeProvider, _logger);
+        }
         _probeHttp = new HttpClient(new SocketsHttpHandler
         {
             UseProxy = false,

@@ -25,6 +25,9 @@ internal sealed class PodSyncer(NodeAgentOptions options, IKubeClient client, IC
     /// <summary>Runs lifecycle hooks (exec, httpGet); null skips them.</summary>
     public Probes.ProbeRunner? Hooks { get; set; }
 
+    /// <summary>Sets up volumes; null mounts none (the simulated runtime).</summary>
+    public Kube.Node.Agent.Volumes.VolumeManager? Volumes { get; set; }
+
     /// <summary>Variables every container gets (KUBERNETES_SERVICE_HOST/PORT when known).</summary>
     public IReadOnlyDictionary<string, string> PodEnvironment { get; set; } = new Dictionary<string, string>();
 
@@ -74,13 +77,35 @@ internal sealed class PodSyncer(NodeAgentOptions options, IKubeClient client, IC
                 ?? throw new InvalidOperationException($"sandbox {id} vanished");
         }
 
+        IReadOnlyDictionary<string, string> volumes = new Dictionary<string, string>();
+        string? volumeError = null;
+        if (Volumes is { } volumeManager)
+        {
+            try
+            {
+                volumes = await volumeManager.SetUpAsync(pod, sandbox.Ip, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is Kube.Node.Agent.Volumes.VolumeSetupException or IOException or UnauthorizedAccessException)
+            {
+                volumeError = ex.Message;
+                logger.LogWarning("Volumes of pod {Namespace}/{Pod}: {Message}", pod.Metadata.NamespaceProperty, pod.Metadata.Name, ex.Message);
+                events?.Record(pod, EventTypes.Warning, "FailedMount", "Mounting", ex.Message);
+            }
+        }
+
         var policy = pod.Spec.RestartPolicy ?? "Always";
         var containers = await runtime.ListContainersAsync(sandbox.Id, cancellationToken).ConfigureAwait(false);
         var waiting = new Dictionary<string, string>(StringComparer.Ordinal);
         var configErrors = new Dictionary<string, string>(StringComparer.Ordinal);
         TimeSpan? requeue = null;
-        var initDone = true;
-        foreach (var spec in pod.Spec.InitContainers ?? [])
+        var initDone = volumeError is null;
+        if (volumeError is not null)
+        {
+            // As upstream: containers wait in ContainerCreating until their volumes can be set up.
+            requeue = ConfigErrorRetry;
+        }
+
+        foreach (var spec in volumeError is null ? pod.Spec.InitContainers ?? [] : [])
         {
             // Init containers run one at a time, in order, each to success; they are retried unless the policy is Never.
             if (containers.Where(c => c.Name == spec.Name).MaxBy(c => c.Attempt) is { State: ContainerState.Exited, ExitCode: 0 })
@@ -89,7 +114,7 @@ internal sealed class PodSyncer(NodeAgentOptions options, IKubeClient client, IC
             }
 
             initDone = false;
-            requeue = Min(requeue, await EnsureContainerAsync(pod, sandbox, spec, containers, policy == "Never" ? "Never" : "OnFailure", waiting, configErrors, cancellationToken).ConfigureAwait(false));
+            requeue = Min(requeue, await EnsureContainerAsync(pod, sandbox, spec, containers, policy == "Never" ? "Never" : "OnFailure", waiting, configErrors, volumes, cancellationToken).ConfigureAwait(false));
             break;
         }
 
@@ -97,7 +122,7 @@ internal sealed class PodSyncer(NodeAgentOptions options, IKubeClient client, IC
         {
             foreach (var spec in pod.Spec.Containers ?? [])
             {
-                requeue = Min(requeue, await EnsureContainerAsync(pod, sandbox, spec, containers, policy, waiting, configErrors, cancellationToken).ConfigureAwait(false));
+                requeue = Min(requeue, await EnsureContainerAsync(pod, sandbox, spec, containers, policy, waiting, configErrors, volumes, cancellationToken).ConfigureAwait(false));
             }
         }
 
@@ -118,13 +143,14 @@ internal sealed class PodSyncer(NodeAgentOptions options, IKubeClient client, IC
 
     /// <summary>Starts the container if it never ran, or restarts it per policy and backoff; returns when to look again.</summary>
     private async Task<TimeSpan?> EnsureContainerAsync(V1Pod pod, PodSandboxStatus sandbox, V1Container spec, IReadOnlyList<ContainerStatus> containers,
-        string policy, Dictionary<string, string> waiting, Dictionary<string, string> configErrors, CancellationToken cancellationToken)
+        string policy, Dictionary<string, string> waiting, Dictionary<string, string> configErrors, IReadOnlyDictionary<string, string> volumes,
+        CancellationToken cancellationToken)
     {
         try
         {
-            return await EnsureContainerCoreAsync(pod, sandbox, spec, containers, policy, waiting, cancellationToken).ConfigureAwait(false);
+            return await EnsureContainerCoreAsync(pod, sandbox, spec, containers, policy, waiting, volumes, cancellationToken).ConfigureAwait(false);
         }
-        catch (ContainerConfigException ex)
+        catch (Exception ex) when (ex is ContainerConfigException or Kube.Node.Agent.Volumes.VolumeSetupException)
         {
             configErrors[spec.Name] = ex.Message;
             events?.Record(pod, EventTypes.Warning, "Failed", "Starting", $"Error: {ex.Message}");
@@ -133,13 +159,13 @@ internal sealed class PodSyncer(NodeAgentOptions options, IKubeClient client, IC
     }
 
     private async Task<TimeSpan?> EnsureContainerCoreAsync(V1Pod pod, PodSandboxStatus sandbox, V1Container spec, IReadOnlyList<ContainerStatus> containers,
-        string policy, Dictionary<string, string> waiting, CancellationToken cancellationToken)
+        string policy, Dictionary<string, string> waiting, IReadOnlyDictionary<string, string> volumes, CancellationToken cancellationToken)
     {
         var uid = pod.Metadata.Uid;
         var latest = containers.Where(c => c.Name == spec.Name).MaxBy(c => c.Attempt);
         if (latest is null)
         {
-            await StartAsync(pod, sandbox, spec, PreviousRestartCount(pod, spec.Name) + 1, cancellationToken).ConfigureAwait(false);
+            await StartAsync(pod, sandbox, spec, PreviousRestartCount(pod, spec.Name) + 1, volumes, cancellationToken).ConfigureAwait(false);
         }
         else if (latest.State == ContainerState.Created)
         {
@@ -162,7 +188,7 @@ internal sealed class PodSyncer(NodeAgentOptions options, IKubeClient client, IC
             }
 
             backoff.RecordRestart();
-            await StartAsync(pod, sandbox, spec, latest.Attempt + 1, cancellationToken).ConfigureAwait(false);
+            await StartAsync(pod, sandbox, spec, latest.Attempt + 1, volumes, cancellationToken).ConfigureAwait(false);
             foreach (var old in containers.Where(c => c.Name == spec.Name && c.Attempt < latest.Attempt))
             {
                 await runtime.RemoveContainerAsync(old.Id, cancellationToken).ConfigureAwait(false);
@@ -183,9 +209,12 @@ internal sealed class PodSyncer(NodeAgentOptions options, IKubeClient client, IC
         foreach (var sandbox in (await runtime.ListPodSandboxesAsync(cancellationToken).ConfigureAwait(false)).Where(s => s.PodUid == uid))
         {
             await runtime.StopPodSandboxAsync(sandbox.Id, gracePeriod, cancellationToken).ConfigureAwait(false);
+            Volumes?.TearDown(uid);
             await runtime.RemovePodSandboxAsync(sandbox.Id, cancellationToken).ConfigureAwait(false);
             logger.LogInformation("Removed pod {Namespace}/{Pod} ({Uid}) from the runtime", sandbox.PodNamespace, sandbox.PodName, uid);
         }
+
+        Volumes?.TearDown(uid);
 
         foreach (var key in _backoffs.Keys.Where(k => k.Uid == uid))
         {
@@ -267,8 +296,10 @@ internal sealed class PodSyncer(NodeAgentOptions options, IKubeClient client, IC
         return ok;
     }
 
-    private async Task StartAsync(V1Pod pod, PodSandboxStatus sandbox, V1Container spec, int attempt, CancellationToken cancellationToken)
+    private async Task StartAsync(V1Pod pod, PodSandboxStatus sandbox, V1Container spec, int attempt, IReadOnlyDictionary<string, string> volumes,
+        CancellationToken cancellationToken)
     {
+        var mounts = Volumes is null ? [] : global::Kube.Node.Agent.Volumes.VolumeManager.MountsFor(pod, spec, volumes);
         var env = EnvExpander.Resolve(pod, spec, sandbox.Ip, PodEnvironment, await FetchSourcesAsync(pod, spec, cancellationToken).ConfigureAwait(false));
         var id = await runtime.CreateContainerAsync(sandbox.Id, new ContainerConfig
         {
@@ -279,6 +310,7 @@ internal sealed class PodSyncer(NodeAgentOptions options, IKubeClient client, IC
             Environment = env,
             WorkingDir = string.IsNullOrEmpty(spec.WorkingDir) ? null : spec.WorkingDir,
             Attempt = Math.Max(attempt, 0),
+            Mounts = mounts,
         }, cancellationToken).ConfigureAwait(false);
         await runtime.StartContainerAsync(id, cancellationToken).ConfigureAwait(false);
         metrics?.ContainerStarted(restart: attempt > 0);

@@ -14,4 +14,6 @@ public sealed record ContainerConfig
     public string? WorkingDir { get; init; }
     /// <summary>The restart count this container is created for (0 for the first run).</summary>
     public int Attempt { get; init; }
+    /// <summary>Volumes to mount into the container. Default none (the process runtime then starts the command directly).</summary>
+    public IReadOnlyList<ContainerMount> Mounts { get; init; } = [];
 }

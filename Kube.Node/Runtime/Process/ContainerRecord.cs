@@ -25,6 +25,7 @@ internal sealed class ContainerRecord
     public string? Reason { get; set; }
     public string? Message { get; set; }
     public string LogPath { get; set; } = "";
+    public List<ContainerMount> Mounts { get; set; } = [];
 
     /// <summary>True when the process was found running after a restart of the runtime rather than started by it.</summary>
     [JsonIgnore]

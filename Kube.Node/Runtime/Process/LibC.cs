@@ -83,4 +83,12 @@ internal static partial class LibC
         var termSig = status & 0x7f;
         return termSig == 0 ? (status >> 8) & 0xff : 128 + termSig;
     }
+
+    public const int MNT_DETACH = 2;
+
+    [LibraryImport(Lib, EntryPoint = "mount", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Mount(string source, string target, string fstype, ulong flags, string? data);
+
+    [LibraryImport(Lib, EntryPoint = "umount2", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Umount2(string target, int flags);
 }

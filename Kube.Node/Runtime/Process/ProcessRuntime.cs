@@ -271,6 +271,7 @@ public sealed class ProcessRuntime : IContainerRuntime, IAsyncDisposable
                 State = ContainerState.Created,
                 CreatedAt = _time.GetUtcNow(),
                 LogPath = Path.Combine(logDir, $"{config.Attempt}.log"),
+                Mounts = [.. config.Mounts],
             };
             sandbox.Containers.Add(c);
             _containers[c.Id] = (sandbox, c);
@@ -289,7 +290,7 @@ public sealed class ProcessRuntime : IContainerRuntime, IAsyncDisposable
                 throw new InvalidOperationException($"container {containerId} is {c.State}, not Created");
             }
 
-            var argv = c.Command.Count > 0 ? [.. c.Command, .. c.Args] : c.Args;
+            IReadOnlyList<string> argv = c.Command.Count > 0 ? [.. c.Command, .. c.Args] : c.Args;
             if (argv.Count == 0)
             {
                 c.StartedAt = _time.GetUtcNow();
@@ -304,6 +305,17 @@ public sealed class ProcessRuntime : IContainerRuntime, IAsyncDisposable
             try
             {
                 Directory.CreateDirectory(workDir);
+                if (c.Mounts.Count > 0)
+                {
+                    var missing = c.Mounts.FirstOrDefault(m => !Path.Exists(m.HostPath));
+                    if (missing is not null)
+                    {
+                        throw new IOException($"the source {missing.HostPath} of the mount at {missing.ContainerPath} does not exist");
+                    }
+
+                    argv = MountNamespaceScript.Wrap(argv, c.Mounts, Path.Combine(sandbox.WorkingDirectory, ".mounts", c.Id), workDir);
+                }
+
                 var pid = ProcessSpawner.Spawn(argv, env, workDir, c.LogPath);
                 c.Pid = pid;
                 c.PidStartTicks = ProcStat.Read(pid)?.StartTicks ?? 0;
@@ -420,7 +432,8 @@ public sealed class ProcessRuntime : IContainerRuntime, IAsyncDisposable
             outputPath = Path.Combine(sandbox.WorkingDirectory, "logs", $".exec-{Guid.NewGuid():N}");
             try
             {
-                pid = ProcessSpawner.Spawn(command, BuildEnvironment(sandbox, c), c.WorkingDir is { Length: > 0 } wd ? wd : sandbox.WorkingDirectory, outputPath);
+                var argv = c.Mounts.Count > 0 && c.Pid is int target ? MountNamespaceScript.Enter(target, command) : command;
+                pid = ProcessSpawner.Spawn(argv, BuildEnvironment(sandbox, c), c.WorkingDir is { Length: > 0 } wd ? wd : sandbox.WorkingDirectory, outputPath);
             }
             catch (ProcessSpawnException ex)
             {
