@@ -215,7 +215,8 @@ internal sealed class RaftNode
                 {
                     if (id != Id)
                     {
-                        MaybeSendAppend(id, false);
+                        // probe a member just added at once rather than at the next heartbeat
+                        MaybeSendAppend(id, id == change.NodeId && change.Type != ConfChangeType.RemoveNode);
                     }
                 }
             }
