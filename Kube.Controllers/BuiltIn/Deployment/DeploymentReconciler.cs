@@ -85,9 +85,9 @@ public sealed partial class DeploymentReconciler : IReconciler<V1Deployment>
             if (newRs is null) return ReconcileResult.RequeueAfter(TimeSpan.FromSeconds(1));
             created = true;
         }
-        else if (Revision(newRs) < newRevision || NeedsAnnotations(newRs, d, replicas + maxSurge))
+        else if (Revision(newRs) < newRevision || NeedsAnnotations(newRs, d))
         {
-            newRs = await UpdateNewReplicaSetMetadataAsync(d, newRs, Math.Max(Revision(newRs), newRevision), replicas + maxSurge, cancellationToken).ConfigureAwait(false);
+            newRs = await UpdateNewReplicaSetMetadataAsync(d, newRs, Math.Max(Revision(newRs), newRevision), cancellationToken).ConfigureAwait(false);
         }
 
         d = await EnsureDeploymentRevisionAsync(d, Revision(newRs), cancellationToken).ConfigureAwait(false);
@@ -106,6 +106,23 @@ public sealed partial class DeploymentReconciler : IReconciler<V1Deployment>
 
     private async Task<V1ReplicaSet> RolloutRollingAsync(V1Deployment d, V1ReplicaSet newRs, List<V1ReplicaSet> old, int replicas, int maxSurge, int maxUnavailable, CancellationToken ct)
     {
+        // The Deployment was resized while several ReplicaSets run: resize them all in proportion first (upstream's scale()).
+        var active = old.Where(rs => (rs.Spec?.Replicas ?? 0) > 0).Append(newRs).Where(rs => (rs.Spec?.Replicas ?? 0) > 0).ToList();
+        var replicasText = replicas.ToString(CultureInfo.InvariantCulture);
+        if (active.Count > 1 && active.Any(rs => rs.Metadata.Annotations?.ValueOf(DesiredReplicasAnnotation) != replicasText))
+        {
+            var sizes = ProportionalSizes(active, replicas + maxSurge);
+            foreach (var rs in active)
+            {
+                var size = sizes[rs.Metadata.Uid];
+                var scaled = await ScaleAsync(d, rs, size, replicas + maxSurge, ct).ConfigureAwait(false);
+                if (ReferenceEquals(rs, newRs)) newRs = scaled;
+                else old[old.FindIndex(o => o.Metadata.Uid == rs.Metadata.Uid)] = scaled;
+            }
+
+            return newRs;
+        }
+
         // Scale the new ReplicaSet up (within maxSurge), or down when the Deployment was scaled down.
         var newSpec = newRs.Spec?.Replicas ?? 0;
         var total = newSpec + old.Sum(rs => rs.Spec?.Replicas ?? 0);
@@ -149,6 +166,37 @@ public sealed partial class DeploymentReconciler : IReconciler<V1Deployment>
 
         for (var i = 0; i < old.Count; i++) old[i] = byAge.First(rs => rs.Metadata.Uid == old[i].Metadata.Uid);
         return newRs;
+    }
+
+    /// <summary>
+    /// New sizes for the active ReplicaSets so that together they reach <paramref name="allowed"/> (replicas + maxSurge):
+    /// each gets round(size × allowed / its max-replicas annotation), the largest first, the remainder going to the largest.
+    /// </summary>
+    internal static Dictionary<string, int> ProportionalSizes(IReadOnlyList<V1ReplicaSet> active, int allowed)
+    {
+        var total = active.Sum(rs => rs.Spec?.Replicas ?? 0);
+        var toAdd = allowed - total;
+        var ordered = active
+            .OrderByDescending(rs => rs.Spec?.Replicas ?? 0)
+            .ThenBy(rs => toAdd > 0 ? -(CreatedAt(rs).Ticks) : CreatedAt(rs).Ticks)
+            .ToList();
+        var sizes = ordered.ToDictionary(rs => rs.Metadata.Uid, rs => rs.Spec?.Replicas ?? 0);
+        var added = 0;
+        foreach (var rs in ordered)
+        {
+            if (toAdd == 0 || added == toAdd) break;
+            var size = rs.Spec?.Replicas ?? 0;
+            var annotated = int.TryParse(rs.Metadata.Annotations?.ValueOf(MaxReplicasAnnotation), NumberStyles.Integer, CultureInfo.InvariantCulture, out var m) && m > 0 ? m : total;
+            var proportion = (int)Math.Round((double)size * allowed / annotated, MidpointRounding.AwayFromZero) - size;
+            proportion = toAdd > 0 ? Math.Min(proportion, toAdd - added) : Math.Max(proportion, toAdd - added);
+            sizes[rs.Metadata.Uid] = size + proportion;
+            added += proportion;
+        }
+
+        var first = ordered[0].Metadata.Uid;
+        sizes[first] = Math.Max(0, sizes[first] + (toAdd - added));
+        foreach (var uid in sizes.Keys.ToList()) sizes[uid] = Math.Max(0, sizes[uid]);
+        return sizes;
     }
 
     private async Task<V1ReplicaSet> RolloutRecreateAsync(V1Deployment d, V1ReplicaSet newRs, List<V1ReplicaSet> old, int replicas, CancellationToken ct)
@@ -219,22 +267,18 @@ public sealed partial class DeploymentReconciler : IReconciler<V1Deployment>
         }
     }
 
-    private static bool NeedsAnnotations(V1ReplicaSet rs, V1Deployment d, int maxReplicas)
-    {
-        var a = rs.Metadata.Annotations;
-        return a is null
-            || a.ValueOf(DesiredReplicasAnnotation) != (d.Spec.Replicas ?? 1).ToString(CultureInfo.InvariantCulture)
-            || a.ValueOf(MaxReplicasAnnotation) != maxReplicas.ToString(CultureInfo.InvariantCulture)
-            || (rs.Spec?.MinReadySeconds ?? 0) != (d.Spec.MinReadySeconds ?? 0);
-    }
+    /// <summary>
+    /// Whether the new ReplicaSet's minReadySeconds lags the Deployment's. (The desired/max-replicas annotations are written
+    /// only when scaling, so that a resize of the Deployment stays recognisable as a scaling event.)
+    /// </summary>
+    private static bool NeedsAnnotations(V1ReplicaSet rs, V1Deployment d) =>
+        (rs.Spec?.MinReadySeconds ?? 0) != (d.Spec.MinReadySeconds ?? 0);
 
-    private async Task<V1ReplicaSet> UpdateNewReplicaSetMetadataAsync(V1Deployment d, V1ReplicaSet rs, long revision, int maxReplicas, CancellationToken ct)
+    private async Task<V1ReplicaSet> UpdateNewReplicaSetMetadataAsync(V1Deployment d, V1ReplicaSet rs, long revision, CancellationToken ct)
     {
         var copy = ObjectCopy.Clone(rs);
         copy.Metadata.Annotations ??= new Dictionary<string, string>();
         copy.Metadata.Annotations[RevisionAnnotation] = revision.ToString(CultureInfo.InvariantCulture);
-        copy.Metadata.Annotations[DesiredReplicasAnnotation] = (d.Spec.Replicas ?? 1).ToString(CultureInfo.InvariantCulture);
-        copy.Metadata.Annotations[MaxReplicasAnnotation] = maxReplicas.ToString(CultureInfo.InvariantCulture);
         copy.Spec.MinReadySeconds = d.Spec.MinReadySeconds ?? 0;
         return await _client.UpdateAsync(copy, cancellationToken: ct).ConfigureAwait(false);
     }

@@ -178,6 +178,39 @@ public sealed class DeploymentIntegrationTests
         }, "the rollout to complete after all");
     }
 
+    [TestMethod]
+    [Timeout(90_000, CooperativeCancellation = true)]
+    public async Task ScalingDuringARollout_ResizesBothReplicaSetsInProportion()
+    {
+        await using var cluster = await ControllerCluster.StartAsync();
+        var client = cluster.Client;
+        await client.CreateAsync(Workloads.Deployment("prop", 4, "app:1", maxSurge: "1", maxUnavailable: "0"));
+        await ControllerCluster.WaitForAsync(async () =>
+        {
+            await cluster.MarkPodsReadyAsync("app=prop");
+            return RolloutComplete(await client.GetAsync<V1Deployment>("prop", "default"), 4);
+        }, "the first rollout");
+
+        // Start a rollout whose new pods never get ready: it stalls at 4 old + 1 new.
+        var d = await client.GetAsync<V1Deployment>("prop", "default");
+        d.Spec.Template.Spec.Containers[0].Image = "app:2";
+        await client.UpdateAsync(d);
+        await ControllerCluster.WaitForAsync(async () =>
+        {
+            var sets = await cluster.ReplicaSetsAsync("app=prop");
+            return sets.Count == 2 && sets.Sum(s => s.Spec.Replicas ?? 0) == 5 && sets.Any(s => s.Spec.Replicas == 1);
+        }, "the stalled rollout (4 + 1)");
+
+        d = await client.GetAsync<V1Deployment>("prop", "default");
+        d.Spec.Replicas = 8;
+        await client.UpdateAsync(d);
+        await ControllerCluster.WaitForAsync(async () =>
+        {
+            var sizes = (await cluster.ReplicaSetsAsync("app=prop")).Select(s => s.Spec.Replicas ?? 0).OrderBy(x => x).ToList();
+            return sizes.SequenceEqual([2, 7]);
+        }, "old 7 and new 2 (9 = 8 + maxSurge, in proportion)");
+    }
+
     /// <summary>kubectl rollout status: observed the generation, all replicas updated and available, no old replicas.</summary>
     internal static bool RolloutComplete(V1Deployment d, int replicas) =>
         d.Status is { } s
