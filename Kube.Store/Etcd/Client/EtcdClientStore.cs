@@ -433,7 +433,12 @@ public sealed class EtcdClientStore : IKeyValueStore, IAsyncDisposable
             }
             catch (RpcException ex)
             {
+                ThrowIfDisposed(); // a call cut short by DisposeAsync ends as Stopped, like every later call
                 throw EtcdClientErrors.Map(ex, cancellationToken);
+            }
+            catch (ObjectDisposedException) when (Volatile.Read(ref _disposed) != 0)
+            {
+                throw new StoreException(StoreErrorCode.Stopped);
             }
         }
     }
