@@ -386,11 +386,38 @@ public sealed partial class KubeScheduler : BackgroundService
         if (oldNode is null || NodeSchedulingPropertiesChanged(oldNode, node)) Queue.MoveAllToActiveOrBackoff();
     }
 
+    /// <summary>
+    /// Whether an update can make a pending pod fit: unschedulable flag, taints, allocatable or labels changed.
+    /// Node heartbeats (conditions, times) change none of these and must not flush the queue.
+    /// </summary>
     private static bool NodeSchedulingPropertiesChanged(V1Node a, V1Node b)
     {
-        static string Key(V1Node n) =>
-            k8s.KubernetesJson.Serialize(n.Spec) + k8s.KubernetesJson.Serialize(n.Status?.Allocatable) + k8s.KubernetesJson.Serialize(n.Metadata?.Labels);
-        return Key(a) != Key(b);
+        if ((a.Spec?.Unschedulable ?? false) != (b.Spec?.Unschedulable ?? false)) return true;
+        if (!SameTaints(a.Spec?.Taints, b.Spec?.Taints)) return true;
+        if (!SameMap(a.Metadata?.Labels, b.Metadata?.Labels, string.Equals)) return true;
+        return !SameMap(a.Status?.Allocatable, b.Status?.Allocatable, (x, y) => x?.ToDecimal() == y?.ToDecimal());
+    }
+
+    private static bool SameTaints(IList<V1Taint>? a, IList<V1Taint>? b)
+    {
+        var n = a?.Count ?? 0;
+        if (n != (b?.Count ?? 0)) return false;
+        for (var i = 0; i < n; i++)
+        {
+            var x = a![i];
+            var y = b![i];
+            if (x.Key != y.Key || x.Value != y.Value || x.Effect != y.Effect) return false;
+        }
+        return true;
+    }
+
+    private static bool SameMap<TValue>(IDictionary<string, TValue>? a, IDictionary<string, TValue>? b, Func<TValue, TValue, bool> equal)
+    {
+        if ((a?.Count ?? 0) != (b?.Count ?? 0)) return false;
+        if (a is null || b is null) return true;
+        foreach (var (key, value) in a)
+            if (!b.TryGetValue(key, out var other) || !equal(value, other)) return false;
+        return true;
     }
 
     private sealed class PodHandler(KubeScheduler scheduler) : IResourceEventHandler<V1Pod>
