@@ -83,6 +83,9 @@ internal sealed class ApiHttpHandler(
                 await WriteStatusAsync(ctx, KubeApiException.NewStatus(401, "Unauthorized", "Unauthorized")).ConfigureAwait(false);
                 return;
             }
+            user = await Security.Impersonation.ApplyAsync(ctx, user, authorizer, ct).ConfigureAwait(false);
+            if (RequestInfo.Parse(path).Kind != RequestPathKind.Resource)
+                await Security.NonResourceAuthorization.CheckAsync(ctx.Request.Method, path, user, authorizer, ct).ConfigureAwait(false);
             if (path.StartsWith("/openapi/", StringComparison.Ordinal) || path == "/openapi")
             {
                 await OpenApiAsync(ctx, path).ConfigureAwait(false);
@@ -183,6 +186,7 @@ internal sealed class ApiHttpHandler(
     private async Task ResourceAsync(HttpContext ctx, RequestInfo info, UserInfo user)
     {
         var ct = ctx.RequestAborted;
+        if (await Security.ReviewEndpoints.TryHandleAsync(ctx, info, user, authenticator, authorizer).ConfigureAwait(false)) return;
         if (info is { Group: "authorization.k8s.io", Version: "v1", Resource: "selfsubjectaccessreviews", Name: null } && ctx.Request.Method == "POST")
         {
             await SelfSubjectAccessReviewAsync(ctx, user).ConfigureAwait(false);
@@ -197,7 +201,9 @@ internal sealed class ApiHttpHandler(
         var write = new WriteOptions
         {
             DryRun = q["dryRun"].FirstOrDefault(),
-            FieldManager = q["fieldManager"].FirstOrDefault(),
+            FieldManager = ctx.Request.ContentType?.StartsWith("application/apply-patch", StringComparison.OrdinalIgnoreCase) == true
+                ? q["fieldManager"].FirstOrDefault()
+                : Apply.FieldManager.ManagerFrom(q["fieldManager"].FirstOrDefault(), ctx.Request.Headers.UserAgent.FirstOrDefault()),
             FieldValidation = q["fieldValidation"].FirstOrDefault(),
             Force = Bool(q["force"].FirstOrDefault()),
         };
@@ -259,7 +265,7 @@ internal sealed class ApiHttpHandler(
                 var body = await ReadTextAsync(ctx).ConfigureAwait(false);
                 var result = await registry.PatchAsync(scope, patchType, body, write, ct).ConfigureAwait(false);
                 AddWarnings(ctx, result.Warnings);
-                await WriteObjectAsync(ctx, type, 200, result.Object).ConfigureAwait(false);
+                await WriteObjectAsync(ctx, type, result.Created && !IsDry(write) ? 201 : 200, result.Object).ConfigureAwait(false);
                 return;
             }
             case (null, "DELETE"):
@@ -291,6 +297,7 @@ internal sealed class ApiHttpHandler(
             case ("scale", "PATCH"):
             {
                 var patchType = PatchTypeOf(ctx);
+                if (patchType == KubePatchType.Apply) throw Errors.UnsupportedMediaType(ctx.Request.ContentType ?? "");
                 var body = await ReadTextAsync(ctx).ConfigureAwait(false);
                 var scale = await registry.UpdateScaleAsync(scope, current => GenericRegistry.ApplyScalePatch(patchType, current, body), write, ct).ConfigureAwait(false);
                 await WriteJsonAsync(ctx, 200, scale).ConfigureAwait(false);
@@ -417,7 +424,6 @@ internal sealed class ApiHttpHandler(
     {
         var contentType = ctx.Request.ContentType;
         var t = KubePatch.TypeOf(contentType) ?? throw Errors.UnsupportedMediaType(contentType ?? "");
-        if (t == KubePatchType.Apply) throw Errors.UnsupportedMediaType(contentType ?? "");
         return t;
     }
 

@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Kube.ApiServer.Admission;
 using Kube.ApiServer.Authorization;
+using Kube.ApiServer.Apply;
 using Kube.ApiServer.Patch;
 using Kube.ApiServer.Selectors;
 using Kube.ApiServer.Storage;
@@ -346,7 +347,10 @@ internal sealed class GenericRegistry(
 
     // ---------------------------------------------------------------- create
 
-    public async Task<WriteResult> CreateAsync(RequestScope s, JsonObject body, WriteOptions o, CancellationToken ct)
+    public Task<WriteResult> CreateAsync(RequestScope s, JsonObject body, WriteOptions o, CancellationToken ct) =>
+        CreateCoreAsync(s, body, o, recordUpdate: true, ct);
+
+    private async Task<WriteResult> CreateCoreAsync(RequestScope s, JsonObject body, WriteOptions o, bool recordUpdate, CancellationToken ct)
     {
         await AuthorizeAsync(s, "create", ct).ConfigureAwait(false);
         CheckKind(s.Type, body);
@@ -362,7 +366,8 @@ internal sealed class GenericRegistry(
         }
         meta["uid"] = Guid.NewGuid().ToString();
         meta["creationTimestamp"] = Json.Timestamp(time.GetUtcNow());
-        meta["generation"] = 1;
+        if (HasGeneration(s.Type, body)) meta["generation"] = 1;
+        else meta.Remove("generation");
         meta.Remove("resourceVersion");
         meta.Remove("deletionTimestamp");
         meta.Remove("deletionGracePeriodSeconds");
@@ -377,6 +382,8 @@ internal sealed class GenericRegistry(
         if (causes.Count > 0) throw Errors.Invalid(s.Type, Json.Name(body), causes);
         await admission.ValidateAsync(request, ct).ConfigureAwait(false);
         name = Json.Name(body);
+        if (recordUpdate)
+            FieldManager.RecordUpdate(null, body, ManagerOf(o), s.Type.ApiVersion, s.Subresource, FieldManager.ScopeOf(s.Type, s.Subresource), Now());
 
         if (s.Type.Namespaced) await RequireNamespaceAsync(s.Namespace!, ct).ConfigureAwait(false);
         warnings.AddRange(request.Warnings);
@@ -472,6 +479,7 @@ internal sealed class GenericRegistry(
     {
         await AuthorizeAsync(s, "patch", ct).ConfigureAwait(false);
         var name = RequireName(s);
+        if (type == KubePatchType.Apply) return await ApplyAsync(s, name, patchBody, o, ct).ConfigureAwait(false);
         var patch = ParsePatch(type, patchBody);
         List<string>? warnings = null;
         return await UpdateCoreAsync(s, name, current =>
@@ -485,6 +493,75 @@ internal sealed class GenericRegistry(
         }, o, [], PatchSetsResourceVersion(patch), ct, () => warnings ?? []).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Server-side apply: the configuration is merged into the live object (created when absent) under
+    /// <see cref="WriteOptions.FieldManager"/>'s ownership; conflicts with other managers are 409 unless forced.
+    /// </summary>
+    private async Task<WriteResult> ApplyAsync(RequestScope s, string name, string patchBody, WriteOptions o, CancellationToken ct)
+    {
+        var manager = o.FieldManager;
+        if (string.IsNullOrEmpty(manager))
+            throw KubeApiException.FromStatus(KubeApiException.NewStatus(422, "Invalid",
+                "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch",
+                new k8s.Models.V1StatusDetails { Group = "meta.k8s.io", Kind = "PatchOptions", Name = "", Causes = [Errors.Required("fieldManager", "is required for apply patch")] }));
+        if (manager.Length > 128)
+            throw Errors.BadRequest($"fieldManager: Too long: may not be more than 128 bytes");
+        var applied = ApplyBody.Parse(patchBody);
+        if (string.IsNullOrEmpty(Json.Str(applied, "apiVersion")) || string.IsNullOrEmpty(Json.Str(applied, "kind")))
+            throw Errors.BadRequest("invalid object type: apiVersion and kind must be set in an apply configuration");
+        CheckKind(s.Type, applied);
+        var meta = Json.Metadata(applied);
+        if (meta["managedFields"] is JsonArray { Count: > 0 })
+            throw Errors.BadRequest("metadata.managedFields must be nil");
+        meta.Remove("managedFields");
+        var bodyName = Json.Str(meta, "name");
+        if (string.IsNullOrEmpty(bodyName)) meta["name"] = name;
+        else if (bodyName != name) throw Errors.BadRequest($"the name of the object ({bodyName}) does not match the name on the URL ({name})");
+        if (s.Type.Namespaced) CheckNamespace(s, meta);
+        var warnings = CheckFields(s with { TypedInput = false }, applied, o.FieldValidation);
+        var force = o.Force == true;
+
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            var exists = await storage.GetAsync(KeyOf(s, name), ct).ConfigureAwait(false) is not null;
+            if (!exists)
+            {
+                if (s.Subresource is not null) throw Errors.NotFound(s.Type, name);
+                await AuthorizeAsync(s, "create", ct).ConfigureAwait(false);
+                var created = FieldManager.Apply(s.Type, null, applied, manager, force, null, Now());
+                try
+                {
+                    var r = await CreateCoreAsync(s with { Name = null }, created, o, recordUpdate: false, ct).ConfigureAwait(false);
+                    warnings.AddRange(r.Warnings);
+                    return r with { Warnings = warnings };
+                }
+                catch (KubeApiException e) when (e.Status.Reason == "AlreadyExists")
+                {
+                    continue;
+                }
+            }
+            try
+            {
+                var precondition = !string.IsNullOrEmpty(Json.Str(meta, "resourceVersion"));
+                return await UpdateCoreAsync(s, name, current =>
+                        FieldManager.Apply(s.Type, current, applied, manager, force, s.Subresource, Now()),
+                    o, warnings, precondition, ct, recordUpdate: false).ConfigureAwait(false);
+            }
+            catch (KubeApiException e) when (e.Status.Code == 404)
+            {
+            }
+        }
+        throw Errors.Conflict(s.Type, name);
+    }
+
+    private string Now() => Json.Timestamp(time.GetUtcNow());
+
+    private static string ManagerOf(WriteOptions o) => string.IsNullOrEmpty(o.FieldManager) ? "unknown" : o.FieldManager;
+
+    /// <summary>Upstream counts generations for the kinds with a spec; ConfigMaps, Secrets and the like have none.</summary>
+    private static bool HasGeneration(ResourceType t, JsonObject obj) =>
+        obj["spec"] is not null || t.ClrType is null || t.ClrType.GetProperty("Spec") is not null;
+
     /// <summary>Whether the patch itself names a resourceVersion (an optimistic-concurrency precondition).</summary>
     private static bool PatchSetsResourceVersion(JsonNode patch) => patch switch
     {
@@ -496,7 +573,7 @@ internal sealed class GenericRegistry(
     private static JsonNode ParsePatch(KubePatchType type, string body)
     {
         if (type == KubePatchType.Apply)
-            throw Errors.UnsupportedMediaType("application/apply-patch+yaml");
+            return ApplyBody.Parse(body);
         JsonNode? node;
         try
         {
@@ -531,7 +608,8 @@ internal sealed class GenericRegistry(
     /// caller set a resourceVersion precondition.
     /// </summary>
     private async Task<WriteResult> UpdateCoreAsync(RequestScope s, string name, Func<JsonObject, JsonObject> transform,
-        WriteOptions o, List<string> warnings, bool precondition, CancellationToken ct, Func<List<string>>? lateWarnings = null)
+        WriteOptions o, List<string> warnings, bool precondition, CancellationToken ct, Func<List<string>>? lateWarnings = null,
+        bool recordUpdate = true)
     {
         var key = KeyOf(s, name);
         for (var attempt = 0; attempt <= options.MaxUpdateRetries; attempt++)
@@ -555,10 +633,16 @@ internal sealed class GenericRegistry(
             {
                 var causes = ObjectValidator.Validate(s.Type, next, current);
                 if (causes.Count > 0) throw Errors.Invalid(s.Type, name, causes);
-                var generation = Json.Long(Json.Metadata(current)["generation"]) ?? 1;
-                if (!JsonNode.DeepEquals(current["spec"], next["spec"])) generation++;
-                Json.Metadata(next)["generation"] = generation;
+                if (HasGeneration(s.Type, next))
+                {
+                    var generation = Json.Long(Json.Metadata(current)["generation"]) ?? 1;
+                    if (!JsonNode.DeepEquals(current["spec"], next["spec"])) generation++;
+                    Json.Metadata(next)["generation"] = generation;
+                }
+                else Json.Metadata(next).Remove("generation");
             }
+            if (recordUpdate)
+                FieldManager.RecordUpdate(current, next, ManagerOf(o), s.Type.ApiVersion, s.Subresource, FieldManager.ScopeOf(s.Type, s.Subresource), Now());
             await admission.ValidateAsync(request, ct).ConfigureAwait(false);
             var allWarnings = new List<string>(warnings);
             if (lateWarnings is not null) allWarnings.AddRange(lateWarnings());
