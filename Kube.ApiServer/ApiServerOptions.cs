@@ -50,4 +50,10 @@ public sealed class ApiServerOptions
     /// gave no resourceVersion (upstream retries until it wins). Default 100.
     /// </summary>
     public int MaxUpdateRetries { get; set; } = 100;
+
+    /// <summary>
+    /// Authentication, authorization and TLS. Default null: plain HTTP and every request is the administrator (the
+    /// walking skeleton; tests). <c>kube-host up</c> sets it.
+    /// </summary>
+    public global::Kube.ApiServer.Security.ApiServerSecurityOptions? Security { get; set; }
 }

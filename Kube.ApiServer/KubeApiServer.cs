@@ -82,8 +82,9 @@ public sealed class KubeApiServer : IAsyncDisposable
         var time = services?.GetService<TimeProvider>() ?? TimeProvider.System;
         var types = services?.GetService<ResourceTypeRegistry>() ?? ResourceTypeRegistry.CreateDefault();
         var plugins = services?.GetService<IEnumerable<IAdmissionPlugin>>() ?? [];
-        var authenticator = services?.GetService<IAuthenticator>() ?? new InsecureAuthenticator();
-        var authorizer = services?.GetService<IAuthorizer>() ?? new AllowAllAuthorizer();
+        var security = Security.SecuritySetup.Create(options.Security, services?.GetService<IAuthenticator>(), services?.GetService<IAuthorizer>(), time);
+        var authenticator = security.Authenticator;
+        var authorizer = security.Authorizer;
 
         var stopping = new CancellationTokenSource();
         var metrics = new ApiServerMetrics(services?.GetService<System.Diagnostics.Metrics.IMeterFactory>());
@@ -93,6 +94,7 @@ public sealed class KubeApiServer : IAsyncDisposable
         var registry = new GenericRegistry(storage, watchCaches, new AdmissionChain(plugins), authorizer, types, time, options,
             loggers.CreateLogger<GenericRegistry>(), customColumns, new Validation.CustomSchemas(), stopping.Token);
         await CreateInitialNamespacesAsync(registry, options, cancellationToken).ConfigureAwait(false);
+        await security.AttachAsync(new InProcessKubeClient(registry, UserInfo.Admin), cancellationToken).ConfigureAwait(false);
         await registry.LoadCustomResourcesAsync(cancellationToken).ConfigureAwait(false);
         var namespaceFinalizer = new NamespaceFinalizer(registry, time, loggers.CreateLogger<NamespaceFinalizer>(), options.NamespaceFinalizeRetryInterval);
         registry.NamespaceTerminating = namespaceFinalizer.Enqueue;
@@ -105,7 +107,7 @@ public sealed class KubeApiServer : IAsyncDisposable
         {
             k.AddServerHeader = false;
             k.Limits.MaxRequestBodySize = options.MaxRequestBodySize;
-            k.Listen(address, options.Port);
+            k.Listen(address, options.Port, security.ConfigureListen);
         });
         var app = builder.Build();
         string addressText = $"{options.BindAddress}:{options.Port}";

@@ -31,6 +31,13 @@ internal static partial class ObjectValidator
         {
             causes.Add(Errors.Required("metadata.name", "name or generateName is required"));
         }
+        else if (t.Group == "rbac.authorization.k8s.io")
+        {
+            // upstream's ValidateRBACName is path.IsValidPathSegmentName: system:* names are valid
+            if (name is "." or "..") causes.Add(Errors.InvalidValue("metadata.name", name, $"may not be '{name}'"));
+            else if (name.Contains('/')) causes.Add(Errors.InvalidValue("metadata.name", name, "may not contain '/'"));
+            else if (name.Contains('%')) causes.Add(Errors.InvalidValue("metadata.name", name, "may not contain '%'"));
+        }
         else if (UsesLabelNames(t))
         {
             if (name.Length > 63) causes.Add(Errors.InvalidValue("metadata.name", name, "must be no more than 63 characters"));

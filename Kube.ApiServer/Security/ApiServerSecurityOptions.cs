@@ -1,0 +1,34 @@
+using System.Security.Cryptography.X509Certificates;
+using Kube.ApiServer.Authentication;
+
+namespace Kube.ApiServer.Security;
+
+/// <summary>
+/// Authentication, authorization and TLS of <see cref="KubeApiServer"/> (<see cref="ApiServerOptions.Security"/>).
+/// When <see cref="ApiServerOptions.Security"/> is null the server is the walking skeleton: plain HTTP, every request
+/// is the administrator. With it: requests are authenticated (client certificates, bearer tokens), anonymous requests
+/// get 401 outside the health and version endpoints, and Node + RBAC authorization applies with the bootstrap policy.
+/// </summary>
+public sealed class ApiServerSecurityOptions
+{
+    /// <summary>The serving certificate (with its private key). Null: plain HTTP. Default null.</summary>
+    public X509Certificate2? ServingCertificate { get; set; }
+
+    /// <summary>The CA client certificates must chain to (upstream's <c>--client-ca-file</c>). Null: x509 authentication off. Default null.</summary>
+    public X509Certificate2? ClientCertificateAuthority { get; set; }
+
+    /// <summary>Upstream's <c>--token-auth-file</c>: a CSV file <c>token,user,uid,"group1,group2"</c>. Default null (none).</summary>
+    public string? TokenAuthFile { get; set; }
+
+    /// <summary>More bearer-token authenticators (e.g. ServiceAccount tokens), asked after the token file. Default empty.</summary>
+    public IList<ITokenAuthenticator> TokenAuthenticators { get; } = [];
+
+    /// <summary>Whether unauthenticated requests are served as system:anonymous (upstream's <c>--anonymous-auth</c>). Default false.</summary>
+    public bool AnonymousAuth { get; set; }
+
+    /// <summary>Whether Node and RBAC authorization apply (false: everything authenticated is allowed). Default true.</summary>
+    public bool Rbac { get; set; } = true;
+
+    /// <summary>Whether the bootstrap ClusterRoles and bindings are reconciled at start. Default true.</summary>
+    public bool ReconcileBootstrapPolicy { get; set; } = true;
+}
