@@ -259,6 +259,7 @@ public sealed class CriRuntime : IContainerRuntime, IAsyncDisposable
             Args = { config.Args },
             WorkingDir = config.WorkingDir ?? "",
             Envs = { environment.Select(e => new V1.KeyValue { Key = e.Key, Value = e.Value }) },
+            Mounts = { config.Mounts.Select(m => new V1.Mount { ContainerPath = m.ContainerPath, HostPath = m.HostPath, Readonly = m.ReadOnly }) },
             Labels =
             {
                 [OwnerLabel] = _options.Owner,
@@ -416,11 +417,11 @@ public sealed class CriRuntime : IContainerRuntime, IAsyncDisposable
         return response.Images.SelectMany(i => i.RepoTags.Count > 0 ? (IEnumerable<string>)i.RepoTags : [i.Id]).ToList();
     }
 
-    /// <summary>Bytes used by the runtime's image filesystems (ImageService.ImageFsInfo).</summary>
-    public async Task<ulong> ImageFsUsedBytesAsync(CancellationToken cancellationToken)
+    /// <summary>The runtime's image filesystems (ImageService.ImageFsInfo): mount point and bytes used (0 until the runtime first measured).</summary>
+    internal async Task<IReadOnlyList<(string Mountpoint, ulong UsedBytes)>> ImageFsInfoAsync(CancellationToken cancellationToken)
     {
         var response = await _images.ImageFsInfoAsync(new V1.ImageFsInfoRequest(), Call(cancellationToken)).ConfigureAwait(false);
-        return response.ImageFilesystems.Aggregate(0UL, (sum, fs) => sum + (fs.UsedBytes?.Value ?? 0));
+        return response.ImageFilesystems.Select(fs => (fs.FsId?.Mountpoint ?? "", fs.UsedBytes?.Value ?? 0)).ToList();
     }
 
     public async ValueTask DisposeAsync()
@@ -454,7 +455,8 @@ public sealed class CriRuntime : IContainerRuntime, IAsyncDisposable
         var config = new V1.PodSandboxConfig
         {
             Metadata = new V1.PodSandboxMetadata { Uid = uid, Name = name, Namespace = ns, Attempt = (uint)Math.Max(0, attempt) },
-            Hostname = name.Length > 63 ? name[..63] : name,
+            // Host network: the pod has the node's UTS namespace too, and runc refuses a hostname without a private one.
+            Hostname = "",
             LogDirectory = logDirectory,
             Labels =
             {
