@@ -40,6 +40,7 @@ public sealed class NodeAgent : IHostedService, IAsyncDisposable
     private IInformer<V1Pod>? _podInformer;
     private IDisposable? _handlerRegistration;
     private Task? _main;
+    private Server.KubeletServer? _server;
     private bool _runtimeReady;
     private int _disposed;
 
@@ -77,6 +78,9 @@ public sealed class NodeAgent : IHostedService, IAsyncDisposable
 
     public IContainerRuntime Runtime => _runtime;
 
+    /// <summary>The kubelet server's port once started (null when <see cref="NodeAgentOptions.KubeletPort"/> is null).</summary>
+    public int? KubeletPort => _server?.Port;
+
     /// <summary>Completes once the Node object has been registered.</summary>
     public Task Registered => _registered.Task;
 
@@ -84,6 +88,13 @@ public sealed class NodeAgent : IHostedService, IAsyncDisposable
     {
         await _runtime.InitializeAsync(cancellationToken).ConfigureAwait(false);
         _runtimeReady = true;
+        if (_options.KubeletPort is int kubeletPort)
+        {
+            _server = new Server.KubeletServer(new Server.KubeletServerOptions { Address = _options.KubeletAddress, Port = kubeletPort }, _runtime, _time, _logger);
+            _server.Start();
+            _nodeBuilder.KubeletPort = _server.Port;
+        }
+
         _stopping = new CancellationTokenSource();
         var token = _stopping.Token;
         _workers = new PodWorkers(SyncPodAsync, _time, _logger, token);
@@ -136,6 +147,11 @@ public sealed class NodeAgent : IHostedService, IAsyncDisposable
 
         _stopping?.Cancel();
         _stopping?.Dispose();
+        if (_server is not null)
+        {
+            await _server.DisposeAsync().ConfigureAwait(false);
+        }
+
         _metrics.Dispose();
         _probeHttp.Dispose();
         _stopping = null;

@@ -65,6 +65,12 @@ public sealed class NodeAgentOptions
     /// <summary>KUBERNETES_SERVICE_PORT given to pods. Default null: the first port of Service default/kubernetes.</summary>
     public int? KubernetesServicePort { get; set; }
 
+    /// <summary>The kubelet server's port (logs, exec, stats), advertised in status.daemonEndpoints.kubeletEndpoint.port. 0 picks a free port; null runs no server. Default 0.</summary>
+    public int? KubeletPort { get; set; } = 0;
+
+    /// <summary>The kubelet server's address; loopback only. Default 127.0.0.1.</summary>
+    public string KubeletAddress { get; set; } = "127.0.0.1";
+
     /// <summary>The effective pod CIDR.</summary>
     internal string EffectivePodCidr => PodCidr ?? $"127.1.{NodeIndex ?? 1}.0/24";
 
@@ -82,6 +88,16 @@ public sealed class NodeAgentOptions
         if (!Kube.Node.Runtime.Process.Ipv4Cidr.TryParse(EffectivePodCidr, out var cidr) || (cidr.Network >> 24) != 127)
         {
             throw new ArgumentException($"NodeAgentOptions.PodCidr \"{EffectivePodCidr}\" must be an IPv4 CIDR inside 127.0.0.0/8 with a prefix of /30 or shorter");
+        }
+
+        if (KubeletPort is < 0 or > 65535)
+        {
+            throw new ArgumentException($"NodeAgentOptions.KubeletPort {KubeletPort} must be within 0-65535");
+        }
+
+        if (!System.Net.IPAddress.TryParse(KubeletAddress, out var kubeletAddress) || !System.Net.IPAddress.IsLoopback(kubeletAddress))
+        {
+            throw new ArgumentException($"NodeAgentOptions.KubeletAddress \"{KubeletAddress}\" must be a loopback address");
         }
 
         if (NodeIndex is < 0 or > 255)

@@ -8,6 +8,9 @@ internal sealed class NodeStatusBuilder(NodeAgentOptions options, string runtime
 {
     public const string KubeletVersion = "v1.32.0";
 
+    /// <summary>The advertised kubelet port (status.daemonEndpoints). Default 10250.</summary>
+    public int KubeletPort { get; set; } = 10250;
+
     private readonly long _memory = options.MemoryCapacityBytes ?? MachineInfo.MemoryBytes();
     private readonly string _kernel = MachineInfo.KernelVersion();
     private readonly string _osImage = MachineInfo.OsImage();
@@ -102,7 +105,7 @@ internal sealed class NodeStatusBuilder(NodeAgentOptions options, string runtime
                 Condition(previous, "PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available", now),
                 Condition(previous, "Ready", "True", "KubeletReady", "kubelet is posting ready status", now),
             ],
-            DaemonEndpoints = new V1NodeDaemonEndpoints { KubeletEndpoint = new V1DaemonEndpoint { Port = 10250 } },
+            DaemonEndpoints = new V1NodeDaemonEndpoints { KubeletEndpoint = new V1DaemonEndpoint { Port = KubeletPort } },
             Images = previous?.Images,
         };
     }

@@ -87,4 +87,17 @@ internal static class TestUtil
             }
         }
     }
+
+    /// <summary>Lazily unmounts every mount point under <paramref name="dir"/> (deepest first) in this process's mount namespace.</summary>
+    public static void UnmountUnder(string dir)
+    {
+        var full = Path.GetFullPath(dir).TrimEnd('/');
+        var mounts = File.ReadLines("/proc/self/mountinfo").Select(l => l.Split(' ')[4])
+            .Where(m => m == full || m.StartsWith(full + "/", StringComparison.Ordinal)).OrderByDescending(m => m.Length).ToList();
+        foreach (var m in mounts)
+        {
+            using var p = System.Diagnostics.Process.Start("umount", ["-l", m]);
+            p.WaitForExit();
+        }
+    }
 }

@@ -23,7 +23,7 @@ internal static class AtomicVolumeWriter
 
         Directory.CreateDirectory(dir);
         var link = Path.Combine(dir, DataLink);
-        var current = File.Exists(link) || Directory.Exists(link) ? new DirectoryInfo(link).LinkTarget : null;
+        var current = new FileInfo(link).LinkTarget;
         if (current is not null && Same(Path.Combine(dir, current), files))
         {
             return false;
@@ -44,13 +44,17 @@ internal static class AtomicVolumeWriter
         }
 
         var tmpLink = Path.Combine(dir, "..data_tmp");
-        if (File.Exists(tmpLink) || Directory.Exists(tmpLink))
+        if (new FileInfo(tmpLink).LinkTarget is not null)
         {
             File.Delete(tmpLink);
         }
 
         File.CreateSymbolicLink(tmpLink, stamp);
-        File.Move(tmpLink, link, overwrite: true);
+        // rename(2) replaces the old link atomically (File.Move would refuse a link to a directory).
+        if (Kube.Node.Runtime.Process.LibC.Rename(tmpLink, link) != 0)
+        {
+            throw new IOException($"renaming {tmpLink} to {link} failed with errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}");
+        }
 
         var top = files.Keys.Select(p => p.Split('/')[0]).ToHashSet(StringComparer.Ordinal);
         foreach (var name in top)

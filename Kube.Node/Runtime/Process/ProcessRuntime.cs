@@ -12,7 +12,7 @@ namespace Kube.Node.Runtime.Process;
 /// data directory (after an agent restart, even a kill -9) finds the processes it started and adopts them; a pid
 /// counts as ours only when its /proc start time matches the recorded one.
 /// </summary>
-public sealed class ProcessRuntime : IContainerRuntime, IAsyncDisposable
+public sealed class ProcessRuntime : IContainerRuntime, IStreamingRuntime, IAsyncDisposable
 {
     private static readonly JsonSerializerOptions Json = new()
     {
@@ -477,6 +477,55 @@ public sealed class ProcessRuntime : IContainerRuntime, IAsyncDisposable
             }
             catch (IOException)
             {
+            }
+        }
+    }
+
+    public Task<ExecProcess> StartExecAsync(string containerId, IReadOnlyList<string> command, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        if (command.Count == 0)
+        {
+            throw new InvalidOperationException("no command given");
+        }
+
+        lock (_lock)
+        {
+            var (sandbox, c) = Find(containerId);
+            if (c.State != ContainerState.Running || c.Pid is not int target)
+            {
+                throw new InvalidOperationException($"container {c.Name} is not running");
+            }
+
+            var argv = c.Mounts.Count > 0 ? MountNamespaceScript.Enter(target, command) : command;
+            var info = new System.Diagnostics.ProcessStartInfo(argv[0])
+            {
+                UseShellExecute = false,
+                RedirectStandardInput = true,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                // With mounts nsenter -w moves to the container's directory; the host directory only has to exist.
+                WorkingDirectory = c.Mounts.Count == 0 && c.WorkingDir is { Length: > 0 } wd ? wd : sandbox.WorkingDirectory,
+            };
+            foreach (var a in argv.Skip(1))
+            {
+                info.ArgumentList.Add(a);
+            }
+
+            info.Environment.Clear();
+            foreach (var (k, v) in BuildEnvironment(sandbox, c))
+            {
+                info.Environment[k] = v;
+            }
+
+            try
+            {
+                var process = System.Diagnostics.Process.Start(info) ?? throw new InvalidOperationException($"could not start {argv[0]}");
+                return Task.FromResult(new ExecProcess(process));
+            }
+            catch (System.ComponentModel.Win32Exception ex)
+            {
+                throw new InvalidOperationException($"exec of \"{command[0]}\" in container {c.Name} failed: {ex.Message}", ex);
             }
         }
     }
