@@ -1,7 +1,11 @@
+using k8s.Models;
+using Kube.Core.Client;
+using Kube.Core.Informers;
 using Kube.Node.Agent;
 using Kube.Node.Runtime;
 using Kube.Node.Runtime.Cri;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Kube.Node.Tests.Cri;
 
@@ -45,9 +49,11 @@ public sealed class CriRuntimeTests
         {
             if (s_containerd is not null)
             {
-                foreach (var s in await r.ListPodSandboxesAsync(CancellationToken.None))
+                // A fresh client: the agent test's runtime was disposed with its agent.
+                await using var cleaner = s_containerd.NewRuntime(r.Options.Owner);
+                foreach (var s in await cleaner.ListPodSandboxesAsync(CancellationToken.None))
                 {
-                    await r.RemovePodSandboxAsync(s.Id, CancellationToken.None);
+                    await cleaner.RemovePodSandboxAsync(s.Id, CancellationToken.None);
                 }
             }
 
@@ -307,5 +313,83 @@ public sealed class CriRuntimeTests
         Assert.AreEqual("/run/test/containerd.sock", cri.Options.SocketPath);
         Assert.AreEqual("node-x", cri.Options.Owner);
         Assert.AreEqual("/tmp/kube-node-x/cri/pods", cri.Options.LogRoot);
+    }
+
+    [TestMethod]
+    public async Task NodeAgent_WithTheCriRuntime_RunsAPodInAContainer_AndDeletesIt()
+    {
+        var runtime = await RuntimeAsync("cri-node");
+        await using var cluster = await TestCluster.StartAsync();
+        var dataDir = Path.Combine(s_containerd!.Dir, "agent");
+        var options = new NodeAgentOptions
+        {
+            NodeName = "cri-node",
+            DataDir = dataDir,
+            NodeIndex = 1,
+            NodeStatusUpdateInterval = TimeSpan.FromSeconds(1),
+            LeaseRenewInterval = TimeSpan.FromSeconds(1),
+            RelistInterval = TimeSpan.FromMilliseconds(200),
+            ShutdownGracePeriod = TimeSpan.FromSeconds(2),
+        };
+        var factory = new SharedInformerFactory(cluster.Client);
+        using var cts = new CancellationTokenSource();
+        var agent = new NodeAgent(options, cluster.Client, factory, runtime, TimeProvider.System, NullLoggerFactory.Instance);
+        factory.Start(cts.Token);
+        await agent.StartAsync(CancellationToken.None);
+        try
+        {
+            await agent.Registered.WaitAsync(Deadline);
+            await cluster.Client.CreateAsync(new V1Pod
+            {
+                ApiVersion = "v1",
+                Kind = "Pod",
+                Metadata = new V1ObjectMeta { Name = "in-containerd", NamespaceProperty = "default" },
+                Spec = new V1PodSpec
+                {
+                    NodeName = "cri-node",
+                    TerminationGracePeriodSeconds = 1,
+                    Containers = [new V1Container { Name = "main", Image = PrivateContainerd.BusyboxImage, Command = ["/bin/sh", "-c", "echo started-by-agent; exec sleep 3600"] }],
+                },
+            });
+
+            V1Pod? pod = null;
+            var running = await TestUtil.PollAsync(async () =>
+            {
+                pod = await cluster.Client.GetAsync<V1Pod>("in-containerd", "default");
+                return pod.Status?.Phase == "Running" && pod.Status.ContainerStatuses?.SingleOrDefault()?.State?.Running is not null;
+            }, TimeSpan.FromSeconds(30));
+            Assert.IsTrue(running, $"the pod never ran: {k8s.KubernetesJson.Serialize(pod?.Status)}");
+            Assert.AreEqual("127.0.0.1", pod!.Status.PodIP);
+
+            var containers = await runtime.ListContainersAsync(null, Token);
+            var main = containers.Single(c => c.Name == "main");
+            Assert.AreEqual(ContainerState.Running, main.State);
+            var exec = await runtime.ExecSyncAsync(main.Id, ["cat", "/proc/1/cmdline"], TimeSpan.FromSeconds(5), Token);
+            Assert.AreEqual("sleep\u00003600\u0000", exec.Output, "the pod's process is pid 1 of a real container");
+            Assert.IsTrue(await TestUtil.PollAsync(() => File.Exists(main.LogPath!) && File.ReadAllText(main.LogPath!).Contains(" stdout F started-by-agent\n", StringComparison.Ordinal),
+                Deadline), "the container's output is in its CRI log");
+
+            await cluster.Client.DeleteAsync<V1Pod>("in-containerd", "default");
+            Assert.IsTrue(await TestUtil.PollAsync(async () =>
+            {
+                try
+                {
+                    await cluster.Client.GetAsync<V1Pod>("in-containerd", "default");
+                    return false;
+                }
+                catch (NotFoundException)
+                {
+                    return true;
+                }
+            }, TimeSpan.FromSeconds(30)), "the pod is deleted once its container is gone");
+            Assert.IsTrue(await TestUtil.PollAsync(async () => (await runtime.ListContainersAsync(null, Token)).All(c => c.State != ContainerState.Running), Deadline),
+                "no container of the pod keeps running");
+        }
+        finally
+        {
+            await agent.StopAsync(CancellationToken.None);
+            await agent.DisposeAsync();
+            await cts.CancelAsync();
+        }
     }
 }
