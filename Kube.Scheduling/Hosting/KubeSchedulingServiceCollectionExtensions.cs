@@ -3,6 +3,10 @@ using Kube.Scheduling.Framework;
 using Kube.Scheduling.Hosting;
 using Kube.Scheduling.Internal;
 using Kube.Scheduling.Plugins.DefaultBinder;
+using Kube.Scheduling.Plugins.ImageLocality;
+using Kube.Scheduling.Plugins.NodeAffinity;
+using Kube.Scheduling.Plugins.NodePorts;
+using Kube.Scheduling.Plugins.NodeResourcesBalancedAllocation;
 using Kube.Scheduling.Plugins.NodeName;
 using Kube.Scheduling.Plugins.NodeResourcesFit;
 using Kube.Scheduling.Plugins.NodeUnschedulable;
@@ -17,8 +21,9 @@ public static class KubeSchedulingServiceCollectionExtensions
 {
     /// <summary>
     /// Adds the <see cref="KubeScheduler"/> hosted service and registers the default plugins through the same registry
-    /// as <see cref="IKubeSchedulerBuilder.AddPlugin{T}"/>: NodeUnschedulable, NodeName, TaintToleration (weight 3),
-    /// NodeResourcesFit (weight 1) and DefaultBinder. Also registers Kube.Core's infrastructure (<c>AddKubeCore()</c>);
+    /// as <see cref="IKubeSchedulerBuilder.AddPlugin{T}"/>, with upstream's weights: NodeUnschedulable, NodeName,
+    /// TaintToleration (3), NodeAffinity (2), NodePorts, NodeResourcesFit (1), NodeResourcesBalancedAllocation (1),
+    /// ImageLocality (1) and DefaultBinder. Also registers Kube.Core's infrastructure (<c>AddKubeCore()</c>);
     /// an <c>IKubeClient</c> must be registered separately.
     /// </summary>
     public static IKubeSchedulerBuilder AddKubeScheduler(this IServiceCollection services, Action<SchedulerOptions>? configure = null)
@@ -46,7 +51,11 @@ public static class KubeSchedulingServiceCollectionExtensions
                 .AddPlugin<NodeUnschedulablePlugin>(NodeUnschedulablePlugin.PluginName)
                 .AddPlugin<NodeNamePlugin>(NodeNamePlugin.PluginName)
                 .AddPlugin<TaintTolerationPlugin>(TaintTolerationPlugin.PluginName, weight: 3)
+                .AddPlugin<NodeAffinityPlugin>(NodeAffinityPlugin.PluginName, weight: 2)
+                .AddPlugin<NodePortsPlugin>(NodePortsPlugin.PluginName)
                 .AddPlugin<NodeResourcesFitPlugin>(NodeResourcesFitPlugin.PluginName, weight: 1)
+                .AddPlugin<NodeResourcesBalancedAllocationPlugin>(NodeResourcesBalancedAllocationPlugin.PluginName, weight: 1)
+                .AddPlugin<ImageLocalityPlugin>(ImageLocalityPlugin.PluginName, weight: 1)
                 .AddPlugin<DefaultBinderPlugin>(DefaultBinderPlugin.PluginName);
         }
 

@@ -6,10 +6,22 @@ namespace Kube.Scheduling.Plugins.NodeResourcesFit;
 /// <summary>
 /// Filter: the pod's requests fit the node's allocatable minus what its pods request (cpu, memory, ephemeral storage,
 /// the pod count and extended resources), with upstream's reasons ("Insufficient cpu", "Too many pods").
-/// Score: LeastAllocated over cpu and memory (weight 1 each): the more stays free, the higher.
+/// Score: by <see cref="NodeResourcesFitArgs.Type"/>: LeastAllocated (default), MostAllocated or
+/// RequestedToCapacityRatio, over the configured resources (default cpu and memory, weight 1 each), as the weighted
+/// average of the per-resource scores.
 /// </summary>
 public sealed class NodeResourcesFitPlugin : IPreFilterPlugin, IFilterPlugin, IScorePlugin
 {
+    private readonly NodeResourcesFitArgs _args;
+
+    /// <summary>A plugin with <paramref name="args"/> (default: LeastAllocated over cpu and memory).</summary>
+    public NodeResourcesFitPlugin(NodeResourcesFitArgs? args = null)
+    {
+        _args = args ?? new NodeResourcesFitArgs();
+        if (_args.Type == ScoringStrategyType.RequestedToCapacityRatio && _args.Shape.Count == 0)
+            throw new ArgumentException("NodeResourcesFitArgs.Shape must have at least one point for RequestedToCapacityRatio.", nameof(args));
+    }
+
     public const string PluginName = "NodeResourcesFit";
     private const string StateKey = "PreFilter" + PluginName;
 
@@ -53,9 +65,49 @@ public sealed class NodeResourcesFitPlugin : IPreFilterPlugin, IFilterPlugin, IS
     {
         ArgumentNullException.ThrowIfNull(nodeInfo);
         var request = Resource.PodRequests(pod, nonZero: true);
-        var cpu = LeastAllocated(nodeInfo.NonZeroRequested.MilliCpu + request.MilliCpu, nodeInfo.Allocatable.MilliCpu);
-        var memory = LeastAllocated(nodeInfo.NonZeroRequested.Memory + request.Memory, nodeInfo.Allocatable.Memory);
-        return ((cpu + memory) / 2, Status.Success);
+        long sum = 0, weights = 0;
+        foreach (var r in _args.Resources)
+        {
+            var (requested, capacity) = r.Name switch
+            {
+                "cpu" => (nodeInfo.NonZeroRequested.MilliCpu + request.MilliCpu, nodeInfo.Allocatable.MilliCpu),
+                "memory" => (nodeInfo.NonZeroRequested.Memory + request.Memory, nodeInfo.Allocatable.Memory),
+                "ephemeral-storage" => (nodeInfo.Requested.EphemeralStorage + request.EphemeralStorage, nodeInfo.Allocatable.EphemeralStorage),
+                _ => (nodeInfo.Requested.Scalar(r.Name) + request.Scalar(r.Name), nodeInfo.Allocatable.Scalar(r.Name)),
+            };
+            if (capacity == 0) continue; // upstream skips resources the node does not have
+            var score = _args.Type switch
+            {
+                ScoringStrategyType.MostAllocated => MostAllocated(requested, capacity),
+                ScoringStrategyType.RequestedToCapacityRatio => RequestedToCapacityRatio(requested, capacity, _args.Shape),
+                _ => LeastAllocated(requested, capacity),
+            };
+            sum += score * r.Weight;
+            weights += r.Weight;
+        }
+
+        return (weights == 0 ? 0 : sum / weights, Status.Success);
+    }
+
+    /// <summary>requested × 100 / capacity, or 0 when the request exceeds the capacity.</summary>
+    public static long MostAllocated(long requested, long capacity) =>
+        capacity == 0 || requested > capacity ? 0 : requested * IScorePlugin.MaxNodeScore / capacity;
+
+    /// <summary>The shape (scores 0..10, scaled by 10) interpolated linearly at utilization requested × 100 / capacity.</summary>
+    public static long RequestedToCapacityRatio(long requested, long capacity, IReadOnlyList<UtilizationShapePoint> shape)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        if (capacity == 0 || requested > capacity) return shape[^1].Score * 10L;
+        var utilization = requested * 100 / capacity;
+        if (utilization <= shape[0].Utilization) return shape[0].Score * 10L;
+        for (var i = 1; i < shape.Count; i++)
+        {
+            if (utilization > shape[i].Utilization) continue;
+            var (x0, y0, x1, y1) = (shape[i - 1].Utilization, shape[i - 1].Score * 10L, shape[i].Utilization, shape[i].Score * 10L);
+            return y0 + ((y1 - y0) * (utilization - x0) / (x1 - x0));
+        }
+
+        return shape[^1].Score * 10L;
     }
 
     /// <summary>(capacity − requested) × 100 / capacity, or 0 when nothing is free.</summary>
