@@ -424,10 +424,11 @@ public sealed class CriRuntime : IContainerRuntime, IAsyncDisposable
         return response.ImageFilesystems.Select(fs => (fs.FsId?.Mountpoint ?? "", fs.UsedBytes?.Value ?? 0)).ToList();
     }
 
-    public async ValueTask DisposeAsync()
+    /// <summary>Closes the gRPC channel. Containers keep running: stopping them is the agent's decision.</summary>
+    public ValueTask DisposeAsync()
     {
         _channel.Dispose();
-        await Task.CompletedTask.ConfigureAwait(false);
+        return ValueTask.CompletedTask;
     }
 
     private async Task EnsureImageAsync(string image, V1.PodSandboxConfig sandboxConfig, CancellationToken cancellationToken)
