@@ -1,0 +1,160 @@
+using k8s.Models;
+using Kube.Core.Selectors;
+using Kube.Scheduling.Framework;
+using Kube.Scheduling.Plugins.NodeAffinity;
+using Kube.Scheduling.Plugins.TaintToleration;
+
+namespace Kube.Scheduling.Plugins.PodTopologySpread;
+
+/// <summary>
+/// Spreads matching pods across topology domains (upstream's PodTopologySpread, default weight 2).
+/// <para>Filter (DoNotSchedule constraints): placing the pod in the node's domain must keep
+/// <c>matching pods in the domain + 1 − minimum over domains ≤ maxSkew</c>; the minimum is 0 while fewer than
+/// <c>minDomains</c> domains exist. Nodes without the topology key are rejected as unresolvable.</para>
+/// <para>Score (ScheduleAnyway constraints, or <see cref="PodTopologySpreadArgs.DefaultConstraints"/> for a pod with no
+/// constraints at all): fewer matching pods in the node's domains score higher; each constraint counts
+/// <c>matching × log(domains + 2) + maxSkew − 1</c>, normalized so the emptiest node gets 100.</para>
+/// <para>Eligible nodes follow <c>nodeAffinityPolicy</c> (default Honor: the pod's nodeSelector/required affinity) and
+/// <c>nodeTaintsPolicy</c> (default Ignore). Default constraints select pods with the same labels as the pod (upstream
+/// uses the selectors of the pod's Services and ReplicaSets); a pod without labels gets no default spreading.
+/// <c>matchLabelKeys</c> is not supported yet.</para>
+/// </summary>
+public sealed class PodTopologySpreadPlugin : IPreFilterPlugin, IFilterPlugin, IScorePlugin
+{
+    public const string PluginName = "PodTopologySpread";
+    public const string ErrReasonConstraintsNotMatch = "node(s) didn't match pod topology spread constraints";
+    public const string ErrReasonNodeLabelNotMatch = ErrReasonConstraintsNotMatch + " (missing required label)";
+    private const string FilterKey = "PreFilter" + PluginName;
+    private const string ScoreKey = "PreScore" + PluginName;
+    private const long Ignored = -1;
+
+    private readonly PodTopologySpreadArgs _args;
+
+    public PodTopologySpreadPlugin(PodTopologySpreadArgs? args = null) => _args = args ?? new PodTopologySpreadArgs();
+
+    public string Name => PluginName;
+
+    public Status PreFilter(CycleState state, V1Pod pod, IReadOnlyList<NodeInfo> nodes)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(pod);
+        ArgumentNullException.ThrowIfNull(nodes);
+        var declared = pod.Spec?.TopologySpreadConstraints ?? [];
+        var hard = Build(pod, declared.Where(c => c.WhenUnsatisfiable != "ScheduleAnyway"), useDefaults: false);
+        var soft = declared.Count == 0 ? Build(pod, _args.DefaultConstraints, useDefaults: true) : Build(pod, declared.Where(c => c.WhenUnsatisfiable == "ScheduleAnyway"), useDefaults: false);
+        if (hard.Count > 0) state.Write(FilterKey, Count(pod, hard, nodes));
+        if (soft.Count > 0) state.Write(ScoreKey, Count(pod, soft, nodes));
+        return Status.Success;
+    }
+
+    public Status Filter(CycleState state, V1Pod pod, NodeInfo nodeInfo)
+    {
+        ArgumentNullException.ThrowIfNull(nodeInfo);
+        ArgumentNullException.ThrowIfNull(pod);
+        if (state is null || !state.TryRead<Counts>(FilterKey, out var counts)) return Status.Success;
+        var labels = nodeInfo.Node.Metadata?.Labels;
+        for (var i = 0; i < counts.Constraints.Count; i++)
+        {
+            var c = counts.Constraints[i];
+            if (labels is null || !labels.TryGetValue(c.TopologyKey, out var domain)) return Status.UnschedulableAndUnresolvable(ErrReasonNodeLabelNotMatch);
+            var perDomain = counts.PerDomain[i];
+            var selfMatch = c.Selector.Matches(pod.Metadata?.Labels) ? 1 : 0;
+            var matchNum = perDomain.GetValueOrDefault(domain);
+            var minMatch = perDomain.Count == 0 || perDomain.Count < c.MinDomains ? 0 : perDomain.Values.Min();
+            if (matchNum + selfMatch - minMatch > c.MaxSkew) return Status.Unschedulable(ErrReasonConstraintsNotMatch);
+        }
+
+        return Status.Success;
+    }
+
+    public (long Score, Status Status) Score(CycleState state, V1Pod pod, NodeInfo nodeInfo)
+    {
+        ArgumentNullException.ThrowIfNull(nodeInfo);
+        if (state is null || !state.TryRead<Counts>(ScoreKey, out var counts)) return (0, Status.Success);
+        var labels = nodeInfo.Node.Metadata?.Labels;
+        double score = 0;
+        for (var i = 0; i < counts.Constraints.Count; i++)
+        {
+            var c = counts.Constraints[i];
+            if (labels is null || !labels.TryGetValue(c.TopologyKey, out var domain)) return (Ignored, Status.Success);
+            var weight = Math.Log(counts.PerDomain[i].Count + 2);
+            score += (counts.PerDomain[i].GetValueOrDefault(domain) * weight) + (c.MaxSkew - 1);
+        }
+
+        return ((long)Math.Round(score), Status.Success);
+    }
+
+    /// <summary>Reverses the raw scores: 100 × (max + min − score) / max; nodes without the topology keys get 0.</summary>
+    public Status NormalizeScore(CycleState state, V1Pod pod, IList<NodeScore> scores)
+    {
+        ArgumentNullException.ThrowIfNull(scores);
+        if (state is null || !state.TryRead<Counts>(ScoreKey, out _)) return Status.Success;
+        long min = long.MaxValue, max = long.MinValue;
+        foreach (var s in scores)
+        {
+            if (s.Score == Ignored) continue;
+            min = Math.Min(min, s.Score);
+            max = Math.Max(max, s.Score);
+        }
+
+        for (var i = 0; i < scores.Count; i++)
+        {
+            var s = scores[i];
+            long v = s.Score == Ignored ? 0 : max == 0 ? IScorePlugin.MaxNodeScore : IScorePlugin.MaxNodeScore * (max + min - s.Score) / max;
+            scores[i] = s with { Score = v };
+        }
+
+        return Status.Success;
+    }
+
+    private static List<Constraint> Build(V1Pod pod, IEnumerable<V1TopologySpreadConstraint> source, bool useDefaults)
+    {
+        var result = new List<Constraint>();
+        foreach (var c in source)
+        {
+            LabelSelector selector;
+            if (useDefaults)
+            {
+                if (pod.Metadata?.Labels is not { Count: > 0 } podLabels) continue;
+                selector = LabelSelector.FromSet(podLabels);
+            }
+            else
+            {
+                selector = c.LabelSelector is null ? LabelSelector.Nothing : LabelSelector.FromLabelSelector(c.LabelSelector);
+            }
+
+            result.Add(new Constraint(c.TopologyKey, c.MaxSkew, c.MinDomains ?? 1, selector,
+                c.NodeAffinityPolicy != "Ignore", c.NodeTaintsPolicy == "Honor"));
+        }
+
+        return result;
+    }
+
+    private static Counts Count(V1Pod pod, List<Constraint> constraints, IReadOnlyList<NodeInfo> nodes)
+    {
+        var perDomain = constraints.Select(_ => new Dictionary<string, int>(StringComparer.Ordinal)).ToList();
+        var ns = pod.Metadata?.NamespaceProperty ?? "default";
+        foreach (var n in nodes)
+        {
+            var labels = n.Node.Metadata?.Labels;
+            if (labels is null || constraints.Any(c => !labels.ContainsKey(c.TopologyKey))) continue;
+            for (var i = 0; i < constraints.Count; i++)
+            {
+                var c = constraints[i];
+                if (c.HonorNodeAffinity && !NodeAffinityPlugin.Matches(pod, n.Node)) continue;
+                if (c.HonorNodeTaints && (n.Node.Spec?.Taints ?? []).Any(t => t.Effect is "NoSchedule" or "NoExecute" && !Tolerations.Tolerates(pod.Spec?.Tolerations, t))) continue;
+                var matching = 0;
+                foreach (var p in n.Pods)
+                    if (p.Metadata?.DeletionTimestamp is null && (p.Metadata?.NamespaceProperty ?? "default") == ns && c.Selector.Matches(p.Metadata?.Labels)) matching++;
+                var domain = labels[c.TopologyKey];
+                perDomain[i][domain] = perDomain[i].GetValueOrDefault(domain) + matching;
+            }
+        }
+
+        return new Counts(constraints, perDomain);
+    }
+
+    private sealed record Constraint(string TopologyKey, int MaxSkew, int MinDomains, LabelSelector Selector, bool HonorNodeAffinity, bool HonorNodeTaints);
+
+    private sealed record Counts(List<Constraint> Constraints, List<Dictionary<string, int>> PerDomain);
+}
