@@ -43,6 +43,30 @@ public sealed class RaftNodeTests
     }
 
     [TestMethod]
+    public void SingleMember_CommitsOnlyAfterItsOwnEntriesArePersisted()
+    {
+        var storage = MemoryRaftStorage.Bootstrap([1]);
+        var node = new RaftNode(new RaftConfig { Id = 1, Storage = storage, Random = new Random(1) });
+        var rd = node.Ready(); // applies the bootstrap membership
+        node.ApplyConfChange(ConfChange.Decode(rd.CommittedEntries[0].Data));
+        node.Advance();
+        node.Campaign();
+        Assert.AreEqual(RaftRole.Leader, node.Role);
+        node.Propose(B("x"));
+
+        rd = node.Ready();
+        Assert.AreEqual(2, rd.Entries.Count, "the empty entry and x, to persist");
+        Assert.AreEqual(0, rd.CommittedEntries.Count, "nothing commits before the leader's own log is persisted");
+        storage.Append(rd.Entries);
+        node.Advance();
+
+        rd = node.Ready();
+        Assert.AreEqual(2, rd.CommittedEntries.Count);
+        CollectionAssert.AreEqual(B("x"), rd.CommittedEntries[1].Data);
+        node.Advance();
+    }
+
+    [TestMethod]
     public void Propose_WithoutAKnownLeader_IsDropped()
     {
         var c = new RaftTestCluster(3);

@@ -46,6 +46,7 @@ internal sealed class SimCluster
     private bool _faultsOn = true;
     private int _membershipStep;
     private long _finalDoneAt = -1;
+    private int _holdMs;
     private ClientState? _finalClient;
     private string? _violation;
 
@@ -111,7 +112,7 @@ internal sealed class SimCluster
                     break;
                 }
                 action();
-                if (_finalDoneAt >= 0 && _now >= _finalDoneAt + 1000)
+                if (_finalDoneAt >= 0 && Converged())
                 {
                     break;
                 }
@@ -129,11 +130,10 @@ internal sealed class SimCluster
         {
             return $"no progress: a write after healing at {FaultEndMs} ms did not complete by {DeadlineMs} ms";
         }
-        var live = _members.Where(m => m.Up && !m.Removed && m.Conf.Contains(m.Id)).ToList();
-        var applied = live.Select(m => m.LastApplied).Distinct().ToList();
-        if (applied.Count != 1)
+        if (!Converged())
         {
-            return $"members did not converge: applied {string.Join(", ", live.Select(m => $"{m.Id}:{m.LastApplied}"))}";
+            var live = _members.Where(m => m.Up && !m.Removed && m.Conf.Contains(m.Id));
+            return $"members did not converge by {DeadlineMs} ms: applied {string.Join(", ", live.Select(m => $"{m.Id}:{m.LastApplied}"))}";
         }
         var check = LinearizabilityChecker.Check(_history);
         Stats.Histories++;
@@ -142,6 +142,27 @@ internal sealed class SimCluster
         Stats.VirtualMs += _now;
         Stats.Elections += _leaders.Count;
         return check is null ? null : "not linearizable: " + check;
+    }
+
+    /// <summary>After healing: every member of the configuration is up and has applied everything any member committed.</summary>
+    private bool Converged()
+    {
+        ulong? applied = null;
+        ulong committed = 0;
+        foreach (var m in _members)
+        {
+            if (m.Removed || !m.Conf.Contains(m.Id))
+            {
+                continue;
+            }
+            if (!m.Up || (applied is { } a && a != m.LastApplied))
+            {
+                return false;
+            }
+            applied = m.LastApplied;
+            committed = Math.Max(committed, m.Raft.Committed);
+        }
+        return applied is { } all && all >= committed;
     }
 
     // ---- event loop ----
@@ -182,6 +203,8 @@ internal sealed class SimCluster
             MaxInflightMsgs = 4,
         });
         var epoch = m.Epoch;
+        // Clocks drift: each incarnation ticks every 70-130 ms, so timeouts of different members do not line up.
+        m.TickInterval = TickMs * 7 / 10 + _rng.Next(TickMs * 6 / 10 + 1);
         At(_rng.Next(TickMs), () => TickLoop(m, epoch));
     }
 
@@ -193,7 +216,7 @@ internal sealed class SimCluster
         }
         m.Raft.Tick();
         Process(m);
-        At(TickMs, () => TickLoop(m, epoch));
+        At(m.TickInterval, () => TickLoop(m, epoch));
     }
 
     private void Crash(SimMember m)
@@ -495,8 +518,9 @@ internal sealed class SimCluster
         {
             kinds.Add(ChangeMembership);
         }
+        _holdMs = 0;
         kinds[_rng.Next(kinds.Count)]();
-        At(200 + _rng.Next(1300), Fault);
+        At(Math.Max(_holdMs, 200 + _rng.Next(1500)), Fault);
     }
 
     private SimMember? Leader() => _members.Where(m => m.Up && m.Raft.Role == RaftRole.Leader).MaxBy(m => m.Raft.Term);
@@ -505,20 +529,23 @@ internal sealed class SimCluster
     {
         _blocked.Clear();
         var ids = _members.Where(m => !m.Removed).Select(m => m.Id).ToList();
-        switch (_rng.Next(4))
+        switch (_rng.Next(5))
         {
             case 0:
                 Log("heal");
                 break;
             case 1:
+            case 4:
                 {
-                    var lone = Leader()?.Id is { } l && _rng.Next(2) == 0 ? l : ids[_rng.Next(ids.Count)];
+                    // isolating the leader is the interesting case: a new leader is elected while the old one may still believe it leads
+                    var lone = Leader()?.Id is { } l && _rng.Next(4) != 0 ? l : ids[_rng.Next(ids.Count)];
                     foreach (var other in ids.Where(i => i != lone))
                     {
                         _blocked.Add((lone, other));
                         _blocked.Add((other, lone));
                     }
                     Log($"isolate {lone}");
+                    _holdMs = 1500 + _rng.Next(1500); // long enough for the others to elect a new leader
                     break;
                 }
             case 2:

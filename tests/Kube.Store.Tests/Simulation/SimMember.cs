@@ -31,6 +31,8 @@ internal sealed class SimMember(ulong id, MemoryRaftStorage disk)
 
     public ulong LastApplied { get; set; }
 
+    public int TickInterval { get; set; } = 100;
+
     /// <summary>A fault armed to crash this member while its next write is waiting for fsync.</summary>
     public bool CrashDuringNextFsync { get; set; }
 
