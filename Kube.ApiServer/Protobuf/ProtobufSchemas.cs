@@ -99,6 +99,13 @@ internal static class ProtobufSchemas
             .Add(2, "spec", FieldType.Message, false, new Schema()
                 .Add(1, "resourceAttributes", FieldType.Message, false, ResourceAttributes)
                 .Add(2, "nonResourceAttributes", FieldType.Message, false, NonResourceAttributes)),
+        [("authentication.k8s.io/v1", "SelfSubjectReview")] = new Schema().Add(1, "metadata", FieldType.Message, false, ObjectMeta),
+        [("authentication.k8s.io/v1", "TokenRequest")] = new Schema().Add(1, "metadata", FieldType.Message, false, ObjectMeta)
+            .Add(2, "spec", FieldType.Message, false, new Schema()
+                .Add(1, "audiences", FieldType.String, true)
+                .Add(3, "boundObjectRef", FieldType.Message, false, new Schema()
+                    .Add(1, "kind", FieldType.String).Add(2, "apiVersion", FieldType.String).Add(3, "name", FieldType.String).Add(4, "uid", FieldType.String))
+                .Add(4, "expirationSeconds", FieldType.Int)),
         [("v1", "Namespace")] = new Schema().Add(1, "metadata", FieldType.Message, false, ObjectMeta)
             .Add(2, "spec", FieldType.Message, false, new Schema().Add(1, "finalizers", FieldType.String, true)),
         [("v1", "ConfigMap")] = new Schema().Add(1, "metadata", FieldType.Message, false, ObjectMeta)

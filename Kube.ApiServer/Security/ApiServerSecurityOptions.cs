@@ -23,6 +23,12 @@ public sealed class ApiServerSecurityOptions
     /// <summary>More bearer-token authenticators (e.g. ServiceAccount tokens), asked after the token file. Default empty.</summary>
     public IList<ITokenAuthenticator> TokenAuthenticators { get; } = [];
 
+    /// <summary>
+    /// Signs and verifies ServiceAccount tokens (TokenRequest, <c>kubectl create token</c>). Null: no ServiceAccount
+    /// tokens. Default null.
+    /// </summary>
+    public ServiceAccountTokenIssuer? ServiceAccountIssuer { get; set; }
+
     /// <summary>Whether unauthenticated requests are served as system:anonymous (upstream's <c>--anonymous-auth</c>). Default false.</summary>
     public bool AnonymousAuth { get; set; }
 

@@ -111,6 +111,22 @@ public sealed class ClusterPki
     public X509Certificate2 NodeCertificate(string node) =>
         ClientCertificate("node-" + node, Authorization.NodeAuthorizer.NodeUserPrefix + node, [Authorization.NodeAuthorizer.NodesGroup]);
 
+    /// <summary>The ServiceAccount token signing key (<c>sa.key</c>, P-256, mode 0600), created when missing.</summary>
+    public ECDsa ServiceAccountKey()
+    {
+        var path = Path.Combine(Directory, "sa.key");
+        var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        if (File.Exists(path))
+        {
+            key.ImportFromPem(File.ReadAllText(path));
+        }
+        else
+        {
+            WriteSecret(path, key.ExportPkcs8PrivateKeyPem());
+        }
+        return key;
+    }
+
     /// <summary>A kubeconfig for <paramref name="server"/> authenticating with <paramref name="client"/>, everything embedded as base64 PEM.</summary>
     public string Kubeconfig(Uri server, X509Certificate2 client, string clusterName = "kube", string? userName = null)
     {

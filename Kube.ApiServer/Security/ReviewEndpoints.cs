@@ -17,7 +17,15 @@ internal static class ReviewEndpoints
 {
     public static async ValueTask<bool> TryHandleAsync(HttpContext ctx, RequestInfo info, UserInfo user, IAuthenticator authenticator, IAuthorizer authorizer)
     {
-        if (ctx.Request.Method != "POST" || info.Name is not null || info.Namespace is not null || info.Version != "v1") return false;
+        if (ctx.Request.Method != "POST" || info.Version != "v1") return false;
+        if (info is { Group: "", Resource: "serviceaccounts", Subresource: "token", Namespace: not null, Name: not null })
+        {
+            if (authenticator is not AuthenticatorChain { Tokens: { } tokens } || tokens.Tokens.OfType<ServiceAccountTokenAuthenticator>().FirstOrDefault() is not { } sa)
+                return false;
+            await TokenRequestAsync(ctx, info.Namespace, info.Name, user, authorizer, sa).ConfigureAwait(false);
+            return true;
+        }
+        if (info.Name is not null || info.Namespace is not null) return false;
         switch (info.Group, info.Resource)
         {
             case ("authorization.k8s.io", "subjectaccessreviews"):
@@ -99,6 +107,55 @@ internal static class ReviewEndpoints
         await WriteAsync(ctx, review).ConfigureAwait(false);
     }
 
+    /// <summary>POST serviceaccounts/NAME/token: a bound token for the service account (upstream's TokenRequest).</summary>
+    private static async Task TokenRequestAsync(HttpContext ctx, string ns, string name, UserInfo user, IAuthorizer authorizer, ServiceAccountTokenAuthenticator sa)
+    {
+        var attrs = new AuthorizationAttributes(user, "create") { Resource = "serviceaccounts", Subresource = "token", Namespace = ns, Name = name };
+        if (await authorizer.AuthorizeAsync(attrs, ctx.RequestAborted).ConfigureAwait(false) != AuthorizationDecision.Allow)
+            throw Errors.Forbidden($"serviceaccounts \"{name}\" is forbidden: User \"{user.Name}\" cannot create resource \"serviceaccounts/token\" in API group \"\" in the namespace \"{ns}\"");
+        var review = await ReadAsync(ctx).ConfigureAwait(false);
+        var spec = review["spec"] as JsonObject ?? new JsonObject();
+        var audiences = (spec["audiences"] as JsonArray)?.Select(a => a?.GetValue<string>() ?? "").Where(a => a.Length > 0).ToList();
+        if (audiences is not { Count: > 0 }) audiences = [.. sa.ApiAudiences];
+        var seconds = spec["expirationSeconds"] is JsonValue ev && ev.TryGetValue<long>(out var s) ? s : 3600;
+        if (seconds < 600) throw Errors.BadRequest("spec.expirationSeconds: Invalid value: may not specify a duration less than 10 minutes");
+        if (seconds > 1L << 32) throw Errors.BadRequest("spec.expirationSeconds: Invalid value: may not specify a duration larger than 2^32 seconds");
+        var client = sa.Client ?? throw Errors.Internal("the service account token issuer is not attached");
+        k8s.Models.V1ServiceAccount account;
+        try
+        {
+            account = await client.GetAsync<k8s.Models.V1ServiceAccount>(name, ns, ctx.RequestAborted).ConfigureAwait(false);
+        }
+        catch (Kube.Core.Client.KubeApiException e) when ((int)e.StatusCode == 404)
+        {
+            throw new Kube.Core.Client.KubeApiException(new k8s.Models.V1Status
+            {
+                ApiVersion = "v1", Kind = "Status", Status = "Failure", Code = 404, Reason = "NotFound",
+                Message = $"serviceaccounts \"{name}\" not found",
+                Details = new k8s.Models.V1StatusDetails { Name = name, Kind = "serviceaccounts" },
+            });
+        }
+        (string Kind, string Name, string? Uid)? bound = null;
+        if (spec["boundObjectRef"] is JsonObject b && b["kind"]?.GetValue<string>() is { } kind && b["name"]?.GetValue<string>() is { } bname)
+        {
+            if (kind is not ("Pod" or "Secret" or "Node")) throw Errors.BadRequest($"cannot bind token to object of kind \"{kind}\"");
+            bound = (kind, bname, b["uid"]?.GetValue<string>());
+        }
+        var (token, expires) = sa.Issuer.Issue(ns, name, account.Metadata.Uid, audiences, TimeSpan.FromSeconds(seconds), bound);
+        review["apiVersion"] = "authentication.k8s.io/v1";
+        review["kind"] = "TokenRequest";
+        var meta = review["metadata"] as JsonObject ?? new JsonObject();
+        meta["name"] = name;
+        meta["namespace"] = ns;
+        meta["creationTimestamp"] = null;
+        review["metadata"] = meta;
+        spec["audiences"] = new JsonArray([.. audiences.Select(a => (JsonNode?)JsonValue.Create(a))]);
+        spec["expirationSeconds"] = seconds;
+        review["spec"] = spec;
+        review["status"] = new JsonObject { ["token"] = token, ["expirationTimestamp"] = expires.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture) };
+        await WriteAsync(ctx, review).ConfigureAwait(false);
+    }
+
     private static JsonObject UserJson(UserInfo user)
     {
         var o = new JsonObject { ["username"] = user.Name, ["groups"] = new JsonArray([.. user.Groups.Select(g => (JsonNode?)JsonValue.Create(g))]) };
@@ -114,6 +171,19 @@ internal static class ReviewEndpoints
 
     private static async Task<JsonObject> ReadAsync(HttpContext ctx)
     {
+        if (ctx.Request.ContentType?.StartsWith("application/vnd.kubernetes.protobuf", StringComparison.OrdinalIgnoreCase) == true)
+        {
+            using var ms = new MemoryStream();
+            await ctx.Request.Body.CopyToAsync(ms, ctx.RequestAborted).ConfigureAwait(false);
+            try
+            {
+                return Protobuf.ProtobufDecoder.Decode(ms.ToArray()) ?? throw Errors.BadRequest("the protobuf body could not be decoded");
+            }
+            catch (FormatException e)
+            {
+                throw Errors.BadRequest($"the protobuf body could not be decoded: {e.Message}");
+            }
+        }
         try
         {
             return await JsonNode.ParseAsync(ctx.Request.Body, cancellationToken: ctx.RequestAborted).ConfigureAwait(false) as JsonObject

@@ -44,6 +44,7 @@ internal sealed class SecuritySetup
             if (options.ClientCertificateAuthority is { } ca) chain.Add(new X509Authenticator(ca, time));
             var tokens = new List<ITokenAuthenticator>();
             if (!string.IsNullOrEmpty(options.TokenAuthFile)) tokens.Add(StaticTokenAuthenticator.FromFile(options.TokenAuthFile));
+            if (options.ServiceAccountIssuer is { } sa) tokens.Add(new ServiceAccountTokenAuthenticator(sa, null, time));
             tokens.AddRange(options.TokenAuthenticators);
             if (tokens.Count > 0) chain.Add(new BearerTokenAuthenticator(tokens));
             authenticator = new AuthenticatorChain(chain, options.AnonymousAuth);
@@ -71,6 +72,8 @@ internal sealed class SecuritySetup
     {
         _rbac?.Attach(admin);
         _node?.Attach(admin);
+        if (Authenticator is AuthenticatorChain { Tokens: { } tokens })
+            foreach (var sa in tokens.Tokens.OfType<ServiceAccountTokenAuthenticator>()) sa.Attach(admin);
         if (_rbac is not null && _options is { ReconcileBootstrapPolicy: true }) await BootstrapPolicy.ReconcileAsync(admin, ct).ConfigureAwait(false);
     }
 
