@@ -3,15 +3,18 @@ using Kube.Benchmarks;
 // kube-benchmarks serve --data-dir DIR --port PORT   : one store member serving etcd's API on 127.0.0.1:PORT
 // kube-benchmarks store [--seconds N] [--max-ops N] [--watchers N] [--only ROW-SUBSTRING] [--gc-server 1|0]
 //     : the table: a real etcd and our member (separate process), same gRPC client, same workloads; ratio ours/etcd
+// kube-benchmarks scheduler [--scale F] [--timeout-seconds N] [--only WORKLOAD]
+//     : scheduler_perf-like workloads against the in-process API server and store; pods/s and p50/p99 attempt latency
 return args.FirstOrDefault() switch
 {
     "serve" => await StoreServer.RunAsync(args[1..]),
     "store" => await StoreBenchmark.RunAsync(args[1..]),
+    "scheduler" => await Kube.Benchmarks.Scheduler.SchedulerBenchmark.RunAsync(args[1..]),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: kube-benchmarks serve --data-dir DIR --port PORT | store [--seconds N] [--max-ops N] [--watchers N] [--only ROW] [--gc-server 1|0]");
+    Console.Error.WriteLine("usage: kube-benchmarks serve --data-dir DIR --port PORT | store [--seconds N] [--max-ops N] [--watchers N] [--only ROW] [--gc-server 1|0] | scheduler [--scale F] [--timeout-seconds N] [--only WORKLOAD]");
     return 2;
 }
