@@ -110,6 +110,7 @@ public sealed class KubeApiServer : IAsyncDisposable
             k.Listen(address, options.Port, security.ConfigureListen);
         });
         var app = builder.Build();
+        app.UseWebSockets(new WebSocketOptions());
         string addressText = $"{options.BindAddress}:{options.Port}";
         var handler = new ApiHttpHandler(registry, authenticator, authorizer, new TableConvertor(time, customColumns), new OpenApiCache(types), metrics, time, options, () => addressText, loggers.CreateLogger<ApiHttpHandler>());
         app.Run(handler.HandleAsync);

@@ -36,6 +36,11 @@ internal sealed class ApiHttpHandler(
     ILogger<ApiHttpHandler> logger)
 {
     private static readonly byte[] Newline = "\n"u8.ToArray();
+    private static readonly HttpClient KubeletHttp = new(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(10), UseProxy = false })
+    {
+        Timeout = Timeout.InfiniteTimeSpan,
+    };
+    private Proxy.KubeletProxy Kubelet => field ??= new Proxy.KubeletProxy(registry, KubeletHttp);
     private ResourceTypeRegistry Types => registry.Types;
 
     public async Task HandleAsync(HttpContext ctx)
@@ -283,6 +288,20 @@ internal sealed class ApiHttpHandler(
                 await WriteJsonAsync(ctx, 201, StatusJson.ToObject(ok)).ConfigureAwait(false);
                 return;
             }
+            case ("log", "GET"):
+                await Kubelet.LogAsync(ctx, scope).ConfigureAwait(false);
+                return;
+            case ("exec", "GET" or "POST"):
+                await Kubelet.ExecAsync(ctx, scope).ConfigureAwait(false);
+                return;
+            case ("eviction", "POST"):
+            {
+                var body = await ReadObjectAsync(ctx).ConfigureAwait(false);
+                await PodEviction.EvictAsync(registry, scope, body, ct).ConfigureAwait(false);
+                var ok = new V1Status { ApiVersion = "v1", Kind = "Status", Metadata = new V1ListMeta(), Status = "Success", Code = 201 };
+                await WriteJsonAsync(ctx, 201, StatusJson.ToObject(ok)).ConfigureAwait(false);
+                return;
+            }
             case ("scale", "GET"):
                 await WriteJsonAsync(ctx, 200, await registry.GetScaleAsync(scope, ct).ConfigureAwait(false)).ConfigureAwait(false);
                 return;
@@ -303,7 +322,7 @@ internal sealed class ApiHttpHandler(
                 await WriteJsonAsync(ctx, 200, scale).ConfigureAwait(false);
                 return;
             }
-            case ("binding" or "scale", _) or (null or "status", _):
+            case ("binding" or "scale" or "eviction", _) or (null or "status", _):
                 throw Errors.MethodNotAllowed("the server does not allow this method on the requested resource");
             default:
                 throw Errors.PathNotFound(ctx.Request.Path.Value ?? "");

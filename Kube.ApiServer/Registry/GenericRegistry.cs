@@ -431,6 +431,10 @@ internal sealed class GenericRegistry(
             case ("batch", "Job"):
                 body["status"] = new JsonObject();
                 break;
+            case ("", "Namespace"):
+                // Upstream's namespace strategy: the "kubernetes" finalizer guards the contents' deletion.
+                Json.EnsureObj(body, "spec")["finalizers"] = new JsonArray("kubernetes");
+                break;
             case ("apiextensions.k8s.io", "CustomResourceDefinition"):
                 body["status"] = CrdRegistrar.AcceptedStatus(body, Json.Str(Json.Obj(body, "metadata"), "creationTimestamp") ?? "");
                 break;
@@ -690,6 +694,8 @@ internal sealed class GenericRegistry(
             else next.Remove("status");
         }
         CopyServerMetadata(current, next);
+        if (IsNamespace(t) && Json.Obj(current, "spec")?["finalizers"] is { } nsFinalizers)
+            Json.EnsureObj(next, "spec")["finalizers"] = nsFinalizers.DeepClone();
         return next;
     }
 
@@ -945,7 +951,7 @@ internal sealed class GenericRegistry(
         };
     }
 
-    private static string SelectorText(JsonObject selector)
+    internal static string SelectorText(JsonObject selector)
     {
         var parts = new List<string>();
         if (Json.Obj(selector, "matchLabels") is { } ml)
