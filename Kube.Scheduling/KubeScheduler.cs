@@ -364,7 +364,14 @@ public sealed partial class KubeScheduler : BackgroundService
             return;
         }
 
-        if (!IsResponsibleFor(pod) || Cache.IsAssumed(pod.Metadata.Uid)) return;
+        if (!_profiles.TryGetValue(SchedulerNameOf(pod), out var fwk) || Cache.IsAssumed(pod.Metadata.Uid)) return;
+        if (!fwk.RunPreEnqueue(pod).IsSuccess)
+        {
+            // Gated: kept out of the queue; a later update that lifts the gate adds it.
+            Queue.Delete(pod);
+            return;
+        }
+
         if (oldPod is null) Queue.Add(pod);
         else Queue.Update(oldPod, pod);
     }

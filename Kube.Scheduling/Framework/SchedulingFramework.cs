@@ -9,6 +9,7 @@ namespace Kube.Scheduling.Framework;
 /// </summary>
 public sealed class SchedulingFramework
 {
+    private readonly List<IPreEnqueuePlugin> _preEnqueue = [];
     private readonly List<IPreFilterPlugin> _preFilter = [];
     private readonly List<IFilterPlugin> _filter = [];
     private readonly List<IPostFilterPlugin> _postFilter = [];
@@ -25,6 +26,7 @@ public sealed class SchedulingFramework
         Plugins = all;
         foreach (var p in all)
         {
+            if (p is IPreEnqueuePlugin pe) _preEnqueue.Add(pe);
             if (p is IPreFilterPlugin pf) _preFilter.Add(pf);
             if (p is IFilterPlugin f) _filter.Add(f);
             if (p is IPostFilterPlugin post) _postFilter.Add(post);
@@ -57,6 +59,18 @@ public sealed class SchedulingFramework
         }
 
         return new SchedulingFramework(profile.SchedulerName, plugins, weights);
+    }
+
+    /// <summary>Runs the PreEnqueue plugins; the first that does not succeed keeps the pod out of the queue.</summary>
+    public Status RunPreEnqueue(V1Pod pod)
+    {
+        foreach (var p in _preEnqueue)
+        {
+            var s = Safe(() => p.PreEnqueue(pod)).WithPlugin(p.Name);
+            if (!s.IsSuccess) return s;
+        }
+
+        return Status.Success;
     }
 
     public Status RunPreFilter(CycleState state, V1Pod pod, IReadOnlyList<NodeInfo> nodes)

@@ -8,6 +8,7 @@ using Kube.Scheduling.Plugins.NodeAffinity;
 using Kube.Scheduling.Plugins.NodePorts;
 using Kube.Scheduling.Plugins.NodeResourcesBalancedAllocation;
 using Kube.Scheduling.Plugins.PodTopologySpread;
+using Kube.Scheduling.Plugins.SchedulingGates;
 using Kube.Scheduling.Plugins.NodeName;
 using Kube.Scheduling.Plugins.NodeResourcesFit;
 using Kube.Scheduling.Plugins.NodeUnschedulable;
@@ -22,7 +23,7 @@ public static class KubeSchedulingServiceCollectionExtensions
 {
     /// <summary>
     /// Adds the <see cref="KubeScheduler"/> hosted service and registers the default plugins through the same registry
-    /// as <see cref="IKubeSchedulerBuilder.AddPlugin{T}"/>, with upstream's weights: NodeUnschedulable, NodeName,
+    /// as <see cref="IKubeSchedulerBuilder.AddPlugin{T}"/>, with upstream's weights: SchedulingGates, NodeUnschedulable, NodeName,
     /// TaintToleration (3), NodeAffinity (2), NodePorts, NodeResourcesFit (1), PodTopologySpread (2), NodeResourcesBalancedAllocation (1),
     /// ImageLocality (1) and DefaultBinder. Also registers Kube.Core's infrastructure (<c>AddKubeCore()</c>);
     /// an <c>IKubeClient</c> must be registered separately.
@@ -49,6 +50,7 @@ public static class KubeSchedulingServiceCollectionExtensions
             services.AddSingleton<KubeScheduler>();
             services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<KubeScheduler>());
             builder
+                .AddPlugin<SchedulingGatesPlugin>(SchedulingGatesPlugin.PluginName)
                 .AddPlugin<NodeUnschedulablePlugin>(NodeUnschedulablePlugin.PluginName)
                 .AddPlugin<NodeNamePlugin>(NodeNamePlugin.PluginName)
                 .AddPlugin<TaintTolerationPlugin>(TaintTolerationPlugin.PluginName, weight: 3)
