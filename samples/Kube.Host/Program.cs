@@ -5,6 +5,7 @@ using Kube.Host.Commands;
 var root = new RootCommand("kube-host: a Kubernetes cluster built from the Kube SDK packages.");
 root.Subcommands.Add(UpCommand.Create());
 root.Subcommands.Add(StoreCommand.Create());
+root.Subcommands.Add(SnapshotCommand.Create());
 
 if (args.Length == 0) args = ["up"];
 // The generic host owns SIGINT/SIGTERM (graceful shutdown of pods); System.CommandLine must not cut it short.

@@ -1,4 +1,6 @@
+using Kube.Node.Agent;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -7,6 +9,17 @@ namespace Kube.Host.Cluster;
 /// <summary>Assembles every package into one process: store, API server, controllers, scheduler, networking and N node agents.</summary>
 internal static class AllInOneCluster
 {
+    /// <summary>
+    /// Node i's pod CIDR: 127.&lt;1 + i / 256&gt;.&lt;i % 256&gt;.0/24, skipping 127.10.0.0/16 (the service CIDR), so any
+    /// node count stays inside loopback without overlapping ClusterIPs.
+    /// </summary>
+    internal static string PodCidrOf(int index)
+    {
+        var second = 1 + index / 256;
+        if (second >= 10) second++;
+        return $"127.{second}.{index % 256}.0/24";
+    }
+
     public static async Task<int> RunAsync(AllInOneOptions options, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(options.DataDir);
@@ -23,7 +36,10 @@ internal static class AllInOneCluster
         builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(40));
 
         var s = builder.Services;
-        s.AddKubeStore(o => o.DataDir = Path.Combine(options.DataDir, "store"));
+        if (options.EtcdServers.Count > 0)
+            s.AddKubeEtcdClientStore(o => o.Endpoints = [.. options.EtcdServers]);
+        else
+            s.AddKubeStore(o => o.DataDir = Path.Combine(options.DataDir, "store"));
         s.AddKubeApiServer(o => o.Port = options.ApiPort);
         s.AddKubeCore();
         // default/kubernetes points at the API server; pods get KUBERNETES_SERVICE_HOST/PORT of the real listener
@@ -31,15 +47,20 @@ internal static class AllInOneCluster
         s.AddKubeNetworking(o => o.KubernetesServiceEndpoint = $"127.0.0.1:{options.ApiPort}");
         s.AddKubeControllers().AddBuiltInControllers();
         s.AddKubeScheduler(_ => { });
-        for (var i = 1; i <= options.Nodes; i++)
+        if (options.Runtime == "cri")
+            s.TryAddEnumerable(ServiceDescriptor.Singleton<IContainerRuntimeProvider>(new CriRuntimeProvider(options.CriSocket)));
+        for (var i = 1; i <= options.Nodes + options.SimulatedNodes; i++)
         {
-            var name = $"node-{i}";
+            var simulated = i > options.Nodes;
+            var name = simulated ? $"sim-{i - options.Nodes}" : $"node-{i}";
             var index = i;
             s.AddKubeNodeAgent(o =>
             {
                 o.NodeName = name;
+                o.NodeIndex = index;
                 o.DataDir = Path.Combine(options.DataDir, "nodes", name);
-                o.PodCidr = $"127.1.{index}.0/24";
+                o.Runtime = simulated ? "simulated" : options.Runtime;
+                o.PodCidr = PodCidrOf(index);
                 o.KubernetesServiceHost = "127.0.0.1";
                 o.KubernetesServicePort = options.ApiPort;
             });

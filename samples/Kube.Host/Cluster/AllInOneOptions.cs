@@ -9,6 +9,14 @@ internal sealed record AllInOneOptions
     public int ApiPort { get; init; } = 6443;
     /// <summary>Number of node agents (default 1), named node-1 … node-N.</summary>
     public int Nodes { get; init; } = 1;
+    /// <summary>Container runtime of the built-in nodes: process (default), cri or simulated.</summary>
+    public string Runtime { get; init; } = "process";
+    /// <summary>containerd's CRI socket for <c>--runtime cri</c> (default /run/containerd/containerd.sock).</summary>
+    public string CriSocket { get; init; } = "/run/containerd/containerd.sock";
+    /// <summary>Extra simulated (KWOK-like) nodes, named sim-1 … sim-N (default 0).</summary>
+    public int SimulatedNodes { get; init; }
+    /// <summary>Use an existing etcd cluster instead of the embedded store (default: none, embedded).</summary>
+    public IReadOnlyList<string> EtcdServers { get; init; } = [];
     /// <summary>Stop when the parent process exits (default true).</summary>
     public bool ExitWithParent { get; init; } = true;
 }

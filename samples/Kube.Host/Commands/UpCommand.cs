@@ -12,13 +12,21 @@ internal static class UpCommand
         var apiPort = new Option<int>("--api-port") { Description = "The API server's port on 127.0.0.1.", DefaultValueFactory = _ => 6443 };
         var nodes = new Option<int>("--nodes") { Description = "How many node agents to run in this process.", DefaultValueFactory = _ => 1 };
         var exitWithParent = new Option<bool>("--exit-with-parent") { Description = "Stop (gracefully) when the process that started kube-host exits.", DefaultValueFactory = _ => true };
+        var runtime = new Option<string>("--runtime") { Description = "Container runtime of the built-in nodes: process, cri or simulated.", DefaultValueFactory = _ => "process" };
+        runtime.AcceptOnlyFromAmong("process", "cri", "simulated");
+        var criSocket = new Option<string>("--cri-socket") { Description = "containerd's CRI socket, for --runtime cri.", DefaultValueFactory = _ => "/run/containerd/containerd.sock" };
+        var simulatedNodes = new Option<int>("--simulated-nodes") { Description = "Extra simulated (KWOK-like) nodes: real Node objects, leases and pod status, no processes.", DefaultValueFactory = _ => 0 };
+        var etcdServers = new Option<string?>("--etcd-servers") { Description = "Comma-separated etcd client URLs; use that etcd cluster instead of the embedded store." };
         var cmd = new Command("up", "Run an all-in-one cluster (embedded store, API server, scheduler, controllers, nodes).")
         {
-            dataDir, apiPort, nodes, exitWithParent,
+            dataDir, apiPort, nodes, exitWithParent, runtime, criSocket, simulatedNodes, etcdServers,
         };
         cmd.Validators.Add(r =>
         {
             if (r.GetValue(nodes) is < 0 or > 200) r.AddError("--nodes must be between 0 and 200.");
+            if (r.GetValue(simulatedNodes) is < 0 or > 10_000) r.AddError("--simulated-nodes must be between 0 and 10000.");
+            foreach (var url in (r.GetValue(etcdServers) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                if (!StoreCommand.TryEndpoint(url, out _, out var error)) r.AddError($"--etcd-servers: {error}");
             if (r.GetValue(apiPort) is < 1 or > 65535) r.AddError("--api-port must be between 1 and 65535.");
         });
         cmd.SetAction((parse, ct) => AllInOneCluster.RunAsync(new AllInOneOptions
@@ -27,6 +35,10 @@ internal static class UpCommand
             ApiPort = parse.GetValue(apiPort),
             Nodes = parse.GetValue(nodes),
             ExitWithParent = parse.GetValue(exitWithParent),
+            Runtime = parse.GetValue(runtime)!,
+            CriSocket = parse.GetValue(criSocket)!,
+            SimulatedNodes = parse.GetValue(simulatedNodes),
+            EtcdServers = (parse.GetValue(etcdServers) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
         }, ct));
         return cmd;
     }
