@@ -88,7 +88,7 @@ public sealed class KubeApiServer : IAsyncDisposable
 
         var stopping = new CancellationTokenSource();
         var metrics = new ApiServerMetrics(services?.GetService<System.Diagnostics.Metrics.IMeterFactory>());
-        var storage = new ObjectStorage(store);
+        var storage = new ObjectStorage(Encryption.EncryptingKeyValueStore.Wrap(store, options.Security?.EncryptionConfiguration));
         var watchCaches = new WatchCacheManager(storage, options, loggers);
         var customColumns = new CustomColumns();
         var registry = new GenericRegistry(storage, watchCaches, new AdmissionChain(plugins), authorizer, types, time, options,

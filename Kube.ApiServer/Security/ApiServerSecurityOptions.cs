@@ -29,6 +29,12 @@ public sealed class ApiServerSecurityOptions
     /// </summary>
     public ServiceAccountTokenIssuer? ServiceAccountIssuer { get; set; }
 
+    /// <summary>
+    /// Encryption at rest (upstream's <c>--encryption-provider-config</c>, see <see cref="Encryption.EncryptionConfiguration.Load"/>).
+    /// Null: values are stored as they are. Default null.
+    /// </summary>
+    public Encryption.EncryptionConfiguration? EncryptionConfiguration { get; set; }
+
     /// <summary>Whether unauthenticated requests are served as system:anonymous (upstream's <c>--anonymous-auth</c>). Default false.</summary>
     public bool AnonymousAuth { get; set; }
 
