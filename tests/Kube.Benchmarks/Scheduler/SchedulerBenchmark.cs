@@ -95,6 +95,7 @@ internal static class SchedulerBenchmark
             Volatile.Write(ref measuring, true);
             var sw = Stopwatch.StartNew();
             await ParallelCreateAsync(w.MeasuredPods, i => client.CreateAsync(Pod($"m-{i}", w.MeasuredShape)));
+            Console.Error.WriteLine($"  {w.Name}: {w.MeasuredPods} measured pods created in {sw.Elapsed.TotalSeconds:F1} s");
             var (bound, timedOut) = await WaitBoundAsync(client, "m-", w.MeasuredPods, timeout);
             var elapsed = sw.Elapsed.TotalSeconds;
             Volatile.Write(ref measuring, false);
