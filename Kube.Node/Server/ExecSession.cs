@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging;
 namespace Kube.Node.Server;
 
 /// <summary>One exec over a WebSocket with the channel.k8s.io framing (v4 or v5): pumps stdin in and stdout/stderr out, then sends the Status on channel 3.</summary>
-internal sealed class ExecSession(WebSocket socket, bool v5, ILogger logger)
+internal sealed class ExecSession(WebSocket socket, bool v5, TimeProvider time, ILogger logger)
 {
     public const byte StdinChannel = 0;
     public const byte StdoutChannel = 1;
@@ -15,6 +15,7 @@ internal sealed class ExecSession(WebSocket socket, bool v5, ILogger logger)
     public const byte ResizeChannel = 4;
     public const byte CloseChannel = 255;
 
+    private static readonly TimeSpan CloseWait = TimeSpan.FromSeconds(2);
     private readonly SemaphoreSlim _send = new(1, 1);
 
     public async Task RunAsync(IStreamingRuntime runtime, string containerId, IReadOnlyList<string> command, bool stdin, bool stdout, bool stderr, CancellationToken cancellationToken)
@@ -28,6 +29,7 @@ internal sealed class ExecSession(WebSocket socket, bool v5, ILogger logger)
         {
             await SendAsync(ErrorChannel, Encoding.UTF8.GetBytes(ExecStatus.Error(ex.Message)), cancellationToken).ConfigureAwait(false);
             await CloseAsync(cancellationToken).ConfigureAwait(false);
+            await DrainAsync(cancellationToken).ConfigureAwait(false);
             return;
         }
 
@@ -56,6 +58,8 @@ internal sealed class ExecSession(WebSocket socket, bool v5, ILogger logger)
 
             await SendAsync(ErrorChannel, Encoding.UTF8.GetBytes(ExecStatus.Json(exitCode)), cancellationToken).ConfigureAwait(false);
             await CloseAsync(cancellationToken).ConfigureAwait(false);
+            // Let the client answer the close (cancelling a receive would abort the connection under unread data).
+            await Task.WhenAny(inPump, Task.Delay(CloseWait, time, cancellationToken)).ConfigureAwait(false);
             await cts.CancelAsync().ConfigureAwait(false);
             try
             {
@@ -64,6 +68,26 @@ internal sealed class ExecSession(WebSocket socket, bool v5, ILogger logger)
             catch (Exception ex) when (ex is OperationCanceledException or WebSocketException)
             {
             }
+        }
+    }
+
+    private async Task DrainAsync(CancellationToken cancellationToken)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        cts.CancelAfter(CloseWait);
+        var buffer = new byte[1024];
+        try
+        {
+            while (socket.State is WebSocketState.Open or WebSocketState.CloseSent)
+            {
+                if ((await socket.ReceiveAsync(buffer, cts.Token).ConfigureAwait(false)).MessageType == WebSocketMessageType.Close)
+                {
+                    return;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException)
+        {
         }
     }
 
@@ -93,7 +117,7 @@ internal sealed class ExecSession(WebSocket socket, bool v5, ILogger logger)
         var stdinOpen = stdin;
         try
         {
-            while (socket.State == WebSocketState.Open)
+            while (socket.State is WebSocketState.Open or WebSocketState.CloseSent)
             {
                 var result = await socket.ReceiveAsync(buffer, cancellationToken).ConfigureAwait(false);
                 if (result.MessageType == WebSocketMessageType.Close)

@@ -140,11 +140,23 @@ public sealed class KubeletServer : IAsyncDisposable
         {
             _logger.LogDebug(ex, "Kubelet server request ended early");
         }
+        catch (Exception ex)
+        {
+            _logger.LogError(ex, "Kubelet server request {Path} failed", context.Request.Url?.AbsolutePath);
+        }
         finally
         {
             try
             {
-                context.Response.Close();
+                if (context.Request.IsWebSocketRequest && context.Response.StatusCode == 101)
+                {
+                    // The connection belongs to the WebSocket: closing the response would write HTTP bytes into it.
+                    context.Response.Abort();
+                }
+                else
+                {
+                    context.Response.Close();
+                }
             }
             catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException or InvalidOperationException)
             {
@@ -291,8 +303,8 @@ public sealed class KubeletServer : IAsyncDisposable
             return;
         }
 
-        var ws = (await context.AcceptWebSocketAsync(protocol).ConfigureAwait(false)).WebSocket;
-        await new ExecSession(ws, protocol == Subprotocols[0], _logger).RunAsync(streaming, found.Value.Runs[^1].Id, command,
+        using var ws = (await context.AcceptWebSocketAsync(protocol).ConfigureAwait(false)).WebSocket;
+        await new ExecSession(ws, protocol == Subprotocols[0], _time, _logger).RunAsync(streaming, found.Value.Runs[^1].Id, command,
             Bool(q["stdin"]), q["stdout"] is null || Bool(q["stdout"]), q["stderr"] is null || Bool(q["stderr"]), cancellationToken).ConfigureAwait(false);
     }
 
