@@ -1,0 +1,85 @@
+using k8s.Models;
+using Kube.ApiServer.Admission;
+using Kube.ApiServer.InProcess;
+using Kube.Core.Admission;
+using Kube.Core.Client;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Kube.ApiServer.Tests.Security;
+
+/// <summary>ResourceQuota admission: counts and compute resources with upstream's messages.</summary>
+[TestClass]
+public sealed class ResourceQuotaTests
+{
+    private static TestCluster _cluster = null!;
+
+    [ClassInitialize]
+    public static async Task InitAsync(TestContext _)
+    {
+        var client = new TaskCompletionSource<IKubeClient>();
+        var services = new ServiceCollection()
+            .AddSingleton<IAdmissionPlugin>(new ResourceQuotaAdmission(new DeferredKubeClient(_ => client.Task)))
+            .BuildServiceProvider();
+        _cluster = await TestCluster.StartAsync(services: services);
+        client.SetResult(_cluster.Server.CreateClient(UserInfo.Admin));
+    }
+
+    [ClassCleanup]
+    public static async Task CleanupAsync() => await _cluster.DisposeAsync();
+
+    private static V1Pod Pod(string ns, string name, string? cpu = null) => new()
+    {
+        Metadata = new() { Name = name, NamespaceProperty = ns },
+        Spec = new()
+        {
+            Containers =
+            [
+                new V1Container
+                {
+                    Name = "c", Image = "busybox",
+                    Resources = cpu is null ? null : new V1ResourceRequirements { Requests = new Dictionary<string, ResourceQuantity> { ["cpu"] = new(cpu) } },
+                },
+            ],
+        },
+    };
+
+    [TestMethod]
+    public async Task PodCountQuota_RefusesTheThirdPodWithUpstreamMessage()
+    {
+        var c = _cluster.Client;
+        await c.CreateAsync(new V1Namespace { Metadata = new() { Name = "q1" } });
+        await c.CreateAsync(new V1ResourceQuota
+        {
+            Metadata = new() { Name = "q", NamespaceProperty = "q1" },
+            Spec = new V1ResourceQuotaSpec { Hard = new Dictionary<string, ResourceQuantity> { ["pods"] = new("2") } },
+        });
+        await c.CreateAsync(Pod("q1", "a"));
+        await c.CreateAsync(Pod("q1", "b"));
+        var (code, body, _) = await _cluster.PostAsync("/api/v1/namespaces/q1/pods", k8s.KubernetesJson.Serialize(Pod("q1", "c")));
+        Assert.AreEqual(403, code);
+        Assert.AreEqual("pods \"c\" is forbidden: exceeded quota: q, requested: pods=1, used: pods=2, limited: pods=2", body!["message"]!.GetValue<string>());
+        await c.DeleteAsync<V1Pod>("a", "q1", new DeleteOptions { GracePeriodSeconds = 0 });
+        await TestCluster.WaitForAsync(async () => (await _cluster.PostAsync("/api/v1/namespaces/q1/pods", k8s.KubernetesJson.Serialize(Pod("q1", "c")))).Code == 201,
+            what: "room under the quota after a delete");
+    }
+
+    [TestMethod]
+    public async Task CpuQuota_RequiresRequests_AndLimitsTheirSum()
+    {
+        var c = _cluster.Client;
+        await c.CreateAsync(new V1Namespace { Metadata = new() { Name = "q2" } });
+        await c.CreateAsync(new V1ResourceQuota
+        {
+            Metadata = new() { Name = "compute", NamespaceProperty = "q2" },
+            Spec = new V1ResourceQuotaSpec { Hard = new Dictionary<string, ResourceQuantity> { ["requests.cpu"] = new("1") } },
+        });
+        var (code, body, _) = await _cluster.PostAsync("/api/v1/namespaces/q2/pods", k8s.KubernetesJson.Serialize(Pod("q2", "bare")));
+        Assert.AreEqual(403, code);
+        Assert.AreEqual("pods \"bare\" is forbidden: failed quota: compute: must specify requests.cpu for: c", body!["message"]!.GetValue<string>());
+        await c.CreateAsync(Pod("q2", "half", "500m"));
+        (code, body, _) = await _cluster.PostAsync("/api/v1/namespaces/q2/pods", k8s.KubernetesJson.Serialize(Pod("q2", "big", "600m")));
+        Assert.AreEqual(403, code);
+        Assert.AreEqual("pods \"big\" is forbidden: exceeded quota: compute, requested: requests.cpu=600m, used: requests.cpu=500m, limited: requests.cpu=1",
+            body!["message"]!.GetValue<string>());
+    }
+}
