@@ -4,6 +4,7 @@ using Kube.Scheduling.Hosting;
 using Kube.Scheduling.Internal;
 using Kube.Scheduling.Plugins.DefaultBinder;
 using Kube.Scheduling.Plugins.ImageLocality;
+using Kube.Scheduling.Plugins.InterPodAffinity;
 using Kube.Scheduling.Plugins.NodeAffinity;
 using Kube.Scheduling.Plugins.NodePorts;
 using Kube.Scheduling.Plugins.NodeResourcesBalancedAllocation;
@@ -24,7 +25,7 @@ public static class KubeSchedulingServiceCollectionExtensions
     /// <summary>
     /// Adds the <see cref="KubeScheduler"/> hosted service and registers the default plugins through the same registry
     /// as <see cref="IKubeSchedulerBuilder.AddPlugin{T}"/>, with upstream's weights: SchedulingGates, NodeUnschedulable, NodeName,
-    /// TaintToleration (3), NodeAffinity (2), NodePorts, NodeResourcesFit (1), PodTopologySpread (2), NodeResourcesBalancedAllocation (1),
+    /// TaintToleration (3), NodeAffinity (2), NodePorts, NodeResourcesFit (1), PodTopologySpread (2), InterPodAffinity (2), NodeResourcesBalancedAllocation (1),
     /// ImageLocality (1) and DefaultBinder. Also registers Kube.Core's infrastructure (<c>AddKubeCore()</c>);
     /// an <c>IKubeClient</c> must be registered separately.
     /// </summary>
@@ -58,6 +59,7 @@ public static class KubeSchedulingServiceCollectionExtensions
                 .AddPlugin<NodePortsPlugin>(NodePortsPlugin.PluginName)
                 .AddPlugin<NodeResourcesFitPlugin>(NodeResourcesFitPlugin.PluginName, weight: 1)
                 .AddPlugin<PodTopologySpreadPlugin>(PodTopologySpreadPlugin.PluginName, weight: 2)
+                .AddPlugin<InterPodAffinityPlugin>(InterPodAffinityPlugin.PluginName, weight: 2)
                 .AddPlugin<NodeResourcesBalancedAllocationPlugin>(NodeResourcesBalancedAllocationPlugin.PluginName, weight: 1)
                 .AddPlugin<ImageLocalityPlugin>(ImageLocalityPlugin.PluginName, weight: 1)
                 .AddPlugin<DefaultBinderPlugin>(DefaultBinderPlugin.PluginName);

@@ -1,0 +1,133 @@
+using k8s.Models;
+using Kube.Core.Selectors;
+using Kube.Scheduling.Framework;
+
+namespace Kube.Scheduling.Plugins.InterPodAffinity;
+
+/// <summary>
+/// Inter-pod affinity and anti-affinity by topology domain (upstream's InterPodAffinity, default weight 2).
+/// <para>Filter: each required affinity term needs a matching pod in the node's domain (the first pod of a group that
+/// matches its own terms may go anywhere when no pod matches yet); no pod matching a required anti-affinity term may be
+/// in the node's domain; and no existing pod whose required anti-affinity matches the incoming pod may be in it.</para>
+/// <para>Score: the weights of the preferred affinity terms times the matching pods in the node's domain, minus those of
+/// the preferred anti-affinity terms, scaled to 0..100 between the lowest and highest node.</para>
+/// <para>A term selects pods in its <c>namespaces</c>; with neither namespaces nor namespaceSelector, in the pod's own
+/// namespace; an empty namespaceSelector means all namespaces (a non-empty one is not supported yet and selects
+/// none beyond the listed namespaces). Existing pods' preferred terms do not count toward the score yet.</para>
+/// </summary>
+public sealed class InterPodAffinityPlugin : IPreFilterPlugin, IFilterPlugin, IScorePlugin
+{
+    public const string PluginName = "InterPodAffinity";
+    public const string ErrReasonAffinityRulesNotMatch = "node(s) didn't match pod affinity rules";
+    public const string ErrReasonAntiAffinityRulesNotMatch = "node(s) didn't match pod anti-affinity rules";
+    public const string ErrReasonExistingAntiAffinityRulesNotMatch = "node(s) didn't satisfy existing pods anti-affinity rules";
+    private const string StateKey = "PreFilter" + PluginName;
+
+    public string Name => PluginName;
+
+    public Status PreFilter(CycleState state, V1Pod pod, IReadOnlyList<NodeInfo> nodes)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(pod);
+        ArgumentNullException.ThrowIfNull(nodes);
+        var affinity = pod.Spec?.Affinity?.PodAffinity?.RequiredDuringSchedulingIgnoredDuringExecution ?? [];
+        var anti = pod.Spec?.Affinity?.PodAntiAffinity?.RequiredDuringSchedulingIgnoredDuringExecution ?? [];
+        var prefAffinity = pod.Spec?.Affinity?.PodAffinity?.PreferredDuringSchedulingIgnoredDuringExecution ?? [];
+        var prefAnti = pod.Spec?.Affinity?.PodAntiAffinity?.PreferredDuringSchedulingIgnoredDuringExecution ?? [];
+        var s = new AffinityState(affinity.Select(t => new Dictionary<string, int>(StringComparer.Ordinal)).ToList(), new HashSet<(string, string)>(), new HashSet<(string, string)>(), new Dictionary<(string, string), long>());
+        foreach (var n in nodes)
+        {
+            var labels = n.Node.Metadata?.Labels;
+            foreach (var existing in n.Pods)
+            {
+                if (existing.Metadata?.DeletionTimestamp is not null) continue;
+                for (var i = 0; i < affinity.Count; i++)
+                    if (labels is not null && labels.TryGetValue(affinity[i].TopologyKey, out var v) && TermMatches(affinity[i], pod, existing))
+                        s.AffinityCounts[i][v] = s.AffinityCounts[i].GetValueOrDefault(v) + 1;
+                foreach (var t in anti)
+                    if (labels is not null && labels.TryGetValue(t.TopologyKey, out var v) && TermMatches(t, pod, existing)) s.AntiDomains.Add((t.TopologyKey, v));
+                foreach (var t in existing.Spec?.Affinity?.PodAntiAffinity?.RequiredDuringSchedulingIgnoredDuringExecution ?? [])
+                    if (labels is not null && labels.TryGetValue(t.TopologyKey, out var v) && TermMatches(t, existing, pod)) s.ExistingAntiDomains.Add((t.TopologyKey, v));
+                foreach (var w in prefAffinity)
+                    if (labels is not null && labels.TryGetValue(w.PodAffinityTerm.TopologyKey, out var v) && TermMatches(w.PodAffinityTerm, pod, existing))
+                        s.PreferredScores[(w.PodAffinityTerm.TopologyKey, v)] = s.PreferredScores.GetValueOrDefault((w.PodAffinityTerm.TopologyKey, v)) + w.Weight;
+                foreach (var w in prefAnti)
+                    if (labels is not null && labels.TryGetValue(w.PodAffinityTerm.TopologyKey, out var v) && TermMatches(w.PodAffinityTerm, pod, existing))
+                        s.PreferredScores[(w.PodAffinityTerm.TopologyKey, v)] = s.PreferredScores.GetValueOrDefault((w.PodAffinityTerm.TopologyKey, v)) - w.Weight;
+            }
+        }
+
+        s.SelfMatchesAllAffinityTerms = affinity.Count > 0 && affinity.All(t => TermMatches(t, pod, pod)) && s.AffinityCounts.All(c => c.Count == 0);
+        state.Write(StateKey, s);
+        return Status.Success;
+    }
+
+    public Status Filter(CycleState state, V1Pod pod, NodeInfo nodeInfo)
+    {
+        ArgumentNullException.ThrowIfNull(pod);
+        ArgumentNullException.ThrowIfNull(nodeInfo);
+        if (state is null || !state.TryRead<AffinityState>(StateKey, out var s))
+            return new Status(StatusCode.Error, ["InterPodAffinity: Filter ran without PreFilter state"]);
+
+        var labels = nodeInfo.Node.Metadata?.Labels ?? new Dictionary<string, string>();
+        foreach (var (key, value) in labels)
+            if (s.ExistingAntiDomains.Contains((key, value))) return Status.Unschedulable(ErrReasonExistingAntiAffinityRulesNotMatch);
+        foreach (var t in pod.Spec?.Affinity?.PodAntiAffinity?.RequiredDuringSchedulingIgnoredDuringExecution ?? [])
+            if (labels.TryGetValue(t.TopologyKey, out var v) && s.AntiDomains.Contains((t.TopologyKey, v))) return Status.Unschedulable(ErrReasonAntiAffinityRulesNotMatch);
+        var affinity = pod.Spec?.Affinity?.PodAffinity?.RequiredDuringSchedulingIgnoredDuringExecution ?? [];
+        for (var i = 0; i < affinity.Count; i++)
+        {
+            if (!labels.TryGetValue(affinity[i].TopologyKey, out var v)) return Status.UnschedulableAndUnresolvable(ErrReasonAffinityRulesNotMatch);
+            if (s.AffinityCounts[i].GetValueOrDefault(v) == 0 && !s.SelfMatchesAllAffinityTerms) return Status.Unschedulable(ErrReasonAffinityRulesNotMatch);
+        }
+
+        return Status.Success;
+    }
+
+    public (long Score, Status Status) Score(CycleState state, V1Pod pod, NodeInfo nodeInfo)
+    {
+        ArgumentNullException.ThrowIfNull(nodeInfo);
+        if (state is null || !state.TryRead<AffinityState>(StateKey, out var s) || s.PreferredScores.Count == 0) return (0, Status.Success);
+        long score = 0;
+        foreach (var (key, value) in nodeInfo.Node.Metadata?.Labels ?? new Dictionary<string, string>())
+            score += s.PreferredScores.GetValueOrDefault((key, value));
+        return (score, Status.Success);
+    }
+
+    /// <summary>(score − min) × 100 / (max − min); all 0 when every node scores the same.</summary>
+    public Status NormalizeScore(CycleState state, V1Pod pod, IList<NodeScore> scores)
+    {
+        ArgumentNullException.ThrowIfNull(scores);
+        if (scores.Count == 0) return Status.Success;
+        var min = scores.Min(x => x.Score);
+        var max = scores.Max(x => x.Score);
+        for (var i = 0; i < scores.Count; i++)
+            scores[i] = scores[i] with { Score = max == min ? 0 : (scores[i].Score - min) * IScorePlugin.MaxNodeScore / (max - min) };
+        return Status.Success;
+    }
+
+    /// <summary>Whether <paramref name="target"/> is selected by <paramref name="term"/> of <paramref name="owner"/>.</summary>
+    public static bool TermMatches(V1PodAffinityTerm term, V1Pod owner, V1Pod target)
+    {
+        ArgumentNullException.ThrowIfNull(term);
+        ArgumentNullException.ThrowIfNull(owner);
+        ArgumentNullException.ThrowIfNull(target);
+        var ns = target.Metadata?.NamespaceProperty ?? "default";
+        var allNamespaces = term.NamespaceSelector is { MatchLabels: null or { Count: 0 }, MatchExpressions: null or { Count: 0 } };
+        var inNamespaces = term.Namespaces is { Count: > 0 } list
+            ? list.Contains(ns)
+            : term.NamespaceSelector is null && ns == (owner.Metadata?.NamespaceProperty ?? "default");
+        if (!allNamespaces && !inNamespaces) return false;
+        var selector = term.LabelSelector is null ? LabelSelector.Nothing : LabelSelector.FromLabelSelector(term.LabelSelector);
+        return selector.Matches(target.Metadata?.Labels);
+    }
+
+    private sealed record AffinityState(
+        List<Dictionary<string, int>> AffinityCounts,
+        HashSet<(string Key, string Value)> AntiDomains,
+        HashSet<(string Key, string Value)> ExistingAntiDomains,
+        Dictionary<(string Key, string Value), long> PreferredScores)
+    {
+        public bool SelfMatchesAllAffinityTerms { get; set; }
+    }
+}
