@@ -1,0 +1,73 @@
+using System.CommandLine;
+using k8s;
+using Kube.Core.Client;
+using Kube.Node.Config;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Kube.Host.Commands;
+
+/// <summary>
+/// <c>kube-host node --kubeconfig FILE --name NAME [--config KUBELET_CONFIG_FILE] [--data-dir DIR] [--runtime process|simulated]</c>:
+/// one node agent joining an existing cluster over HTTP, as its own process.
+/// </summary>
+internal static class NodeCommand
+{
+    public static Command Create()
+    {
+        var kubeconfig = new Option<string>("--kubeconfig") { Description = "The kubeconfig file of the cluster to join.", Required = true };
+        var name = new Option<string>("--name") { Description = "The Node's name.", Required = true };
+        var config = new Option<string?>("--config") { Description = "A KubeletConfiguration (kubelet.config.k8s.io/v1beta1) YAML file." };
+        var dataDir = new Option<string?>("--data-dir") { Description = "Where pod directories, logs and state live (default <temp>/kube-node/<name>)." };
+        var runtime = new Option<string>("--runtime") { Description = "The container runtime: process or simulated.", DefaultValueFactory = _ => "process" };
+
+        var cmd = new Command("node", "Join an existing cluster as a node (the kubelet's role), as its own process.") { kubeconfig, name, config, dataDir, runtime };
+        cmd.SetAction(async (parse, ct) =>
+        {
+            var kubeconfigPath = Path.GetFullPath(parse.GetValue(kubeconfig)!);
+            var configPath = parse.GetValue(config);
+            var warnings = new List<string>();
+            var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
+            builder.Logging.ClearProviders();
+            builder.Logging.AddSimpleConsole(c => { c.SingleLine = true; c.TimestampFormat = "HH:mm:ss.fff "; });
+            builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+            builder.Services.AddKubeCore();
+            builder.Services.AddSingleton<IKubeClient>(_ => HttpKubeClient.FromConfig(KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfigPath)));
+            try
+            {
+                builder.Services.AddKubeNodeAgent(o =>
+                {
+                    o.NodeName = parse.GetValue(name)!;
+                    o.Runtime = parse.GetValue(runtime)!;
+                    if (parse.GetValue(dataDir) is { } dir)
+                    {
+                        o.DataDir = Path.GetFullPath(dir);
+                    }
+
+                    if (configPath is not null)
+                    {
+                        warnings.AddRange(KubeletConfigurationLoader.Apply(Path.GetFullPath(configPath), o));
+                    }
+                });
+            }
+            catch (Exception ex) when (ex is ArgumentException or IOException or YamlDotNet.Core.YamlException)
+            {
+                await Console.Error.WriteLineAsync($"kube-host node: {ex.Message}");
+                return 1;
+            }
+
+            using var app = builder.Build();
+            var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("kube-host");
+            foreach (var w in warnings)
+            {
+                logger.LogWarning("{Warning}", w);
+            }
+
+            logger.LogInformation("Node {Name} joining the cluster of {Kubeconfig}", parse.GetValue(name), kubeconfigPath);
+            await app.RunAsync(ct);
+            return 0;
+        });
+        return cmd;
+    }
+}
