@@ -3,7 +3,7 @@ using k8s.Models;
 namespace Kube.Scheduling.Framework;
 
 /// <summary>
-/// One scheduling attempt over a snapshot (upstream's schedulePod): PreFilter, Filter in parallel until enough feasible
+/// One scheduling attempt over a snapshot (upstream's schedulePod): PreFilter, Filter in parallel chunks until enough feasible
 /// nodes are found (percentageOfNodesToScore), Score, and a random pick among the best. No I/O, no clock.
 /// </summary>
 public sealed class SchedulingAlgorithm
@@ -49,24 +49,34 @@ public sealed class SchedulingAlgorithm
             };
         }
 
-        // Filter every node in parallel, then take feasible ones in round-robin order from the last start.
-        var statuses = new Status[nodes.Count];
+        // Filter in parallel, chunk by chunk in round-robin order from the last start, until enough feasible nodes are
+        // found (upstream stops early too); statuses of nodes never filtered stay null.
+        var statuses = new Status?[nodes.Count];
         var start = _nextStartNodeIndex % nodes.Count;
-        Parallel.For(0, nodes.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, _options.Parallelism) },
-            i => statuses[i] = framework.RunFilter(state, pod, nodes[i]));
         var want = NumFeasibleNodesToFind(nodes.Count, _options.PercentageOfNodesToScore);
         var feasible = new List<NodeInfo>();
         var failedNodes = new Dictionary<string, Status>(StringComparer.Ordinal);
         var evaluated = 0;
-        for (var k = 0; k < nodes.Count && feasible.Count < want; k++)
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, _options.Parallelism) };
+        while (evaluated < nodes.Count && feasible.Count < want)
         {
-            var i = (start + k) % nodes.Count;
-            evaluated++;
-            var s = statuses[i];
-            if (s.IsSuccess) feasible.Add(nodes[i]);
-            else if (s.Code == StatusCode.Error)
-                return new ScheduleResult { IsError = true, FailureMessage = $"running Filter plugin \"{s.Plugin}\": {s.Message}", EvaluatedNodes = evaluated };
-            else failedNodes[nodes[i].Name] = s;
+            var chunk = Math.Min(nodes.Count - evaluated, Math.Max(want - feasible.Count, 64));
+            var offset = evaluated;
+            Parallel.For(0, chunk, parallel, k =>
+            {
+                var i = (start + offset + k) % nodes.Count;
+                statuses[i] = framework.RunFilter(state, pod, nodes[i]);
+            });
+            for (var k = 0; k < chunk && feasible.Count < want; k++)
+            {
+                var i = (start + offset + k) % nodes.Count;
+                evaluated++;
+                var s = statuses[i]!;
+                if (s.IsSuccess) feasible.Add(nodes[i]);
+                else if (s.Code == StatusCode.Error)
+                    return new ScheduleResult { IsError = true, FailureMessage = $"running Filter plugin \"{s.Plugin}\": {s.Message}", EvaluatedNodes = evaluated };
+                else failedNodes[nodes[i].Name] = s;
+            }
         }
 
         _nextStartNodeIndex = (start + evaluated) % nodes.Count;
@@ -74,7 +84,7 @@ public sealed class SchedulingAlgorithm
         {
             // Every node was evaluated; report all of them.
             foreach (var (n, s) in nodes.Zip(statuses))
-                if (!s.IsSuccess) failedNodes[n.Name] = s;
+                if (s is { IsSuccess: false }) failedNodes[n.Name] = s;
             var (nominated, post) = framework.RunPostFilter(state, pod, failedNodes);
             return new ScheduleResult
             {
