@@ -51,8 +51,16 @@ public sealed class EmbeddedStore : IKeyValueStore, IAsyncDisposable, ISnapshotS
     /// </summary>
     /// <exception cref="ArgumentException">The options are invalid (the message lists each problem).</exception>
     /// <exception cref="InvalidDataException">The WAL or snapshot is corrupt beyond a torn tail.</exception>
-    public static async Task<EmbeddedStore> OpenAsync(StoreOptions options, TimeProvider? time = null, ILoggerFactory? loggers = null,
-        CancellationToken cancellationToken = default)
+    public static Task<EmbeddedStore> OpenAsync(StoreOptions options, TimeProvider? time = null, ILoggerFactory? loggers = null,
+        CancellationToken cancellationToken = default) =>
+        OpenAsync(options, raftFactory: null, time, loggers, cancellationToken);
+
+    /// <summary>
+    /// Opens the store with the log built by <paramref name="raftFactory"/> (given this member's id and the MVCC state machine,
+    /// which it must recover into) instead of the single-member WAL; null means <see cref="SingleMemberRaft"/>.
+    /// </summary>
+    internal static async Task<EmbeddedStore> OpenAsync(StoreOptions options, Func<ulong, IStateMachine, IRaftNode>? raftFactory,
+        TimeProvider? time = null, ILoggerFactory? loggers = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         var errors = options.Validate();
@@ -72,7 +80,9 @@ public sealed class EmbeddedStore : IKeyValueStore, IAsyncDisposable, ISnapshotS
         try
         {
             // Recovery is synchronous file I/O; run it off the caller's thread.
-            raft = await Task.Run(() => SingleMemberRaft.Open(dataDir, memberId, state, options.SnapshotCount, options.WalSegmentBytes,
+            raft = raftFactory is not null
+                ? await Task.Run(() => raftFactory(memberId, state), cancellationToken).ConfigureAwait(false)
+                : await Task.Run(() => SingleMemberRaft.Open(dataDir, memberId, state, options.SnapshotCount, options.WalSegmentBytes,
                 options.ProposalQueueLength, loggers, metrics), cancellationToken).ConfigureAwait(false);
         }
         catch
@@ -340,7 +350,8 @@ public sealed class EmbeddedStore : IKeyValueStore, IAsyncDisposable, ISnapshotS
         _logger.LogInformation("Store {Member} stopped at revision {Revision}", _options.MemberName, _state.Revision);
     }
 
-    private static ulong StableId(string text)
+    /// <summary>The id derived from a name: member ids are <c>StableId("member:" + name)</c>.</summary>
+    internal static ulong StableId(string text)
     {
         // FNV-1a, 64-bit: stable across processes and machines.
         var hash = 14695981039346656037UL;
