@@ -52,6 +52,15 @@ public sealed class ApiServerOptions
     public int MaxUpdateRetries { get; set; } = 100;
 
     /// <summary>
+    /// Read requests (GET, HEAD, OPTIONS) served at once; more get 429 TooManyRequests with Retry-After: 1, as
+    /// upstream's --max-requests-inflight. Watches and log/exec streams are long-running and not counted. Default 400.
+    /// </summary>
+    public int MaxRequestsInFlight { get; set; } = 400;
+
+    /// <summary>Mutating requests served at once (upstream's --max-mutating-requests-inflight); more get 429. Default 200.</summary>
+    public int MaxMutatingRequestsInFlight { get; set; } = 200;
+
+    /// <summary>
     /// Authentication, authorization and TLS. Default null: plain HTTP and every request is the administrator (the
     /// walking skeleton; tests). <c>kube-host up</c> sets it.
     /// </summary>

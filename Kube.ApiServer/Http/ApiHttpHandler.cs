@@ -43,15 +43,38 @@ internal sealed class ApiHttpHandler(
     private Proxy.KubeletProxy Kubelet => field ??= new Proxy.KubeletProxy(registry, KubeletHttp);
     private ResourceTypeRegistry Types => registry.Types;
 
+    /// <summary>Requests being served: [0] reads, [1] mutations.</summary>
+    private readonly int[] _inFlight = new int[2];
+
+    private static bool IsLongRunning(HttpContext ctx)
+    {
+        var path = ctx.Request.Path.Value ?? "";
+        return ctx.Request.Query.ContainsKey("watch") || path.EndsWith("/log", StringComparison.Ordinal)
+            || path.EndsWith("/exec", StringComparison.Ordinal) || path.StartsWith("/apis/watch/", StringComparison.Ordinal)
+            || path.StartsWith("/api/v1/watch/", StringComparison.Ordinal);
+    }
+
     public async Task HandleAsync(HttpContext ctx)
     {
         var started = time.GetTimestamp();
+        var mutating = !HttpMethods.IsGet(ctx.Request.Method) && !HttpMethods.IsHead(ctx.Request.Method) && !HttpMethods.IsOptions(ctx.Request.Method);
+        var counted = !IsLongRunning(ctx);
+        var slot = mutating ? 1 : 0;
+        var limit = mutating ? options.MaxMutatingRequestsInFlight : options.MaxRequestsInFlight;
         try
         {
+            if (counted && Interlocked.Increment(ref _inFlight[slot]) > limit && limit > 0)
+            {
+                ctx.Response.Headers.RetryAfter = "1";
+                await WriteErrorAsync(ctx, KubeApiException.NewStatus(429, "TooManyRequests", "Too many requests, please try again later.",
+                    new V1StatusDetails { RetryAfterSeconds = 1 })).ConfigureAwait(false);
+                return;
+            }
             await HandleCoreAsync(ctx).ConfigureAwait(false);
         }
         finally
         {
+            if (counted) Interlocked.Decrement(ref _inFlight[slot]);
             var info = RequestInfo.Parse(ctx.Request.Path.Value ?? "/");
             var resource = info.Kind == RequestPathKind.Resource
                 ? (info.Subresource is null ? info.Resource! : $"{info.Resource}/{info.Subresource}")
@@ -99,17 +122,23 @@ internal sealed class ApiHttpHandler(
             var info = RequestInfo.Parse(path);
             switch (info.Kind)
             {
+                case RequestPathKind.ApiVersions when AggregatedDiscovery.IsRequested(ctx.Request.Headers.Accept.ToString()):
+                    await WriteDiscoveryAsync(ctx, AggregatedDiscovery.Document(Types, core: true), AggregatedDiscovery.MediaType).ConfigureAwait(false);
+                    return;
+                case RequestPathKind.ApiGroupList when AggregatedDiscovery.IsRequested(ctx.Request.Headers.Accept.ToString()):
+                    await WriteDiscoveryAsync(ctx, AggregatedDiscovery.Document(Types, core: false), AggregatedDiscovery.MediaType).ConfigureAwait(false);
+                    return;
                 case RequestPathKind.ApiVersions:
-                    await WriteJsonAsync(ctx, 200, DiscoveryDocuments.ApiVersions(serverAddress())).ConfigureAwait(false);
+                    await WriteDiscoveryAsync(ctx, DiscoveryDocuments.ApiVersions(serverAddress())).ConfigureAwait(false);
                     return;
                 case RequestPathKind.ApiGroupList:
-                    await WriteJsonAsync(ctx, 200, DiscoveryDocuments.GroupList(Types)).ConfigureAwait(false);
+                    await WriteDiscoveryAsync(ctx, DiscoveryDocuments.GroupList(Types)).ConfigureAwait(false);
                     return;
                 case RequestPathKind.ApiGroup:
-                    await WriteJsonAsync(ctx, 200, DiscoveryDocuments.GroupDocument(Types, info.Group) ?? throw Errors.PathNotFound(path)).ConfigureAwait(false);
+                    await WriteDiscoveryAsync(ctx, DiscoveryDocuments.GroupDocument(Types, info.Group) ?? throw Errors.PathNotFound(path)).ConfigureAwait(false);
                     return;
                 case RequestPathKind.ResourceList:
-                    await WriteJsonAsync(ctx, 200, DiscoveryDocuments.ResourceList(Types, info.Group, info.Version) ?? throw Errors.PathNotFound(path)).ConfigureAwait(false);
+                    await WriteDiscoveryAsync(ctx, DiscoveryDocuments.ResourceList(Types, info.Group, info.Version) ?? throw Errors.PathNotFound(path)).ConfigureAwait(false);
                     return;
                 case RequestPathKind.Resource:
                     await ResourceAsync(ctx, info, user).ConfigureAwait(false);
@@ -662,6 +691,25 @@ internal sealed class ApiHttpHandler(
         await using var w = new Utf8JsonWriter(ctx.Response.BodyWriter);
         node.WriteTo(w);
         await w.FlushAsync(ctx.RequestAborted).ConfigureAwait(false);
+    }
+
+    /// <summary>A discovery document with a strong ETag of its bytes; a matching If-None-Match is 304 with no body.</summary>
+    private static async Task WriteDiscoveryAsync(HttpContext ctx, JsonNode node, string contentType = "application/json")
+    {
+        var bytes = Json.ToUtf8(node);
+        var etag = "\"" + Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(bytes)).ToLowerInvariant() + "\"";
+        ctx.Response.Headers.ETag = etag;
+        ctx.Response.Headers.Vary = "Accept";
+        ctx.Response.ContentType = contentType;
+        var ifNoneMatch = ctx.Request.Headers.IfNoneMatch.ToString();
+        if (ifNoneMatch.Length > 0 && ifNoneMatch.Split(',').Any(t => t.Trim() == etag || t.Trim() == "*"))
+        {
+            ctx.Response.StatusCode = 304;
+            return;
+        }
+        ctx.Response.StatusCode = 200;
+        ctx.Response.ContentLength = bytes.Length;
+        await ctx.Response.Body.WriteAsync(bytes, ctx.RequestAborted).ConfigureAwait(false);
     }
 
     private static Task WriteStatusAsync(HttpContext ctx, V1Status status) => WriteJsonAsync(ctx, status.Code ?? 500, StatusJson.ToObject(status));

@@ -112,6 +112,8 @@ internal static class ProtobufSchemas
             .Add(2, "data", FieldType.StringMap).Add(3, "binaryData", FieldType.BytesMap).Add(4, "immutable", FieldType.Bool),
         [("v1", "Secret")] = new Schema().Add(1, "metadata", FieldType.Message, false, ObjectMeta)
             .Add(2, "data", FieldType.BytesMap).Add(3, "type", FieldType.String).Add(4, "stringData", FieldType.StringMap).Add(5, "immutable", FieldType.Bool),
+        [("v1", "ServiceAccount")] = new Schema().Add(1, "metadata", FieldType.Message, false, ObjectMeta)
+            .Add(4, "automountServiceAccountToken", FieldType.Bool),
         [("batch/v1", "Job")] = new Schema().Add(1, "metadata", FieldType.Message, false, ObjectMeta)
             .Add(2, "spec", FieldType.Message, false, JobSpec).Add(3, "status", FieldType.Message, false, Empty),
         [("batch/v1", "CronJob")] = new Schema().Add(1, "metadata", FieldType.Message, false, ObjectMeta)

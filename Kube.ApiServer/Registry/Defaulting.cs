@@ -28,7 +28,7 @@ internal static class Defaulting
                 if (obj["spec"] is JsonObject ss) ServiceSpec(ss);
                 break;
             case ("", "Secret"):
-                obj["type"] ??= "Opaque";
+                if (string.IsNullOrEmpty(Json.Str(obj, "type"))) obj["type"] = "Opaque";
                 if (obj["stringData"] is JsonObject stringData)
                 {
                     var data = Json.EnsureObj(obj, "data");

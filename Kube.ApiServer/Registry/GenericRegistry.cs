@@ -560,6 +560,32 @@ internal sealed class GenericRegistry(
 
     private string Now() => Json.Timestamp(time.GetUtcNow());
 
+    /// <summary>Deleting a CRD deletes its custom objects first, as upstream's customresourcecleanup finalizer does.</summary>
+    private async Task DeleteCustomObjectsAsync(JsonObject crd, UserInfo user, CancellationToken ct)
+    {
+        var spec = Json.Obj(crd, "spec");
+        var group = Json.Str(spec, "group") ?? "";
+        var plural = Json.Str(Json.Obj(spec, "names"), "plural") ?? "";
+        var version = Json.Arr(spec, "versions")?.OfType<JsonObject>().FirstOrDefault(v => v["storage"] is JsonValue sv && sv.TryGetValue<bool>(out var b) && b) is { } storageVersion
+            ? Json.Str(storageVersion, "name") ?? ""
+            : "";
+        if (types.FindByResource(group, version, plural) is not { } t) return;
+        var items = await ListAsync(new RequestScope(t, null, null, null, user), new ListOptions(), ct, authorize: false).ConfigureAwait(false);
+        foreach (var item in items.Items)
+        {
+            var key = KeyOf(new RequestScope(t, t.Namespaced ? Json.Namespace(item) : null, null, null, user), Json.Name(item));
+            var rv = long.TryParse(Json.Str(Json.Metadata(item), "resourceVersion"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var r) ? r : 0;
+            // A concurrent change loses this race; the next read no longer has a type to find it by.
+            if (await storage.DeleteAsync(key, rv, ct).ConfigureAwait(false) is null)
+            {
+                var again = await storage.GetAsync(key, ct).ConfigureAwait(false);
+                if (again is not null) await storage.DeleteAsync(key, again.ModRevision, ct).ConfigureAwait(false);
+            }
+        }
+        if (items.Items.Count > 0)
+            logger.LogInformation("Deleted {Count} {Resource} with their CustomResourceDefinition", items.Items.Count, t.GroupResource);
+    }
+
     private static string ManagerOf(WriteOptions o) => string.IsNullOrEmpty(o.FieldManager) ? "unknown" : o.FieldManager;
 
     /// <summary>Upstream counts generations for the kinds with a spec; ConfigMaps, Secrets and the like have none.</summary>
@@ -656,6 +682,7 @@ internal sealed class GenericRegistry(
             if (ShouldRemoveAfterUpdate(s.Type, next))
             {
                 if (IsDryRun(o.DryRun)) return new WriteResult(next, allWarnings, false);
+                if (CrdRegistrar.IsCrd(s.Type)) await DeleteCustomObjectsAsync(current, s.User, ct).ConfigureAwait(false);
                 var deletedAt = await storage.DeleteAsync(key, stored.ModRevision, ct).ConfigureAwait(false);
                 if (deletedAt is null)
                 {
@@ -818,6 +845,7 @@ internal sealed class GenericRegistry(
             }
 
             if (IsDryRun(o.DryRun)) return new DeleteResult(current, false);
+            if (CrdRegistrar.IsCrd(s.Type)) await DeleteCustomObjectsAsync(current, s.User, ct).ConfigureAwait(false);
             var deletedAt = await storage.DeleteAsync(key, stored.ModRevision, ct).ConfigureAwait(false);
             if (deletedAt is null) continue;
             if (CrdRegistrar.IsCrd(s.Type)) _crds.Remove(current);

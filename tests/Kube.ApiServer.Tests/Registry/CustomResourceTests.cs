@@ -43,6 +43,23 @@ public sealed class CustomResourceTests
     }
 
     [TestMethod]
+    public async Task DeletingACrd_DeletesItsObjects_SoARecreatedCrdStartsEmpty()
+    {
+        await using var cluster = await TestCluster.StartAsync();
+        Assert.AreEqual(201, (await cluster.PostAsync("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", Crd)).Code);
+        var widget = await cluster.PostAsync("/apis/example.com/v1/namespaces/default/widgets",
+            """{"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"w1"},"spec":{"size":3}}""");
+        Assert.AreEqual(201, widget.Code, widget.Body?.ToJsonString());
+        var deleted = await cluster.SendAsync(HttpMethod.Delete, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.com");
+        Assert.AreEqual(200, deleted.Code, deleted.Body?.ToJsonString());
+
+        Assert.AreEqual(201, (await cluster.PostAsync("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", Crd)).Code);
+        var list = await cluster.GetAsync("/apis/example.com/v1/widgets");
+        Assert.AreEqual(200, list.Code, list.Body?.ToJsonString());
+        Assert.AreEqual(0, list.Body!["items"]!.AsArray().Count, "the old widget went with its CRD");
+    }
+
+    [TestMethod]
     public async Task Kubectl_AppliesCrdThenCustomResource()
     {
         if (!Kubectl.Kubectl.Exists) Assert.Inconclusive(Kubectl.Kubectl.InstallHint);

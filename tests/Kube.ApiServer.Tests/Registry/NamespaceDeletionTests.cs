@@ -23,7 +23,7 @@ public sealed class NamespaceDeletionTests
         Assert.AreEqual("unable to create new content in namespace doomed because it is being terminated", create.Body!["message"]!.GetValue<string>());
 
         await TestCluster.WaitForAsync(async () => (await cluster.GetAsync("/api/v1/namespaces/doomed/configmaps/c")).Code == 404, what: "contents deleted");
-        Assert.AreEqual(404, (await cluster.GetAsync("/apis/apps/v1/namespaces/doomed/deployments/d")).Code);
+        await TestCluster.WaitForAsync(async () => (await cluster.GetAsync("/apis/apps/v1/namespaces/doomed/deployments/d")).Code == 404, what: "deployment deleted");
         Assert.AreEqual(200, (await cluster.GetAsync("/api/v1/namespaces/doomed")).Code, "a finalizer on an object in it holds the namespace");
 
         await cluster.SendAsync(HttpMethod.Patch, "/api/v1/namespaces/doomed/configmaps/held", """{"metadata":{"finalizers":null}}""", "application/merge-patch+json");

@@ -231,7 +231,6 @@ public sealed class CSharpClientCompatTests
     }
 
     [TestMethod]
-    [Ignore("known gap: Secret is stored as sent - type is not defaulted to Opaque and stringData is not folded into data")]
     public async Task Typed_Secret_DefaultsTypeOpaque_AndFoldsStringDataIntoData()
     {
         var ns = await NamespaceAsync("cs-secret");
@@ -254,7 +253,6 @@ public sealed class CSharpClientCompatTests
     }
 
     [TestMethod]
-    [Ignore("known gap: a PATCH without resourceVersion gets 409 Conflict when a concurrent write wins the compare-and-swap (no retry)")]
     public async Task Patch_Concurrent_WithoutResourceVersion_NeverConflicts()
     {
         // Upstream retries a patch that carries no resourceVersion until it applies, so concurrent writers (or a
@@ -276,7 +274,6 @@ public sealed class CSharpClientCompatTests
     }
 
     [TestMethod]
-    [Ignore("known gap: POST pods/{name}/eviction answers 404 NotFound although discovery lists pods/eviction (kubectl drain then reports success and evicts nothing)")]
     public async Task Typed_Pod_Eviction_DeletesThePod()
     {
         var ns = await NamespaceAsync("cs-evict");
