@@ -19,7 +19,9 @@ public sealed class AdmissionPluginTests
         var client = new TaskCompletionSource<IKubeClient>();
         var deferred = new DeferredKubeClient(_ => client.Task);
         var services = new ServiceCollection()
+            .AddSingleton<IAdmissionPlugin>(new LimitRangerAdmission(deferred))
             .AddSingleton<IAdmissionPlugin>(new ServiceAccountAdmission(deferred))
+            .AddSingleton<IAdmissionPlugin>(new DefaultStorageClassAdmission(deferred))
             .AddSingleton<IAdmissionPlugin>(new DefaultTolerationSecondsAdmission())
             .AddSingleton<IAdmissionPlugin>(new NamespaceLifecycleAdmission(deferred))
             .BuildServiceProvider();
@@ -67,5 +69,60 @@ public sealed class AdmissionPluginTests
         var noMount = Pod("sa-test", "quiet");
         noMount.Spec.AutomountServiceAccountToken = false;
         Assert.IsNull((await _cluster.Client.CreateAsync(noMount)).Spec.Volumes);
+    }
+
+    [TestMethod]
+    public async Task LimitRange_DefaultsAndBoundsContainerResources()
+    {
+        var c = _cluster.Client;
+        await c.CreateAsync(new V1Namespace { Metadata = new() { Name = "lr" } });
+        await c.CreateAsync(new V1ServiceAccount { Metadata = new() { Name = "default", NamespaceProperty = "lr" } });
+        await c.CreateAsync(new V1LimitRange
+        {
+            Metadata = new() { Name = "limits", NamespaceProperty = "lr" },
+            Spec = new V1LimitRangeSpec
+            {
+                Limits =
+                [
+                    new V1LimitRangeItem
+                    {
+                        Type = "Container",
+                        DefaultProperty = new Dictionary<string, ResourceQuantity> { ["cpu"] = new("500m") },
+                        DefaultRequest = new Dictionary<string, ResourceQuantity> { ["cpu"] = new("200m") },
+                        Max = new Dictionary<string, ResourceQuantity> { ["cpu"] = new("1") },
+                    },
+                ],
+            },
+        });
+        var pod = await c.CreateAsync(Pod("lr", "defaulted"));
+        Assert.AreEqual("500m", pod.Spec.Containers[0].Resources.Limits["cpu"].ToString());
+        Assert.AreEqual("200m", pod.Spec.Containers[0].Resources.Requests["cpu"].ToString());
+
+        var big = Pod("lr", "big");
+        big.Spec.Containers[0].Resources = new V1ResourceRequirements { Limits = new Dictionary<string, ResourceQuantity> { ["cpu"] = new("2") } };
+        var (code, body, _) = await _cluster.PostAsync("/api/v1/namespaces/lr/pods", k8s.KubernetesJson.Serialize(big));
+        Assert.AreEqual(403, code);
+        Assert.AreEqual("pods \"big\" is forbidden: [maximum cpu usage per Container is 1, but limit is 2]", body!["message"]!.GetValue<string>());
+    }
+
+    [TestMethod]
+    public async Task Claims_GetTheDefaultStorageClass()
+    {
+        var c = _cluster.Client;
+        await c.CreateAsync(new V1StorageClass
+        {
+            Metadata = new() { Name = "fast", Annotations = new Dictionary<string, string> { [DefaultStorageClassAdmission.DefaultAnnotation] = "true" } },
+            Provisioner = "example.com/local",
+        });
+        var claim = await c.CreateAsync(new V1PersistentVolumeClaim
+        {
+            Metadata = new() { Name = "data", NamespaceProperty = "default" },
+            Spec = new V1PersistentVolumeClaimSpec
+            {
+                AccessModes = ["ReadWriteOnce"],
+                Resources = new V1VolumeResourceRequirements { Requests = new Dictionary<string, ResourceQuantity> { ["storage"] = new("1Gi") } },
+            },
+        });
+        Assert.AreEqual("fast", claim.Spec.StorageClassName);
     }
 }
