@@ -6,6 +6,7 @@ var root = new RootCommand("kube-host: a Kubernetes cluster built from the Kube 
 root.Subcommands.Add(UpCommand.Create());
 root.Subcommands.Add(StoreCommand.Create());
 root.Subcommands.Add(SnapshotCommand.Create());
+root.Subcommands.Add(NodeCommand.Create());
 
 if (args.Length == 0) args = ["up"];
 // The generic host owns SIGINT/SIGTERM (graceful shutdown of pods); System.CommandLine must not cut it short.

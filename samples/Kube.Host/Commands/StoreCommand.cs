@@ -32,12 +32,16 @@ internal static class StoreCommand
         {
             name, dataDir, listenClient, advertiseClient, listenPeer, advertisePeer, initialCluster, clusterState, clusterToken, quota, exitWithParent,
         };
-        cmd.Validators.Add(r =>
+        // Option validators run only for options given on the command line; defaults are valid by construction.
+        clusterState.AcceptOnlyFromAmong("new", "existing");
+        listenClient.Validators.Add(r =>
         {
-            if (r.GetValue(clusterState) is not ("new" or "existing")) r.AddError("--initial-cluster-state must be 'new' or 'existing'.");
-            foreach (var url in Split(r.GetValue(listenClient) ?? ""))
+            foreach (var url in Split(r.GetValueOrDefault<string>() ?? ""))
                 if (!TryEndpoint(url, out _, out var error)) r.AddError($"--listen-client-urls: {error}");
-            var members = Split(r.GetValue(initialCluster) ?? "").ToList();
+        });
+        initialCluster.Validators.Add(r =>
+        {
+            var members = Split(r.GetValueOrDefault<string?>() ?? "").ToList();
             if (members.Count > 1)
                 r.AddError($"--initial-cluster names {members.Count} members; this build runs single-member stores only (Raft replication is not there yet).");
         });

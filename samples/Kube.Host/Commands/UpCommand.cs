@@ -21,13 +21,14 @@ internal static class UpCommand
         {
             dataDir, apiPort, nodes, exitWithParent, runtime, criSocket, simulatedNodes, etcdServers,
         };
-        cmd.Validators.Add(r =>
+        // Option validators run only for options given on the command line; defaults are valid by construction.
+        nodes.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 0 or > 200) r.AddError("--nodes must be between 0 and 200."); });
+        simulatedNodes.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 0 or > 10_000) r.AddError("--simulated-nodes must be between 0 and 10000."); });
+        apiPort.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 1 or > 65535) r.AddError("--api-port must be between 1 and 65535."); });
+        etcdServers.Validators.Add(r =>
         {
-            if (r.GetValue(nodes) is < 0 or > 200) r.AddError("--nodes must be between 0 and 200.");
-            if (r.GetValue(simulatedNodes) is < 0 or > 10_000) r.AddError("--simulated-nodes must be between 0 and 10000.");
-            foreach (var url in (r.GetValue(etcdServers) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            foreach (var url in (r.GetValueOrDefault<string?>() ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
                 if (!StoreCommand.TryEndpoint(url, out _, out var error)) r.AddError($"--etcd-servers: {error}");
-            if (r.GetValue(apiPort) is < 1 or > 65535) r.AddError("--api-port must be between 1 and 65535.");
         });
         cmd.SetAction((parse, ct) => AllInOneCluster.RunAsync(new AllInOneOptions
         {
