@@ -1,0 +1,166 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Kube.Store.Raft.Core;
+using Microsoft.Extensions.Logging;
+
+namespace Kube.Store.Raft.Transport;
+
+/// <summary>
+/// An <see cref="IRaftTransport"/> over gRPC (Grpc.Net.Client to peers; <see cref="RaftGrpcService"/> on this member's peer URL).
+/// </summary>
+/// <remarks>
+/// <para>Each peer has a bounded queue (<see cref="PeerQueueLength"/>, default 4096) drained by one sender; when it is full,
+/// new messages are dropped (Raft retransmits). Each message is one unary <c>/kube.raftpb.Raft/Send</c> call with a 5 s deadline;
+/// a failed call drops the message and reports nothing (the core's heartbeats and probes recover).</para>
+/// <para>A snapshot goes on <c>/kube.raftpb.Raft/Snapshot</c>, a client stream: the first frame is the encoded message, then the
+/// data in <see cref="ChunkBytes"/> frames (default 1 MiB), with a 5-minute deadline. The returned task completes once the peer has
+/// received it all, so the shell can report the snapshot as delivered.</para>
+/// </remarks>
+internal sealed class GrpcRaftTransport : IRaftTransport, IAsyncDisposable
+{
+    internal static readonly Marshaller<byte[]> Bytes = Marshallers.Create(b => b, b => b);
+
+    internal static readonly Method<byte[], byte[]> SendMethod = new(MethodType.Unary, "kube.raftpb.Raft", "Send", Bytes, Bytes);
+
+    internal static readonly Method<byte[], byte[]> SnapshotMethod = new(MethodType.ClientStreaming, "kube.raftpb.Raft", "Snapshot", Bytes, Bytes);
+
+    private readonly ConcurrentDictionary<ulong, Action<RaftMessage>> _local = new();
+    private readonly ConcurrentDictionary<ulong, Peer> _peers = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly ILogger _logger;
+
+    private readonly TimeProvider _time;
+
+    public GrpcRaftTransport(TimeProvider time, ILogger<GrpcRaftTransport> logger)
+    {
+        _time = time;
+        _logger = logger;
+    }
+
+    public int PeerQueueLength { get; init; } = 4096;
+
+    public int ChunkBytes { get; init; } = 1024 * 1024;
+
+    public TimeSpan MessageTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Adds or replaces the peer URL (e.g. <c>http://127.0.0.1:2380</c>) of member <paramref name="memberId"/>.</summary>
+    public void AddPeer(ulong memberId, Uri url)
+    {
+        var peer = new Peer(this, memberId, url);
+        if (_peers.TryGetValue(memberId, out var old))
+        {
+            old.Stop();
+        }
+        _peers[memberId] = peer;
+    }
+
+    public void Register(ulong memberId, Action<RaftMessage> inbound) => _local[memberId] = inbound;
+
+    public void Unregister(ulong memberId) => _local.TryRemove(memberId, out _);
+
+    /// <summary>Called by <see cref="RaftGrpcService"/>: hands a received message to the local member, if it is running.</summary>
+    internal bool Deliver(RaftMessage message)
+    {
+        if (_local.TryGetValue(message.To, out var inbound))
+        {
+            inbound(message);
+            return true;
+        }
+        return false;
+    }
+
+    public ValueTask SendAsync(RaftMessage message, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        if (!_peers.TryGetValue(message.To, out var peer))
+        {
+            return message.Snapshot is null ? ValueTask.CompletedTask
+                : ValueTask.FromException(new IOException($"No peer URL for member {message.To:x}."));
+        }
+        if (message.Snapshot is not null)
+        {
+            return new ValueTask(peer.SendSnapshotAsync(message, _stopping.Token));
+        }
+        peer.Queue.Writer.TryWrite(message);
+        return ValueTask.CompletedTask;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        foreach (var p in _peers.Values)
+        {
+            p.Stop();
+        }
+        _stopping.Dispose();
+    }
+
+    private sealed class Peer
+    {
+        private readonly GrpcRaftTransport _owner;
+        private readonly ulong _id;
+        private readonly GrpcChannel _channel;
+        private readonly CallInvoker _invoker;
+
+        public Peer(GrpcRaftTransport owner, ulong id, Uri url)
+        {
+            _owner = owner;
+            _id = id;
+            _channel = GrpcChannel.ForAddress(url, new GrpcChannelOptions { MaxSendMessageSize = null, MaxReceiveMessageSize = null });
+            _invoker = _channel.CreateCallInvoker();
+            Queue = Channel.CreateBounded<RaftMessage>(new BoundedChannelOptions(owner.PeerQueueLength)
+            {
+                SingleReader = true,
+                FullMode = BoundedChannelFullMode.DropWrite,
+            });
+            _ = Task.Run(RunAsync);
+        }
+
+        public Channel<RaftMessage> Queue { get; }
+
+        private async Task RunAsync()
+        {
+            var token = _owner._stopping.Token;
+            try
+            {
+                await foreach (var m in Queue.Reader.ReadAllAsync(token).ConfigureAwait(false))
+                {
+                    try
+                    {
+                        await _invoker.AsyncUnaryCall(SendMethod, null, new CallOptions(deadline: _owner._time.GetUtcNow().UtcDateTime + _owner.MessageTimeout, cancellationToken: token),
+                            RaftMessageCodec.Encode(m)).ResponseAsync.ConfigureAwait(false);
+                    }
+                    catch (RpcException ex)
+                    {
+                        _owner._logger.LogDebug(ex, "Sending {Message} to member {Member:x} failed", m, _id);
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
+            {
+            }
+        }
+
+        public async Task SendSnapshotAsync(RaftMessage m, CancellationToken token)
+        {
+            using var call = _invoker.AsyncClientStreamingCall(SnapshotMethod, null,
+                new CallOptions(deadline: _owner._time.GetUtcNow().UtcDateTime + TimeSpan.FromMinutes(5), cancellationToken: token));
+            await call.RequestStream.WriteAsync(RaftMessageCodec.Encode(m), token).ConfigureAwait(false);
+            var data = m.Snapshot!.Data;
+            for (var offset = 0; offset < data.Length; offset += _owner.ChunkBytes)
+            {
+                await call.RequestStream.WriteAsync(data.AsSpan(offset, Math.Min(_owner.ChunkBytes, data.Length - offset)).ToArray(), token).ConfigureAwait(false);
+            }
+            await call.RequestStream.CompleteAsync().ConfigureAwait(false);
+            await call.ResponseAsync.ConfigureAwait(false);
+        }
+
+        public void Stop()
+        {
+            Queue.Writer.TryComplete();
+            _channel.Dispose();
+        }
+    }
+}

@@ -1,0 +1,54 @@
+using Grpc.Core;
+
+namespace Kube.Store.Raft.Transport;
+
+/// <summary>
+/// The peer endpoint (<c>kube.raftpb.Raft</c>): <c>Send</c> takes one encoded message; <c>Snapshot</c> takes the encoded message
+/// then the snapshot data in chunks, reassembles it and delivers one message. Map it with <c>MapGrpcService&lt;RaftGrpcService&gt;()</c>
+/// and register the member's <see cref="GrpcRaftTransport"/> as a singleton.
+/// </summary>
+[BindServiceMethod(typeof(RaftGrpcService), nameof(BindService))]
+// Not sealed: Grpc.AspNetCore binds a handler only to a virtual method declared on the bind type.
+internal class RaftGrpcService(GrpcRaftTransport transport)
+{
+    private static readonly byte[] Empty = [];
+
+    public static void BindService(ServiceBinderBase binder, RaftGrpcService? service)
+    {
+        ArgumentNullException.ThrowIfNull(binder);
+        binder.AddMethod(GrpcRaftTransport.SendMethod, service is null ? null : new UnaryServerMethod<byte[], byte[]>(service.Send));
+        binder.AddMethod(GrpcRaftTransport.SnapshotMethod, service is null ? null : new ClientStreamingServerMethod<byte[], byte[]>(service.Snapshot));
+    }
+
+    public virtual Task<byte[]> Send(byte[] request, ServerCallContext context)
+    {
+        var message = RaftMessageCodec.Decode(request);
+        if (!transport.Deliver(message))
+        {
+            throw new RpcException(new Status(StatusCode.Unavailable, $"Member {message.To:x} is not running here."));
+        }
+        return Task.FromResult(Empty);
+    }
+
+    public virtual async Task<byte[]> Snapshot(IAsyncStreamReader<byte[]> requestStream, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(requestStream);
+        ArgumentNullException.ThrowIfNull(context);
+        if (!await requestStream.MoveNext(context.CancellationToken).ConfigureAwait(false))
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "A snapshot stream must start with the message."));
+        }
+        var header = requestStream.Current;
+        using var data = new MemoryStream();
+        while (await requestStream.MoveNext(context.CancellationToken).ConfigureAwait(false))
+        {
+            data.Write(requestStream.Current);
+        }
+        var message = RaftMessageCodec.Decode(header, data.ToArray());
+        if (!transport.Deliver(message))
+        {
+            throw new RpcException(new Status(StatusCode.Unavailable, $"Member {message.To:x} is not running here."));
+        }
+        return Empty;
+    }
+}
