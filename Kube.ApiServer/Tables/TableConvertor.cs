@@ -85,6 +85,14 @@ internal sealed class TableConvertor(TimeProvider time, CustomColumns customColu
             new("Status", "string", "The status of the namespace"),
             AgeColumn,
         ],
+        ("", "Event") =>
+        [
+            new("Last Seen", "string", "Time when this Event was last observed."),
+            new("Type", "string", "Type of this event (Normal, Warning), new types could be added in the future."),
+            new("Reason", "string", "This should be a short, machine understandable string that gives the reason for the transition into the object's current status."),
+            new("Object", "string", "The object that this event is about."),
+            new("Message", "string", "A human-readable description of the status of this operation."),
+        ],
         ("", "ConfigMap") => [NameColumn, new("Data", "integer", "Number of data entries."), AgeColumn],
         ("", "Secret") => [NameColumn, new("Type", "string", "The type of the secret."), new("Data", "integer", "Number of data entries."), AgeColumn],
         ("", "ServiceAccount") => [NameColumn, new("Secrets", "integer", "Number of secrets."), AgeColumn],
@@ -211,6 +219,15 @@ internal sealed class TableConvertor(TimeProvider time, CustomColumns customColu
             }
             case ("", "Namespace"):
                 return [name, Json.Str(status, "phase") ?? "Active", Age(obj)];
+            case ("", "Event"):
+            {
+                var involved = Json.Obj(obj, "involvedObject");
+                var seen = Json.ParseTime(Json.Str(obj, "lastTimestamp")) ?? Json.ParseTime(Json.Str(obj, "eventTime"))
+                    ?? Json.ParseTime(Json.Path(obj, "metadata", "creationTimestamp"));
+                var lastSeen = seen is null ? "<unknown>" : HumanDuration.Format(time.GetUtcNow() - seen.Value);
+                var target = $"{(Json.Str(involved, "kind") ?? "").ToLowerInvariant()}/{Json.Str(involved, "name")}";
+                return [lastSeen, Json.Str(obj, "type") ?? "", Json.Str(obj, "reason") ?? "", target, Json.Str(obj, "message") ?? ""];
+            }
             case ("", "ConfigMap"):
                 return [name, (Json.Obj(obj, "data")?.Count ?? 0) + (Json.Obj(obj, "binaryData")?.Count ?? 0), Age(obj)];
             case ("", "Secret"):
