@@ -155,9 +155,6 @@ internal sealed class GenericRegistry(
     {
         if (authorize) await AuthorizeAsync(s, "list", ct).ConfigureAwait(false);
         var filter = ObjectFilter.Create(s.Namespace, o.LabelSelector, o.FieldSelector);
-        // Make sure the watch cache runs from before this list's revision, so the list-then-watch of an informer is
-        // served from the shared cache rather than a store watch of its own.
-        if (string.IsNullOrEmpty(o.Continue)) await watchCaches.GetAsync(StorageTypeOf(s.Type), ct).ConfigureAwait(false);
         var prefix = KeyLayout.Bytes(KeyLayout.ListPrefix(StorageTypeOf(s.Type), s.Namespace));
         var converted = Conv(s.Type) is not null;
         var end = KeyLayout.PrefixEnd(prefix);
