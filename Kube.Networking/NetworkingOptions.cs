@@ -1,3 +1,5 @@
+using Kube.Core.Net;
+
 namespace Kube.Networking;
 
 /// <summary>Options of the networking components: Service IP and NodePort allocation, and the EndpointSlice controller.</summary>
@@ -37,7 +39,7 @@ public sealed class NetworkingOptions
     /// <summary>Throws <see cref="ArgumentException"/> naming the bad setting.</summary>
     internal void Validate()
     {
-        if (!Allocation.Ipv4Cidr.TryParse(ServiceCidr, out var cidr) || cidr.PrefixLength > 29)
+        if (!Ipv4Cidr.TryParse(ServiceCidr, out var cidr) || cidr.PrefixLength > 29)
         {
             throw new ArgumentException($"NetworkingOptions.ServiceCidr \"{ServiceCidr}\" must be an IPv4 CIDR with a prefix of /29 or shorter, e.g. 127.10.0.0/16");
         }

@@ -1,3 +1,4 @@
+using Kube.Core.Net;
 using System.Net;
 using System.Net.Sockets;
 

@@ -1,3 +1,4 @@
+using Kube.Core.Net;
 using k8s.Models;
 
 namespace Kube.Node.Agent;
@@ -85,7 +86,7 @@ public sealed class NodeAgentOptions
             throw new ArgumentException($"NodeAgentOptions.NodeName \"{NodeName}\" must be a DNS-1123 subdomain (lower-case letters, digits, '-' and '.')");
         }
 
-        if (!Kube.Node.Runtime.Process.Ipv4Cidr.TryParse(EffectivePodCidr, out var cidr) || (cidr.Network >> 24) != 127)
+        if (!Ipv4Cidr.TryParse(EffectivePodCidr, out var cidr) || (cidr.Network >> 24) != 127)
         {
             throw new ArgumentException($"NodeAgentOptions.PodCidr \"{EffectivePodCidr}\" must be an IPv4 CIDR inside 127.0.0.0/8 with a prefix of /30 or shorter");
         }

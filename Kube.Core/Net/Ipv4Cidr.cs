@@ -3,10 +3,10 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 
-namespace Kube.Node.Runtime.Process;
+namespace Kube.Core.Net;
 
 /// <summary>An IPv4 prefix such as 127.1.0.0/24, with arithmetic on host offsets.</summary>
-internal readonly record struct Ipv4Cidr(uint Network, int PrefixLength)
+public readonly record struct Ipv4Cidr(uint Network, int PrefixLength)
 {
     public ulong Size => 1UL << (32 - PrefixLength);
 
