@@ -163,22 +163,12 @@ public sealed partial class KubeScheduler : BackgroundService
     }
 
     /// <summary>Schedules only while holding the Lease; the caches stay warm meanwhile. Campaigns again after losing it.</summary>
-    private async Task RunWithLeaderElectionAsync(CancellationToken stoppingToken)
+    private Task RunWithLeaderElectionAsync(CancellationToken stoppingToken)
     {
         var identity = _options.Identity ?? $"{Environment.MachineName}_{Guid.NewGuid():N}";
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            Task? loop = null;
-            var elector = new LeaderElector(_client, new LeaderElectionOptions
-            {
-                LeaseName = _options.LeaseName,
-                LeaseNamespace = _options.LeaseNamespace,
-                Identity = identity,
-                OnStartedLeading = ct => loop = ScheduleLoopAsync(ct),
-            }, _time, _loggers?.CreateLogger<LeaderElector>());
-            await elector.RunAsync(stoppingToken).ConfigureAwait(false);
-            if (loop is not null) await loop.ConfigureAwait(false);
-        }
+        var election = new LeaderElectionOptions { LeaseName = _options.LeaseName, LeaseNamespace = _options.LeaseNamespace, Identity = identity };
+        // Losing the lease cancels the loop's token; the scheduler then campaigns again instead of failing the host.
+        return LeaderElector.RunWhileLeadingAsync(_client, election, ScheduleLoopAsync, _time, _loggers?.CreateLogger<LeaderElector>(), null, stoppingToken);
     }
 
     internal bool IsResponsibleFor(V1Pod pod) => _profiles.ContainsKey(SchedulerNameOf(pod));

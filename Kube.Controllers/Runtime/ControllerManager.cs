@@ -77,33 +77,12 @@ public sealed partial class ControllerManager : BackgroundService
     /// Campaigns for the Lease; while leading, runs the controllers (cancelled when leadership is lost), then campaigns
     /// again with freshly built controllers until the host stops.
     /// </summary>
-    private async Task RunWithLeaderElectionAsync(CancellationToken stoppingToken)
+    private Task RunWithLeaderElectionAsync(CancellationToken stoppingToken)
     {
         var identity = _options.Identity ?? $"{Environment.MachineName}_{Guid.NewGuid():N}";
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            Task? running = null;
-            var elector = new LeaderElector(_client, new LeaderElectionOptions
-            {
-                LeaseName = _options.LeaseName,
-                LeaseNamespace = _options.LeaseNamespace,
-                Identity = identity,
-                OnStartedLeading = ct => running = RunControllersAsync(ct),
-            }, _time, _loggers.CreateLogger<LeaderElector>());
-            await elector.RunAsync(stoppingToken).ConfigureAwait(false);
-            if (running is not null)
-            {
-                try
-                {
-                    await running.ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                }
-            }
-
-            if (!stoppingToken.IsCancellationRequested) LogLostLeadership(identity);
-        }
+        var election = new LeaderElectionOptions { LeaseName = _options.LeaseName, LeaseNamespace = _options.LeaseNamespace, Identity = identity };
+        return LeaderElector.RunWhileLeadingAsync(_client, election, RunControllersAsync, _time, _loggers.CreateLogger<LeaderElector>(),
+            () => LogLostLeadership(identity), stoppingToken);
     }
 
     private async Task RunControllersAsync(CancellationToken stoppingToken)

@@ -51,6 +51,36 @@ public sealed partial class LeaderElector
     public string? CurrentLeader => _currentLeader;
 
     /// <summary>
+    /// Runs <paramref name="work"/> only while this candidate leads, and campaigns again after each loss, until
+    /// <paramref name="cancellationToken"/> is cancelled. The token given to <paramref name="work"/> is cancelled when
+    /// leadership is lost; its cancellation ends that term quietly, and <paramref name="onLostLeadership"/> is called.
+    /// This is the loop every leader-elected component (controller manager, scheduler) runs.
+    /// </summary>
+    public static async Task RunWhileLeadingAsync(IKubeClient client, LeaderElectionOptions options, Func<CancellationToken, Task> work,
+        TimeProvider? time, ILogger<LeaderElector>? logger, Action? onLostLeadership, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            Task? running = null;
+            var elector = new LeaderElector(client, options with { OnStartedLeading = ct => running = work(ct) }, time, logger);
+            await elector.RunAsync(cancellationToken).ConfigureAwait(false);
+            if (running is not null)
+            {
+                try
+                {
+                    await running.ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                }
+            }
+
+            if (!cancellationToken.IsCancellationRequested) onLostLeadership?.Invoke();
+        }
+    }
+
+    /// <summary>
     /// Campaigns until this candidate leads, then renews until leadership is lost or <paramref name="cancellationToken"/>
     /// is cancelled, and returns. (Run it again to campaign again.)
     /// </summary>
