@@ -62,17 +62,26 @@ internal static class ProtobufDecoder
             switch (f.Type)
             {
                 case ProtobufSchemas.FieldType.String when wire == 2:
-                    Set(obj, f, JsonValue.Create(Encoding.UTF8.GetString(reader.Bytes())));
+                {
+                    var text = Encoding.UTF8.GetString(reader.Bytes());
+                    if (text.Length > 0 || f.Repeated || f.Pointer) Set(obj, f, JsonValue.Create(text));
                     break;
+                }
                 case ProtobufSchemas.FieldType.Bytes when wire == 2:
                     Set(obj, f, JsonValue.Create(Convert.ToBase64String(reader.Bytes())));
                     break;
                 case ProtobufSchemas.FieldType.Int when wire == 0:
-                    Set(obj, f, JsonValue.Create((long)reader.Varint()));
+                {
+                    var n = (long)reader.Varint();
+                    if (n != 0 || f.Repeated || f.Pointer) Set(obj, f, JsonValue.Create(n));
                     break;
+                }
                 case ProtobufSchemas.FieldType.Bool when wire == 0:
-                    Set(obj, f, JsonValue.Create(reader.Varint() != 0));
+                {
+                    var b = reader.Varint() != 0;
+                    if (b || f.Repeated || f.Pointer) Set(obj, f, JsonValue.Create(b));
                     break;
+                }
                 case ProtobufSchemas.FieldType.Message when wire == 2:
                     Set(obj, f, Message(reader.Bytes(), f.Message!));
                     break;

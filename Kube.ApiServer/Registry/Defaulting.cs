@@ -66,13 +66,59 @@ internal static class Defaulting
                 }
                 break;
             case ("apps", "DaemonSet"):
+                if (obj["spec"] is JsonObject dss) Template(dss);
+                break;
             case ("batch", "Job"):
-                if (obj["spec"] is JsonObject js) Template(js);
+                if (obj["spec"] is JsonObject js)
+                {
+                    JobSpec(js);
+                    JobSelector(obj, js);
+                }
                 break;
             case ("batch", "CronJob"):
-                if (Json.Obj(Json.Obj(obj, "spec"), "jobTemplate")?["spec"] is JsonObject jts) Template(jts);
+                if (obj["spec"] is JsonObject cs)
+                {
+                    cs["concurrencyPolicy"] ??= "Allow";
+                    cs["suspend"] ??= false;
+                    cs["successfulJobsHistoryLimit"] ??= 3;
+                    cs["failedJobsHistoryLimit"] ??= 1;
+                    if (Json.Obj(cs, "jobTemplate")?["spec"] is JsonObject jts) JobSpec(jts);
+                }
                 break;
         }
+    }
+
+    /// <summary>batch/v1 JobSpec defaults (pkg/apis/batch/v1/defaults.go).</summary>
+    private static void JobSpec(JsonObject spec)
+    {
+        if (spec["completions"] is null && spec["parallelism"] is null) spec["completions"] = 1;
+        spec["parallelism"] ??= 1;
+        spec["backoffLimit"] ??= 6;
+        spec["completionMode"] ??= "NonIndexed";
+        spec["suspend"] ??= false;
+        if (spec["podFailurePolicy"] is null) spec["podReplacementPolicy"] ??= "TerminatingOrFailed";
+        Template(spec);
+    }
+
+    /// <summary>
+    /// Without <c>manualSelector: true</c> a Job's selector is generated from its uid, and its pod template labelled to
+    /// match, as upstream's job strategy does.
+    /// </summary>
+    private static void JobSelector(JsonObject job, JsonObject spec)
+    {
+        if (spec["manualSelector"] is JsonValue mv && mv.TryGetValue<bool>(out var manual) && manual) return;
+        if (spec["selector"] is JsonObject) return;
+        var meta = Json.Obj(job, "metadata");
+        var uid = Json.Str(meta, "uid");
+        if (string.IsNullOrEmpty(uid)) return;
+        var name = Json.Str(meta, "name") ?? "";
+        spec["selector"] = new JsonObject { ["matchLabels"] = new JsonObject { ["batch.kubernetes.io/controller-uid"] = uid } };
+        var template = Json.EnsureObj(spec, "template");
+        var labels = Json.EnsureObj(Json.EnsureObj(template, "metadata"), "labels");
+        labels["batch.kubernetes.io/controller-uid"] = uid;
+        labels["batch.kubernetes.io/job-name"] = name;
+        labels["controller-uid"] = uid;
+        labels["job-name"] = name;
     }
 
     private static void Template(JsonObject spec)

@@ -167,6 +167,13 @@ public sealed class KubectlTests
         var container = d.Body!["spec"]!["template"]!["spec"]!["containers"]![0]!;
         Assert.AreEqual("nginx:1.27", container["image"]!.GetValue<string>());
         Assert.AreEqual(80, container["ports"]![0]!["containerPort"]!.GetValue<int>());
+        // Go writes empty non-pointer strings into protobuf; they must be defaulted as if absent, like JSON.
+        Assert.AreEqual("/dev/termination-log", container["terminationMessagePath"]!.GetValue<string>());
+        Assert.AreEqual("IfNotPresent", container["imagePullPolicy"]!.GetValue<string>());
+        Assert.AreEqual("Always", d.Body!["spec"]!["template"]!["spec"]!["restartPolicy"]!.GetValue<string>());
+        Assert.AreEqual("ClusterFirst", d.Body!["spec"]!["template"]!["spec"]!["dnsPolicy"]!.GetValue<string>());
+        Assert.AreEqual("RollingUpdate", d.Body!["spec"]!["strategy"]!["type"]!.GetValue<string>());
+        Assert.IsNull(d.Body!["metadata"]!["generateName"], "an empty generateName is absent");
     }
 
     [TestMethod]
@@ -182,8 +189,18 @@ public sealed class KubectlTests
         var j = await cluster.GetAsync("/apis/batch/v1/namespaces/default/jobs/once");
         Assert.AreEqual("busybox:1.36", j.Body!["spec"]!["template"]!["spec"]!["containers"]![0]!["image"]!.GetValue<string>());
         Assert.AreEqual("Never", j.Body!["spec"]!["template"]!["spec"]!["restartPolicy"]!.GetValue<string>());
+        var jobSpec = j.Body!["spec"]!;
+        var uid = j.Body!["metadata"]!["uid"]!.GetValue<string>();
+        Assert.AreEqual(uid, jobSpec["selector"]!["matchLabels"]!["batch.kubernetes.io/controller-uid"]!.GetValue<string>(), "the selector is generated");
+        Assert.AreEqual("once", jobSpec["template"]!["metadata"]!["labels"]!["batch.kubernetes.io/job-name"]!.GetValue<string>());
+        Assert.AreEqual(6, jobSpec["backoffLimit"]!.GetValue<int>());
+        Assert.AreEqual(1, jobSpec["completions"]!.GetValue<int>());
+        Assert.AreEqual(1, jobSpec["parallelism"]!.GetValue<int>());
+        Assert.AreEqual("NonIndexed", jobSpec["completionMode"]!.GetValue<string>());
         var c = await cluster.GetAsync("/apis/batch/v1/namespaces/default/cronjobs/tick");
         Assert.AreEqual("*/5 * * * *", c.Body!["spec"]!["schedule"]!.GetValue<string>());
+        Assert.AreEqual("Allow", c.Body!["spec"]!["concurrencyPolicy"]!.GetValue<string>());
+        Assert.AreEqual(3, c.Body!["spec"]!["successfulJobsHistoryLimit"]!.GetValue<int>());
 
         await kubectl.RunAsync("create", "configmap", "cfg", "--from-literal=a=1", "--from-literal=b=2");
         var get = await kubectl.RunAsync("get", "configmaps", "cfg");
