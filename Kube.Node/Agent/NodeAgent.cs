@@ -29,6 +29,7 @@ public sealed class NodeAgent : IHostedService, IAsyncDisposable
     private readonly ILogger<NodeAgent> _logger;
     private readonly NodeStatusBuilder _nodeBuilder;
     private readonly PodSyncer _syncer;
+    private readonly Stats.SummaryProvider _summary;
     private readonly NodeAgentMetrics _metrics;
     private readonly HttpClient _probeHttp;
     private readonly Kube.Core.Events.IEventRecorder? _events;
@@ -60,6 +61,7 @@ public sealed class NodeAgent : IHostedService, IAsyncDisposable
         _metrics = new NodeAgentMetrics(options.NodeName, meterFactory);
         _events = events;
         _syncer = new PodSyncer(options, client, runtime, timeProvider, _logger, _metrics, events);
+        _summary = new Stats.SummaryProvider(options.NodeName, options.EffectiveDataDir, runtime, timeProvider);
         if (runtime is not Kube.Node.Runtime.Simulated.SimulatedRuntime)
         {
             _syncer.Volumes = new Volumes.VolumeManager(client, Path.Combine(options.EffectiveDataDir, "volumes"), timeProvider, _logger);
@@ -81,6 +83,12 @@ public sealed class NodeAgent : IHostedService, IAsyncDisposable
     /// <summary>The kubelet server's port once started (null when <see cref="NodeAgentOptions.KubeletPort"/> is null).</summary>
     public int? KubeletPort => _server?.Port;
 
+    /// <summary>
+    /// The node's and its pods' CPU, memory and filesystem figures now, as upstream's Summary API (stats/v1alpha1) has them;
+    /// the kubelet server serves the same at <c>GET /stats/summary</c>.
+    /// </summary>
+    public Task<Stats.Summary> GetSummaryAsync(CancellationToken cancellationToken = default) => _summary.GetAsync(cancellationToken);
+
     /// <summary>Completes once the Node object has been registered.</summary>
     public Task Registered => _registered.Task;
 
@@ -90,7 +98,10 @@ public sealed class NodeAgent : IHostedService, IAsyncDisposable
         _runtimeReady = true;
         if (_options.KubeletPort is int kubeletPort)
         {
-            _server = new Server.KubeletServer(new Server.KubeletServerOptions { Address = _options.KubeletAddress, Port = kubeletPort }, _runtime, _time, _logger);
+            _server = new Server.KubeletServer(new Server.KubeletServerOptions { Address = _options.KubeletAddress, Port = kubeletPort }, _runtime, _time, _logger)
+            {
+                SummaryProvider = async ct => (await _summary.GetAsync(ct).ConfigureAwait(false)).ToJson(),
+            };
             _server.Start();
             _nodeBuilder.KubeletPort = _server.Port;
         }

@@ -19,7 +19,7 @@ namespace Kube.Node.Runtime.Cri;
 /// written by the runtime in CRI's log format (<c>&lt;RFC3339Nano time&gt; stdout|stderr F|P &lt;line&gt;</c>) at
 /// <see cref="ContainerStatus.LogPath"/>. CRI does not report a container's host pid, so <see cref="ContainerStatus.Pid"/> is null.
 /// </remarks>
-public sealed class CriRuntime : IContainerRuntime, IAsyncDisposable
+public sealed class CriRuntime : IContainerRuntime, IContainerStatsRuntime, IAsyncDisposable
 {
     /// <summary>The label naming the agent (<see cref="CriRuntimeOptions.Owner"/>) that created a sandbox or container.</summary>
     public const string OwnerLabel = "kube-sdk.io/owner";
@@ -408,6 +408,22 @@ public sealed class CriRuntime : IContainerRuntime, IAsyncDisposable
             Filter = new V1.ContainerStatsFilter { PodSandboxId = sandboxId ?? "", LabelSelector = { [OwnerLabel] = _options.Owner } },
         }, Call(cancellationToken)).ConfigureAwait(false);
         return response.Stats;
+    }
+
+    /// <summary>CPU and memory of this owner's running containers (CRI's ListContainerStats), for the Summary API.</summary>
+    public async Task<IReadOnlyList<ContainerUsage>> ListContainerUsageAsync(CancellationToken cancellationToken)
+    {
+        var stats = await ListContainerStatsAsync(null, cancellationToken).ConfigureAwait(false);
+        return stats.Where(s => s.Cpu is not null || s.Memory is not null).Select(s => new ContainerUsage
+        {
+            ContainerId = s.Attributes.Id,
+            Timestamp = s.Cpu?.Timestamp is > 0 ? DateTimeOffset.UnixEpoch.AddTicks(s.Cpu.Timestamp / 100) : _time.GetUtcNow(),
+            CpuUsageCoreNanoSeconds = s.Cpu?.UsageCoreNanoSeconds?.Value ?? 0,
+            CpuUsageNanoCores = s.Cpu?.UsageNanoCores?.Value,
+            MemoryWorkingSetBytes = s.Memory?.WorkingSetBytes?.Value ?? 0,
+            MemoryUsageBytes = s.Memory?.UsageBytes?.Value ?? 0,
+            MemoryRssBytes = s.Memory?.RssBytes?.Value ?? 0,
+        }).ToList();
     }
 
     /// <summary>The runtime's images (ImageService.ListImages), as their tags (or ids when untagged).</summary>

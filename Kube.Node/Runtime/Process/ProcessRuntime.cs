@@ -12,7 +12,7 @@ namespace Kube.Node.Runtime.Process;
 /// data directory (after an agent restart, even a kill -9) finds the processes it started and adopts them; a pid
 /// counts as ours only when its /proc start time matches the recorded one.
 /// </summary>
-public sealed class ProcessRuntime : IContainerRuntime, IStreamingRuntime, IAsyncDisposable
+public sealed class ProcessRuntime : IContainerRuntime, IStreamingRuntime, IContainerStatsRuntime, IAsyncDisposable
 {
     private static readonly JsonSerializerOptions Json = new()
     {
@@ -528,6 +528,39 @@ public sealed class ProcessRuntime : IContainerRuntime, IStreamingRuntime, IAsyn
                 throw new InvalidOperationException($"exec of \"{command[0]}\" in container {c.Name} failed: {ex.Message}", ex);
             }
         }
+    }
+
+    /// <summary>CPU and memory of each running container: the processes of its session, from /proc.</summary>
+    public Task<IReadOnlyList<ContainerUsage>> ListContainerUsageAsync(CancellationToken cancellationToken)
+    {
+        List<(string Id, int Pid)> running;
+        lock (_lock)
+        {
+            running = _containers.Values
+                .Where(e => e.Container is { State: ContainerState.Running, Pid: not null })
+                .Select(e => (e.Container.Id, e.Container.Pid!.Value))
+                .ToList();
+        }
+
+        var now = _time.GetUtcNow();
+        var totals = ProcessTreeUsage.Read(running.Select(r => r.Pid).ToList());
+        IReadOnlyList<ContainerUsage> result = running
+            .Select(r => (r.Id, Totals: totals[r.Pid]))
+            .Where(r => r.Totals.Processes > 0)
+            .Select(r => new ContainerUsage
+            {
+                ContainerId = r.Id,
+                Timestamp = now,
+                CpuUsageCoreNanoSeconds = r.Totals.CpuNanoseconds,
+                MemoryUsageBytes = r.Totals.RssBytes,
+                MemoryWorkingSetBytes = r.Totals.RssBytes,
+                MemoryRssBytes = r.Totals.RssBytes,
+                PageFaults = r.Totals.MinorFaults,
+                MajorPageFaults = r.Totals.MajorFaults,
+                ProcessCount = r.Totals.Processes,
+            })
+            .ToList();
+        return Task.FromResult(result);
     }
 
     private static string ReadHead(string path)
