@@ -2,6 +2,7 @@ using k8s;
 using k8s.Models;
 using Kube.Controllers.BuiltIn.Deployment;
 using Kube.Controllers.BuiltIn.GarbageCollector;
+using Kube.Controllers.BuiltIn.Job;
 using Kube.Controllers.BuiltIn.ReplicaSet;
 using Kube.Controllers.Hosting;
 using Kube.Controllers.Internal;
@@ -30,10 +31,13 @@ public static class KubeControllersServiceCollectionExtensions
         if (configure is not null) options.Configure(configure);
         options
             .Validate(o => o.CacheSyncTimeout > TimeSpan.Zero, "ControllerManagerOptions.CacheSyncTimeout must be positive.")
-            .Validate(o => o.ConcurrentReplicaSetSyncs >= 1 && o.ConcurrentDeploymentSyncs >= 1 && o.ConcurrentGarbageCollectorSyncs >= 1,
+            .Validate(o => o.ConcurrentReplicaSetSyncs >= 1 && o.ConcurrentDeploymentSyncs >= 1 && o.ConcurrentGarbageCollectorSyncs >= 1
+                    && o.ConcurrentJobSyncs >= 1 && o.ConcurrentCronJobSyncs >= 1 && o.ConcurrentTtlAfterFinishedSyncs >= 1,
                 "ControllerManagerOptions: every Concurrent*Syncs must be at least 1.")
             .Validate(o => !o.LeaderElection || (!string.IsNullOrWhiteSpace(o.LeaseName) && !string.IsNullOrWhiteSpace(o.LeaseNamespace)),
                 "ControllerManagerOptions: LeaderElection needs LeaseName and LeaseNamespace.")
+            .Validate(o => o.JobPodFailureBackoff >= TimeSpan.Zero && o.JobPodFailureBackoffMax >= o.JobPodFailureBackoff,
+                "ControllerManagerOptions: JobPodFailureBackoff must be non-negative and at most JobPodFailureBackoffMax.")
             .ValidateOnStart();
         services.AddKubeCore();
         services.TryAddSingleton(sp => new ControllerManager(
@@ -63,9 +67,17 @@ public static class KubeControllersServiceCollectionExtensions
             .Named("deployment")
             .WithMaxConcurrentReconciles(Options(c.Services).ConcurrentDeploymentSyncs)
             .Owns<V1ReplicaSet>());
+        builder.AddController<JobReconciler, V1Job>(c => c
+            .Named("job")
+            .WithMaxConcurrentReconciles(Options(c.Services).ConcurrentJobSyncs)
+            .Owns<V1Pod>());
+        builder.AddController<TtlAfterFinishedReconciler, V1Job>(c => c
+            .Named("ttl-after-finished")
+            .WithMaxConcurrentReconciles(Options(c.Services).ConcurrentTtlAfterFinishedSyncs));
         builder.AddGarbageCollectedKind<V1Deployment>();
         builder.AddGarbageCollectedKind<V1ReplicaSet>();
         builder.AddGarbageCollectedKind<V1Pod>();
+        builder.AddGarbageCollectedKind<V1Job>();
         return builder;
     }
 

@@ -29,4 +29,22 @@ public sealed class ControllerManagerOptions
 
     /// <summary>Workers of each garbage-collector controller. Default 5.</summary>
     public int ConcurrentGarbageCollectorSyncs { get; set; } = 5;
+
+    /// <summary>Workers of the built-in Job controller. Default 5 (upstream's --concurrent-job-syncs).</summary>
+    public int ConcurrentJobSyncs { get; set; } = 5;
+
+    /// <summary>Workers of the built-in CronJob controller. Default 5 (upstream's --concurrent-cron-job-syncs).</summary>
+    public int ConcurrentCronJobSyncs { get; set; } = 5;
+
+    /// <summary>Workers of the ttl-after-finished controller. Default 5 (upstream's --concurrent-ttl-after-finished-syncs).</summary>
+    public int ConcurrentTtlAfterFinishedSyncs { get; set; } = 5;
+
+    /// <summary>
+    /// The Job controller's delay before replacing the first failed pod; it doubles with every further failure since the
+    /// last success. Default 10 s (upstream's DefaultJobPodFailureBackOff).
+    /// </summary>
+    public TimeSpan JobPodFailureBackoff { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The cap of <see cref="JobPodFailureBackoff"/>'s doubling. Default 10 minutes (upstream's MaxJobPodFailureBackOff).</summary>
+    public TimeSpan JobPodFailureBackoffMax { get; set; } = TimeSpan.FromMinutes(10);
 }

@@ -39,13 +39,17 @@ internal sealed class ControllerCluster : IAsyncDisposable
 
     public IServiceProvider Services => _host.Services;
 
-    public static async Task<ControllerCluster> StartAsync(Action<IKubeControllersBuilder>? controllers = null, Action<ControllerManagerOptions>? options = null)
+    /// <param name="controllers">The controllers to run; default the built-in ones.</param>
+    /// <param name="options">Options of the manager and built-in controllers.</param>
+    /// <param name="time">The controllers' clock (for example a FakeTimeProvider); default the system clock. The API server keeps the system clock.</param>
+    public static async Task<ControllerCluster> StartAsync(Action<IKubeControllersBuilder>? controllers = null, Action<ControllerManagerOptions>? options = null,
+        TimeProvider? time = null)
     {
         var dir = Path.Combine(Path.GetTempPath(), "kube-controllers-tests", Guid.NewGuid().ToString("n"));
         Directory.CreateDirectory(dir);
         var store = await EmbeddedStore.OpenAsync(new StoreOptions { DataDir = dir });
         var server = await KubeApiServer.StartAsync(new ApiServerOptions { Port = 0 }, store);
-        var host = await StartManagerAsync(server, controllers, options);
+        var host = await StartManagerAsync(server, controllers, options, time);
         await host.Services.GetRequiredService<ControllerManager>().Started.WaitAsync(TimeSpan.FromSeconds(30));
         return new ControllerCluster(dir, store, server, host);
     }
@@ -54,7 +58,8 @@ internal sealed class ControllerCluster : IAsyncDisposable
     public Task<IHost> StartAnotherManagerAsync(Action<IKubeControllersBuilder>? controllers = null, Action<ControllerManagerOptions>? options = null) =>
         StartManagerAsync(_server, controllers, options);
 
-    private static async Task<IHost> StartManagerAsync(KubeApiServer server, Action<IKubeControllersBuilder>? controllers, Action<ControllerManagerOptions>? options)
+    private static async Task<IHost> StartManagerAsync(KubeApiServer server, Action<IKubeControllersBuilder>? controllers, Action<ControllerManagerOptions>? options,
+        TimeProvider? time = null)
     {
         var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
@@ -65,6 +70,7 @@ internal sealed class ControllerCluster : IAsyncDisposable
         }
 
         builder.Services.AddSingleton(server.CreateClient(UserInfo.Admin));
+        if (time is not null) builder.Services.AddSingleton(time);
         var kc = builder.Services.AddKubeControllers(options);
         if (controllers is null) kc.AddBuiltInControllers();
         else controllers(kc);
