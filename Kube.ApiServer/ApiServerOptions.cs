@@ -61,6 +61,18 @@ public sealed class ApiServerOptions
     public int MaxMutatingRequestsInFlight { get; set; } = 200;
 
     /// <summary>
+    /// Serve <c>metrics.k8s.io/v1beta1</c> NodeMetrics and PodMetrics (what <c>kubectl top</c> reads) from each node
+    /// agent's kubelet <c>GET /stats/summary</c>, in place of a metrics-server. Default true.
+    /// </summary>
+    public bool ServeResourceMetrics { get; set; } = true;
+
+    /// <summary>How long a node's kubelet has to answer <c>/stats/summary</c>; a slower node has no metrics. Default 5 seconds.</summary>
+    public TimeSpan KubeletStatsTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long a node's summary is reused before it is scraped again. Default 5 seconds.</summary>
+    public TimeSpan ResourceMetricsCacheDuration { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
     /// Authentication, authorization and TLS. Default null: plain HTTP and every request is the administrator (the
     /// walking skeleton; tests). <c>kube-host up</c> sets it.
     /// </summary>

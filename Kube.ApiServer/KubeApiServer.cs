@@ -112,7 +112,17 @@ public sealed class KubeApiServer : IAsyncDisposable
         var app = builder.Build();
         app.UseWebSockets(new WebSocketOptions());
         string addressText = $"{options.BindAddress}:{options.Port}";
-        var handler = new ApiHttpHandler(registry, authenticator, authorizer, new TableConvertor(time, customColumns), new OpenApiCache(types), metrics, time, options, () => addressText, loggers.CreateLogger<ApiHttpHandler>());
+        Metrics.ResourceMetricsApi? resourceMetrics = null;
+        if (options.ServeResourceMetrics)
+        {
+            if (types.FindByResource(Metrics.ResourceMetricsApi.Group, Metrics.ResourceMetricsApi.Version, "nodes") is null) types.Register(Metrics.ResourceMetricsApi.NodeMetrics);
+            if (types.FindByResource(Metrics.ResourceMetricsApi.Group, Metrics.ResourceMetricsApi.Version, "pods") is null) types.Register(Metrics.ResourceMetricsApi.PodMetrics);
+            var scraper = new Metrics.SummaryScraper(ApiHttpHandler.KubeletHttp, time, options.KubeletStatsTimeout, options.ResourceMetricsCacheDuration,
+                loggers.CreateLogger<Metrics.SummaryScraper>());
+            resourceMetrics = new Metrics.ResourceMetricsApi(registry, scraper, time);
+        }
+        var handler = new ApiHttpHandler(registry, authenticator, authorizer, new TableConvertor(time, customColumns), new OpenApiCache(types), metrics, time, options,
+            () => addressText, resourceMetrics, loggers.CreateLogger<ApiHttpHandler>());
         app.Run(handler.HandleAsync);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
 

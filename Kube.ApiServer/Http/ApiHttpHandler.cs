@@ -33,10 +33,12 @@ internal sealed class ApiHttpHandler(
     TimeProvider time,
     ApiServerOptions options,
     Func<string> serverAddress,
+    Metrics.ResourceMetricsApi? resourceMetrics,
     ILogger<ApiHttpHandler> logger)
 {
     private static readonly byte[] Newline = "\n"u8.ToArray();
-    private static readonly HttpClient KubeletHttp = new(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(10), UseProxy = false })
+    /// <summary>The client for node agents' kubelet endpoints (logs, exec, stats).</summary>
+    internal static readonly HttpClient KubeletHttp = new(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(10), UseProxy = false })
     {
         Timeout = Timeout.InfiniteTimeSpan,
     };
@@ -226,6 +228,11 @@ internal sealed class ApiHttpHandler(
             await SelfSubjectAccessReviewAsync(ctx, user).ConfigureAwait(false);
             return;
         }
+        if (resourceMetrics is not null && info is { Group: Metrics.ResourceMetricsApi.Group, Version: Metrics.ResourceMetricsApi.Version })
+        {
+            await ResourceMetricsAsync(ctx, info, user, resourceMetrics).ConfigureAwait(false);
+            return;
+        }
         var type = Types.FindByResource(info.Group, info.Version, info.Resource!) ?? throw Errors.PathNotFound(ctx.Request.Path.Value ?? "");
         if (info.Namespace is not null && !type.Namespaced) throw Errors.PathNotFound(ctx.Request.Path.Value ?? "");
         if (info.Subresource is not null && !type.Subresources.Contains(info.Subresource)) throw Errors.PathNotFound(ctx.Request.Path.Value ?? "");
@@ -356,6 +363,18 @@ internal sealed class ApiHttpHandler(
             default:
                 throw Errors.PathNotFound(ctx.Request.Path.Value ?? "");
         }
+    }
+
+    /// <summary>metrics.k8s.io/v1beta1 (kubectl top): read-only, no watch, no subresources.</summary>
+    private static async Task ResourceMetricsAsync(HttpContext ctx, RequestInfo info, UserInfo user, Metrics.ResourceMetricsApi api)
+    {
+        if (info.Subresource is not null) throw Errors.PathNotFound(ctx.Request.Path.Value ?? "");
+        if (!HttpMethods.IsGet(ctx.Request.Method) || Bool(ctx.Request.Query["watch"].FirstOrDefault()) == true)
+            throw Errors.MethodNotAllowed("the server does not allow this method on the requested resource");
+        var q = ctx.Request.Query;
+        var result = await api.GetAsync(info.Resource!, info.Namespace, info.Name, q["labelSelector"].FirstOrDefault(), q["fieldSelector"].FirstOrDefault(),
+            user, ctx.RequestAborted).ConfigureAwait(false);
+        await WriteJsonAsync(ctx, 200, result).ConfigureAwait(false);
     }
 
     /// <summary>POST selfsubjectaccessreviews (kubectl auth can-i): asks the authorizer about the caller.</summary>

@@ -168,15 +168,22 @@ internal sealed class KubeletProxy(GenericRegistry registry, HttpClient http)
         {
             throw Errors.NotFound("nodes", nodeName);
         }
+        var kubelet = KubeletUri(node)
+            ?? throw Errors.BadRequest($"node {nodeName} does not advertise a kubelet endpoint (status.addresses InternalIP and status.daemonEndpoints.kubeletEndpoint.Port)");
+        return (name, container, kubelet);
+    }
+
+    /// <summary>The node's kubelet endpoint: its InternalIP and <c>status.daemonEndpoints.kubeletEndpoint.Port</c>; null when it advertises none.</summary>
+    public static Uri? KubeletUri(JsonObject node)
+    {
         var status = Json.Obj(node, "status");
         var address = Json.Arr(status, "addresses")?.OfType<JsonObject>()
             .Where(a => Json.Str(a, "type") == "InternalIP").Select(a => Json.Str(a, "address")).FirstOrDefault();
         var endpoint = Json.Obj(Json.Obj(status, "daemonEndpoints"), "kubeletEndpoint");
         var port = Json.Long(endpoint?["Port"]) ?? Json.Long(endpoint?["port"]);
-        if (string.IsNullOrEmpty(address) || port is null or <= 0)
-            throw Errors.BadRequest($"node {nodeName} does not advertise a kubelet endpoint (status.addresses InternalIP and status.daemonEndpoints.kubeletEndpoint.Port)");
+        if (string.IsNullOrEmpty(address) || port is null or <= 0 or > 65535) return null;
         var host = address.Contains(':', StringComparison.Ordinal) ? $"[{address}]" : address;
-        return (name, container, new Uri($"http://{host}:{port}/"));
+        return Uri.TryCreate($"http://{host}:{port}/", UriKind.Absolute, out var uri) ? uri : null;
     }
 
     private static Kube.Core.Client.KubeApiException Unreachable(string why) =>

@@ -80,6 +80,8 @@ internal sealed class GenericRegistry(
 
     public async ValueTask AuthorizeAsync(RequestScope s, string verb, CancellationToken ct)
     {
+        if (s.Subresource is null && !s.Type.Verbs.Contains(verb))
+            throw Errors.MethodNotAllowed("the server does not allow this method on the requested resource");
         var attrs = new AuthorizationAttributes(s.User, verb)
         {
             ApiGroup = s.Type.Group,

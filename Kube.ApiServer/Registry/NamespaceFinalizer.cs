@@ -69,7 +69,7 @@ internal sealed class NamespaceFinalizer : IAsyncDisposable
             while (!ct.IsCancellationRequested)
             {
                 var remaining = 0;
-                foreach (var type in _registry.Types.All.Where(t => t.Namespaced))
+                foreach (var type in _registry.Types.All.Where(t => t.Namespaced && t.Verbs.Contains("delete")))
                 {
                     var scope = new RequestScope(type, ns, null, null, UserInfo.Admin);
                     var list = await _registry.ListAsync(scope, new ListOptions(), ct, authorize: false).ConfigureAwait(false);
