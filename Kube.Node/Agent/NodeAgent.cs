@@ -30,6 +30,7 @@ public sealed class NodeAgent : IHostedService, IAsyncDisposable
     private readonly NodeStatusBuilder _nodeBuilder;
     private readonly PodSyncer _syncer;
     private readonly Stats.SummaryProvider _summary;
+    private readonly StaticPods.StaticPodManager? _static;
     private readonly NodeAgentMetrics _metrics;
     private readonly HttpClient _probeHttp;
     private readonly Kube.Core.Events.IEventRecorder? _events;
@@ -62,6 +63,12 @@ public sealed class NodeAgent : IHostedService, IAsyncDisposable
         _events = events;
         _syncer = new PodSyncer(options, client, runtime, timeProvider, _logger, _metrics, events);
         _summary = new Stats.SummaryProvider(options.NodeName, options.EffectiveDataDir, runtime, timeProvider);
+        if (options.StaticPodPath is { } staticPodPath)
+        {
+            _static = new StaticPods.StaticPodManager(staticPodPath, options.NodeName, client, timeProvider, _logger);
+            _syncer.StaticPods = _static;
+            _syncer.PodLookup = (ns, name) => _podInformer?.Cache.Get($"{ns}/{name}");
+        }
         if (runtime is not Kube.Node.Runtime.Simulated.SimulatedRuntime)
         {
             _syncer.Volumes = new Volumes.VolumeManager(client, Path.Combine(options.EffectiveDataDir, "volumes"), timeProvider, _logger);
@@ -115,6 +122,12 @@ public sealed class NodeAgent : IHostedService, IAsyncDisposable
         _podInformer = _informers.GetInformer<V1Pod>(fieldSelector: "spec.nodeName=" + _options.NodeName);
         _handlerRegistration = _podInformer.AddEventHandler(new PodEventHandler(this));
         _informers.Start(token);
+        if (_static is not null)
+        {
+            // Static pods start at once, whether or not the API server answers.
+            ReloadStaticPods();
+        }
+
         _main = Task.Run(() => RunAsync(token), CancellationToken.None);
         _logger.LogInformation("Node agent {Node} started (runtime {Runtime}, pod CIDR {PodCidr}, data {DataDir})",
             _options.NodeName, _runtime.RuntimeName, _options.EffectivePodCidr, _options.EffectiveDataDir);
@@ -204,6 +217,51 @@ public sealed class NodeAgent : IHostedService, IAsyncDisposable
     }
 
     private async Task RunAsync(CancellationToken token)
+    {
+        var staticLoop = _static is null ? Task.CompletedTask : LoopAsync("static pods", _options.FileCheckFrequency, SyncStaticPodsAsync, token);
+        try
+        {
+            await RunWithApiAsync(token).ConfigureAwait(false);
+        }
+        finally
+        {
+            await staticLoop.ConfigureAwait(false);
+        }
+    }
+
+    private void ReloadStaticPods()
+    {
+        foreach (var uid in _static!.Reload())
+        {
+            _workers!.Update(uid);
+        }
+    }
+
+    /// <summary>Re-reads the static pod directory and, once the pod cache has synced, deletes orphaned mirror pods and re-creates missing ones.</summary>
+    private async Task SyncStaticPodsAsync(CancellationToken token)
+    {
+        ReloadStaticPods();
+        if (_podInformer?.HasSynced != true)
+        {
+            return;
+        }
+
+        var mirrors = _podInformer.Cache.List().Where(StaticPods.StaticPodManager.IsMirror).ToList();
+        foreach (var mirror in mirrors)
+        {
+            await _static!.DeleteIfOrphanedAsync(mirror, token).ConfigureAwait(false);
+        }
+
+        foreach (var uid in _static!.Uids)
+        {
+            if (!mirrors.Any(m => StaticPods.StaticPodManager.MirrorHashOf(m) == uid))
+            {
+                _workers!.Update(uid);
+            }
+        }
+    }
+
+    private async Task RunWithApiAsync(CancellationToken token)
     {
         try
         {
@@ -312,6 +370,10 @@ public sealed class NodeAgent : IHostedService, IAsyncDisposable
         catch (AlreadyExistsException)
         {
         }
+        catch (ForbiddenException)
+        {
+            // A node identity may not create namespaces on a secured server (upstream's kubelet never does); the API server creates kube-node-lease.
+        }
     }
 
     private async Task RenewLeaseAsync(CancellationToken token)
@@ -394,7 +456,7 @@ public sealed class NodeAgent : IHostedService, IAsyncDisposable
     /// <summary>Removes from the runtime the pods that are not bound to this node any more (found after a restart).</summary>
     private async Task RemoveOrphansAsync(CancellationToken token)
     {
-        var bound = _podInformer!.Cache.List().Select(p => p.Metadata.Uid).ToHashSet(StringComparer.Ordinal);
+        var bound = _podInformer!.Cache.List().Select(p => p.Metadata.Uid).Concat(_static?.Uids ?? []).ToHashSet(StringComparer.Ordinal);
         var active = _workers!.Uids.ToHashSet(StringComparer.Ordinal);
         foreach (var sandbox in await _runtime.ListPodSandboxesAsync(token).ConfigureAwait(false))
         {
@@ -434,9 +496,14 @@ public sealed class NodeAgent : IHostedService, IAsyncDisposable
 
     private Task ResyncAsync(CancellationToken token)
     {
-        foreach (var pod in _podInformer!.Cache.List())
+        foreach (var pod in _podInformer!.Cache.List().Where(p => !StaticPods.StaticPodManager.IsMirror(p)))
         {
             _workers!.Update(pod.Metadata.Uid);
+        }
+
+        foreach (var uid in _static?.Uids ?? [])
+        {
+            _workers!.Update(uid);
         }
 
         return Task.CompletedTask;
@@ -444,6 +511,11 @@ public sealed class NodeAgent : IHostedService, IAsyncDisposable
 
     private Task<SyncOutcome> SyncPodAsync(string uid, CancellationToken token)
     {
+        if (_static?.Get(uid) is { } staticPod)
+        {
+            return TimedSyncAsync(uid, staticPod, token);
+        }
+
         V1Pod? pod = null;
         if (_podKeys.TryGetValue(uid, out var key))
         {
@@ -488,8 +560,23 @@ public sealed class NodeAgent : IHostedService, IAsyncDisposable
             return;
         }
 
+        if (StaticPods.StaticPodManager.IsMirror(pod))
+        {
+            // A mirror pod never runs: it stands for a static pod, whose worker keeps it (re-creating it when deleted).
+            WakeStaticPodOf(pod);
+            return;
+        }
+
         _podKeys[uid] = Indexers.KeyOf(pod);
         _workers?.Update(uid);
+    }
+
+    private void WakeStaticPodOf(V1Pod mirror)
+    {
+        if (_static?.UidForMirror(mirror.Metadata.NamespaceProperty, mirror.Metadata.Name) is { } staticUid)
+        {
+            _workers?.Update(staticUid);
+        }
     }
 
     private sealed class PodEventHandler(NodeAgent agent) : IResourceEventHandler<V1Pod>
@@ -500,7 +587,11 @@ public sealed class NodeAgent : IHostedService, IAsyncDisposable
 
         public void OnDelete(V1Pod obj, bool finalStateUnknown)
         {
-            if (!string.IsNullOrEmpty(obj.Metadata?.Uid))
+            if (StaticPods.StaticPodManager.IsMirror(obj))
+            {
+                agent.WakeStaticPodOf(obj);
+            }
+            else if (!string.IsNullOrEmpty(obj.Metadata?.Uid))
             {
                 agent._workers?.Update(obj.Metadata.Uid);
             }

@@ -72,6 +72,15 @@ public sealed class NodeAgentOptions
     /// <summary>The kubelet server's address; loopback only. Default 127.0.0.1.</summary>
     public string KubeletAddress { get; set; } = "127.0.0.1";
 
+    /// <summary>
+    /// A directory of Pod manifests (YAML or JSON, one pod per file) run as static pods: without the API server, mirrored
+    /// into it as mirror pods (KubeletConfiguration staticPodPath). Default null: none.
+    /// </summary>
+    public string? StaticPodPath { get; set; }
+
+    /// <summary>How often <see cref="StaticPodPath"/> is re-read (KubeletConfiguration fileCheckFrequency). Default 20 s, as upstream.</summary>
+    public TimeSpan FileCheckFrequency { get; set; } = TimeSpan.FromSeconds(20);
+
     /// <summary>The effective pod CIDR.</summary>
     internal string EffectivePodCidr => PodCidr ?? $"127.1.{NodeIndex ?? 1}.0/24";
 
@@ -108,7 +117,7 @@ public sealed class NodeAgentOptions
 
         if (MaxPods <= 0 || LeaseDurationSeconds <= 0 || NodeStatusUpdateInterval <= TimeSpan.Zero || LeaseRenewInterval <= TimeSpan.Zero
             || RelistInterval <= TimeSpan.Zero || ResyncInterval <= TimeSpan.Zero || BackoffInitial < TimeSpan.Zero || BackoffMax < BackoffInitial
-            || ShutdownGracePeriod < TimeSpan.Zero)
+            || ShutdownGracePeriod < TimeSpan.Zero || FileCheckFrequency <= TimeSpan.Zero)
         {
             throw new ArgumentException("NodeAgentOptions: MaxPods, LeaseDurationSeconds and the intervals must be positive, and BackoffMax at least BackoffInitial");
         }

@@ -28,6 +28,12 @@ internal sealed class PodSyncer(NodeAgentOptions options, IKubeClient client, IC
     /// <summary>Sets up volumes; null mounts none (the simulated runtime).</summary>
     public Kube.Node.Agent.Volumes.VolumeManager? Volumes { get; set; }
 
+    /// <summary>Static pods and their mirror pods; null when the node has none.</summary>
+    public StaticPods.StaticPodManager? StaticPods { get; set; }
+
+    /// <summary>Finds a pod of the informer's cache by namespace and name (the mirror pod of a static pod).</summary>
+    public Func<string, string, V1Pod?>? PodLookup { get; set; }
+
     /// <summary>Variables every container gets (KUBERNETES_SERVICE_HOST/PORT when known).</summary>
     public IReadOnlyDictionary<string, string> PodEnvironment { get; set; } = new Dictionary<string, string>();
 
@@ -133,7 +139,13 @@ internal sealed class PodSyncer(NodeAgentOptions options, IKubeClient client, IC
             .Where(x => x.Latest?.State == ContainerState.Running)
             .Select(x => (x.Spec, x.Latest!.Id)));
         var status = BuildStatus(pod, sandbox, containers, waiting, policy, Time.Seconds(time.GetUtcNow()), probes is null ? null : probes.StateOf, configErrors);
-        if (KubernetesJson.Serialize(status) != KubernetesJson.Serialize(pod.Status ?? new V1PodStatus()))
+        if (StaticPods is { } statics && Agent.StaticPods.StaticPodManager.IsStatic(pod))
+        {
+            // A static pod keeps its status itself; the API sees it on the mirror pod.
+            pod.Status = status;
+            requeue = Min(requeue, await statics.SyncMirrorAsync(pod, status, PodLookup?.Invoke(pod.Metadata.NamespaceProperty ?? "default", pod.Metadata.Name), cancellationToken).ConfigureAwait(false));
+        }
+        else if (KubernetesJson.Serialize(status) != KubernetesJson.Serialize(pod.Status ?? new V1PodStatus()))
         {
             await WriteStatusAsync(pod, status, cancellationToken).ConfigureAwait(false);
         }

@@ -7,17 +7,17 @@ namespace Kube.Node.Config;
 
 /// <summary>
 /// Reads upstream's <c>KubeletConfiguration</c> (kubelet.config.k8s.io/v1beta1) YAML onto <see cref="NodeAgentOptions"/>.
-/// Applied: maxPods, address, port, syncFrequency, nodeStatusUpdateFrequency, nodeLeaseDurationSeconds. Known fields this
-/// agent does not implement yet (staticPodPath, evictionHard, ...) and unknown fields give warnings; invalid values throw
+/// Applied: maxPods, address, port, syncFrequency, nodeStatusUpdateFrequency, nodeLeaseDurationSeconds, staticPodPath, fileCheckFrequency. Known fields this
+/// agent does not implement yet (evictionHard, ...) and unknown fields give warnings; invalid values throw
 /// <see cref="ArgumentException"/> naming the field.
 /// </summary>
 public static partial class KubeletConfigurationLoader
 {
     private static readonly HashSet<string> Ignored = new(StringComparer.Ordinal)
     {
-        "staticPodPath", "evictionHard", "evictionSoft", "evictionSoftGracePeriod", "evictionPressureTransitionPeriod", "evictionMaxPodGracePeriod",
+        "evictionHard", "evictionSoft", "evictionSoftGracePeriod", "evictionPressureTransitionPeriod", "evictionMaxPodGracePeriod",
         "containerLogMaxSize", "containerLogMaxFiles", "clusterDNS", "clusterDomain", "authentication", "authorization", "cgroupDriver",
-        "readOnlyPort", "healthzPort", "healthzBindAddress", "fileCheckFrequency", "httpCheckFrequency", "imageMinimumGCAge",
+        "readOnlyPort", "healthzPort", "healthzBindAddress", "httpCheckFrequency", "imageMinimumGCAge",
         "imageGCHighThresholdPercent", "imageGCLowThresholdPercent", "rotateCertificates", "serverTLSBootstrap", "staticPodURL",
         "resolvConf", "runtimeRequestTimeout", "podPidsLimit", "systemReserved", "kubeReserved", "enforceNodeAllocatable",
         "nodeStatusReportFrequency", "shutdownGracePeriod", "shutdownGracePeriodCriticalPods", "featureGates", "failSwapOn",
@@ -74,6 +74,14 @@ public static partial class KubeletConfigurationLoader
                     break;
                 case "nodeStatusUpdateFrequency":
                     options.NodeStatusUpdateInterval = Duration(path, key, value);
+                    break;
+                case "staticPodPath":
+                    options.StaticPodPath = value is string staticPath && staticPath.Length > 0 && Path.IsPathRooted(staticPath)
+                        ? staticPath
+                        : throw new ArgumentException($"{path}: staticPodPath \"{value}\" must be an absolute directory path");
+                    break;
+                case "fileCheckFrequency":
+                    options.FileCheckFrequency = Duration(path, key, value);
                     break;
                 case "nodeLeaseDurationSeconds":
                     options.LeaseDurationSeconds = PositiveInt(path, key, value);

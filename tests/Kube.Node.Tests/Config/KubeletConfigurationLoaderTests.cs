@@ -25,6 +25,8 @@ public sealed class KubeletConfigurationLoaderTests
             syncFrequency: 1m30s
             nodeStatusUpdateFrequency: 500ms
             staticPodPath: /etc/kubernetes/manifests
+            fileCheckFrequency: 2s
+            cpuManagerPolicy: none
             frobnicate: true
             """);
         try
@@ -36,9 +38,11 @@ public sealed class KubeletConfigurationLoaderTests
             Assert.AreEqual(10260, options.KubeletPort);
             Assert.AreEqual(TimeSpan.FromSeconds(90), options.ResyncInterval);
             Assert.AreEqual(TimeSpan.FromMilliseconds(500), options.NodeStatusUpdateInterval);
+            Assert.AreEqual("/etc/kubernetes/manifests", options.StaticPodPath);
+            Assert.AreEqual(TimeSpan.FromSeconds(2), options.FileCheckFrequency);
             Assert.AreEqual(2, warnings.Count);
             Assert.IsTrue(warnings.Any(w => w.Contains("unknown field \"frobnicate\"", StringComparison.Ordinal)));
-            Assert.IsTrue(warnings.Any(w => w.Contains("\"staticPodPath\" is known but not implemented", StringComparison.Ordinal)));
+            Assert.IsTrue(warnings.Any(w => w.Contains("\"cpuManagerPolicy\" is known but not implemented", StringComparison.Ordinal)));
         }
         finally
         {
@@ -51,6 +55,7 @@ public sealed class KubeletConfigurationLoaderTests
     [DataRow("syncFrequency: soon", "syncFrequency")]
     [DataRow("address: 10.0.0.1", "address")]
     [DataRow("port: 70000", "port")]
+    [DataRow("staticPodPath: relative/dir", "staticPodPath")]
     public void Apply_RefusesInvalidValues_NamingTheField(string line, string field)
     {
         var path = Write("apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\n" + line + "\n");
