@@ -61,6 +61,9 @@ public sealed partial class KubeScheduler : BackgroundService
 
     public SchedulerCache Cache { get; } = new();
 
+    /// <summary>The pods nominated to nodes by preemption, shared by every profile.</summary>
+    internal PodNominator Nominator { get; } = new();
+
     public SchedulingAlgorithm Algorithm { get; }
 
     /// <summary>Completes when the caches have synced and the scheduling loop runs.</summary>
@@ -76,10 +79,10 @@ public sealed partial class KubeScheduler : BackgroundService
         {
             _profiles = _options.EffectiveProfiles().ToDictionary(
                 p => p.SchedulerName,
-                p => SchedulingFramework.Create(p, _registry, _services),
+                p => SchedulingFramework.Create(p, _registry, _services, Nominator, _time),
                 StringComparer.Ordinal);
             foreach (var (name, fwk) in _profiles)
-                if (!fwk.Plugins.OfType<IBindPlugin>().Any())
+                if (!fwk.HasBindPlugin)
                     throw new InvalidOperationException($"Scheduler profile \"{name}\" has no bind plugin.");
 
             var nodes = _informers.GetInformer<V1Node>();
@@ -188,17 +191,31 @@ public sealed partial class KubeScheduler : BackgroundService
 
         var state = new CycleState();
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        var result = Algorithm.Schedule(fwk, state, pod, Cache.Snapshot());
-        _metrics.Attempt(result.SuggestedHost is not null ? "scheduled" : result.IsError ? "error" : "unschedulable", fwk.SchedulerName, started);
+        var snapshot = Cache.Snapshot();
+        var result = Algorithm.Schedule(fwk, state, pod, snapshot);
         if (result.SuggestedHost is not { } host)
         {
+            string? nominated = null;
+            var message = result.FailureMessage ?? "";
+            if (!result.IsError && result.NumAllNodes > 0 && fwk.HasPostFilterPlugins)
+            {
+                var post = await fwk.RunPostFilterAsync(state, pod, result.FailedNodes, ct).ConfigureAwait(false);
+                if (post.Status.IsSuccess) nominated = post.NominatedNodeName;
+                else if (post.Status.Reasons.Count > 0)
+                    message = FitError.Message(result.NumAllNodes, result.PreFilterStatus, result.FailedNodes, post.Status.Message);
+            }
+
+            _metrics.Attempt(result.IsError ? "error" : "unschedulable", fwk.SchedulerName, started);
             info.UnschedulablePlugins = result.FailedNodes.Values.Select(s => s.Plugin).OfType<string>().ToHashSet(StringComparer.Ordinal);
+            if (result.PreFilterStatus?.Plugin is { } pf) info.UnschedulablePlugins = new HashSet<string>(info.UnschedulablePlugins) { pf };
+            if (nominated is not null) Nominator.AddNominatedPod(pod, nominated);
             Queue.AddUnschedulableIfNotPresent(info, cycle, result.IsError);
-            LogUnschedulable(info.Key, result.FailureMessage ?? "");
-            await RecordFailureAsync(pod, result.IsError ? "SchedulerError" : "Unschedulable", result.FailureMessage ?? "", ct).ConfigureAwait(false);
+            LogUnschedulable(info.Key, message);
+            await RecordFailureAsync(pod, result.IsError ? "SchedulerError" : "Unschedulable", message, nominated, ct).ConfigureAwait(false);
             return;
         }
 
+        _metrics.Attempt("scheduled", fwk.SchedulerName, started);
         Cache.AssumePod(pod, host);
         var reserve = fwk.RunReserve(state, pod, host);
         if (!reserve.IsSuccess)
@@ -206,9 +223,22 @@ public sealed partial class KubeScheduler : BackgroundService
             fwk.RunUnreserve(state, pod, host);
             Cache.ForgetPod(pod);
             Queue.AddUnschedulableIfNotPresent(info, cycle, reserve.Code == StatusCode.Error);
-            await RecordFailureAsync(pod, "Unschedulable", $"running Reserve plugin \"{reserve.Plugin}\": {reserve.Message}", ct).ConfigureAwait(false);
+            await RecordFailureAsync(pod, "Unschedulable", $"running Reserve plugin \"{reserve.Plugin}\": {reserve.Message}", null, ct).ConfigureAwait(false);
             return;
         }
+
+        var permit = fwk.RunPermit(state, pod, host);
+        if (!permit.IsSuccess && permit.Code != StatusCode.Wait)
+        {
+            fwk.RunUnreserve(state, pod, host);
+            Cache.ForgetPod(pod);
+            Queue.AddUnschedulableIfNotPresent(info, cycle, permit.Code == StatusCode.Error);
+            await RecordFailureAsync(pod, "Unschedulable", $"running Permit plugin \"{permit.Plugin}\": {permit.Message}", null, ct).ConfigureAwait(false);
+            return;
+        }
+
+        // The pod no longer needs its nomination: it is assumed on a node.
+        Nominator.DeleteNominatedPodIfExists(pod);
 
         // The binding cycle runs asynchronously; the next pod is scheduled meanwhile against the assumed state.
         var binding = Task.Run(() => BindAsync(fwk, state, info, host, cycle, ct), CancellationToken.None);
@@ -222,7 +252,9 @@ public sealed partial class KubeScheduler : BackgroundService
         Status status;
         try
         {
-            status = await fwk.RunBindAsync(state, pod, host, ct).ConfigureAwait(false);
+            status = await fwk.WaitOnPermitAsync(pod, ct).ConfigureAwait(false);
+            if (status.IsSuccess) status = await fwk.RunPreBindAsync(state, pod, host, ct).ConfigureAwait(false);
+            if (status.IsSuccess) status = await fwk.RunBindAsync(state, pod, host, ct).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
@@ -238,6 +270,7 @@ public sealed partial class KubeScheduler : BackgroundService
             Cache.FinishBinding(pod);
             Queue.Done(info.Key);
             LogBound(info.Key, host);
+            fwk.RunPostBind(state, pod, host);
             await RecordEventAsync(pod, "Normal", "Scheduled", $"Successfully assigned {info.Key} to {host}", ct).ConfigureAwait(false);
             return;
         }
@@ -251,18 +284,21 @@ public sealed partial class KubeScheduler : BackgroundService
             return;
         }
 
-        Queue.AddUnschedulableIfNotPresent(info, cycle, error: true);
+        var rejected = status.IsRejected;
+        Queue.AddUnschedulableIfNotPresent(info, cycle, error: !rejected);
         Queue.MoveAllToActiveOrBackoff();
-        await RecordFailureAsync(pod, "SchedulerError", $"binding rejected: {status.Message}", ct).ConfigureAwait(false);
+        await RecordFailureAsync(pod, rejected ? "Unschedulable" : "SchedulerError",
+            rejected ? $"running \"{status.Plugin}\": {status.Message}" : $"binding rejected: {status.Message}", null, ct).ConfigureAwait(false);
     }
 
     /// <summary>Sets PodScheduled=False with the reason and message (when they changed) and records a FailedScheduling event.</summary>
-    private async Task RecordFailureAsync(V1Pod pod, string reason, string message, CancellationToken ct)
+    private async Task RecordFailureAsync(V1Pod pod, string reason, string message, string? nominatedNodeName, CancellationToken ct)
     {
         var current = _pods?.Cache.Get(pod.Metadata.NamespaceProperty, pod.Metadata.Name) ?? pod;
         if (current.Metadata.Uid != pod.Metadata.Uid || !string.IsNullOrEmpty(current.Spec?.NodeName)) return;
         var existing = current.Status?.Conditions?.FirstOrDefault(c => c.Type == "PodScheduled");
-        if (existing is not null && existing.Status == "False" && existing.Reason == reason && existing.Message == message) return;
+        if (existing is not null && existing.Status == "False" && existing.Reason == reason && existing.Message == message
+            && (nominatedNodeName is null || current.Status?.NominatedNodeName == nominatedNodeName)) return;
 
         var copy = PodCopy.Clone(current);
         copy.Status ??= new V1PodStatus();
@@ -278,6 +314,7 @@ public sealed partial class KubeScheduler : BackgroundService
             LastTransitionTime = existing?.Status == "False" ? existing.LastTransitionTime : _time.GetUtcNow().UtcDateTime,
         });
         copy.Status.Conditions = conditions;
+        if (nominatedNodeName is not null) copy.Status.NominatedNodeName = nominatedNodeName;
         try
         {
             await _client.UpdateStatusAsync(copy, cancellationToken: ct).ConfigureAwait(false);
@@ -332,6 +369,7 @@ public sealed partial class KubeScheduler : BackgroundService
         if (!string.IsNullOrEmpty(pod.Spec?.NodeName))
         {
             Queue.Delete(pod);
+            Nominator.DeleteNominatedPodIfExists(pod);
             if (pod.Status?.Phase is "Succeeded" or "Failed")
             {
                 if (Cache.Contains(pod.Metadata.Uid))
@@ -351,7 +389,14 @@ public sealed partial class KubeScheduler : BackgroundService
         if (pod.Metadata.DeletionTimestamp is not null)
         {
             Queue.Delete(pod);
+            Nominator.DeleteNominatedPodIfExists(pod);
             return;
+        }
+
+        if (_profiles.ContainsKey(SchedulerNameOf(pod)))
+        {
+            if (pod.Status?.NominatedNodeName is { Length: > 0 } nominated) Nominator.AddNominatedPod(pod, nominated);
+            else if (oldPod?.Status?.NominatedNodeName is { Length: > 0 }) Nominator.DeleteNominatedPodIfExists(pod);
         }
 
         if (!_profiles.TryGetValue(SchedulerNameOf(pod), out var fwk) || Cache.IsAssumed(pod.Metadata.Uid)) return;
@@ -369,6 +414,7 @@ public sealed partial class KubeScheduler : BackgroundService
     private void OnPodDeleted(V1Pod pod)
     {
         Queue.Delete(pod);
+        Nominator.DeleteNominatedPodIfExists(pod);
         // Assumed or bound, the pod no longer takes room (a binding still in flight fails with NotFound and forgets nothing).
         if (Cache.Contains(pod.Metadata.Uid))
         {

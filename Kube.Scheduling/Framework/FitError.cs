@@ -32,7 +32,7 @@ public static class FitError
             if (parts.Count > 0) msg += $" {string.Join(", ", parts)}.";
         }
 
-        if (!string.IsNullOrEmpty(postFilterMessage)) msg += $" {postFilterMessage}.";
+        if (!string.IsNullOrEmpty(postFilterMessage)) msg += $" {postFilterMessage.TrimEnd('.')}.";
         return msg;
     }
 }

@@ -11,6 +11,12 @@ public sealed record ScheduleResult
 
     public int EvaluatedNodes { get; init; }
 
+    /// <summary>The nodes in the snapshot.</summary>
+    public int NumAllNodes { get; init; }
+
+    /// <summary>The PreFilter rejection, when PreFilter rejected the pod.</summary>
+    public Status? PreFilterStatus { get; init; }
+
     public int FeasibleNodes { get; init; }
 
     /// <summary>Why each rejected node was rejected.</summary>

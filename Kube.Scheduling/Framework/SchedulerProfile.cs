@@ -20,4 +20,16 @@ public sealed class SchedulerProfile
 
     /// <summary>Score weights by plugin name, overriding the weights given at registration. Default empty.</summary>
     public IDictionary<string, int> ScoreWeights { get; } = new Dictionary<string, int>(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Per extension point overrides by point name (<see cref="ExtensionPoints"/>): plugins enabled only there, or default
+    /// plugins disabled there. Default empty (every plugin runs at every point it implements).
+    /// </summary>
+    public IDictionary<string, PluginSet> ExtensionPoints { get; } = new Dictionary<string, PluginSet>(StringComparer.Ordinal);
+
+    /// <summary>Plugin arguments by plugin name, passed to the plugin's constructor (e.g. NodeResourcesFitArgs). Default empty.</summary>
+    public IDictionary<string, object> PluginArgs { get; } = new Dictionary<string, object>(StringComparer.Ordinal);
+
+    /// <summary>This profile's percentageOfNodesToScore (1..100); null (the default) uses the scheduler's.</summary>
+    public int? PercentageOfNodesToScore { get; set; }
 }

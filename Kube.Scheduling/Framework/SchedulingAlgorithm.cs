@@ -43,17 +43,24 @@ public sealed class SchedulingAlgorithm
             var failed = nodes.ToDictionary(n => n.Name, _ => pre, StringComparer.Ordinal);
             return new ScheduleResult
             {
+                NumAllNodes = nodes.Count,
+                PreFilterStatus = pre,
                 FailedNodes = failed,
                 IsError = pre.Code == StatusCode.Error,
                 FailureMessage = pre.Code == StatusCode.Error ? pre.Message : FitError.Message(nodes.Count, pre, failed),
             };
         }
 
+        // A pod nominated to a node (after preemption) tries that node first, as upstream's evaluateNominatedNode.
+        if (pod.Status?.NominatedNodeName is { Length: > 0 } nominatedName && nodes.FirstOrDefault(n => n.Name == nominatedName) is { } nominatedNode
+            && framework.RunFilterWithNominatedPods(state, pod, nominatedNode).IsSuccess)
+            return new ScheduleResult { SuggestedHost = nominatedName, EvaluatedNodes = 1, FeasibleNodes = 1, NumAllNodes = nodes.Count };
+
         // Filter in parallel, chunk by chunk in round-robin order from the last start, until enough feasible nodes are
         // found (upstream stops early too); statuses of nodes never filtered stay null.
         var statuses = new Status?[nodes.Count];
         var start = _nextStartNodeIndex % nodes.Count;
-        var want = NumFeasibleNodesToFind(nodes.Count, _options.PercentageOfNodesToScore);
+        var want = NumFeasibleNodesToFind(nodes.Count, framework.PercentageOfNodesToScore ?? _options.PercentageOfNodesToScore);
         var feasible = new List<NodeInfo>();
         var failedNodes = new Dictionary<string, Status>(StringComparer.Ordinal);
         var evaluated = 0;
@@ -62,11 +69,23 @@ public sealed class SchedulingAlgorithm
         {
             var chunk = Math.Min(nodes.Count - evaluated, Math.Max(want - feasible.Count, 64));
             var offset = evaluated;
-            Parallel.For(0, chunk, parallel, k =>
+            if (chunk < 32 || parallel.MaxDegreeOfParallelism == 1)
             {
-                var i = (start + offset + k) % nodes.Count;
-                statuses[i] = framework.RunFilter(state, pod, nodes[i]);
-            });
+                for (var k = 0; k < chunk; k++)
+                {
+                    var i = (start + offset + k) % nodes.Count;
+                    statuses[i] = framework.RunFilterWithNominatedPods(state, pod, nodes[i]);
+                }
+            }
+            else
+            {
+                Parallel.For(0, chunk, parallel, k =>
+                {
+                    var i = (start + offset + k) % nodes.Count;
+                    statuses[i] = framework.RunFilterWithNominatedPods(state, pod, nodes[i]);
+                });
+            }
+
             for (var k = 0; k < chunk && feasible.Count < want; k++)
             {
                 var i = (start + offset + k) % nodes.Count;
@@ -74,7 +93,7 @@ public sealed class SchedulingAlgorithm
                 var s = statuses[i]!;
                 if (s.IsSuccess) feasible.Add(nodes[i]);
                 else if (s.Code == StatusCode.Error)
-                    return new ScheduleResult { IsError = true, FailureMessage = $"running Filter plugin \"{s.Plugin}\": {s.Message}", EvaluatedNodes = evaluated };
+                    return new ScheduleResult { IsError = true, FailureMessage = $"running Filter plugin \"{s.Plugin}\": {s.Message}", EvaluatedNodes = evaluated, NumAllNodes = nodes.Count };
                 else failedNodes[nodes[i].Name] = s;
             }
         }
@@ -82,21 +101,24 @@ public sealed class SchedulingAlgorithm
         _nextStartNodeIndex = (start + evaluated) % nodes.Count;
         if (feasible.Count == 0)
         {
-            // Every node was evaluated; report all of them.
+            // Every node was evaluated; report all of them. PostFilter (preemption) is the caller's next step.
             foreach (var (n, s) in nodes.Zip(statuses))
                 if (s is { IsSuccess: false }) failedNodes[n.Name] = s;
-            var (nominated, post) = framework.RunPostFilter(state, pod, failedNodes);
             return new ScheduleResult
             {
                 EvaluatedNodes = nodes.Count,
+                NumAllNodes = nodes.Count,
                 FailedNodes = failedNodes,
-                FailureMessage = FitError.Message(nodes.Count, null, failedNodes, post.IsSuccess ? null : post.Reasons.Count > 0 ? post.Message : null),
+                FailureMessage = FitError.Message(nodes.Count, null, failedNodes),
             };
         }
 
         if (feasible.Count == 1)
-            return new ScheduleResult { SuggestedHost = feasible[0].Name, EvaluatedNodes = evaluated, FeasibleNodes = 1, FailedNodes = failedNodes };
+            return new ScheduleResult { SuggestedHost = feasible[0].Name, EvaluatedNodes = evaluated, FeasibleNodes = 1, FailedNodes = failedNodes, NumAllNodes = nodes.Count };
 
+        var preScore = framework.RunPreScore(state, pod, feasible);
+        if (!preScore.IsSuccess)
+            return new ScheduleResult { IsError = true, FailureMessage = $"running PreScore plugin \"{preScore.Plugin}\": {preScore.Message}", EvaluatedNodes = evaluated, NumAllNodes = nodes.Count };
         var scores = framework.RunScore(state, pod, feasible);
         return new ScheduleResult
         {
@@ -104,6 +126,7 @@ public sealed class SchedulingAlgorithm
             EvaluatedNodes = evaluated,
             FeasibleNodes = feasible.Count,
             FailedNodes = failedNodes,
+            NumAllNodes = nodes.Count,
         };
     }
 

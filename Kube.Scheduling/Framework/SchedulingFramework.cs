@@ -1,4 +1,5 @@
 using k8s.Models;
+using Kube.Scheduling.Internal;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Kube.Scheduling.Framework;
@@ -13,26 +14,50 @@ public sealed class SchedulingFramework
     private readonly List<IPreFilterPlugin> _preFilter = [];
     private readonly List<IFilterPlugin> _filter = [];
     private readonly List<IPostFilterPlugin> _postFilter = [];
+    private readonly List<IPreScorePlugin> _preScore = [];
     private readonly List<(IScorePlugin Plugin, int Weight)> _score = [];
     private readonly List<IReservePlugin> _reserve = [];
+    private readonly List<IPermitPlugin> _permit = [];
+    private readonly List<IPreBindPlugin> _preBind = [];
     private readonly List<IBindPlugin> _bind = [];
+    private readonly List<IPostBindPlugin> _postBind = [];
+    private readonly FrameworkHandle _handle;
+    private readonly TimeProvider _time;
 
-    /// <summary>A framework over plugin instances, in order, with score weights by plugin name (default 1).</summary>
-    public SchedulingFramework(string schedulerName, IEnumerable<IPlugin> plugins, IReadOnlyDictionary<string, int>? weights = null)
+    /// <summary>
+    /// A framework over plugin instances, in order, with score weights by plugin name (default 1). Each plugin runs at
+    /// every extension point it implements, unless <paramref name="enabledAt"/> (plugin, point name) says otherwise.
+    /// </summary>
+    public SchedulingFramework(string schedulerName, IEnumerable<IPlugin> plugins, IReadOnlyDictionary<string, int>? weights = null,
+        Func<IPlugin, string, bool>? enabledAt = null, TimeProvider? time = null)
+        : this(new FrameworkHandle(schedulerName, new PodNominator()), plugins, weights, enabledAt, time)
+    {
+    }
+
+    internal SchedulingFramework(FrameworkHandle handle, IEnumerable<IPlugin> plugins, IReadOnlyDictionary<string, int>? weights,
+        Func<IPlugin, string, bool>? enabledAt, TimeProvider? time)
     {
         ArgumentNullException.ThrowIfNull(plugins);
-        SchedulerName = schedulerName;
+        _handle = handle;
+        _handle.Framework = this;
+        _time = time ?? TimeProvider.System;
+        SchedulerName = handle.SchedulerName;
         var all = plugins.ToList();
         Plugins = all;
+        bool At(IPlugin p, string point) => enabledAt is null || enabledAt(p, point);
         foreach (var p in all)
         {
-            if (p is IPreEnqueuePlugin pe) _preEnqueue.Add(pe);
-            if (p is IPreFilterPlugin pf) _preFilter.Add(pf);
-            if (p is IFilterPlugin f) _filter.Add(f);
-            if (p is IPostFilterPlugin post) _postFilter.Add(post);
-            if (p is IScorePlugin s) _score.Add((s, weights is not null && weights.TryGetValue(p.Name, out var w) ? w : 1));
-            if (p is IReservePlugin r) _reserve.Add(r);
-            if (p is IBindPlugin b) _bind.Add(b);
+            if (p is IPreEnqueuePlugin pe && At(p, ExtensionPoints.PreEnqueue)) _preEnqueue.Add(pe);
+            if (p is IPreFilterPlugin pf && At(p, ExtensionPoints.PreFilter)) _preFilter.Add(pf);
+            if (p is IFilterPlugin f && At(p, ExtensionPoints.Filter)) _filter.Add(f);
+            if (p is IPostFilterPlugin post && At(p, ExtensionPoints.PostFilter)) _postFilter.Add(post);
+            if (p is IPreScorePlugin ps && At(p, ExtensionPoints.PreScore)) _preScore.Add(ps);
+            if (p is IScorePlugin s && At(p, ExtensionPoints.Score)) _score.Add((s, weights is not null && weights.TryGetValue(p.Name, out var w) ? w : 1));
+            if (p is IReservePlugin r && At(p, ExtensionPoints.Reserve)) _reserve.Add(r);
+            if (p is IPermitPlugin pm && At(p, ExtensionPoints.Permit)) _permit.Add(pm);
+            if (p is IPreBindPlugin pb && At(p, ExtensionPoints.PreBind)) _preBind.Add(pb);
+            if (p is IBindPlugin b && At(p, ExtensionPoints.Bind)) _bind.Add(b);
+            if (p is IPostBindPlugin pob && At(p, ExtensionPoints.PostBind)) _postBind.Add(pob);
         }
     }
 
@@ -40,25 +65,89 @@ public sealed class SchedulingFramework
 
     public IReadOnlyList<IPlugin> Plugins { get; }
 
+    /// <summary>The handle the profile's plugins got: waiting pods, snapshot, nominator.</summary>
+    public IFrameworkHandle Handle => _handle;
+
+    /// <summary>This profile's percentageOfNodesToScore, when the profile sets one.</summary>
+    public int? PercentageOfNodesToScore { get; init; }
+
+    /// <summary>Whether the profile has a bind plugin.</summary>
+    public bool HasBindPlugin => _bind.Count > 0;
+
+    /// <summary>Whether the profile has PostFilter plugins.</summary>
+    public bool HasPostFilterPlugins => _postFilter.Count > 0;
+
+    /// <summary>The plugins enabled at <paramref name="point"/> (an <see cref="ExtensionPoints"/> name), in order.</summary>
+    public IReadOnlyList<string> PluginsAt(string point) => point switch
+    {
+        ExtensionPoints.PreEnqueue => _preEnqueue.Select(p => p.Name).ToList(),
+        ExtensionPoints.PreFilter => _preFilter.Select(p => p.Name).ToList(),
+        ExtensionPoints.Filter => _filter.Select(p => p.Name).ToList(),
+        ExtensionPoints.PostFilter => _postFilter.Select(p => p.Name).ToList(),
+        ExtensionPoints.PreScore => _preScore.Select(p => p.Name).ToList(),
+        ExtensionPoints.Score => _score.Select(p => p.Plugin.Name).ToList(),
+        ExtensionPoints.Reserve => _reserve.Select(p => p.Name).ToList(),
+        ExtensionPoints.Permit => _permit.Select(p => p.Name).ToList(),
+        ExtensionPoints.PreBind => _preBind.Select(p => p.Name).ToList(),
+        ExtensionPoints.Bind => _bind.Select(p => p.Name).ToList(),
+        ExtensionPoints.PostBind => _postBind.Select(p => p.Name).ToList(),
+        _ => [],
+    };
+
+    /// <summary>The score weight of a Score plugin in this profile, or null when it does not score.</summary>
+    public int? ScoreWeight(string plugin) => _score.Where(s => s.Plugin.Name == plugin).Select(s => (int?)s.Weight).FirstOrDefault();
+
     /// <summary>Builds the framework of a profile from the registry, creating each plugin through <paramref name="services"/>.</summary>
-    public static SchedulingFramework Create(SchedulerProfile profile, IEnumerable<PluginRegistration> registry, IServiceProvider services)
+    public static SchedulingFramework Create(SchedulerProfile profile, IEnumerable<PluginRegistration> registry, IServiceProvider services) =>
+        Create(profile, registry, services, new PodNominator(), TimeProvider.System);
+
+    internal static SchedulingFramework Create(SchedulerProfile profile, IEnumerable<PluginRegistration> registry, IServiceProvider services, IPodNominator nominator, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(profile);
         ArgumentNullException.ThrowIfNull(registry);
         var regs = registry.GroupBy(r => r.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Last(), StringComparer.Ordinal);
-        var names = profile.Plugins ?? registry.Select(r => r.Name).Distinct(StringComparer.Ordinal).ToList();
+        var defaults = (profile.Plugins ?? registry.Select(r => r.Name).Distinct(StringComparer.Ordinal).ToList())
+            .Where(n => !profile.Disabled.Contains(n)).ToList();
+        var extra = profile.ExtensionPoints.Values.SelectMany(s => s.Enabled.Select(e => e.Name)).Where(n => !defaults.Contains(n)).Distinct(StringComparer.Ordinal);
+        var handle = new FrameworkHandle(profile.SchedulerName, nominator);
         var plugins = new List<IPlugin>();
         var weights = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var name in names.Where(n => !profile.Disabled.Contains(n)))
+        foreach (var name in defaults.Concat(extra))
         {
             if (!regs.TryGetValue(name, out var reg))
                 throw new InvalidOperationException($"Profile \"{profile.SchedulerName}\" names plugin \"{name}\", which is not registered.");
-            var plugin = (IPlugin)ActivatorUtilities.CreateInstance(services, reg.PluginType);
+            var args = new List<object> { handle };
+            if (profile.PluginArgs.TryGetValue(name, out var a)) args.Add(a);
+            var plugin = (IPlugin)CreatePlugin(services, reg.PluginType, args);
             plugins.Add(plugin);
-            weights[plugin.Name] = profile.ScoreWeights.TryGetValue(name, out var w) ? w : reg.Weight;
+            var pointWeight = profile.ExtensionPoints.TryGetValue(ExtensionPoints.Score, out var sc) ? sc.Enabled.FirstOrDefault(e => e.Name == name).Weight : null;
+            weights[plugin.Name] = pointWeight ?? (profile.ScoreWeights.TryGetValue(name, out var w) ? w : reg.Weight);
         }
 
-        return new SchedulingFramework(profile.SchedulerName, plugins, weights);
+        var defaultSet = defaults.ToHashSet(StringComparer.Ordinal);
+        bool EnabledAt(IPlugin p, string point)
+        {
+            if (!profile.ExtensionPoints.TryGetValue(point, out var set)) return defaultSet.Contains(p.Name);
+            if (set.Enabled.Any(e => e.Name == p.Name)) return true;
+            return defaultSet.Contains(p.Name) && !set.Disabled.Contains("*") && !set.Disabled.Contains(p.Name);
+        }
+
+        return new SchedulingFramework(handle, plugins, weights, EnabledAt, time) { PercentageOfNodesToScore = profile.PercentageOfNodesToScore };
+    }
+
+    /// <summary>
+    /// Creates a plugin through DI; the handle and the plugin's args are passed to the constructor parameters of their
+    /// types when it has such parameters.
+    /// </summary>
+    private static object CreatePlugin(IServiceProvider services, Type type, List<object> args)
+    {
+        var ctor = type.GetConstructors().OrderByDescending(c => c.GetParameters().Length).FirstOrDefault();
+        var parameters = ctor?.GetParameters() ?? [];
+        var usable = args.Where(a => parameters.Any(p => p.ParameterType.IsInstanceOfType(a))).ToArray();
+        var extraArgs = args.Where(a => !usable.Contains(a)).ToList();
+        if (extraArgs.Count > 0 && extraArgs.Any(a => a is not IFrameworkHandle))
+            throw new InvalidOperationException($"Plugin {type.Name} takes no argument of type {extraArgs.First(a => a is not IFrameworkHandle).GetType().Name}.");
+        return ActivatorUtilities.CreateInstance(services, type, usable);
     }
 
     /// <summary>Runs the PreEnqueue plugins; the first that does not succeed keeps the pod out of the queue.</summary>
@@ -73,12 +162,50 @@ public sealed class SchedulingFramework
         return Status.Success;
     }
 
+    /// <summary>Runs the PreFilter plugins; those returning Skip have their Filter skipped this cycle.</summary>
     public Status RunPreFilter(CycleState state, V1Pod pod, IReadOnlyList<NodeInfo> nodes)
     {
+        ArgumentNullException.ThrowIfNull(state);
+        _handle.Snapshot = nodes;
+        HashSet<string>? skip = null;
         foreach (var p in _preFilter)
         {
             var s = Safe(() => p.PreFilter(state, pod, nodes)).WithPlugin(p.Name);
-            if (s.IsSkip) continue;
+            if (s.IsSkip)
+            {
+                (skip ??= new HashSet<string>(StringComparer.Ordinal)).Add(p.Name);
+                continue;
+            }
+
+            if (!s.IsSuccess) return s;
+        }
+
+        state.SkipFilterPlugins = skip;
+        return Status.Success;
+    }
+
+    /// <summary>Runs the PreFilterExtensions AddPod of the (not skipped) PreFilter plugins.</summary>
+    public Status RunPreFilterExtensionAddPod(CycleState state, V1Pod podToSchedule, V1Pod podToAdd, NodeInfo nodeInfo)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        foreach (var p in _preFilter)
+        {
+            if (p is not IPreFilterExtensions ext || state.SkipFilterPlugins?.Contains(p.Name) == true) continue;
+            var s = Safe(() => ext.AddPod(state, podToSchedule, podToAdd, nodeInfo)).WithPlugin(p.Name);
+            if (!s.IsSuccess) return s;
+        }
+
+        return Status.Success;
+    }
+
+    /// <summary>Runs the PreFilterExtensions RemovePod of the (not skipped) PreFilter plugins.</summary>
+    public Status RunPreFilterExtensionRemovePod(CycleState state, V1Pod podToSchedule, V1Pod podToRemove, NodeInfo nodeInfo)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        foreach (var p in _preFilter)
+        {
+            if (p is not IPreFilterExtensions ext || state.SkipFilterPlugins?.Contains(p.Name) == true) continue;
+            var s = Safe(() => ext.RemovePod(state, podToSchedule, podToRemove, nodeInfo)).WithPlugin(p.Name);
             if (!s.IsSuccess) return s;
         }
 
@@ -88,43 +215,110 @@ public sealed class SchedulingFramework
     /// <summary>Runs the filters on one node; the first that rejects decides.</summary>
     public Status RunFilter(CycleState state, V1Pod pod, NodeInfo node)
     {
+        var skip = state?.SkipFilterPlugins;
         foreach (var p in _filter)
         {
-            var s = Safe(() => p.Filter(state, pod, node)).WithPlugin(p.Name);
+            if (skip is not null && skip.Contains(p.Name)) continue;
+            var s = Safe(() => p.Filter(state!, pod, node)).WithPlugin(p.Name);
             if (!s.IsSuccess && !s.IsSkip) return s;
         }
 
         return Status.Success;
     }
 
-    public (string? NominatedNodeName, Status Status) RunPostFilter(CycleState state, V1Pod pod, IReadOnlyDictionary<string, Status> filtered)
+    /// <summary>
+    /// Upstream's RunFilterPluginsWithNominatedPods: when pods of equal or higher priority are nominated to the node, the
+    /// filters must pass both with them added (so their room stays free) and without them (so affinity to them is not
+    /// assumed).
+    /// </summary>
+    public Status RunFilterWithNominatedPods(CycleState state, V1Pod pod, NodeInfo node)
     {
-        var last = Status.Unschedulable();
-        foreach (var p in _postFilter)
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(pod);
+        ArgumentNullException.ThrowIfNull(node);
+        if (_handle.Nominator is PodNominator { Count: 0 }) return RunFilter(state, pod, node);
+        var nominated = _handle.Nominator.NominatedPodsForNode(node.Name);
+        if (nominated.Count == 0) return RunFilter(state, pod, node);
+        var priority = pod.Spec?.Priority ?? 0;
+        CycleState? withState = null;
+        NodeInfo? withNode = null;
+        foreach (var n in nominated)
         {
-            var (node, s) = p.PostFilter(state, pod, filtered);
-            if (s.IsSuccess) return (node, s);
-            last = s.WithPlugin(p.Name);
+            if (n.Metadata.Uid == pod.Metadata.Uid || (n.Spec?.Priority ?? 0) < priority) continue;
+            withState ??= state.Clone();
+            withNode ??= node.Clone();
+            withNode.AddPod(n);
+            var s = RunPreFilterExtensionAddPod(withState, pod, n, withNode);
+            if (!s.IsSuccess) return s;
         }
 
-        return (null, last);
+        if (withNode is null) return RunFilter(state, pod, node);
+        var first = RunFilter(withState!, pod, withNode);
+        return first.IsSuccess ? RunFilter(state, pod, node) : first;
+    }
+
+    /// <summary>Runs the PostFilter plugins until one succeeds (nominates a node).</summary>
+    public async Task<PostFilterResult> RunPostFilterAsync(CycleState state, V1Pod pod, IReadOnlyDictionary<string, Status> filtered, CancellationToken cancellationToken)
+    {
+        var last = PostFilterResult.Unschedulable;
+        foreach (var p in _postFilter)
+        {
+            PostFilterResult r;
+            try
+            {
+                r = await p.PostFilterAsync(state, pod, filtered, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                r = new PostFilterResult(null, Status.FromException(ex));
+            }
+
+            if (r.Status.IsSuccess) return r;
+            last = r with { Status = r.Status.WithPlugin(p.Name) };
+            if (r.Status.Code == StatusCode.Error) return last;
+        }
+
+        return last;
+    }
+
+    /// <summary>Runs the PreScore plugins over the feasible nodes; those returning Skip are not scored this cycle.</summary>
+    public Status RunPreScore(CycleState state, V1Pod pod, IReadOnlyList<NodeInfo> feasibleNodes)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        HashSet<string>? skip = null;
+        foreach (var p in _preScore)
+        {
+            var s = Safe(() => p.PreScore(state, pod, feasibleNodes)).WithPlugin(p.Name);
+            if (s.IsSkip)
+            {
+                (skip ??= new HashSet<string>(StringComparer.Ordinal)).Add(p.Name);
+                continue;
+            }
+
+            if (!s.IsSuccess) return s;
+        }
+
+        state.SkipScorePlugins = skip;
+        return Status.Success;
     }
 
     /// <summary>The weighted, summed scores of the nodes.</summary>
     public IReadOnlyDictionary<string, long> RunScore(CycleState state, V1Pod pod, IReadOnlyList<NodeInfo> nodes)
     {
         var total = nodes.ToDictionary(n => n.Name, _ => 0L, StringComparer.Ordinal);
+        var skip = state?.SkipScorePlugins;
         foreach (var (p, weight) in _score)
         {
+            if (skip is not null && skip.Contains(p.Name)) continue;
             var scores = new List<NodeScore>(nodes.Count);
             foreach (var n in nodes)
             {
-                var (score, s) = p.Score(state, pod, n);
+                var (score, s) = p.Score(state!, pod, n);
                 if (!s.IsSuccess) throw new InvalidOperationException($"Score plugin {p.Name} failed on node {n.Name}: {s.Message}", s.Error);
                 scores.Add(new NodeScore(n.Name, score));
             }
 
-            var ns = p.NormalizeScore(state, pod, scores);
+            var ns = p.NormalizeScore(state!, pod, scores);
             if (!ns.IsSuccess) throw new InvalidOperationException($"NormalizeScore of plugin {p.Name} failed: {ns.Message}", ns.Error);
             foreach (var s in scores)
             {
@@ -151,7 +345,90 @@ public sealed class SchedulingFramework
     /// <summary>Runs Unreserve in reverse order.</summary>
     public void RunUnreserve(CycleState state, V1Pod pod, string nodeName)
     {
-        for (var i = _reserve.Count - 1; i >= 0; i--) _reserve[i].Unreserve(state, pod, nodeName);
+        for (var i = _reserve.Count - 1; i >= 0; i--)
+        {
+            try
+            {
+                _reserve[i].Unreserve(state, pod, nodeName);
+            }
+            catch (Exception)
+            {
+                // Unreserve is best effort and must not stop the others.
+            }
+        }
+    }
+
+    /// <summary>
+    /// Runs the Permit plugins: the first rejection or error decides; when some return Wait (and none rejects), the pod
+    /// becomes a waiting pod (visible through <see cref="IFrameworkHandle.GetWaitingPod"/>) and Wait is returned.
+    /// </summary>
+    public Status RunPermit(CycleState state, V1Pod pod, string nodeName)
+    {
+        ArgumentNullException.ThrowIfNull(pod);
+        Dictionary<string, TimeSpan>? waits = null;
+        foreach (var p in _permit)
+        {
+            (Status Status, TimeSpan Timeout) r;
+            try
+            {
+                r = p.Permit(state, pod, nodeName);
+            }
+            catch (Exception ex)
+            {
+                r = (Status.FromException(ex), TimeSpan.Zero);
+            }
+
+            var s = r.Status.WithPlugin(p.Name);
+            if (s.Code == StatusCode.Wait)
+            {
+                (waits ??= new Dictionary<string, TimeSpan>(StringComparer.Ordinal))[p.Name] = r.Timeout <= TimeSpan.Zero ? TimeSpan.Zero : r.Timeout;
+                continue;
+            }
+
+            if (!s.IsSuccess && !s.IsSkip) return s;
+        }
+
+        if (waits is null) return Status.Success;
+        var waiting = new WaitingPod(pod, nodeName, waits, _time);
+        _handle.Waiting[pod.Metadata.Uid] = waiting;
+        return new Status(StatusCode.Wait, [], waits.Keys.First());
+    }
+
+    /// <summary>Waits until a waiting pod is allowed or rejected; Success at once when the pod is not waiting.</summary>
+    public async Task<Status> WaitOnPermitAsync(V1Pod pod, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(pod);
+        if (!_handle.Waiting.TryGetValue(pod.Metadata.Uid, out var waiting)) return Status.Success;
+        try
+        {
+            return await waiting.Result.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _handle.Waiting.TryRemove(new KeyValuePair<string, WaitingPod>(pod.Metadata.Uid, waiting));
+            waiting.Dispose();
+        }
+    }
+
+    /// <summary>Runs the PreBind plugins in order; the first failure stops the binding.</summary>
+    public async Task<Status> RunPreBindAsync(CycleState state, V1Pod pod, string nodeName, CancellationToken cancellationToken)
+    {
+        foreach (var p in _preBind)
+        {
+            Status s;
+            try
+            {
+                s = await p.PreBindAsync(state, pod, nodeName, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                s = Status.FromException(ex);
+            }
+
+            if (!s.IsSuccess && !s.IsSkip) return s.WithPlugin(p.Name);
+        }
+
+        return Status.Success;
     }
 
     /// <summary>Runs the bind plugins until one does not skip.</summary>
@@ -173,6 +450,22 @@ public sealed class SchedulingFramework
         }
 
         return new Status(StatusCode.Error, ["no bind plugin bound the pod"]);
+    }
+
+    /// <summary>Runs the PostBind plugins (informational; failures are ignored).</summary>
+    public void RunPostBind(CycleState state, V1Pod pod, string nodeName)
+    {
+        foreach (var p in _postBind)
+        {
+            try
+            {
+                p.PostBind(state, pod, nodeName);
+            }
+            catch (Exception)
+            {
+                // PostBind is informational.
+            }
+        }
     }
 
     private static Status Safe(Func<Status> run)

@@ -41,6 +41,9 @@ public sealed class Status
 
     public static Status UnschedulableAndUnresolvable(params string[] reasons) => new(StatusCode.UnschedulableAndUnresolvable, reasons);
 
+    /// <summary>A Permit plugin holds the pod.</summary>
+    public static Status Wait { get; } = new(StatusCode.Wait, []);
+
     public static Status FromException(Exception error) => new(StatusCode.Error, [error.Message], error: error);
 
     /// <summary>This status with <paramref name="plugin"/> as its plugin, unless it names one already.</summary>

@@ -3,6 +3,7 @@ using Kube.Scheduling.Framework;
 using Kube.Scheduling.Hosting;
 using Kube.Scheduling.Internal;
 using Kube.Scheduling.Plugins.DefaultBinder;
+using Kube.Scheduling.Plugins.DefaultPreemption;
 using Kube.Scheduling.Plugins.ImageLocality;
 using Kube.Scheduling.Plugins.InterPodAffinity;
 using Kube.Scheduling.Plugins.NodeAffinity;
@@ -26,7 +27,7 @@ public static class KubeSchedulingServiceCollectionExtensions
     /// Adds the <see cref="KubeScheduler"/> hosted service and registers the default plugins through the same registry
     /// as <see cref="IKubeSchedulerBuilder.AddPlugin{T}"/>, with upstream's weights: SchedulingGates, NodeUnschedulable, NodeName,
     /// TaintToleration (3), NodeAffinity (2), NodePorts, NodeResourcesFit (1), PodTopologySpread (2), InterPodAffinity (2), NodeResourcesBalancedAllocation (1),
-    /// ImageLocality (1) and DefaultBinder. Also registers Kube.Core's infrastructure (<c>AddKubeCore()</c>);
+    /// ImageLocality (1), DefaultPreemption and DefaultBinder. Also registers Kube.Core's infrastructure (<c>AddKubeCore()</c>);
     /// an <c>IKubeClient</c> must be registered separately.
     /// </summary>
     public static IKubeSchedulerBuilder AddKubeScheduler(this IServiceCollection services, Action<SchedulerOptions>? configure = null)
@@ -62,6 +63,7 @@ public static class KubeSchedulingServiceCollectionExtensions
                 .AddPlugin<InterPodAffinityPlugin>(InterPodAffinityPlugin.PluginName, weight: 2)
                 .AddPlugin<NodeResourcesBalancedAllocationPlugin>(NodeResourcesBalancedAllocationPlugin.PluginName, weight: 1)
                 .AddPlugin<ImageLocalityPlugin>(ImageLocalityPlugin.PluginName, weight: 1)
+                .AddPlugin<DefaultPreemptionPlugin>(DefaultPreemptionPlugin.PluginName)
                 .AddPlugin<DefaultBinderPlugin>(DefaultBinderPlugin.PluginName);
         }
 

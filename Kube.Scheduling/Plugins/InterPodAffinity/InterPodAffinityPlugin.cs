@@ -15,7 +15,7 @@ namespace Kube.Scheduling.Plugins.InterPodAffinity;
 /// namespace; an empty namespaceSelector means all namespaces (a non-empty one is not supported yet and selects
 /// none beyond the listed namespaces). Existing pods' preferred terms do not count toward the score yet.</para>
 /// </summary>
-public sealed class InterPodAffinityPlugin : IPreFilterPlugin, IFilterPlugin, IScorePlugin
+public sealed class InterPodAffinityPlugin : IPreFilterExtensions, IFilterPlugin, IScorePlugin
 {
     public const string PluginName = "InterPodAffinity";
     public const string ErrReasonAffinityRulesNotMatch = "node(s) didn't match pod affinity rules";
@@ -31,23 +31,16 @@ public sealed class InterPodAffinityPlugin : IPreFilterPlugin, IFilterPlugin, IS
         ArgumentNullException.ThrowIfNull(pod);
         ArgumentNullException.ThrowIfNull(nodes);
         var affinity = pod.Spec?.Affinity?.PodAffinity?.RequiredDuringSchedulingIgnoredDuringExecution ?? [];
-        var anti = pod.Spec?.Affinity?.PodAntiAffinity?.RequiredDuringSchedulingIgnoredDuringExecution ?? [];
         var prefAffinity = pod.Spec?.Affinity?.PodAffinity?.PreferredDuringSchedulingIgnoredDuringExecution ?? [];
         var prefAnti = pod.Spec?.Affinity?.PodAntiAffinity?.PreferredDuringSchedulingIgnoredDuringExecution ?? [];
-        var s = new AffinityState(affinity.Select(t => new Dictionary<string, int>(StringComparer.Ordinal)).ToList(), new HashSet<(string, string)>(), new HashSet<(string, string)>(), new Dictionary<(string, string), long>());
+        var s = new AffinityState(affinity.Select(t => new Dictionary<string, int>(StringComparer.Ordinal)).ToList(), new Dictionary<(string, string), int>(), new Dictionary<(string, string), int>(), new Dictionary<(string, string), long>());
         foreach (var n in nodes)
         {
             var labels = n.Node.Metadata?.Labels;
             foreach (var existing in n.Pods)
             {
                 if (existing.Metadata?.DeletionTimestamp is not null) continue;
-                for (var i = 0; i < affinity.Count; i++)
-                    if (labels is not null && labels.TryGetValue(affinity[i].TopologyKey, out var v) && TermMatches(affinity[i], pod, existing))
-                        s.AffinityCounts[i][v] = s.AffinityCounts[i].GetValueOrDefault(v) + 1;
-                foreach (var t in anti)
-                    if (labels is not null && labels.TryGetValue(t.TopologyKey, out var v) && TermMatches(t, pod, existing)) s.AntiDomains.Add((t.TopologyKey, v));
-                foreach (var t in existing.Spec?.Affinity?.PodAntiAffinity?.RequiredDuringSchedulingIgnoredDuringExecution ?? [])
-                    if (labels is not null && labels.TryGetValue(t.TopologyKey, out var v) && TermMatches(t, existing, pod)) s.ExistingAntiDomains.Add((t.TopologyKey, v));
+                CountRequired(s, pod, existing, labels, +1);
                 foreach (var w in prefAffinity)
                     if (labels is not null && labels.TryGetValue(w.PodAffinityTerm.TopologyKey, out var v) && TermMatches(w.PodAffinityTerm, pod, existing))
                         s.PreferredScores[(w.PodAffinityTerm.TopologyKey, v)] = s.PreferredScores.GetValueOrDefault((w.PodAffinityTerm.TopologyKey, v)) + w.Weight;
@@ -57,9 +50,42 @@ public sealed class InterPodAffinityPlugin : IPreFilterPlugin, IFilterPlugin, IS
             }
         }
 
-        s.SelfMatchesAllAffinityTerms = affinity.Count > 0 && affinity.All(t => TermMatches(t, pod, pod)) && s.AffinityCounts.All(c => c.Count == 0);
+        s.SelfMatchesAllAffinityTerms = affinity.Count > 0 && affinity.All(t => TermMatches(t, pod, pod));
         state.Write(StateKey, s);
         return Status.Success;
+    }
+
+    /// <summary>Counts <paramref name="podToAdd"/>'s matches in its node's domains, as if it ran there.</summary>
+    public Status AddPod(CycleState state, V1Pod podToSchedule, V1Pod podToAdd, NodeInfo nodeInfo) => Update(state, podToSchedule, podToAdd, nodeInfo, +1);
+
+    /// <summary>Stops counting <paramref name="podToRemove"/>'s matches in its node's domains.</summary>
+    public Status RemovePod(CycleState state, V1Pod podToSchedule, V1Pod podToRemove, NodeInfo nodeInfo) => Update(state, podToSchedule, podToRemove, nodeInfo, -1);
+
+    private static Status Update(CycleState state, V1Pod pod, V1Pod other, NodeInfo nodeInfo, int delta)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(nodeInfo);
+        ArgumentNullException.ThrowIfNull(other);
+        if (!state.TryRead<AffinityState>(StateKey, out var s) || other.Metadata?.DeletionTimestamp is not null) return Status.Success;
+        CountRequired(s, pod, other, nodeInfo.Node.Metadata?.Labels, delta);
+        return Status.Success;
+    }
+
+    /// <summary>Adds <paramref name="delta"/> for <paramref name="existing"/> to the required (anti-)affinity counts of its node's domains.</summary>
+    private static void CountRequired(AffinityState s, V1Pod pod, V1Pod existing, IDictionary<string, string>? labels, int delta)
+    {
+        if (labels is null) return;
+        var affinity = pod.Spec?.Affinity?.PodAffinity?.RequiredDuringSchedulingIgnoredDuringExecution ?? [];
+        var anti = pod.Spec?.Affinity?.PodAntiAffinity?.RequiredDuringSchedulingIgnoredDuringExecution ?? [];
+        for (var i = 0; i < affinity.Count; i++)
+            if (labels.TryGetValue(affinity[i].TopologyKey, out var v) && TermMatches(affinity[i], pod, existing))
+                s.AffinityCounts[i][v] = Math.Max(0, s.AffinityCounts[i].GetValueOrDefault(v) + delta);
+        foreach (var t in anti)
+            if (labels.TryGetValue(t.TopologyKey, out var v) && TermMatches(t, pod, existing))
+                s.AntiDomains[(t.TopologyKey, v)] = Math.Max(0, s.AntiDomains.GetValueOrDefault((t.TopologyKey, v)) + delta);
+        foreach (var t in existing.Spec?.Affinity?.PodAntiAffinity?.RequiredDuringSchedulingIgnoredDuringExecution ?? [])
+            if (labels.TryGetValue(t.TopologyKey, out var v) && TermMatches(t, existing, pod))
+                s.ExistingAntiDomains[(t.TopologyKey, v)] = Math.Max(0, s.ExistingAntiDomains.GetValueOrDefault((t.TopologyKey, v)) + delta);
     }
 
     public Status Filter(CycleState state, V1Pod pod, NodeInfo nodeInfo)
@@ -71,14 +97,14 @@ public sealed class InterPodAffinityPlugin : IPreFilterPlugin, IFilterPlugin, IS
 
         var labels = nodeInfo.Node.Metadata?.Labels ?? new Dictionary<string, string>();
         foreach (var (key, value) in labels)
-            if (s.ExistingAntiDomains.Contains((key, value))) return Status.Unschedulable(ErrReasonExistingAntiAffinityRulesNotMatch);
+            if (s.ExistingAntiDomains.GetValueOrDefault((key, value)) > 0) return Status.Unschedulable(ErrReasonExistingAntiAffinityRulesNotMatch);
         foreach (var t in pod.Spec?.Affinity?.PodAntiAffinity?.RequiredDuringSchedulingIgnoredDuringExecution ?? [])
-            if (labels.TryGetValue(t.TopologyKey, out var v) && s.AntiDomains.Contains((t.TopologyKey, v))) return Status.Unschedulable(ErrReasonAntiAffinityRulesNotMatch);
+            if (labels.TryGetValue(t.TopologyKey, out var v) && s.AntiDomains.GetValueOrDefault((t.TopologyKey, v)) > 0) return Status.Unschedulable(ErrReasonAntiAffinityRulesNotMatch);
         var affinity = pod.Spec?.Affinity?.PodAffinity?.RequiredDuringSchedulingIgnoredDuringExecution ?? [];
         for (var i = 0; i < affinity.Count; i++)
         {
             if (!labels.TryGetValue(affinity[i].TopologyKey, out var v)) return Status.UnschedulableAndUnresolvable(ErrReasonAffinityRulesNotMatch);
-            if (s.AffinityCounts[i].GetValueOrDefault(v) == 0 && !s.SelfMatchesAllAffinityTerms) return Status.Unschedulable(ErrReasonAffinityRulesNotMatch);
+            if (s.AffinityCounts[i].GetValueOrDefault(v) == 0 && !(s.SelfMatchesAllAffinityTerms && s.NoAffinityMatches)) return Status.Unschedulable(ErrReasonAffinityRulesNotMatch);
         }
 
         return Status.Success;
@@ -124,10 +150,19 @@ public sealed class InterPodAffinityPlugin : IPreFilterPlugin, IFilterPlugin, IS
 
     private sealed record AffinityState(
         List<Dictionary<string, int>> AffinityCounts,
-        HashSet<(string Key, string Value)> AntiDomains,
-        HashSet<(string Key, string Value)> ExistingAntiDomains,
-        Dictionary<(string Key, string Value), long> PreferredScores)
+        Dictionary<(string Key, string Value), int> AntiDomains,
+        Dictionary<(string Key, string Value), int> ExistingAntiDomains,
+        Dictionary<(string Key, string Value), long> PreferredScores) : IStateData
     {
         public bool SelfMatchesAllAffinityTerms { get; set; }
+
+        /// <summary>No existing pod matches any required affinity term (the first pod of a group may then go anywhere).</summary>
+        public bool NoAffinityMatches => AffinityCounts.All(c => c.Values.All(v => v == 0));
+
+        IStateData IStateData.Clone() => new AffinityState(
+            AffinityCounts.Select(c => new Dictionary<string, int>(c, StringComparer.Ordinal)).ToList(),
+            new Dictionary<(string Key, string Value), int>(AntiDomains),
+            new Dictionary<(string Key, string Value), int>(ExistingAntiDomains),
+            PreferredScores) { SelfMatchesAllAffinityTerms = SelfMatchesAllAffinityTerms };
     }
 }

@@ -19,7 +19,7 @@ namespace Kube.Scheduling.Plugins.PodTopologySpread;
 /// uses the selectors of the pod's Services and ReplicaSets); a pod without labels gets no default spreading.
 /// <c>matchLabelKeys</c> is not supported yet.</para>
 /// </summary>
-public sealed class PodTopologySpreadPlugin : IPreFilterPlugin, IFilterPlugin, IScorePlugin
+public sealed class PodTopologySpreadPlugin : IPreFilterExtensions, IFilterPlugin, IScorePlugin
 {
     public const string PluginName = "PodTopologySpread";
     public const string ErrReasonConstraintsNotMatch = "node(s) didn't match pod topology spread constraints";
@@ -45,6 +45,39 @@ public sealed class PodTopologySpreadPlugin : IPreFilterPlugin, IFilterPlugin, I
         if (hard.Count > 0) state.Write(FilterKey, Count(pod, hard, nodes));
         if (soft.Count > 0) state.Write(ScoreKey, Count(pod, soft, nodes));
         return Status.Success;
+    }
+
+    /// <summary>Counts <paramref name="podToAdd"/> in its node's domains, as if it ran there.</summary>
+    public Status AddPod(CycleState state, V1Pod podToSchedule, V1Pod podToAdd, NodeInfo nodeInfo) => Update(state, podToSchedule, podToAdd, nodeInfo, +1);
+
+    /// <summary>Stops counting <paramref name="podToRemove"/> in its node's domains.</summary>
+    public Status RemovePod(CycleState state, V1Pod podToSchedule, V1Pod podToRemove, NodeInfo nodeInfo) => Update(state, podToSchedule, podToRemove, nodeInfo, -1);
+
+    private static Status Update(CycleState state, V1Pod pod, V1Pod other, NodeInfo nodeInfo, int delta)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(pod);
+        ArgumentNullException.ThrowIfNull(other);
+        ArgumentNullException.ThrowIfNull(nodeInfo);
+        if (!state.TryRead<Counts>(FilterKey, out var counts)) return Status.Success;
+        var labels = nodeInfo.Node.Metadata?.Labels;
+        if (labels is null || counts.Constraints.Any(c => !labels.ContainsKey(c.TopologyKey))) return Status.Success;
+        if (other.Metadata?.DeletionTimestamp is not null || (other.Metadata?.NamespaceProperty ?? "default") != (pod.Metadata?.NamespaceProperty ?? "default")) return Status.Success;
+        for (var i = 0; i < counts.Constraints.Count; i++)
+        {
+            var c = counts.Constraints[i];
+            if (!Eligible(c, pod, nodeInfo.Node) || !c.Selector.Matches(other.Metadata?.Labels)) continue;
+            var domain = labels[c.TopologyKey];
+            counts.PerDomain[i][domain] = Math.Max(0, counts.PerDomain[i].GetValueOrDefault(domain) + delta);
+        }
+
+        return Status.Success;
+    }
+
+    private static bool Eligible(Constraint c, V1Pod pod, V1Node node)
+    {
+        if (c.HonorNodeAffinity && !NodeAffinityPlugin.Matches(pod, node)) return false;
+        return !c.HonorNodeTaints || !(node.Spec?.Taints ?? []).Any(t => t.Effect is "NoSchedule" or "NoExecute" && !Tolerations.Tolerates(pod.Spec?.Tolerations, t));
     }
 
     public Status Filter(CycleState state, V1Pod pod, NodeInfo nodeInfo)
@@ -141,8 +174,7 @@ public sealed class PodTopologySpreadPlugin : IPreFilterPlugin, IFilterPlugin, I
             for (var i = 0; i < constraints.Count; i++)
             {
                 var c = constraints[i];
-                if (c.HonorNodeAffinity && !NodeAffinityPlugin.Matches(pod, n.Node)) continue;
-                if (c.HonorNodeTaints && (n.Node.Spec?.Taints ?? []).Any(t => t.Effect is "NoSchedule" or "NoExecute" && !Tolerations.Tolerates(pod.Spec?.Tolerations, t))) continue;
+                if (!Eligible(c, pod, n.Node)) continue;
                 var matching = 0;
                 foreach (var p in n.Pods)
                     if (p.Metadata?.DeletionTimestamp is null && (p.Metadata?.NamespaceProperty ?? "default") == ns && c.Selector.Matches(p.Metadata?.Labels)) matching++;
@@ -156,5 +188,8 @@ public sealed class PodTopologySpreadPlugin : IPreFilterPlugin, IFilterPlugin, I
 
     private sealed record Constraint(string TopologyKey, int MaxSkew, int MinDomains, LabelSelector Selector, bool HonorNodeAffinity, bool HonorNodeTaints);
 
-    private sealed record Counts(List<Constraint> Constraints, List<Dictionary<string, int>> PerDomain);
+    private sealed record Counts(List<Constraint> Constraints, List<Dictionary<string, int>> PerDomain) : IStateData
+    {
+        IStateData IStateData.Clone() => new Counts(Constraints, PerDomain.Select(d => new Dictionary<string, int>(d, StringComparer.Ordinal)).ToList());
+    }
 }

@@ -41,7 +41,8 @@ public sealed class SchedulerIntegrationTests
         {
             var c = (await cluster.Client.GetAsync<V1Pod>(pending, "default")).Status?.Conditions?.FirstOrDefault(c => c.Type == "PodScheduled");
             return c is { Status: "False", Reason: "Unschedulable" }
-                && c.Message == "0/3 nodes are available: 1 node(s) had untolerated taint {dedicated: gpu}, 2 Insufficient cpu.";
+                && c.Message == "0/3 nodes are available: 1 node(s) had untolerated taint {dedicated: gpu}, 2 Insufficient cpu. "
+                    + "preemption: 0/3 nodes are available: 1 Preemption is not helpful for scheduling, 2 No preemption victims found for incoming pod.";
         }, "the PodScheduled=False condition with upstream's message");
         await SchedulerCluster.WaitForAsync(async () => (await cluster.Client.ListAsync<Corev1Event>("default")).Items
             .Any(e => e.Reason == "FailedScheduling" && e.InvolvedObject.Name == pending && e.Type == "Warning"), "a FailedScheduling event");
@@ -97,7 +98,7 @@ public sealed class SchedulerIntegrationTests
 
         await SchedulerCluster.WaitForAsync(async () => (await cluster.Client.GetAsync<V1Pod>("plain-pod", "default")).Spec.NodeName == "avoided", "the plain profile to use the node");
         await SchedulerCluster.WaitForAsync(async () =>
-            (await cluster.Client.GetAsync<V1Pod>("default-pod", "default")).Status?.Conditions?.Any(c => c.Type == "PodScheduled" && c.Message == "0/1 nodes are available: 1 node(s) were avoided.") == true,
+            (await cluster.Client.GetAsync<V1Pod>("default-pod", "default")).Status?.Conditions?.Any(c => c.Type == "PodScheduled" && c.Message == "0/1 nodes are available: 1 node(s) were avoided. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.") == true,
             "the default profile to refuse it with the plugin's reason");
     }
 

@@ -1,0 +1,347 @@
+using k8s.Models;
+using Kube.Core.Client;
+using Kube.Core.Informers;
+using Kube.Core.Selectors;
+using Kube.Scheduling.Framework;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Kube.Scheduling.Plugins.DefaultPreemption;
+
+/// <summary>
+/// PostFilter: preemption, as upstream's DefaultPreemption. When no node fits a pod, it looks for nodes where removing
+/// lower-priority pods (victims) makes it fit: on each node whose Filter status is Unschedulable (not Unresolvable) it
+/// removes every lower-priority pod through the PreFilterExtensions, checks the pod fits, then reprieves as many victims
+/// as possible, most important first (PDB-violating ones first). Among the candidates it picks the node with the fewest
+/// PDB violations, then the lowest highest victim priority, the smallest priority sum, the fewest victims, and the latest
+/// start of the highest-priority victims. It then sets a DisruptionTarget condition on the victims and deletes them
+/// gracefully through the API, clears lower-priority nominations on that node, and nominates the pod there
+/// (<c>status.nominatedNodeName</c>). Pods with <c>preemptionPolicy: Never</c> never preempt.
+/// </summary>
+public sealed partial class DefaultPreemptionPlugin : IPostFilterPlugin
+{
+    public const string PluginName = "DefaultPreemption";
+    public const string ErrReasonNotHelpful = "Preemption is not helpful for scheduling";
+    public const string ErrReasonNoVictims = "No preemption victims found for incoming pod";
+
+    private readonly IFrameworkHandle _handle;
+    private readonly IKubeClient _client;
+    private readonly IInformer<V1PodDisruptionBudget>? _pdbs;
+    private readonly DefaultPreemptionArgs _args;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly Random _random = new(0);
+
+    public DefaultPreemptionPlugin(IFrameworkHandle handle, IKubeClient client, ISharedInformerFactory? informers = null, DefaultPreemptionArgs? args = null,
+        TimeProvider? time = null, ILogger<DefaultPreemptionPlugin>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(handle);
+        ArgumentNullException.ThrowIfNull(client);
+        _handle = handle;
+        _client = client;
+        _pdbs = informers?.GetInformer<V1PodDisruptionBudget>();
+        _args = args ?? new DefaultPreemptionArgs();
+        _time = time ?? TimeProvider.System;
+        _logger = logger ?? (ILogger)NullLogger.Instance;
+    }
+
+    public string Name => PluginName;
+
+    public async Task<PostFilterResult> PostFilterAsync(CycleState state, V1Pod pod, IReadOnlyDictionary<string, Status> filteredNodeStatuses, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(pod);
+        ArgumentNullException.ThrowIfNull(filteredNodeStatuses);
+        var nodes = _handle.Snapshot;
+        var (eligible, why) = PodEligibleToPreemptOthers(pod, nodes);
+        if (!eligible) return new PostFilterResult(null, Status.Unschedulable("preemption: " + why));
+
+        var pdbs = _pdbs is { HasSynced: true } ? _pdbs.Cache.List() : [];
+        var (candidates, statuses) = FindCandidates(_handle.Framework, state, pod, nodes, filteredNodeStatuses, pdbs, _args, _random.Next());
+        if (candidates.Count == 0)
+            return new PostFilterResult(null, Status.Unschedulable("preemption: " + FitError.Message(nodes.Count, null, statuses)));
+
+        var best = SelectCandidate(candidates);
+        await PrepareCandidateAsync(best, pod, cancellationToken).ConfigureAwait(false);
+        LogPreempting(pod.Metadata.NamespaceProperty, pod.Metadata.Name, best.NodeName, best.Victims.Count);
+        return new PostFilterResult(best.NodeName, Status.Success);
+    }
+
+    /// <summary>Whether the pod may preempt: not with preemptionPolicy Never, nor while lower-priority pods on its nominated node are still terminating.</summary>
+    public static (bool Eligible, string Reason) PodEligibleToPreemptOthers(V1Pod pod, IReadOnlyList<NodeInfo> nodes)
+    {
+        ArgumentNullException.ThrowIfNull(pod);
+        ArgumentNullException.ThrowIfNull(nodes);
+        if (pod.Spec?.PreemptionPolicy == "Never") return (false, "not eligible due to preemptionPolicy=Never.");
+        var priority = pod.Spec?.Priority ?? 0;
+        if (pod.Status?.NominatedNodeName is { Length: > 0 } nominated && nodes.FirstOrDefault(n => n.Name == nominated) is { } node
+            && node.Pods.Any(p => p.Metadata.DeletionTimestamp is not null && (p.Spec?.Priority ?? 0) < priority))
+            return (false, "not eligible due to a terminating pod on the nominated node.");
+        return (true, "");
+    }
+
+    /// <summary>
+    /// The candidates among the nodes Filter found Unschedulable (not Unresolvable), tried from <paramref name="offset"/>
+    /// round-robin until max(MinCandidateNodesPercentage % of them, MinCandidateNodesAbsolute) were found; and the
+    /// status of every node that is not one, for the message.
+    /// </summary>
+    public static (List<PreemptionCandidate> Candidates, Dictionary<string, Status> Statuses) FindCandidates(SchedulingFramework framework, CycleState state, V1Pod pod,
+        IReadOnlyList<NodeInfo> nodes, IReadOnlyDictionary<string, Status> filtered, IReadOnlyList<V1PodDisruptionBudget> pdbs, DefaultPreemptionArgs args, int offset)
+    {
+        ArgumentNullException.ThrowIfNull(framework);
+        ArgumentNullException.ThrowIfNull(nodes);
+        ArgumentNullException.ThrowIfNull(filtered);
+        ArgumentNullException.ThrowIfNull(args);
+        var statuses = new Dictionary<string, Status>(StringComparer.Ordinal);
+        var potential = new List<NodeInfo>();
+        foreach (var n in nodes)
+        {
+            if (filtered.TryGetValue(n.Name, out var s) && s.Code == StatusCode.UnschedulableAndUnresolvable) statuses[n.Name] = Status.UnschedulableAndUnresolvable(ErrReasonNotHelpful);
+            else potential.Add(n);
+        }
+
+        var candidates = new List<PreemptionCandidate>();
+        if (potential.Count == 0) return (candidates, statuses);
+        var want = Math.Min(potential.Count, Math.Max(potential.Count * args.MinCandidateNodesPercentage / 100, args.MinCandidateNodesAbsolute));
+        var start = (int)((uint)offset % (uint)potential.Count);
+        for (var k = 0; k < potential.Count; k++)
+        {
+            var node = potential[(start + k) % potential.Count];
+            if (candidates.Count >= want)
+            {
+                statuses[node.Name] = Status.Unschedulable(ErrReasonNoVictims);
+                continue;
+            }
+
+            var c = SelectVictimsOnNode(framework, state, pod, node, pdbs);
+            if (c is null || c.Victims.Count == 0) statuses[node.Name] = Status.Unschedulable(ErrReasonNoVictims);
+            else candidates.Add(c);
+        }
+
+        return (candidates, statuses);
+    }
+
+    /// <summary>
+    /// The fewest lower-priority pods to remove from <paramref name="node"/> for <paramref name="pod"/> to fit, or null when
+    /// it does not fit even without all of them. Works on clones of the node and the cycle state.
+    /// </summary>
+    public static PreemptionCandidate? SelectVictimsOnNode(SchedulingFramework framework, CycleState state, V1Pod pod, NodeInfo node, IReadOnlyList<V1PodDisruptionBudget> pdbs)
+    {
+        ArgumentNullException.ThrowIfNull(framework);
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(pod);
+        ArgumentNullException.ThrowIfNull(node);
+        var priority = pod.Spec?.Priority ?? 0;
+        var nodeCopy = node.Clone();
+        var stateCopy = state.Clone();
+        var potential = new List<V1Pod>();
+        foreach (var p in node.Pods)
+        {
+            if ((p.Spec?.Priority ?? 0) >= priority) continue;
+            potential.Add(p);
+            nodeCopy.RemovePod(p.Metadata.Uid);
+            if (!framework.RunPreFilterExtensionRemovePod(stateCopy, pod, p, nodeCopy).IsSuccess) return null;
+        }
+
+        if (potential.Count == 0 || !framework.RunFilterWithNominatedPods(stateCopy, pod, nodeCopy).IsSuccess) return null;
+
+        potential.Sort((a, b) => MoreImportantPod(a, b) ? -1 : MoreImportantPod(b, a) ? 1 : 0);
+        var (violating, nonViolating) = SplitByPdbViolation(potential, pdbs ?? []);
+        var victims = new List<V1Pod>();
+        var numViolating = 0;
+        bool Reprieve(V1Pod p)
+        {
+            nodeCopy.AddPod(p);
+            framework.RunPreFilterExtensionAddPod(stateCopy, pod, p, nodeCopy);
+            if (framework.RunFilterWithNominatedPods(stateCopy, pod, nodeCopy).IsSuccess) return true;
+            nodeCopy.RemovePod(p.Metadata.Uid);
+            framework.RunPreFilterExtensionRemovePod(stateCopy, pod, p, nodeCopy);
+            victims.Add(p);
+            return false;
+        }
+
+        foreach (var p in violating)
+            if (!Reprieve(p)) numViolating++;
+        foreach (var p in nonViolating) Reprieve(p);
+        victims.Sort((a, b) => MoreImportantPod(a, b) ? -1 : MoreImportantPod(b, a) ? 1 : 0);
+        return new PreemptionCandidate(node.Name, victims, numViolating);
+    }
+
+    /// <summary>
+    /// Upstream's pickOneNodeForPreemption: fewest PDB violations, then the lowest highest victim priority, the smallest sum of
+    /// victim priorities, the fewest victims, the latest earliest start among the highest-priority victims; then the first.
+    /// </summary>
+    public static PreemptionCandidate SelectCandidate(IReadOnlyList<PreemptionCandidate> candidates)
+    {
+        ArgumentNullException.ThrowIfNull(candidates);
+        if (candidates.Count == 0) throw new ArgumentException("No candidates.", nameof(candidates));
+        IEnumerable<PreemptionCandidate> left = candidates;
+        left = MinBy(left, c => c.NumPdbViolations);
+        left = MinBy(left, c => c.Victims.Count == 0 ? int.MinValue : c.Victims.Max(v => (long)(v.Spec?.Priority ?? 0)));
+        left = MinBy(left, c => c.Victims.Sum(v => (long)(v.Spec?.Priority ?? 0) + int.MaxValue + 1));
+        left = MinBy(left, c => c.Victims.Count);
+        left = MinBy(left, c => -EarliestStartOfHighestPriority(c.Victims).UtcTicks);
+        return left.First();
+    }
+
+    /// <summary>Upstream's MoreImportantPod: higher priority, then the earlier start.</summary>
+    public static bool MoreImportantPod(V1Pod a, V1Pod b)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        var pa = a.Spec?.Priority ?? 0;
+        var pb = b.Spec?.Priority ?? 0;
+        if (pa != pb) return pa > pb;
+        return StartTime(a) < StartTime(b);
+    }
+
+    /// <summary>
+    /// Splits pods (sorted by importance) into those whose removal would break a PodDisruptionBudget (no disruptions left,
+    /// counting earlier pods of the list) and the others.
+    /// </summary>
+    public static (List<V1Pod> Violating, List<V1Pod> NonViolating) SplitByPdbViolation(IReadOnlyList<V1Pod> pods, IReadOnlyList<V1PodDisruptionBudget> pdbs)
+    {
+        ArgumentNullException.ThrowIfNull(pods);
+        ArgumentNullException.ThrowIfNull(pdbs);
+        var allowed = pdbs.Select(p => p.Status?.DisruptionsAllowed ?? 0).ToArray();
+        var selectors = pdbs.Select(p => p.Spec?.Selector is { } s ? LabelSelector.FromLabelSelector(s) : LabelSelector.Nothing).ToArray();
+        var violating = new List<V1Pod>();
+        var nonViolating = new List<V1Pod>();
+        foreach (var pod in pods)
+        {
+            var violates = false;
+            if (pod.Metadata.Labels is { Count: > 0 })
+            {
+                for (var i = 0; i < pdbs.Count; i++)
+                {
+                    if (pdbs[i].Metadata.NamespaceProperty != pod.Metadata.NamespaceProperty) continue;
+                    if (pdbs[i].Spec?.Selector is not { } sel || (sel.MatchLabels is null or { Count: 0 } && sel.MatchExpressions is null or { Count: 0 })) continue;
+                    if (!selectors[i].Matches(pod.Metadata.Labels)) continue;
+                    if (pdbs[i].Status?.DisruptedPods?.ContainsKey(pod.Metadata.Name) == true) continue;
+                    allowed[i]--;
+                    if (allowed[i] < 0) violates = true;
+                }
+            }
+
+            (violates ? violating : nonViolating).Add(pod);
+        }
+
+        return (violating, nonViolating);
+    }
+
+    private async Task PrepareCandidateAsync(PreemptionCandidate candidate, V1Pod preemptor, CancellationToken ct)
+    {
+        foreach (var victim in candidate.Victims)
+        {
+            // A victim still waiting on Permit is rejected instead of deleted.
+            if (_handle.GetWaitingPod(victim.Metadata.Uid) is { } waiting)
+            {
+                waiting.Reject(PluginName, "preempted");
+                continue;
+            }
+
+            await MarkDisruptionTargetAsync(victim, ct).ConfigureAwait(false);
+            try
+            {
+                await _client.DeleteAsync<V1Pod>(victim.Metadata.Name, victim.Metadata.NamespaceProperty, new DeleteOptions { PreconditionUid = victim.Metadata.Uid }, ct).ConfigureAwait(false);
+            }
+            catch (KubeApiException ex) when (ex is NotFoundException or ConflictException)
+            {
+                // Already gone.
+            }
+
+            await RecordPreemptedEventAsync(victim, preemptor, candidate.NodeName, ct).ConfigureAwait(false);
+        }
+
+        // Lower-priority pods nominated to this node lose their nomination: the room is for the preemptor.
+        var priority = preemptor.Spec?.Priority ?? 0;
+        foreach (var p in _handle.Nominator.NominatedPodsForNode(candidate.NodeName))
+        {
+            if ((p.Spec?.Priority ?? 0) >= priority || p.Metadata.Uid == preemptor.Metadata.Uid) continue;
+            _handle.Nominator.DeleteNominatedPodIfExists(p);
+            try
+            {
+                var current = await _client.GetAsync<V1Pod>(p.Metadata.Name, p.Metadata.NamespaceProperty, ct).ConfigureAwait(false);
+                if (current.Status is null || string.IsNullOrEmpty(current.Status.NominatedNodeName)) continue;
+                current.Status.NominatedNodeName = null;
+                await _client.UpdateStatusAsync(current, cancellationToken: ct).ConfigureAwait(false);
+            }
+            catch (KubeApiException)
+            {
+                // Best effort, as upstream: the pod's next attempt sets it again.
+            }
+        }
+    }
+
+    private async Task MarkDisruptionTargetAsync(V1Pod victim, CancellationToken ct)
+    {
+        try
+        {
+            var current = await _client.GetAsync<V1Pod>(victim.Metadata.Name, victim.Metadata.NamespaceProperty, ct).ConfigureAwait(false);
+            if (current.Metadata.Uid != victim.Metadata.Uid) return;
+            current.Status ??= new V1PodStatus();
+            var conditions = (current.Status.Conditions ?? []).Where(c => c.Type != "DisruptionTarget").ToList();
+            conditions.Add(new V1PodCondition
+            {
+                Type = "DisruptionTarget",
+                Status = "True",
+                Reason = "PreemptionByScheduler",
+                Message = $"{_handle.SchedulerName}: preempting to accommodate a higher priority pod",
+                LastTransitionTime = _time.GetUtcNow().UtcDateTime,
+            });
+            current.Status.Conditions = conditions;
+            await _client.UpdateStatusAsync(current, cancellationToken: ct).ConfigureAwait(false);
+        }
+        catch (KubeApiException)
+        {
+            // Best effort: the deletion is what matters.
+        }
+    }
+
+    private async Task RecordPreemptedEventAsync(V1Pod victim, V1Pod preemptor, string node, CancellationToken ct)
+    {
+        var now = _time.GetUtcNow().UtcDateTime;
+        try
+        {
+            await _client.CreateAsync(new Corev1Event
+            {
+                ApiVersion = "v1",
+                Kind = "Event",
+                Metadata = new V1ObjectMeta { GenerateName = victim.Metadata.Name + ".", NamespaceProperty = victim.Metadata.NamespaceProperty },
+                InvolvedObject = new V1ObjectReference { ApiVersion = "v1", Kind = "Pod", Name = victim.Metadata.Name, NamespaceProperty = victim.Metadata.NamespaceProperty, Uid = victim.Metadata.Uid },
+                Reason = "Preempted",
+                Message = $"Preempted by pod {preemptor.Metadata.Uid} on node {node}",
+                Type = "Normal",
+                Count = 1,
+                FirstTimestamp = now,
+                LastTimestamp = now,
+                Source = new V1EventSource { Component = _handle.SchedulerName },
+                ReportingComponent = _handle.SchedulerName,
+            }, cancellationToken: ct).ConfigureAwait(false);
+        }
+        catch (KubeApiException)
+        {
+            // Events are best effort.
+        }
+    }
+
+    private static DateTimeOffset StartTime(V1Pod p) =>
+        p.Status?.StartTime is { } s ? new DateTimeOffset(DateTime.SpecifyKind(s, DateTimeKind.Utc)) :
+        p.Metadata.CreationTimestamp is { } c ? new DateTimeOffset(DateTime.SpecifyKind(c, DateTimeKind.Utc)) : DateTimeOffset.MaxValue;
+
+    private static DateTimeOffset EarliestStartOfHighestPriority(IReadOnlyList<V1Pod> victims)
+    {
+        if (victims.Count == 0) return DateTimeOffset.MaxValue;
+        var max = victims.Max(v => v.Spec?.Priority ?? 0);
+        return victims.Where(v => (v.Spec?.Priority ?? 0) == max).Min(StartTime);
+    }
+
+    private static List<PreemptionCandidate> MinBy(IEnumerable<PreemptionCandidate> source, Func<PreemptionCandidate, long> key)
+    {
+        var list = source.ToList();
+        var min = list.Min(key);
+        return list.Where(c => key(c) == min).ToList();
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Preempting for pod {Namespace}/{Pod} on node {Node}: {Victims} victim(s)")]
+    private partial void LogPreempting(string @namespace, string pod, string node, int victims);
+}
