@@ -1,8 +1,11 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using System.Text;
+using Kube.Store.Cluster;
 using Kube.Store.Mvcc;
 using Kube.Store.Raft;
+using Kube.Store.Raft.Core;
+using Kube.Store.Raft.Transport;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -21,7 +24,7 @@ namespace Kube.Store;
 /// <para>Metrics are published on a <see cref="System.Diagnostics.Metrics.Meter"/> named <c>Kube.Store</c>: WAL fsync duration
 /// and batch size, snapshot duration, applied entries, revision, compact revision, db size and open watches.</para>
 /// </remarks>
-public sealed class EmbeddedStore : IKeyValueStore, IAsyncDisposable, ISnapshotSource
+public sealed partial class EmbeddedStore : IKeyValueStore, IAsyncDisposable, ISnapshotSource
 {
     private readonly StoreOptions _options;
     private readonly TimeProvider _time;
@@ -34,8 +37,10 @@ public sealed class EmbeddedStore : IKeyValueStore, IAsyncDisposable, ISnapshotS
     private int _checkingLeases;
     private int _disposed;
 
-    private EmbeddedStore(StoreOptions options, TimeProvider time, ILoggerFactory loggers, MvccState state, IRaftNode raft, StoreMetrics metrics)
+    private EmbeddedStore(StoreOptions options, TimeProvider time, ILoggerFactory loggers, MvccState state, IRaftNode raft, StoreMetrics metrics,
+        ClusterMembership? membership = null)
     {
+        _membership = membership;
         _metrics = metrics;
         _options = options;
         _time = time;
@@ -43,6 +48,10 @@ public sealed class EmbeddedStore : IKeyValueStore, IAsyncDisposable, ISnapshotS
         _state = state;
         _raft = raft;
         _leaseTimer = time.CreateTimer(_ => CheckLeases(), null, options.LeaseCheckInterval, options.LeaseCheckInterval);
+        if (membership is not null)
+        {
+            _publishing = PublishAttributesAsync(_stopping.Token);
+        }
     }
 
     /// <summary>
@@ -105,6 +114,8 @@ public sealed class EmbeddedStore : IKeyValueStore, IAsyncDisposable, ISnapshotS
     public long Revision => _state.Revision;
 
     /// <inheritdoc />
+    /// <remarks>On a replicated member a linearizable read first waits for a read index confirmed by a quorum (etcd's ReadIndex);
+    /// a serializable read is served from this member's state at once.</remarks>
     public ValueTask<RangeResult> RangeAsync(RangeRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -115,12 +126,22 @@ public sealed class EmbeddedStore : IKeyValueStore, IAsyncDisposable, ISnapshotS
             {
                 throw new StoreException(StoreErrorCode.EmptyKey);
             }
+            if (_membership is not null && !request.Serializable)
+            {
+                return LinearizableRangeAsync(request, cancellationToken);
+            }
             return ValueTask.FromResult(_state.Range(request));
         }
         catch (StoreException ex)
         {
             return ValueTask.FromException<RangeResult>(ex);
         }
+    }
+
+    private async ValueTask<RangeResult> LinearizableRangeAsync(RangeRequest request, CancellationToken cancellationToken)
+    {
+        await _raft.ReadIndexAsync(cancellationToken).ConfigureAwait(false);
+        return _state.Range(request);
     }
 
     /// <inheritdoc />
@@ -219,6 +240,10 @@ public sealed class EmbeddedStore : IKeyValueStore, IAsyncDisposable, ISnapshotS
         {
             return ValueTask.FromException<LeaseKeepAliveResult>(ex);
         }
+        if (_membership is not null)
+        {
+            return ReplicatedKeepAliveAsync(id, cancellationToken);
+        }
         var ttl = _state.LeaseKeepAlive(id);
         return ValueTask.FromResult(new LeaseKeepAliveResult(_state.CurrentHeader(), id, ttl));
     }
@@ -248,8 +273,9 @@ public sealed class EmbeddedStore : IKeyValueStore, IAsyncDisposable, ISnapshotS
         {
             return ValueTask.FromException<StoreStatus>(ex);
         }
-        return ValueTask.FromResult(new StoreStatus(_state.CurrentHeader(), _state.CompactRevision, _raft.LeaderId, _raft.CommitIndex,
-            _raft.AppliedIndex, _state.DbSize, IsLearner: false));
+        var header = _membership is null ? _state.CurrentHeader() : _state.CurrentHeader() with { RaftTerm = _raft.Term };
+        return ValueTask.FromResult(new StoreStatus(header, _state.CompactRevision, _raft.LeaderId, _raft.CommitIndex,
+            _raft.AppliedIndex, _state.DbSize, IsLearner: _membership?.Find(MemberId)?.IsLearner ?? false));
     }
 
     /// <summary>Writes the whole MVCC state (our own format) as of the current revision.</summary>
@@ -290,6 +316,10 @@ public sealed class EmbeddedStore : IKeyValueStore, IAsyncDisposable, ISnapshotS
         }
         try
         {
+            if (!LeadsLeases())
+            {
+                return;
+            }
             foreach (var id in _state.ExpiredLeases(_time.GetUtcNow()))
             {
                 if (_revoking.TryAdd(id, 0))
@@ -344,9 +374,15 @@ public sealed class EmbeddedStore : IKeyValueStore, IAsyncDisposable, ISnapshotS
             return;
         }
         await _leaseTimer.DisposeAsync().ConfigureAwait(false);
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        if (_publishing is not null)
+        {
+            await _publishing.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
         _state.Stop();
         await _raft.DisposeAsync().ConfigureAwait(false);
         _metrics.Dispose();
+        _stopping.Dispose();
         _logger.LogInformation("Store {Member} stopped at revision {Revision}", _options.MemberName, _state.Revision);
     }
 

@@ -27,6 +27,18 @@ public enum StoreErrorCode
     Stopped,
     /// <summary>etcd: InvalidArgument "etcdserver: key not found" (a put with ignore_value or ignore_lease on a missing key).</summary>
     KeyNotFound,
+    /// <summary>etcd: NotFound "etcdserver: member not found".</summary>
+    MemberNotFound,
+    /// <summary>etcd: FailedPrecondition "etcdserver: member ID already exist".</summary>
+    MemberExists,
+    /// <summary>etcd: FailedPrecondition "etcdserver: Peer URLs already exists".</summary>
+    PeerUrlExists,
+    /// <summary>etcd: FailedPrecondition "etcdserver: can only promote a learner member".</summary>
+    MemberNotLearner,
+    /// <summary>etcd: FailedPrecondition "etcdserver: can only promote a learner member which is in sync with leader".</summary>
+    LearnerNotReady,
+    /// <summary>etcd: InvalidArgument "etcdserver: member peer URLs must be given as http://host:port".</summary>
+    InvalidPeerUrls,
 }
 
 /// <summary>A store error with etcd's exact message text (clients match on it).</summary>
@@ -58,6 +70,12 @@ public sealed class StoreException : Exception
         StoreErrorCode.Timeout => "etcdserver: request timed out",
         StoreErrorCode.Stopped => "etcdserver: server stopped",
         StoreErrorCode.KeyNotFound => "etcdserver: key not found",
+        StoreErrorCode.MemberNotFound => "etcdserver: member not found",
+        StoreErrorCode.MemberExists => "etcdserver: member ID already exist",
+        StoreErrorCode.PeerUrlExists => "etcdserver: Peer URLs already exists",
+        StoreErrorCode.MemberNotLearner => "etcdserver: can only promote a learner member",
+        StoreErrorCode.LearnerNotReady => "etcdserver: can only promote a learner member which is in sync with leader",
+        StoreErrorCode.InvalidPeerUrls => "etcdserver: member peer URLs must be given as http://host:port",
         _ => "etcdserver: unknown error",
     };
 }

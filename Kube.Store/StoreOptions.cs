@@ -42,6 +42,28 @@ public sealed class StoreOptions
     /// <summary>How often lease expiry is checked (using the store's <see cref="TimeProvider"/>). Default 500 ms.</summary>
     public TimeSpan LeaseCheckInterval { get; set; } = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>
+    /// etcd's <c>--initial-cluster</c>: <c>name=peerURL,...</c>. Empty or one member: a single-member store (the default).
+    /// Two or more: a replicated member (needs a peer transport, as <see cref="Etcd.EtcdServer"/> sets up). Default empty.
+    /// </summary>
+    public string InitialCluster { get; set; } = "";
+
+    /// <summary>etcd's <c>--initial-cluster-state</c>: <c>new</c> founds the cluster; <c>existing</c> joins one after <c>member add</c>. Default <c>new</c>.</summary>
+    public string InitialClusterState { get; set; } = "new";
+
+    /// <summary>etcd's <c>--initial-cluster-token</c>: mixed into member and cluster ids. Default <c>etcd-cluster</c>.</summary>
+    public string InitialClusterToken { get; set; } = "etcd-cluster";
+
+    /// <summary>etcd's <c>--advertise-client-urls</c>, comma-separated: published to the other members for <c>member list</c>. Default empty.</summary>
+    public string AdvertiseClientUrls { get; set; } = "";
+
+    /// <summary>Raft tick of a replicated member (etcd's <c>--heartbeat-interval</c>). Default 100 ms; the election timeout is 10 ticks (1 s).</summary>
+    public TimeSpan RaftTickInterval { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>True when <see cref="InitialCluster"/> names two or more members or <see cref="InitialClusterState"/> is <c>existing</c>.</summary>
+    public bool IsReplicated =>
+        InitialClusterState == "existing" || InitialCluster.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(p => p.Split('=')[0].Trim()).Distinct().Count() > 1;
+
     /// <summary>The problems with these settings, each naming the setting and the rule; empty when valid.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -81,6 +103,14 @@ public sealed class StoreOptions
         if (LeaseCheckInterval <= TimeSpan.Zero)
         {
             errors.Add($"{nameof(LeaseCheckInterval)} must be positive.");
+        }
+        if (InitialClusterState is not ("new" or "existing"))
+        {
+            errors.Add($"{nameof(InitialClusterState)} must be 'new' or 'existing'.");
+        }
+        if (RaftTickInterval <= TimeSpan.Zero)
+        {
+            errors.Add($"{nameof(RaftTickInterval)} must be positive.");
         }
         return errors;
     }

@@ -14,8 +14,19 @@ public static class EtcdServer
     /// client endpoint (cleartext HTTP/2 only, as etcd clients expect). Run it with <c>RunAsync</c> (stops on Ctrl+C/SIGTERM)
     /// or <c>StartAsync</c>/<c>StopAsync</c>. <paramref name="configure"/> may adjust the builder (logging, extra services).
     /// </summary>
-    public static WebApplication Create(StoreOptions options, IEnumerable<IPEndPoint> clientEndpoints, Action<WebApplicationBuilder>? configure = null)
+    public static WebApplication Create(StoreOptions options, IEnumerable<IPEndPoint> clientEndpoints, Action<WebApplicationBuilder>? configure = null) =>
+        Create(options, clientEndpoints, [], configure);
+
+    /// <summary>
+    /// As <see cref="Create(StoreOptions, IEnumerable{IPEndPoint}, Action{WebApplicationBuilder}?)"/>, and for a replicated member
+    /// (<see cref="StoreOptions.IsReplicated"/>) also serves the Raft peer service on each of <paramref name="peerEndpoints"/>
+    /// (etcd's <c>--listen-peer-urls</c>; cleartext HTTP/2) and replicates to the members of <see cref="StoreOptions.InitialCluster"/>.
+    /// </summary>
+    public static WebApplication Create(StoreOptions options, IEnumerable<IPEndPoint> clientEndpoints, IEnumerable<IPEndPoint> peerEndpoints,
+        Action<WebApplicationBuilder>? configure = null)
     {
+        ArgumentNullException.ThrowIfNull(peerEndpoints);
+        var peers = peerEndpoints.ToList();
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(clientEndpoints);
         var endpoints = clientEndpoints.ToList();
@@ -30,6 +41,13 @@ public static class EtcdServer
             {
                 k.Listen(endpoint, l => l.Protocols = HttpProtocols.Http2);
             }
+            if (options.IsReplicated)
+            {
+                foreach (var endpoint in peers.Where(p => !endpoints.Contains(p)))
+                {
+                    k.Listen(endpoint, l => l.Protocols = HttpProtocols.Http2);
+                }
+            }
         });
         builder.Services.AddKubeStore(o =>
         {
@@ -42,10 +60,19 @@ public static class EtcdServer
             o.WatchBufferSize = options.WatchBufferSize;
             o.ProposalQueueLength = options.ProposalQueueLength;
             o.LeaseCheckInterval = options.LeaseCheckInterval;
+            o.InitialCluster = options.InitialCluster;
+            o.InitialClusterState = options.InitialClusterState;
+            o.InitialClusterToken = options.InitialClusterToken;
+            o.AdvertiseClientUrls = options.AdvertiseClientUrls;
+            o.RaftTickInterval = options.RaftTickInterval;
         }).AddEtcdGrpc();
         configure?.Invoke(builder);
         var app = builder.Build();
         app.MapEtcdGrpc();
+        if (options.IsReplicated)
+        {
+            app.MapGrpcService<Raft.Transport.RaftGrpcService>();
+        }
         return app;
     }
 }

@@ -1,4 +1,6 @@
 using System.Runtime.CompilerServices;
+using Kube.Store.Cluster;
+using Kube.Store.Raft.Transport;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -9,7 +11,8 @@ namespace Kube.Store.Hosting;
 /// The DI-registered <see cref="IKeyValueStore"/>: opens the <see cref="EmbeddedStore"/> on first use or at host start,
 /// whichever comes first (so another hosted service may use the store from its own StartAsync), and disposes it on stop.
 /// </summary>
-internal sealed class KubeStoreService(IOptions<StoreOptions> options, TimeProvider time, ILoggerFactory loggers)
+/// <remarks>A replicated member (<see cref="StoreOptions.IsReplicated"/>) uses the registered <see cref="GrpcRaftTransport"/>.</remarks>
+internal sealed class KubeStoreService(IOptions<StoreOptions> options, TimeProvider time, ILoggerFactory loggers, IServiceProvider services)
     : IKeyValueStore, IHostedService, IAsyncDisposable, ISnapshotSource
 {
     private readonly Lock _gate = new();
@@ -31,7 +34,9 @@ internal sealed class KubeStoreService(IOptions<StoreOptions> options, TimeProvi
             }
             if (_opening is null || _opening.IsFaulted || _opening.IsCanceled)
             {
-                _opening = EmbeddedStore.OpenAsync(options.Value, time, loggers, CancellationToken.None);
+                _opening = options.Value.IsReplicated
+                    ? EmbeddedStore.OpenReplicatedAsync(options.Value, (GrpcRaftTransport)services.GetService(typeof(GrpcRaftTransport))!, time, loggers, CancellationToken.None)
+                    : EmbeddedStore.OpenAsync(options.Value, time, loggers, CancellationToken.None);
             }
             opening = _opening;
         }
@@ -94,6 +99,9 @@ internal sealed class KubeStoreService(IOptions<StoreOptions> options, TimeProvi
 
     public async ValueTask<long> WriteSnapshotAsync(Stream destination, CancellationToken cancellationToken) =>
         await ((ISnapshotSource)await StoreAsync(cancellationToken).ConfigureAwait(false)).WriteSnapshotAsync(destination, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>The opened store's membership operations.</summary>
+    public async ValueTask<IStoreCluster> ClusterAsync(CancellationToken cancellationToken) => await StoreAsync(cancellationToken).ConfigureAwait(false);
 
     public async ValueTask<StoreStatus> StatusAsync(CancellationToken cancellationToken = default) =>
         await (await StoreAsync(cancellationToken).ConfigureAwait(false)).StatusAsync(cancellationToken).ConfigureAwait(false);

@@ -23,6 +23,7 @@ public static class StoreServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<StoreOptions>, StoreOptionsValidator>());
         services.AddLogging();
         services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<Kube.Store.Raft.Transport.GrpcRaftTransport>();
         services.TryAddSingleton<KubeStoreService>();
         services.TryAddSingleton<IKeyValueStore>(sp => sp.GetRequiredService<KubeStoreService>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, KubeStoreService>(sp => sp.GetRequiredService<KubeStoreService>()));

@@ -9,7 +9,7 @@ namespace Kube.Store.Mvcc;
 /// </summary>
 internal static class CommandCodec
 {
-    private const byte TxnType = 1, CompactType = 2, LeaseGrantType = 3, LeaseRevokeType = 4;
+    private const byte TxnType = 1, CompactType = 2, LeaseGrantType = 3, LeaseRevokeType = 4, LeaseKeepAliveType = 5;
     private const byte OpRange = 1, OpPut = 2, OpDelete = 3, OpTxn = 4;
 
     public static byte[] Encode(StoreCommand command)
@@ -34,6 +34,10 @@ internal static class CommandCodec
                 WriteByte(w, LeaseRevokeType);
                 WriteLong(w, r.Id);
                 break;
+            case LeaseKeepAliveCommand k:
+                WriteByte(w, LeaseKeepAliveType);
+                WriteLong(w, k.Id);
+                break;
             default:
                 throw new ArgumentException($"Unknown command {command.GetType().Name}.", nameof(command));
         }
@@ -50,6 +54,7 @@ internal static class CommandCodec
             CompactType => new CompactCommand(r.ReadLong()),
             LeaseGrantType => new LeaseGrantCommand(r.ReadLong(), r.ReadLong()),
             LeaseRevokeType => new LeaseRevokeCommand(r.ReadLong()),
+            LeaseKeepAliveType => new LeaseKeepAliveCommand(r.ReadLong()),
             _ => throw new InvalidDataException($"Unknown store command type {type}."),
         };
         if (!r.AtEnd)

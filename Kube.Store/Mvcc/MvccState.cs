@@ -85,6 +85,7 @@ internal sealed class MvccState : IStateMachine, IDisposable
                     CompactCommand c => ApplyCompact(c.Revision),
                     LeaseGrantCommand g => ApplyLeaseGrant(g.Id, g.Ttl),
                     LeaseRevokeCommand r => ApplyLeaseRevoke(r.Id),
+                    LeaseKeepAliveCommand k => ApplyLeaseKeepAlive(k.Id),
                     _ => throw new InvalidOperationException("Unknown command."),
                 };
             }
@@ -546,6 +547,35 @@ internal sealed class MvccState : IStateMachine, IDisposable
             }
             lease.Refresh(_time.GetUtcNow());
             return lease.Ttl;
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
+    /// <summary>Renews a lease as an applied log entry: its TTL (boxed), or 0 when it does not exist.</summary>
+    private object ApplyLeaseKeepAlive(long id)
+    {
+        if (!_leases.TryGetValue(id, out var lease))
+        {
+            return 0L;
+        }
+        lease.Refresh(_time.GetUtcNow());
+        return lease.Ttl;
+    }
+
+    /// <summary>Gives every lease a full TTL from now: what a member does when it becomes leader (etcd's lessor Promote).</summary>
+    public void RefreshAllLeases()
+    {
+        _lock.EnterReadLock();
+        try
+        {
+            var now = _time.GetUtcNow();
+            foreach (var lease in _leases.Values)
+            {
+                lease.Refresh(now);
+            }
         }
         finally
         {

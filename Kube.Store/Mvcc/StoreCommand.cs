@@ -14,3 +14,6 @@ internal sealed record LeaseGrantCommand(long Id, long Ttl) : StoreCommand;
 
 /// <summary>Removes a lease and deletes its keys (also used for expiry).</summary>
 internal sealed record LeaseRevokeCommand(long Id) : StoreCommand;
+
+/// <summary>Renews a lease on every member (a replicated member's keepalive goes through the log so the leader, which expires leases, sees it).</summary>
+internal sealed record LeaseKeepAliveCommand(long Id) : StoreCommand;

@@ -12,6 +12,9 @@ internal interface IRaftNode : IAsyncDisposable
     /// <remarks>Cancellation is honoured only until the command is written to the log; after that the write happens.</remarks>
     ValueTask<object> ProposeAsync(byte[] command, CancellationToken cancellationToken);
 
+    /// <summary>A linearizable read point: completes once this member has applied everything committed when the read was confirmed.</summary>
+    ValueTask<ulong> ReadIndexAsync(CancellationToken cancellationToken);
+
     ulong MemberId { get; }
 
     ulong LeaderId { get; }

@@ -10,6 +10,12 @@ internal interface IStateMachine
     void ApplyEmpty(ulong index, ulong term);
 
     /// <summary>
+    /// Records an applied membership change (<paramref name="change"/>'s context is what the proposer gave; null for the founding
+    /// members' entries) and the resulting membership. The default records the index only.
+    /// </summary>
+    void ApplyConfChange(ulong index, ulong term, Core.ConfChange change, Core.ConfState membership) => ApplyEmpty(index, term);
+
+    /// <summary>
     /// Captures the state as of the last applied entry and returns a writer for it. Capturing is quick and happens on the
     /// applying thread; the returned writer may run later on another thread while entries keep being applied.
     /// </summary>

@@ -76,6 +76,7 @@ internal sealed class MultiRaftNode : IRaftNode
             Applied = applied,
         });
         _term = _core.Term;
+        _confState = _core.ConfState;
         // Proposal ids are unique across members and restarts: a random 64-bit start, then a counter.
         _nextRequestId = Random.Shared.NextInt64();
         _requests = Channel.CreateBounded<Request>(new BoundedChannelOptions(options.ProposalQueueLength)
@@ -141,7 +142,7 @@ internal sealed class MultiRaftNode : IRaftNode
         try
         {
             var voters = options.InitialMembers.Order().ToArray();
-            if (isNew && snapData is null)
+            if (isNew && snapData is null && voters.Length > 0)
             {
                 var boot = MemoryRaftStorage.Bootstrap(voters);
                 var entries = boot.Entries(boot.FirstIndex, boot.LastIndex + 1, ulong.MaxValue)!;
@@ -199,6 +200,11 @@ internal sealed class MultiRaftNode : IRaftNode
     /// <summary>This member's role as of its last Ready.</summary>
     public RaftRole Role => (RaftRole)Volatile.Read(ref _role);
 
+    /// <summary>The membership as of the last applied configuration change (read on the loop; a copy).</summary>
+    public ConfState ConfState => Volatile.Read(ref _confState);
+
+    private ConfState _confState = ConfState.Empty;
+
     /// <summary>Snapshots received from a leader and installed since this member started.</summary>
     public int SnapshotsInstalled => Volatile.Read(ref _snapshotsInstalled);
 
@@ -224,6 +230,18 @@ internal sealed class MultiRaftNode : IRaftNode
         var request = new Request(Interlocked.Increment(ref _nextRequestId), null, cancellationToken);
         await EnqueueAsync(request, cancellationToken).ConfigureAwait(false);
         return (ulong)await request.Completion.Task.ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Proposes one membership change (one at a time, as etcd: while another is not applied yet the proposal waits and is retried
+    /// each tick). Completes with the membership after the change once its entry is applied here. <see cref="ConfChange.Context"/>
+    /// reaches <see cref="IStateMachine.ApplyConfChange"/> on every member.
+    /// </summary>
+    public async ValueTask<ConfState> ProposeConfChangeAsync(ConfChange change, CancellationToken cancellationToken)
+    {
+        var request = new Request(Interlocked.Increment(ref _nextRequestId), null, cancellationToken) { Change = change };
+        await EnqueueAsync(request, cancellationToken).ConfigureAwait(false);
+        return (ConfState)await request.Completion.Task.ConfigureAwait(false);
     }
 
     /// <summary>Asks the leader to hand leadership to <paramref name="memberId"/>.</summary>
@@ -325,7 +343,19 @@ internal sealed class MultiRaftNode : IRaftNode
         bool accepted;
         var context = new byte[8];
         BinaryPrimitives.WriteUInt64LittleEndian(context, r.Id);
-        if (r.Command is null)
+        if (r.Change is { } change)
+        {
+            var payload = new byte[8 + (change.Context?.Length ?? 0)];
+            context.CopyTo(payload, 0);
+            change.Context?.CopyTo(payload, 8);
+            accepted = _core.ProposeConfChange(change with { Context = payload });
+            if (accepted)
+            {
+                r.AcceptedTick = _ticks;
+                _proposed[r.Id] = r;
+            }
+        }
+        else if (r.Command is null)
         {
             accepted = _core.ReadIndex(context);
             if (accepted)
@@ -378,7 +408,7 @@ internal sealed class MultiRaftNode : IRaftNode
         List<ulong>? expired = null;
         foreach (var (id, r) in requests)
         {
-            if (_ticks - r.AcceptedTick >= _options.ProposalTimeoutTicks || r.CancellationToken.IsCancellationRequested && r.Command is null)
+            if (_ticks - r.AcceptedTick >= _options.ProposalTimeoutTicks || r.CancellationToken.IsCancellationRequested && r.Command is null && r.Change is null)
             {
                 (expired ??= []).Add(id);
             }
@@ -440,6 +470,7 @@ internal sealed class MultiRaftNode : IRaftNode
             _stateMachine.RestoreSnapshot(new MemoryStream(applied.Data, writable: false), applied.Index, applied.Term);
             Volatile.Write(ref _appliedIndex, applied.Index);
             Interlocked.Increment(ref _snapshotsInstalled);
+            Volatile.Write(ref _confState, applied.ConfState);
             _logger.LogInformation("Member {Member:x} installed a snapshot at index {Index} (term {Term})", MemberId, applied.Index, applied.Term);
         }
         foreach (var e in rd.CommittedEntries)
@@ -520,8 +551,22 @@ internal sealed class MultiRaftNode : IRaftNode
     {
         if (e.Type == RaftEntryType.ConfChange)
         {
-            _core.ApplyConfChange(ConfChange.Decode(e.Data));
-            _stateMachine.ApplyEmpty(e.Index, e.Term);
+            var cc = ConfChange.Decode(e.Data);
+            ulong proposalId = 0;
+            byte[]? userContext = null;
+            if (cc.Context is { Length: >= 8 } ctx)
+            {
+                proposalId = BinaryPrimitives.ReadUInt64LittleEndian(ctx);
+                userContext = ctx.Length > 8 ? ctx[8..] : null;
+            }
+            var conf = _core.ApplyConfChange(cc);
+            Volatile.Write(ref _confState, conf);
+            _stateMachine.ApplyConfChange(e.Index, e.Term, cc with { Context = userContext }, conf);
+            _logger.LogInformation("Member {Member:x} applied {Change} of member {Target:x} at index {Index}: {Conf}", MemberId, cc.Type, cc.NodeId, e.Index, conf);
+            if (proposalId != 0 && _proposed.Remove(proposalId, out var changer))
+            {
+                changer.Completion.TrySetResult(conf);
+            }
             return;
         }
         if (e.Data.Length == 0)
@@ -642,6 +687,7 @@ internal sealed class MultiRaftNode : IRaftNode
         public byte[]? Command { get; } = command;
         public CancellationToken CancellationToken { get; } = cancellationToken;
         public ulong? TransferTo { get; init; }
+        public ConfChange? Change { get; init; }
         public long SubmittedTick { get; set; }
         public long AcceptedTick { get; set; }
         public TaskCompletionSource<object> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);

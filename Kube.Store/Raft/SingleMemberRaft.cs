@@ -101,6 +101,9 @@ internal sealed class SingleMemberRaft : IRaftNode
         return new SingleMemberRaft(memberId, stateMachine, wal, snapshots, snapshotIndex, snapshotBytes, snapshotCount, queueLength, logger, metrics);
     }
 
+    /// <summary>The only member is always the leader and acknowledges a write only once applied, so memory is up to date.</summary>
+    public ValueTask<ulong> ReadIndexAsync(CancellationToken cancellationToken) => ValueTask.FromResult(AppliedIndex);
+
     public ulong MemberId { get; }
 
     public ulong LeaderId => MemberId;

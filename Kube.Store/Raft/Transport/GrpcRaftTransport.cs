@@ -26,6 +26,8 @@ internal sealed class GrpcRaftTransport : IRaftTransport, IAsyncDisposable
 
     internal static readonly Method<byte[], byte[]> SnapshotMethod = new(MethodType.ClientStreaming, "kube.raftpb.Raft", "Snapshot", Bytes, Bytes);
 
+    internal static readonly Method<byte[], byte[]> MembersMethod = new(MethodType.Unary, "kube.raftpb.Raft", "Members", Bytes, Bytes);
+
     private readonly ConcurrentDictionary<ulong, Action<RaftMessage>> _local = new();
     private readonly ConcurrentDictionary<ulong, Peer> _peers = new();
     private readonly CancellationTokenSource _stopping = new();
@@ -54,6 +56,40 @@ internal sealed class GrpcRaftTransport : IRaftTransport, IAsyncDisposable
             old.Stop();
         }
         _peers[memberId] = peer;
+    }
+
+    /// <summary>Stops sending to member <paramref name="memberId"/> (it was removed).</summary>
+    public void RemovePeer(ulong memberId)
+    {
+        if (_peers.TryRemove(memberId, out var old))
+        {
+            old.Stop();
+        }
+    }
+
+    /// <summary>The local member's encoded membership, served on <c>/kube.raftpb.Raft/Members</c> to members joining an existing cluster; null until the member is open.</summary>
+    public Func<byte[]>? MembersProvider { get; set; }
+
+    /// <summary>
+    /// Asks the members at <paramref name="peerUrls"/>, in turn, for their encoded membership (etcd's GetClusterFromRemotePeers):
+    /// the first answer wins. Each call has <see cref="MessageTimeout"/>; null when none answered.
+    /// </summary>
+    public async Task<byte[]?> FetchMembersAsync(IEnumerable<Uri> peerUrls, CancellationToken cancellationToken)
+    {
+        foreach (var url in peerUrls)
+        {
+            try
+            {
+                using var channel = GrpcChannel.ForAddress(url);
+                return await channel.CreateCallInvoker().AsyncUnaryCall(MembersMethod, null,
+                    new CallOptions(deadline: _time.GetUtcNow().UtcDateTime + MessageTimeout, cancellationToken: cancellationToken), []).ResponseAsync.ConfigureAwait(false);
+            }
+            catch (RpcException ex)
+            {
+                _logger.LogInformation("Could not get the cluster's members from {Peer}: {Status}", url, ex.Status.Detail);
+            }
+        }
+        return null;
     }
 
     public void Register(ulong memberId, Action<RaftMessage> inbound) => _local[memberId] = inbound;

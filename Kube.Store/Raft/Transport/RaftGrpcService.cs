@@ -17,6 +17,7 @@ internal class RaftGrpcService(GrpcRaftTransport transport)
     {
         ArgumentNullException.ThrowIfNull(binder);
         binder.AddMethod(GrpcRaftTransport.SendMethod, service is null ? null : new UnaryServerMethod<byte[], byte[]>(service.Send));
+        binder.AddMethod(GrpcRaftTransport.MembersMethod, service is null ? null : new UnaryServerMethod<byte[], byte[]>(service.Members));
         binder.AddMethod(GrpcRaftTransport.SnapshotMethod, service is null ? null : new ClientStreamingServerMethod<byte[], byte[]>(service.Snapshot));
     }
 
@@ -29,6 +30,10 @@ internal class RaftGrpcService(GrpcRaftTransport transport)
         }
         return Task.FromResult(Empty);
     }
+
+    public virtual Task<byte[]> Members(byte[] request, ServerCallContext context) =>
+        transport.MembersProvider is { } provider ? Task.FromResult(provider())
+            : throw new RpcException(new Status(StatusCode.Unavailable, "This member is not serving yet."));
 
     public virtual async Task<byte[]> Snapshot(IAsyncStreamReader<byte[]> requestStream, ServerCallContext context)
     {

@@ -39,20 +39,54 @@ internal static class StoreCommand
             foreach (var url in Split(r.GetValueOrDefault<string>() ?? ""))
                 if (!TryEndpoint(url, out _, out var error)) r.AddError($"--listen-client-urls: {error}");
         });
+        listenPeer.Validators.Add(r =>
+        {
+            foreach (var url in Split(r.GetValueOrDefault<string>() ?? ""))
+                if (!TryEndpoint(url, out _, out var error)) r.AddError($"--listen-peer-urls: {error}");
+        });
         initialCluster.Validators.Add(r =>
         {
-            var members = Split(r.GetValueOrDefault<string?>() ?? "").ToList();
-            if (members.Count > 1)
-                r.AddError($"--initial-cluster names {members.Count} members; this build runs single-member stores only (Raft replication is not there yet).");
+            foreach (var part in Split(r.GetValueOrDefault<string?>() ?? ""))
+            {
+                var eq = part.IndexOf('=', StringComparison.Ordinal);
+                if (eq <= 0 || !TryEndpoint(part[(eq + 1)..], out _, out var error))
+                    r.AddError($"--initial-cluster: '{part}' is not name=http://IP:PORT");
+            }
         });
         cmd.SetAction(async (parse, ct) =>
         {
             var dir = Path.GetFullPath(parse.GetValue(dataDir)!);
             Directory.CreateDirectory(dir);
             var endpoints = Split(parse.GetValue(listenClient)!).Select(u => { TryEndpoint(u, out var ep, out _); return ep!; }).ToList();
-            var options = new StoreOptions { DataDir = dir, MemberName = parse.GetValue(name)! };
+            var peerEndpoints = Split(parse.GetValue(listenPeer)!).Select(u => { TryEndpoint(u, out var ep, out _); return ep!; }).ToList();
+            var options = new StoreOptions
+            {
+                DataDir = dir,
+                MemberName = parse.GetValue(name)!,
+                InitialCluster = parse.GetValue(initialCluster) ?? "",
+                InitialClusterState = parse.GetValue(clusterState)!,
+                InitialClusterToken = parse.GetValue(clusterToken)!,
+                AdvertiseClientUrls = parse.GetValue(advertiseClient)!,
+            };
             if (parse.GetValue(quota) > 0) options.QuotaBackendBytes = parse.GetValue(quota);
-            var app = EtcdServer.Create(options, endpoints, b =>
+            if (options.IsReplicated)
+            {
+                // etcd refuses a member whose advertised peer URLs differ from its --initial-cluster entry.
+                var advertised = Split(parse.GetValue(advertisePeer)!).Select(u => u.TrimEnd('/')).Order().ToList();
+                var listed = Split(options.InitialCluster).Where(p => p.StartsWith(options.MemberName + "=", StringComparison.Ordinal))
+                    .Select(p => p[(options.MemberName.Length + 1)..].TrimEnd('/')).Order().ToList();
+                if (listed.Count == 0)
+                {
+                    Console.Error.WriteLine($"couldn't find local name \"{options.MemberName}\" in the initial cluster configuration");
+                    return 1;
+                }
+                if (!advertised.SequenceEqual(listed))
+                {
+                    Console.Error.WriteLine($"--initial-cluster has {options.MemberName}={string.Join(",", listed)} but missing from --initial-advertise-peer-urls={string.Join(",", advertised)}");
+                    return 1;
+                }
+            }
+            var app = EtcdServer.Create(options, endpoints, peerEndpoints, b =>
             {
                 b.Logging.ClearProviders();
                 b.Logging.AddSimpleConsole(c => { c.SingleLine = true; c.TimestampFormat = "HH:mm:ss.fff "; });
@@ -65,7 +99,8 @@ internal static class StoreCommand
             });
             var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("kube-host");
             using var dirLock = await DataDirLock.AcquireAsync(dir, TimeSpan.FromSeconds(60), logger, ct);
-            logger.LogInformation("Store member {Name} serving etcd v3 on {Urls}", options.MemberName, string.Join(",", endpoints));
+            logger.LogInformation("Store member {Name} serving etcd v3 on {Urls}{Peers}", options.MemberName, string.Join(",", endpoints),
+                options.IsReplicated ? ", peers on " + string.Join(",", peerEndpoints) : "");
             await app.RunAsync();
             return 0;
         });

@@ -1,0 +1,229 @@
+using Kube.Store.Cluster;
+using Kube.Store.Mvcc;
+using Kube.Store.Raft;
+using Kube.Store.Raft.Core;
+using Kube.Store.Raft.Transport;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Kube.Store;
+
+/// <summary>The replicated member: Raft over a peer transport, the member registry, leader-only lease expiry.</summary>
+public sealed partial class EmbeddedStore : IStoreCluster
+{
+    private readonly ClusterMembership? _membership;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Task? _publishing;
+    private bool _ledLeases;
+
+    /// <summary>
+    /// Opens a replicated member (<see cref="StoreOptions.IsReplicated"/>): works out its identity (data dir, else
+    /// <see cref="StoreOptions.InitialCluster"/> and the token, else a running member's registry when joining), starts Raft over
+    /// <paramref name="transport"/> (whose <see cref="RaftGrpcService"/> the host serves on the peer URL) and publishes its name and
+    /// client URLs through the log.
+    /// </summary>
+    internal static async Task<EmbeddedStore> OpenReplicatedAsync(StoreOptions options, GrpcRaftTransport transport, TimeProvider? time = null,
+        ILoggerFactory? loggers = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(transport);
+        var errors = options.Validate();
+        if (errors.Count > 0)
+        {
+            throw new ArgumentException("Invalid store options: " + string.Join(" ", errors), nameof(options));
+        }
+        time ??= TimeProvider.System;
+        loggers ??= NullLoggerFactory.Instance;
+        var logger = loggers.CreateLogger<EmbeddedStore>();
+        var dataDir = Path.GetFullPath(options.DataDir);
+        Directory.CreateDirectory(dataDir);
+        var identity = await ReplicatedMemberBootstrap.ResolveAsync(options, dataDir, transport, logger, cancellationToken).ConfigureAwait(false);
+        var membership = identity.Membership;
+        var state = new MvccState(time, membership.ClusterId, identity.MemberId, options.WatchBufferSize);
+        var machine = new ReplicatedStateMachine(state, membership);
+        var peers = new Dictionary<ulong, string>();
+        void SyncPeers(ClusterMembership m)
+        {
+            lock (peers)
+            {
+                var members = m.Members;
+                foreach (var member in members.Where(x => x.Id != identity.MemberId && x.PeerUrls.Count > 0))
+                {
+                    if (!peers.TryGetValue(member.Id, out var url) || url != member.PeerUrls[0])
+                    {
+                        peers[member.Id] = member.PeerUrls[0];
+                        transport.AddPeer(member.Id, new Uri(member.PeerUrls[0]));
+                    }
+                }
+                foreach (var gone in peers.Keys.Where(id => members.All(x => x.Id != id)).ToList())
+                {
+                    peers.Remove(gone);
+                    transport.RemovePeer(gone);
+                }
+            }
+        }
+        SyncPeers(membership);
+        membership.Changed += SyncPeers;
+        var metrics = new StoreMetrics(state, options.MemberName);
+        IRaftNode raft;
+        try
+        {
+            raft = await Task.Run(() => MultiRaftNode.Open(new MultiRaftOptions
+            {
+                MemberId = identity.MemberId,
+                InitialMembers = identity.InitialVoters,
+                DataDir = dataDir,
+                TickInterval = options.RaftTickInterval,
+                SnapshotCount = options.SnapshotCount,
+                ProposalQueueLength = options.ProposalQueueLength,
+            }, machine, transport, time, loggers), cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            metrics.Dispose();
+            throw;
+        }
+        transport.MembersProvider = membership.Encode;
+        var store = new EmbeddedStore(options, time, loggers, state, raft, metrics, membership);
+        logger.LogInformation("Store {Member} ({Id:x}) open in {DataDir} at revision {Revision}; cluster {Cluster:x} with {Count} members",
+            options.MemberName, identity.MemberId, dataDir, state.Revision, membership.ClusterId, membership.Members.Count);
+        return store;
+    }
+
+    /// <summary>The raft term as this member knows it.</summary>
+    internal ulong RaftTerm => _raft.Term;
+
+    /// <summary>The leader's member id, 0 when none is known.</summary>
+    internal ulong LeaderId => _raft.LeaderId;
+
+    bool IStoreCluster.IsReplicated => _membership is not null;
+
+    IReadOnlyList<ClusterMember> IStoreCluster.Members => _membership is null
+        ? [new ClusterMember(MemberId, _options.MemberName, [], SplitUrls(_options.AdvertiseClientUrls), false)]
+        : _membership.Members;
+
+    async ValueTask<(ClusterMember Added, IReadOnlyList<ClusterMember> Members)> IStoreCluster.AddMemberAsync(IReadOnlyList<string> peerUrls,
+        bool learner, CancellationToken cancellationToken)
+    {
+        var (membership, node) = Replicated();
+        var urls = peerUrls.Select(u => u.TrimEnd('/')).ToArray();
+        if (urls.Length == 0 || urls.Any(u => !Uri.TryCreate(u, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")))
+        {
+            throw new StoreException(StoreErrorCode.InvalidPeerUrls);
+        }
+        if (membership.Members.Any(m => m.PeerUrls.Intersect(urls).Any()))
+        {
+            throw new StoreException(StoreErrorCode.PeerUrlExists);
+        }
+        var id = ClusterIds.MemberId(urls, _options.InitialClusterToken, _time.GetUtcNow());
+        if (membership.Find(id) is not null)
+        {
+            throw new StoreException(StoreErrorCode.MemberExists);
+        }
+        var member = new ClusterMember(id, "", urls, [], learner);
+        await node.ProposeConfChangeAsync(new ConfChange(learner ? ConfChangeType.AddLearnerNode : ConfChangeType.AddNode, id, EncodeMember(member)),
+            cancellationToken).ConfigureAwait(false);
+        return (member, membership.Members);
+    }
+
+    async ValueTask<IReadOnlyList<ClusterMember>> IStoreCluster.RemoveMemberAsync(ulong id, CancellationToken cancellationToken)
+    {
+        var (membership, node) = Replicated();
+        if (membership.Find(id) is null)
+        {
+            throw new StoreException(StoreErrorCode.MemberNotFound);
+        }
+        await node.ProposeConfChangeAsync(new ConfChange(ConfChangeType.RemoveNode, id), cancellationToken).ConfigureAwait(false);
+        return membership.Members;
+    }
+
+    async ValueTask<IReadOnlyList<ClusterMember>> IStoreCluster.PromoteMemberAsync(ulong id, CancellationToken cancellationToken)
+    {
+        var (membership, node) = Replicated();
+        var member = membership.Find(id) ?? throw new StoreException(StoreErrorCode.MemberNotFound);
+        if (!member.IsLearner)
+        {
+            throw new StoreException(StoreErrorCode.MemberNotLearner);
+        }
+        await node.ProposeConfChangeAsync(new ConfChange(ConfChangeType.AddNode, id, EncodeMember(member with { IsLearner = false })), cancellationToken)
+            .ConfigureAwait(false);
+        return membership.Members;
+    }
+
+    private (ClusterMembership Membership, MultiRaftNode Node) Replicated()
+    {
+        ThrowIfStopped();
+        if (_membership is null || _raft is not MultiRaftNode node)
+        {
+            throw new NotSupportedException("Membership changes need a replicated store: start the members with --initial-cluster naming each of them.");
+        }
+        return (_membership, node);
+    }
+
+    private static byte[] EncodeMember(ClusterMember member)
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new BinaryWriter(buffer, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            ClusterMembership.EncodeMember(w, member);
+        }
+        return buffer.ToArray();
+    }
+
+    private static string[] SplitUrls(string urls) => urls.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    /// <summary>A keepalive on a replicated member is a log entry, so that the leader (which expires leases) and every member see it.</summary>
+    private async ValueTask<LeaseKeepAliveResult> ReplicatedKeepAliveAsync(long id, CancellationToken cancellationToken)
+    {
+        var ttl = await ProposeAsync<long>(new LeaseKeepAliveCommand(id), consumesSpace: false, cancellationToken).ConfigureAwait(false);
+        return new LeaseKeepAliveResult(_state.CurrentHeader(), id, ttl);
+    }
+
+    /// <summary>
+    /// Only the leader expires leases. A member that has just become leader first gives every lease a full TTL (etcd's lessor
+    /// Promote), because it cannot know how long ago the old leader last saw a keepalive.
+    /// </summary>
+    private bool LeadsLeases()
+    {
+        if (_membership is null)
+        {
+            return true;
+        }
+        var leads = _raft.LeaderId == MemberId;
+        if (leads && !_ledLeases)
+        {
+            _state.RefreshAllLeases();
+            _logger.LogInformation("Member {Member:x} leads: every lease restarts its TTL", MemberId);
+        }
+        _ledLeases = leads;
+        return leads && !(_raft is MultiRaftNode { Role: not RaftRole.Leader });
+    }
+
+    /// <summary>Publishes this member's name and client URLs through the log (etcd's publish), retrying until it is applied or the store stops.</summary>
+    private async Task PublishAttributesAsync(CancellationToken cancellationToken)
+    {
+        var clientUrls = SplitUrls(_options.AdvertiseClientUrls);
+        var command = ReplicatedStateMachine.EncodeAttributes(MemberId, _options.MemberName, clientUrls);
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            if (_membership!.Find(MemberId) is { } me && me.Name == _options.MemberName && me.ClientUrls.SequenceEqual(clientUrls))
+            {
+                return;
+            }
+            try
+            {
+                if (_raft.LeaderId != 0)
+                {
+                    await _raft.ProposeAsync(command, cancellationToken).ConfigureAwait(false);
+                    _logger.LogInformation("Member {Member:x} published its name {Name} and client URLs {Urls}", MemberId, _options.MemberName, clientUrls);
+                    continue;
+                }
+            }
+            catch (StoreException ex)
+            {
+                _logger.LogDebug("Publishing member attributes failed ({Reason}); retrying", ex.Message);
+            }
+            await Task.Delay(TimeSpan.FromMilliseconds(200), _time, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+    }
+}
