@@ -52,6 +52,7 @@ public sealed partial class KubeScheduler : BackgroundService
         _time = time;
         _logger = logger;
         Queue = new SchedulingQueue(time, _options);
+        Queue.IsWorthRequeuing = IsWorthRequeuing;
         _loggers = services.GetService(typeof(ILoggerFactory)) as ILoggerFactory;
         _metrics = new SchedulerMetrics(services.GetService(typeof(System.Diagnostics.Metrics.IMeterFactory)) as System.Diagnostics.Metrics.IMeterFactory, Queue);
         Algorithm = new SchedulingAlgorithm(_options, _options.Seed is { } seed ? new Random(seed) : new Random());
@@ -375,12 +376,18 @@ public sealed partial class KubeScheduler : BackgroundService
                 if (Cache.Contains(pod.Metadata.Uid))
                 {
                     Cache.RemovePod(pod);
-                    Queue.MoveAllToActiveOrBackoff();
+                    Queue.MoveAllToActiveOrBackoff(new ClusterEvent(EventResource.Pod, ActionType.Delete), oldPod, pod);
                 }
             }
             else
             {
+                var known = Cache.Contains(pod.Metadata.Uid);
+                var assumed = known && Cache.IsAssumed(pod.Metadata.Uid);
                 Cache.AddOrUpdatePod(pod);
+                // A pod that appears on a node, or whose labels change there, can satisfy affinity or spreading of others.
+                if (!known || assumed) Queue.MoveAllToActiveOrBackoff(new ClusterEvent(EventResource.Pod, ActionType.Add), null, pod);
+                else if (oldPod is not null && !SameMap(oldPod.Metadata?.Labels, pod.Metadata?.Labels, string.Equals))
+                    Queue.MoveAllToActiveOrBackoff(new ClusterEvent(EventResource.Pod, ActionType.UpdatePodLabel), oldPod, pod);
             }
 
             return;
@@ -419,26 +426,32 @@ public sealed partial class KubeScheduler : BackgroundService
         if (Cache.Contains(pod.Metadata.Uid))
         {
             Cache.RemovePod(pod);
-            Queue.MoveAllToActiveOrBackoff();
+            Queue.MoveAllToActiveOrBackoff(new ClusterEvent(EventResource.Pod, ActionType.Delete), pod, null);
         }
     }
 
     private void OnNode(V1Node? oldNode, V1Node node)
     {
         Cache.AddOrUpdateNode(node);
-        if (oldNode is null || NodeSchedulingPropertiesChanged(oldNode, node)) Queue.MoveAllToActiveOrBackoff();
+        var action = oldNode is null ? ActionType.Add : NodeUpdateActions(oldNode, node);
+        if (action != ActionType.None) Queue.MoveAllToActiveOrBackoff(new ClusterEvent(EventResource.Node, action), oldNode, node);
     }
 
+    /// <summary>Whether the pod's profile says <paramref name="evt"/> may make it schedulable (queueing hints).</summary>
+    private bool IsWorthRequeuing(QueuedPodInfo info, ClusterEvent evt, object? oldObj, object? newObj) =>
+        !_profiles.TryGetValue(SchedulerNameOf(info.Pod), out var fwk) || fwk.IsWorthRequeuing(info.Pod, info.UnschedulablePlugins, evt, oldObj, newObj);
+
     /// <summary>
-    /// Whether an update can make a pending pod fit: unschedulable flag, taints, allocatable or labels changed.
-    /// Node heartbeats (conditions, times) change none of these and must not flush the queue.
+    /// What a node update changed that can make a pending pod fit: the unschedulable flag or taints (UpdateNodeTaint),
+    /// labels, allocatable. Node heartbeats (conditions, times) change none of these and must not flush the queue.
     /// </summary>
-    private static bool NodeSchedulingPropertiesChanged(V1Node a, V1Node b)
+    internal static ActionType NodeUpdateActions(V1Node a, V1Node b)
     {
-        if ((a.Spec?.Unschedulable ?? false) != (b.Spec?.Unschedulable ?? false)) return true;
-        if (!SameTaints(a.Spec?.Taints, b.Spec?.Taints)) return true;
-        if (!SameMap(a.Metadata?.Labels, b.Metadata?.Labels, string.Equals)) return true;
-        return !SameMap(a.Status?.Allocatable, b.Status?.Allocatable, (x, y) => x?.ToDecimal() == y?.ToDecimal());
+        var action = ActionType.None;
+        if ((a.Spec?.Unschedulable ?? false) != (b.Spec?.Unschedulable ?? false) || !SameTaints(a.Spec?.Taints, b.Spec?.Taints)) action |= ActionType.UpdateNodeTaint;
+        if (!SameMap(a.Metadata?.Labels, b.Metadata?.Labels, string.Equals)) action |= ActionType.UpdateNodeLabel;
+        if (!SameMap(a.Status?.Allocatable, b.Status?.Allocatable, (x, y) => x?.ToDecimal() == y?.ToDecimal())) action |= ActionType.UpdateNodeAllocatable;
+        return action;
     }
 
     private static bool SameTaints(IList<V1Taint>? a, IList<V1Taint>? b)

@@ -21,6 +21,7 @@ public sealed class SchedulingFramework
     private readonly List<IPreBindPlugin> _preBind = [];
     private readonly List<IBindPlugin> _bind = [];
     private readonly List<IPostBindPlugin> _postBind = [];
+    private readonly Dictionary<string, IReadOnlyList<ClusterEventWithHint>> _events = new(StringComparer.Ordinal);
     private readonly FrameworkHandle _handle;
     private readonly TimeProvider _time;
 
@@ -47,6 +48,7 @@ public sealed class SchedulingFramework
         bool At(IPlugin p, string point) => enabledAt is null || enabledAt(p, point);
         foreach (var p in all)
         {
+            if (p is IEnqueueExtensions ee) _events[p.Name] = ee.EventsToRegister();
             if (p is IPreEnqueuePlugin pe && At(p, ExtensionPoints.PreEnqueue)) _preEnqueue.Add(pe);
             if (p is IPreFilterPlugin pf && At(p, ExtensionPoints.PreFilter)) _preFilter.Add(pf);
             if (p is IFilterPlugin f && At(p, ExtensionPoints.Filter)) _filter.Add(f);
@@ -148,6 +150,37 @@ public sealed class SchedulingFramework
         if (extraArgs.Count > 0 && extraArgs.Any(a => a is not IFrameworkHandle))
             throw new InvalidOperationException($"Plugin {type.Name} takes no argument of type {extraArgs.First(a => a is not IFrameworkHandle).GetType().Name}.");
         return ActivatorUtilities.CreateInstance(services, type, usable);
+    }
+
+    /// <summary>
+    /// Queueing hints: whether <paramref name="evt"/> may make the pod (rejected by <see cref="Queue.QueuedPodInfo.UnschedulablePlugins"/>)
+    /// schedulable. True for wildcard events, for pods no plugin rejected, and for plugins without
+    /// <see cref="IEnqueueExtensions"/>; otherwise true when a registration of a rejecting plugin matches and its hint
+    /// (if any) says Queue. A hint that throws counts as Queue.
+    /// </summary>
+    public bool IsWorthRequeuing(V1Pod pod, IReadOnlySet<string> unschedulablePlugins, ClusterEvent evt, object? oldObj, object? newObj)
+    {
+        ArgumentNullException.ThrowIfNull(unschedulablePlugins);
+        if (evt.Resource == EventResource.WildCard || unschedulablePlugins.Count == 0) return true;
+        foreach (var name in unschedulablePlugins)
+        {
+            if (!_events.TryGetValue(name, out var regs)) return true;
+            foreach (var reg in regs)
+            {
+                if (!reg.Event.Matches(evt)) continue;
+                if (reg.Hint is null) return true;
+                try
+                {
+                    if (reg.Hint(pod, oldObj, newObj) == QueueingHint.Queue) return true;
+                }
+                catch (Exception)
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
     }
 
     /// <summary>Runs the PreEnqueue plugins; the first that does not succeed keeps the pod out of the queue.</summary>

@@ -212,13 +212,32 @@ public sealed class SchedulingQueue : IDisposable
         }
     }
 
-    /// <summary>A cluster event (node added or changed, pod deleted) may make unschedulable pods fit: move them all back.</summary>
-    public void MoveAllToActiveOrBackoff()
+    /// <summary>
+    /// Decides per pod whether a cluster event may make it schedulable (queueing hints); null (the default) moves every
+    /// pod on every event. Called under the queue's lock: it must be quick and must not call back into the queue.
+    /// </summary>
+    public Func<QueuedPodInfo, ClusterEvent, object?, object?, bool>? IsWorthRequeuing { get; set; }
+
+    /// <summary>Any cluster change may make unschedulable pods fit: move them all back.</summary>
+    public void MoveAllToActiveOrBackoff() => MoveAllToActiveOrBackoff(ClusterEvent.WildCard, null, null);
+
+    /// <summary>
+    /// A cluster event (node added or changed, pod deleted, ...): moves the unschedulable pods it may help, by
+    /// <see cref="IsWorthRequeuing"/>, to the backoff queue or the active heap. Pods being scheduled meanwhile go to backoff
+    /// rather than to the unschedulable set when they fail.
+    /// </summary>
+    public void MoveAllToActiveOrBackoff(ClusterEvent evt, object? oldObj, object? newObj)
     {
         lock (_lock)
         {
-            foreach (var info in _unschedulable.Values.ToList()) MoveToActiveOrBackoff(info);
-            _unschedulable.Clear();
+            var hint = IsWorthRequeuing;
+            foreach (var info in _unschedulable.Values.ToList())
+            {
+                if (hint is not null && evt.Resource != EventResource.WildCard && !hint(info, evt, oldObj, newObj)) continue;
+                _unschedulable.Remove(info.Key);
+                MoveToActiveOrBackoff(info);
+            }
+
             _moveRequestCycle = SchedulingCycle;
         }
     }

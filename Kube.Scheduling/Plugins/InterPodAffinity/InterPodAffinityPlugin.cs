@@ -15,7 +15,7 @@ namespace Kube.Scheduling.Plugins.InterPodAffinity;
 /// namespace; an empty namespaceSelector means all namespaces (a non-empty one is not supported yet and selects
 /// none beyond the listed namespaces). Existing pods' preferred terms do not count toward the score yet.</para>
 /// </summary>
-public sealed class InterPodAffinityPlugin : IPreFilterExtensions, IFilterPlugin, IScorePlugin
+public sealed class InterPodAffinityPlugin : IPreFilterExtensions, IFilterPlugin, IScorePlugin, IEnqueueExtensions
 {
     public const string PluginName = "InterPodAffinity";
     public const string ErrReasonAffinityRulesNotMatch = "node(s) didn't match pod affinity rules";
@@ -24,6 +24,14 @@ public sealed class InterPodAffinityPlugin : IPreFilterExtensions, IFilterPlugin
     private const string StateKey = "PreFilter" + PluginName;
 
     public string Name => PluginName;
+
+    /// <summary>Pods appearing, relabelled or going, and nodes added or relabelled, change which domains match.</summary>
+    public IReadOnlyList<ClusterEventWithHint> EventsToRegister() =>
+    [
+        new(new ClusterEvent(EventResource.Pod, ActionType.All)),
+        new(new ClusterEvent(EventResource.Node, ActionType.Add | ActionType.UpdateNodeLabel)),
+    ];
+
 
     public Status PreFilter(CycleState state, V1Pod pod, IReadOnlyList<NodeInfo> nodes)
     {

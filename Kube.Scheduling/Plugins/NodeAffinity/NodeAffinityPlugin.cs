@@ -9,7 +9,7 @@ namespace Kube.Scheduling.Plugins.NodeAffinity;
 /// matchFields on metadata.name). Score: the sum of the weights of the matching preferred terms, normalized so the best
 /// node gets 100 (upstream's default weight 2).
 /// </summary>
-public sealed class NodeAffinityPlugin : IFilterPlugin, IScorePlugin
+public sealed class NodeAffinityPlugin : IEnqueueExtensions, IFilterPlugin, IScorePlugin
 {
     public const string PluginName = "NodeAffinity";
 
@@ -17,6 +17,14 @@ public sealed class NodeAffinityPlugin : IFilterPlugin, IScorePlugin
     public const string ErrReason = "node(s) didn't match Pod's node affinity/selector";
 
     public string Name => PluginName;
+
+    /// <summary>A node added or relabelled helps when it now matches the pod's nodeSelector and required affinity.</summary>
+    public IReadOnlyList<ClusterEventWithHint> EventsToRegister() =>
+    [
+        new(new ClusterEvent(EventResource.Node, ActionType.Add | ActionType.UpdateNodeLabel), (pod, _, n) =>
+            n is V1Node node && Matches(pod, node) ? QueueingHint.Queue : QueueingHint.QueueSkip),
+    ];
+
 
     public Status Filter(CycleState state, V1Pod pod, NodeInfo nodeInfo)
     {

@@ -7,7 +7,7 @@ namespace Kube.Scheduling.Plugins.NodePorts;
 /// Filter: the pod's host ports are free on the node. Two ports conflict when they have the same port and protocol
 /// (default TCP) and their host IPs overlap: equal, or either is empty or 0.0.0.0 (all addresses).
 /// </summary>
-public sealed class NodePortsPlugin : IPreFilterPlugin, IFilterPlugin
+public sealed class NodePortsPlugin : IPreFilterPlugin, IFilterPlugin, IEnqueueExtensions
 {
     public const string PluginName = "NodePorts";
 
@@ -17,6 +17,14 @@ public sealed class NodePortsPlugin : IPreFilterPlugin, IFilterPlugin
     private const string StateKey = "PreFilter" + PluginName;
 
     public string Name => PluginName;
+
+    /// <summary>A pod deleted (freeing ports) or a node added or changed.</summary>
+    public IReadOnlyList<ClusterEventWithHint> EventsToRegister() =>
+    [
+        new(new ClusterEvent(EventResource.Pod, ActionType.Delete), (pod, o, _) => o is V1Pod gone && HostPorts(gone).Count > 0 ? QueueingHint.Queue : QueueingHint.QueueSkip),
+        new(new ClusterEvent(EventResource.Node, ActionType.Add | ActionType.Update)),
+    ];
+
 
     public Status PreFilter(CycleState state, V1Pod pod, IReadOnlyList<NodeInfo> nodes)
     {

@@ -10,7 +10,7 @@ namespace Kube.Scheduling.Plugins.NodeResourcesFit;
 /// RequestedToCapacityRatio, over the configured resources (default cpu and memory, weight 1 each), as the weighted
 /// average of the per-resource scores.
 /// </summary>
-public sealed class NodeResourcesFitPlugin : IPreFilterPlugin, IFilterPlugin, IScorePlugin
+public sealed class NodeResourcesFitPlugin : IPreFilterPlugin, IFilterPlugin, IScorePlugin, IEnqueueExtensions
 {
     private readonly NodeResourcesFitArgs _args;
 
@@ -26,6 +26,19 @@ public sealed class NodeResourcesFitPlugin : IPreFilterPlugin, IFilterPlugin, IS
     private const string StateKey = "PreFilter" + PluginName;
 
     public string Name => PluginName;
+
+    /// <summary>
+    /// A pod deleted or scaled down frees room; a node added or with more allocatable helps when its allocatable could
+    /// hold the pod at all (as upstream's hint); label and taint changes requeue too.
+    /// </summary>
+    public IReadOnlyList<ClusterEventWithHint> EventsToRegister() =>
+    [
+        new(new ClusterEvent(EventResource.Pod, ActionType.Delete | ActionType.UpdatePodScaleDown)),
+        new(new ClusterEvent(EventResource.Node, ActionType.Add | ActionType.UpdateNodeAllocatable), (pod, _, n) =>
+            n is V1Node node && InsufficientResources(Resource.PodRequests(pod), new NodeInfo(node)).Count == 0 ? QueueingHint.Queue : QueueingHint.QueueSkip),
+        new(new ClusterEvent(EventResource.Node, ActionType.UpdateNodeLabel | ActionType.UpdateNodeTaint)),
+    ];
+
 
     public Status PreFilter(CycleState state, V1Pod pod, IReadOnlyList<NodeInfo> nodes)
     {

@@ -19,7 +19,7 @@ namespace Kube.Scheduling.Plugins.PodTopologySpread;
 /// uses the selectors of the pod's Services and ReplicaSets); a pod without labels gets no default spreading.
 /// <c>matchLabelKeys</c> is not supported yet.</para>
 /// </summary>
-public sealed class PodTopologySpreadPlugin : IPreFilterExtensions, IFilterPlugin, IScorePlugin
+public sealed class PodTopologySpreadPlugin : IPreFilterExtensions, IFilterPlugin, IScorePlugin, IEnqueueExtensions
 {
     public const string PluginName = "PodTopologySpread";
     public const string ErrReasonConstraintsNotMatch = "node(s) didn't match pod topology spread constraints";
@@ -33,6 +33,14 @@ public sealed class PodTopologySpreadPlugin : IPreFilterExtensions, IFilterPlugi
     public PodTopologySpreadPlugin(PodTopologySpreadArgs? args = null) => _args = args ?? new PodTopologySpreadArgs();
 
     public string Name => PluginName;
+
+    /// <summary>Pods appearing, changing or going, and nodes added, removed, relabelled or retainted change the domains' counts.</summary>
+    public IReadOnlyList<ClusterEventWithHint> EventsToRegister() =>
+    [
+        new(new ClusterEvent(EventResource.Pod, ActionType.All)),
+        new(new ClusterEvent(EventResource.Node, ActionType.Add | ActionType.Delete | ActionType.UpdateNodeLabel | ActionType.UpdateNodeTaint)),
+    ];
+
 
     public Status PreFilter(CycleState state, V1Pod pod, IReadOnlyList<NodeInfo> nodes)
     {

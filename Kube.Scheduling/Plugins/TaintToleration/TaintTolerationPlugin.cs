@@ -7,11 +7,20 @@ namespace Kube.Scheduling.Plugins.TaintToleration;
 /// Filter: a node's NoSchedule and NoExecute taints must be tolerated. Score: fewer untolerated PreferNoSchedule taints
 /// score higher (normalized and reversed to 0..100; upstream's default weight is 3).
 /// </summary>
-public sealed class TaintTolerationPlugin : IFilterPlugin, IScorePlugin
+public sealed class TaintTolerationPlugin : IFilterPlugin, IScorePlugin, IEnqueueExtensions
 {
     public const string PluginName = "TaintToleration";
 
     public string Name => PluginName;
+
+    /// <summary>A node added or whose taints changed helps when the pod tolerates all its NoSchedule/NoExecute taints.</summary>
+    public IReadOnlyList<ClusterEventWithHint> EventsToRegister() =>
+    [
+        new(new ClusterEvent(EventResource.Node, ActionType.Add | ActionType.UpdateNodeTaint), (pod, _, n) =>
+            n is V1Node node && (node.Spec?.Taints ?? []).All(t => t.Effect is not ("NoSchedule" or "NoExecute") || Tolerations.Tolerates(pod.Spec?.Tolerations, t))
+                ? QueueingHint.Queue : QueueingHint.QueueSkip),
+    ];
+
 
     public Status Filter(CycleState state, V1Pod pod, NodeInfo nodeInfo)
     {
