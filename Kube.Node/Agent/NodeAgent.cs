@@ -31,6 +31,7 @@ public sealed class NodeAgent : IHostedService, IAsyncDisposable
     private readonly PodSyncer _syncer;
     private readonly Stats.SummaryProvider _summary;
     private readonly StaticPods.StaticPodManager? _static;
+    private readonly Eviction.EvictionManager? _eviction;
     private readonly NodeAgentMetrics _metrics;
     private readonly HttpClient _probeHttp;
     private readonly Kube.Core.Events.IEventRecorder? _events;
@@ -63,6 +64,19 @@ public sealed class NodeAgent : IHostedService, IAsyncDisposable
         _events = events;
         _syncer = new PodSyncer(options, client, runtime, timeProvider, _logger, _metrics, events);
         _summary = new Stats.SummaryProvider(options.NodeName, options.EffectiveDataDir, runtime, timeProvider);
+        var thresholds = options.EvictionThresholds();
+        if (thresholds.Count > 0 && runtime is not Kube.Node.Runtime.Simulated.SimulatedRuntime)
+        {
+            _eviction = new Eviction.EvictionManager(new Eviction.EvictionDecider(thresholds, options.EvictionPressureTransitionPeriod), _summary, runtime,
+                EvictablePods, (pod, message, grace) =>
+                {
+                    _syncer.MarkEvicted(pod.Metadata.Uid, message, grace);
+                    _workers?.Update(pod.Metadata.Uid);
+                    return Task.CompletedTask;
+                }, options.EvictionMaxPodGracePeriodSeconds, timeProvider, _logger, events);
+            _nodeBuilder.Pressure = () => _eviction.Pressure;
+        }
+
         if (options.StaticPodPath is { } staticPodPath)
         {
             _static = new StaticPods.StaticPodManager(staticPodPath, options.NodeName, client, timeProvider, _logger);
@@ -229,6 +243,23 @@ public sealed class NodeAgent : IHostedService, IAsyncDisposable
         }
     }
 
+    private async Task SynchronizeEvictionAsync(CancellationToken token)
+    {
+        var before = _eviction!.Pressure;
+        await _eviction.SynchronizeAsync(token).ConfigureAwait(false);
+        if (!before.SetEquals(_eviction.Pressure))
+        {
+            await UpdateNodeStatusAsync(token).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The pods the eviction manager may pick from: bound here, running or pending, not being deleted or evicted already.</summary>
+    private List<V1Pod> EvictablePods() =>
+        (_podInformer?.Cache.List() ?? [])
+            .Where(p => p.Spec?.NodeName == _options.NodeName && p.Metadata.DeletionTimestamp is null && p.Status?.Phase is not ("Succeeded" or "Failed")
+                && !_syncer.IsBeingEvicted(p.Metadata.Uid))
+            .ToList();
+
     private void ReloadStaticPods()
     {
         foreach (var uid in _static!.Reload())
@@ -276,7 +307,8 @@ public sealed class NodeAgent : IHostedService, IAsyncDisposable
                 }, token),
                 LoopAsync("lease", _options.LeaseRenewInterval, RenewLeaseAsync, token),
                 LoopAsync("relist", _options.RelistInterval, RelistAsync, token),
-                LoopAsync("resync", _options.ResyncInterval, ResyncAsync, token)).ConfigureAwait(false);
+                LoopAsync("resync", _options.ResyncInterval, ResyncAsync, token),
+                _eviction is null ? Task.CompletedTask : LoopAsync("eviction", _options.EvictionMonitoringInterval, SynchronizeEvictionAsync, token)).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
@@ -349,6 +381,12 @@ public sealed class NodeAgent : IHostedService, IAsyncDisposable
         for (var attempt = 0; attempt < 3; attempt++)
         {
             var node = await _client.GetAsync<V1Node>(_options.NodeName, cancellationToken: token).ConfigureAwait(false);
+            if (_eviction is not null && _nodeBuilder.ApplyMetadataAndSpec(node))
+            {
+                // Pressure taints changed.
+                node = await _client.UpdateAsync(node, cancellationToken: token).ConfigureAwait(false);
+            }
+
             node.Status = _nodeBuilder.BuildStatus(node.Status, Time.Seconds(_time.GetUtcNow()));
             try
             {

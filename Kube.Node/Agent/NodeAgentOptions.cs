@@ -81,6 +81,52 @@ public sealed class NodeAgentOptions
     /// <summary>How often <see cref="StaticPodPath"/> is re-read (KubeletConfiguration fileCheckFrequency). Default 20 s, as upstream.</summary>
     public TimeSpan FileCheckFrequency { get; set; } = TimeSpan.FromSeconds(20);
 
+    /// <summary>
+    /// Hard eviction thresholds by signal (memory.available, nodefs.available, nodefs.inodesFree, imagefs.available,
+    /// imagefs.inodesFree): a quantity ("100Mi") or a percentage of capacity ("10%"); met means pods are evicted at once.
+    /// Default as upstream: memory.available 100Mi, nodefs.available 10%, nodefs.inodesFree 5%, imagefs.available 15%.
+    /// Clear it (and <see cref="EvictionSoft"/>) to run no eviction manager.
+    /// </summary>
+    public IDictionary<string, string> EvictionHard { get; } = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["memory.available"] = "100Mi",
+        ["nodefs.available"] = "10%",
+        ["nodefs.inodesFree"] = "5%",
+        ["imagefs.available"] = "15%",
+    };
+
+    /// <summary>Soft eviction thresholds, in the form of <see cref="EvictionHard"/>; each needs a grace period in <see cref="EvictionSoftGracePeriod"/>. Default none.</summary>
+    public IDictionary<string, string> EvictionSoft { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>How long a soft threshold must stay met before pods are evicted for it, by signal. Default none.</summary>
+    public IDictionary<string, TimeSpan> EvictionSoftGracePeriod { get; } = new Dictionary<string, TimeSpan>(StringComparer.Ordinal);
+
+    /// <summary>How long a pressure condition stays True after its threshold was last met. Default 5 min, as upstream.</summary>
+    public TimeSpan EvictionPressureTransitionPeriod { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>The longest grace period a pod evicted for a soft threshold gets; 0 uses the pod's own. Hard evictions give 1 s. Default 0.</summary>
+    public int EvictionMaxPodGracePeriodSeconds { get; set; }
+
+    /// <summary>How often the eviction manager observes the signals. Default 10 s, as upstream's monitoring interval.</summary>
+    public TimeSpan EvictionMonitoringInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The parsed eviction thresholds; throws <see cref="ArgumentException"/> naming the bad entry.</summary>
+    internal IReadOnlyList<Eviction.EvictionThreshold> EvictionThresholds()
+    {
+        var result = EvictionHard.Select(kv => Eviction.EvictionThreshold.Parse("evictionHard", kv.Key, kv.Value, null)).ToList();
+        foreach (var (signal, value) in EvictionSoft)
+        {
+            if (!EvictionSoftGracePeriod.TryGetValue(signal, out var grace) || grace < TimeSpan.Zero)
+            {
+                throw new ArgumentException($"evictionSoft: {signal} needs a grace period in evictionSoftGracePeriod");
+            }
+
+            result.Add(Eviction.EvictionThreshold.Parse("evictionSoft", signal, value, grace));
+        }
+
+        return result;
+    }
+
     /// <summary>The effective pod CIDR.</summary>
     internal string EffectivePodCidr => PodCidr ?? $"127.1.{NodeIndex ?? 1}.0/24";
 
@@ -110,6 +156,8 @@ public sealed class NodeAgentOptions
             throw new ArgumentException($"NodeAgentOptions.KubeletAddress \"{KubeletAddress}\" must be a loopback address");
         }
 
+        _ = EvictionThresholds();
+
         if (NodeIndex is < 0 or > 255)
         {
             throw new ArgumentException($"NodeAgentOptions.NodeIndex {NodeIndex} must be within 0-255");
@@ -117,7 +165,8 @@ public sealed class NodeAgentOptions
 
         if (MaxPods <= 0 || LeaseDurationSeconds <= 0 || NodeStatusUpdateInterval <= TimeSpan.Zero || LeaseRenewInterval <= TimeSpan.Zero
             || RelistInterval <= TimeSpan.Zero || ResyncInterval <= TimeSpan.Zero || BackoffInitial < TimeSpan.Zero || BackoffMax < BackoffInitial
-            || ShutdownGracePeriod < TimeSpan.Zero || FileCheckFrequency <= TimeSpan.Zero)
+            || ShutdownGracePeriod < TimeSpan.Zero || FileCheckFrequency <= TimeSpan.Zero || EvictionMonitoringInterval <= TimeSpan.Zero
+            || EvictionPressureTransitionPeriod < TimeSpan.Zero || EvictionMaxPodGracePeriodSeconds < 0)
         {
             throw new ArgumentException("NodeAgentOptions: MaxPods, LeaseDurationSeconds and the intervals must be positive, and BackoffMax at least BackoffInitial");
         }

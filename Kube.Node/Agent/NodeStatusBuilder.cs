@@ -8,6 +8,12 @@ internal sealed class NodeStatusBuilder(NodeAgentOptions options, string runtime
 {
     public const string KubeletVersion = "v1.32.0";
 
+    private static readonly (string Condition, string TaintKey)[] PressureTaints =
+    [
+        ("MemoryPressure", "node.kubernetes.io/memory-pressure"),
+        ("DiskPressure", "node.kubernetes.io/disk-pressure"),
+    ];
+
     /// <summary>The advertised kubelet port (status.daemonEndpoints). Default 10250.</summary>
     public int KubeletPort { get; set; } = 10250;
 
@@ -17,6 +23,9 @@ internal sealed class NodeStatusBuilder(NodeAgentOptions options, string runtime
     private readonly string _machineId = MachineInfo.MachineId();
     private readonly string _bootId = MachineInfo.BootId();
     private readonly string _arch = MachineInfo.Architecture();
+
+    /// <summary>The pressure conditions to report True (MemoryPressure, DiskPressure); read at each status build.</summary>
+    public Func<IReadOnlySet<string>>? Pressure { get; set; }
 
     /// <summary>A new Node with metadata and spec (status is posted separately).</summary>
     public V1Node NewNode()
@@ -63,6 +72,24 @@ internal sealed class NodeStatusBuilder(NodeAgentOptions options, string runtime
             changed = true;
         }
 
+        // The node lifecycle controller's TaintNodesByCondition, for the conditions this agent owns.
+        var pressure = Pressure?.Invoke() ?? new HashSet<string>();
+        foreach (var (condition, key) in PressureTaints)
+        {
+            var has = node.Spec.Taints?.Any(t => t.Key == key && t.Effect == "NoSchedule") == true;
+            if (pressure.Contains(condition) && !has)
+            {
+                node.Spec.Taints ??= [];
+                node.Spec.Taints.Add(new V1Taint { Key = key, Effect = "NoSchedule" });
+                changed = true;
+            }
+            else if (!pressure.Contains(condition) && has)
+            {
+                node.Spec.Taints = node.Spec.Taints!.Where(t => !(t.Key == key && t.Effect == "NoSchedule")).ToList();
+                changed = true;
+            }
+        }
+
         return changed;
     }
 
@@ -76,6 +103,7 @@ internal sealed class NodeStatusBuilder(NodeAgentOptions options, string runtime
             ["memory"] = new((_memory / 1024).ToString(CultureInfo.InvariantCulture) + "Ki"),
             ["pods"] = new(options.MaxPods.ToString(CultureInfo.InvariantCulture)),
         };
+        var pressure = Pressure?.Invoke() ?? new HashSet<string>();
         return new V1NodeStatus
         {
             Capacity = capacity,
@@ -100,8 +128,12 @@ internal sealed class NodeStatusBuilder(NodeAgentOptions options, string runtime
             },
             Conditions =
             [
-                Condition(previous, "MemoryPressure", "False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available", now),
-                Condition(previous, "DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure", now),
+                pressure.Contains("MemoryPressure")
+                    ? Condition(previous, "MemoryPressure", "True", "KubeletHasInsufficientMemory", "kubelet has insufficient memory available", now)
+                    : Condition(previous, "MemoryPressure", "False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available", now),
+                pressure.Contains("DiskPressure")
+                    ? Condition(previous, "DiskPressure", "True", "KubeletHasDiskPressure", "kubelet has disk pressure", now)
+                    : Condition(previous, "DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure", now),
                 Condition(previous, "PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available", now),
                 Condition(previous, "Ready", "True", "KubeletReady", "kubelet is posting ready status", now),
             ],

@@ -18,6 +18,7 @@ internal sealed class PodSyncer(NodeAgentOptions options, IKubeClient client, IC
 {
     private const string HostIp = "127.0.0.1";
     private readonly ConcurrentDictionary<(string Uid, string Container), CrashBackoff> _backoffs = new();
+    private readonly ConcurrentDictionary<string, (string Message, TimeSpan Grace)> _evictions = new(StringComparer.Ordinal);
 
     /// <summary>The probe manager; null runs no probes (a running container is ready).</summary>
     public Probes.ProbeManager? Probes { get; set; }
@@ -54,6 +55,12 @@ internal sealed class PodSyncer(NodeAgentOptions options, IKubeClient client, IC
 
         var sandbox = (await runtime.ListPodSandboxesAsync(cancellationToken).ConfigureAwait(false))
             .FirstOrDefault(s => s.PodUid == uid && s.State == PodSandboxState.Ready);
+        if (_evictions.TryRemove(uid, out var eviction) && pod.Status?.Phase is not ("Succeeded" or "Failed") && sandbox is not null)
+        {
+            await EvictAsync(pod, sandbox, eviction.Message, eviction.Grace, cancellationToken).ConfigureAwait(false);
+            return SyncOutcome.Idle;
+        }
+
         if (pod.Status?.Phase is "Succeeded" or "Failed")
         {
             if (sandbox is not null)
@@ -213,6 +220,35 @@ internal sealed class PodSyncer(NodeAgentOptions options, IKubeClient client, IC
     private static readonly TimeSpan ConfigErrorRetry = TimeSpan.FromSeconds(5);
 
     private static TimeSpan? Min(TimeSpan? a, TimeSpan? b) => a is null ? b : b is null ? a : (a < b ? a : b);
+
+    /// <summary>Asks the pod's next sync to evict it (the eviction manager's decision): kill its containers, then post phase Failed, reason Evicted.</summary>
+    public void MarkEvicted(string uid, string message, TimeSpan grace) => _evictions[uid] = (message, grace);
+
+    /// <summary>True while an eviction of the pod is pending.</summary>
+    public bool IsBeingEvicted(string uid) => _evictions.ContainsKey(uid);
+
+    private async Task EvictAsync(V1Pod pod, PodSandboxStatus sandbox, string message, TimeSpan grace, CancellationToken cancellationToken)
+    {
+        Probes?.Forget(pod.Metadata.Uid);
+        var running = (await runtime.ListContainersAsync(sandbox.Id, cancellationToken).ConfigureAwait(false)).Where(c => c.State == ContainerState.Running);
+        await Task.WhenAll(running.Select(c => runtime.StopContainerAsync(c.Id, grace, cancellationToken))).ConfigureAwait(false);
+        var containers = await runtime.ListContainersAsync(sandbox.Id, cancellationToken).ConfigureAwait(false);
+        var now = Time.Seconds(time.GetUtcNow());
+        var status = BuildStatus(pod, sandbox, containers, new Dictionary<string, string>(), pod.Spec.RestartPolicy ?? "Always", now);
+        status.Phase = "Failed";
+        status.Reason = "Evicted";
+        status.Message = message;
+        status.Conditions = status.Conditions.Where(c => c.Type != "DisruptionTarget").Append(new V1PodCondition
+        {
+            Type = "DisruptionTarget",
+            Status = "True",
+            Reason = "TerminationByKubelet",
+            Message = message,
+            LastTransitionTime = now,
+        }).ToList();
+        await WriteStatusAsync(pod, status, cancellationToken).ConfigureAwait(false);
+        logger.LogInformation("Evicted pod {Namespace}/{Pod}", pod.Metadata.NamespaceProperty, pod.Metadata.Name);
+    }
 
     /// <summary>Stops and removes everything the runtime holds for a pod.</summary>
     public async Task KillPodAsync(string uid, TimeSpan gracePeriod, CancellationToken cancellationToken)

@@ -7,15 +7,15 @@ namespace Kube.Node.Config;
 
 /// <summary>
 /// Reads upstream's <c>KubeletConfiguration</c> (kubelet.config.k8s.io/v1beta1) YAML onto <see cref="NodeAgentOptions"/>.
-/// Applied: maxPods, address, port, syncFrequency, nodeStatusUpdateFrequency, nodeLeaseDurationSeconds, staticPodPath, fileCheckFrequency. Known fields this
-/// agent does not implement yet (evictionHard, ...) and unknown fields give warnings; invalid values throw
+/// Applied: maxPods, address, port, syncFrequency, nodeStatusUpdateFrequency, nodeLeaseDurationSeconds, staticPodPath, fileCheckFrequency, evictionHard, evictionSoft, evictionSoftGracePeriod,
+/// evictionPressureTransitionPeriod, evictionMaxPodGracePeriod. Known fields this
+/// agent does not implement yet (containerLogMaxSize, ...) and unknown fields give warnings; invalid values throw
 /// <see cref="ArgumentException"/> naming the field.
 /// </summary>
 public static partial class KubeletConfigurationLoader
 {
     private static readonly HashSet<string> Ignored = new(StringComparer.Ordinal)
     {
-        "evictionHard", "evictionSoft", "evictionSoftGracePeriod", "evictionPressureTransitionPeriod", "evictionMaxPodGracePeriod",
         "containerLogMaxSize", "containerLogMaxFiles", "clusterDNS", "clusterDomain", "authentication", "authorization", "cgroupDriver",
         "readOnlyPort", "healthzPort", "healthzBindAddress", "httpCheckFrequency", "imageMinimumGCAge",
         "imageGCHighThresholdPercent", "imageGCLowThresholdPercent", "rotateCertificates", "serverTLSBootstrap", "staticPodURL",
@@ -83,6 +83,28 @@ public static partial class KubeletConfigurationLoader
                 case "fileCheckFrequency":
                     options.FileCheckFrequency = Duration(path, key, value);
                     break;
+                case "evictionHard":
+                    Replace(options.EvictionHard, Map(path, key, value));
+                    break;
+                case "evictionSoft":
+                    Replace(options.EvictionSoft, Map(path, key, value));
+                    break;
+                case "evictionSoftGracePeriod":
+                    options.EvictionSoftGracePeriod.Clear();
+                    foreach (var (signal, text) in Map(path, key, value))
+                    {
+                        options.EvictionSoftGracePeriod[signal] = Duration(path, $"{key}.{signal}", text);
+                    }
+
+                    break;
+                case "evictionPressureTransitionPeriod":
+                    options.EvictionPressureTransitionPeriod = Duration(path, key, value);
+                    break;
+                case "evictionMaxPodGracePeriod":
+                    options.EvictionMaxPodGracePeriodSeconds = int.TryParse(value as string, NumberStyles.Integer, CultureInfo.InvariantCulture, out var maxGrace) && maxGrace >= 0
+                        ? maxGrace
+                        : throw new ArgumentException($"{path}: evictionMaxPodGracePeriod \"{value}\" must be a non-negative integer");
+                    break;
                 case "nodeLeaseDurationSeconds":
                     options.LeaseDurationSeconds = PositiveInt(path, key, value);
                     break;
@@ -94,7 +116,30 @@ public static partial class KubeletConfigurationLoader
             }
         }
 
+        try
+        {
+            _ = options.EvictionThresholds();
+        }
+        catch (ArgumentException ex)
+        {
+            throw new ArgumentException($"{path}: {ex.Message}", ex);
+        }
+
         return warnings;
+    }
+
+    private static Dictionary<string, string> Map(string path, string key, object? value) =>
+        value is Dictionary<object, object> map
+            ? map.ToDictionary(kv => kv.Key.ToString() ?? "", kv => kv.Value?.ToString() ?? "", StringComparer.Ordinal)
+            : value is null ? [] : throw new ArgumentException($"{path}: {key} must be a map of signal to value");
+
+    private static void Replace(IDictionary<string, string> target, Dictionary<string, string> values)
+    {
+        target.Clear();
+        foreach (var (k, v) in values)
+        {
+            target[k] = v;
+        }
     }
 
     private static int PositiveInt(string path, string key, object? value) =>

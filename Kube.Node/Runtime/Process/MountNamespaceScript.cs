@@ -23,7 +23,7 @@ internal static class MountNamespaceScript
             [ -e "$e" ] || [ -L "$e" ] || continue
             n="$2/${e##*/}"
             if [ -L "$e" ]; then cp -P "$e" "$n"
-            elif [ -d "$e" ]; then mkdir "$n"; mount --rbind "$e" "$n"
+            elif [ -d "$e" ]; then mkdir -p "$n"; mount --rbind "$e" "$n"
             else : > "$n"; mount --bind "$e" "$n"; fi
           done
         }

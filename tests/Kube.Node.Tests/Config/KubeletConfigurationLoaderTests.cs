@@ -56,6 +56,9 @@ public sealed class KubeletConfigurationLoaderTests
     [DataRow("address: 10.0.0.1", "address")]
     [DataRow("port: 70000", "port")]
     [DataRow("staticPodPath: relative/dir", "staticPodPath")]
+    [DataRow("evictionHard:\n  memory.available: lots", "evictionHard")]
+    [DataRow("evictionSoft:\n  memory.available: 1Gi", "evictionSoftGracePeriod")]
+    [DataRow("evictionSoftGracePeriod:\n  memory.available: forever", "evictionSoftGracePeriod.memory.available")]
     public void Apply_RefusesInvalidValues_NamingTheField(string line, string field)
     {
         var path = Write("apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\n" + line + "\n");
@@ -63,6 +66,39 @@ public sealed class KubeletConfigurationLoaderTests
         {
             var ex = Assert.ThrowsExactly<ArgumentException>(() => KubeletConfigurationLoader.Apply(path, new NodeAgentOptions { NodeName = "n" }));
             StringAssert.Contains(ex.Message, field);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [TestMethod]
+    public void Apply_SetsEvictionThresholds_ReplacingTheHardDefaults()
+    {
+        var path = Write("""
+            apiVersion: kubelet.config.k8s.io/v1beta1
+            kind: KubeletConfiguration
+            evictionHard:
+              memory.available: 500Mi
+              nodefs.available: "20%"
+            evictionSoft:
+              memory.available: 1Gi
+            evictionSoftGracePeriod:
+              memory.available: 1m30s
+            evictionPressureTransitionPeriod: 30s
+            evictionMaxPodGracePeriod: 60
+            """);
+        try
+        {
+            var options = new NodeAgentOptions { NodeName = "n" };
+            Assert.AreEqual(0, KubeletConfigurationLoader.Apply(path, options).Count);
+            CollectionAssert.AreEquivalent(new[] { "memory.available", "nodefs.available" }, options.EvictionHard.Keys.ToList());
+            Assert.AreEqual("500Mi", options.EvictionHard["memory.available"]);
+            Assert.AreEqual("1Gi", options.EvictionSoft["memory.available"]);
+            Assert.AreEqual(TimeSpan.FromSeconds(90), options.EvictionSoftGracePeriod["memory.available"]);
+            Assert.AreEqual(TimeSpan.FromSeconds(30), options.EvictionPressureTransitionPeriod);
+            Assert.AreEqual(60, options.EvictionMaxPodGracePeriodSeconds);
         }
         finally
         {
