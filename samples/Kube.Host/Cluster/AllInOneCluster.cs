@@ -1,3 +1,5 @@
+using Kube.ApiServer.Security;
+using Kube.Core.Admission;
 using Kube.Node.Agent;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -6,7 +8,11 @@ using Microsoft.Extensions.Logging;
 
 namespace Kube.Host.Cluster;
 
-/// <summary>Assembles every package into one process: store, API server, controllers, scheduler, networking and N node agents.</summary>
+/// <summary>
+/// Assembles every package into one process: store, API server (HTTPS, authentication, Node+RBAC authorization,
+/// built-in admission, optional encryption at rest) with networking, then the controller manager, the scheduler and N
+/// node agents, each in its own <see cref="ComponentHost"/> under its own identity.
+/// </summary>
 internal static class AllInOneCluster
 {
     /// <summary>
@@ -35,37 +41,70 @@ internal static class AllInOneCluster
         // Pods get SIGTERM, then SIGKILL after their grace period, when the host stops: leave room for that.
         builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(40));
 
+        ApiServerSecurityOptions security;
+        ClusterPki pki;
+        try
+        {
+            (security, pki) = SecurityFor(options);
+        }
+        catch (Exception e) when (e is IOException or FormatException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException
+            or YamlDotNet.Core.YamlException or ArgumentException)
+        {
+            await Console.Error.WriteLineAsync($"kube-host up: {e.Message}");
+            return 1;
+        }
+
         var s = builder.Services;
         if (options.EtcdServers.Count > 0)
             s.AddKubeEtcdClientStore(o => o.Endpoints = [.. options.EtcdServers]);
         else
             s.AddKubeStore(o => o.DataDir = Path.Combine(options.DataDir, "store"));
-        s.AddKubeApiServer(o => o.Port = options.ApiPort);
+        s.AddKubeApiServer(o =>
+        {
+            o.Port = options.ApiPort;
+            o.Security = security;
+        });
+        s.AddKubeBuiltInAdmission();
+        // The API server's own loopback client (system:masters, as upstream's) is the root container's IKubeClient:
+        // admission plugins, ClusterIP allocation and the default/kubernetes Service use it.
         s.AddKubeCore();
         // default/kubernetes points at the API server; pods get KUBERNETES_SERVICE_HOST/PORT of the real listener
         // (there is no service proxy yet to make the ClusterIP answer).
         s.AddKubeNetworking(o => o.KubernetesServiceEndpoint = $"127.0.0.1:{options.ApiPort}");
-        s.AddKubeControllers().AddBuiltInControllers();
-        s.AddKubeScheduler(_ => { });
-        if (options.Runtime == "cri")
-            s.TryAddEnumerable(ServiceDescriptor.Singleton<IContainerRuntimeProvider>(new CriRuntimeProvider(options.CriSocket)));
-        for (var i = 1; i <= options.Nodes + options.SimulatedNodes; i++)
+
+        AddComponent(s, "controller-manager", ComponentIdentities.ControllerManager, c =>
         {
-            var simulated = i > options.Nodes;
-            var name = simulated ? $"sim-{i - options.Nodes}" : $"node-{i}";
+            c.AddKubeControllers().AddBuiltInControllers();
+            c.AddHostedService<DefaultServiceAccounts>();
+        });
+        AddComponent(s, "scheduler", ComponentIdentities.Scheduler, c => c.AddKubeScheduler(_ => { }));
+        for (var i = 1; i <= options.Nodes; i++)
+        {
+            var name = $"node-{i}";
             var index = i;
-            s.AddKubeNodeAgent(o =>
+            AddComponent(s, "node " + name, ComponentIdentities.Node(name), c =>
             {
-                o.NodeName = name;
-                o.NodeIndex = index;
-                o.DataDir = Path.Combine(options.DataDir, "nodes", name);
-                o.Runtime = simulated ? "simulated" : options.Runtime;
-                o.PodCidr = PodCidrOf(index);
-                o.KubernetesServiceHost = "127.0.0.1";
-                o.KubernetesServicePort = options.ApiPort;
+                if (options.Runtime == "cri")
+                    c.TryAddEnumerable(ServiceDescriptor.Singleton<IContainerRuntimeProvider>(new CriRuntimeProvider(options.CriSocket)));
+                c.AddKubeCore();
+                c.AddKubeNodeAgent(o => ConfigureNode(o, options, name, index, options.Runtime));
             });
         }
-        s.AddHostedService(sp => new ReadyAnnouncer(options, sp.GetRequiredService<ILogger<ReadyAnnouncer>>()));
+        if (options.SimulatedNodes > 0)
+        {
+            // KWOK-like: one simulator identity drives every simulated node (upstream's kwok controller has one identity too).
+            AddComponent(s, "simulated nodes", SimulatedNodes.Identity, c =>
+            {
+                c.AddKubeCore();
+                for (var i = 1; i <= options.SimulatedNodes; i++)
+                {
+                    var index = options.Nodes + i;
+                    var name = $"sim-{i}";
+                    c.AddKubeNodeAgent(o => ConfigureNode(o, options, name, index, "simulated"));
+                }
+            }, SimulatedNodes.EnsureBindingAsync);
+        }
+        s.AddHostedService(sp => new ReadyAnnouncer(options, pki, sp.GetRequiredService<ILogger<ReadyAnnouncer>>()));
 
         if (options.ExitWithParent)
         {
@@ -78,5 +117,35 @@ internal static class AllInOneCluster
         using var dirLock = await DataDirLock.AcquireAsync(options.DataDir, TimeSpan.FromSeconds(60), logger, cancellationToken);
         await host.RunAsync(cancellationToken);
         return 0;
+    }
+
+    /// <summary>
+    /// The PKI under DIR/pki (CA, serving and client certificates, ServiceAccount key; created on first start, reused
+    /// after), the token file and the encryption configuration, checked now so a bad file fails the start with its message.
+    /// </summary>
+    private static (ApiServerSecurityOptions, ClusterPki) SecurityFor(AllInOneOptions options)
+    {
+        if (options.TokenAuthFile is { } tokens)
+            _ = Kube.ApiServer.Authentication.StaticTokenAuthenticator.FromFile(tokens);
+        var (security, pki) = ClusterSecurity.ForDataDir(options.DataDir, options.TokenAuthFile, options.EncryptionProviderConfig);
+        // The admin certificate is issued (or reused) now, before anything listens.
+        _ = pki.AdminCertificate();
+        return (security, pki);
+    }
+
+    private static void AddComponent(IServiceCollection services, string name, UserInfo identity, Action<IServiceCollection> configure,
+        Func<Kube.Core.Client.IKubeClient, CancellationToken, Task>? beforeStart = null) =>
+        // Not AddHostedService: it de-duplicates by type, and every component must run.
+        services.AddSingleton<IHostedService>(sp => new ComponentHost(name, identity, configure, sp, beforeStart));
+
+    private static void ConfigureNode(NodeAgentOptions o, AllInOneOptions options, string name, int index, string runtime)
+    {
+        o.NodeName = name;
+        o.NodeIndex = index;
+        o.DataDir = Path.Combine(options.DataDir, "nodes", name);
+        o.Runtime = runtime;
+        o.PodCidr = PodCidrOf(index);
+        o.KubernetesServiceHost = "127.0.0.1";
+        o.KubernetesServicePort = options.ApiPort;
     }
 }

@@ -17,6 +17,10 @@ internal sealed record AllInOneOptions
     public int SimulatedNodes { get; init; }
     /// <summary>Use an existing etcd cluster instead of the embedded store (default: none, embedded).</summary>
     public IReadOnlyList<string> EtcdServers { get; init; } = [];
+    /// <summary>Upstream's <c>--token-auth-file</c>: a CSV of static bearer tokens <c>token,user,uid,"group1,group2"</c> (default: none).</summary>
+    public string? TokenAuthFile { get; init; }
+    /// <summary>Upstream's <c>--encryption-provider-config</c>: an EncryptionConfiguration file for encryption at rest (default: none, values stored as they are).</summary>
+    public string? EncryptionProviderConfig { get; init; }
     /// <summary>Stop when the parent process exits (default true).</summary>
     public bool ExitWithParent { get; init; } = true;
 }

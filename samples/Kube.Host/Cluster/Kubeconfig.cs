@@ -1,12 +1,27 @@
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using Kube.ApiServer.Security;
+
 namespace Kube.Host.Cluster;
 
-/// <summary>Writes the admin kubeconfig that kubectl 1.32 uses as it is.</summary>
+/// <summary>
+/// Writes the admin kubeconfig (mode 0600) that kubectl 1.32, KubernetesClient and the Python client use as they
+/// are: the HTTPS server, the cluster CA and the admin client certificate (CN=kubernetes-admin, O=system:masters),
+/// all embedded; cluster, context and user are named kube-host, kube-host and admin, the namespace is default.
+/// </summary>
 internal static class Kubeconfig
 {
-    public static async Task<string> WriteAsync(string dataDir, Uri server, CancellationToken ct)
+    public static string Write(string dataDir, Uri server, ClusterPki pki) =>
+        WriteFor(Path.Combine(dataDir, "kubeconfig"), server, pki, pki.AdminCertificate(), "admin", "default");
+
+    /// <summary>A kubeconfig for <paramref name="client"/> at <paramref name="path"/> (mode 0600, replaced atomically).</summary>
+    public static string WriteFor(string path, Uri server, ClusterPki pki, X509Certificate2 client, string user, string? @namespace)
     {
-        var path = Path.Combine(dataDir, "kubeconfig");
-        var token = await AdminTokenAsync(dataDir, ct);
+        static string B64(string pem) => Convert.ToBase64String(Encoding.UTF8.GetBytes(pem));
+        var key = client.GetECDsaPrivateKey()?.ExportPkcs8PrivateKeyPem()
+            ?? client.GetRSAPrivateKey()?.ExportPkcs8PrivateKeyPem()
+            ?? throw new InvalidOperationException("the client certificate has no private key");
+        var ns = @namespace is null ? "" : $"\n    namespace: {@namespace}";
         var text = $"""
             apiVersion: v1
             kind: Config
@@ -14,41 +29,30 @@ internal static class Kubeconfig
             - name: kube-host
               cluster:
                 server: {server.GetLeftPart(UriPartial.Authority)}
+                certificate-authority-data: {B64(pki.CertificateAuthorityPem)}
             contexts:
             - name: kube-host
               context:
                 cluster: kube-host
-                user: admin
-                namespace: default
+                user: "{user}"{ns}
             current-context: kube-host
             users:
-            - name: admin
+            - name: "{user}"
               user:
-                token: {token}
+                client-certificate-data: {B64(client.ExportCertificatePem())}
+                client-key-data: {B64(key)}
+
             """;
         var tmp = path + ".tmp";
-        await File.WriteAllTextAsync(tmp, text + "\n", ct);
-        File.Move(tmp, path, overwrite: true);
-        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        return path;
-    }
-
-    /// <summary>
-    /// The admin's bearer token, generated once per data dir (mode 0600). KubernetesClient refuses a kubeconfig user
-    /// without credentials, so the kubeconfig always carries one. The API server does not check it yet: authentication
-    /// (client certificates, token files) comes with the security work.
-    /// </summary>
-    private static async Task<string> AdminTokenAsync(string dataDir, CancellationToken ct)
-    {
-        var file = Path.Combine(dataDir, "admin-token");
-        if (File.Exists(file))
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        using (var f = new FileStream(tmp, options))
+        using (var w = new StreamWriter(f, new UTF8Encoding(false)))
         {
-            var existing = (await File.ReadAllTextAsync(file, ct)).Trim();
-            if (existing.Length > 0) return existing;
+            w.Write(text);
         }
-        var token = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
-        await File.WriteAllTextAsync(file, token + "\n", ct);
-        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        return token;
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(tmp, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        File.Move(tmp, path, overwrite: true);
+        return path;
     }
 }

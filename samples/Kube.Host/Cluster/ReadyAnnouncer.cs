@@ -1,19 +1,22 @@
+using System.Security.Cryptography.X509Certificates;
+using Kube.ApiServer.Security;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Kube.Host.Cluster;
 
 /// <summary>
-/// Waits until the API server answers <c>/readyz</c>, writes the admin kubeconfig, and prints the one line
-/// scripts wait for: <c>kube-host ready: KUBECONFIG=&lt;absolute path&gt;</c>.
+/// Waits until the API server answers <c>/readyz</c> over HTTPS (checking its certificate against the cluster CA),
+/// writes the admin kubeconfig, and prints the one line scripts wait for: <c>kube-host ready: KUBECONFIG=&lt;absolute path&gt;</c>.
 /// </summary>
-internal sealed class ReadyAnnouncer(AllInOneOptions options, ILogger<ReadyAnnouncer> logger) : BackgroundService
+internal sealed class ReadyAnnouncer(AllInOneOptions options, ClusterPki pki, ILogger<ReadyAnnouncer> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var server = new Uri($"http://127.0.0.1:{options.ApiPort}/");
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        var deadline = DateTimeOffset.UtcNow.AddMinutes(2);
+        var server = new Uri($"https://127.0.0.1:{options.ApiPort}/");
+        using var handler = new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, cert, _, _) => cert is not null && TrustedByCa(cert) };
+        using var http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = TimeProvider.System.GetUtcNow().AddMinutes(2);
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -23,15 +26,26 @@ internal sealed class ReadyAnnouncer(AllInOneOptions options, ILogger<ReadyAnnou
             }
             catch (HttpRequestException) { }
             catch (TaskCanceledException) when (!stoppingToken.IsCancellationRequested) { }
-            if (DateTimeOffset.UtcNow > deadline)
+            if (TimeProvider.System.GetUtcNow() > deadline)
             {
                 logger.LogError("The API server did not become ready at {Server} within 2 minutes", server);
                 return;
             }
             await Task.Delay(100, stoppingToken);
         }
-        var path = await Kubeconfig.WriteAsync(options.DataDir, server, stoppingToken);
+        var stale = Path.Combine(options.DataDir, "admin-token");
+        if (File.Exists(stale)) File.Delete(stale); // the unchecked bearer token of earlier versions
+        var path = Kubeconfig.Write(options.DataDir, server, pki);
         Console.Out.WriteLine($"kube-host ready: KUBECONFIG={path}");
         Console.Out.Flush();
+    }
+
+    private bool TrustedByCa(X509Certificate2 cert)
+    {
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(pki.CertificateAuthority);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        return chain.Build(cert);
     }
 }

@@ -17,10 +17,14 @@ internal static class UpCommand
         var criSocket = new Option<string>("--cri-socket") { Description = "containerd's CRI socket, for --runtime cri.", DefaultValueFactory = _ => "/run/containerd/containerd.sock" };
         var simulatedNodes = new Option<int>("--simulated-nodes") { Description = "Extra simulated (KWOK-like) nodes: real Node objects, leases and pod status, no processes.", DefaultValueFactory = _ => 0 };
         var etcdServers = new Option<string?>("--etcd-servers") { Description = "Comma-separated etcd client URLs; use that etcd cluster instead of the embedded store." };
-        var cmd = new Command("up", "Run an all-in-one cluster (embedded store, API server, scheduler, controllers, nodes).")
+        var tokenAuthFile = new Option<string?>("--token-auth-file") { Description = "Static bearer tokens: a CSV file of token,user,uid,\"group1,group2\" lines (as kube-apiserver's flag)." };
+        var encryptionConfig = new Option<string?>("--encryption-provider-config") { Description = "An EncryptionConfiguration (apiserver.config.k8s.io/v1) file: encrypt the listed resources (e.g. secrets) at rest." };
+        var cmd = new Command("up", "Run an all-in-one cluster (embedded store, API server, scheduler, controllers, nodes). The API is HTTPS only, with a cluster CA made on first start in DIR/pki.")
         {
-            dataDir, apiPort, nodes, exitWithParent, runtime, criSocket, simulatedNodes, etcdServers,
+            dataDir, apiPort, nodes, exitWithParent, runtime, criSocket, simulatedNodes, etcdServers, tokenAuthFile, encryptionConfig,
         };
+        tokenAuthFile.Validators.Add(r => { if (r.GetValueOrDefault<string?>() is { } f && !File.Exists(f)) r.AddError($"--token-auth-file: {f} does not exist."); });
+        encryptionConfig.Validators.Add(r => { if (r.GetValueOrDefault<string?>() is { } f && !File.Exists(f)) r.AddError($"--encryption-provider-config: {f} does not exist."); });
         // Option validators run only for options given on the command line; defaults are valid by construction.
         nodes.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 0 or > 200) r.AddError("--nodes must be between 0 and 200."); });
         simulatedNodes.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 0 or > 10_000) r.AddError("--simulated-nodes must be between 0 and 10000."); });
@@ -40,6 +44,8 @@ internal static class UpCommand
             CriSocket = parse.GetValue(criSocket)!,
             SimulatedNodes = parse.GetValue(simulatedNodes),
             EtcdServers = (parse.GetValue(etcdServers) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+            TokenAuthFile = parse.GetValue(tokenAuthFile) is { } t ? Path.GetFullPath(t) : null,
+            EncryptionProviderConfig = parse.GetValue(encryptionConfig) is { } e ? Path.GetFullPath(e) : null,
         }, ct));
         return cmd;
     }
