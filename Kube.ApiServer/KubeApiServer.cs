@@ -91,8 +91,9 @@ public sealed class KubeApiServer : IAsyncDisposable
         var storage = new ObjectStorage(Encryption.EncryptingKeyValueStore.Wrap(store, options.Security?.EncryptionConfiguration));
         var watchCaches = new WatchCacheManager(storage, options, loggers);
         var customColumns = new CustomColumns();
+        var customSchemas = new Validation.CustomSchemas();
         var registry = new GenericRegistry(storage, watchCaches, new AdmissionChain(plugins), authorizer, types, time, options,
-            loggers.CreateLogger<GenericRegistry>(), customColumns, new Validation.CustomSchemas(), stopping.Token);
+            loggers.CreateLogger<GenericRegistry>(), customColumns, customSchemas, stopping.Token);
         await CreateInitialNamespacesAsync(registry, options, cancellationToken).ConfigureAwait(false);
         await security.AttachAsync(new InProcessKubeClient(registry, UserInfo.Admin), cancellationToken).ConfigureAwait(false);
         await registry.LoadCustomResourcesAsync(cancellationToken).ConfigureAwait(false);
@@ -121,7 +122,7 @@ public sealed class KubeApiServer : IAsyncDisposable
                 loggers.CreateLogger<Metrics.SummaryScraper>());
             resourceMetrics = new Metrics.ResourceMetricsApi(registry, scraper, time);
         }
-        var handler = new ApiHttpHandler(registry, authenticator, authorizer, new TableConvertor(time, customColumns), new OpenApiCache(types), metrics, time, options,
+        var handler = new ApiHttpHandler(registry, authenticator, authorizer, new TableConvertor(time, customColumns), new OpenApiCache(types, customSchemas), metrics, time, options,
             () => addressText, resourceMetrics, loggers.CreateLogger<ApiHttpHandler>());
         app.Run(handler.HandleAsync);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);

@@ -185,6 +185,22 @@ internal sealed class ApiHttpHandler(
 
     private async Task OpenApiAsync(HttpContext ctx, string path)
     {
+        if (path.TrimEnd('/') == "/openapi/v2")
+        {
+            var accept = ctx.Request.Headers.Accept.ToString();
+            if (accept.Length > 0 && !accept.Contains("json", StringComparison.OrdinalIgnoreCase) && !accept.Contains("*/*", StringComparison.Ordinal))
+                throw Errors.NotAcceptable("only application/json is served for /openapi/v2; use /openapi/v3");
+            var v2 = openApi.V2();
+            var etag = "\"" + Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(v2)).ToLowerInvariant() + "\"";
+            ctx.Response.Headers.ETag = etag;
+            if (ctx.Request.Headers.IfNoneMatch.ToString().Split(',').Any(t => t.Trim() == etag))
+            {
+                ctx.Response.StatusCode = 304;
+                return;
+            }
+            await WriteBytesAsync(ctx, v2).ConfigureAwait(false);
+            return;
+        }
         if (path.TrimEnd('/') == "/openapi/v3")
         {
             await WriteBytesAsync(ctx, openApi.Index()).ConfigureAwait(false);

@@ -9,21 +9,36 @@ namespace Kube.ApiServer.OpenApi;
 internal sealed class OpenApiCache
 {
     private readonly ResourceTypeRegistry _types;
+    private readonly Validation.CustomSchemas? _customSchemas;
     private readonly ConcurrentDictionary<string, byte[]?> _docs = new();
     private byte[]? _index;
+    private byte[]? _v2;
 
-    public OpenApiCache(ResourceTypeRegistry types)
+    public OpenApiCache(ResourceTypeRegistry types, Validation.CustomSchemas? customSchemas = null)
     {
         _types = types;
+        _customSchemas = customSchemas;
         types.Changed += _ =>
         {
             _docs.Clear();
             _index = null;
+            _v2 = null;
         };
     }
 
     public byte[]? GroupVersion(string group, string version) =>
-        _docs.GetOrAdd($"{group}/{version}", _ => OpenApiDocuments.GroupVersion(_types, group, version) is { } doc ? Json.ToUtf8(doc) : null);
+        _docs.GetOrAdd($"{group}/{version}", _ => OpenApiDocuments.GroupVersion(_types, group, version, _customSchemas) is { } doc ? Json.ToUtf8(doc) : null);
+
+    /// <summary>The Swagger 2.0 document of every served group-version (<c>/openapi/v2</c>).</summary>
+    public byte[] V2()
+    {
+        if (_v2 is { } cached) return cached;
+        var docs = _types.All.Select(t => (t.Group, t.Version)).Distinct()
+            .OrderBy(g => g.Group, StringComparer.Ordinal).ThenBy(g => g.Version, StringComparer.Ordinal)
+            .Select(gv => OpenApiDocuments.GroupVersion(_types, gv.Group, gv.Version, _customSchemas))
+            .OfType<JsonObject>();
+        return _v2 = Json.ToUtf8(OpenApiV2.Build(docs));
+    }
 
     public byte[] Index()
     {

@@ -15,29 +15,23 @@ internal static class OpenApiDocuments
 
     public static string GroupVersionPath(string group, string version) => group.Length == 0 ? $"api/{version}" : $"apis/{group}/{version}";
 
-    private static string SchemaName(ResourceType t) =>
-        t.ClrType?.Name is { } clr && t.Group.Length == 0 ? $"io.k8s.api.core.{t.Version}.{t.Kind}"
-        : $"io.k8s.api.{(t.Group.Length == 0 ? "core" : t.Group.Split('.')[0])}.{t.Version}.{t.Kind}";
-
-    public static JsonObject? GroupVersion(ResourceTypeRegistry registry, string group, string version)
+    public static JsonObject? GroupVersion(ResourceTypeRegistry registry, string group, string version,
+        Validation.CustomSchemas? customSchemas = null)
     {
         var types = registry.All.Where(t => t.Group == group && t.Version == version).OrderBy(t => t.Plural, StringComparer.Ordinal).ToList();
         if (types.Count == 0) return null;
         var paths = new JsonObject();
-        var schemas = new JsonObject
-        {
-            ["io.k8s.apimachinery.pkg.apis.meta.v1.Status"] = new JsonObject { ["type"] = "object" },
-            ["io.k8s.apimachinery.pkg.apis.meta.v1.Patch"] = new JsonObject { ["type"] = "object" },
-            ["io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions"] = new JsonObject { ["type"] = "object" },
-        };
-        var prefix = group.Length == 0 ? $"/api/{version}" : $"/apis/{group}/{version}";
+        var schemas = new JsonObject();
         var generator = new SchemaGenerator(schemas);
+        var prefix = group.Length == 0 ? $"/api/{version}" : $"/apis/{group}/{version}";
         foreach (var t in types)
         {
-            var schema = SchemaName(t);
+            var schema = t.ClrType is not null
+                ? generator.NameOf(t.ClrType, DefinitionNames.Package(t.Group, t.Version))
+                : DefinitionNames.Custom(t.Group, t.Version, t.Kind);
             var listSchema = schema + "List";
-            schemas[schema] = KindSchema(t, t.Kind, generator, schema);
-            schemas[listSchema] = KindSchema(t, t.ListKind, null, listSchema);
+            schemas[schema] = KindSchema(t, generator, schema, customSchemas?.Get(t.Group, t.Version, t.Plural));
+            schemas[listSchema] = ListSchema(t, generator, schema);
             var collection = t.Namespaced ? $"{prefix}/namespaces/{{namespace}}/{t.Plural}" : $"{prefix}/{t.Plural}";
             var item = collection + "/{name}";
             var opBase = (group.Length == 0 ? "Core" : Pascal(group.Split('.')[0])) + Pascal(version);
@@ -60,6 +54,10 @@ internal static class OpenApiDocuments
                 paths[$"{item}/{sub}"] = ItemPath(t, opBase, subSchema, Pascal(sub), sub == "scale" ? ("autoscaling", "v1", "Scale") : null);
             }
         }
+        foreach (var (name, stub) in new[] { ("Status", "Status is a return value for calls that don't return other objects."),
+                     ("Patch", "Patch is provided to give a concrete name and type to the Kubernetes PATCH request body."),
+                     ("DeleteOptions", "DeleteOptions may be provided when deleting an API object.") })
+            schemas[$"{DefinitionNames.MetaPackage}.{name}"] ??= new JsonObject { ["description"] = stub, ["type"] = "object" };
         return new JsonObject
         {
             ["openapi"] = "3.0.0",
@@ -161,29 +159,66 @@ internal static class OpenApiDocuments
         return op;
     }
 
-    private static JsonObject KindSchema(ResourceType t, string kind, SchemaGenerator? generator, string name)
+    private static JsonObject Gvk(ResourceType t, string kind) =>
+        new() { ["group"] = t.Group, ["kind"] = kind, ["version"] = t.Version };
+
+    /// <summary>
+    /// A kind's schema: generated from its model class, or, for a custom resource, its CRD's openAPIV3Schema with
+    /// apiVersion, kind and metadata (ObjectMeta) added as upstream's apiextensions server does.
+    /// </summary>
+    private static JsonObject KindSchema(ResourceType t, SchemaGenerator generator, string name, JsonObject? crdSchema)
     {
         JsonObject schema;
-        if (generator is not null && t.ClrType is not null)
+        if (t.ClrType is not null)
         {
             schema = generator.AddRoot(t.ClrType, name);
         }
         else
         {
-            schema = new JsonObject
+            schema = crdSchema?.DeepClone() as JsonObject ?? new JsonObject { ["type"] = "object", ["x-kubernetes-preserve-unknown-fields"] = true };
+            schema["type"] ??= "object";
+            if (schema["properties"] is not JsonObject props) schema["properties"] = props = new JsonObject();
+            props["apiVersion"] = new JsonObject
             {
-                ["type"] = "object",
-                ["properties"] = new JsonObject
-                {
-                    ["apiVersion"] = new JsonObject { ["type"] = "string" },
-                    ["kind"] = new JsonObject { ["type"] = "string" },
-                    ["metadata"] = new JsonObject { ["type"] = "object", ["x-kubernetes-preserve-unknown-fields"] = true },
-                },
-                ["x-kubernetes-preserve-unknown-fields"] = true,
+                ["description"] = "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+                ["type"] = "string",
+            };
+            props["kind"] = new JsonObject
+            {
+                ["description"] = "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+                ["type"] = "string",
+            };
+            props["metadata"] = new JsonObject
+            {
+                ["description"] = "Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata",
+                ["allOf"] = new JsonArray(new JsonObject { ["$ref"] = SchemaPrefix + generator.NameOf(typeof(k8s.Models.V1ObjectMeta)) }),
             };
         }
-        schema["description"] = $"{kind} ({t.ApiVersion})";
-        schema["x-kubernetes-group-version-kind"] = new JsonArray(new JsonObject { ["group"] = t.Group, ["kind"] = kind, ["version"] = t.Version });
+        schema["x-kubernetes-group-version-kind"] = new JsonArray(Gvk(t, t.Kind));
         return schema;
     }
+
+    private static JsonObject ListSchema(ResourceType t, SchemaGenerator generator, string itemSchema) => new()
+    {
+        ["description"] = $"{t.ListKind} is a list of {t.Kind}",
+        ["type"] = "object",
+        ["required"] = new JsonArray("items"),
+        ["properties"] = new JsonObject
+        {
+            ["apiVersion"] = new JsonObject { ["type"] = "string" },
+            ["items"] = new JsonObject
+            {
+                ["description"] = $"List of {t.Plural}.",
+                ["type"] = "array",
+                ["items"] = new JsonObject { ["$ref"] = SchemaPrefix + itemSchema },
+            },
+            ["kind"] = new JsonObject { ["type"] = "string" },
+            ["metadata"] = new JsonObject
+            {
+                ["description"] = "Standard list metadata.",
+                ["allOf"] = new JsonArray(new JsonObject { ["$ref"] = SchemaPrefix + generator.NameOf(typeof(k8s.Models.V1ListMeta)) }),
+            },
+        },
+        ["x-kubernetes-group-version-kind"] = new JsonArray(Gvk(t, t.ListKind)),
+    };
 }

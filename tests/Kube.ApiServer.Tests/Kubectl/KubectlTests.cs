@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 
 namespace Kube.ApiServer.Tests.Kubectl;
 
@@ -217,5 +218,58 @@ public sealed class KubectlTests
         var r = await kubectl.RunAsync("auth", "can-i", "create", "deployments", "-n", "default");
         Assert.AreEqual(0, r.ExitCode, Fmt(r));
         Assert.AreEqual("yes", r.Stdout.Trim());
+    }
+
+    [TestMethod]
+    public async Task Kubectl_Explain_ShowsUpstreamTypeNamesAndDescriptions()
+    {
+        if (!Kubectl.Exists) Assert.Inconclusive(Kubectl.InstallHint);
+        await using var cluster = await TestCluster.StartAsync();
+        using var kubectl = new Kubectl(cluster.Server.BaseAddress);
+        var r = await kubectl.RunAsync("explain", "pod.spec.containers");
+        Assert.AreEqual(0, r.ExitCode, Fmt(r));
+        StringAssert.Matches(r.Stdout, new Regex(@"FIELD:\s+containers\s+<\[\]Container>"), r.Stdout);
+        StringAssert.Contains(r.Stdout, "List of containers belonging to the pod.");
+        StringAssert.Matches(r.Stdout, new Regex(@"(?m)^\s+resources\s+<ResourceRequirements>"), r.Stdout);
+        StringAssert.Matches(r.Stdout, new Regex(@"(?m)^\s+image\s+<string>\s*\n\s+Container image name\."), r.Stdout);
+
+        var d = await kubectl.RunAsync("explain", "deployment.spec.strategy.rollingUpdate.maxSurge");
+        Assert.AreEqual(0, d.ExitCode, Fmt(d));
+        StringAssert.Matches(d.Stdout, new Regex(@"GROUP:\s+apps"), d.Stdout);
+        StringAssert.Matches(d.Stdout, new Regex(@"FIELD:\s+maxSurge\s+<(IntOrString|string)>"), d.Stdout);
+        StringAssert.Contains(d.Stdout, "The maximum number of pods that can be scheduled above the desired number");
+
+        var meta = await kubectl.RunAsync("explain", "configmap.metadata.labels");
+        Assert.AreEqual(0, meta.ExitCode, Fmt(meta));
+        StringAssert.Matches(meta.Stdout, new Regex(@"FIELD:\s+labels\s+<map\[string\]string>"), meta.Stdout);
+
+        var crd = """
+            apiVersion: apiextensions.k8s.io/v1
+            kind: CustomResourceDefinition
+            metadata: {name: gadgets.explain.example.com}
+            spec:
+              group: explain.example.com
+              scope: Namespaced
+              names: {plural: gadgets, singular: gadget, kind: Gadget}
+              versions:
+              - name: v1
+                served: true
+                storage: true
+                schema:
+                  openAPIV3Schema:
+                    type: object
+                    description: A Gadget does things.
+                    properties:
+                      spec:
+                        type: object
+                        properties:
+                          speed: {type: integer, description: How fast the gadget goes.}
+            """;
+        var apply = await kubectl.RunAsync("apply", "-f", kubectl.WriteFile("gadget-crd.yaml", crd));
+        Assert.AreEqual(0, apply.ExitCode, Fmt(apply));
+        var g = await kubectl.RunAsync("explain", "gadget.spec.speed");
+        Assert.AreEqual(0, g.ExitCode, Fmt(g) + (await cluster.GetAsync("/openapi/v3/apis/explain.example.com/v1")).Body!["components"]!.ToJsonString());
+        StringAssert.Matches(g.Stdout, new Regex(@"FIELD:\s+speed\s+<integer>"), g.Stdout);
+        StringAssert.Contains(g.Stdout, "How fast the gadget goes.");
     }
 }
