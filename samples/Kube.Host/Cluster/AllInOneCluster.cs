@@ -147,5 +147,10 @@ internal static class AllInOneCluster
         o.PodCidr = PodCidrOf(index);
         o.KubernetesServiceHost = "127.0.0.1";
         o.KubernetesServicePort = options.ApiPort;
+        if (runtime != "simulated" && options.KubeletConfig is { } kubeletConfig)
+        {
+            foreach (var warning in Kube.Node.Config.KubeletConfigurationLoader.Apply(kubeletConfig, o))
+                Console.Error.WriteLine($"kube-host: node {name}: {warning}");
+        }
     }
 }

@@ -21,6 +21,8 @@ internal sealed record AllInOneOptions
     public string? TokenAuthFile { get; init; }
     /// <summary>Upstream's <c>--encryption-provider-config</c>: an EncryptionConfiguration file for encryption at rest (default: none, values stored as they are).</summary>
     public string? EncryptionProviderConfig { get; init; }
+    /// <summary>A KubeletConfiguration (kubelet.config.k8s.io/v1beta1) file applied to every built-in non-simulated node, e.g. staticPodPath or evictionHard (default: none).</summary>
+    public string? KubeletConfig { get; init; }
     /// <summary>Stop when the parent process exits (default true).</summary>
     public bool ExitWithParent { get; init; } = true;
 }

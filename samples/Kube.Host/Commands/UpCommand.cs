@@ -23,6 +23,9 @@ internal static class UpCommand
         {
             dataDir, apiPort, nodes, exitWithParent, runtime, criSocket, simulatedNodes, etcdServers, tokenAuthFile, encryptionConfig,
         };
+        var kubeletConfig = new Option<string?>("--kubelet-config") { Description = "A KubeletConfiguration (kubelet.config.k8s.io/v1beta1) file for the built-in nodes (staticPodPath, evictionHard, ...)." };
+        kubeletConfig.Validators.Add(r => { if (r.GetValueOrDefault<string?>() is { } f && !File.Exists(f)) r.AddError($"--kubelet-config: {f} does not exist."); });
+        cmd.Options.Add(kubeletConfig);
         tokenAuthFile.Validators.Add(r => { if (r.GetValueOrDefault<string?>() is { } f && !File.Exists(f)) r.AddError($"--token-auth-file: {f} does not exist."); });
         encryptionConfig.Validators.Add(r => { if (r.GetValueOrDefault<string?>() is { } f && !File.Exists(f)) r.AddError($"--encryption-provider-config: {f} does not exist."); });
         // Option validators run only for options given on the command line; defaults are valid by construction.
@@ -46,6 +49,7 @@ internal static class UpCommand
             EtcdServers = (parse.GetValue(etcdServers) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
             TokenAuthFile = parse.GetValue(tokenAuthFile) is { } t ? Path.GetFullPath(t) : null,
             EncryptionProviderConfig = parse.GetValue(encryptionConfig) is { } e ? Path.GetFullPath(e) : null,
+            KubeletConfig = parse.GetValue(kubeletConfig) is { } kc ? Path.GetFullPath(kc) : null,
         }, ct));
         return cmd;
     }
