@@ -1,6 +1,7 @@
 using k8s;
 using k8s.Models;
 using Kube.Controllers.BuiltIn.Deployment;
+using Kube.Controllers.BuiltIn.CronJob;
 using Kube.Controllers.BuiltIn.GarbageCollector;
 using Kube.Controllers.BuiltIn.Job;
 using Kube.Controllers.BuiltIn.ReplicaSet;
@@ -8,6 +9,7 @@ using Kube.Controllers.Hosting;
 using Kube.Controllers.Internal;
 using Kube.Controllers.Runtime;
 using Kube.Core.Client;
+using Kube.Core.Events;
 using Kube.Core.Informers;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -21,7 +23,8 @@ public static class KubeControllersServiceCollectionExtensions
 {
     /// <summary>
     /// Adds the <see cref="ControllerManager"/> hosted service. Controllers are added on the returned builder.
-    /// Also registers Kube.Core's infrastructure (<c>AddKubeCore()</c>: the shared informer factory and its hosted service);
+    /// Also registers Kube.Core's infrastructure (<c>AddKubeCore()</c>: the shared informer factory and its hosted service)
+    /// and, unless one is registered, an <see cref="IEventRecorder"/> reporting as "kube-controller-manager";
     /// an <see cref="IKubeClient"/> must be registered separately.
     /// </summary>
     public static IKubeControllersBuilder AddKubeControllers(this IServiceCollection services, Action<ControllerManagerOptions>? configure = null)
@@ -40,6 +43,9 @@ public static class KubeControllersServiceCollectionExtensions
                 "ControllerManagerOptions: JobPodFailureBackoff must be non-negative and at most JobPodFailureBackoffMax.")
             .ValidateOnStart();
         services.AddKubeCore();
+        // Built-in controllers record events (SuccessfulCreate, Completed, ...) as kube-controller-manager does, unless the
+        // host registered its own recorder.
+        services.AddKubeEventRecorder(new EventRecorderOptions { ReportingController = "kube-controller-manager" });
         services.TryAddSingleton(sp => new ControllerManager(
             sp,
             sp.GetServices<IControllerRegistration>(),
@@ -71,6 +77,10 @@ public static class KubeControllersServiceCollectionExtensions
             .Named("job")
             .WithMaxConcurrentReconciles(Options(c.Services).ConcurrentJobSyncs)
             .Owns<V1Pod>());
+        builder.AddController<CronJobReconciler, V1CronJob>(c => c
+            .Named("cronjob")
+            .WithMaxConcurrentReconciles(Options(c.Services).ConcurrentCronJobSyncs)
+            .Owns<V1Job>());
         builder.AddController<TtlAfterFinishedReconciler, V1Job>(c => c
             .Named("ttl-after-finished")
             .WithMaxConcurrentReconciles(Options(c.Services).ConcurrentTtlAfterFinishedSyncs));
@@ -78,6 +88,7 @@ public static class KubeControllersServiceCollectionExtensions
         builder.AddGarbageCollectedKind<V1ReplicaSet>();
         builder.AddGarbageCollectedKind<V1Pod>();
         builder.AddGarbageCollectedKind<V1Job>();
+        builder.AddGarbageCollectedKind<V1CronJob>();
         return builder;
     }
 

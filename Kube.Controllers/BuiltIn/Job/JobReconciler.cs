@@ -32,6 +32,12 @@ public sealed partial class JobReconciler : IReconciler<V1Job>
     private readonly IEventRecorder? _events;
     private readonly ReplicaSetExpectations _expectations;
 
+    /// <summary>
+    /// Per Job, the uids of pods this controller counted and released the finalizer of, until the pod cache shows them
+    /// without it: a lagging cache must not get them counted twice (upstream's finalizer expectations).
+    /// </summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, HashSet<string>> _released = new(StringComparer.Ordinal);
+
     public JobReconciler(IKubeClient client, ISharedInformerFactory informers, TimeProvider time, IOptions<ControllerManagerOptions> options,
         ILogger<JobReconciler> logger, IEventRecorder? events = null)
     {
@@ -57,6 +63,7 @@ public sealed partial class JobReconciler : IReconciler<V1Job>
         if (job is null)
         {
             _expectations.Clear(key);
+            _released.TryRemove(key, out _);
             await ReleaseFinalizersAsync(nsPods.Where(p => IsTrackedByJobNamed(p, request.Name, exceptUid: null)), cancellationToken).ConfigureAwait(false);
             return ReconcileResult.Done;
         }
@@ -113,6 +120,8 @@ public sealed partial class JobReconciler : IReconciler<V1Job>
         var statusChanged = FlushCounted(status, byUid);
 
         // 2. Newly finished pods that still carry the finalizer become uncounted (written before the finalizer goes).
+        var releasedBefore = _released.GetOrAdd(key, _ => new HashSet<string>(StringComparer.Ordinal));
+        lock (releasedBefore) releasedBefore.RemoveWhere(uid => !byUid.TryGetValue(uid, out var p) || !JobPods.HasTrackingFinalizer(p));
         var release = new List<V1Pod>();
         (string Reason, string Message)? podPolicyFailure = null;
         foreach (var pod in pods)
@@ -120,6 +129,9 @@ public sealed partial class JobReconciler : IReconciler<V1Job>
             if (!JobPods.HasTrackingFinalizer(pod)) continue;
             var uid = pod.Metadata.Uid;
             if (uncounted.Succeeded.Contains(uid) || uncounted.Failed.Contains(uid)) continue;
+            bool counted;
+            lock (releasedBefore) counted = releasedBefore.Contains(uid);
+            if (counted) continue;
             if (JobPods.IsSucceeded(pod))
             {
                 if (indexed && JobPods.IndexOf(pod) is { } ix && ix < (completions ?? 0)) completed.Add(ix);
@@ -153,6 +165,7 @@ public sealed partial class JobReconciler : IReconciler<V1Job>
         release.AddRange(pods.Where(p => JobPods.HasTrackingFinalizer(p)
             && (uncounted.Succeeded.Contains(p.Metadata.Uid) || uncounted.Failed.Contains(p.Metadata.Uid))));
         var released = await ReleaseFinalizersAsync(release, cancellationToken).ConfigureAwait(false);
+        lock (releasedBefore) releasedBefore.UnionWith(released);
         foreach (var uid in released) byUid.Remove(uid);
         FlushCounted(status, byUid);
 
@@ -192,7 +205,8 @@ public sealed partial class JobReconciler : IReconciler<V1Job>
             var deleted = await DeletePodsAsync(key, job, active, cancellationToken).ConfigureAwait(false);
             terminating += deleted;
             active.Clear();
-            if (terminating == 0 && uncounted.Succeeded.Count == 0 && uncounted.Failed.Count == 0)
+            // A pod created a moment ago may not be in the cache yet: finish only once the cache shows every creation.
+            if (!cacheBehind && terminating == 0 && uncounted.Succeeded.Count == 0 && uncounted.Failed.Count == 0)
             {
                 var success = target.Type == JobConstants.SuccessCriteriaMet;
                 SetCondition(status.Conditions, success ? JobConstants.Complete : JobConstants.Failed, Conditions.True, target.Reason, target.Message, now);

@@ -110,13 +110,9 @@ public sealed class DeploymentIntegrationTests
         var client = cluster.Client;
         await client.CreateAsync(Workloads.Deployment("scale", 1, "app:1"));
         await ControllerCluster.WaitForAsync(async () => (await cluster.PodsAsync("app=scale")).Count(Workloads.IsActive) == 1, "1 pod");
-        var d = await client.GetAsync<V1Deployment>("scale", "default");
-        d.Spec.Replicas = 4;
-        await client.UpdateAsync(d);
+        await ScaleAsync(client, "scale", 4);
         await ControllerCluster.WaitForAsync(async () => (await cluster.PodsAsync("app=scale")).Count(Workloads.IsActive) == 4, "4 pods");
-        d = await client.GetAsync<V1Deployment>("scale", "default");
-        d.Spec.Replicas = 2;
-        await client.UpdateAsync(d);
+        await ScaleAsync(client, "scale", 2);
         await ControllerCluster.WaitForAsync(async () => (await cluster.PodsAsync("app=scale")).Count(Workloads.IsActive) == 2, "2 pods");
         Assert.AreEqual(1, (await cluster.ReplicaSetsAsync("app=scale")).Count, "scaling makes no new ReplicaSet");
     }
@@ -218,4 +214,22 @@ public sealed class DeploymentIntegrationTests
         && (s.UpdatedReplicas ?? 0) == replicas
         && (s.Replicas ?? 0) == replicas
         && (s.AvailableReplicas ?? 0) == replicas;
+
+    /// <summary>Sets spec.replicas, retrying when the controller's status write got in between.</summary>
+    private static async Task ScaleAsync(Kube.Core.Client.IKubeClient client, string name, int replicas)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var d = await client.GetAsync<V1Deployment>(name, "default");
+            d.Spec.Replicas = replicas;
+            try
+            {
+                await client.UpdateAsync(d);
+                return;
+            }
+            catch (Kube.Core.Client.ConflictException) when (attempt < 10)
+            {
+            }
+        }
+    }
 }

@@ -186,7 +186,7 @@ public sealed class JobIntegrationTests
         await ControllerCluster.WaitForAsync(async () => Jobs.HasCondition(await Jobs.GetAsync(cluster, "timed"), "Failed", "DeadlineExceeded"), "Failed (DeadlineExceeded)");
         var job = await Jobs.GetAsync(cluster, "timed");
         Assert.AreEqual("Job was active longer than specified deadline", Jobs.Condition(job, "Failed")!.Message);
-        Assert.AreEqual(2, job.Status.Failed, "the deleted pod counts as failed");
+        Assert.AreEqual(2, job.Status.Failed, "the deleted pod counts as failed: " + k8s.KubernetesJson.Serialize(job.Status));
         Assert.AreEqual(0, (await Jobs.ActivePodsAsync(cluster, "timed")).Count);
     }
 
