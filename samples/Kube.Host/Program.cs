@@ -7,6 +7,7 @@ root.Subcommands.Add(UpCommand.Create());
 root.Subcommands.Add(StoreCommand.Create());
 root.Subcommands.Add(SnapshotCommand.Create());
 root.Subcommands.Add(NodeCommand.Create());
+root.Subcommands.Add(KubeconfigCommand.Create());
 
 if (args.Length == 0) args = ["up"];
 // The generic host owns SIGINT/SIGTERM (graceful shutdown of pods); System.CommandLine must not cut it short.
