@@ -45,6 +45,9 @@ public sealed class SchedulerOptions
     /// <summary>Write a FailedScheduling Event for pods that do not fit. Default true.</summary>
     public bool RecordEvents { get; set; } = true;
 
+    /// <summary>Errors found reading a KubeSchedulerConfiguration; reported by validation at start.</summary>
+    internal List<string> ConfigurationErrors { get; } = [];
+
     /// <summary>The effective profiles: <see cref="Profiles"/>, or the default profile when it is empty.</summary>
     public IReadOnlyList<SchedulerProfile> EffectiveProfiles() => Profiles.Count > 0 ? Profiles.ToList() : [new SchedulerProfile()];
 }

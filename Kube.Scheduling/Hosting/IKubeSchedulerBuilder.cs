@@ -15,4 +15,21 @@ public interface IKubeSchedulerBuilder
     /// </summary>
     IKubeSchedulerBuilder AddPlugin<T>(string name, int weight = 1)
         where T : class, IPlugin;
+
+    /// <summary>
+    /// Registers a plugin that takes arguments of type <typeparamref name="TArgs"/>: KubeSchedulerConfiguration's
+    /// <c>pluginConfig[].args</c> for it are read as JSON into <typeparamref name="TArgs"/> and passed to its constructor.
+    /// </summary>
+    IKubeSchedulerBuilder AddPlugin<T, TArgs>(string name, int weight = 1)
+        where T : class, IPlugin
+        where TArgs : class;
+
+    /// <summary>
+    /// Configures the scheduler from a KubeSchedulerConfiguration (kubescheduler.config.k8s.io/v1) YAML document through
+    /// the Options pattern; errors (naming the field) fail the host at start.
+    /// </summary>
+    IKubeSchedulerBuilder UseConfiguration(string yaml);
+
+    /// <summary>As <see cref="UseConfiguration"/>, reading the YAML from a file when the options are built.</summary>
+    IKubeSchedulerBuilder UseConfigurationFile(string path);
 }

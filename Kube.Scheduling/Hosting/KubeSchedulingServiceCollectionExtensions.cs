@@ -17,6 +17,7 @@ using Kube.Scheduling.Plugins.NodeUnschedulable;
 using Kube.Scheduling.Plugins.TaintToleration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -43,7 +44,9 @@ public static class KubeSchedulingServiceCollectionExtensions
             .Validate(o => o.PodMaxInUnschedulablePodsDuration > TimeSpan.Zero, "SchedulerOptions.PodMaxInUnschedulablePodsDuration must be positive.")
             .Validate(o => o.Profiles.Select(p => p.SchedulerName).Distinct(StringComparer.Ordinal).Count() == o.Profiles.Count
                 && o.Profiles.All(p => !string.IsNullOrWhiteSpace(p.SchedulerName)), "SchedulerOptions.Profiles: scheduler names must be set and unique.")
+            .Validate(o => o.Profiles.All(p => p.PercentageOfNodesToScore is null or (>= 1 and <= 100)), "SchedulerOptions.Profiles: PercentageOfNodesToScore must be between 1 and 100.")
             .ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SchedulerOptions>, ConfigurationErrorsValidator>());
         services.AddKubeCore();
 
         var builder = new KubeSchedulerBuilder(services);
@@ -58,15 +61,22 @@ public static class KubeSchedulingServiceCollectionExtensions
                 .AddPlugin<TaintTolerationPlugin>(TaintTolerationPlugin.PluginName, weight: 3)
                 .AddPlugin<NodeAffinityPlugin>(NodeAffinityPlugin.PluginName, weight: 2)
                 .AddPlugin<NodePortsPlugin>(NodePortsPlugin.PluginName)
-                .AddPlugin<NodeResourcesFitPlugin>(NodeResourcesFitPlugin.PluginName, weight: 1)
-                .AddPlugin<PodTopologySpreadPlugin>(PodTopologySpreadPlugin.PluginName, weight: 2)
+                .AddPlugin<NodeResourcesFitPlugin, NodeResourcesFitArgs>(NodeResourcesFitPlugin.PluginName, weight: 1)
+                .AddPlugin<PodTopologySpreadPlugin, PodTopologySpreadArgs>(PodTopologySpreadPlugin.PluginName, weight: 2)
                 .AddPlugin<InterPodAffinityPlugin>(InterPodAffinityPlugin.PluginName, weight: 2)
                 .AddPlugin<NodeResourcesBalancedAllocationPlugin>(NodeResourcesBalancedAllocationPlugin.PluginName, weight: 1)
                 .AddPlugin<ImageLocalityPlugin>(ImageLocalityPlugin.PluginName, weight: 1)
-                .AddPlugin<DefaultPreemptionPlugin>(DefaultPreemptionPlugin.PluginName)
+                .AddPlugin<DefaultPreemptionPlugin, DefaultPreemptionArgs>(DefaultPreemptionPlugin.PluginName)
                 .AddPlugin<DefaultBinderPlugin>(DefaultBinderPlugin.PluginName);
         }
 
         return builder;
+    }
+
+    /// <summary>Reports the errors found reading a KubeSchedulerConfiguration, so that the host fails at start.</summary>
+    private sealed class ConfigurationErrorsValidator : IValidateOptions<SchedulerOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, SchedulerOptions options) =>
+            options.ConfigurationErrors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(options.ConfigurationErrors);
     }
 }
