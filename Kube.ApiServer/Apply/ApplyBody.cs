@@ -3,11 +3,11 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Kube.ApiServer.Registry;
 using YamlDotNet.Core;
-using YamlDotNet.RepresentationModel;
+using YamlDotNet.Core.Events;
 
 namespace Kube.ApiServer.Apply;
 
-/// <summary>Reads an apply configuration: JSON, or YAML (a single document) converted with YAML 1.2 core-schema scalars.</summary>
+/// <summary>Reads an apply configuration (or a YAML request body): JSON, or YAML (a single document) converted with YAML 1.2 core-schema scalars.</summary>
 internal static class ApplyBody
 {
     private const int MaxDepth = 256;
@@ -29,11 +29,7 @@ internal static class ApplyBody
         }
         try
         {
-            var stream = new YamlStream();
-            stream.Load(new StringReader(text));
-            if (stream.Documents.Count != 1) throw Errors.BadRequest("the apply configuration must be exactly one YAML document");
-            return Convert(stream.Documents[0].RootNode, 0) as JsonObject
-                ?? throw Errors.BadRequest("the apply configuration must be an object");
+            return ParseYaml(text) as JsonObject ?? throw Errors.BadRequest("the apply configuration must be an object");
         }
         catch (YamlException e)
         {
@@ -41,36 +37,76 @@ internal static class ApplyBody
         }
     }
 
-    private static JsonNode? Convert(YamlNode node, int depth)
+    /// <summary>
+    /// One YAML document as JSON, built from the parser's events with an explicit stack (never recursion, so a deeply
+    /// nested body cannot exhaust the thread's stack): more than 256 levels is 400, as are aliases and several documents.
+    /// </summary>
+    public static JsonNode? ParseYaml(string text)
     {
-        if (depth > MaxDepth) throw Errors.BadRequest("the apply configuration is nested too deeply");
-        switch (node)
+        var parser = new Parser(new StringReader(text));
+        var stack = new Stack<(JsonNode Container, string? PendingKey)>();
+        JsonNode? root = null;
+        var documents = 0;
+        while (parser.MoveNext())
         {
-            case YamlMappingNode map:
+            var e = parser.Current!;
+            switch (e)
             {
-                var o = new JsonObject();
-                foreach (var (k, v) in map.Children)
+                case StreamStart or StreamEnd or DocumentEnd or Comment:
+                    continue;
+                case DocumentStart:
+                    if (++documents > 1) throw Errors.BadRequest("the apply configuration must be exactly one YAML document");
+                    continue;
+                case AnchorAlias:
+                    throw Errors.BadRequest("unsupported YAML node (aliases are not accepted)");
+                case MappingStart or SequenceStart:
                 {
-                    var key = k is YamlScalarNode ks ? ks.Value ?? "" : throw Errors.BadRequest("YAML mapping keys must be scalars");
-                    if (o.ContainsKey(key)) throw Errors.BadRequest($"duplicate field \"{key}\"");
-                    o[key] = Convert(v, depth + 1);
+                    if (stack.Count >= MaxDepth) throw Errors.BadRequest("the apply configuration is nested too deeply");
+                    JsonNode container = e is MappingStart ? new JsonObject() : new JsonArray();
+                    Add(stack, container, ref root);
+                    stack.Push((container, null));
+                    continue;
                 }
-                return o;
+                case MappingEnd or SequenceEnd:
+                    stack.Pop();
+                    continue;
+                case Scalar scalar:
+                    if (stack.Count > 0 && stack.Peek() is { Container: JsonObject, PendingKey: null } top)
+                    {
+                        var key = scalar.Value ?? "";
+                        if (((JsonObject)top.Container).ContainsKey(key)) throw Errors.BadRequest($"duplicate field \"{key}\"");
+                        stack.Pop();
+                        stack.Push((top.Container, key));
+                        continue;
+                    }
+                    Add(stack, Scalar(scalar), ref root);
+                    continue;
             }
-            case YamlSequenceNode seq:
-            {
-                var a = new JsonArray();
-                foreach (var item in seq.Children) a.Add(Convert(item, depth + 1));
-                return a;
-            }
-            case YamlScalarNode s:
-                return Scalar(s);
-            default:
-                throw Errors.BadRequest("unsupported YAML node (aliases are not accepted)");
         }
+        if (documents == 0) throw Errors.BadRequest("the apply configuration must be exactly one YAML document");
+        return root;
     }
 
-    private static JsonNode? Scalar(YamlScalarNode s)
+    private static void Add(Stack<(JsonNode Container, string? PendingKey)> stack, JsonNode? value, ref JsonNode? root)
+    {
+        if (stack.Count == 0)
+        {
+            root = value;
+            return;
+        }
+        var (container, key) = stack.Pop();
+        if (container is JsonArray a)
+        {
+            a.Add(value);
+            stack.Push((container, null));
+            return;
+        }
+        if (key is null) throw Errors.BadRequest("YAML mapping keys must be scalars");
+        ((JsonObject)container)[key] = value;
+        stack.Push((container, null));
+    }
+
+    private static JsonNode? Scalar(Scalar s)
     {
         var v = s.Value ?? "";
         if (s.Style is ScalarStyle.SingleQuoted or ScalarStyle.DoubleQuoted or ScalarStyle.Literal or ScalarStyle.Folded)

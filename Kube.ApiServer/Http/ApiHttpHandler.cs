@@ -512,11 +512,20 @@ internal sealed class ApiHttpHandler(
 
     // ---------------------------------------------------------------- bodies
 
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
     private async Task<string> ReadTextAsync(HttpContext ctx, bool allowEmpty = false)
     {
         var bytes = await ReadBytesAsync(ctx).ConfigureAwait(false);
         if (bytes.Length == 0 && !allowEmpty) throw Errors.BadRequest("the request body is empty");
-        return Encoding.UTF8.GetString(bytes);
+        try
+        {
+            return StrictUtf8.GetString(bytes);
+        }
+        catch (DecoderFallbackException)
+        {
+            throw Errors.BadRequest("the request body is not valid UTF-8");
+        }
     }
 
     private async Task<byte[]> ReadBytesAsync(HttpContext ctx)
@@ -548,10 +557,23 @@ internal sealed class ApiHttpHandler(
                 throw Errors.BadRequest($"the protobuf body could not be decoded: {e.Message}");
             }
         }
+        if (media is "application/yaml" or "application/x-yaml" or "text/yaml")
+        {
+            var text = await ReadTextAsync(ctx).ConfigureAwait(false);
+            try
+            {
+                return Apply.ApplyBody.ParseYaml(text) as JsonObject ?? throw Errors.BadRequest("the body of the request must be an object");
+            }
+            catch (YamlDotNet.Core.YamlException e)
+            {
+                throw Errors.BadRequest($"the body of the request could not be decoded: {e.Message}");
+            }
+        }
         if (media is not (null or "" or "application/json" or "*/*"))
             throw Errors.UnsupportedMediaType(media);
         var bytes = await ReadBytesAsync(ctx).ConfigureAwait(false);
         if (bytes.Length == 0) throw Errors.BadRequest("the request body is empty");
+        if (!System.Text.Unicode.Utf8.IsValid(bytes)) throw Errors.BadRequest("the request body is not valid UTF-8");
         try
         {
             return Json.ParseObject(bytes);

@@ -99,7 +99,22 @@ internal sealed class GenericRegistry(
 
     // ---------------------------------------------------------------- reads
 
-    private byte[] KeyOf(RequestScope s, string name) => KeyLayout.Bytes(KeyLayout.Key(StorageTypeOf(s.Type), s.Namespace, name));
+    private byte[] KeyOf(RequestScope s, string name)
+    {
+        CheckPathSegment("Name", name);
+        if (s.Namespace is not null) CheckPathSegment("Namespace", s.Namespace);
+        return KeyLayout.Bytes(KeyLayout.Key(StorageTypeOf(s.Type), s.Namespace, name));
+    }
+
+    /// <summary>Upstream's IsValidPathSegmentName: a name or namespace may not be '.' or '..' nor contain '/' or '%' (400 BadRequest).</summary>
+    internal static void CheckPathSegment(string what, string value)
+    {
+        string? why = value is "." or ".." ? $"may not be '{value}'"
+            : value.Contains('/', StringComparison.Ordinal) ? "may not contain '/'"
+            : value.Contains('%', StringComparison.Ordinal) ? "may not contain '%'"
+            : null;
+        if (why is not null) throw Errors.BadRequest($"{what} parameter invalid: \"{value}\": {why}");
+    }
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<ResourceType, EventConversion?> _conversions = new();
 
@@ -157,6 +172,7 @@ internal sealed class GenericRegistry(
     {
         if (authorize) await AuthorizeAsync(s, "list", ct).ConfigureAwait(false);
         var filter = ObjectFilter.Create(s.Namespace, o.LabelSelector, o.FieldSelector);
+        if (s.Namespace is not null) CheckPathSegment("Namespace", s.Namespace);
         var prefix = KeyLayout.Bytes(KeyLayout.ListPrefix(StorageTypeOf(s.Type), s.Namespace));
         var converted = Conv(s.Type) is not null;
         var end = KeyLayout.PrefixEnd(prefix);

@@ -21,6 +21,18 @@ internal static partial class ObjectValidator
     [GeneratedRegex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")]
     private static partial Regex Label();
 
+    [GeneratedRegex("^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")]
+    private static partial Regex QualifiedNamePart();
+
+    private const string QualifiedNameMessage =
+        "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')";
+
+    private const string LabelValueMessage =
+        "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')";
+
+    /// <summary>The most bytes all of an object's annotation keys and values may take together (upstream's TotalAnnotationSizeLimitB).</summary>
+    public const int TotalAnnotationSizeLimit = 256 * 1024;
+
     private static bool UsesLabelNames(ResourceType t) => t.Group.Length == 0 && t.Kind is "Namespace" or "Service";
 
     public static List<V1StatusCause> Validate(ResourceType t, JsonObject obj, JsonObject? old)
@@ -51,6 +63,8 @@ internal static partial class ObjectValidator
         {
             causes.Add(Errors.InvalidValue("metadata.name", name, SubdomainMessage));
         }
+
+        Metadata(Json.Obj(obj, "metadata"), causes);
 
         switch (t.Group, t.Kind)
         {
@@ -157,5 +171,58 @@ internal static partial class ObjectValidator
             else if (!names.Add(cname)) causes.Add(new V1StatusCause { Reason = "FieldValueDuplicate", Field = $"{path}.containers[{i}].name", Message = $"Duplicate value: \"{cname}\"" });
             if (string.IsNullOrWhiteSpace(Json.Str(c, "image"))) causes.Add(Errors.Required($"{path}.containers[{i}].image"));
         }
+    }
+
+    /// <summary>Labels (qualified-name keys, values of at most 63 characters) and annotations (qualified-name keys, 256 KiB in all).</summary>
+    private static void Metadata(JsonObject? meta, List<V1StatusCause> causes)
+    {
+        if (Json.Obj(meta, "labels") is { } labels)
+        {
+            foreach (var (key, v) in labels)
+            {
+                QualifiedName("metadata.labels", key, causes);
+                var value = Json.Str(v) ?? "";
+                if (value.Length > 63) causes.Add(Errors.InvalidValue("metadata.labels", Truncate(value), "must be no more than 63 characters"));
+                else if (value.Length > 0 && !QualifiedNamePart().IsMatch(value)) causes.Add(Errors.InvalidValue("metadata.labels", value, LabelValueMessage));
+            }
+        }
+        if (Json.Obj(meta, "annotations") is { } annotations)
+        {
+            long total = 0;
+            foreach (var (key, v) in annotations)
+            {
+                QualifiedName("metadata.annotations", key.ToLowerInvariant(), causes);
+                total += System.Text.Encoding.UTF8.GetByteCount(key) + System.Text.Encoding.UTF8.GetByteCount(Json.Str(v) ?? "");
+            }
+            if (total > TotalAnnotationSizeLimit)
+                causes.Add(new V1StatusCause { Reason = "FieldValueTooLong", Field = "metadata.annotations", Message = $"Too long: must have at most {TotalAnnotationSizeLimit} bytes" });
+        }
+    }
+
+    private static string Truncate(string s) => s.Length <= 100 ? s : s[..100] + "...";
+
+    /// <summary>Upstream's IsQualifiedName: an optional DNS-subdomain prefix and '/', then a name part of at most 63 characters.</summary>
+    private static void QualifiedName(string field, string key, List<V1StatusCause> causes)
+    {
+        var parts = key.Split('/');
+        string name;
+        if (parts.Length == 1) name = parts[0];
+        else if (parts.Length == 2)
+        {
+            var prefix = parts[0];
+            name = parts[1];
+            if (prefix.Length == 0) causes.Add(Errors.InvalidValue(field, Truncate(key), "prefix part must be non-empty"));
+            else if (prefix.Length > 253) causes.Add(Errors.InvalidValue(field, Truncate(key), "prefix part must be no more than 253 characters"));
+            else if (!Subdomain().IsMatch(prefix)) causes.Add(Errors.InvalidValue(field, Truncate(key), "prefix part " + SubdomainMessage));
+        }
+        else
+        {
+            causes.Add(Errors.InvalidValue(field, Truncate(key), "a qualified name " + QualifiedNameMessage.Replace("name part must", "must", StringComparison.Ordinal)
+                + " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"));
+            return;
+        }
+        if (name.Length == 0) causes.Add(Errors.InvalidValue(field, Truncate(key), "name part must be non-empty"));
+        else if (name.Length > 63) causes.Add(Errors.InvalidValue(field, Truncate(key), "name part must be no more than 63 characters"));
+        else if (!QualifiedNamePart().IsMatch(name)) causes.Add(Errors.InvalidValue(field, Truncate(key), QualifiedNameMessage));
     }
 }
