@@ -330,6 +330,7 @@ public sealed partial class KubeScheduler : BackgroundService
 
     private async Task RecordEventAsync(V1Pod pod, string type, string reason, string message, CancellationToken ct)
     {
+        var component = SchedulerNameOf(pod);
         if (!_options.RecordEvents) return;
         var now = _time.GetUtcNow().UtcDateTime;
         var ev = new Corev1Event
@@ -352,8 +353,8 @@ public sealed partial class KubeScheduler : BackgroundService
             Count = 1,
             FirstTimestamp = now,
             LastTimestamp = now,
-            Source = new V1EventSource { Component = SchedulerOptions.DefaultSchedulerName },
-            ReportingComponent = SchedulerOptions.DefaultSchedulerName,
+            Source = new V1EventSource { Component = component },
+            ReportingComponent = component,
         };
         try
         {
