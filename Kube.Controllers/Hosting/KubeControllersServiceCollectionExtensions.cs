@@ -5,6 +5,7 @@ using Kube.Controllers.BuiltIn.CronJob;
 using Kube.Controllers.BuiltIn.GarbageCollector;
 using Kube.Controllers.BuiltIn.Job;
 using Kube.Controllers.BuiltIn.ReplicaSet;
+using Kube.Controllers.BuiltIn.ServiceAccount;
 using Kube.Controllers.Hosting;
 using Kube.Controllers.Internal;
 using Kube.Controllers.Runtime;
@@ -59,8 +60,11 @@ public static class KubeControllersServiceCollectionExtensions
     }
 
     /// <summary>
-    /// Adds the built-in controllers (ReplicaSet, Deployment and the garbage collector for Deployments, ReplicaSets and
-    /// Pods) through <see cref="IKubeControllersBuilder.AddController{TReconciler, T}"/>, as a user's controller would be.
+    /// Adds the built-in controllers (ReplicaSet, Deployment, Job, CronJob, ttl-after-finished, serviceaccounts (the
+    /// <c>default</c> ServiceAccount per namespace), root-ca-cert-publisher (<c>kube-root-ca.crt</c> from
+    /// <see cref="ControllerManagerOptions.RootCaBundle"/>) and the garbage collector for Deployments, ReplicaSets, Pods,
+    /// Jobs and CronJobs) through <see cref="IKubeControllersBuilder.AddController{TReconciler, T}"/>, as a user's
+    /// controller would be.
     /// </summary>
     public static IKubeControllersBuilder AddBuiltInControllers(this IKubeControllersBuilder builder)
     {
@@ -84,6 +88,16 @@ public static class KubeControllersServiceCollectionExtensions
         builder.AddController<TtlAfterFinishedReconciler, V1Job>(c => c
             .Named("ttl-after-finished")
             .WithMaxConcurrentReconciles(Options(c.Services).ConcurrentTtlAfterFinishedSyncs));
+        builder.AddController<ServiceAccountReconciler, V1Namespace>(c => c
+            .Named("serviceaccount")
+            .Watches<V1ServiceAccount>(sa => sa.Metadata.Name == ServiceAccountReconciler.DefaultName
+                ? [new ReconcileRequest(null, sa.Metadata.NamespaceProperty)]
+                : []));
+        builder.AddController<RootCaPublisherReconciler, V1Namespace>(c => c
+            .Named("root-ca-cert-publisher")
+            .Watches<V1ConfigMap>(cm => cm.Metadata.Name == RootCaPublisherReconciler.ConfigMapName
+                ? [new ReconcileRequest(null, cm.Metadata.NamespaceProperty)]
+                : []));
         builder.AddGarbageCollectedKind<V1Deployment>();
         builder.AddGarbageCollectedKind<V1ReplicaSet>();
         builder.AddGarbageCollectedKind<V1Pod>();

@@ -47,4 +47,10 @@ public sealed class ControllerManagerOptions
 
     /// <summary>The cap of <see cref="JobPodFailureBackoff"/>'s doubling. Default 10 minutes (upstream's MaxJobPodFailureBackOff).</summary>
     public TimeSpan JobPodFailureBackoffMax { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// The cluster CA bundle (PEM) the root-ca-cert-publisher writes to the <c>ca.crt</c> key of the
+    /// <c>kube-root-ca.crt</c> ConfigMap in every namespace (upstream's --root-ca-file). Default null: nothing is published.
+    /// </summary>
+    public string? RootCaBundle { get; set; }
 }

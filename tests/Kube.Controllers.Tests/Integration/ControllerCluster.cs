@@ -100,6 +100,24 @@ internal sealed class ControllerCluster : IAsyncDisposable
         Assert.Fail($"Timed out waiting for {what}");
     }
 
+    /// <summary>Applies <paramref name="change"/> to the latest version of an object, retrying (at most 10 times) on conflicts with controllers' writes.</summary>
+    public async Task<T> ModifyAsync<T>(string name, string? ns, Action<T> change)
+        where T : class, k8s.IKubernetesObject<V1ObjectMeta>
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var current = await Client.GetAsync<T>(name, ns);
+            change(current);
+            try
+            {
+                return await Client.UpdateAsync(current);
+            }
+            catch (ConflictException) when (attempt < 10)
+            {
+            }
+        }
+    }
+
     public async Task<IReadOnlyList<V1Pod>> PodsAsync(string selector, string ns = "default") =>
         (await Client.ListAsync<V1Pod>(ns, new ListOptions { LabelSelector = selector })).Items;
 

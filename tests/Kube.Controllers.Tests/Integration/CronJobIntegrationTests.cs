@@ -106,9 +106,7 @@ public sealed class CronJobIntegrationTests
             "a JobAlreadyActive event");
         Assert.AreEqual(1, (await JobsOfAsync(cluster, "solo")).Count, "Forbid starts no second Job");
 
-        var cj = await cluster.Client.GetAsync<V1CronJob>("solo", "default");
-        cj.Spec.ConcurrencyPolicy = "Replace";
-        await cluster.Client.UpdateAsync(cj);
+        await cluster.ModifyAsync<V1CronJob>("solo", "default", c => c.Spec.ConcurrencyPolicy = "Replace");
         var third = AdvanceToNextMinute(clock);
         var thirdName = $"solo-{third.ToUnixTimeSeconds() / 60}";
         await ControllerCluster.WaitForAsync(async () =>

@@ -43,8 +43,7 @@ public sealed class DeploymentIntegrationTests
 
         // Change the image: a second ReplicaSet takes over, never more than replicas + maxSurge pods, never fewer than
         // replicas - maxUnavailable ready ones.
-        d.Spec.Template.Spec.Containers[0].Image = "nginx:2";
-        await client.UpdateAsync(d);
+        await ModifyAsync(client, d.Metadata.Name, x => x.Spec.Template.Spec.Containers[0].Image = "nginx:2");
         var maxActive = 0;
         var minReady = int.MaxValue;
         await ControllerCluster.WaitForAsync(async () =>
@@ -87,9 +86,7 @@ public sealed class DeploymentIntegrationTests
             return RolloutComplete(await client.GetAsync<V1Deployment>("batch", "default"), 2);
         }, "the first rollout");
 
-        var d = await client.GetAsync<V1Deployment>("batch", "default");
-        d.Spec.Template.Spec.Containers[0].Image = "app:2";
-        await client.UpdateAsync(d);
+        await ModifyAsync(client, "batch", d => d.Spec.Template.Spec.Containers[0].Image = "app:2");
         var mixed = false;
         await ControllerCluster.WaitForAsync(async () =>
         {
@@ -126,9 +123,7 @@ public sealed class DeploymentIntegrationTests
         await client.CreateAsync(Workloads.Deployment("back", 2, "app:1"));
         async Task RollAsync(string image, string revision)
         {
-            var d = await client.GetAsync<V1Deployment>("back", "default");
-            d.Spec.Template.Spec.Containers[0].Image = image;
-            await client.UpdateAsync(d);
+            await ModifyAsync(client, "back", d => d.Spec.Template.Spec.Containers[0].Image = image);
             await ControllerCluster.WaitForAsync(async () =>
             {
                 await cluster.MarkPodsReadyAsync("app=back");
@@ -188,18 +183,14 @@ public sealed class DeploymentIntegrationTests
         }, "the first rollout");
 
         // Start a rollout whose new pods never get ready: it stalls at 4 old + 1 new.
-        var d = await client.GetAsync<V1Deployment>("prop", "default");
-        d.Spec.Template.Spec.Containers[0].Image = "app:2";
-        await client.UpdateAsync(d);
+        await ModifyAsync(client, "prop", d => d.Spec.Template.Spec.Containers[0].Image = "app:2");
         await ControllerCluster.WaitForAsync(async () =>
         {
             var sets = await cluster.ReplicaSetsAsync("app=prop");
             return sets.Count == 2 && sets.Sum(s => s.Spec.Replicas ?? 0) == 5 && sets.Any(s => s.Spec.Replicas == 1);
         }, "the stalled rollout (4 + 1)");
 
-        d = await client.GetAsync<V1Deployment>("prop", "default");
-        d.Spec.Replicas = 8;
-        await client.UpdateAsync(d);
+        await ScaleAsync(client, "prop", 8);
         await ControllerCluster.WaitForAsync(async () =>
         {
             var sizes = (await cluster.ReplicaSetsAsync("app=prop")).Select(s => s.Spec.Replicas ?? 0).OrderBy(x => x).ToList();
@@ -216,12 +207,16 @@ public sealed class DeploymentIntegrationTests
         && (s.AvailableReplicas ?? 0) == replicas;
 
     /// <summary>Sets spec.replicas, retrying when the controller's status write got in between.</summary>
-    private static async Task ScaleAsync(Kube.Core.Client.IKubeClient client, string name, int replicas)
+    private static Task ScaleAsync(Kube.Core.Client.IKubeClient client, string name, int replicas) =>
+        ModifyAsync(client, name, d => d.Spec.Replicas = replicas);
+
+    /// <summary>Changes the Deployment's latest version, retrying when the controller's status write got in between.</summary>
+    private static async Task ModifyAsync(Kube.Core.Client.IKubeClient client, string name, Action<V1Deployment> change)
     {
         for (var attempt = 0; ; attempt++)
         {
             var d = await client.GetAsync<V1Deployment>(name, "default");
-            d.Spec.Replicas = replicas;
+            change(d);
             try
             {
                 await client.UpdateAsync(d);

@@ -143,9 +143,7 @@ public sealed class JobIntegrationTests
         Assert.AreEqual(0, (await cluster.PodsAsync("app=held")).Count);
         Assert.IsNull((await Jobs.GetAsync(cluster, "held")).Status.StartTime);
 
-        var job = await Jobs.GetAsync(cluster, "held");
-        job.Spec.Suspend = false;
-        await client.UpdateAsync(job);
+        await cluster.ModifyAsync<V1Job>("held", "default", j => j.Spec.Suspend = false);
         await ControllerCluster.WaitForAsync(async () => (await Jobs.ActivePodsAsync(cluster, "held")).Count == 1, "a pod after resuming");
         await ControllerCluster.WaitForAsync(async () =>
         {
@@ -154,9 +152,7 @@ public sealed class JobIntegrationTests
         }, "Suspended False (JobResumed) and a startTime");
 
         // Suspending again deletes the running pod.
-        job = await Jobs.GetAsync(cluster, "held");
-        job.Spec.Suspend = true;
-        await client.UpdateAsync(job);
+        await cluster.ModifyAsync<V1Job>("held", "default", j => j.Spec.Suspend = true);
         await ControllerCluster.WaitForAsync(async () => (await Jobs.ActivePodsAsync(cluster, "held")).Count == 0, "the pod deleted on suspend");
     }
 
@@ -175,15 +171,26 @@ public sealed class JobIntegrationTests
         await Jobs.FinishAsync(client, first, 1, clock.GetUtcNow().UtcDateTime);
         await ControllerCluster.WaitForAsync(async () => (await Jobs.GetAsync(cluster, "timed")).Status?.Failed == 1, "failed 1");
 
-        // The replacement waits for the 10 s pod-failure backoff of the controllers' clock.
+        // The replacement waits for the 10 s pod-failure backoff of the controllers' clock (the clock moves 1 s per poll,
+        // so a requeue armed a moment late still fires).
+        var failedAt = clock.GetUtcNow();
         clock.Advance(TimeSpan.FromSeconds(5));
         Assert.AreEqual(0, (await Jobs.ActivePodsAsync(cluster, "timed")).Count, "no replacement within the backoff");
-        clock.Advance(TimeSpan.FromSeconds(6));
-        await ControllerCluster.WaitForAsync(async () => (await Jobs.ActivePodsAsync(cluster, "timed")).Count == 1, "a replacement after 10 s");
+        await ControllerCluster.WaitForAsync(async () =>
+        {
+            if ((await Jobs.ActivePodsAsync(cluster, "timed")).Count == 1) return true;
+            clock.Advance(TimeSpan.FromSeconds(1));
+            return false;
+        }, "a replacement after the backoff");
+        Assert.IsTrue(clock.GetUtcNow() - failedAt >= TimeSpan.FromSeconds(9), $"replaced after {clock.GetUtcNow() - failedAt}");
 
         // Past activeDeadlineSeconds the running pod is deleted and the Job fails with DeadlineExceeded.
-        clock.Advance(TimeSpan.FromSeconds(90));
-        await ControllerCluster.WaitForAsync(async () => Jobs.HasCondition(await Jobs.GetAsync(cluster, "timed"), "Failed", "DeadlineExceeded"), "Failed (DeadlineExceeded)");
+        await ControllerCluster.WaitForAsync(async () =>
+        {
+            if (Jobs.HasCondition(await Jobs.GetAsync(cluster, "timed"), "Failed", "DeadlineExceeded")) return true;
+            clock.Advance(TimeSpan.FromSeconds(5));
+            return false;
+        }, "Failed (DeadlineExceeded)");
         var job = await Jobs.GetAsync(cluster, "timed");
         Assert.AreEqual("Job was active longer than specified deadline", Jobs.Condition(job, "Failed")!.Message);
         Assert.AreEqual(2, job.Status.Failed, "the deleted pod counts as failed: " + k8s.KubernetesJson.Serialize(job.Status));
