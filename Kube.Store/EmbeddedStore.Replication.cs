@@ -75,6 +75,7 @@ public sealed partial class EmbeddedStore : IStoreCluster
                 DataDir = dataDir,
                 TickInterval = options.RaftTickInterval,
                 SnapshotCount = options.SnapshotCount,
+                CatchUpEntries = options.SnapshotCatchUpEntries,
                 ProposalQueueLength = options.ProposalQueueLength,
             }, machine, transport, time, loggers), cancellationToken).ConfigureAwait(false);
         }

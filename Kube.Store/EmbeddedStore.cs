@@ -345,7 +345,7 @@ public sealed partial class EmbeddedStore : IKeyValueStore, IAsyncDisposable, IS
             await ProposeAsync<ResponseHeader>(new LeaseRevokeCommand(id), consumesSpace: false, CancellationToken.None).ConfigureAwait(false);
             _logger.LogDebug("Lease {LeaseId:x} expired and was revoked", id);
         }
-        catch (StoreException ex) when (ex.Code is StoreErrorCode.LeaseNotFound or StoreErrorCode.Stopped)
+        catch (StoreException ex) when (ex.Code is StoreErrorCode.LeaseNotFound or StoreErrorCode.Stopped or StoreErrorCode.LeaderChanged or StoreErrorCode.NoLeader)
         {
         }
         catch (Exception ex)

@@ -27,6 +27,8 @@ public enum StoreErrorCode
     Stopped,
     /// <summary>etcd: InvalidArgument "etcdserver: key not found" (a put with ignore_value or ignore_lease on a missing key).</summary>
     KeyNotFound,
+    /// <summary>etcd: Unavailable "etcdserver: leader changed" (a pending request's leader went away; its outcome is unknown).</summary>
+    LeaderChanged,
     /// <summary>etcd: NotFound "etcdserver: member not found".</summary>
     MemberNotFound,
     /// <summary>etcd: FailedPrecondition "etcdserver: member ID already exist".</summary>
@@ -70,6 +72,7 @@ public sealed class StoreException : Exception
         StoreErrorCode.Timeout => "etcdserver: request timed out",
         StoreErrorCode.Stopped => "etcdserver: server stopped",
         StoreErrorCode.KeyNotFound => "etcdserver: key not found",
+        StoreErrorCode.LeaderChanged => "etcdserver: leader changed",
         StoreErrorCode.MemberNotFound => "etcdserver: member not found",
         StoreErrorCode.MemberExists => "etcdserver: member ID already exist",
         StoreErrorCode.PeerUrlExists => "etcdserver: Peer URLs already exists",

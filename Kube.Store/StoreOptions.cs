@@ -57,6 +57,12 @@ public sealed class StoreOptions
     /// <summary>etcd's <c>--advertise-client-urls</c>, comma-separated: published to the other members for <c>member list</c>. Default empty.</summary>
     public string AdvertiseClientUrls { get; set; } = "";
 
+    /// <summary>
+    /// Entries a replicated member keeps in its log behind a snapshot, so a slightly lagging member catches up without a snapshot
+    /// (etcd's <c>--experimental-snapshot-catchup-entries</c>). Default 5,000.
+    /// </summary>
+    public long SnapshotCatchUpEntries { get; set; } = 5_000;
+
     /// <summary>Raft tick of a replicated member (etcd's <c>--heartbeat-interval</c>). Default 100 ms; the election timeout is 10 ticks (1 s).</summary>
     public TimeSpan RaftTickInterval { get; set; } = TimeSpan.FromMilliseconds(100);
 
@@ -107,6 +113,10 @@ public sealed class StoreOptions
         if (InitialClusterState is not ("new" or "existing"))
         {
             errors.Add($"{nameof(InitialClusterState)} must be 'new' or 'existing'.");
+        }
+        if (SnapshotCatchUpEntries < 0)
+        {
+            errors.Add($"{nameof(SnapshotCatchUpEntries)} must not be negative.");
         }
         if (RaftTickInterval <= TimeSpan.Zero)
         {

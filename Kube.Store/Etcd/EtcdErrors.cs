@@ -14,7 +14,7 @@ internal static class EtcdErrors
         StoreErrorCode.MemberExists or StoreErrorCode.PeerUrlExists or StoreErrorCode.MemberNotLearner or StoreErrorCode.LearnerNotReady => StatusCode.FailedPrecondition,
         StoreErrorCode.InvalidPeerUrls => StatusCode.InvalidArgument,
         StoreErrorCode.LeaseExists => StatusCode.FailedPrecondition,
-        StoreErrorCode.NoLeader or StoreErrorCode.Timeout or StoreErrorCode.Stopped => StatusCode.Unavailable,
+        StoreErrorCode.NoLeader or StoreErrorCode.LeaderChanged or StoreErrorCode.Timeout or StoreErrorCode.Stopped => StatusCode.Unavailable,
         _ => StatusCode.Unknown,
     };
 

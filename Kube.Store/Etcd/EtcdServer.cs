@@ -65,6 +65,7 @@ public static class EtcdServer
             o.InitialClusterToken = options.InitialClusterToken;
             o.AdvertiseClientUrls = options.AdvertiseClientUrls;
             o.RaftTickInterval = options.RaftTickInterval;
+            o.SnapshotCatchUpEntries = options.SnapshotCatchUpEntries;
         }).AddEtcdGrpc();
         configure?.Invoke(builder);
         var app = builder.Build();

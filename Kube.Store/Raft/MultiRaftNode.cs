@@ -429,8 +429,10 @@ internal sealed class MultiRaftNode : IRaftNode
 
     private void HandleReady(RaftReady rd)
     {
+        var leaderChanged = false;
         if (rd.SoftState is { } soft)
         {
+            leaderChanged = soft.Lead != _leaderId && _leaderId != 0;
             Volatile.Write(ref _leaderId, soft.Lead);
             Volatile.Write(ref _role, (int)soft.Role);
         }
@@ -488,6 +490,12 @@ internal sealed class MultiRaftNode : IRaftNode
             }
         }
         ServeReads();
+        if (leaderChanged)
+        {
+            // Proposals and reads forwarded to the old leader may be lost with it: fail them now (their outcome is unknown, as
+            // after a timeout) rather than at the proposal timeout, so clients retry against the new leader at once.
+            FailPending(new StoreException(StoreErrorCode.LeaderChanged));
+        }
 
         // 4. Advance.
         _core.Advance();
@@ -640,6 +648,16 @@ internal sealed class MultiRaftNode : IRaftNode
         FirstLogIndex = _storage.FirstIndex;
         _logger.LogInformation("Member {Member:x} snapshotted at index {Index} ({Bytes} bytes); log now {First}..{Last}",
             MemberId, applied, data.Length, _storage.FirstIndex, _storage.LastIndex);
+    }
+
+    private void FailPending(Exception error)
+    {
+        foreach (var r in _proposed.Values.Concat(_reading.Values))
+        {
+            r.Completion.TrySetException(error);
+        }
+        _proposed.Clear();
+        _reading.Clear();
     }
 
     private void FailAll(Exception error)

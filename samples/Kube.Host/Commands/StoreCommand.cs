@@ -26,11 +26,13 @@ internal static class StoreCommand
         var clusterState = new Option<string>("--initial-cluster-state") { Description = "Initial cluster state ('new' or 'existing').", DefaultValueFactory = _ => "new" };
         var clusterToken = new Option<string>("--initial-cluster-token") { Description = "Initial cluster token for the cluster during bootstrap.", DefaultValueFactory = _ => "etcd-cluster" };
         var quota = new Option<long>("--quota-backend-bytes") { Description = "Raise the NOSPACE alarm when the store exceeds this size (0 = 2 GiB default).", DefaultValueFactory = _ => 0 };
+        var snapshotCount = new Option<long>("--snapshot-count") { Description = "Number of committed transactions to trigger a snapshot to disk.", DefaultValueFactory = _ => 10_000 };
+        var catchUpEntries = new Option<long>("--experimental-snapshot-catchup-entries") { Description = "Number of entries for a slow follower to catch up after compacting the raft storage entries.", DefaultValueFactory = _ => 5_000 };
         var exitWithParent = new Option<bool>("--exit-with-parent") { Description = "Stop when the process that started this member exits.", DefaultValueFactory = _ => true };
 
         var cmd = new Command("store", "Run a store member that serves etcd's v3 API (flags as etcd's).")
         {
-            name, dataDir, listenClient, advertiseClient, listenPeer, advertisePeer, initialCluster, clusterState, clusterToken, quota, exitWithParent,
+            name, dataDir, listenClient, advertiseClient, listenPeer, advertisePeer, initialCluster, clusterState, clusterToken, quota, snapshotCount, catchUpEntries, exitWithParent,
         };
         // Option validators run only for options given on the command line; defaults are valid by construction.
         clusterState.AcceptOnlyFromAmong("new", "existing");
@@ -67,6 +69,8 @@ internal static class StoreCommand
                 InitialClusterState = parse.GetValue(clusterState)!,
                 InitialClusterToken = parse.GetValue(clusterToken)!,
                 AdvertiseClientUrls = parse.GetValue(advertiseClient)!,
+                SnapshotCount = parse.GetValue(snapshotCount),
+                SnapshotCatchUpEntries = parse.GetValue(catchUpEntries),
             };
             if (parse.GetValue(quota) > 0) options.QuotaBackendBytes = parse.GetValue(quota);
             if (options.IsReplicated)
