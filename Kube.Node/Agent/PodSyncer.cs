@@ -217,6 +217,9 @@ internal sealed class PodSyncer(NodeAgentOptions options, IKubeClient client, IC
         return null;
     }
 
+    private static long? Limit(V1Container spec, string resource, decimal scale) =>
+        spec.Resources?.Limits?.TryGetValue(resource, out var q) == true ? (long)Math.Ceiling(q.ToDecimal() * scale) : null;
+
     private static readonly TimeSpan ConfigErrorRetry = TimeSpan.FromSeconds(5);
 
     private static TimeSpan? Min(TimeSpan? a, TimeSpan? b) => a is null ? b : b is null ? a : (a < b ? a : b);
@@ -359,7 +362,13 @@ internal sealed class PodSyncer(NodeAgentOptions options, IKubeClient client, IC
             WorkingDir = string.IsNullOrEmpty(spec.WorkingDir) ? null : spec.WorkingDir,
             Attempt = Math.Max(attempt, 0),
             Mounts = mounts,
+            MemoryLimitBytes = Limit(spec, "memory", 1m),
+            CpuLimitMillicores = Limit(spec, "cpu", 1000m),
         }, cancellationToken).ConfigureAwait(false);
+        if ((spec.Resources?.Limits?.Count ?? 0) > 0 && runtime is Kube.Node.Runtime.Process.ProcessRuntime { ResourceLimitsUnavailableReason: { } why })
+        {
+            events?.Record(pod, EventTypes.Warning, "ResourceLimitsNotEnforced", "Starting", $"The limits of container {spec.Name} are not enforced: {why}");
+        }
         await runtime.StartContainerAsync(id, cancellationToken).ConfigureAwait(false);
         metrics?.ContainerStarted(restart: attempt > 0);
         var started = await runtime.ContainerStatusAsync(id, cancellationToken).ConfigureAwait(false);

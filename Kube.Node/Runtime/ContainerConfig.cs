@@ -14,6 +14,10 @@ public sealed record ContainerConfig
     public string? WorkingDir { get; init; }
     /// <summary>The restart count this container is created for (0 for the first run).</summary>
     public int Attempt { get; init; }
+    /// <summary>The memory limit in bytes (resources.limits.memory); null for none.</summary>
+    public long? MemoryLimitBytes { get; init; }
+    /// <summary>The CPU limit in millicores (resources.limits.cpu); null for none.</summary>
+    public long? CpuLimitMillicores { get; init; }
     /// <summary>Volumes to mount into the container. Default none (the process runtime then starts the command directly).</summary>
     public IReadOnlyList<ContainerMount> Mounts { get; init; } = [];
 }

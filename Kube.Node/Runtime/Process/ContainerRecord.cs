@@ -26,6 +26,10 @@ internal sealed class ContainerRecord
     public string? Message { get; set; }
     public string LogPath { get; set; } = "";
     public List<ContainerMount> Mounts { get; set; } = [];
+    public long? MemoryLimitBytes { get; set; }
+    public long? CpuLimitMillicores { get; set; }
+    /// <summary>The container's cgroup directories while they exist.</summary>
+    public List<string> CgroupPaths { get; set; } = [];
 
     /// <summary>True when the process was found running after a restart of the runtime rather than started by it.</summary>
     [JsonIgnore]

@@ -29,6 +29,7 @@ public sealed class ProcessRuntime : IContainerRuntime, IStreamingRuntime, ICont
     private readonly CancellationTokenSource _stopping = new();
     private readonly string _runtimeId;
     private PodIpAllocator? _ips;
+    private CgroupManager? _cgroups;
     private Task? _reaper;
     private int _disposed;
 
@@ -54,6 +55,9 @@ public sealed class ProcessRuntime : IContainerRuntime, IStreamingRuntime, ICont
 
     public string RuntimeVersion => "0.1";
 
+    /// <summary>Why containers' cpu/memory limits are not enforced here (no usable cgroups, or disabled), or null when they are (after <see cref="InitializeAsync"/>).</summary>
+    public string? ResourceLimitsUnavailableReason => _options.EnforceResourceLimits ? _cgroups?.UnavailableReason : "resource limits are disabled (ProcessRuntimeOptions.EnforceResourceLimits)";
+
     /// <summary>The pod CIDR the runtime allocates from.</summary>
     public string PodCidr => _options.PodCidr;
 
@@ -71,6 +75,15 @@ public sealed class ProcessRuntime : IContainerRuntime, IStreamingRuntime, ICont
             }
 
             Directory.CreateDirectory(PodsDir);
+            if (_options.EnforceResourceLimits)
+            {
+                _cgroups = CgroupManager.Detect(_options.CgroupRoot, _runtimeId);
+                if (_cgroups.UnavailableReason is { } why)
+                {
+                    _logger.LogWarning("Containers' cpu and memory limits will not be enforced: {Reason}", why);
+                }
+            }
+
             _ips = new PodIpAllocator(_options.PodCidr, Path.Combine(_options.DataDir, "pod-ips.json"));
             foreach (var dir in Directory.EnumerateDirectories(PodsDir))
             {
@@ -207,6 +220,7 @@ public sealed class ProcessRuntime : IContainerRuntime, IStreamingRuntime, ICont
             foreach (var c in sandbox.Containers)
             {
                 _containers.Remove(c.Id);
+                CgroupManager.Remove(c.CgroupPaths);
             }
 
             Ips.Release(sandbox.PodUid);
@@ -272,6 +286,8 @@ public sealed class ProcessRuntime : IContainerRuntime, IStreamingRuntime, ICont
                 CreatedAt = _time.GetUtcNow(),
                 LogPath = Path.Combine(logDir, $"{config.Attempt}.log"),
                 Mounts = [.. config.Mounts],
+                MemoryLimitBytes = config.MemoryLimitBytes,
+                CpuLimitMillicores = config.CpuLimitMillicores,
             };
             sandbox.Containers.Add(c);
             _containers[c.Id] = (sandbox, c);
@@ -314,6 +330,15 @@ public sealed class ProcessRuntime : IContainerRuntime, IStreamingRuntime, ICont
                     }
 
                     argv = MountNamespaceScript.Wrap(argv, c.Mounts, Path.Combine(sandbox.WorkingDirectory, ".mounts", c.Id), workDir);
+                }
+
+                if (_cgroups is not null && (c.MemoryLimitBytes is not null || c.CpuLimitMillicores is not null))
+                {
+                    c.CgroupPaths = [.. _cgroups.Create(c.Id, c.MemoryLimitBytes, c.CpuLimitMillicores)];
+                    if (c.CgroupPaths.Count > 0)
+                    {
+                        argv = CgroupManager.Wrap(argv, c.CgroupPaths);
+                    }
                 }
 
                 var pid = ProcessSpawner.Spawn(argv, env, workDir, c.LogPath);
@@ -385,6 +410,7 @@ public sealed class ProcessRuntime : IContainerRuntime, IStreamingRuntime, ICont
         {
             if (_containers.Remove(containerId, out var entry))
             {
+                CgroupManager.Remove(entry.Container.CgroupPaths);
                 entry.Sandbox.Containers.Remove(entry.Container);
                 Save(entry.Sandbox);
             }
@@ -599,6 +625,7 @@ public sealed class ProcessRuntime : IContainerRuntime, IStreamingRuntime, ICont
         }
 
         _stopping.Dispose();
+        _cgroups?.TryRemoveParents();
     }
 
     /// <summary>Kills the process groups carrying this runtime's marker that no running container accounts for.</summary>
@@ -718,8 +745,10 @@ public sealed class ProcessRuntime : IContainerRuntime, IStreamingRuntime, ICont
         if (rc == pid)
         {
             var code = LibC.DecodeWaitStatus(status);
-            MarkExited(c, code, code == 0 ? "Completed" : "Error", null);
+            var oom = code == 128 + LibC.SIGKILL && c.CgroupPaths.Count > 0 && CgroupManager.WasOomKilled(c.CgroupPaths);
+            MarkExited(c, code, oom ? "OOMKilled" : code == 0 ? "Completed" : "Error", null);
             SignalGroup(pid, LibC.SIGKILL);
+            c.CgroupPaths = CgroupManager.Remove(c.CgroupPaths);
             return true;
         }
 

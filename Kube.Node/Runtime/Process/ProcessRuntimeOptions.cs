@@ -12,6 +12,12 @@ public sealed record ProcessRuntimeOptions
     /// <summary>How often exited processes are reaped. Default 100 ms.</summary>
     public TimeSpan ReapInterval { get; init; } = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>Whether containers' cpu and memory limits are enforced with cgroups (v2, else v1) when the machine allows. Default true.</summary>
+    public bool EnforceResourceLimits { get; init; } = true;
+
+    /// <summary>Where the cgroup hierarchies are mounted. Default /sys/fs/cgroup.</summary>
+    public string CgroupRoot { get; init; } = "/sys/fs/cgroup";
+
     /// <summary>How long to wait for a process group to die after SIGKILL before giving up. Default 5 s.</summary>
     public TimeSpan KillTimeout { get; init; } = TimeSpan.FromSeconds(5);
 }
