@@ -75,17 +75,46 @@ public sealed class KubeletServer : IAsyncDisposable
         }
 
         await _stopping.CancelAsync().ConfigureAwait(false);
-        if (_listener.IsListening)
+        try
         {
-            _listener.Stop();
+            // The managed HttpListener may re-bind the endpoint while removing its prefix and fail when the port was taken since.
+            if (_listener.IsListening)
+            {
+                _listener.Stop();
+            }
+        }
+        catch (HttpListenerException ex)
+        {
+            _logger.LogDebug(ex, "Stopping the kubelet server's listener failed");
+            try
+            {
+                _listener.Abort();
+            }
+            catch (HttpListenerException)
+            {
+            }
         }
 
         if (_loop is not null)
         {
-            await _loop.ConfigureAwait(false);
+            try
+            {
+                await _loop.WaitAsync(TimeSpan.FromSeconds(5), _time).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                _logger.LogWarning("The kubelet server's accept loop did not end within 5 s of stopping");
+            }
         }
 
-        _listener.Close();
+        try
+        {
+            _listener.Close();
+        }
+        catch (HttpListenerException ex)
+        {
+            _logger.LogDebug(ex, "Closing the kubelet server's listener failed");
+        }
         _stopping.Dispose();
     }
 
