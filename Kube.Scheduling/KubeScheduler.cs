@@ -90,6 +90,14 @@ public sealed partial class KubeScheduler : BackgroundService
             _pods = _informers.GetInformer<V1Pod>();
             registrations.Add(nodes.AddEventHandler(new NodeHandler(this)));
             registrations.Add(_pods.AddEventHandler(new PodHandler(this)));
+            // Volume objects matter only when a profile's plugin registered events on them (VolumeBinding).
+            var registered = _profiles.Values.SelectMany(f => f.Plugins.OfType<IEnqueueExtensions>()).SelectMany(p => p.EventsToRegister()).Select(e => e.Event.Resource).ToHashSet();
+            if (registered.Contains(EventResource.PersistentVolumeClaim))
+                registrations.Add(_informers.GetInformer<V1PersistentVolumeClaim>().AddEventHandler(new EventHandler<V1PersistentVolumeClaim>(this, EventResource.PersistentVolumeClaim)));
+            if (registered.Contains(EventResource.PersistentVolume))
+                registrations.Add(_informers.GetInformer<V1PersistentVolume>().AddEventHandler(new EventHandler<V1PersistentVolume>(this, EventResource.PersistentVolume)));
+            if (registered.Contains(EventResource.StorageClass))
+                registrations.Add(_informers.GetInformer<V1StorageClass>().AddEventHandler(new EventHandler<V1StorageClass>(this, EventResource.StorageClass)));
             _informers.Start(stoppingToken);
             await nodes.WaitForSyncAsync(stoppingToken).ConfigureAwait(false);
             await _pods.WaitForSyncAsync(stoppingToken).ConfigureAwait(false);
@@ -484,6 +492,24 @@ public sealed partial class KubeScheduler : BackgroundService
         public void OnUpdate(V1Pod oldObj, V1Pod newObj) => scheduler.OnPod(oldObj, newObj);
 
         public void OnDelete(V1Pod obj, bool finalStateUnknown) => scheduler.OnPodDeleted(obj);
+    }
+
+    /// <summary>Turns changes of other objects (volumes, storage classes) into cluster events for the queue.</summary>
+    private sealed class EventHandler<T>(KubeScheduler scheduler, EventResource resource) : IResourceEventHandler<T>
+        where T : class, k8s.IKubernetesObject<V1ObjectMeta>
+    {
+        public void OnAdd(T obj, bool isInInitialList)
+        {
+            if (!isInInitialList) scheduler.Queue.MoveAllToActiveOrBackoff(new ClusterEvent(resource, ActionType.Add), null, obj);
+        }
+
+        public void OnUpdate(T oldObj, T newObj)
+        {
+            if (oldObj.Metadata?.ResourceVersion != newObj.Metadata?.ResourceVersion)
+                scheduler.Queue.MoveAllToActiveOrBackoff(new ClusterEvent(resource, ActionType.UpdateOther), oldObj, newObj);
+        }
+
+        public void OnDelete(T obj, bool finalStateUnknown) => scheduler.Queue.MoveAllToActiveOrBackoff(new ClusterEvent(resource, ActionType.Delete), obj, null);
     }
 
     private sealed class NodeHandler(KubeScheduler scheduler) : IResourceEventHandler<V1Node>

@@ -15,6 +15,7 @@ using Kube.Scheduling.Plugins.NodeName;
 using Kube.Scheduling.Plugins.NodeResourcesFit;
 using Kube.Scheduling.Plugins.NodeUnschedulable;
 using Kube.Scheduling.Plugins.TaintToleration;
+using Kube.Scheduling.Plugins.VolumeBinding;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -27,7 +28,7 @@ public static class KubeSchedulingServiceCollectionExtensions
     /// <summary>
     /// Adds the <see cref="KubeScheduler"/> hosted service and registers the default plugins through the same registry
     /// as <see cref="IKubeSchedulerBuilder.AddPlugin{T}"/>, with upstream's weights: SchedulingGates, NodeUnschedulable, NodeName,
-    /// TaintToleration (3), NodeAffinity (2), NodePorts, NodeResourcesFit (1), PodTopologySpread (2), InterPodAffinity (2), NodeResourcesBalancedAllocation (1),
+    /// TaintToleration (3), NodeAffinity (2), NodePorts, NodeResourcesFit (1), VolumeBinding, PodTopologySpread (2), InterPodAffinity (2), NodeResourcesBalancedAllocation (1),
     /// ImageLocality (1), DefaultPreemption and DefaultBinder. Also registers Kube.Core's infrastructure (<c>AddKubeCore()</c>);
     /// an <c>IKubeClient</c> must be registered separately.
     /// </summary>
@@ -62,6 +63,7 @@ public static class KubeSchedulingServiceCollectionExtensions
                 .AddPlugin<NodeAffinityPlugin>(NodeAffinityPlugin.PluginName, weight: 2)
                 .AddPlugin<NodePortsPlugin>(NodePortsPlugin.PluginName)
                 .AddPlugin<NodeResourcesFitPlugin, NodeResourcesFitArgs>(NodeResourcesFitPlugin.PluginName, weight: 1)
+                .AddPlugin<VolumeBindingPlugin>(VolumeBindingPlugin.PluginName)
                 .AddPlugin<PodTopologySpreadPlugin, PodTopologySpreadArgs>(PodTopologySpreadPlugin.PluginName, weight: 2)
                 .AddPlugin<InterPodAffinityPlugin>(InterPodAffinityPlugin.PluginName, weight: 2)
                 .AddPlugin<NodeResourcesBalancedAllocationPlugin>(NodeResourcesBalancedAllocationPlugin.PluginName, weight: 1)
