@@ -27,14 +27,7 @@ internal static class ApplyBody
                 // Not JSON after all: YAML flow mappings start with '{' too.
             }
         }
-        try
-        {
-            return ParseYaml(text) as JsonObject ?? throw Errors.BadRequest("the apply configuration must be an object");
-        }
-        catch (YamlException e)
-        {
-            throw Errors.BadRequest($"error decoding YAML: {e.Message}");
-        }
+        return ParseYaml(text) as JsonObject ?? throw Errors.BadRequest("the apply configuration must be an object");
     }
 
     /// <summary>
@@ -42,6 +35,19 @@ internal static class ApplyBody
     /// nested body cannot exhaust the thread's stack): more than 256 levels is 400, as are aliases and several documents.
     /// </summary>
     public static JsonNode? ParseYaml(string text)
+    {
+        try
+        {
+            return ParseYamlEvents(text);
+        }
+        catch (Exception e) when (e is YamlException or InvalidOperationException or ArgumentException or FormatException)
+        {
+            // The parser reports some malformed input (a stray "..." or "---" in odd places) as an invalid state.
+            throw Errors.BadRequest($"error decoding YAML: {e.Message}");
+        }
+    }
+
+    private static JsonNode? ParseYamlEvents(string text)
     {
         var parser = new Parser(new StringReader(text));
         var stack = new Stack<(JsonNode Container, string? PendingKey)>();

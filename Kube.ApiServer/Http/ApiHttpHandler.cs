@@ -287,6 +287,9 @@ internal sealed class ApiHttpHandler(
                 }
                 case "DELETE":
                 {
+                    // As upstream, deletecollection of a namespaced kind is served per namespace only, never across all of them.
+                    if (type.Namespaced && scope.Namespace is null)
+                        throw Errors.MethodNotAllowed("the server does not allow this method on the requested resource");
                     var del = await DeleteOptionsFromAsync(ctx).ConfigureAwait(false);
                     var result = await registry.DeleteCollectionAsync(scope, ListOptionsFrom(q), del, ct).ConfigureAwait(false);
                     await WriteListAsync(ctx, type, result).ConfigureAwait(false);
@@ -528,8 +531,11 @@ internal sealed class ApiHttpHandler(
         }
     }
 
+    private static readonly object BodyReadKey = new();
+
     private async Task<byte[]> ReadBytesAsync(HttpContext ctx)
     {
+        ctx.Items[BodyReadKey] = true;
         if (ctx.Request.ContentLength > options.MaxRequestBodySize) throw Errors.TooLarge();
         using var ms = new MemoryStream();
         var buffer = new byte[16 * 1024];
@@ -560,14 +566,7 @@ internal sealed class ApiHttpHandler(
         if (media is "application/yaml" or "application/x-yaml" or "text/yaml")
         {
             var text = await ReadTextAsync(ctx).ConfigureAwait(false);
-            try
-            {
-                return Apply.ApplyBody.ParseYaml(text) as JsonObject ?? throw Errors.BadRequest("the body of the request must be an object");
-            }
-            catch (YamlDotNet.Core.YamlException e)
-            {
-                throw Errors.BadRequest($"the body of the request could not be decoded: {e.Message}");
-            }
+            return Apply.ApplyBody.ParseYaml(text) as JsonObject ?? throw Errors.BadRequest("the body of the request must be an object");
         }
         if (media is not (null or "" or "application/json" or "*/*"))
             throw Errors.UnsupportedMediaType(media);
@@ -771,10 +770,15 @@ internal sealed class ApiHttpHandler(
 
     private static Task WriteStatusAsync(HttpContext ctx, V1Status status) => WriteJsonAsync(ctx, status.Code ?? 500, StatusJson.ToObject(status));
 
-    private static async Task WriteErrorAsync(HttpContext ctx, V1Status status)
+    private async Task WriteErrorAsync(HttpContext ctx, V1Status status)
     {
         if (ctx.Response.HasStarted) return;
         ctx.Response.Headers.Remove("Warning");
+        // A body too big to drain (or a chunked one never read) ends the connection: say so, so that a client does
+        // not send its next request on a connection the server is about to close.
+        var unread = !ctx.Items.ContainsKey(BodyReadKey) && (ctx.Request.ContentLength is null ? ctx.Request.Headers.TransferEncoding.Count > 0 : ctx.Request.ContentLength > 0);
+        if (status.Code == 413 || (unread && (ctx.Request.ContentLength is null || ctx.Request.ContentLength > options.MaxRequestBodySize)))
+            ctx.Response.Headers.Connection = "close";
         await WriteStatusAsync(ctx, status).ConfigureAwait(false);
     }
 }

@@ -871,6 +871,8 @@ internal sealed class GenericRegistry(
 
     public async Task<ListResult> DeleteCollectionAsync(RequestScope s, ListOptions lo, DeleteOptions o, CancellationToken ct)
     {
+        // Upstream's namespace storage has no deletecollection: one request must not terminate every namespace.
+        if (IsNamespace(s.Type)) throw Errors.MethodNotAllowed("the server does not allow this method on the requested resource");
         await AuthorizeAsync(s, "deletecollection", ct).ConfigureAwait(false);
         var list = await ListAsync(s, lo with { Limit = null, Continue = null }, ct, authorize: false).ConfigureAwait(false);
         var deleted = new List<JsonObject>();

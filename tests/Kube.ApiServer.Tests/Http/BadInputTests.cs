@@ -183,6 +183,18 @@ public sealed class BadInputTests
         Assert.AreEqual("BadRequest", r.Body!["reason"]!.GetValue<string>());
     }
 
+    [TestMethod]
+    [DataRow("/apis/apps/v1/deployments")]
+    [DataRow("/api/v1/configmaps")]
+    [DataRow("/api/v1/namespaces")]
+    public async Task DeleteCollection_AcrossNamespacesOrOfNamespaces_Is405(string path)
+    {
+        var r = await _cluster.SendAsync(HttpMethod.Delete, path);
+        Assert.AreEqual(405, r.Code, r.Body?.ToJsonString());
+        Assert.AreEqual("MethodNotAllowed", r.Body!["reason"]!.GetValue<string>());
+        Assert.AreEqual(200, (await _cluster.GetAsync("/api/v1/namespaces/default")).Code);
+    }
+
     /// <summary>Holds creates of ConfigMaps named "hold-*" until released, so requests stay in flight.</summary>
     private sealed class HoldingPlugin : IAdmissionPlugin
     {
