@@ -6,6 +6,7 @@ using Kube.Controllers.BuiltIn.GarbageCollector;
 using Kube.Controllers.BuiltIn.Job;
 using Kube.Controllers.BuiltIn.ReplicaSet;
 using Kube.Controllers.BuiltIn.ServiceAccount;
+using Kube.Controllers.BuiltIn.StatefulSet;
 using Kube.Controllers.Hosting;
 using Kube.Controllers.Internal;
 using Kube.Controllers.Runtime;
@@ -36,7 +37,7 @@ public static class KubeControllersServiceCollectionExtensions
         options
             .Validate(o => o.CacheSyncTimeout > TimeSpan.Zero, "ControllerManagerOptions.CacheSyncTimeout must be positive.")
             .Validate(o => o.ConcurrentReplicaSetSyncs >= 1 && o.ConcurrentDeploymentSyncs >= 1 && o.ConcurrentGarbageCollectorSyncs >= 1
-                    && o.ConcurrentJobSyncs >= 1 && o.ConcurrentCronJobSyncs >= 1 && o.ConcurrentTtlAfterFinishedSyncs >= 1,
+                    && o.ConcurrentJobSyncs >= 1 && o.ConcurrentStatefulSetSyncs >= 1 && o.ConcurrentDaemonSetSyncs >= 1 && o.ConcurrentCronJobSyncs >= 1 && o.ConcurrentTtlAfterFinishedSyncs >= 1,
                 "ControllerManagerOptions: every Concurrent*Syncs must be at least 1.")
             .Validate(o => !o.LeaderElection || (!string.IsNullOrWhiteSpace(o.LeaseName) && !string.IsNullOrWhiteSpace(o.LeaseNamespace)),
                 "ControllerManagerOptions: LeaderElection needs LeaseName and LeaseNamespace.")
@@ -77,6 +78,11 @@ public static class KubeControllersServiceCollectionExtensions
             .Named("deployment")
             .WithMaxConcurrentReconciles(Options(c.Services).ConcurrentDeploymentSyncs)
             .Owns<V1ReplicaSet>());
+        builder.AddController<StatefulSetReconciler, V1StatefulSet>(c => c
+            .Named("statefulset")
+            .WithMaxConcurrentReconciles(Options(c.Services).ConcurrentStatefulSetSyncs)
+            .Owns<V1Pod>()
+            .Owns<V1ControllerRevision>());
         builder.AddController<JobReconciler, V1Job>(c => c
             .Named("job")
             .WithMaxConcurrentReconciles(Options(c.Services).ConcurrentJobSyncs)
@@ -102,6 +108,8 @@ public static class KubeControllersServiceCollectionExtensions
         builder.AddGarbageCollectedKind<V1ReplicaSet>();
         builder.AddGarbageCollectedKind<V1Pod>();
         builder.AddGarbageCollectedKind<V1Job>();
+        builder.AddGarbageCollectedKind<V1StatefulSet>();
+        builder.AddGarbageCollectedKind<V1ControllerRevision>();
         builder.AddGarbageCollectedKind<V1CronJob>();
         return builder;
     }

@@ -30,6 +30,12 @@ public sealed class ControllerManagerOptions
     /// <summary>Workers of each garbage-collector controller. Default 5.</summary>
     public int ConcurrentGarbageCollectorSyncs { get; set; } = 5;
 
+    /// <summary>Workers of the built-in StatefulSet controller. Default 5 (upstream's --concurrent-statefulset-syncs).</summary>
+    public int ConcurrentStatefulSetSyncs { get; set; } = 5;
+
+    /// <summary>Workers of the built-in DaemonSet controller. Default 2 (upstream's --concurrent-daemonset-syncs).</summary>
+    public int ConcurrentDaemonSetSyncs { get; set; } = 2;
+
     /// <summary>Workers of the built-in Job controller. Default 5 (upstream's --concurrent-job-syncs).</summary>
     public int ConcurrentJobSyncs { get; set; } = 5;
 

@@ -1,0 +1,279 @@
+using k8s.Models;
+using Kube.Controllers.Internal;
+using Kube.Controllers.Runtime;
+using Kube.Core.Client;
+using Kube.Core.Events;
+using Kube.Core.Helpers;
+using Kube.Core.Informers;
+using Microsoft.Extensions.Logging;
+
+namespace Kube.Controllers.BuiltIn.StatefulSet;
+
+/// <summary>
+/// The StatefulSet controller: pods <c>&lt;set&gt;-&lt;ordinal&gt;</c> with stable hostnames and one PVC per
+/// volumeClaimTemplate and ordinal; OrderedReady (one at a time, in order, each Running and Ready before the next;
+/// scale-down from the highest ordinal) or Parallel pod management; RollingUpdate from the highest ordinal down to the
+/// partition, or OnDelete; ControllerRevisions for currentRevision / updateRevision, with revisionHistoryLimit.
+/// </summary>
+public sealed partial class StatefulSetReconciler : IReconciler<V1StatefulSet>
+{
+    private readonly IKubeClient _client;
+    private readonly IInformer<V1StatefulSet> _sets;
+    private readonly IInformer<V1Pod> _pods;
+    private readonly IInformer<V1ControllerRevision> _revisions;
+    private readonly TimeProvider _time;
+    private readonly ILogger<StatefulSetReconciler> _logger;
+    private readonly IEventRecorder? _events;
+
+    public StatefulSetReconciler(IKubeClient client, ISharedInformerFactory informers, TimeProvider time, ILogger<StatefulSetReconciler> logger,
+        IEventRecorder? events = null)
+    {
+        ArgumentNullException.ThrowIfNull(informers);
+        _client = client;
+        _sets = informers.GetInformer<V1StatefulSet>();
+        _pods = informers.GetInformer<V1Pod>();
+        _revisions = informers.GetInformer<V1ControllerRevision>();
+        _time = time;
+        _logger = logger;
+        _events = events;
+    }
+
+    /// <inheritdoc />
+    public async Task<ReconcileResult> ReconcileAsync(ReconcileRequest request, CancellationToken cancellationToken)
+    {
+        var set = _sets.Cache.Get(request.Namespace, request.Name);
+        if (set is null || set.Metadata.DeletionTimestamp is not null) return ReconcileResult.Done;
+        var ns = set.Metadata.NamespaceProperty ?? "";
+        var revisions = _revisions.Cache.ByIndex(Indexers.Namespace, ns).Where(r => OwnerReferences.GetControllerOf(r)?.Uid == set.Metadata.Uid).ToList();
+        var pods = await ControllerRefManager.ClaimAsync(_client, set, set.Spec.Selector, _pods.Cache.ByIndex(Indexers.Namespace, ns), cancellationToken)
+            .ConfigureAwait(false);
+
+        var update = await EnsureUpdateRevisionAsync(set, revisions, cancellationToken).ConfigureAwait(false);
+        if (update is null) return ReconcileResult.RequeueAfter(TimeSpan.FromSeconds(1));
+        var currentName = set.Status?.CurrentRevision is { Length: > 0 } c ? c : update.Metadata.Name;
+        var current = revisions.FirstOrDefault(r => r.Metadata.Name == currentName) ?? update;
+        var currentTemplate = StatefulSetRevisions.TemplateOf(current) ?? set.Spec.Template;
+
+        var changed = await ManagePodsAsync(set, pods, current.Metadata.Name, currentTemplate, update.Metadata.Name, cancellationToken).ConfigureAwait(false);
+        await UpdateStatusAsync(set, pods, current.Metadata.Name, update.Metadata.Name, cancellationToken).ConfigureAwait(false);
+        await CleanupRevisionsAsync(set, revisions, pods, current.Metadata.Name, update.Metadata.Name, cancellationToken).ConfigureAwait(false);
+        return changed ? ReconcileResult.RequeueAfter(TimeSpan.FromSeconds(1)) : ReconcileResult.Done;
+    }
+
+    /// <summary>The ControllerRevision of the set's current template, created when new.</summary>
+    private async Task<V1ControllerRevision?> EnsureUpdateRevisionAsync(V1StatefulSet set, List<V1ControllerRevision> revisions, CancellationToken cancellationToken)
+    {
+        var existing = revisions.FirstOrDefault(r => StatefulSetRevisions.Matches(r, set));
+        if (existing is not null) return existing;
+        var name = StatefulSetRevisions.NameFor(set, StatefulSetRevisions.Hash(set));
+        long next = revisions.Count == 0 ? 1 : revisions.Max(r => (long?)r.Revision ?? 0) + 1;
+        try
+        {
+            return await _client.CreateAsync(StatefulSetRevisions.New(set, name, next), cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (AlreadyExistsException)
+        {
+            var found = await _client.GetAsync<V1ControllerRevision>(name, set.Metadata.NamespaceProperty, cancellationToken).ConfigureAwait(false);
+            if (StatefulSetRevisions.Matches(found, set) && OwnerReferences.GetControllerOf(found)?.Uid == set.Metadata.Uid) return found;
+
+            // A hash collision: bump collisionCount so that the next sync hashes differently.
+            var copy = ObjectCopy.Clone(set);
+            copy.Status ??= new V1StatefulSetStatus();
+            copy.Status.CollisionCount = (copy.Status.CollisionCount ?? 0) + 1;
+            await _client.UpdateStatusAsync(copy, cancellationToken: cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+    }
+
+    /// <summary>Creates, replaces, deletes and updates pods by the set's policies; returns true when it acted.</summary>
+    private async Task<bool> ManagePodsAsync(V1StatefulSet set, List<V1Pod> pods, string currentRevision, V1PodTemplateSpec currentTemplate,
+        string updateRevision, CancellationToken cancellationToken)
+    {
+        var replicas = set.Spec.Replicas ?? 1;
+        var start = set.Spec.Ordinals?.Start ?? 0;
+        var parallel = set.Spec.PodManagementPolicy == "Parallel";
+        var rolling = set.Spec.UpdateStrategy?.Type != "OnDelete";
+        var partition = rolling ? set.Spec.UpdateStrategy?.RollingUpdate?.Partition ?? 0 : 0;
+        var byOrdinal = new Dictionary<int, V1Pod>();
+        var condemned = new List<V1Pod>();
+        foreach (var pod in pods)
+        {
+            if (StatefulSetPods.OrdinalOf(set, pod) is not { } ord) continue;
+            if (ord >= start && ord < start + replicas) byOrdinal[ord] = pod;
+            else condemned.Add(pod);
+        }
+
+        var acted = false;
+        for (var ord = start; ord < start + replicas; ord++)
+        {
+            if (!byOrdinal.TryGetValue(ord, out var pod))
+            {
+                var useCurrent = rolling && ord - start < partition && currentRevision != updateRevision;
+                await CreatePodAsync(set, useCurrent ? currentTemplate : set.Spec.Template, useCurrent ? currentRevision : updateRevision, ord, cancellationToken)
+                    .ConfigureAwait(false);
+                acted = true;
+                if (!parallel) return true;
+                continue;
+            }
+
+            if (StatefulSetPods.IsTerminated(pod) && pod.Metadata.DeletionTimestamp is null)
+            {
+                // A failed (or exited) pod is deleted and created again with the same identity.
+                await DeletePodAsync(set, pod, cancellationToken).ConfigureAwait(false);
+                acted = true;
+                if (!parallel) return true;
+                continue;
+            }
+
+            if (!parallel && !StatefulSetPods.IsRunningAndReady(pod)) return acted;
+        }
+
+        // Scale down from the highest ordinal; OrderedReady waits for every other pod to be healthy and deletes one at a time.
+        condemned.Sort((a, b) => (StatefulSetPods.OrdinalOf(set, b) ?? 0).CompareTo(StatefulSetPods.OrdinalOf(set, a) ?? 0));
+        foreach (var pod in condemned)
+        {
+            if (pod.Metadata.DeletionTimestamp is not null)
+            {
+                if (!parallel) return true;
+                continue;
+            }
+
+            if (!parallel && byOrdinal.Values.Any(p => !StatefulSetPods.IsRunningAndReady(p))) return acted;
+            await DeletePodAsync(set, pod, cancellationToken).ConfigureAwait(false);
+            acted = true;
+            if (!parallel) return true;
+        }
+
+        if (!rolling || currentRevision == updateRevision && byOrdinal.Values.All(p => StatefulSetPods.RevisionOf(p) == updateRevision)) return acted;
+
+        // RollingUpdate: from the highest ordinal down to the partition, one pod at a time once all are Running and Ready.
+        if (byOrdinal.Count < replicas || byOrdinal.Values.Any(p => !StatefulSetPods.IsRunningAndReady(p))) return acted;
+        for (var ord = start + replicas - 1; ord >= start + partition; ord--)
+        {
+            var pod = byOrdinal[ord];
+            if (StatefulSetPods.RevisionOf(pod) == updateRevision) continue;
+            LogUpdating(set.Metadata.NamespaceProperty ?? "", set.Metadata.Name, pod.Metadata.Name, updateRevision);
+            await DeletePodAsync(set, pod, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+
+        return acted;
+    }
+
+    private async Task CreatePodAsync(V1StatefulSet set, V1PodTemplateSpec template, string revision, int ordinal, CancellationToken cancellationToken)
+    {
+        foreach (var claim in set.Spec.VolumeClaimTemplates ?? [])
+        {
+            try
+            {
+                await _client.CreateAsync(StatefulSetPods.NewClaim(set, claim, ordinal), cancellationToken: cancellationToken).ConfigureAwait(false);
+            }
+            catch (AlreadyExistsException)
+            {
+            }
+        }
+
+        var pod = StatefulSetPods.NewPod(set, template, revision, ordinal);
+        try
+        {
+            await _client.CreateAsync(pod, cancellationToken: cancellationToken).ConfigureAwait(false);
+            _events?.Record(set, EventTypes.Normal, "SuccessfulCreate", "Create",
+                $"create Pod {pod.Metadata.Name} in StatefulSet {set.Metadata.Name} successful");
+        }
+        catch (AlreadyExistsException)
+        {
+            // The previous pod of this ordinal is still going away.
+        }
+    }
+
+    private async Task DeletePodAsync(V1StatefulSet set, V1Pod pod, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _client.DeleteAsync<V1Pod>(pod.Metadata.Name, pod.Metadata.NamespaceProperty,
+                new DeleteOptions { PreconditionUid = pod.Metadata.Uid }, cancellationToken).ConfigureAwait(false);
+            _events?.Record(set, EventTypes.Normal, "SuccessfulDelete", "Delete",
+                $"delete Pod {pod.Metadata.Name} in StatefulSet {set.Metadata.Name} successful");
+        }
+        catch (KubeApiException ex) when (ex is NotFoundException or ConflictException)
+        {
+        }
+    }
+
+    private async Task UpdateStatusAsync(V1StatefulSet set, List<V1Pod> pods, string currentRevision, string updateRevision, CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow();
+        var minReady = set.Spec.MinReadySeconds ?? 0;
+        var status = new V1StatefulSetStatus
+        {
+            ObservedGeneration = set.Metadata.Generation,
+            CollisionCount = set.Status?.CollisionCount,
+            CurrentRevision = currentRevision,
+            UpdateRevision = updateRevision,
+            Conditions = set.Status?.Conditions,
+        };
+        int replicas = 0, ready = 0, available = 0, currentCount = 0, updated = 0;
+        foreach (var pod in pods.Where(p => StatefulSetPods.OrdinalOf(set, p) is not null))
+        {
+            if (!string.IsNullOrEmpty(pod.Status?.Phase)) replicas++;
+            if (StatefulSetPods.IsRunningAndReady(pod))
+            {
+                ready++;
+                if (PodUtil.IsAvailable(pod, minReady, now)) available++;
+            }
+
+            if (pod.Metadata.DeletionTimestamp is not null || string.IsNullOrEmpty(pod.Status?.Phase)) continue;
+            var revision = StatefulSetPods.RevisionOf(pod);
+            if (revision == currentRevision) currentCount++;
+            if (revision == updateRevision) updated++;
+        }
+
+        status.Replicas = replicas;
+        status.ReadyReplicas = ready;
+        status.AvailableReplicas = available;
+        status.CurrentReplicas = currentCount;
+        status.UpdatedReplicas = updated;
+        if (set.Spec.UpdateStrategy?.Type != "OnDelete" && updated == replicas && ready == replicas && replicas == (set.Spec.Replicas ?? 1))
+        {
+            // The rollout is complete: the update revision becomes the current one.
+            status.CurrentRevision = updateRevision;
+            status.CurrentReplicas = updated;
+        }
+
+        if (set.Status is { } old && k8s.KubernetesJson.Serialize(old) == k8s.KubernetesJson.Serialize(status)) return;
+        var copy = ObjectCopy.Clone(set);
+        copy.Status = status;
+        try
+        {
+            await _client.UpdateStatusAsync(copy, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (NotFoundException)
+        {
+        }
+    }
+
+    /// <summary>Deletes the oldest revisions that no pod uses beyond revisionHistoryLimit (default 10).</summary>
+    private async Task CleanupRevisionsAsync(V1StatefulSet set, List<V1ControllerRevision> revisions, List<V1Pod> pods, string currentRevision,
+        string updateRevision, CancellationToken cancellationToken)
+    {
+        var limit = set.Spec.RevisionHistoryLimit ?? 10;
+        var live = pods.Select(StatefulSetPods.RevisionOf).Where(r => r is not null).ToHashSet();
+        var candidates = revisions
+            .Where(r => r.Metadata.Name != currentRevision && r.Metadata.Name != updateRevision && !live.Contains(r.Metadata.Name))
+            .OrderBy(r => r.Revision)
+            .ToList();
+        foreach (var r in candidates.Take(Math.Max(0, candidates.Count - limit)))
+        {
+            try
+            {
+                await _client.DeleteAsync<V1ControllerRevision>(r.Metadata.Name, r.Metadata.NamespaceProperty, cancellationToken: cancellationToken).ConfigureAwait(false);
+            }
+            catch (NotFoundException)
+            {
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "StatefulSet {Namespace}/{Name}: replacing pod {Pod} to update it to revision {Revision}")]
+    private partial void LogUpdating(string @namespace, string name, string pod, string revision);
+}
