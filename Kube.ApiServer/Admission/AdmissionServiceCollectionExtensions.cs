@@ -18,11 +18,11 @@ public static class AdmissionServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         services.AddSingleton<IAdmissionPlugin>(sp => new NamespaceLifecycleAdmission(sp.GetRequiredService<IKubeClient>()));
         services.AddSingleton<IAdmissionPlugin>(sp => new LimitRangerAdmission(sp.GetRequiredService<IKubeClient>()));
-        services.AddSingleton<IAdmissionPlugin>(sp => new ServiceAccountAdmission(sp.GetRequiredService<IKubeClient>()));
+        services.AddSingleton<IAdmissionPlugin>(sp => new ServiceAccountAdmission(sp.GetRequiredService<IKubeClient>(), sp.GetService<TimeProvider>()));
         services.AddSingleton<IAdmissionPlugin>(new DefaultTolerationSecondsAdmission());
         services.AddSingleton<IAdmissionPlugin>(sp => new PodSecurityAdmission(sp.GetRequiredService<IKubeClient>()));
         services.AddSingleton<IAdmissionPlugin>(sp => new DefaultStorageClassAdmission(sp.GetRequiredService<IKubeClient>()));
-        services.AddSingleton<IAdmissionPlugin>(sp => new ResourceQuotaAdmission(sp.GetRequiredService<IKubeClient>()));
+        services.AddSingleton<IAdmissionPlugin>(sp => new ResourceQuotaAdmission(sp.GetRequiredService<IKubeClient>(), sp.GetService<TimeProvider>()));
         return services;
     }
 }

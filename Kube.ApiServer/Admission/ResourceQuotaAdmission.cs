@@ -11,12 +11,23 @@ namespace Kube.ApiServer.Admission;
 /// refused with 403 <c>exceeded quota: q, requested: pods=1, used: pods=2, limited: pods=2</c> when it would exceed a
 /// hard limit, and with <c>failed quota: q: must specify ...</c> when a pod lacks the requests/limits a quota constrains.
 /// Tracks pods, services, configmaps, secrets, persistentvolumeclaims, resourcequotas, <c>count/&lt;resource&gt;</c>,
-/// and requests/limits of cpu and memory for pods. Usage is counted from the namespace's objects at admission time:
-/// this is NOT yet atomic with the write (two concurrent creates can both take the last unit; upstream serializes
-/// through the quota object's resourceVersion), and status.used is not written.
+/// and requests/limits of cpu and memory for pods. Usage is counted from the namespace's objects at admission time plus
+/// the charges of creates this plugin admitted whose objects are not listed yet: admissions in one namespace are
+/// serialized and each admitted create is charged until its object shows up in the count (or for
+/// <see cref="PendingChargeLifetime"/>, if its write failed), so concurrent creates never exceed a quota of this API
+/// server (upstream gets the same by charging status.used under the quota's resourceVersion). status.used is not written.
 /// </summary>
-public sealed class ResourceQuotaAdmission(IKubeClient client) : IAdmissionPlugin
+public sealed class ResourceQuotaAdmission(IKubeClient client, TimeProvider? time = null) : IAdmissionPlugin
 {
+    /// <summary>How long an admitted create stays charged while its object is not listed yet (its write failed or is slow). 30 seconds.</summary>
+    public static TimeSpan PendingChargeLifetime { get; } = TimeSpan.FromSeconds(30);
+
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, SemaphoreSlim> _namespaceLocks = new(StringComparer.Ordinal);
+    // namespace/group/resource -> object name -> (charged amounts, expiry); guarded by the namespace's lock
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Dictionary<string, (Dictionary<string, decimal> Charge, DateTimeOffset Expires)>> _pending =
+        new(StringComparer.Ordinal);
+
     private static readonly Dictionary<string, string> CountedResources = new(StringComparer.Ordinal)
     {
         ["pods"] = "pods", ["services"] = "services", ["configmaps"] = "configmaps", ["secrets"] = "secrets",
@@ -64,15 +75,36 @@ public sealed class ResourceQuotaAdmission(IKubeClient client) : IAdmissionPlugi
             }
         }
 
-        var used = await UsageAsync(ns, resource, group, cancellationToken).ConfigureAwait(false);
-        foreach (var q in relevant.OrderBy(q => q.Metadata.Name, StringComparer.Ordinal))
+        var gate = _namespaceLocks.GetOrAdd(ns, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
         {
-            var over = q.Spec.Hard.Where(h => requested.ContainsKey(Normalize(h.Key)) && Used(used, Normalize(h.Key)) + requested[Normalize(h.Key)] > h.Value.ToDecimal())
-                .Select(h => h.Key).Order(StringComparer.Ordinal).ToList();
-            if (over.Count == 0) continue;
-            string List(Func<string, string> f) => string.Join(",", over.Select(k => $"{k}={f(k)}"));
-            throw Forbidden(resource, name,
-                $"exceeded quota: {q.Metadata.Name}, requested: {List(k => Format(k, requested[Normalize(k)]))}, used: {List(k => Format(k, Used(used, Normalize(k))))}, limited: {List(k => Format(k, q.Spec.Hard[k].ToDecimal()))}");
+            var (used, listed) = await UsageAsync(ns, resource, group, cancellationToken).ConfigureAwait(false);
+            var pending = _pending.GetOrAdd($"{ns}/{group}/{resource}", _ => new Dictionary<string, (Dictionary<string, decimal>, DateTimeOffset)>(StringComparer.Ordinal));
+            var now = _time.GetUtcNow();
+            foreach (var (pendingName, (charge, expires)) in pending.ToList())
+            {
+                if (listed.Contains(pendingName) || expires <= now)
+                {
+                    pending.Remove(pendingName);
+                    continue;
+                }
+                foreach (var (k, v) in charge) used[k] = Used(used, k) + v;
+            }
+            foreach (var q in relevant.OrderBy(q => q.Metadata.Name, StringComparer.Ordinal))
+            {
+                var over = q.Spec.Hard.Where(h => requested.ContainsKey(Normalize(h.Key)) && Used(used, Normalize(h.Key)) + requested[Normalize(h.Key)] > h.Value.ToDecimal())
+                    .Select(h => h.Key).Order(StringComparer.Ordinal).ToList();
+                if (over.Count == 0) continue;
+                string List(Func<string, string> f) => string.Join(",", over.Select(k => $"{k}={f(k)}"));
+                throw Forbidden(resource, name,
+                    $"exceeded quota: {q.Metadata.Name}, requested: {List(k => Format(k, requested[Normalize(k)]))}, used: {List(k => Format(k, Used(used, Normalize(k))))}, limited: {List(k => Format(k, q.Spec.Hard[k].ToDecimal()))}");
+            }
+            if (!request.DryRun && name.Length > 0) pending[name] = (requested, now + PendingChargeLifetime);
+        }
+        finally
+        {
+            gate.Release();
         }
     }
 
@@ -80,29 +112,38 @@ public sealed class ResourceQuotaAdmission(IKubeClient client) : IAdmissionPlugi
 
     private static string Normalize(string key) => key switch { "cpu" => "requests.cpu", "memory" => "requests.memory", _ => key };
 
-    private async Task<Dictionary<string, decimal>> UsageAsync(string ns, string resource, string group, CancellationToken ct)
+    /// <summary>The namespace's usage of <paramref name="resource"/>, and the names of the objects counted.</summary>
+    private async Task<(Dictionary<string, decimal> Used, HashSet<string> Listed)> UsageAsync(string ns, string resource, string group, CancellationToken ct)
     {
         var used = new Dictionary<string, decimal>(StringComparer.Ordinal);
+        var listed = new HashSet<string>(StringComparer.Ordinal);
         void Add(string k, decimal v) => used[k] = (used.TryGetValue(k, out var x) ? x : 0) + v;
         if (group.Length == 0 && resource == "pods")
         {
             foreach (var p in (await client.ListAsync<V1Pod>(ns, cancellationToken: ct).ConfigureAwait(false)).Items)
             {
+                listed.Add(p.Metadata.Name);
                 if (p.Status?.Phase is "Succeeded" or "Failed" || p.Metadata.DeletionTimestamp is not null) continue;
                 Add("pods", 1);
                 Add("count/pods", 1);
                 foreach (var (k, v) in PodUsage(JsonNode.Parse(k8s.KubernetesJson.Serialize(p))!.AsObject())) Add(k, v);
             }
-            return used;
+            return (used, listed);
+        }
+        async Task<int> CountAsync<T>() where T : class, k8s.IKubernetesObject<V1ObjectMeta>
+        {
+            var items = (await client.ListAsync<T>(ns, cancellationToken: ct).ConfigureAwait(false)).Items;
+            foreach (var i in items) listed.Add(i.Metadata.Name);
+            return items.Count;
         }
         var count = group.Length != 0 ? -1 : resource switch
         {
-            "services" => (await client.ListAsync<V1Service>(ns, cancellationToken: ct).ConfigureAwait(false)).Items.Count,
-            "configmaps" => (await client.ListAsync<V1ConfigMap>(ns, cancellationToken: ct).ConfigureAwait(false)).Items.Count,
-            "secrets" => (await client.ListAsync<V1Secret>(ns, cancellationToken: ct).ConfigureAwait(false)).Items.Count,
-            "persistentvolumeclaims" => (await client.ListAsync<V1PersistentVolumeClaim>(ns, cancellationToken: ct).ConfigureAwait(false)).Items.Count,
-            "resourcequotas" => (await client.ListAsync<V1ResourceQuota>(ns, cancellationToken: ct).ConfigureAwait(false)).Items.Count,
-            "replicationcontrollers" => (await client.ListAsync<V1ReplicationController>(ns, cancellationToken: ct).ConfigureAwait(false)).Items.Count,
+            "services" => await CountAsync<V1Service>().ConfigureAwait(false),
+            "configmaps" => await CountAsync<V1ConfigMap>().ConfigureAwait(false),
+            "secrets" => await CountAsync<V1Secret>().ConfigureAwait(false),
+            "persistentvolumeclaims" => await CountAsync<V1PersistentVolumeClaim>().ConfigureAwait(false),
+            "resourcequotas" => await CountAsync<V1ResourceQuota>().ConfigureAwait(false),
+            "replicationcontrollers" => await CountAsync<V1ReplicationController>().ConfigureAwait(false),
             _ => -1,
         };
         if (count >= 0)
@@ -110,7 +151,7 @@ public sealed class ResourceQuotaAdmission(IKubeClient client) : IAdmissionPlugi
             Add(resource, count);
             Add($"count/{resource}", count);
         }
-        return used;
+        return (used, listed);
     }
 
     /// <summary>A pod's requests and limits of cpu and memory (init containers count as their maximum, as upstream).</summary>

@@ -11,8 +11,10 @@ namespace Kube.ApiServer.Admission;
 /// <c>kube-api-access-&lt;5&gt;</c> (a bound token for 3607 s, the kube-root-ca.crt ConfigMap's ca.crt, the namespace)
 /// is added and mounted read-only at /var/run/secrets/kubernetes.io/serviceaccount in every container.
 /// </summary>
-public sealed class ServiceAccountAdmission(IKubeClient client) : IAdmissionPlugin
+public sealed class ServiceAccountAdmission(IKubeClient client, TimeProvider? time = null) : IAdmissionPlugin
 {
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+
     public const string MountPath = "/var/run/secrets/kubernetes.io/serviceaccount";
 
     public string Name => "ServiceAccount";
@@ -30,12 +32,8 @@ public sealed class ServiceAccountAdmission(IKubeClient client) : IAdmissionPlug
         if (request.Object["metadata"]?["annotations"]?["kubernetes.io/config.mirror"] is not null) return;
         var saName = spec["serviceAccountName"]?.GetValue<string>() is { Length: > 0 } n ? n : "default";
         spec["serviceAccountName"] = saName;
-        V1ServiceAccount sa;
-        try
-        {
-            sa = await client.GetAsync<V1ServiceAccount>(saName, request.Namespace, cancellationToken).ConfigureAwait(false);
-        }
-        catch (KubeApiException e) when ((int)e.StatusCode == 404)
+        var sa = await GetAsync(saName, request.Namespace, cancellationToken).ConfigureAwait(false);
+        if (sa is null)
         {
             var pod = request.Name ?? request.Object["metadata"]?["name"]?.GetValue<string>() ?? "";
             throw new KubeApiException(new V1Status
@@ -80,6 +78,28 @@ public sealed class ServiceAccountAdmission(IKubeClient client) : IAdmissionPlug
             mounts.Add(new JsonObject { ["name"] = volumeName, ["readOnly"] = true, ["mountPath"] = MountPath });
             c["volumeMounts"] = mounts;
         }
+    }
+
+    /// <summary>
+    /// The account, or null when it does not exist. The default account is asked for up to 10 times, 100-200 ms apart,
+    /// as upstream does: a pod created right after its namespace may be admitted before the controller made the account.
+    /// </summary>
+    private async Task<V1ServiceAccount?> GetAsync(string name, string ns, CancellationToken ct)
+    {
+        var attempts = name == "default" ? 10 : 1;
+        var interval = TimeSpan.FromMilliseconds(100 + Random.Shared.Next(100));
+        for (var i = 0; i < attempts; i++)
+        {
+            if (i > 0) await Task.Delay(interval, _time, ct).ConfigureAwait(false);
+            try
+            {
+                return await client.GetAsync<V1ServiceAccount>(name, ns, ct).ConfigureAwait(false);
+            }
+            catch (KubeApiException e) when ((int)e.StatusCode == 404)
+            {
+            }
+        }
+        return null;
     }
 
     private static string Suffix()

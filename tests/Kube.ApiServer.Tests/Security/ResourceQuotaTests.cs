@@ -82,4 +82,22 @@ public sealed class ResourceQuotaTests
         Assert.AreEqual("pods \"big\" is forbidden: exceeded quota: compute, requested: requests.cpu=600m, used: requests.cpu=500m, limited: requests.cpu=1",
             body!["message"]!.GetValue<string>());
     }
+
+    [TestMethod]
+    public async Task ConcurrentCreates_NeverExceedTheQuota()
+    {
+        var c = _cluster.Client;
+        await c.CreateAsync(new V1Namespace { Metadata = new() { Name = "q3" } });
+        await c.CreateAsync(new V1ResourceQuota
+        {
+            Metadata = new() { Name = "counts", NamespaceProperty = "q3" },
+            Spec = new V1ResourceQuotaSpec { Hard = new Dictionary<string, ResourceQuantity> { ["configmaps"] = new("5") } },
+        });
+        var creates = Enumerable.Range(0, 24).Select(i => _cluster.PostAsync("/api/v1/namespaces/q3/configmaps",
+            k8s.KubernetesJson.Serialize(new V1ConfigMap { Metadata = new() { Name = $"cm-{i}", NamespaceProperty = "q3" } })));
+        var codes = (await Task.WhenAll(creates)).Select(r => r.Code).ToList();
+        Assert.AreEqual(5, codes.Count(x => x == 201), string.Join(",", codes));
+        Assert.AreEqual(19, codes.Count(x => x == 403), string.Join(",", codes));
+        Assert.AreEqual(5, (await c.ListAsync<V1ConfigMap>("q3")).Items.Count);
+    }
 }
