@@ -717,7 +717,6 @@ public sealed class KubectlCompatTests
     }
 
     [TestMethod]
-    [Ignore("known gap: kubectl create token gets 404 from kube-host: TokenRequest (issue 5, security) is opt-in via ApiServerOptions.Security and kube-host does not enable it yet")]
     public async Task CreateToken_ForServiceAccount()
     {
         await K.OkAsync("create serviceaccount token-sa");
