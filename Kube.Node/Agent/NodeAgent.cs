@@ -32,6 +32,7 @@ public sealed class NodeAgent : IHostedService, IAsyncDisposable
     private readonly Stats.SummaryProvider _summary;
     private readonly StaticPods.StaticPodManager? _static;
     private readonly Eviction.EvictionManager? _eviction;
+    private readonly Logs.ContainerLogRotator? _logRotator;
     private readonly NodeAgentMetrics _metrics;
     private readonly HttpClient _probeHttp;
     private readonly Kube.Core.Events.IEventRecorder? _events;
@@ -64,6 +65,11 @@ public sealed class NodeAgent : IHostedService, IAsyncDisposable
         _events = events;
         _syncer = new PodSyncer(options, client, runtime, timeProvider, _logger, _metrics, events);
         _summary = new Stats.SummaryProvider(options.NodeName, options.EffectiveDataDir, runtime, timeProvider);
+        if (runtime is Kube.Node.Runtime.Process.ProcessRuntime)
+        {
+            _logRotator = new Logs.ContainerLogRotator(runtime, options.ContainerLogMaxSize, options.ContainerLogMaxFiles, timeProvider, _logger);
+        }
+
         var thresholds = options.EvictionThresholds();
         if (thresholds.Count > 0 && runtime is not Kube.Node.Runtime.Simulated.SimulatedRuntime)
         {
@@ -308,7 +314,8 @@ public sealed class NodeAgent : IHostedService, IAsyncDisposable
                 LoopAsync("lease", _options.LeaseRenewInterval, RenewLeaseAsync, token),
                 LoopAsync("relist", _options.RelistInterval, RelistAsync, token),
                 LoopAsync("resync", _options.ResyncInterval, ResyncAsync, token),
-                _eviction is null ? Task.CompletedTask : LoopAsync("eviction", _options.EvictionMonitoringInterval, SynchronizeEvictionAsync, token)).ConfigureAwait(false);
+                _eviction is null ? Task.CompletedTask : LoopAsync("eviction", _options.EvictionMonitoringInterval, SynchronizeEvictionAsync, token),
+                _logRotator is null ? Task.CompletedTask : LoopAsync("log rotation", _options.ContainerLogMonitorInterval, _logRotator.RotateAsync, token)).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {

@@ -127,6 +127,15 @@ public sealed class NodeAgentOptions
         return result;
     }
 
+    /// <summary>The size above which a container's log file is rotated (KubeletConfiguration containerLogMaxSize). Default 10 MiB, as upstream.</summary>
+    public long ContainerLogMaxSize { get; set; } = 10 * 1024 * 1024;
+
+    /// <summary>How many files a container's log keeps, the current one included (containerLogMaxFiles, at least 2). Default 5, as upstream.</summary>
+    public int ContainerLogMaxFiles { get; set; } = 5;
+
+    /// <summary>How often log sizes are checked (containerLogMonitorInterval). Default 10 s, as upstream.</summary>
+    public TimeSpan ContainerLogMonitorInterval { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>The effective pod CIDR.</summary>
     internal string EffectivePodCidr => PodCidr ?? $"127.1.{NodeIndex ?? 1}.0/24";
 
@@ -166,9 +175,10 @@ public sealed class NodeAgentOptions
         if (MaxPods <= 0 || LeaseDurationSeconds <= 0 || NodeStatusUpdateInterval <= TimeSpan.Zero || LeaseRenewInterval <= TimeSpan.Zero
             || RelistInterval <= TimeSpan.Zero || ResyncInterval <= TimeSpan.Zero || BackoffInitial < TimeSpan.Zero || BackoffMax < BackoffInitial
             || ShutdownGracePeriod < TimeSpan.Zero || FileCheckFrequency <= TimeSpan.Zero || EvictionMonitoringInterval <= TimeSpan.Zero
-            || EvictionPressureTransitionPeriod < TimeSpan.Zero || EvictionMaxPodGracePeriodSeconds < 0)
+            || EvictionPressureTransitionPeriod < TimeSpan.Zero || EvictionMaxPodGracePeriodSeconds < 0
+            || ContainerLogMaxSize <= 0 || ContainerLogMaxFiles < 2 || ContainerLogMonitorInterval <= TimeSpan.Zero)
         {
-            throw new ArgumentException("NodeAgentOptions: MaxPods, LeaseDurationSeconds and the intervals must be positive, and BackoffMax at least BackoffInitial");
+            throw new ArgumentException("NodeAgentOptions: MaxPods, LeaseDurationSeconds, ContainerLogMaxSize and the intervals must be positive, ContainerLogMaxFiles at least 2, and BackoffMax at least BackoffInitial");
         }
     }
 }

@@ -8,15 +8,15 @@ namespace Kube.Node.Config;
 /// <summary>
 /// Reads upstream's <c>KubeletConfiguration</c> (kubelet.config.k8s.io/v1beta1) YAML onto <see cref="NodeAgentOptions"/>.
 /// Applied: maxPods, address, port, syncFrequency, nodeStatusUpdateFrequency, nodeLeaseDurationSeconds, staticPodPath, fileCheckFrequency, evictionHard, evictionSoft, evictionSoftGracePeriod,
-/// evictionPressureTransitionPeriod, evictionMaxPodGracePeriod. Known fields this
-/// agent does not implement yet (containerLogMaxSize, ...) and unknown fields give warnings; invalid values throw
+/// evictionPressureTransitionPeriod, evictionMaxPodGracePeriod, containerLogMaxSize, containerLogMaxFiles, containerLogMonitorInterval. Known fields this
+/// agent does not implement yet (clusterDNS, ...) and unknown fields give warnings; invalid values throw
 /// <see cref="ArgumentException"/> naming the field.
 /// </summary>
 public static partial class KubeletConfigurationLoader
 {
     private static readonly HashSet<string> Ignored = new(StringComparer.Ordinal)
     {
-        "containerLogMaxSize", "containerLogMaxFiles", "clusterDNS", "clusterDomain", "authentication", "authorization", "cgroupDriver",
+        "clusterDNS", "clusterDomain", "authentication", "authorization", "cgroupDriver",
         "readOnlyPort", "healthzPort", "healthzBindAddress", "httpCheckFrequency", "imageMinimumGCAge",
         "imageGCHighThresholdPercent", "imageGCLowThresholdPercent", "rotateCertificates", "serverTLSBootstrap", "staticPodURL",
         "resolvConf", "runtimeRequestTimeout", "podPidsLimit", "systemReserved", "kubeReserved", "enforceNodeAllocatable",
@@ -104,6 +104,30 @@ public static partial class KubeletConfigurationLoader
                     options.EvictionMaxPodGracePeriodSeconds = int.TryParse(value as string, NumberStyles.Integer, CultureInfo.InvariantCulture, out var maxGrace) && maxGrace >= 0
                         ? maxGrace
                         : throw new ArgumentException($"{path}: evictionMaxPodGracePeriod \"{value}\" must be a non-negative integer");
+                    break;
+                case "containerLogMaxSize":
+                    try
+                    {
+                        options.ContainerLogMaxSize = (long)new k8s.Models.ResourceQuantity(value as string ?? "").ToDecimal();
+                    }
+                    catch (Exception ex) when (ex is FormatException or ArgumentException or OverflowException)
+                    {
+                        throw new ArgumentException($"{path}: containerLogMaxSize \"{value}\" is not a quantity such as 10Mi", ex);
+                    }
+
+                    if (options.ContainerLogMaxSize <= 0)
+                    {
+                        throw new ArgumentException($"{path}: containerLogMaxSize \"{value}\" must be positive");
+                    }
+
+                    break;
+                case "containerLogMaxFiles":
+                    options.ContainerLogMaxFiles = PositiveInt(path, key, value) is var files && files >= 2
+                        ? files
+                        : throw new ArgumentException($"{path}: containerLogMaxFiles \"{value}\" must be at least 2");
+                    break;
+                case "containerLogMonitorInterval":
+                    options.ContainerLogMonitorInterval = Duration(path, key, value);
                     break;
                 case "nodeLeaseDurationSeconds":
                     options.LeaseDurationSeconds = PositiveInt(path, key, value);

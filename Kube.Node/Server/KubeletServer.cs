@@ -249,10 +249,12 @@ public sealed class KubeletServer : IAsyncDisposable
         {
             var existing = new byte[file.Length];
             var n = await file.ReadAtLeastAsync(existing, existing.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
-            ReadOnlyMemory<byte> data = existing.AsMemory(0, n);
+            // Older output lives in the rotated parts (log rotation by size): the whole log, or enough of it for tailLines.
+            var all = ContainerLogFiles.WithRotated(logPath, existing[..n], tailLines is >= 0 ? tailLines : null);
+            ReadOnlyMemory<byte> data = all;
             if (tailLines is >= 0)
             {
-                data = Tail(existing.AsMemory(0, n), tailLines.Value);
+                data = Tail(all, tailLines.Value);
             }
 
             if (!await writer.WriteAsync(data, cancellationToken).ConfigureAwait(false))
@@ -283,6 +285,13 @@ public sealed class KubeletServer : IAsyncDisposable
                 }
 
                 await output.FlushAsync(cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
+            if (file.Length < file.Position)
+            {
+                // Rotated (copied and truncated in place): the new output starts at the beginning.
+                file.Seek(0, SeekOrigin.Begin);
                 continue;
             }
 
