@@ -29,6 +29,7 @@ public sealed partial class CronJobReconciler : IReconciler<V1CronJob>
     private readonly TimeProvider _time;
     private readonly ILogger<CronJobReconciler> _logger;
     private readonly IEventRecorder? _events;
+    private readonly WrittenVersions _written = new();
 
     public CronJobReconciler(IKubeClient client, ISharedInformerFactory informers, TimeProvider time, ILogger<CronJobReconciler> logger,
         IEventRecorder? events = null)
@@ -46,7 +47,14 @@ public sealed partial class CronJobReconciler : IReconciler<V1CronJob>
     public async Task<ReconcileResult> ReconcileAsync(ReconcileRequest request, CancellationToken cancellationToken)
     {
         var cached = _cronJobs.Cache.Get(request.Namespace, request.Name);
-        if (cached is null || cached.Metadata.DeletionTimestamp is not null) return ReconcileResult.Done;
+        if (cached is null || cached.Metadata.DeletionTimestamp is not null)
+        {
+            _written.Forget(request.ToString());
+            return ReconcileResult.Done;
+        }
+
+        // Until the cache shows our last status write, status.active may miss the Job we just started.
+        if (_written.IsBehind(request.ToString(), cached.Metadata.ResourceVersion)) return ReconcileResult.RequeueAfter(TimeSpan.FromMilliseconds(100));
         var cj = ObjectCopy.Clone(cached);
         cj.Status ??= new V1CronJobStatus();
         var before = k8s.KubernetesJson.Serialize(cj.Status);
@@ -61,7 +69,8 @@ public sealed partial class CronJobReconciler : IReconciler<V1CronJob>
         {
             try
             {
-                await _client.UpdateStatusAsync(cj, cancellationToken: cancellationToken).ConfigureAwait(false);
+                var written = await _client.UpdateStatusAsync(cj, cancellationToken: cancellationToken).ConfigureAwait(false);
+                _written.Record(key, written.Metadata.ResourceVersion);
             }
             catch (NotFoundException)
             {
@@ -81,7 +90,12 @@ public sealed partial class CronJobReconciler : IReconciler<V1CronJob>
         {
             var inActive = active.Any(r => r.Uid == job.Metadata.Uid);
             var finished = FinishedType(job);
-            if (!inActive && finished is null)
+            if (!inActive && finished is null && job.Metadata.Annotations?.ContainsKey(ScheduledTimestampAnnotation) == true)
+            {
+                // Started for a scheduled time, but the status write that should have listed it was lost: list it now.
+                active.Add(Reference(job));
+            }
+            else if (!inActive && finished is null)
             {
                 _events?.Record(cj, EventTypes.Warning, "UnexpectedJob", "Sync", $"Saw a job that the controller did not create or forgot: {job.Metadata.Name}");
             }
@@ -213,11 +227,7 @@ public sealed partial class CronJobReconciler : IReconciler<V1CronJob>
         cj.Status.Active ??= new List<V1ObjectReference>();
         if (!cj.Status.Active.Any(r => r.Uid == created.Metadata.Uid))
         {
-            cj.Status.Active.Add(new V1ObjectReference
-            {
-                ApiVersion = "batch/v1", Kind = "Job", Name = created.Metadata.Name, NamespaceProperty = created.Metadata.NamespaceProperty,
-                Uid = created.Metadata.Uid, ResourceVersion = created.Metadata.ResourceVersion,
-            });
+            cj.Status.Active.Add(Reference(created));
         }
 
         cj.Status.LastScheduleTime = Later(cj.Status.LastScheduleTime, at.UtcDateTime);
@@ -277,6 +287,12 @@ public sealed partial class CronJobReconciler : IReconciler<V1CronJob>
     /// <summary>Upstream's getJobName: the CronJob's name and the scheduled time in minutes since the epoch.</summary>
     internal static string JobName(string cronJobName, DateTimeOffset scheduled) =>
         $"{cronJobName}-{(scheduled.ToUnixTimeSeconds() / 60).ToString(CultureInfo.InvariantCulture)}";
+
+    private static V1ObjectReference Reference(V1Job job) => new()
+    {
+        ApiVersion = "batch/v1", Kind = "Job", Name = job.Metadata.Name, NamespaceProperty = job.Metadata.NamespaceProperty,
+        Uid = job.Metadata.Uid, ResourceVersion = job.Metadata.ResourceVersion,
+    };
 
     private static string? FinishedType(V1Job job) =>
         job.Status?.Conditions?.FirstOrDefault(c => c.Status == Conditions.True && c.Type is JobConstants.Complete or JobConstants.Failed)?.Type;

@@ -31,6 +31,7 @@ public sealed partial class JobReconciler : IReconciler<V1Job>
     private readonly ILogger<JobReconciler> _logger;
     private readonly IEventRecorder? _events;
     private readonly ReplicaSetExpectations _expectations;
+    private readonly WrittenVersions _written = new();
 
     /// <summary>
     /// Per Job, the uids of pods this controller counted and released the finalizer of, until the pod cache shows them
@@ -64,9 +65,13 @@ public sealed partial class JobReconciler : IReconciler<V1Job>
         {
             _expectations.Clear(key);
             _released.TryRemove(key, out _);
+            _written.Forget(key);
             await ReleaseFinalizersAsync(nsPods.Where(p => IsTrackedByJobNamed(p, request.Name, exceptUid: null)), cancellationToken).ConfigureAwait(false);
             return ReconcileResult.Done;
         }
+
+        // The cache has not shown our last status write yet: counting from it would repeat work.
+        if (_written.IsBehind(key, job.Metadata.ResourceVersion)) return ReconcileResult.RequeueAfter(TimeSpan.FromMilliseconds(100));
 
         // Pods of an earlier Job of the same name keep their finalizer until released here.
         await ReleaseFinalizersAsync(nsPods.Where(p => IsTrackedByJobNamed(p, job.Metadata.Name, exceptUid: job.Metadata.Uid)), cancellationToken).ConfigureAwait(false);
@@ -491,7 +496,9 @@ public sealed partial class JobReconciler : IReconciler<V1Job>
         copy.Status = status;
         try
         {
-            return await _client.UpdateStatusAsync(copy, cancellationToken: cancellationToken).ConfigureAwait(false);
+            var written = await _client.UpdateStatusAsync(copy, cancellationToken: cancellationToken).ConfigureAwait(false);
+            _written.Record(Indexers.KeyOf(written), written.Metadata.ResourceVersion);
+            return written;
         }
         catch (NotFoundException)
         {
