@@ -13,7 +13,10 @@ public sealed class SchedulerCache
     private readonly Lock _lock = new();
     private readonly Dictionary<string, NodeInfo> _nodes = new(StringComparer.Ordinal);
     private readonly Dictionary<string, PodState> _pods = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, NodeInfo> _snapshot = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _dirty = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _snapshotIndex = new(StringComparer.Ordinal);
+    private NodeInfo[] _snapshot = [];
+    private bool _nodeSetChanged = true;
 
     public int NodeCount
     {
@@ -29,18 +32,23 @@ public sealed class SchedulerCache
             if (_nodes.TryGetValue(name, out var info))
             {
                 info.SetNode(node);
+                _dirty.Add(name);
                 return;
             }
 
             info = new NodeInfo(node);
             foreach (var p in _pods.Values.Where(p => p.NodeName == name)) info.AddPod(p.Pod);
             _nodes[name] = info;
+            _nodeSetChanged = true;
         }
     }
 
     public void RemoveNode(string name)
     {
-        lock (_lock) _nodes.Remove(name);
+        lock (_lock)
+        {
+            if (_nodes.Remove(name)) _nodeSetChanged = true;
+        }
     }
 
     /// <summary>A pod bound to a node (seen by the informer): confirms an assumed pod, or adds or moves it.</summary>
@@ -55,7 +63,11 @@ public sealed class SchedulerCache
             if (_pods.TryGetValue(uid, out var existing))
                 Detach(existing);
             _pods[uid] = new PodState(pod, node, Assumed: false, BindingFinished: true);
-            if (_nodes.TryGetValue(node, out var info)) info.AddPod(pod);
+            if (_nodes.TryGetValue(node, out var info))
+            {
+                info.AddPod(pod);
+                _dirty.Add(node);
+            }
         }
     }
 
@@ -79,7 +91,11 @@ public sealed class SchedulerCache
             if (_pods.ContainsKey(uid)) throw new InvalidOperationException($"Pod {pod.Metadata.NamespaceProperty}/{pod.Metadata.Name} is already in the scheduler cache.");
             var assumed = Internal.PodCopy.WithNodeName(pod, nodeName);
             _pods[uid] = new PodState(assumed, nodeName, Assumed: true, BindingFinished: false);
-            if (_nodes.TryGetValue(nodeName, out var info)) info.AddPod(assumed);
+            if (_nodes.TryGetValue(nodeName, out var info))
+            {
+                info.AddPod(assumed);
+                _dirty.Add(nodeName);
+            }
         }
     }
 
@@ -118,22 +134,43 @@ public sealed class SchedulerCache
         lock (_lock) return _pods.ContainsKey(uid);
     }
 
-    /// <summary>Copies of the node infos, sorted by name; unchanged nodes reuse the previous snapshot's copies.</summary>
+    /// <summary>
+    /// Copies of the node infos, sorted by name. Incremental: only the nodes changed since the last snapshot are copied
+    /// again (and the order is rebuilt only when nodes came or went). The list is the scheduler's snapshot for one
+    /// cycle: it stays valid until the next call.
+    /// </summary>
     public IReadOnlyList<NodeInfo> Snapshot()
     {
         lock (_lock)
         {
-            foreach (var name in _snapshot.Keys.Where(n => !_nodes.ContainsKey(n)).ToList()) _snapshot.Remove(name);
-            foreach (var (name, info) in _nodes)
-                if (!_snapshot.TryGetValue(name, out var copy) || copy.Generation != info.Generation || !ReferenceEquals(copy.Node, info.Node))
-                    _snapshot[name] = info.Clone();
-            return _snapshot.Values.OrderBy(n => n.Name, StringComparer.Ordinal).ToList();
+            if (_nodeSetChanged)
+            {
+                var old = _snapshotIndex.ToDictionary(kv => kv.Key, kv => _snapshot[kv.Value], StringComparer.Ordinal);
+                _snapshot = _nodes.Values.OrderBy(n => n.Name, StringComparer.Ordinal)
+                    .Select(n => !_dirty.Contains(n.Name) && old.TryGetValue(n.Name, out var c) && c.Generation == n.Generation ? c : n.Clone())
+                    .ToArray();
+                _snapshotIndex.Clear();
+                for (var i = 0; i < _snapshot.Length; i++) _snapshotIndex[_snapshot[i].Name] = i;
+                _nodeSetChanged = false;
+            }
+            else
+            {
+                foreach (var name in _dirty)
+                    if (_snapshotIndex.TryGetValue(name, out var i) && _nodes.TryGetValue(name, out var info)) _snapshot[i] = info.Clone();
+            }
+
+            _dirty.Clear();
+            return _snapshot;
         }
     }
 
     private void Detach(PodState state)
     {
-        if (_nodes.TryGetValue(state.NodeName, out var info)) info.RemovePod(state.Pod.Metadata.Uid);
+        if (_nodes.TryGetValue(state.NodeName, out var info))
+        {
+            info.RemovePod(state.Pod.Metadata.Uid);
+            _dirty.Add(state.NodeName);
+        }
     }
 
     private sealed record PodState(V1Pod Pod, string NodeName, bool Assumed, bool BindingFinished);

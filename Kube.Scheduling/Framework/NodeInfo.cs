@@ -17,6 +17,12 @@ public sealed class NodeInfo
         Allocatable = Resource.FromList(node.Status?.Allocatable ?? node.Status?.Capacity);
     }
 
+    private NodeInfo(V1Node node, Resource allocatable)
+    {
+        Node = node;
+        Allocatable = allocatable;
+    }
+
     public V1Node Node { get; private set; }
 
     public string Name => Node.Metadata.Name;
@@ -31,6 +37,9 @@ public sealed class NodeInfo
     /// <summary>The sum of the pods' requests with upstream's defaults for missing cpu/memory requests (for scoring).</summary>
     public Resource NonZeroRequested { get; private set; } = new();
 
+    /// <summary>How many of the pods have required pod anti-affinity terms (InterPodAffinity skips nodes without any).</summary>
+    public int PodsWithRequiredAntiAffinity { get; private set; }
+
     /// <summary>Increases on every change, so that snapshots can tell what changed.</summary>
     public long Generation { get; private set; }
 
@@ -44,8 +53,9 @@ public sealed class NodeInfo
     internal void AddPod(V1Pod pod)
     {
         _pods.Add(pod);
-        Requested.Add(Resource.PodRequests(pod));
-        NonZeroRequested.Add(Resource.PodRequests(pod, nonZero: true));
+        if (HasRequiredAntiAffinity(pod)) PodsWithRequiredAntiAffinity++;
+        Requested.Add(Resource.CachedPodRequests(pod));
+        NonZeroRequested.Add(Resource.CachedPodRequests(pod, nonZero: true));
         Generation++;
     }
 
@@ -55,8 +65,9 @@ public sealed class NodeInfo
         if (i < 0) return false;
         var pod = _pods[i];
         _pods.RemoveAt(i);
-        Requested.Subtract(Resource.PodRequests(pod));
-        NonZeroRequested.Subtract(Resource.PodRequests(pod, nonZero: true));
+        if (HasRequiredAntiAffinity(pod)) PodsWithRequiredAntiAffinity--;
+        Requested.Subtract(Resource.CachedPodRequests(pod));
+        NonZeroRequested.Subtract(Resource.CachedPodRequests(pod, nonZero: true));
         Generation++;
         return true;
     }
@@ -64,10 +75,17 @@ public sealed class NodeInfo
     /// <summary>A copy that later changes to this one do not affect.</summary>
     public NodeInfo Clone()
     {
-        var c = new NodeInfo(Node) { Requested = Requested.Clone(), NonZeroRequested = NonZeroRequested.Clone(), Generation = Generation };
+        var c = new NodeInfo(Node, Allocatable)
+        {
+            Requested = Requested.Clone(), NonZeroRequested = NonZeroRequested.Clone(), Generation = Generation,
+            PodsWithRequiredAntiAffinity = PodsWithRequiredAntiAffinity,
+        };
         c._pods.AddRange(_pods);
         return c;
     }
+
+    private static bool HasRequiredAntiAffinity(V1Pod pod) =>
+        pod.Spec?.Affinity?.PodAntiAffinity?.RequiredDuringSchedulingIgnoredDuringExecution is { Count: > 0 };
 
     /// <summary>A NodeInfo for a node and the pods on it (for tests and simulations).</summary>
     public static NodeInfo Create(V1Node node, params V1Pod[] pods)

@@ -113,6 +113,18 @@ public sealed class Resource
         return sum;
     }
 
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<V1Pod, Resource[]> RequestCache = new();
+
+    /// <summary>
+    /// <see cref="PodRequests"/>, computed once per pod object and shared: callers must not change the result. Pods from
+    /// informers are never changed in place, so their requests never go stale.
+    /// </summary>
+    internal static Resource CachedPodRequests(V1Pod pod, bool nonZero = false)
+    {
+        var both = RequestCache.GetValue(pod, p => [PodRequests(p), PodRequests(p, nonZero: true)]);
+        return nonZero ? both[1] : both[0];
+    }
+
     private static Resource ContainerRequests(V1Container c, bool nonZero)
     {
         var r = FromList(c.Resources?.Requests);

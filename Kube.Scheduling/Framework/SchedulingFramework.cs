@@ -335,34 +335,46 @@ public sealed class SchedulingFramework
         return Status.Success;
     }
 
-    /// <summary>The weighted, summed scores of the nodes.</summary>
+    /// <summary>The weighted, summed scores of the nodes. Plugins score the nodes in parallel when there are many.</summary>
     public IReadOnlyDictionary<string, long> RunScore(CycleState state, V1Pod pod, IReadOnlyList<NodeInfo> nodes)
     {
-        var total = nodes.ToDictionary(n => n.Name, _ => 0L, StringComparer.Ordinal);
+        ArgumentNullException.ThrowIfNull(nodes);
+        var total = new long[nodes.Count];
         var skip = state?.SkipScorePlugins;
         foreach (var (p, weight) in _score)
         {
             if (skip is not null && skip.Contains(p.Name)) continue;
-            var scores = new List<NodeScore>(nodes.Count);
-            foreach (var n in nodes)
+            var scores = new NodeScore[nodes.Count];
+            Status? failed = null;
+            void ScoreOne(int i)
             {
-                var (score, s) = p.Score(state!, pod, n);
-                if (!s.IsSuccess) throw new InvalidOperationException($"Score plugin {p.Name} failed on node {n.Name}: {s.Message}", s.Error);
-                scores.Add(new NodeScore(n.Name, score));
+                var (score, s) = p.Score(state!, pod, nodes[i]);
+                if (!s.IsSuccess) failed ??= s;
+                scores[i] = new NodeScore(nodes[i].Name, score);
             }
+
+            if (nodes.Count >= ParallelScoreThreshold) Parallel.For(0, nodes.Count, ScoreOne);
+            else for (var i = 0; i < nodes.Count; i++) ScoreOne(i);
+            if (failed is not null) throw new InvalidOperationException($"Score plugin {p.Name} failed: {failed.Message}", failed.Error);
 
             var ns = p.NormalizeScore(state!, pod, scores);
             if (!ns.IsSuccess) throw new InvalidOperationException($"NormalizeScore of plugin {p.Name} failed: {ns.Message}", ns.Error);
-            foreach (var s in scores)
+            for (var i = 0; i < scores.Length; i++)
             {
+                var s = scores[i];
                 if (s.Score is < IScorePlugin.MinNodeScore or > IScorePlugin.MaxNodeScore)
                     throw new InvalidOperationException($"Plugin {p.Name} scored node {s.Name} {s.Score}, outside 0..100.");
-                total[s.Name] += s.Score * weight;
+                total[i] += s.Score * weight;
             }
         }
 
-        return total;
+        var result = new Dictionary<string, long>(nodes.Count, StringComparer.Ordinal);
+        for (var i = 0; i < nodes.Count; i++) result[nodes[i].Name] = total[i];
+        return result;
     }
+
+    /// <summary>From this many feasible nodes on, Score runs in parallel over nodes.</summary>
+    private const int ParallelScoreThreshold = 256;
 
     public Status RunReserve(CycleState state, V1Pod pod, string nodeName)
     {

@@ -28,6 +28,9 @@ public sealed class SchedulingQueue : IDisposable
     private readonly Dictionary<string, InFlight> _inFlight = new(StringComparer.Ordinal);
     private long _sequence;
     private long _moveRequestCycle = -1;
+    private const int MaxInFlightEvents = 1024;
+    private readonly Queue<(long Cycle, ClusterEvent Event, object? Old, object? New)> _inFlightEvents = new();
+    private long _inFlightEventsDroppedCycle = -1;
     private bool _closed;
 
     public SchedulingQueue(TimeProvider time, SchedulerOptions? options = null)
@@ -148,7 +151,11 @@ public sealed class SchedulingQueue : IDisposable
     /// <summary>The popped pod was scheduled (or dropped): it is no longer in flight.</summary>
     public void Done(string key)
     {
-        lock (_lock) _inFlight.Remove(key);
+        lock (_lock)
+        {
+            _inFlight.Remove(key);
+            if (_inFlight.Count == 0) _inFlightEvents.Clear();
+        }
     }
 
     /// <summary>Whether the pod is anywhere in the queue.</summary>
@@ -205,7 +212,7 @@ public sealed class SchedulingQueue : IDisposable
 
             if (_closed || Find(info.Key) is not null) return;
             info.Timestamp = _time.GetUtcNow();
-            if (error || updated || _moveRequestCycle >= podSchedulingCycle)
+            if (error || updated || _moveRequestCycle >= podSchedulingCycle || EventDuringFlightMayHelp(info, podSchedulingCycle))
                 _backoff[info.Key] = info;
             else
                 _unschedulable[info.Key] = info;
@@ -238,7 +245,20 @@ public sealed class SchedulingQueue : IDisposable
                 MoveToActiveOrBackoff(info);
             }
 
-            _moveRequestCycle = SchedulingCycle;
+            if (hint is null || evt.Resource == EventResource.WildCard)
+            {
+                _moveRequestCycle = SchedulingCycle;
+            }
+            else if (_inFlight.Count > 0)
+            {
+                // Kept for the pods being scheduled now: when one fails, the events of its flight decide where it goes.
+                _inFlightEvents.Enqueue((SchedulingCycle, evt, oldObj, newObj));
+                if (_inFlightEvents.Count > MaxInFlightEvents)
+                {
+                    _inFlightEvents.Dequeue();
+                    _inFlightEventsDroppedCycle = SchedulingCycle;
+                }
+            }
         }
     }
 
@@ -285,6 +305,18 @@ public sealed class SchedulingQueue : IDisposable
         Close();
         _backoffTimer?.Dispose();
         _unschedulableTimer?.Dispose();
+    }
+
+    /// <summary>Whether an event recorded while the pod was being scheduled may make it schedulable (by its hints).</summary>
+    private bool EventDuringFlightMayHelp(QueuedPodInfo info, long podSchedulingCycle)
+    {
+        if (_inFlightEventsDroppedCycle >= podSchedulingCycle) return true;
+        var hint = IsWorthRequeuing;
+        var found = false;
+        foreach (var (cycle, evt, o, n) in _inFlightEvents)
+            if (cycle >= podSchedulingCycle && (hint is null || hint(info, evt, o, n))) found = true;
+        if (_inFlight.Count == 0) _inFlightEvents.Clear();
+        return found;
     }
 
     private DateTimeOffset BackoffExpiry(QueuedPodInfo info) => info.Timestamp + BackoffDuration(info.Attempts);

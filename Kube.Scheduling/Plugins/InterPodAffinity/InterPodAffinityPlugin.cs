@@ -42,12 +42,17 @@ public sealed class InterPodAffinityPlugin : IPreFilterExtensions, IFilterPlugin
         var prefAffinity = pod.Spec?.Affinity?.PodAffinity?.PreferredDuringSchedulingIgnoredDuringExecution ?? [];
         var prefAnti = pod.Spec?.Affinity?.PodAntiAffinity?.PreferredDuringSchedulingIgnoredDuringExecution ?? [];
         var s = new AffinityState(affinity.Select(t => new Dictionary<string, int>(StringComparer.Ordinal)).ToList(), new Dictionary<(string, string), int>(), new Dictionary<(string, string), int>(), new Dictionary<(string, string), long>());
+        // A pod without terms of its own only needs the existing pods' required anti-affinity: skip the others quickly.
+        var hasTerms = affinity.Count > 0 || prefAffinity.Count > 0 || prefAnti.Count > 0
+            || pod.Spec?.Affinity?.PodAntiAffinity?.RequiredDuringSchedulingIgnoredDuringExecution is { Count: > 0 };
         foreach (var n in nodes)
         {
+            if (!hasTerms && n.PodsWithRequiredAntiAffinity == 0) continue;
             var labels = n.Node.Metadata?.Labels;
             foreach (var existing in n.Pods)
             {
                 if (existing.Metadata?.DeletionTimestamp is not null) continue;
+                if (!hasTerms && existing.Spec?.Affinity?.PodAntiAffinity?.RequiredDuringSchedulingIgnoredDuringExecution is not { Count: > 0 }) continue;
                 CountRequired(s, pod, existing, labels, +1);
                 foreach (var w in prefAffinity)
                     if (labels is not null && labels.TryGetValue(w.PodAffinityTerm.TopologyKey, out var v) && TermMatches(w.PodAffinityTerm, pod, existing))

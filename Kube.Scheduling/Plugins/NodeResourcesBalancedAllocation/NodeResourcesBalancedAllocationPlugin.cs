@@ -17,7 +17,7 @@ public sealed class NodeResourcesBalancedAllocationPlugin : IScorePlugin
     public (long Score, Status Status) Score(CycleState state, V1Pod pod, NodeInfo nodeInfo)
     {
         ArgumentNullException.ThrowIfNull(nodeInfo);
-        var request = Resource.PodRequests(pod, nonZero: true);
+        var request = Resource.CachedPodRequests(pod, nonZero: true);
         var cpu = Fraction(nodeInfo.NonZeroRequested.MilliCpu + request.MilliCpu, nodeInfo.Allocatable.MilliCpu);
         var memory = Fraction(nodeInfo.NonZeroRequested.Memory + request.Memory, nodeInfo.Allocatable.Memory);
         return (BalancedScore([cpu, memory]), Status.Success);

@@ -43,14 +43,14 @@ public sealed class NodeResourcesFitPlugin : IPreFilterPlugin, IFilterPlugin, IS
     public Status PreFilter(CycleState state, V1Pod pod, IReadOnlyList<NodeInfo> nodes)
     {
         ArgumentNullException.ThrowIfNull(state);
-        state.Write(StateKey, Resource.PodRequests(pod));
+        state.Write(StateKey, Resource.CachedPodRequests(pod));
         return Status.Success;
     }
 
     public Status Filter(CycleState state, V1Pod pod, NodeInfo nodeInfo)
     {
         ArgumentNullException.ThrowIfNull(nodeInfo);
-        var request = state is not null && state.TryRead<Resource>(StateKey, out var r) ? r : Resource.PodRequests(pod);
+        var request = state is not null && state.TryRead<Resource>(StateKey, out var r) ? r : Resource.CachedPodRequests(pod);
         var reasons = InsufficientResources(request, nodeInfo);
         return reasons.Count == 0 ? Status.Success : new Status(StatusCode.Unschedulable, reasons);
     }
@@ -77,7 +77,7 @@ public sealed class NodeResourcesFitPlugin : IPreFilterPlugin, IFilterPlugin, IS
     public (long Score, Status Status) Score(CycleState state, V1Pod pod, NodeInfo nodeInfo)
     {
         ArgumentNullException.ThrowIfNull(nodeInfo);
-        var request = Resource.PodRequests(pod, nonZero: true);
+        var request = Resource.CachedPodRequests(pod, nonZero: true);
         long sum = 0, weights = 0;
         foreach (var r in _args.Resources)
         {

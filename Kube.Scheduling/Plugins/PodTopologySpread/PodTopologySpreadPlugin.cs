@@ -12,20 +12,21 @@ namespace Kube.Scheduling.Plugins.PodTopologySpread;
 /// <c>matching pods in the domain + 1 − minimum over domains ≤ maxSkew</c>; the minimum is 0 while fewer than
 /// <c>minDomains</c> domains exist. Nodes without the topology key are rejected as unresolvable.</para>
 /// <para>Score (ScheduleAnyway constraints, or <see cref="PodTopologySpreadArgs.DefaultConstraints"/> for a pod with no
-/// constraints at all): fewer matching pods in the node's domains score higher; each constraint counts
+/// constraints that a ReplicaSet, StatefulSet or ReplicationController owns; counted in PreScore): fewer matching pods in the node's domains score higher; each constraint counts
 /// <c>matching × log(domains + 2) + maxSkew − 1</c>, normalized so the emptiest node gets 100.</para>
 /// <para>Eligible nodes follow <c>nodeAffinityPolicy</c> (default Honor: the pod's nodeSelector/required affinity) and
 /// <c>nodeTaintsPolicy</c> (default Ignore). Default constraints select pods with the same labels as the pod (upstream
-/// uses the selectors of the pod's Services and ReplicaSets); a pod without labels gets no default spreading.
+/// merges the selectors of the pod's Services and controllers); a pod without labels or controller gets none.
 /// <c>matchLabelKeys</c> is not supported yet.</para>
 /// </summary>
-public sealed class PodTopologySpreadPlugin : IPreFilterExtensions, IFilterPlugin, IScorePlugin, IEnqueueExtensions
+public sealed class PodTopologySpreadPlugin : IPreFilterExtensions, IFilterPlugin, IPreScorePlugin, IScorePlugin, IEnqueueExtensions
 {
     public const string PluginName = "PodTopologySpread";
     public const string ErrReasonConstraintsNotMatch = "node(s) didn't match pod topology spread constraints";
     public const string ErrReasonNodeLabelNotMatch = ErrReasonConstraintsNotMatch + " (missing required label)";
     private const string FilterKey = "PreFilter" + PluginName;
     private const string ScoreKey = "PreScore" + PluginName;
+    private const string AllNodesKey = "Nodes" + PluginName;
     private const long Ignored = -1;
 
     private readonly PodTopologySpreadArgs _args;
@@ -47,13 +48,35 @@ public sealed class PodTopologySpreadPlugin : IPreFilterExtensions, IFilterPlugi
         ArgumentNullException.ThrowIfNull(state);
         ArgumentNullException.ThrowIfNull(pod);
         ArgumentNullException.ThrowIfNull(nodes);
+        state.Write(AllNodesKey, nodes);
         var declared = pod.Spec?.TopologySpreadConstraints ?? [];
         var hard = Build(pod, declared.Where(c => c.WhenUnsatisfiable != "ScheduleAnyway"), useDefaults: false);
-        var soft = declared.Count == 0 ? Build(pod, _args.DefaultConstraints, useDefaults: true) : Build(pod, declared.Where(c => c.WhenUnsatisfiable == "ScheduleAnyway"), useDefaults: false);
-        if (hard.Count > 0) state.Write(FilterKey, Count(pod, hard, nodes));
-        if (soft.Count > 0) state.Write(ScoreKey, Count(pod, soft, nodes));
+        if (hard.Count == 0) return Status.Skip;
+        state.Write(FilterKey, Count(pod, hard, nodes));
         return Status.Success;
     }
+
+    /// <summary>
+    /// Counts the matching pods per domain for the ScheduleAnyway constraints, or the default constraints for a pod that
+    /// declares none and is owned by a ReplicaSet, StatefulSet or ReplicationController; Skip when there are none.
+    /// </summary>
+    public Status PreScore(CycleState state, V1Pod pod, IReadOnlyList<NodeInfo> feasibleNodes)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(pod);
+        var declared = pod.Spec?.TopologySpreadConstraints ?? [];
+        var soft = declared.Count == 0
+            ? (HasSpreadingOwner(pod) ? Build(pod, _args.DefaultConstraints, useDefaults: true) : [])
+            : Build(pod, declared.Where(c => c.WhenUnsatisfiable == "ScheduleAnyway"), useDefaults: false);
+        if (soft.Count == 0) return Status.Skip;
+        var all = state.TryRead<IReadOnlyList<NodeInfo>>(AllNodesKey, out var nodes) ? nodes : feasibleNodes;
+        state.Write(ScoreKey, Count(pod, soft, all));
+        return Status.Success;
+    }
+
+    /// <summary>Upstream builds default selectors from the pod's Services and controllers; this uses the controller kinds only.</summary>
+    private static bool HasSpreadingOwner(V1Pod pod) =>
+        pod.Metadata?.OwnerReferences?.Any(o => o.Controller == true && o.Kind is "ReplicaSet" or "StatefulSet" or "ReplicationController") == true;
 
     /// <summary>Counts <paramref name="podToAdd"/> in its node's domains, as if it ran there.</summary>
     public Status AddPod(CycleState state, V1Pod podToSchedule, V1Pod podToAdd, NodeInfo nodeInfo) => Update(state, podToSchedule, podToAdd, nodeInfo, +1);

@@ -111,21 +111,25 @@ public sealed class PodTopologySpreadPluginTests
         var pod = Spreading("ScheduleAnyway", 1);
         var plugin = new PodTopologySpreadPlugin();
         var state = new CycleState();
-        plugin.PreFilter(state, pod, nodes);
+        Assert.IsTrue(plugin.PreFilter(state, pod, nodes).IsSkip, "no DoNotSchedule constraint: nothing to filter");
         Assert.IsTrue(plugin.Filter(state, pod, nodes[0]).IsSuccess, "ScheduleAnyway never filters");
+        Assert.IsTrue(plugin.PreScore(state, pod, nodes).IsSuccess);
         var scores = nodes.Select(n => new NodeScore(n.Name, plugin.Score(state, pod, n).Score)).ToList();
         plugin.NormalizeScore(state, pod, scores);
         CollectionAssert.AreEqual(new[] { scoreA, scoreB }, scores.Select(s => s.Score).ToArray());
     }
 
     [TestMethod]
-    public void Score_UsesDefaultConstraints_WhenThePodHasNone()
+    public void Score_UsesDefaultConstraints_ForControllerPodsWithoutConstraints()
     {
         var nodes = Cluster(4, 0);
         var pod = AppPod("incoming");
         var plugin = new PodTopologySpreadPlugin();
         var state = new CycleState();
         plugin.PreFilter(state, pod, nodes);
+        Assert.IsTrue(plugin.PreScore(state, pod, nodes).IsSkip, "a bare pod has no Service or controller selector: no default spreading (as upstream)");
+        pod.Metadata.OwnerReferences = [new V1OwnerReference { ApiVersion = "apps/v1", Kind = "ReplicaSet", Name = "rs", Uid = "rs-uid", Controller = true }];
+        Assert.IsTrue(plugin.PreScore(state, pod, nodes).IsSuccess);
         var scores = nodes.Select(n => new NodeScore(n.Name, plugin.Score(state, pod, n).Score)).ToList();
         plugin.NormalizeScore(state, pod, scores);
         Assert.IsTrue(scores[1].Score > scores[0].Score, $"zone b (empty) should score higher: {scores[0].Score} vs {scores[1].Score}");

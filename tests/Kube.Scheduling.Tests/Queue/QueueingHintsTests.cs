@@ -108,6 +108,27 @@ public sealed class QueueingHintsTests
     }
 
     [TestMethod]
+    public async Task EventsDuringAnAttempt_SendThePodToBackoff_OnlyWhenTheyCanHelpIt()
+    {
+        var time = new FakeTimeProvider();
+        var fwk = Framework();
+        using var q = new SchedulingQueue(time) { IsWorthRequeuing = (info, e, o, n) => fwk.IsWorthRequeuing(info.Pod, info.UnschedulablePlugins, e, o, n) };
+        q.Add(TestObjects.Pod("a"));
+        q.Add(TestObjects.Pod("b"));
+        var a = (await q.PopAsync(TestContext.CancellationToken))!;
+        var cycleA = q.SchedulingCycle;
+        var b = (await q.PopAsync(TestContext.CancellationToken))!;
+        var cycleB = q.SchedulingCycle;
+        q.MoveAllToActiveOrBackoff(new ClusterEvent(EventResource.Node, ActionType.Add), null, Node("t", tainted: true));
+        a.UnschedulablePlugins = new HashSet<string> { TaintTolerationPlugin.PluginName };
+        b.UnschedulablePlugins = new HashSet<string> { NodeResourcesFitPlugin.PluginName };
+        q.AddUnschedulableIfNotPresent(a, cycleA);
+        q.AddUnschedulableIfNotPresent(b, cycleB);
+        Assert.AreEqual(1, q.UnschedulableCount, "a tainted node cannot help the pod that needs a toleration");
+        Assert.AreEqual(1, q.BackoffCount, "a new node with room can help the pod that needs cpu");
+    }
+
+    [TestMethod]
     public void NodeUpdateActions_NameWhatChanged_AndIgnoreHeartbeats()
     {
         var a = Node("n");
