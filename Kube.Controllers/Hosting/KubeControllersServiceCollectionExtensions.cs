@@ -2,6 +2,7 @@ using k8s;
 using k8s.Models;
 using Kube.Controllers.BuiltIn.Deployment;
 using Kube.Controllers.BuiltIn.CronJob;
+using Kube.Controllers.BuiltIn.DaemonSet;
 using Kube.Controllers.BuiltIn.GarbageCollector;
 using Kube.Controllers.BuiltIn.Job;
 using Kube.Controllers.BuiltIn.ReplicaSet;
@@ -83,6 +84,14 @@ public static class KubeControllersServiceCollectionExtensions
             .WithMaxConcurrentReconciles(Options(c.Services).ConcurrentStatefulSetSyncs)
             .Owns<V1Pod>()
             .Owns<V1ControllerRevision>());
+        builder.AddController<DaemonSetReconciler, V1DaemonSet>(c =>
+        {
+            var sets = c.Services.GetRequiredService<ISharedInformerFactory>().GetInformer<V1DaemonSet>();
+            c.Named("daemonset")
+                .WithMaxConcurrentReconciles(Options(c.Services).ConcurrentDaemonSetSyncs)
+                .Owns<V1Pod>()
+                .Watches<V1Node>(_ => sets.Cache.List().Select(ReconcileRequest.For));
+        });
         builder.AddController<JobReconciler, V1Job>(c => c
             .Named("job")
             .WithMaxConcurrentReconciles(Options(c.Services).ConcurrentJobSyncs)
@@ -109,6 +118,7 @@ public static class KubeControllersServiceCollectionExtensions
         builder.AddGarbageCollectedKind<V1Pod>();
         builder.AddGarbageCollectedKind<V1Job>();
         builder.AddGarbageCollectedKind<V1StatefulSet>();
+        builder.AddGarbageCollectedKind<V1DaemonSet>();
         builder.AddGarbageCollectedKind<V1ControllerRevision>();
         builder.AddGarbageCollectedKind<V1CronJob>();
         return builder;

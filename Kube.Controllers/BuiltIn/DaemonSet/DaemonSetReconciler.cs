@@ -1,0 +1,279 @@
+using System.Globalization;
+using k8s;
+using k8s.Models;
+using Kube.Controllers.BuiltIn.Deployment;
+using Kube.Controllers.Internal;
+using Kube.Controllers.Runtime;
+using Kube.Core.Client;
+using Kube.Core.Events;
+using Kube.Core.Helpers;
+using Kube.Core.Informers;
+using Microsoft.Extensions.Logging;
+
+namespace Kube.Controllers.BuiltIn.DaemonSet;
+
+/// <summary>
+/// The DaemonSet controller: one pod per eligible node (nodeSelector, required node affinity, taints tolerated with the
+/// DaemonSet default tolerations), pinned to its node by required node affinity on <c>metadata.name</c> as upstream
+/// does; pods leave nodes whose NoExecute taints they do not tolerate; failed pods are replaced; RollingUpdate replaces
+/// old-template pods within maxUnavailable (default 1), OnDelete only when deleted; status counts as upstream.
+/// </summary>
+public sealed partial class DaemonSetReconciler : IReconciler<V1DaemonSet>
+{
+    /// <summary>The label with the template generation (deprecated upstream, still set).</summary>
+    public const string TemplateGenerationLabel = "pod-template-generation";
+
+    /// <summary>The label with the template hash.</summary>
+    public const string RevisionLabel = "controller-revision-hash";
+
+    private readonly IKubeClient _client;
+    private readonly IInformer<V1DaemonSet> _sets;
+    private readonly IInformer<V1Pod> _pods;
+    private readonly IInformer<V1Node> _nodes;
+    private readonly IInformer<V1ControllerRevision> _revisions;
+    private readonly TimeProvider _time;
+    private readonly ILogger<DaemonSetReconciler> _logger;
+    private readonly IEventRecorder? _events;
+
+    public DaemonSetReconciler(IKubeClient client, ISharedInformerFactory informers, TimeProvider time, ILogger<DaemonSetReconciler> logger,
+        IEventRecorder? events = null)
+    {
+        ArgumentNullException.ThrowIfNull(informers);
+        _client = client;
+        _sets = informers.GetInformer<V1DaemonSet>();
+        _pods = informers.GetInformer<V1Pod>();
+        _nodes = informers.GetInformer<V1Node>();
+        _revisions = informers.GetInformer<V1ControllerRevision>();
+        _time = time;
+        _logger = logger;
+        _events = events;
+    }
+
+    /// <inheritdoc />
+    public async Task<ReconcileResult> ReconcileAsync(ReconcileRequest request, CancellationToken cancellationToken)
+    {
+        var ds = _sets.Cache.Get(request.Namespace, request.Name);
+        if (ds is null || ds.Metadata.DeletionTimestamp is not null) return ReconcileResult.Done;
+        var ns = ds.Metadata.NamespaceProperty ?? "";
+        var pods = await ControllerRefManager.ClaimAsync(_client, ds, ds.Spec.Selector, _pods.Cache.ByIndex(Indexers.Namespace, ns), cancellationToken)
+            .ConfigureAwait(false);
+        var hash = PodTemplateHash.Compute(ds.Spec.Template, ds.Status?.CollisionCount);
+        await EnsureRevisionAsync(ds, hash, cancellationToken).ConfigureAwait(false);
+
+        var now = _time.GetUtcNow();
+        var minReady = ds.Spec.MinReadySeconds ?? 0;
+        var nodes = _nodes.Cache.List();
+        var byNode = pods.Where(p => DaemonNodes.TargetNode(p) is not null).GroupBy(p => DaemonNodes.TargetNode(p)!).ToDictionary(g => g.Key, g => g.ToList());
+        var create = new List<string>();
+        var delete = new List<V1Pod>();
+        var shouldRun = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var node in nodes)
+        {
+            var name = node.Metadata.Name;
+            var (run, keep) = DaemonNodes.Evaluate(ds.Spec.Template.Spec, node);
+            if (run) shouldRun.Add(name);
+            var here = byNode.TryGetValue(name, out var list) ? list : [];
+            var live = here.Where(p => p.Metadata.DeletionTimestamp is null).ToList();
+            if (!keep)
+            {
+                delete.AddRange(live);
+                continue;
+            }
+
+            var failed = live.Where(p => p.Status?.Phase == "Failed").ToList();
+            delete.AddRange(failed);
+            live = live.Except(failed).ToList();
+            if (live.Count == 0 && run && here.All(p => p.Metadata.DeletionTimestamp is null) && failed.Count == 0) create.Add(name);
+            if (live.Count > 1)
+            {
+                // One daemon pod per node: keep the current-template pod that is oldest, delete the rest.
+                var keepPod = live.OrderBy(p => RevisionOf(p) == hash ? 0 : 1).ThenBy(p => p.Metadata.CreationTimestamp).First();
+                delete.AddRange(live.Where(p => p != keepPod));
+            }
+        }
+
+        if (ds.Spec.UpdateStrategy?.Type != "OnDelete")
+            delete.AddRange(RollingUpdateVictims(ds, byNode, shouldRun, hash, now, minReady, delete));
+
+        foreach (var node in create) await CreatePodAsync(ds, node, hash, cancellationToken).ConfigureAwait(false);
+        foreach (var pod in delete.DistinctBy(p => p.Metadata.Uid)) await DeletePodAsync(ds, pod, cancellationToken).ConfigureAwait(false);
+        await UpdateStatusAsync(ds, byNode, shouldRun, hash, now, minReady, cancellationToken).ConfigureAwait(false);
+        return create.Count + delete.Count > 0 ? ReconcileResult.RequeueAfter(TimeSpan.FromSeconds(1)) : ReconcileResult.Done;
+    }
+
+    /// <summary>Old-template pods to replace now: unavailable ones at once, available ones while fewer than maxUnavailable nodes are down.</summary>
+    private static IEnumerable<V1Pod> RollingUpdateVictims(V1DaemonSet ds, Dictionary<string, List<V1Pod>> byNode, HashSet<string> shouldRun, string hash,
+        DateTimeOffset now, int minReady, List<V1Pod> alreadyDeleting)
+    {
+        var desired = shouldRun.Count;
+        var maxUnavailable = Scaled(ds.Spec.UpdateStrategy?.RollingUpdate?.MaxUnavailable, desired, 1);
+        if (maxUnavailable == 0) maxUnavailable = 1;
+        var unavailable = 0;
+        var oldAvailable = new List<V1Pod>();
+        var victims = new List<V1Pod>();
+        foreach (var node in shouldRun)
+        {
+            var live = byNode.TryGetValue(node, out var list) ? list.Where(p => p.Metadata.DeletionTimestamp is null && !alreadyDeleting.Contains(p)).ToList() : [];
+            var available = live.Any(p => PodUtil.IsAvailable(p, minReady, now));
+            if (!available) unavailable++;
+            foreach (var p in live.Where(p => RevisionOf(p) != hash))
+            {
+                if (PodUtil.IsAvailable(p, minReady, now)) oldAvailable.Add(p);
+                else victims.Add(p);
+            }
+        }
+
+        foreach (var p in oldAvailable.OrderBy(p => p.Metadata.Name, StringComparer.Ordinal))
+        {
+            if (unavailable >= maxUnavailable) break;
+            victims.Add(p);
+            unavailable++;
+        }
+
+        return victims;
+    }
+
+    private static int Scaled(IntOrString? value, int total, int fallback)
+    {
+        if (value?.Value is not { Length: > 0 } text) return fallback;
+        if (text.EndsWith('%') && int.TryParse(text.AsSpan(0, text.Length - 1), NumberStyles.None, CultureInfo.InvariantCulture, out var pct))
+            return (int)Math.Ceiling(total * pct / 100.0);
+        return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : fallback;
+    }
+
+    private static string? RevisionOf(V1Pod pod) => pod.Metadata.Labels?.TryGetValue(RevisionLabel, out var r) == true ? r : null;
+
+    private async Task CreatePodAsync(V1DaemonSet ds, string node, string hash, CancellationToken cancellationToken)
+    {
+        var template = ObjectCopy.Clone(ds.Spec.Template);
+        var labels = template.Metadata?.Labels is { } l ? new Dictionary<string, string>(l) : new Dictionary<string, string>();
+        labels[RevisionLabel] = hash;
+        labels[TemplateGenerationLabel] = (ds.Metadata.Generation ?? 1).ToString(CultureInfo.InvariantCulture);
+        var spec = template.Spec;
+        spec.Tolerations = DaemonNodes.WithDefaults(spec);
+        DaemonNodes.PinToNode(spec, node);
+        var pod = new V1Pod
+        {
+            ApiVersion = "v1",
+            Kind = "Pod",
+            Metadata = new V1ObjectMeta
+            {
+                GenerateName = ds.Metadata.Name + "-",
+                NamespaceProperty = ds.Metadata.NamespaceProperty,
+                Labels = labels,
+                Annotations = template.Metadata?.Annotations,
+                OwnerReferences = [OwnerReferences.NewControllerRef(ds)],
+            },
+            Spec = spec,
+        };
+        var created = await _client.CreateAsync(pod, cancellationToken: cancellationToken).ConfigureAwait(false);
+        _events?.Record(ds, EventTypes.Normal, "SuccessfulCreate", "Create", $"Created pod: {created.Metadata.Name}");
+        LogCreated(ds.Metadata.NamespaceProperty ?? "", ds.Metadata.Name, created.Metadata.Name, node);
+    }
+
+    private async Task DeletePodAsync(V1DaemonSet ds, V1Pod pod, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _client.DeleteAsync<V1Pod>(pod.Metadata.Name, pod.Metadata.NamespaceProperty, new DeleteOptions { PreconditionUid = pod.Metadata.Uid }, cancellationToken)
+                .ConfigureAwait(false);
+            _events?.Record(ds, EventTypes.Normal, "SuccessfulDelete", "Delete", $"Deleted pod: {pod.Metadata.Name}");
+        }
+        catch (KubeApiException ex) when (ex is NotFoundException or ConflictException)
+        {
+        }
+    }
+
+    private async Task EnsureRevisionAsync(V1DaemonSet ds, string hash, CancellationToken cancellationToken)
+    {
+        var name = $"{ds.Metadata.Name}-{hash}";
+        if (_revisions.Cache.Get(ds.Metadata.NamespaceProperty, name) is not null) return;
+        var owned = _revisions.Cache.ByIndex(Indexers.Namespace, ds.Metadata.NamespaceProperty ?? "")
+            .Where(r => OwnerReferences.GetControllerOf(r)?.Uid == ds.Metadata.Uid).ToList();
+        var template = System.Text.Json.Nodes.JsonNode.Parse(KubernetesJson.Serialize(ds.Spec.Template))!.AsObject();
+        template["$patch"] = "replace";
+        var data = new System.Text.Json.Nodes.JsonObject { ["spec"] = new System.Text.Json.Nodes.JsonObject { ["template"] = template } };
+        var labels = ds.Spec.Selector?.MatchLabels is { } m ? new Dictionary<string, string>(m) : new Dictionary<string, string>();
+        labels[RevisionLabel] = hash;
+        try
+        {
+            await _client.CreateAsync(new V1ControllerRevision
+            {
+                ApiVersion = "apps/v1",
+                Kind = "ControllerRevision",
+                Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = ds.Metadata.NamespaceProperty, Labels = labels, OwnerReferences = [OwnerReferences.NewControllerRef(ds)] },
+                Data = KubernetesJson.Deserialize<object>(data.ToJsonString()),
+                Revision = owned.Count == 0 ? 1 : owned.Max(r => r.Revision) + 1,
+            }, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (AlreadyExistsException)
+        {
+        }
+
+        // History: the oldest revisions beyond revisionHistoryLimit (default 10) go.
+        var limit = ds.Spec.RevisionHistoryLimit ?? 10;
+        foreach (var old in owned.OrderBy(r => r.Revision).Take(Math.Max(0, owned.Count - limit)))
+        {
+            try
+            {
+                await _client.DeleteAsync<V1ControllerRevision>(old.Metadata.Name, old.Metadata.NamespaceProperty, cancellationToken: cancellationToken).ConfigureAwait(false);
+            }
+            catch (NotFoundException)
+            {
+            }
+        }
+    }
+
+    private async Task UpdateStatusAsync(V1DaemonSet ds, Dictionary<string, List<V1Pod>> byNode, HashSet<string> shouldRun, string hash,
+        DateTimeOffset now, int minReady, CancellationToken cancellationToken)
+    {
+        int current = 0, misscheduled = 0, ready = 0, available = 0, updated = 0;
+        foreach (var (node, list) in byNode)
+        {
+            var live = list.Where(p => p.Metadata.DeletionTimestamp is null).ToList();
+            if (live.Count == 0) continue;
+            if (!shouldRun.Contains(node))
+            {
+                misscheduled++;
+                continue;
+            }
+
+            current++;
+            var newest = live.OrderByDescending(p => RevisionOf(p) == hash).First();
+            if (PodUtil.IsReady(newest))
+            {
+                ready++;
+                if (PodUtil.IsAvailable(newest, minReady, now)) available++;
+            }
+
+            if (RevisionOf(newest) == hash) updated++;
+        }
+
+        var status = new V1DaemonSetStatus
+        {
+            DesiredNumberScheduled = shouldRun.Count,
+            CurrentNumberScheduled = current,
+            NumberMisscheduled = misscheduled,
+            NumberReady = ready,
+            NumberAvailable = available,
+            NumberUnavailable = Math.Max(0, shouldRun.Count - available),
+            UpdatedNumberScheduled = updated,
+            ObservedGeneration = ds.Metadata.Generation,
+            CollisionCount = ds.Status?.CollisionCount,
+            Conditions = ds.Status?.Conditions,
+        };
+        if (ds.Status is { } old && KubernetesJson.Serialize(old) == KubernetesJson.Serialize(status)) return;
+        var copy = ObjectCopy.Clone(ds);
+        copy.Status = status;
+        try
+        {
+            await _client.UpdateStatusAsync(copy, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (NotFoundException)
+        {
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "DaemonSet {Namespace}/{Name}: created pod {Pod} for node {Node}")]
+    private partial void LogCreated(string @namespace, string name, string pod, string node);
+}

@@ -1,0 +1,101 @@
+using k8s.Models;
+using Kube.Core.Client;
+
+namespace Kube.Controllers.Tests.Integration;
+
+[TestClass]
+public sealed class DaemonSetIntegrationTests
+{
+    private static V1Node Node(string name, Dictionary<string, string>? labels = null, params V1Taint[] taints) => new()
+    {
+        ApiVersion = "v1",
+        Kind = "Node",
+        Metadata = new V1ObjectMeta { Name = name, Labels = labels ?? new Dictionary<string, string>() },
+        Spec = new V1NodeSpec { Taints = taints.Length == 0 ? null : taints.ToList() },
+    };
+
+    private static V1DaemonSet DaemonSet(string name, string image, Dictionary<string, string>? nodeSelector = null) => new()
+    {
+        ApiVersion = "apps/v1",
+        Kind = "DaemonSet",
+        Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = "default" },
+        Spec = new V1DaemonSetSpec
+        {
+            Selector = new V1LabelSelector { MatchLabels = new Dictionary<string, string> { ["app"] = name } },
+            Template = new V1PodTemplateSpec
+            {
+                Metadata = new V1ObjectMeta { Labels = new Dictionary<string, string> { ["app"] = name } },
+                Spec = new V1PodSpec { NodeSelector = nodeSelector, Containers = [new V1Container { Name = "main", Image = image }] },
+            },
+        },
+    };
+
+    private static string? TargetNode(V1Pod p) =>
+        p.Spec.Affinity?.NodeAffinity?.RequiredDuringSchedulingIgnoredDuringExecution?.NodeSelectorTerms?.SelectMany(t => t.MatchFields ?? []).FirstOrDefault()?.Values?.FirstOrDefault();
+
+    private static async Task<List<string?>> NodesOfAsync(ControllerCluster cluster, string app) =>
+        (await cluster.PodsAsync("app=" + app)).Where(Workloads.IsActive).Select(TargetNode).Order().ToList();
+
+    [TestMethod]
+    [Timeout(90_000, CooperativeCancellation = true)]
+    public async Task DaemonSet_RunsOnePodPerEligibleNode_HonouringSelectorsAndTaints()
+    {
+        await using var cluster = await ControllerCluster.StartAsync();
+        var client = cluster.Client;
+        var ssd = new Dictionary<string, string> { ["disk"] = "ssd" };
+        await client.CreateAsync(Node("n1", ssd));
+        await client.CreateAsync(Node("n2", new(ssd), new V1Taint { Key = "dedicated", Value = "x", Effect = "NoSchedule" }));
+        await client.CreateAsync(Node("n3"));
+        await client.CreateAsync(Node("n4", new(ssd), new V1Taint { Key = "node.kubernetes.io/unreachable", Effect = "NoExecute" }));
+        await client.CreateAsync(DaemonSet("agent", "agent:1", new Dictionary<string, string> { ["disk"] = "ssd" }));
+
+        await ControllerCluster.WaitForAsync(async () => (await NodesOfAsync(cluster, "agent")).SequenceEqual(["n1", "n4"]), "pods on n1 and n4 only");
+        var pod = (await cluster.PodsAsync("app=agent")).First();
+        foreach (var key in new[] { "node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable", "node.kubernetes.io/disk-pressure",
+                     "node.kubernetes.io/memory-pressure", "node.kubernetes.io/pid-pressure", "node.kubernetes.io/unschedulable" })
+            Assert.IsTrue(pod.Spec.Tolerations.Any(t => t.Key == key && t.OperatorProperty == "Exists"), key);
+        Assert.IsTrue(pod.Metadata.Labels.ContainsKey("controller-revision-hash"));
+        Assert.AreEqual("1", pod.Metadata.Labels["pod-template-generation"]);
+
+        await ControllerCluster.WaitForAsync(async () =>
+        {
+            await cluster.MarkPodsReadyAsync("app=agent");
+            var s = (await client.GetAsync<V1DaemonSet>("agent", "default")).Status;
+            return s is { DesiredNumberScheduled: 2, CurrentNumberScheduled: 2, NumberReady: 2, NumberAvailable: 2, UpdatedNumberScheduled: 2, NumberMisscheduled: 0 };
+        }, "status: 2 desired, scheduled, ready, available and updated");
+
+        // A node that gains the label gets a pod; one that gains an untolerated NoExecute taint loses its pod.
+        await cluster.ModifyAsync<V1Node>("n3", null, n => n.Metadata.Labels["disk"] = "ssd");
+        await ControllerCluster.WaitForAsync(async () => (await NodesOfAsync(cluster, "agent")).SequenceEqual(["n1", "n3", "n4"]), "a pod on n3");
+        await cluster.ModifyAsync<V1Node>("n1", null, n => n.Spec.Taints = [new V1Taint { Key = "evict", Effect = "NoExecute" }]);
+        await ControllerCluster.WaitForAsync(async () => (await NodesOfAsync(cluster, "agent")).SequenceEqual(["n3", "n4"]), "the pod on n1 evicted");
+    }
+
+    [TestMethod]
+    [Timeout(90_000, CooperativeCancellation = true)]
+    public async Task DaemonSet_RollingUpdate_ReplacesPodsWithAtMostOneNodeUnavailable()
+    {
+        await using var cluster = await ControllerCluster.StartAsync();
+        var client = cluster.Client;
+        foreach (var n in new[] { "r1", "r2", "r3" }) await client.CreateAsync(Node(n));
+        await client.CreateAsync(DaemonSet("roll", "roll:1"));
+        await ControllerCluster.WaitForAsync(async () =>
+        {
+            await cluster.MarkPodsReadyAsync("app=roll");
+            return (await client.GetAsync<V1DaemonSet>("roll", "default")).Status is { NumberAvailable: 3 };
+        }, "3 available pods");
+
+        await cluster.ModifyAsync<V1DaemonSet>("roll", "default", d => d.Spec.Template.Spec.Containers[0].Image = "roll:2");
+        var worst = 0;
+        await ControllerCluster.WaitForAsync(async () =>
+        {
+            var live = (await cluster.PodsAsync("app=roll")).Where(Workloads.IsActive).ToList();
+            var readyNodes = live.Where(p => p.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true).Select(TargetNode).Distinct().Count();
+            worst = Math.Max(worst, 3 - readyNodes);
+            await cluster.MarkPodsReadyAsync("app=roll");
+            return live.Count == 3 && live.All(p => p.Spec.Containers[0].Image == "roll:2")
+                && (await client.GetAsync<V1DaemonSet>("roll", "default")).Status is { UpdatedNumberScheduled: 3, NumberAvailable: 3 };
+        }, "every node runs the new template");
+        Assert.IsTrue(worst <= 1, $"at most one node without a ready pod (saw {worst})");
+    }
+}
