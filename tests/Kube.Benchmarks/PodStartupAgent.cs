@@ -1,0 +1,36 @@
+using System.Globalization;
+using k8s;
+using Kube.Core.Client;
+using Kube.Core.Informers;
+using Kube.Node.Agent;
+using Kube.Node.Runtime;
+using Kube.Node.Runtime.Process;
+using Kube.Node.Runtime.Simulated;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Kube.Benchmarks;
+
+/// <summary>The podstartup benchmark's node agent, as its own process: <c>podstartup-agent --server URL --data-dir DIR --runtime R</c>; ends when stdin closes.</summary>
+internal static class PodStartupAgent
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        string Arg(string name) => args[Array.IndexOf(args, name) + 1];
+        var client = HttpKubeClient.FromConfig(new KubernetesClientConfiguration { Host = Arg("--server") });
+        var options = new NodeAgentOptions { NodeName = "bench-node", DataDir = Arg("--data-dir"), NodeIndex = 1, PodCidr = "127.1.1.0/24", Runtime = Arg("--runtime") };
+        IContainerRuntime runtime = options.Runtime == "simulated"
+            ? new SimulatedRuntime(options.PodCidr)
+            : new ProcessRuntime(new ProcessRuntimeOptions { DataDir = Path.Combine(options.DataDir, "runtime"), PodCidr = options.PodCidr }, TimeProvider.System, NullLogger<ProcessRuntime>.Instance);
+        var factory = new SharedInformerFactory(client);
+        await using var agent = new NodeAgent(options, client, factory, runtime, TimeProvider.System, NullLoggerFactory.Instance);
+        using var cts = new CancellationTokenSource();
+        factory.Start(cts.Token);
+        await agent.StartAsync(CancellationToken.None);
+        // The parent holds our stdin: end when it closes it or dies.
+        await Console.In.ReadToEndAsync();
+        await agent.StopAsync(CancellationToken.None);
+        await cts.CancelAsync();
+        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"podstartup-agent: stopped"));
+        return 0;
+    }
+}
