@@ -5,6 +5,8 @@ using Kube.Benchmarks;
 //     : the table: a real etcd and our member (separate process), same gRPC client, same workloads; ratio ours/etcd
 // kube-benchmarks scheduler [--scale F] [--timeout-seconds N] [--only WORKLOAD]
 //     : scheduler_perf-like workloads against the in-process API server and store; pods/s and p50/p99 attempt latency
+// kube-benchmarks apiserver [--kubeconfig FILE] [--creates N] [--list-pods N] [--watchers N] [--rate N] [--watch-seconds N]
+//     : the API server through KubernetesClient over HTTP(S): creates/s + p50/p99 (1 and 32 clients), list 10k pods, watch fan-out
 // kube-benchmarks podstartup [--pods N] [--batch N] [--runtime process,simulated] [--idle-seconds N]
 //     : the node agent (own process) starting pods: create -> Running / Ready p50/p99, agent CPU and RSS at 110 idle pods
 return args.FirstOrDefault() switch
@@ -12,6 +14,7 @@ return args.FirstOrDefault() switch
     "serve" => await StoreServer.RunAsync(args[1..]),
     "store" => await StoreBenchmark.RunAsync(args[1..]),
     "scheduler" => await Kube.Benchmarks.Scheduler.SchedulerBenchmark.RunAsync(args[1..]),
+    "apiserver" => await ApiServerBenchmark.RunAsync(args[1..]),
     "podstartup" => await PodStartupBenchmark.RunAsync(args[1..]),
     "podstartup-agent" => await PodStartupAgent.RunAsync(args[1..]),
     _ => Usage(),
@@ -19,6 +22,6 @@ return args.FirstOrDefault() switch
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: kube-benchmarks serve --data-dir DIR --port PORT | store [--seconds N] [--max-ops N] [--watchers N] [--only ROW] [--gc-server 1|0] | scheduler [--scale F] [--timeout-seconds N] [--only WORKLOAD] | podstartup [--pods N] [--batch N] [--runtime process,simulated] [--idle-seconds N]");
+    Console.Error.WriteLine("usage: kube-benchmarks serve --data-dir DIR --port PORT | store [--seconds N] [--max-ops N] [--watchers N] [--only ROW] [--gc-server 1|0] | scheduler [--scale F] [--timeout-seconds N] [--only WORKLOAD] | apiserver [--kubeconfig FILE] [--creates N] [--list-pods N] [--watchers N] [--rate N] [--watch-seconds N] | podstartup [--pods N] [--batch N] [--runtime process,simulated] [--idle-seconds N]");
     return 2;
 }

@@ -1,0 +1,238 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using k8s;
+using k8s.Models;
+using Kube.ApiServer;
+using Kube.Store;
+
+namespace Kube.Benchmarks;
+
+/// <summary>
+/// The API server through KubernetesClient over real HTTP(S) (issue 4, "Speed"): pod creates/s and p50/p99 with 1 and
+/// 32 clients, listing 10,000 pods (whole and in limit=500 chunks), and a watch fan-out (1,000 watchers on pods while
+/// 100 pods/s are created: delivery lag p99, missed and duplicate events). Against <c>--kubeconfig FILE</c> (e.g.
+/// <c>kube-host up</c>'s admin kubeconfig, HTTPS) or, without it, an in-process <see cref="KubeApiServer"/> over an
+/// <see cref="EmbeddedStore"/> in a temporary directory (plain HTTP, no authentication). Pods carry a nodeSelector no
+/// node matches, so on a real cluster they stay Pending and no node agent runs them.
+/// </summary>
+internal static class ApiServerBenchmark
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var kubeconfig = StoreServer.Arg(args, "--kubeconfig");
+        var creates = int.Parse(StoreServer.Arg(args, "--creates") ?? "2000", CultureInfo.InvariantCulture);
+        var listPods = int.Parse(StoreServer.Arg(args, "--list-pods") ?? "10000", CultureInfo.InvariantCulture);
+        var watchers = int.Parse(StoreServer.Arg(args, "--watchers") ?? "1000", CultureInfo.InvariantCulture);
+        var rate = int.Parse(StoreServer.Arg(args, "--rate") ?? "100", CultureInfo.InvariantCulture);
+        var watchSeconds = int.Parse(StoreServer.Arg(args, "--watch-seconds") ?? "10", CultureInfo.InvariantCulture);
+
+        string? dir = null;
+        EmbeddedStore? store = null;
+        KubeApiServer? server = null;
+        KubernetesClientConfiguration config;
+        if (kubeconfig is null)
+        {
+            dir = Directory.CreateTempSubdirectory("kube-bench-apiserver-").FullName;
+            store = await EmbeddedStore.OpenAsync(new StoreOptions { DataDir = dir });
+            server = await KubeApiServer.StartAsync(new ApiServerOptions { Port = 0 }, store);
+            config = new KubernetesClientConfiguration { Host = server.BaseAddress.ToString().TrimEnd('/') };
+            Console.WriteLine($"target: in-process KubeApiServer at {server.BaseAddress} (HTTP), EmbeddedStore in {dir} (fsync on)");
+        }
+        else
+        {
+            config = KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig);
+            Console.WriteLine($"target: {config.Host} from {kubeconfig}");
+        }
+        Console.WriteLine($"machine: {Environment.ProcessorCount} cores; load average {LoadAverage()}");
+        var run = DateTime.UtcNow.ToString("HHmmss", CultureInfo.InvariantCulture);
+        try
+        {
+            using var client = new Kubernetes(config);
+            var ns = $"bench-{run}";
+            await client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = ns } });
+
+            Console.WriteLine();
+            Console.WriteLine("| row | ops | ops/s | p50 ms | p99 ms | max ms |");
+            Console.WriteLine("|---|---|---|---|---|---|");
+            var created = 0;
+            foreach (var concurrency in new[] { 1, 32 })
+            {
+                var n = concurrency == 1 ? Math.Min(creates, 1000) : creates;
+                var (lat, elapsed) = await CreatePodsAsync(config, ns, $"c{concurrency}", created, n, concurrency);
+                created += n;
+                Row($"create pod, {concurrency} client{(concurrency == 1 ? "" : "s")}", lat, elapsed);
+            }
+            if (listPods > created)
+            {
+                Console.Error.WriteLine($"filling {ns} to {listPods} pods...");
+                await CreatePodsAsync(config, ns, "fill", created, listPods - created, 32);
+                created = listPods;
+            }
+            var full = new List<double>();
+            var chunked = new List<double>();
+            for (var i = 0; i < 5; i++)
+            {
+                var sw = Stopwatch.StartNew();
+                var list = await client.CoreV1.ListNamespacedPodAsync(ns);
+                full.Add(sw.Elapsed.TotalMilliseconds);
+                if (list.Items.Count != created) throw new InvalidOperationException($"listed {list.Items.Count} pods, expected {created}");
+                sw.Restart();
+                var total = 0;
+                string? next = null;
+                do
+                {
+                    var page = await client.CoreV1.ListNamespacedPodAsync(ns, limit: 500, continueParameter: next);
+                    total += page.Items.Count;
+                    next = string.IsNullOrEmpty(page.Metadata.ContinueProperty) ? null : page.Metadata.ContinueProperty;
+                } while (next is not null);
+                chunked.Add(sw.Elapsed.TotalMilliseconds);
+                if (total != created) throw new InvalidOperationException($"listed {total} pods in chunks, expected {created}");
+            }
+            Row($"list {created} pods (whole)", full, null);
+            Row($"list {created} pods (limit=500 chunks)", chunked, null);
+
+            await WatchFanOutAsync(config, client, $"bench-watch-{run}", watchers, rate, watchSeconds);
+            Console.WriteLine();
+            Console.WriteLine($"load average at end {LoadAverage()}");
+            return 0;
+        }
+        finally
+        {
+            if (server is not null) await server.DisposeAsync();
+            if (store is not null) await store.DisposeAsync();
+            if (dir is not null)
+            {
+                try
+                {
+                    Directory.Delete(dir, true);
+                }
+                catch (IOException)
+                {
+                }
+            }
+        }
+    }
+
+    private static V1Pod Pod(string name) => new()
+    {
+        Metadata = new V1ObjectMeta { Name = name, Labels = new Dictionary<string, string> { ["app"] = "bench" } },
+        Spec = new V1PodSpec
+        {
+            NodeSelector = new Dictionary<string, string> { ["kube-bench"] = "no-such-node" },
+            Containers = [new V1Container { Name = "main", Image = "busybox:1", Command = ["sleep", "3600"] }],
+        },
+    };
+
+    private static async Task<(List<double> Latencies, TimeSpan Elapsed)> CreatePodsAsync(KubernetesClientConfiguration config, string ns, string prefix,
+        int offset, int count, int concurrency)
+    {
+        var latencies = new ConcurrentBag<double>();
+        var next = -1;
+        var clients = Enumerable.Range(0, concurrency).Select(_ => new Kubernetes(config)).ToList();
+        var sw = Stopwatch.StartNew();
+        await Task.WhenAll(clients.Select(async c =>
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < count)
+            {
+                var t = Stopwatch.GetTimestamp();
+                await c.CoreV1.CreateNamespacedPodAsync(Pod($"{prefix}-{offset + i}"), ns);
+                latencies.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
+            }
+        }));
+        var elapsed = sw.Elapsed;
+        foreach (var c in clients) c.Dispose();
+        return ([.. latencies], elapsed);
+    }
+
+    /// <summary>N watchers from the namespace's list revision; a writer creates pods at a fixed rate; each ADDED is matched to its send time.</summary>
+    private static async Task WatchFanOutAsync(KubernetesClientConfiguration config, Kubernetes client, string ns, int watchers, int rate, int seconds)
+    {
+        await client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = ns } });
+        var rv = (await client.CoreV1.ListNamespacedPodAsync(ns)).Metadata.ResourceVersion;
+        var expected = rate * seconds;
+        var sent = new ConcurrentDictionary<string, long>();
+        var lags = new ConcurrentBag<double>();
+        var seen = Enumerable.Range(0, watchers).Select(_ => new ConcurrentDictionary<string, int>()).ToArray();
+        var received = 0L;
+        using var stop = new CancellationTokenSource();
+        // A few HTTP clients carry the watches (each watch is one long-lived request).
+        var watchClients = Enumerable.Range(0, Math.Max(1, watchers / 100)).Select(_ => new Kubernetes(config)).ToList();
+        var started = 0;
+        var tasks = Enumerable.Range(0, watchers).Select(w => Task.Run(async () =>
+        {
+            var c = watchClients[w % watchClients.Count];
+            Interlocked.Increment(ref started);
+            try
+            {
+                await foreach (var (type, pod) in c.CoreV1.WatchListNamespacedPodAsync(ns, resourceVersion: rv, timeoutSeconds: seconds + 120,
+                    cancellationToken: stop.Token))
+                {
+                    if (type != WatchEventType.Added) continue;
+                    var name = pod.Metadata.Name;
+                    var now = Stopwatch.GetTimestamp();
+                    if (seen[w].AddOrUpdate(name, 1, (_, n) => n + 1) == 1 && sent.TryGetValue(name, out var t))
+                        lags.Add(Stopwatch.GetElapsedTime(t, now).TotalMilliseconds);
+                    Interlocked.Increment(ref received);
+                }
+            }
+            catch (Exception e) when (e is OperationCanceledException or HttpRequestException or IOException)
+            {
+            }
+        })).ToList();
+        while (Volatile.Read(ref started) < watchers) await Task.Delay(50);
+        await Task.Delay(TimeSpan.FromSeconds(2)); // let the watch requests reach the server
+
+        var writer = new Kubernetes(config);
+        var interval = TimeSpan.FromSeconds(1.0 / rate);
+        var begin = Stopwatch.GetTimestamp();
+        var writes = new List<Task>();
+        for (var i = 0; i < expected; i++)
+        {
+            var due = begin + (long)(i * interval.TotalSeconds * Stopwatch.Frequency);
+            var wait = due - Stopwatch.GetTimestamp();
+            if (wait > 0) await Task.Delay(TimeSpan.FromSeconds((double)wait / Stopwatch.Frequency));
+            var name = $"w-{i}";
+            sent[name] = Stopwatch.GetTimestamp();
+            writes.Add(writer.CoreV1.CreateNamespacedPodAsync(Pod(name), ns));
+        }
+        await Task.WhenAll(writes);
+        var writeSeconds = Stopwatch.GetElapsedTime(begin).TotalSeconds;
+        var deadline = Stopwatch.GetTimestamp() + 60 * Stopwatch.Frequency;
+        while (Interlocked.Read(ref received) < (long)expected * watchers && Stopwatch.GetTimestamp() < deadline) await Task.Delay(100);
+        await stop.CancelAsync();
+        await Task.WhenAll(tasks);
+        foreach (var c in watchClients) c.Dispose();
+        writer.Dispose();
+
+        var missed = seen.Sum(s => expected - s.Count(kv => sent.ContainsKey(kv.Key)));
+        var duplicates = seen.Sum(s => s.Values.Sum(n => n - 1));
+        var sorted = lags.Order().ToList();
+        Console.WriteLine($"| watch fan-out: {watchers} watchers, {expected} pods at {rate}/s (written in {writeSeconds:F1} s) | {sorted.Count} events | "
+            + $"{sorted.Count / Math.Max(writeSeconds, 1):F0} | {P(sorted, 0.5):F1} | {P(sorted, 0.99):F1} | {(sorted.Count == 0 ? 0 : sorted[^1]):F1} |");
+        Console.WriteLine();
+        Console.WriteLine($"watch fan-out: delivery lag p99 {P(sorted, 0.99):F1} ms; missed events {missed}; duplicate events {duplicates} (both must be 0)");
+    }
+
+    private static void Row(string name, List<double> latencies, TimeSpan? elapsed)
+    {
+        var sorted = latencies.Order().ToList();
+        var opsPerSecond = elapsed is { } e ? (sorted.Count / e.TotalSeconds).ToString("F0", CultureInfo.InvariantCulture) : "-";
+        Console.WriteLine($"| {name} | {sorted.Count} | {opsPerSecond} | {P(sorted, 0.5):F1} | {P(sorted, 0.99):F1} | {sorted[^1]:F1} |");
+    }
+
+    private static double P(List<double> sorted, double q) => sorted.Count == 0 ? 0 : sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(q * sorted.Count) - 1)];
+
+    private static string LoadAverage()
+    {
+        try
+        {
+            return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
+        }
+        catch (IOException)
+        {
+            return "?";
+        }
+    }
+}
