@@ -14,4 +14,10 @@ internal enum PodShape
 
     /// <summary>Requests more cpu than any node has: stays unschedulable.</summary>
     Unschedulable,
+
+    /// <summary>900m cpu, 500Mi, priority 1 (upstream's pod-low-priority.yaml): 4 fill a 4-cpu node.</summary>
+    LowPriority,
+
+    /// <summary>3000m cpu, 500Mi, priority 1000 (upstream's pod-high-priority.yaml): must preempt low-priority pods.</summary>
+    HighPriority,
 }
