@@ -5,6 +5,7 @@ using Kube.Controllers.BuiltIn.CronJob;
 using Kube.Controllers.BuiltIn.DaemonSet;
 using Kube.Controllers.BuiltIn.GarbageCollector;
 using Kube.Controllers.BuiltIn.Job;
+using Kube.Controllers.BuiltIn.NodeLifecycle;
 using Kube.Controllers.BuiltIn.ReplicaSet;
 using Kube.Controllers.BuiltIn.ServiceAccount;
 using Kube.Controllers.BuiltIn.StatefulSet;
@@ -42,6 +43,8 @@ public static class KubeControllersServiceCollectionExtensions
                 "ControllerManagerOptions: every Concurrent*Syncs must be at least 1.")
             .Validate(o => !o.LeaderElection || (!string.IsNullOrWhiteSpace(o.LeaseName) && !string.IsNullOrWhiteSpace(o.LeaseNamespace)),
                 "ControllerManagerOptions: LeaderElection needs LeaseName and LeaseNamespace.")
+            .Validate(o => o.NodeMonitorGracePeriod > TimeSpan.Zero && o.NodeStartupGracePeriod > TimeSpan.Zero,
+                "ControllerManagerOptions: NodeMonitorGracePeriod and NodeStartupGracePeriod must be positive.")
             .Validate(o => o.JobPodFailureBackoff >= TimeSpan.Zero && o.JobPodFailureBackoffMax >= o.JobPodFailureBackoff,
                 "ControllerManagerOptions: JobPodFailureBackoff must be non-negative and at most JobPodFailureBackoffMax.")
             .ValidateOnStart();
@@ -92,6 +95,14 @@ public static class KubeControllersServiceCollectionExtensions
                 .Owns<V1Pod>()
                 .Watches<V1Node>(_ => sets.Cache.List().Select(ReconcileRequest.For));
         });
+        builder.AddController<NodeLifecycleReconciler, V1Node>(c => c
+            .Named("node-lifecycle")
+            .Watches<V1Lease>(l => l.Metadata.NamespaceProperty == NodeLifecycleReconciler.LeaseNamespace
+                ? [new ReconcileRequest(null, l.Metadata.Name)]
+                : []));
+        builder.AddController<TaintEvictionReconciler, V1Node>(c => c
+            .Named("taint-eviction")
+            .Watches<V1Pod>(p => string.IsNullOrEmpty(p.Spec?.NodeName) ? [] : [new ReconcileRequest(null, p.Spec.NodeName)]));
         builder.AddController<JobReconciler, V1Job>(c => c
             .Named("job")
             .WithMaxConcurrentReconciles(Options(c.Services).ConcurrentJobSyncs)

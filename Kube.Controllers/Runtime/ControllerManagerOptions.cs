@@ -59,4 +59,13 @@ public sealed class ControllerManagerOptions
     /// <c>kube-root-ca.crt</c> ConfigMap in every namespace (upstream's --root-ca-file). Default null: nothing is published.
     /// </summary>
     public string? RootCaBundle { get; set; }
+
+    /// <summary>
+    /// How long a node may post neither a Lease renewal nor a status heartbeat before the node-lifecycle controller marks
+    /// it Unknown and taints it unreachable. Default 50 s (upstream's --node-monitor-grace-period since 1.32).
+    /// </summary>
+    public TimeSpan NodeMonitorGracePeriod { get; set; } = TimeSpan.FromSeconds(50);
+
+    /// <summary>How long a new node may go without ever posting status before it is marked Unknown. Default 60 s (upstream's --node-startup-grace-period).</summary>
+    public TimeSpan NodeStartupGracePeriod { get; set; } = TimeSpan.FromSeconds(60);
 }
