@@ -112,6 +112,12 @@ public sealed class KubeApiServer : IAsyncDisposable
         });
         var app = builder.Build();
         app.UseWebSockets(new WebSocketOptions());
+        if (options.Security is { AuditPolicy: { } auditPolicy, AuditLogPath: { } auditPath })
+        {
+            var audit = new Security.AuditLog(auditPolicy, auditPath, authenticator, time);
+            app.Use(audit.InvokeAsync);
+            app.Lifetime.ApplicationStopped.Register(audit.Dispose);
+        }
         string addressText = $"{options.BindAddress}:{options.Port}";
         Metrics.ResourceMetricsApi? resourceMetrics = null;
         if (options.ServeResourceMetrics)

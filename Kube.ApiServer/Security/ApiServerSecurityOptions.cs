@@ -35,6 +35,15 @@ public sealed class ApiServerSecurityOptions
     /// </summary>
     public Encryption.EncryptionConfiguration? EncryptionConfiguration { get; set; }
 
+    /// <summary>
+    /// Upstream's <c>--audit-policy-file</c>, parsed (<see cref="Security.AuditPolicy.Load"/>). With <see cref="AuditLogPath"/>,
+    /// requests are audited as the policy says. Default null (no audit log).
+    /// </summary>
+    public AuditPolicy? AuditPolicy { get; set; }
+
+    /// <summary>Upstream's <c>--audit-log-path</c>: the JSON-lines audit log ("-": standard output). Default null (no audit log).</summary>
+    public string? AuditLogPath { get; set; }
+
     /// <summary>Whether unauthenticated requests are served as system:anonymous (upstream's <c>--anonymous-auth</c>). Default false.</summary>
     public bool AnonymousAuth { get; set; }
 

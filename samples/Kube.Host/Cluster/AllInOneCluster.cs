@@ -128,6 +128,11 @@ internal static class AllInOneCluster
         if (options.TokenAuthFile is { } tokens)
             _ = Kube.ApiServer.Authentication.StaticTokenAuthenticator.FromFile(tokens);
         var (security, pki) = ClusterSecurity.ForDataDir(options.DataDir, options.TokenAuthFile, options.EncryptionProviderConfig);
+        if (options.AuditPolicyFile is { } auditPolicy)
+        {
+            security.AuditPolicy = AuditPolicy.Load(auditPolicy);
+            security.AuditLogPath = options.AuditLogPath ?? Path.Combine(options.DataDir, "audit.log");
+        }
         // The admin certificate is issued (or reused) now, before anything listens.
         _ = pki.AdminCertificate();
         return (security, pki);

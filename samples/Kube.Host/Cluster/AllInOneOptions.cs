@@ -23,6 +23,10 @@ internal sealed record AllInOneOptions
     public string? EncryptionProviderConfig { get; init; }
     /// <summary>A KubeletConfiguration (kubelet.config.k8s.io/v1beta1) file applied to every built-in non-simulated node, e.g. staticPodPath or evictionHard (default: none).</summary>
     public string? KubeletConfig { get; init; }
+    /// <summary>Upstream's <c>--audit-policy-file</c>: an audit Policy (audit.k8s.io/v1) file (default: none, no audit log).</summary>
+    public string? AuditPolicyFile { get; init; }
+    /// <summary>Upstream's <c>--audit-log-path</c>: the JSON-lines audit log, "-" for standard output (default: DIR/audit.log when a policy is given).</summary>
+    public string? AuditLogPath { get; init; }
     /// <summary>Stop when the parent process exits (default true).</summary>
     public bool ExitWithParent { get; init; } = true;
 }

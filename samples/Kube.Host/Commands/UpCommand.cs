@@ -26,6 +26,11 @@ internal static class UpCommand
         var kubeletConfig = new Option<string?>("--kubelet-config") { Description = "A KubeletConfiguration (kubelet.config.k8s.io/v1beta1) file for the built-in nodes (staticPodPath, evictionHard, ...)." };
         kubeletConfig.Validators.Add(r => { if (r.GetValueOrDefault<string?>() is { } f && !File.Exists(f)) r.AddError($"--kubelet-config: {f} does not exist."); });
         cmd.Options.Add(kubeletConfig);
+        var auditPolicy = new Option<string?>("--audit-policy-file") { Description = "An audit Policy (audit.k8s.io/v1) file: audit requests at the levels it gives (as kube-apiserver's flag)." };
+        var auditLog = new Option<string?>("--audit-log-path") { Description = "Where audit events go, one JSON line each (\"-\" for standard output; default DIR/audit.log with --audit-policy-file)." };
+        cmd.Options.Add(auditPolicy);
+        cmd.Options.Add(auditLog);
+        auditPolicy.Validators.Add(r => { if (r.GetValueOrDefault<string?>() is { } f && !File.Exists(f)) r.AddError($"--audit-policy-file: {f} does not exist."); });
         tokenAuthFile.Validators.Add(r => { if (r.GetValueOrDefault<string?>() is { } f && !File.Exists(f)) r.AddError($"--token-auth-file: {f} does not exist."); });
         encryptionConfig.Validators.Add(r => { if (r.GetValueOrDefault<string?>() is { } f && !File.Exists(f)) r.AddError($"--encryption-provider-config: {f} does not exist."); });
         // Option validators run only for options given on the command line; defaults are valid by construction.
@@ -49,6 +54,8 @@ internal static class UpCommand
             EtcdServers = (parse.GetValue(etcdServers) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
             TokenAuthFile = parse.GetValue(tokenAuthFile) is { } t ? Path.GetFullPath(t) : null,
             EncryptionProviderConfig = parse.GetValue(encryptionConfig) is { } e ? Path.GetFullPath(e) : null,
+            AuditPolicyFile = parse.GetValue(auditPolicy) is { } ap ? Path.GetFullPath(ap) : null,
+            AuditLogPath = parse.GetValue(auditLog) is { } al ? (al == "-" ? al : Path.GetFullPath(al)) : null,
             KubeletConfig = parse.GetValue(kubeletConfig) is { } kc ? Path.GetFullPath(kc) : null,
         }, ct));
         return cmd;
