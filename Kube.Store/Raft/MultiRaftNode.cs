@@ -15,7 +15,8 @@ namespace Kube.Store.Raft;
 /// <para>For each Ready, in etcd-io/raft's order: the snapshot, entries and HardState go to the <see cref="RaftWal"/> with one fsync
 /// (group commit: every proposal drained in this round shares it); then messages go to the <see cref="IRaftTransport"/>; then the
 /// snapshot and committed entries are applied to the <see cref="IStateMachine"/> in order; then <see cref="RaftNode.Advance"/>.
-/// Messages are sent only after the fsync, also the leader's (simpler than etcd's send-before-fsync; the cost is one fsync of latency).</para>
+/// A leader sends its messages before its own fsync (as etcd), so that followers persist in parallel; the core counts the leader's
+/// entries towards commit only once they are persisted. Other members send after the fsync.</para>
 /// <para>An entry's data is <c>[u64 proposal id][command]</c>; the member that proposed it completes the caller when it applies the
 /// entry. At a follower the core forwards proposals to the leader. With no leader, a proposal is retried every tick and fails
 /// with <see cref="StoreErrorCode.NoLeader"/> after <see cref="MultiRaftOptions.NoLeaderTicks"/>.</para>
@@ -312,15 +313,50 @@ internal sealed class MultiRaftNode : IRaftNode
         {
             ExpireRequests();
         }
+        List<Request>? reads = null;
         while (_requests.Reader.TryRead(out var r))
         {
+            if (r.Command is null && r.Change is null && r.TransferTo is null)
+            {
+                (reads ??= []).Add(r);
+                continue;
+            }
             Submit(r, retry: false);
+        }
+        if (reads is not null)
+        {
+            // One ReadIndex round (one heartbeat to the followers) serves every read drained in this pass, as etcd batches them.
+            Submit(reads.Count == 1 ? reads[0] : BatchReads(reads), retry: false);
         }
         while (_core.HasReady)
         {
             HandleReady(_core.Ready());
         }
         MaybeSnapshot();
+    }
+
+    private Request BatchReads(List<Request> reads)
+    {
+        var batch = new Request(Interlocked.Increment(ref _nextRequestId), null, CancellationToken.None);
+        batch.Completion.Task.ContinueWith(t =>
+        {
+            foreach (var read in reads)
+            {
+                if (t.IsCompletedSuccessfully)
+                {
+                    read.Completion.TrySetResult(t.Result);
+                }
+                else if (t.Exception is { } ex)
+                {
+                    read.Completion.TrySetException(ex.InnerException ?? ex);
+                }
+                else
+                {
+                    read.Completion.TrySetCanceled();
+                }
+            }
+        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        return batch;
     }
 
     private void Submit(Request r, bool retry)
@@ -437,6 +473,19 @@ internal sealed class MultiRaftNode : IRaftNode
             Volatile.Write(ref _role, (int)soft.Role);
         }
 
+        // 0. A leader sends before its own fsync (as etcd): its entries count towards commit only once persisted (Advance),
+        // so the followers' fsyncs overlap with its own. Not when its term or vote changes in this Ready.
+        var stored = _storage.HardState;
+        var sendFirst = _core.Role == RaftRole.Leader && rd.Snapshot is null
+            && (rd.HardState is not { } next || next.Term == stored.Term && next.Vote == stored.Vote);
+        if (sendFirst)
+        {
+            foreach (var m in rd.Messages)
+            {
+                Send(m);
+            }
+        }
+
         // 1. Persist: snapshot, entries, HardState; one fsync.
         if (rd.Snapshot is { } snapshot)
         {
@@ -460,10 +509,13 @@ internal sealed class MultiRaftNode : IRaftNode
         }
         _wal.Sync(rd.MustSync);
 
-        // 2. Send.
-        foreach (var m in rd.Messages)
+        // 2. Send (a follower only after its fsync: its acknowledgements promise durability).
+        if (!sendFirst)
         {
-            Send(m);
+            foreach (var m in rd.Messages)
+            {
+                Send(m);
+            }
         }
 
         // 3. Apply.

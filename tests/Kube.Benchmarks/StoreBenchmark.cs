@@ -31,54 +31,66 @@ internal static class StoreBenchmark
         Console.WriteLine($"store benchmark: {seconds}s per row (after {warmup.TotalSeconds}s warm-up), at most {maxOps} ops per row, data under {root}");
         Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {CpuModel()}; load average at start: {LoadAverage()}");
         var rows = new List<(string Name, Result? Etcd, Result Ours)>();
-        await using var ours = await Target.StartOursAsync(Path.Combine(root, "kube-store"), gcServer);
-        await using var etcd = await Target.StartEtcdAsync(Path.Combine(root, "etcd"));
-        Console.WriteLine($"targets: ours = {ours.Name} at {ours.Address}; etcd = {(etcd is null ? "not installed (apt-get install -y etcd-server): ratios omitted" : etcd.Name + " at " + etcd.Address)}");
+        var sizes = (StoreServer.Arg(args, "--members") ?? "1,3").Split(',').Select(x => int.Parse(x, CultureInfo.InvariantCulture)).ToArray();
         try
         {
-            var workloads = new (string Name, Func<Target, Task<Result>> Run)[]
+            foreach (var members in sizes)
             {
-                ("put, 1 client, 256 B", t => Load(t, 1, warmup, duration, maxOps, (c, i) => Put(t, c, i))),
-                ("put, 16 clients, 256 B", t => Load(t, 16, warmup, duration, maxOps, (c, i) => Put(t, c, i))),
-                ("put, 64 clients, 256 B", t => Load(t, 64, warmup, duration, maxOps, (c, i) => Put(t, c, i))),
-                ("range (linearizable), 64 clients", t => Load(t, 64, warmup, duration, maxOps, (c, i) => Range(t, c, i, serializable: false))),
-                ("range (serializable), 64 clients", t => Load(t, 64, warmup, duration, maxOps, (c, i) => Range(t, c, i, serializable: true))),
-                ($"watch fan-out, {watchers:N0} watchers, 1 writer", t => WatchFanOut(t, watchers, duration, maxOps)),
-            };
-            foreach (var t in new[] { ours, etcd })
-            {
-                if (t is not null)
+                await using var ours = members == 1
+                    ? await Target.StartOursAsync(Path.Combine(root, "kube-store"), gcServer)
+                    : await Target.StartOursClusterAsync(Path.Combine(root, $"kube-store-{members}"), gcServer, members);
+                await using var etcd = members == 1
+                    ? await Target.StartEtcdAsync(Path.Combine(root, "etcd"))
+                    : await Target.StartEtcdClusterAsync(Path.Combine(root, $"etcd-{members}"), members);
+                Console.WriteLine($"targets ({members} member{(members == 1 ? "" : "s")}): ours = {ours.Name} at {ours.Address}; etcd = {(etcd is null ? "not installed (apt-get install -y etcd-server): ratios omitted" : etcd.Name + " at " + etcd.Address)}");
+                var prefix = members == 1 ? "" : $"{members} members: ";
+                var workloads = new List<(string Name, Func<Target, Task<Result>> Run)>
                 {
-                    await Populate(t);
-                    // Warm both targets up on every kind of request first (our member's JIT tiers up; etcd's caches fill).
-                    await RunLoops(16, warmup, maxOps, (c, i) => i % 2 == 0 ? Put(t, c, i) : Range(t, c, i, serializable: false), record: false);
-                    await WatchFanOut(t, 100, warmup, maxOps);
-                }
-            }
-            for (var w = 0; w < workloads.Length; w++)
-            {
-                var (name, run) = workloads[w];
-                if (only is not null && !name.Contains(only, StringComparison.OrdinalIgnoreCase))
+                    (prefix + "put, 1 client, 256 B", t => Load(t, 1, warmup, duration, maxOps, (c, i) => Put(t, c, i))),
+                    (prefix + "put, 16 clients, 256 B", t => Load(t, 16, warmup, duration, maxOps, (c, i) => Put(t, c, i))),
+                    (prefix + "put, 64 clients, 256 B", t => Load(t, 64, warmup, duration, maxOps, (c, i) => Put(t, c, i))),
+                    (prefix + "range (linearizable), 64 clients", t => Load(t, 64, warmup, duration, maxOps, (c, i) => Range(t, c, i, serializable: false))),
+                    (prefix + "range (serializable), 64 clients", t => Load(t, 64, warmup, duration, maxOps, (c, i) => Range(t, c, i, serializable: true))),
+                };
+                if (members == 1)
                 {
-                    continue;
+                    workloads.Add(($"watch fan-out, {watchers:N0} watchers, 1 writer", t => WatchFanOut(t, watchers, duration, maxOps)));
                 }
-                Result? etcdResult = null;
-                Result oursResult;
-                // Alternate which target goes first, so neither always runs in the other's wake.
-                if (w % 2 == 0 || etcd is null)
+                foreach (var t in new[] { ours, etcd })
                 {
-                    oursResult = await run(ours);
-                    etcdResult = etcd is null ? null : await run(etcd);
+                    if (t is not null)
+                    {
+                        await Populate(t);
+                        // Warm both targets up on every kind of request first (our member's JIT tiers up; etcd's caches fill).
+                        await RunLoops(16, warmup, maxOps, (c, i) => i % 2 == 0 ? Put(t, c, i) : Range(t, c, i, serializable: false), record: false);
+                        await WatchFanOut(t, 100, warmup, maxOps);
+                    }
                 }
-                else
+                for (var w = 0; w < workloads.Count; w++)
                 {
-                    etcdResult = await run(etcd);
-                    oursResult = await run(ours);
+                    var (name, run) = workloads[w];
+                    if (only is not null && !name.Contains(only, StringComparison.OrdinalIgnoreCase))
+                    {
+                        continue;
+                    }
+                    Result? etcdResult = null;
+                    Result oursResult;
+                    // Alternate which target goes first, so neither always runs in the other's wake.
+                    if (w % 2 == 0 || etcd is null)
+                    {
+                        oursResult = await run(ours);
+                        etcdResult = etcd is null ? null : await run(etcd);
+                    }
+                    else
+                    {
+                        etcdResult = await run(etcd);
+                        oursResult = await run(ours);
+                    }
+                    rows.Add((name, etcdResult, oursResult));
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"  {name}: ours {oursResult.OpsPerSecond:F0}/s (p50 {oursResult.P50:F2} ms, p99 {oursResult.P99:F2} ms, {oursResult.Errors} errors); " +
+                        $"etcd {etcdResult?.OpsPerSecond:F0}/s (p50 {etcdResult?.P50:F2} ms, p99 {etcdResult?.P99:F2} ms, {etcdResult?.Errors} errors); load {LoadAverage()}"));
                 }
-                rows.Add((name, etcdResult, oursResult));
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"  {name}: ours {oursResult.OpsPerSecond:F0}/s (p50 {oursResult.P50:F2} ms, p99 {oursResult.P99:F2} ms, {oursResult.Errors} errors); " +
-                    $"etcd {etcdResult?.OpsPerSecond:F0}/s (p50 {etcdResult?.P50:F2} ms, p99 {etcdResult?.P99:F2} ms, {etcdResult?.Errors} errors); load {LoadAverage()}"));
             }
         }
         finally
@@ -290,17 +302,20 @@ internal static class StoreBenchmark
         }
     }
 
-    /// <summary>A store process under test (etcd, or our member in a separate process) and gRPC clients to it.</summary>
+    /// <summary>
+    /// The store processes under test (etcd, or our members in separate processes) and gRPC clients to one of them: the only
+    /// member, or a cluster's leader (both kinds of cluster are driven through their leader, as the single client it is).
+    /// </summary>
     private sealed class Target : IAsyncDisposable
     {
-        private readonly Process _process;
+        private readonly IReadOnlyList<Process> _processes;
         private readonly GrpcChannel _channel;
 
-        private Target(string name, string address, Process process)
+        private Target(string name, string address, IReadOnlyList<Process> processes)
         {
             Name = name;
             Address = address;
-            _process = process;
+            _processes = processes;
             _channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions
             {
                 HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true },
@@ -354,14 +369,134 @@ internal static class StoreBenchmark
             return await StartAsync("etcd " + await VersionAsync(etcd), $"http://127.0.0.1:{client}", psi);
         }
 
-        private static async Task<Target> StartAsync(string name, string address, ProcessStartInfo psi)
+        /// <summary>Our members as separate <c>serve</c> processes replicating over loopback.</summary>
+        public static async Task<Target> StartOursClusterAsync(string root, string gcServer, int members)
+        {
+            var ports = Enumerable.Range(0, members).Select(_ => (Client: FreePort(), Peer: FreePort())).ToArray();
+            var cluster = string.Join(",", ports.Select((p, i) => $"m{i}=http://127.0.0.1:{p.Peer}"));
+            var self = typeof(StoreBenchmark).Assembly.Location;
+            var starts = ports.Select((p, i) =>
+            {
+                var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+                foreach (var a in new[]
+                {
+                    self, "serve", "--data-dir", Path.Combine(root, $"m{i}"), "--port", p.Client.ToString(CultureInfo.InvariantCulture),
+                    "--name", $"m{i}", "--peer-port", p.Peer.ToString(CultureInfo.InvariantCulture), "--initial-cluster", cluster,
+                })
+                {
+                    psi.ArgumentList.Add(a);
+                }
+                psi.Environment["DOTNET_gcServer"] = gcServer;
+                return ($"http://127.0.0.1:{p.Client}", psi);
+            }).ToArray();
+            return await StartManyAsync($"{members} kube-store members (separate processes)", starts);
+        }
+
+        /// <summary>A real etcd cluster of <paramref name="members"/> processes on loopback; null when etcd is not installed.</summary>
+        public static async Task<Target?> StartEtcdClusterAsync(string root, int members)
+        {
+            var etcd = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator).Append("/usr/bin")
+                .Select(d => Path.Combine(d, "etcd")).FirstOrDefault(File.Exists);
+            if (etcd is null)
+            {
+                return null;
+            }
+            var ports = Enumerable.Range(0, members).Select(_ => (Client: FreePort(), Peer: FreePort())).ToArray();
+            var cluster = string.Join(",", ports.Select((p, i) => $"e{i}=http://127.0.0.1:{p.Peer}"));
+            var starts = ports.Select((p, i) =>
+            {
+                var psi = new ProcessStartInfo(etcd) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+                foreach (var a in new[]
+                {
+                    "--name", $"e{i}", "--data-dir", Path.Combine(root, $"e{i}"),
+                    "--listen-client-urls", $"http://127.0.0.1:{p.Client}", "--advertise-client-urls", $"http://127.0.0.1:{p.Client}",
+                    "--listen-peer-urls", $"http://127.0.0.1:{p.Peer}", "--initial-advertise-peer-urls", $"http://127.0.0.1:{p.Peer}",
+                    "--initial-cluster", cluster, "--initial-cluster-token", "bench", "--initial-cluster-state", "new",
+                })
+                {
+                    psi.ArgumentList.Add(a);
+                }
+                return ($"http://127.0.0.1:{p.Client}", psi);
+            }).ToArray();
+            return await StartManyAsync($"{members} etcd {await VersionAsync(etcd)} members", starts);
+        }
+
+        /// <summary>Starts every process, waits until each answers a linearizable read, and targets the leader.</summary>
+        private static async Task<Target> StartManyAsync(string name, (string Address, ProcessStartInfo Psi)[] starts)
+        {
+            var processes = starts.Select(s => Start(s.Psi)).ToList();
+            var probes = new List<Target>();
+            try
+            {
+                foreach (var (address, _) in starts)
+                {
+                    var probe = new Target(name, address, []);
+                    probes.Add(probe);
+                    await WaitHealthyAsync(probe, processes);
+                }
+                var waited = Stopwatch.StartNew();
+                while (true)
+                {
+                    foreach (var probe in probes)
+                    {
+                        var status = await new V3.Maintenance.MaintenanceClient(probe._channel).StatusAsync(new V3.StatusRequest(), deadline: DateTime.UtcNow.AddSeconds(2));
+                        if (status.Leader != 0 && status.Leader == status.Header.MemberId)
+                        {
+                            return new Target(name + ", driven through the leader", probe.Address, processes);
+                        }
+                    }
+                    if (waited.Elapsed > TimeSpan.FromSeconds(60))
+                    {
+                        throw new InvalidOperationException($"{name}: no leader within 60 s");
+                    }
+                    await Task.Delay(200);
+                }
+            }
+            catch
+            {
+                await new Target(name, starts[0].Address, processes).DisposeAsync();
+                throw;
+            }
+            finally
+            {
+                foreach (var probe in probes)
+                {
+                    await probe.DisposeAsync();
+                }
+            }
+        }
+
+        private static Process Start(ProcessStartInfo psi)
         {
             var process = Process.Start(psi)!;
             process.OutputDataReceived += (_, _) => { };
             process.ErrorDataReceived += (_, _) => { };
             process.BeginOutputReadLine();
             process.BeginErrorReadLine();
-            var target = new Target(name, address, process);
+            return process;
+        }
+
+        private static async Task WaitHealthyAsync(Target target, IReadOnlyList<Process> processes)
+        {
+            var waited = Stopwatch.StartNew();
+            while (true)
+            {
+                try
+                {
+                    await target.Kv.RangeAsync(new V3.RangeRequest { Key = ByteString.CopyFromUtf8("health") }, deadline: DateTime.UtcNow.AddSeconds(2));
+                    return;
+                }
+                catch (RpcException) when (waited.Elapsed < TimeSpan.FromSeconds(60) && processes.All(p => !p.HasExited))
+                {
+                    await Task.Delay(200);
+                }
+            }
+        }
+
+        private static async Task<Target> StartAsync(string name, string address, ProcessStartInfo psi)
+        {
+            var process = Start(psi);
+            var target = new Target(name, address, [process]);
             var waited = Stopwatch.StartNew();
             while (true)
             {
@@ -394,18 +529,21 @@ internal static class StoreBenchmark
         public async ValueTask DisposeAsync()
         {
             _channel.Dispose();
-            try
+            foreach (var process in _processes)
             {
-                if (!_process.HasExited)
+                try
                 {
-                    _process.Kill(entireProcessTree: true);
+                    if (!process.HasExited)
+                    {
+                        process.Kill(entireProcessTree: true);
+                    }
+                    await process.WaitForExitAsync();
                 }
-                await _process.WaitForExitAsync();
+                catch (InvalidOperationException)
+                {
+                }
+                process.Dispose();
             }
-            catch (InvalidOperationException)
-            {
-            }
-            _process.Dispose();
         }
     }
 }

@@ -13,7 +13,9 @@ internal static class StoreServer
     {
         var dataDir = Arg(args, "--data-dir") ?? Path.Combine(Path.GetTempPath(), "kube-store-serve");
         var port = int.Parse(Arg(args, "--port") ?? "2379", System.Globalization.CultureInfo.InvariantCulture);
-        var app = Build(dataDir, port);
+        var cluster = Arg(args, "--initial-cluster");
+        var app = cluster is null ? Build(dataDir, port)
+            : BuildMember(dataDir, Arg(args, "--name")!, port, int.Parse(Arg(args, "--peer-port")!, System.Globalization.CultureInfo.InvariantCulture), cluster);
         app.Lifetime.ApplicationStarted.Register(() => Console.WriteLine($"serving etcd API on 127.0.0.1:{port}, data in {dataDir}"));
         await app.RunAsync(); // stops on Ctrl+C and SIGTERM
         return 0;
@@ -22,6 +24,17 @@ internal static class StoreServer
     public static WebApplication Build(string dataDir, int port, LogLevel level = LogLevel.Warning) =>
         EtcdServer.Create(new StoreOptions { DataDir = dataDir }, [new IPEndPoint(IPAddress.Loopback, port)],
             b => b.Logging.SetMinimumLevel(level));
+
+    /// <summary>One member of a replicated store: client API on <paramref name="port"/>, Raft peers on <paramref name="peerPort"/>.</summary>
+    public static WebApplication BuildMember(string dataDir, string name, int port, int peerPort, string initialCluster, LogLevel level = LogLevel.Warning) =>
+        EtcdServer.Create(new StoreOptions
+        {
+            DataDir = dataDir,
+            MemberName = name,
+            InitialCluster = initialCluster,
+            InitialClusterToken = "bench",
+            AdvertiseClientUrls = $"http://127.0.0.1:{port}",
+        }, [new IPEndPoint(IPAddress.Loopback, port)], [new IPEndPoint(IPAddress.Loopback, peerPort)], b => b.Logging.SetMinimumLevel(level));
 
     public static string? Arg(string[] args, string name)
     {

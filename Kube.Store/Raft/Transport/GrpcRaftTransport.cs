@@ -12,8 +12,10 @@ namespace Kube.Store.Raft.Transport;
 /// </summary>
 /// <remarks>
 /// <para>Each peer has a bounded queue (<see cref="PeerQueueLength"/>, default 4096) drained by one sender; when it is full,
-/// new messages are dropped (Raft retransmits). Each message is one unary <c>/kube.raftpb.Raft/Send</c> call with a 5 s deadline;
-/// a failed call drops the message and reports nothing (the core's heartbeats and probes recover).</para>
+/// new messages are dropped (Raft retransmits). The sender writes them, in order, to one long-lived client stream
+/// (<c>/kube.raftpb.Raft/Stream</c>); a write failing or taking over <see cref="MessageTimeout"/> (default 5 s) ends the stream,
+/// drops what is queued and reconnects after 100 ms (the core's heartbeats and probes recover). <c>/kube.raftpb.Raft/Send</c>
+/// (one unary call per message) is also served.</para>
 /// <para>A snapshot goes on <c>/kube.raftpb.Raft/Snapshot</c>, a client stream: the first frame is the encoded message, then the
 /// data in <see cref="ChunkBytes"/> frames (default 1 MiB), with a 5-minute deadline. The returned task completes once the peer has
 /// received it all, so the shell can report the snapshot as delivered.</para>
@@ -25,6 +27,8 @@ internal sealed class GrpcRaftTransport : IRaftTransport, IAsyncDisposable
     internal static readonly Method<byte[], byte[]> SendMethod = new(MethodType.Unary, "kube.raftpb.Raft", "Send", Bytes, Bytes);
 
     internal static readonly Method<byte[], byte[]> SnapshotMethod = new(MethodType.ClientStreaming, "kube.raftpb.Raft", "Snapshot", Bytes, Bytes);
+
+    internal static readonly Method<byte[], byte[]> StreamMethod = new(MethodType.ClientStreaming, "kube.raftpb.Raft", "Stream", Bytes, Bytes);
 
     internal static readonly Method<byte[], byte[]> MembersMethod = new(MethodType.Unary, "kube.raftpb.Raft", "Members", Bytes, Bytes);
 
@@ -156,26 +160,58 @@ internal sealed class GrpcRaftTransport : IRaftTransport, IAsyncDisposable
 
         public Channel<RaftMessage> Queue { get; }
 
+        /// <summary>
+        /// Sends the queue over one long-lived client stream (<c>/kube.raftpb.Raft/Stream</c>), in order and without waiting for a
+        /// round trip per message. A write that fails or takes longer than <see cref="MessageTimeout"/> ends the stream; the
+        /// messages queued meanwhile are dropped (Raft retransmits) and a new stream is opened after 100 ms.
+        /// </summary>
         private async Task RunAsync()
         {
             var token = _owner._stopping.Token;
-            try
+            while (!token.IsCancellationRequested)
             {
-                await foreach (var m in Queue.Reader.ReadAllAsync(token).ConfigureAwait(false))
+                using var writeTimeout = CancellationTokenSource.CreateLinkedTokenSource(token);
+                AsyncClientStreamingCall<byte[], byte[]>? call = null;
+                try
                 {
-                    try
+                    call = _invoker.AsyncClientStreamingCall(StreamMethod, null, new CallOptions(cancellationToken: writeTimeout.Token));
+                    while (await Queue.Reader.WaitToReadAsync(token).ConfigureAwait(false))
                     {
-                        await _invoker.AsyncUnaryCall(SendMethod, null, new CallOptions(deadline: _owner._time.GetUtcNow().UtcDateTime + _owner.MessageTimeout, cancellationToken: token),
-                            RaftMessageCodec.Encode(m)).ResponseAsync.ConfigureAwait(false);
+                        while (Queue.Reader.TryRead(out var m))
+                        {
+                            writeTimeout.CancelAfter(_owner.MessageTimeout);
+                            await call.RequestStream.WriteAsync(RaftMessageCodec.Encode(m), writeTimeout.Token).ConfigureAwait(false);
+                            if (!writeTimeout.TryReset())
+                            {
+                                throw new TimeoutException($"A write to member {_id:x} took longer than {_owner.MessageTimeout}.");
+                            }
+                        }
                     }
-                    catch (RpcException ex)
-                    {
-                        _owner._logger.LogDebug(ex, "Sending {Message} to member {Member:x} failed", m, _id);
-                    }
+                    return;
                 }
-            }
-            catch (OperationCanceledException) when (token.IsCancellationRequested)
-            {
+                catch (OperationCanceledException) when (token.IsCancellationRequested)
+                {
+                    return;
+                }
+                catch (Exception ex) when (ex is RpcException or IOException or InvalidOperationException or OperationCanceledException or TimeoutException)
+                {
+                    _owner._logger.LogDebug(ex, "The Raft stream to member {Member:x} broke; reconnecting", _id);
+                }
+                finally
+                {
+                    call?.Dispose();
+                }
+                while (Queue.Reader.TryRead(out _))
+                {
+                }
+                try
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(100), _owner._time, token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
             }
         }
 

@@ -1,4 +1,5 @@
 using Grpc.Core;
+using Microsoft.Extensions.Hosting;
 
 namespace Kube.Store.Raft.Transport;
 
@@ -9,7 +10,7 @@ namespace Kube.Store.Raft.Transport;
 /// </summary>
 [BindServiceMethod(typeof(RaftGrpcService), nameof(BindService))]
 // Not sealed: Grpc.AspNetCore binds a handler only to a virtual method declared on the bind type.
-internal class RaftGrpcService(GrpcRaftTransport transport)
+internal class RaftGrpcService(GrpcRaftTransport transport, IHostApplicationLifetime? lifetime = null)
 {
     private static readonly byte[] Empty = [];
 
@@ -17,6 +18,7 @@ internal class RaftGrpcService(GrpcRaftTransport transport)
     {
         ArgumentNullException.ThrowIfNull(binder);
         binder.AddMethod(GrpcRaftTransport.SendMethod, service is null ? null : new UnaryServerMethod<byte[], byte[]>(service.Send));
+        binder.AddMethod(GrpcRaftTransport.StreamMethod, service is null ? null : new ClientStreamingServerMethod<byte[], byte[]>(service.Stream));
         binder.AddMethod(GrpcRaftTransport.MembersMethod, service is null ? null : new UnaryServerMethod<byte[], byte[]>(service.Members));
         binder.AddMethod(GrpcRaftTransport.SnapshotMethod, service is null ? null : new ClientStreamingServerMethod<byte[], byte[]>(service.Snapshot));
     }
@@ -29,6 +31,28 @@ internal class RaftGrpcService(GrpcRaftTransport transport)
             throw new RpcException(new Status(StatusCode.Unavailable, $"Member {message.To:x} is not running here."));
         }
         return Task.FromResult(Empty);
+    }
+
+    /// <summary>
+    /// A peer's message stream: each frame is one encoded message, delivered in order (dropped when the member is not running
+    /// here). The stream ends when the host starts stopping, so that it does not hold up a graceful shutdown.
+    /// </summary>
+    public virtual async Task<byte[]> Stream(IAsyncStreamReader<byte[]> requestStream, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(requestStream);
+        ArgumentNullException.ThrowIfNull(context);
+        using var ending = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime?.ApplicationStopping ?? CancellationToken.None);
+        try
+        {
+            while (await requestStream.MoveNext(ending.Token).ConfigureAwait(false))
+            {
+                transport.Deliver(RaftMessageCodec.Decode(requestStream.Current));
+            }
+        }
+        catch (OperationCanceledException) when (ending.IsCancellationRequested)
+        {
+        }
+        return Empty;
     }
 
     public virtual Task<byte[]> Members(byte[] request, ServerCallContext context) =>
