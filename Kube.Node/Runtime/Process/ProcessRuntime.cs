@@ -296,7 +296,48 @@ public sealed class ProcessRuntime : IContainerRuntime, IStreamingRuntime, ICont
         }
     }
 
-    public Task StartContainerAsync(string containerId, CancellationToken cancellationToken)
+    public async Task StartContainerAsync(string containerId, CancellationToken cancellationToken)
+    {
+        var wrapped = StartContainerCore(containerId);
+        if (wrapped is { } w)
+        {
+            await WaitForExecAsync(w.Pid, w.Argv, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Waits (bounded) until a wrapped container's process has exec'd the container's own command: its mounts and cgroups
+    /// are then in place, so an exec or a signal reaches the container rather than the set-up script.
+    /// </summary>
+    private async Task WaitForExecAsync(int pid, IReadOnlyList<string> argv, CancellationToken cancellationToken)
+    {
+        var expected = string.Join('\0', argv);
+        var deadline = _time.GetUtcNow() + TimeSpan.FromSeconds(10);
+        while (_time.GetUtcNow() < deadline)
+        {
+            string cmdline;
+            try
+            {
+                cmdline = (await File.ReadAllTextAsync($"/proc/{pid}/cmdline", cancellationToken).ConfigureAwait(false)).TrimEnd('\0');
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                return;
+            }
+
+            if (cmdline.Length == 0 || cmdline == expected || ProcStat.Read(pid) is not { State: not ('Z' or 'X') })
+            {
+                return;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(5), _time, cancellationToken).ConfigureAwait(false);
+        }
+
+        _logger.LogWarning("Container process {Pid} did not exec its command within 10 s of starting", pid);
+    }
+
+    /// <summary>Under the lock: spawns the container; returns its pid and own argv when a wrapper (mounts, cgroups) runs first.</summary>
+    private (int Pid, IReadOnlyList<string> Argv)? StartContainerCore(string containerId)
     {
         lock (_lock)
         {
@@ -313,11 +354,13 @@ public sealed class ProcessRuntime : IContainerRuntime, IStreamingRuntime, ICont
                 MarkExited(c, 128, "StartError",
                     $"container \"{c.Name}\" has neither command nor args: the process runtime runs host commands and does not pull images (image \"{c.Image}\")");
                 Save(sandbox);
-                return Task.CompletedTask;
+                return null;
             }
 
             var env = BuildEnvironment(sandbox, c);
             var workDir = c.WorkingDir is { Length: > 0 } wd ? wd : sandbox.WorkingDirectory;
+            var own = argv;
+            (int Pid, IReadOnlyList<string> Argv)? wrapped = null;
             try
             {
                 Directory.CreateDirectory(workDir);
@@ -346,6 +389,11 @@ public sealed class ProcessRuntime : IContainerRuntime, IStreamingRuntime, ICont
                 c.PidStartTicks = ProcStat.Read(pid)?.StartTicks ?? 0;
                 c.StartedAt = _time.GetUtcNow();
                 c.State = ContainerState.Running;
+                if (!ReferenceEquals(argv, own))
+                {
+                    wrapped = (pid, own);
+                }
+
                 _logger.LogInformation("Started container {Container} of pod {Namespace}/{Pod}: pid {Pid}, {Command}", c.Name, sandbox.PodNamespace, sandbox.PodName, pid, string.Join(' ', argv));
             }
             catch (Exception ex) when (ex is ProcessSpawnException or IOException or UnauthorizedAccessException)
@@ -356,9 +404,8 @@ public sealed class ProcessRuntime : IContainerRuntime, IStreamingRuntime, ICont
             }
 
             Save(sandbox);
+            return wrapped;
         }
-
-        return Task.CompletedTask;
     }
 
     public async Task StopContainerAsync(string containerId, TimeSpan timeout, CancellationToken cancellationToken)
