@@ -31,6 +31,9 @@ internal sealed class SchedulerCluster : IAsyncDisposable
 
     public IKubeClient Client { get; }
 
+    /// <summary>This cluster's own scheduler.</summary>
+    public KubeScheduler Scheduler => _host.Services.GetRequiredService<KubeScheduler>();
+
     public static async Task<SchedulerCluster> StartAsync(Action<SchedulerOptions>? options = null, Action<IKubeSchedulerBuilder>? plugins = null)
     {
         var dir = Path.Combine(Path.GetTempPath(), "kube-scheduling-tests", Guid.NewGuid().ToString("n"));
