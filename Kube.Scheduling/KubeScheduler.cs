@@ -82,6 +82,11 @@ public sealed partial class KubeScheduler : BackgroundService
                 p => p.SchedulerName,
                 p => SchedulingFramework.Create(p, _registry, _services, Nominator, _time),
                 StringComparer.Ordinal);
+            var sorts = _profiles.Values.Select(f => f.QueueSort?.Name ?? "").Distinct(StringComparer.Ordinal).ToList();
+            if (sorts.Count > 1)
+                throw new InvalidOperationException($"Scheduler profiles must use the same QueueSort plugin; they use {string.Join(", ", sorts.Select(n => n.Length == 0 ? "none" : n))}.");
+            var sort = _profiles.Values.Select(f => f.QueueSort).FirstOrDefault(q => q is not null);
+            if (sort is not null and not Plugins.PrioritySort.PrioritySortPlugin) Queue.QueueSort = sort;
             foreach (var (name, fwk) in _profiles)
                 if (!fwk.HasBindPlugin)
                     throw new InvalidOperationException($"Scheduler profile \"{name}\" has no bind plugin.");

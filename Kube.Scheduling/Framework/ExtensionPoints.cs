@@ -24,7 +24,7 @@ public static class ExtensionPoints
     public static bool Implements(IPlugin plugin, string point) => point switch
     {
         PreEnqueue => plugin is IPreEnqueuePlugin,
-        QueueSort => false, // the queue always sorts as PrioritySort (priority, then time)
+        QueueSort => plugin is IQueueSortPlugin,
         PreFilter => plugin is IPreFilterPlugin,
         Filter => plugin is IFilterPlugin,
         PostFilter => plugin is IPostFilterPlugin,

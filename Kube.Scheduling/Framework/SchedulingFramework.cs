@@ -50,6 +50,7 @@ public sealed class SchedulingFramework
         {
             if (p is IEnqueueExtensions ee) _events[p.Name] = ee.EventsToRegister();
             if (p is IPreEnqueuePlugin pe && At(p, ExtensionPoints.PreEnqueue)) _preEnqueue.Add(pe);
+            if (p is IQueueSortPlugin qs && At(p, ExtensionPoints.QueueSort)) QueueSort ??= qs;
             if (p is IPreFilterPlugin pf && At(p, ExtensionPoints.PreFilter)) _preFilter.Add(pf);
             if (p is IFilterPlugin f && At(p, ExtensionPoints.Filter)) _filter.Add(f);
             if (p is IPostFilterPlugin post && At(p, ExtensionPoints.PostFilter)) _postFilter.Add(post);
@@ -73,6 +74,9 @@ public sealed class SchedulingFramework
     /// <summary>This profile's percentageOfNodesToScore, when the profile sets one.</summary>
     public int? PercentageOfNodesToScore { get; init; }
 
+    /// <summary>The profile's QueueSort plugin (the first enabled), or null for the queue's default order.</summary>
+    public IQueueSortPlugin? QueueSort { get; }
+
     /// <summary>Whether the profile has a bind plugin.</summary>
     public bool HasBindPlugin => _bind.Count > 0;
 
@@ -83,6 +87,7 @@ public sealed class SchedulingFramework
     public IReadOnlyList<string> PluginsAt(string point) => point switch
     {
         ExtensionPoints.PreEnqueue => _preEnqueue.Select(p => p.Name).ToList(),
+        ExtensionPoints.QueueSort => QueueSort is null ? [] : [QueueSort.Name],
         ExtensionPoints.PreFilter => _preFilter.Select(p => p.Name).ToList(),
         ExtensionPoints.Filter => _filter.Select(p => p.Name).ToList(),
         ExtensionPoints.PostFilter => _postFilter.Select(p => p.Name).ToList(),

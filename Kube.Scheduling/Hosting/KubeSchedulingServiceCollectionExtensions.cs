@@ -10,6 +10,7 @@ using Kube.Scheduling.Plugins.NodeAffinity;
 using Kube.Scheduling.Plugins.NodePorts;
 using Kube.Scheduling.Plugins.NodeResourcesBalancedAllocation;
 using Kube.Scheduling.Plugins.PodTopologySpread;
+using Kube.Scheduling.Plugins.PrioritySort;
 using Kube.Scheduling.Plugins.SchedulingGates;
 using Kube.Scheduling.Plugins.NodeName;
 using Kube.Scheduling.Plugins.NodeResourcesFit;
@@ -27,7 +28,7 @@ public static class KubeSchedulingServiceCollectionExtensions
 {
     /// <summary>
     /// Adds the <see cref="KubeScheduler"/> hosted service and registers the default plugins through the same registry
-    /// as <see cref="IKubeSchedulerBuilder.AddPlugin{T}"/>, with upstream's weights: SchedulingGates, NodeUnschedulable, NodeName,
+    /// as <see cref="IKubeSchedulerBuilder.AddPlugin{T}"/>, with upstream's weights: PrioritySort, SchedulingGates, NodeUnschedulable, NodeName,
     /// TaintToleration (3), NodeAffinity (2), NodePorts, NodeResourcesFit (1), VolumeBinding, PodTopologySpread (2), InterPodAffinity (2), NodeResourcesBalancedAllocation (1),
     /// ImageLocality (1), DefaultPreemption and DefaultBinder. Also registers Kube.Core's infrastructure (<c>AddKubeCore()</c>);
     /// an <c>IKubeClient</c> must be registered separately.
@@ -56,6 +57,7 @@ public static class KubeSchedulingServiceCollectionExtensions
             services.AddSingleton<KubeScheduler>();
             services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<KubeScheduler>());
             builder
+                .AddPlugin<PrioritySortPlugin>(PrioritySortPlugin.PluginName)
                 .AddPlugin<SchedulingGatesPlugin>(SchedulingGatesPlugin.PluginName)
                 .AddPlugin<NodeUnschedulablePlugin>(NodeUnschedulablePlugin.PluginName)
                 .AddPlugin<NodeNamePlugin>(NodeNamePlugin.PluginName)

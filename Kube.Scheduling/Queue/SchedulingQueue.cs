@@ -17,7 +17,7 @@ public sealed class SchedulingQueue : IDisposable
     private readonly TimeSpan _maxBackoff;
     private readonly TimeSpan _maxUnschedulable;
     private readonly Lock _lock = new();
-    private readonly PriorityQueue<QueuedPodInfo, (int NegatedPriority, DateTimeOffset Timestamp, long Sequence)> _heap = new();
+    private PriorityQueue<QueuedPodInfo, HeapKey> _heap = new(new HeapOrder(null));
     private readonly Dictionary<string, long> _lastPushed = new(StringComparer.Ordinal);
     private readonly Dictionary<string, QueuedPodInfo> _active = new(StringComparer.Ordinal);
     private readonly Dictionary<string, QueuedPodInfo> _backoff = new(StringComparer.Ordinal);
@@ -41,6 +41,24 @@ public sealed class SchedulingQueue : IDisposable
         _initialBackoff = options.PodInitialBackoff;
         _maxBackoff = options.PodMaxBackoff;
         _maxUnschedulable = options.PodMaxInUnschedulablePodsDuration;
+    }
+
+    /// <summary>
+    /// The order of the active heap from a QueueSort plugin; null (the default) is PrioritySort's (priority, then arrival).
+    /// Set it before pods are added.
+    /// </summary>
+    public IQueueSortPlugin? QueueSort
+    {
+        get;
+        set
+        {
+            lock (_lock)
+            {
+                if (_heap.Count > 0) throw new InvalidOperationException("The queue sort can only be set while the queue is empty.");
+                field = value;
+                _heap = new PriorityQueue<QueuedPodInfo, HeapKey>(new HeapOrder(value));
+            }
+        }
     }
 
     /// <summary>Increases with every pop: the number of the scheduling cycle of the last popped pod.</summary>
@@ -339,7 +357,7 @@ public sealed class SchedulingQueue : IDisposable
     {
         info.Sequence = ++_sequence;
         _lastPushed[info.Key] = info.Sequence;
-        _heap.Enqueue(info, (-(info.Pod.Spec?.Priority ?? 0), info.Timestamp, info.Sequence));
+        _heap.Enqueue(info, new HeapKey(info, -(info.Pod.Spec?.Priority ?? 0), info.Timestamp, info.Sequence));
     }
 
     private QueuedPodInfo? Find(string key) =>
@@ -355,6 +373,27 @@ public sealed class SchedulingQueue : IDisposable
         if (oldPod is null) return true;
         static string Strip(V1Pod p) => k8s.KubernetesJson.Serialize(p.Spec) + k8s.KubernetesJson.Serialize(p.Metadata?.Labels) + k8s.KubernetesJson.Serialize(p.Metadata?.Annotations);
         return Strip(oldPod) != Strip(pod);
+    }
+
+    /// <summary>A heap entry: the pod, and its priority and timestamp when pushed (later pushes supersede it).</summary>
+    private readonly record struct HeapKey(QueuedPodInfo Info, int NegatedPriority, DateTimeOffset Timestamp, long Sequence);
+
+    /// <summary>The plugin's order (or priority then time), ties broken by push order.</summary>
+    private sealed class HeapOrder(IQueueSortPlugin? plugin) : IComparer<HeapKey>
+    {
+        public int Compare(HeapKey x, HeapKey y)
+        {
+            if (plugin is not null)
+            {
+                if (plugin.Less(x.Info, y.Info)) return -1;
+                if (plugin.Less(y.Info, x.Info)) return 1;
+                return x.Sequence.CompareTo(y.Sequence);
+            }
+
+            var c = x.NegatedPriority.CompareTo(y.NegatedPriority);
+            if (c == 0) c = x.Timestamp.CompareTo(y.Timestamp);
+            return c == 0 ? x.Sequence.CompareTo(y.Sequence) : c;
+        }
     }
 
     private sealed class InFlight
