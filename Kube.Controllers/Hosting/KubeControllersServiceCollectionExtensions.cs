@@ -7,6 +7,7 @@ using Kube.Controllers.BuiltIn.GarbageCollector;
 using Kube.Controllers.BuiltIn.Job;
 using Kube.Controllers.BuiltIn.NodeLifecycle;
 using Kube.Controllers.BuiltIn.ReplicaSet;
+using Kube.Controllers.BuiltIn.ResourceQuota;
 using Kube.Controllers.BuiltIn.ServiceAccount;
 using Kube.Controllers.BuiltIn.StatefulSet;
 using Kube.Controllers.Hosting;
@@ -45,6 +46,7 @@ public static class KubeControllersServiceCollectionExtensions
                 "ControllerManagerOptions: LeaderElection needs LeaseName and LeaseNamespace.")
             .Validate(o => o.NodeMonitorGracePeriod > TimeSpan.Zero && o.NodeStartupGracePeriod > TimeSpan.Zero,
                 "ControllerManagerOptions: NodeMonitorGracePeriod and NodeStartupGracePeriod must be positive.")
+            .Validate(o => o.ResourceQuotaSyncPeriod > TimeSpan.Zero, "ControllerManagerOptions.ResourceQuotaSyncPeriod must be positive.")
             .Validate(o => o.JobPodFailureBackoff >= TimeSpan.Zero && o.JobPodFailureBackoffMax >= o.JobPodFailureBackoff,
                 "ControllerManagerOptions: JobPodFailureBackoff must be non-negative and at most JobPodFailureBackoffMax.")
             .ValidateOnStart();
@@ -103,6 +105,12 @@ public static class KubeControllersServiceCollectionExtensions
         builder.AddController<TaintEvictionReconciler, V1Node>(c => c
             .Named("taint-eviction")
             .Watches<V1Pod>(p => string.IsNullOrEmpty(p.Spec?.NodeName) ? [] : [new ReconcileRequest(null, p.Spec.NodeName)]));
+        builder.AddController<ResourceQuotaReconciler, V1ResourceQuota>(c =>
+        {
+            var quotas = c.Services.GetRequiredService<ISharedInformerFactory>().GetInformer<V1ResourceQuota>();
+            c.Named("resourcequota")
+                .Watches<V1Pod>(p => quotas.Cache.ByIndex(Indexers.Namespace, p.Metadata.NamespaceProperty ?? "").Select(ReconcileRequest.For));
+        });
         builder.AddController<JobReconciler, V1Job>(c => c
             .Named("job")
             .WithMaxConcurrentReconciles(Options(c.Services).ConcurrentJobSyncs)

@@ -68,4 +68,7 @@ public sealed class ControllerManagerOptions
 
     /// <summary>How long a new node may go without ever posting status before it is marked Unknown. Default 60 s (upstream's --node-startup-grace-period).</summary>
     public TimeSpan NodeStartupGracePeriod { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How often every ResourceQuota's status.used is recomputed in full. Default 5 minutes (upstream's --resource-quota-sync-period).</summary>
+    public TimeSpan ResourceQuotaSyncPeriod { get; set; } = TimeSpan.FromMinutes(5);
 }
