@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
+using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Kube.Store.Raft.Core;
@@ -13,7 +14,7 @@ namespace Kube.Store.Raft.Transport;
 /// <remarks>
 /// <para>Each peer has a bounded queue (<see cref="PeerQueueLength"/>, default 4096) drained by one sender; when it is full,
 /// new messages are dropped (Raft retransmits). The sender writes them, in order, to one long-lived client stream
-/// (<c>/kube.raftpb.Raft/Stream</c>); a write failing or taking over <see cref="MessageTimeout"/> (default 5 s) ends the stream,
+/// (<c>/kube.raftpb.Raft/Stream</c>), batching whatever is queued into one frame of length-prefixed messages; a write failing or taking over <see cref="MessageTimeout"/> (default 5 s) ends the stream,
 /// drops what is queued and reconnects after 100 ms (the core's heartbeats and probes recover). <c>/kube.raftpb.Raft/Send</c>
 /// (one unary call per message) is also served.</para>
 /// <para>A snapshot goes on <c>/kube.raftpb.Raft/Snapshot</c>, a client stream: the first frame is the encoded message, then the
@@ -175,16 +176,22 @@ internal sealed class GrpcRaftTransport : IRaftTransport, IAsyncDisposable
                 try
                 {
                     call = _invoker.AsyncClientStreamingCall(StreamMethod, null, new CallOptions(cancellationToken: writeTimeout.Token));
+                    using var frame = new MemoryStream();
                     while (await Queue.Reader.WaitToReadAsync(token).ConfigureAwait(false))
                     {
-                        while (Queue.Reader.TryRead(out var m))
+                        // One frame carries every message queued by now (from 512 KiB on, no more are added; the server accepts 2 MiB), each prefixed with its length.
+                        frame.SetLength(0);
+                        var output = new CodedOutputStream(frame, leaveOpen: true);
+                        while (output.Position < 512 * 1024 && Queue.Reader.TryRead(out var m))
                         {
-                            writeTimeout.CancelAfter(_owner.MessageTimeout);
-                            await call.RequestStream.WriteAsync(RaftMessageCodec.Encode(m), writeTimeout.Token).ConfigureAwait(false);
-                            if (!writeTimeout.TryReset())
-                            {
-                                throw new TimeoutException($"A write to member {_id:x} took longer than {_owner.MessageTimeout}.");
-                            }
+                            output.WriteBytes(UnsafeByteOperations.UnsafeWrap(RaftMessageCodec.Encode(m)));
+                        }
+                        output.Flush();
+                        writeTimeout.CancelAfter(_owner.MessageTimeout);
+                        await call.RequestStream.WriteAsync(frame.ToArray(), writeTimeout.Token).ConfigureAwait(false);
+                        if (!writeTimeout.TryReset())
+                        {
+                            throw new TimeoutException($"A write to member {_id:x} took longer than {_owner.MessageTimeout}.");
                         }
                     }
                     return;

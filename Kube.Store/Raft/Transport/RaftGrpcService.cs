@@ -34,7 +34,7 @@ internal class RaftGrpcService(GrpcRaftTransport transport, IHostApplicationLife
     }
 
     /// <summary>
-    /// A peer's message stream: each frame is one encoded message, delivered in order (dropped when the member is not running
+    /// A peer's message stream: each frame is a batch of length-prefixed encoded messages, delivered in order (dropped when the member is not running
     /// here). The stream ends when the host starts stopping, so that it does not hold up a graceful shutdown.
     /// </summary>
     public virtual async Task<byte[]> Stream(IAsyncStreamReader<byte[]> requestStream, ServerCallContext context)
@@ -46,7 +46,11 @@ internal class RaftGrpcService(GrpcRaftTransport transport, IHostApplicationLife
         {
             while (await requestStream.MoveNext(ending.Token).ConfigureAwait(false))
             {
-                transport.Deliver(RaftMessageCodec.Decode(requestStream.Current));
+                var input = new Google.Protobuf.CodedInputStream(requestStream.Current);
+                while (!input.IsAtEnd)
+                {
+                    transport.Deliver(RaftMessageCodec.Decode(input.ReadBytes().Span));
+                }
             }
         }
         catch (OperationCanceledException) when (ending.IsCancellationRequested)
