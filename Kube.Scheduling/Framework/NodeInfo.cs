@@ -40,6 +40,9 @@ public sealed class NodeInfo
     /// <summary>How many of the pods have required pod anti-affinity terms (InterPodAffinity skips nodes without any).</summary>
     public int PodsWithRequiredAntiAffinity { get; private set; }
 
+    /// <summary>How many of the pods have any pod affinity or anti-affinity terms.</summary>
+    public int PodsWithAffinity { get; private set; }
+
     /// <summary>Increases on every change, so that snapshots can tell what changed.</summary>
     public long Generation { get; private set; }
 
@@ -54,6 +57,7 @@ public sealed class NodeInfo
     {
         _pods.Add(pod);
         if (HasRequiredAntiAffinity(pod)) PodsWithRequiredAntiAffinity++;
+        if (HasPodAffinity(pod)) PodsWithAffinity++;
         Requested.Add(Resource.CachedPodRequests(pod));
         NonZeroRequested.Add(Resource.CachedPodRequests(pod, nonZero: true));
         Generation++;
@@ -66,6 +70,7 @@ public sealed class NodeInfo
         var pod = _pods[i];
         _pods.RemoveAt(i);
         if (HasRequiredAntiAffinity(pod)) PodsWithRequiredAntiAffinity--;
+        if (HasPodAffinity(pod)) PodsWithAffinity--;
         Requested.Subtract(Resource.CachedPodRequests(pod));
         NonZeroRequested.Subtract(Resource.CachedPodRequests(pod, nonZero: true));
         Generation++;
@@ -78,11 +83,14 @@ public sealed class NodeInfo
         var c = new NodeInfo(Node, Allocatable)
         {
             Requested = Requested.Clone(), NonZeroRequested = NonZeroRequested.Clone(), Generation = Generation,
-            PodsWithRequiredAntiAffinity = PodsWithRequiredAntiAffinity,
+            PodsWithRequiredAntiAffinity = PodsWithRequiredAntiAffinity, PodsWithAffinity = PodsWithAffinity,
         };
         c._pods.AddRange(_pods);
         return c;
     }
+
+    /// <summary>Whether the pod has any pod affinity or anti-affinity term.</summary>
+    internal static bool HasPodAffinity(V1Pod pod) => pod.Spec?.Affinity is { } a && (a.PodAffinity is not null || a.PodAntiAffinity is not null);
 
     private static bool HasRequiredAntiAffinity(V1Pod pod) =>
         pod.Spec?.Affinity?.PodAntiAffinity?.RequiredDuringSchedulingIgnoredDuringExecution is { Count: > 0 };

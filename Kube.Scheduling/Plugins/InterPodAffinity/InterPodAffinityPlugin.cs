@@ -13,7 +13,8 @@ namespace Kube.Scheduling.Plugins.InterPodAffinity;
 /// the preferred anti-affinity terms, scaled to 0..100 between the lowest and highest node.</para>
 /// <para>A term selects pods in its <c>namespaces</c>; with neither namespaces nor namespaceSelector, in the pod's own
 /// namespace; an empty namespaceSelector means all namespaces (a non-empty one is not supported yet and selects
-/// none beyond the listed namespaces). Existing pods' preferred terms do not count toward the score yet.</para>
+/// none beyond the listed namespaces). Existing pods' terms that select the incoming pod count toward the score too, as
+/// upstream's: their preferred affinity (+weight) and anti-affinity (−weight), and their required affinity (+1).</para>
 /// </summary>
 public sealed class InterPodAffinityPlugin : IPreFilterExtensions, IFilterPlugin, IScorePlugin, IEnqueueExtensions
 {
@@ -42,18 +43,19 @@ public sealed class InterPodAffinityPlugin : IPreFilterExtensions, IFilterPlugin
         var prefAffinity = pod.Spec?.Affinity?.PodAffinity?.PreferredDuringSchedulingIgnoredDuringExecution ?? [];
         var prefAnti = pod.Spec?.Affinity?.PodAntiAffinity?.PreferredDuringSchedulingIgnoredDuringExecution ?? [];
         var s = new AffinityState(affinity.Select(t => new Dictionary<string, int>(StringComparer.Ordinal)).ToList(), new Dictionary<(string, string), int>(), new Dictionary<(string, string), int>(), new Dictionary<(string, string), long>());
-        // A pod without terms of its own only needs the existing pods' required anti-affinity: skip the others quickly.
+        // A pod without terms of its own only needs the existing pods' terms: skip nodes and pods without any quickly.
         var hasTerms = affinity.Count > 0 || prefAffinity.Count > 0 || prefAnti.Count > 0
             || pod.Spec?.Affinity?.PodAntiAffinity?.RequiredDuringSchedulingIgnoredDuringExecution is { Count: > 0 };
         foreach (var n in nodes)
         {
-            if (!hasTerms && n.PodsWithRequiredAntiAffinity == 0) continue;
+            if (!hasTerms && n.PodsWithAffinity == 0) continue;
             var labels = n.Node.Metadata?.Labels;
             foreach (var existing in n.Pods)
             {
                 if (existing.Metadata?.DeletionTimestamp is not null) continue;
-                if (!hasTerms && existing.Spec?.Affinity?.PodAntiAffinity?.RequiredDuringSchedulingIgnoredDuringExecution is not { Count: > 0 }) continue;
+                if (!hasTerms && !NodeInfo.HasPodAffinity(existing)) continue;
                 CountRequired(s, pod, existing, labels, +1);
+                if (labels is not null) ScoreExistingPodTerms(s, pod, existing, labels);
                 foreach (var w in prefAffinity)
                     if (labels is not null && labels.TryGetValue(w.PodAffinityTerm.TopologyKey, out var v) && TermMatches(w.PodAffinityTerm, pod, existing))
                         s.PreferredScores[(w.PodAffinityTerm.TopologyKey, v)] = s.PreferredScores.GetValueOrDefault((w.PodAffinityTerm.TopologyKey, v)) + w.Weight;
@@ -67,6 +69,29 @@ public sealed class InterPodAffinityPlugin : IPreFilterExtensions, IFilterPlugin
         state.Write(StateKey, s);
         return Status.Success;
     }
+
+    /// <summary>
+    /// Upstream's scoring of an existing pod's own terms that select the incoming pod: its required affinity terms add
+    /// the hard pod affinity weight (1), its preferred affinity terms add their weight and its preferred anti-affinity
+    /// terms subtract theirs, in the existing pod's domain of each term's topology key.
+    /// </summary>
+    private static void ScoreExistingPodTerms(AffinityState s, V1Pod pod, V1Pod existing, IDictionary<string, string> labels)
+    {
+        var a = existing.Spec?.Affinity;
+        if (a is null) return;
+        void Add(V1PodAffinityTerm term, long weight)
+        {
+            if (labels.TryGetValue(term.TopologyKey, out var v) && TermMatches(term, existing, pod))
+                s.PreferredScores[(term.TopologyKey, v)] = s.PreferredScores.GetValueOrDefault((term.TopologyKey, v)) + weight;
+        }
+
+        foreach (var t in a.PodAffinity?.RequiredDuringSchedulingIgnoredDuringExecution ?? []) Add(t, HardPodAffinityWeight);
+        foreach (var w in a.PodAffinity?.PreferredDuringSchedulingIgnoredDuringExecution ?? []) Add(w.PodAffinityTerm, w.Weight);
+        foreach (var w in a.PodAntiAffinity?.PreferredDuringSchedulingIgnoredDuringExecution ?? []) Add(w.PodAffinityTerm, -w.Weight);
+    }
+
+    /// <summary>Upstream's default hardPodAffinityWeight: what an existing pod's required affinity term adds to the score.</summary>
+    public const long HardPodAffinityWeight = 1;
 
     /// <summary>Counts <paramref name="podToAdd"/>'s matches in its node's domains, as if it ran there.</summary>
     public Status AddPod(CycleState state, V1Pod podToSchedule, V1Pod podToAdd, NodeInfo nodeInfo) => Update(state, podToSchedule, podToAdd, nodeInfo, +1);

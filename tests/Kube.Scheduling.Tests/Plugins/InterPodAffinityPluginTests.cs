@@ -111,4 +111,30 @@ public sealed class InterPodAffinityPluginTests
         plugin.NormalizeScore(state, pod, scores);
         CollectionAssert.AreEqual(new long[] { 100, 50, 0 }, scores.Select(s => s.Score).ToArray());
     }
+
+    /// <summary>An existing pod's own terms selecting the incoming (term-less) pod move the score of its zone, as upstream.</summary>
+    [TestMethod]
+    [DataRow("preferred-affinity", 1, DisplayName = "existing preferred affinity pulls the pod to its zone")]
+    [DataRow("required-affinity", 1, DisplayName = "existing required affinity adds the hard weight in its zone")]
+    [DataRow("preferred-anti", -1, DisplayName = "existing preferred anti-affinity pushes the pod away")]
+    public void Score_CountsExistingPodsTermsThatSelectTheIncomingPod(string kind, int sign)
+    {
+        var existing = Labelled("e", "cache", nodeName: "a1");
+        var term = Term("web");
+        existing.Spec.Affinity = kind switch
+        {
+            "preferred-affinity" => new V1Affinity { PodAffinity = new V1PodAffinity { PreferredDuringSchedulingIgnoredDuringExecution = [new V1WeightedPodAffinityTerm { Weight = 50, PodAffinityTerm = term }] } },
+            "required-affinity" => new V1Affinity { PodAffinity = new V1PodAffinity { RequiredDuringSchedulingIgnoredDuringExecution = [term] } },
+            _ => new V1Affinity { PodAntiAffinity = new V1PodAntiAffinity { PreferredDuringSchedulingIgnoredDuringExecution = [new V1WeightedPodAffinityTerm { Weight = 50, PodAffinityTerm = term }] } },
+        };
+        var nodes = new List<NodeInfo> { NodeInfo.Create(ZoneNode("a1", "a"), existing), NodeInfo.Create(ZoneNode("b1", "b")) };
+        var incoming = Labelled("in", "web");
+        var plugin = new InterPodAffinityPlugin();
+        var state = new CycleState();
+        plugin.PreFilter(state, incoming, nodes);
+        var scores = nodes.Select(n => new NodeScore(n.Name, plugin.Score(state, incoming, n).Score)).ToList();
+        plugin.NormalizeScore(state, incoming, scores);
+        Assert.AreEqual(sign > 0 ? 100 : 0, scores[0].Score);
+        Assert.AreEqual(sign > 0 ? 0 : 100, scores[1].Score);
+    }
 }
