@@ -17,7 +17,7 @@ namespace Kube.Scheduling.Plugins.PodTopologySpread;
 /// <para>Eligible nodes follow <c>nodeAffinityPolicy</c> (default Honor: the pod's nodeSelector/required affinity) and
 /// <c>nodeTaintsPolicy</c> (default Ignore). Default constraints select pods with the same labels as the pod (upstream
 /// merges the selectors of the pod's Services and controllers); a pod without labels or controller gets none.
-/// <c>matchLabelKeys</c> is not supported yet.</para>
+/// <c>matchLabelKeys</c> add the pod's values of those keys to the selector.</para>
 /// </summary>
 public sealed class PodTopologySpreadPlugin : IPreFilterExtensions, IFilterPlugin, IPreScorePlugin, IScorePlugin, IEnqueueExtensions
 {
@@ -184,7 +184,7 @@ public sealed class PodTopologySpreadPlugin : IPreFilterExtensions, IFilterPlugi
             }
             else
             {
-                selector = c.LabelSelector is null ? LabelSelector.Nothing : LabelSelector.FromLabelSelector(c.LabelSelector);
+                selector = c.LabelSelector is null ? LabelSelector.Nothing : LabelSelector.FromLabelSelector(WithMatchLabelKeys(c, pod));
             }
 
             result.Add(new Constraint(c.TopologyKey, c.MaxSkew, c.MinDomains ?? 1, selector,
@@ -192,6 +192,18 @@ public sealed class PodTopologySpreadPlugin : IPreFilterExtensions, IFilterPlugi
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// Upstream's matchLabelKeys: for each listed key the pod has, the selector also requires the pod's value of it
+    /// (so, e.g., pods of one Deployment revision spread among themselves).
+    /// </summary>
+    private static V1LabelSelector WithMatchLabelKeys(V1TopologySpreadConstraint c, V1Pod pod)
+    {
+        if (c.MatchLabelKeys is not { Count: > 0 } keys || pod.Metadata?.Labels is not { Count: > 0 } labels) return c.LabelSelector;
+        var extra = keys.Where(labels.ContainsKey).Select(k => new V1LabelSelectorRequirement { Key = k, OperatorProperty = "In", Values = [labels[k]] }).ToList();
+        if (extra.Count == 0) return c.LabelSelector;
+        return new V1LabelSelector { MatchLabels = c.LabelSelector.MatchLabels, MatchExpressions = [.. c.LabelSelector.MatchExpressions ?? [], .. extra] };
     }
 
     private static Counts Count(V1Pod pod, List<Constraint> constraints, IReadOnlyList<NodeInfo> nodes)

@@ -138,4 +138,21 @@ public sealed class PodTopologySpreadPluginTests
         Assert.AreEqual(3, defaults.Single(c => c.TopologyKey == "kubernetes.io/hostname").MaxSkew);
         Assert.IsTrue(defaults.All(c => c.WhenUnsatisfiable == "ScheduleAnyway"));
     }
+
+    /// <summary>matchLabelKeys: only pods with the incoming pod's value of the key count (e.g. one Deployment revision).</summary>
+    [TestMethod]
+    [DataRow(null, StatusCode.Unschedulable, DisplayName = "without matchLabelKeys the old revision's pods in a count")]
+    [DataRow("rev", StatusCode.Success, DisplayName = "with matchLabelKeys [rev] they do not")]
+    public void Filter_MatchLabelKeys_NarrowTheSelectorToThePodsValues(string? key, StatusCode expected)
+    {
+        var nodes = Cluster(2, 0);
+        foreach (var p in nodes[0].Pods) p.Metadata.Labels["rev"] = "1";
+        var pod = Spreading("DoNotSchedule", 1);
+        pod.Metadata.Labels["rev"] = "2";
+        if (key is not null) pod.Spec.TopologySpreadConstraints[0].MatchLabelKeys = [key];
+        var plugin = new PodTopologySpreadPlugin();
+        var state = new CycleState();
+        Assert.IsTrue(plugin.PreFilter(state, pod, nodes).IsSuccess);
+        Assert.AreEqual(expected, plugin.Filter(state, pod, nodes[0]).Code);
+    }
 }
