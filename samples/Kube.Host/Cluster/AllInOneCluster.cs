@@ -87,6 +87,8 @@ internal static class AllInOneCluster
                 if (options.Runtime == "cri")
                     c.TryAddEnumerable(ServiceDescriptor.Singleton<IContainerRuntimeProvider>(new CriRuntimeProvider(options.CriSocket)));
                 c.AddKubeCore();
+                // The agent's events (Started, BackOff, Unhealthy, Killing, Evicted), as the kubelet reports them.
+                c.AddKubeEventRecorder(new Kube.Core.Events.EventRecorderOptions { ReportingController = "kubelet", ReportingInstance = name });
                 c.AddKubeNodeAgent(o => ConfigureNode(o, options, name, index, options.Runtime));
             });
         }
