@@ -22,6 +22,7 @@ internal static class JobConstants
     public const string ReasonBackoffLimitExceeded = "BackoffLimitExceeded";
     public const string ReasonDeadlineExceeded = "DeadlineExceeded";
     public const string ReasonPodFailurePolicy = "PodFailurePolicy";
+    public const string ReasonSuccessPolicy = "SuccessPolicy";
     public const string ReasonJobSuspended = "JobSuspended";
     public const string ReasonJobResumed = "JobResumed";
 

@@ -193,6 +193,7 @@ public sealed partial class JobReconciler : IReconciler<V1Job>
             if (podPolicyFailure is { } ppf) decided = (JobConstants.FailureTarget, ppf.Reason, ppf.Message);
             else if (failed + restarts > (spec.BackoffLimit ?? 6)) decided = (JobConstants.FailureTarget, JobConstants.ReasonBackoffLimitExceeded, JobConstants.MessageBackoffLimitExceeded);
             else if (deadlineLeft is { } left && left <= TimeSpan.Zero) decided = (JobConstants.FailureTarget, JobConstants.ReasonDeadlineExceeded, JobConstants.MessageDeadlineExceeded);
+            else if (indexed && MatchedSuccessRule(spec.SuccessPolicy, completed) is { } rule) decided = (JobConstants.SuccessCriteriaMet, JobConstants.ReasonSuccessPolicy, $"Matched rules at index {rule}");
             else if (IsSuccessful(indexed, completions, succeeded, completed, active.Count)) decided = (JobConstants.SuccessCriteriaMet, JobConstants.ReasonCompletionsReached, JobConstants.MessageCompletionsReached);
             else if (deadlineLeft is { } l) requeue = l;
 
@@ -275,6 +276,24 @@ public sealed partial class JobReconciler : IReconciler<V1Job>
         }
 
         return requeue is { } r ? ReconcileResult.RequeueAfter(r + TimeSpan.FromMilliseconds(10)) : ReconcileResult.Done;
+    }
+
+    /// <summary>
+    /// The index of the first successPolicy rule an Indexed Job meets: its succeededIndexes all completed, or (with
+    /// succeededCount) at least that many of them (or of all indexes) completed.
+    /// </summary>
+    internal static int? MatchedSuccessRule(V1SuccessPolicy? policy, SortedSet<int> completed)
+    {
+        for (var i = 0; i < (policy?.Rules?.Count ?? 0); i++)
+        {
+            var rule = policy!.Rules[i];
+            var wanted = rule.SucceededIndexes is { Length: > 0 } text ? CompletedIndexes.Parse(text) : null;
+            var done = wanted is null ? completed.Count : wanted.Count(completed.Contains);
+            var met = rule.SucceededCount is { } n ? done >= n : wanted is not null && done == wanted.Count;
+            if (met) return i;
+        }
+
+        return null;
     }
 
     private static bool IsSuccessful(bool indexed, int? completions, int succeeded, SortedSet<int> completed, int active)

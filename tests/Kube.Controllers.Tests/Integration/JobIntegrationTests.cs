@@ -221,4 +221,23 @@ public sealed class JobIntegrationTests
             }
         }, "the Job and its pod to be deleted");
     }
+
+    [TestMethod]
+    [Timeout(60_000, CooperativeCancellation = true)]
+    public async Task Job_Indexed_SuccessPolicy_CompletesWhenItsIndexesSucceed_AndStopsTheRest()
+    {
+        await using var cluster = await ControllerCluster.StartAsync(options: NoBackoff);
+        var client = cluster.Client;
+        var manifest = Jobs.Job("leader", completions: 3, parallelism: 3, mode: "Indexed");
+        manifest.Spec.SuccessPolicy = new V1SuccessPolicy { Rules = [new V1SuccessPolicyRule { SucceededIndexes = "0" }] };
+        await client.CreateAsync(manifest);
+        await ControllerCluster.WaitForAsync(async () => (await Jobs.ActivePodsAsync(cluster, "leader")).Count == 3, "3 indexed pods");
+        var zero = (await Jobs.ActivePodsAsync(cluster, "leader")).Single(p => p.Metadata.Annotations["batch.kubernetes.io/job-completion-index"] == "0");
+        await Jobs.FinishAsync(client, zero, 0);
+        await ControllerCluster.WaitForAsync(async () => Jobs.HasCondition(await Jobs.GetAsync(cluster, "leader"), "Complete", "SuccessPolicy"), "Complete (SuccessPolicy)");
+        var job = await Jobs.GetAsync(cluster, "leader");
+        Assert.AreEqual("Matched rules at index 0", Jobs.Condition(job, "SuccessCriteriaMet")!.Message);
+        Assert.AreEqual("0", job.Status.CompletedIndexes);
+        Assert.AreEqual(0, (await Jobs.ActivePodsAsync(cluster, "leader")).Count, "the other indexes are stopped");
+    }
 }
