@@ -15,6 +15,7 @@ internal sealed class WatchCacheManager(ObjectStorage storage, ApiServerOptions 
 {
     private readonly ConcurrentDictionary<string, WatchCache> _caches = new();
     private readonly SemaphoreSlim _createLock = new(1, 1);
+    private readonly CancellationTokenSource _stopping = new();
     private readonly ILogger _logger = loggers.CreateLogger<WatchCache>();
     private bool _disposed;
 
@@ -36,6 +37,30 @@ internal sealed class WatchCacheManager(ObjectStorage storage, ApiServerOptions 
         finally
         {
             _createLock.Release();
+        }
+    }
+
+    /// <summary>
+    /// Starts the resource's cache unless it runs, without waiting for it: a list calls this so that the watch that
+    /// follows (an informer's list-then-watch) is usually served by the shared cache. Never waiting keeps lists off the
+    /// creation lock; it is still correct when the watch comes first, since a watch from a revision older than the cache
+    /// gets a store watch of its own.
+    /// </summary>
+    public void StartInBackground(ResourceType type)
+    {
+        if (_disposed || (_caches.TryGetValue(KeyLayout.Prefix(type), out var cache) && !cache.Failed)) return;
+        _ = StartQuietlyAsync(type);
+    }
+
+    private async Task StartQuietlyAsync(ResourceType type)
+    {
+        try
+        {
+            await GetAsync(type, _stopping.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or Kube.Store.StoreException)
+        {
+            _logger.LogDebug("The watch cache of {Resource} did not start: {Error}", type.GroupResource, e.Message);
         }
     }
 
@@ -62,12 +87,14 @@ internal sealed class WatchCacheManager(ObjectStorage storage, ApiServerOptions 
 
     public async ValueTask DisposeAsync()
     {
+        await _stopping.CancelAsync().ConfigureAwait(false);
         await _createLock.WaitAsync().ConfigureAwait(false);
         try
         {
             _disposed = true;
             foreach (var c in _caches.Values) await c.DisposeAsync().ConfigureAwait(false);
             _caches.Clear();
+            _stopping.Dispose();
         }
         finally
         {
