@@ -396,6 +396,7 @@ internal sealed class MultiRaftNode : IRaftNode
             accepted = _core.ReadIndex(context);
             if (accepted)
             {
+                r.AcceptedTick = _ticks;
                 _reading[r.Id] = r;
             }
         }
