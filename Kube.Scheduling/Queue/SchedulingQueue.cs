@@ -195,10 +195,10 @@ public sealed class SchedulingQueue : IDisposable
                     if (!_active.TryGetValue(info.Key, out var current) || !ReferenceEquals(current, info) || _lastPushed.GetValueOrDefault(info.Key) != seq.Sequence) continue;
                     _active.Remove(info.Key);
                     _lastPushed.Remove(info.Key);
-                    _inFlight[info.Key] = new InFlight();
                     info.Attempts++;
                     info.InitialAttemptTimestamp ??= _time.GetUtcNow();
                     SchedulingCycle++;
+                    _inFlight[info.Key] = new InFlight { Cycle = SchedulingCycle };
                     return info;
                 }
             }
@@ -273,8 +273,14 @@ public sealed class SchedulingQueue : IDisposable
                 _inFlightEvents.Enqueue((SchedulingCycle, evt, oldObj, newObj));
                 if (_inFlightEvents.Count > MaxInFlightEvents)
                 {
-                    _inFlightEvents.Dequeue();
-                    _inFlightEventsDroppedCycle = SchedulingCycle;
+                    // First forget the events older than every pod still in flight; only then drop relevant ones.
+                    var oldest = _inFlight.Values.Min(f => f.Cycle);
+                    while (_inFlightEvents.Count > 0 && _inFlightEvents.Peek().Cycle < oldest) _inFlightEvents.Dequeue();
+                    if (_inFlightEvents.Count > MaxInFlightEvents)
+                    {
+                        _inFlightEvents.Dequeue();
+                        _inFlightEventsDroppedCycle = SchedulingCycle;
+                    }
                 }
             }
         }
@@ -398,6 +404,9 @@ public sealed class SchedulingQueue : IDisposable
 
     private sealed class InFlight
     {
+        /// <summary>The scheduling cycle the pod was popped in.</summary>
+        public long Cycle { get; init; }
+
         public V1Pod? Latest { get; set; }
 
         public bool Deleted { get; set; }
