@@ -325,7 +325,7 @@ public sealed class ProcessRuntime : IContainerRuntime, IStreamingRuntime, ICont
                 return;
             }
 
-            if (cmdline.Length == 0 || cmdline == expected || ProcStat.Read(pid) is not { State: not ('Z' or 'X') })
+            if (cmdline.Length == 0 || cmdline == expected || !IsWrapper(cmdline.Split('\0')) || ProcStat.Read(pid) is not { State: not ('Z' or 'X') })
             {
                 return;
             }
@@ -335,6 +335,11 @@ public sealed class ProcessRuntime : IContainerRuntime, IStreamingRuntime, ICont
 
         _logger.LogWarning("Container process {Pid} did not exec its command within 10 s of starting", pid);
     }
+
+    /// <summary>True while a process still runs one of the set-up stages (unshare, the mount or cgroup script, chroot) rather than the container's command (which may itself exec something else).</summary>
+    private static bool IsWrapper(string[] argv) =>
+        argv[0] is "unshare" or "chroot"
+        || (argv[0] == "/bin/sh" && argv.Length > 3 && argv[1] == "-c" && (argv[3] is "kube-mounts" or "kube-cgroup" || argv[2].StartsWith("cd \"$0\"", StringComparison.Ordinal)));
 
     /// <summary>Under the lock: spawns the container; returns its pid and own argv when a wrapper (mounts, cgroups) runs first.</summary>
     private (int Pid, IReadOnlyList<string> Argv)? StartContainerCore(string containerId)
