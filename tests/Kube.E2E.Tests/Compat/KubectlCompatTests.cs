@@ -759,7 +759,6 @@ public sealed class KubectlCompatTests
     }
 
     [TestMethod]
-    [Ignore("known gap: metrics.k8s.io is not served, kubectl top says \"error: Metrics API not available\"")]
     public async Task Top_ShowsNodeAndPodUsage()
     {
         await CreateRunningPodAsync("top-pod", 200018);
