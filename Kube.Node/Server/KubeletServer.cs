@@ -240,7 +240,17 @@ public sealed class KubeletServer : IAsyncDisposable
         context.Response.ContentType = "text/plain";
         context.Response.SendChunked = true;
         var output = context.Response.OutputStream;
-        var writer = new LogWriter(output, timestamps, limitBytes, _time);
+        // CRI runtimes write CRI's log format (with their own times): decode it; the process runtime's logs are the raw output.
+        var head = new byte[512];
+        int headLength;
+        await using (var peek = new FileStream(logPath, FileMode.OpenOrCreate, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
+        {
+            headLength = await peek.ReadAtLeastAsync(head, head.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+        }
+
+        var cri = CriLogDecoder.LooksLikeCri(head.AsSpan(0, headLength)) ? new CriLogDecoder(timestamps) : null;
+        var writer = new LogWriter(output, timestamps && cri is null, limitBytes, _time);
+        ReadOnlyMemory<byte> Decode(ReadOnlyMemory<byte> raw) => cri is null ? raw : cri.Decode(raw.Span);
 
         await using var file = new FileStream(logPath, FileMode.OpenOrCreate, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
         // The process runtime writes no per-line times: sinceSeconds/sinceTime skip the whole file when it was last written before then.
@@ -257,7 +267,7 @@ public sealed class KubeletServer : IAsyncDisposable
                 data = Tail(all, tailLines.Value);
             }
 
-            if (!await writer.WriteAsync(data, cancellationToken).ConfigureAwait(false))
+            if (!await writer.WriteAsync(Decode(data), cancellationToken).ConfigureAwait(false))
             {
                 return;
             }
@@ -265,6 +275,11 @@ public sealed class KubeletServer : IAsyncDisposable
         else
         {
             file.Seek(0, SeekOrigin.End);
+        }
+
+        if ((!follow || previous) && cri is not null)
+        {
+            await writer.WriteAsync(cri.Flush(), cancellationToken).ConfigureAwait(false);
         }
 
         await output.FlushAsync(cancellationToken).ConfigureAwait(false);
@@ -279,7 +294,7 @@ public sealed class KubeletServer : IAsyncDisposable
             var n = await file.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
             if (n > 0)
             {
-                if (!await writer.WriteAsync(buffer.AsMemory(0, n), cancellationToken).ConfigureAwait(false))
+                if (!await writer.WriteAsync(Decode(buffer.AsMemory(0, n)), cancellationToken).ConfigureAwait(false))
                 {
                     return;
                 }
@@ -300,7 +315,12 @@ public sealed class KubeletServer : IAsyncDisposable
             {
                 // One more read: the last output may have landed after the previous one.
                 n = await file.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
-                await writer.WriteAsync(buffer.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
+                await writer.WriteAsync(Decode(buffer.AsMemory(0, n)), cancellationToken).ConfigureAwait(false);
+                if (cri is not null)
+                {
+                    await writer.WriteAsync(cri.Flush(), cancellationToken).ConfigureAwait(false);
+                }
+
                 await writer.FlushPartialAsync(cancellationToken).ConfigureAwait(false);
                 return;
             }
