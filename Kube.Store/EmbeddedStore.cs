@@ -12,8 +12,9 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Kube.Store;
 
 /// <summary>
-/// The embedded store: an etcd-like MVCC key-value store on a write-ahead log. Today a single member;
-/// writes go through the <c>Raft/</c> seam so that a replicated log can replace the single-member one.
+/// The embedded store: an etcd-like MVCC key-value store on a write-ahead log, a single member or one member of a
+/// replicated cluster (<see cref="StoreOptions.IsReplicated"/>; Raft over gRPC between members, see <c>EmbeddedStore.Replication.cs</c>).
+/// Writes go through the <c>Raft/</c> seam either way.
 /// </summary>
 /// <remarks>
 /// <para>Every write is encoded as a command, proposed to the log, appended to the WAL and fsynced (many concurrent

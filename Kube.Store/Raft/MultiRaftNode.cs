@@ -25,7 +25,7 @@ namespace Kube.Store.Raft;
 /// the log is compacted (keeping <see cref="MultiRaftOptions.CatchUpEntries"/>) and the WAL rewritten. Recovery loads the latest
 /// snapshot and replays the WAL into the core's storage; the core then re-applies the committed entries after the snapshot.</para>
 /// </remarks>
-internal sealed class MultiRaftNode : IRaftNode
+internal sealed partial class MultiRaftNode : IRaftNode
 {
     private readonly MultiRaftOptions _options;
     private readonly IStateMachine _stateMachine;
@@ -101,91 +101,6 @@ internal sealed class MultiRaftNode : IRaftNode
             Wake();
         }, null, options.TickInterval, options.TickInterval);
         _loop = Task.Factory.StartNew(RunAsync, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
-    }
-
-    /// <summary>
-    /// Recovers the member from <see cref="MultiRaftOptions.DataDir"/> (latest snapshot, then the WAL into the core's storage), or
-    /// bootstraps an empty data dir with the initial members, and starts the loop.
-    /// </summary>
-    public static MultiRaftNode Open(MultiRaftOptions options, IStateMachine stateMachine, IRaftTransport transport, TimeProvider time,
-        ILoggerFactory loggers)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(stateMachine);
-        ArgumentNullException.ThrowIfNull(transport);
-        ArgumentNullException.ThrowIfNull(time);
-        ArgumentNullException.ThrowIfNull(loggers);
-        var logger = loggers.CreateLogger<MultiRaftNode>();
-        var snapshots = new SnapshotStore(Path.Combine(options.DataDir, "snap"), logger);
-        byte[]? snapData = null;
-        ulong snapIndex = 0, snapTerm = 0;
-        if (snapshots.TryLoadLatest(out var index, out var term, out var state))
-        {
-            using (state)
-            {
-                snapData = state.ToArray();
-            }
-            snapIndex = index;
-            snapTerm = term;
-        }
-        var storage = new MemoryRaftStorage();
-        var records = 0;
-        var logPath = Path.Combine(options.DataDir, "raft", "log");
-        var isNew = !File.Exists(logPath);
-        var wal = RaftWal.Open(logPath, logger,
-            e =>
-            {
-                storage.Append([e]);
-                records++;
-            },
-            hs => storage.SetHardState(hs),
-            (i, t, conf) => storage.ApplySnapshot(new RaftSnapshot(i, t, conf, i == snapIndex ? snapData! : [])));
-        try
-        {
-            var voters = options.InitialMembers.Order().ToArray();
-            if (isNew && snapData is null && voters.Length > 0)
-            {
-                var boot = MemoryRaftStorage.Bootstrap(voters);
-                var entries = boot.Entries(boot.FirstIndex, boot.LastIndex + 1, ulong.MaxValue)!;
-                storage.Append(entries);
-                storage.SetHardState(boot.HardState);
-                foreach (var e in entries)
-                {
-                    wal.Append(e);
-                }
-                wal.Append(boot.HardState);
-                wal.Sync(fsync: true);
-            }
-            var current = storage.Snapshot();
-            if (snapData is not null && (current is null || current.Index < snapIndex))
-            {
-                // A crash between saving the snapshot and rewriting the log: bring the log up to the snapshot.
-                var conf = current?.ConfState is { Voters.Length: > 0 } c ? c : new ConfState(voters, []);
-                if (storage.TryTerm(snapIndex, out var t) && t == snapTerm)
-                {
-                    storage.CreateSnapshot(snapIndex, conf, snapData);
-                    storage.Compact(snapIndex);
-                }
-                else
-                {
-                    storage.ApplySnapshot(new RaftSnapshot(snapIndex, snapTerm, conf, snapData));
-                }
-            }
-            ulong applied = 0;
-            if (storage.Snapshot() is { } snap)
-            {
-                stateMachine.RestoreSnapshot(new MemoryStream(snap.Data, writable: false), snap.Index, snap.Term);
-                applied = snap.Index;
-            }
-            logger.LogInformation("Raft member {Member:x} recovered: snapshot index {SnapshotIndex}, {Records} WAL entries, log {First}..{Last}, {HardState}",
-                options.MemberId, applied, records, storage.FirstIndex, storage.LastIndex, storage.HardState);
-            return new MultiRaftNode(options, stateMachine, transport, time, logger, storage, wal, snapshots, applied);
-        }
-        catch
-        {
-            wal.Dispose();
-            throw;
-        }
     }
 
     public ulong MemberId => _options.MemberId;
@@ -671,36 +586,6 @@ internal sealed class MultiRaftNode : IRaftNode
                 _readsToServe.RemoveAt(i);
             }
         }
-    }
-
-    private void MaybeSnapshot()
-    {
-        var snapshotIndex = _storage.FirstIndex - 1;
-        var applied = _appliedIndex;
-        if (_options.SnapshotCount <= 0 || applied < snapshotIndex + (ulong)_options.SnapshotCount || applied > _storage.LastIndex)
-        {
-            return;
-        }
-        if (!_storage.TryTerm(applied, out var term))
-        {
-            return;
-        }
-        var write = _stateMachine.CaptureSnapshot();
-        using var buffer = new MemoryStream();
-        write(buffer);
-        var data = buffer.ToArray();
-        _snapshots.Save(applied, term, s => s.Write(data));
-        var snapshot = _storage.CreateSnapshot(applied, _core.ConfState, data);
-        var compactTo = applied > (ulong)_options.CatchUpEntries ? applied - (ulong)_options.CatchUpEntries : 0;
-        if (compactTo > snapshotIndex)
-        {
-            _storage.Compact(compactTo);
-        }
-        var entries = _storage.Entries(_storage.FirstIndex, _storage.LastIndex + 1, ulong.MaxValue) ?? [];
-        _wal.Rewrite(snapshot, _storage.HardState, entries);
-        FirstLogIndex = _storage.FirstIndex;
-        _logger.LogInformation("Member {Member:x} snapshotted at index {Index} ({Bytes} bytes); log now {First}..{Last}",
-            MemberId, applied, data.Length, _storage.FirstIndex, _storage.LastIndex);
     }
 
     private void FailPending(Exception error)
