@@ -500,6 +500,21 @@ public sealed class KubectlCompatTests
     }
 
     [TestMethod]
+    public async Task RolloutUndo_OfAProtobufCreatedDeployment_ReusesTheOldReplicaSet()
+    {
+        // kubectl create deployment sends protobuf: its zero-valued fields must be defaulted as JSON ones are, or the
+        // template restored by undo differs from the stored one and a third ReplicaSet appears.
+        await OkCmdAsync("create", "deployment", "undo-pb", "--image=busybox:1", "--replicas=1", "--", "sleep", "200020");
+        await K.OkAsync("rollout status deployment/undo-pb --timeout=90s", timeout: Rollout);
+        await K.OkAsync("set image deployment/undo-pb busybox=busybox:2");
+        await K.OkAsync("rollout status deployment/undo-pb --timeout=90s", timeout: Rollout);
+        StringAssert.Contains(await K.OkAsync("rollout undo deployment/undo-pb"), "deployment.apps/undo-pb rolled back");
+        await K.OkAsync("rollout status deployment/undo-pb --timeout=90s", timeout: Rollout);
+        var replicaSets = Rows(await K.OkAsync("get rs -l app=undo-pb -o name"));
+        Assert.AreEqual(2, replicaSets.Length, "undo reuses the first ReplicaSet: " + string.Join(", ", replicaSets));
+    }
+
+    [TestMethod]
     public async Task Wait_ForConditionAvailable()
     {
         await K.OkAsync($"create -f {await WriteAsync("wait.yaml", Deployment("wait", 1, "busybox:1", 200010))}");
