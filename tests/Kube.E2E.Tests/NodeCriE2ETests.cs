@@ -73,5 +73,14 @@ public sealed class NodeCriE2ETests
         var tasks = await ctr.StandardOutput.ReadToEndAsync();
         await ctr.WaitForExitAsync();
         StringAssert.Matches(tasks, new Regex($@"(?m)^{Regex.Escape(id)}\s+\d+\s+RUNNING"), "containerd runs the pod's container: " + tasks);
+
+        // kubectl exec into the real container: stdin, output and the exit code.
+        var cache = Path.Combine(_dir, "kubecache");
+        var piped = await KubectlStreaming.RunAsync(_host!.Kubeconfig, cache, ["exec", "-i", "boxed", "--", "cat"], TimeSpan.FromSeconds(60), "piped\n");
+        Assert.AreEqual((0, "piped\n"), (piped.ExitCode, piped.Stdout), piped.Stderr);
+        var ls = await KubectlStreaming.RunAsync(_host.Kubeconfig, cache, ["exec", "boxed", "--", "ls", "/"], TimeSpan.FromSeconds(60));
+        CollectionAssert.DoesNotContain(ls.Stdout.Split('\n'), "usr", "exec runs in the image's root: " + ls.Stdout + ls.Stderr);
+        var exit = await KubectlStreaming.RunAsync(_host.Kubeconfig, cache, ["exec", "boxed", "--", "sh", "-c", "exit 3"], TimeSpan.FromSeconds(60));
+        Assert.AreEqual(3, exit.ExitCode, exit.Stderr);
     }
 }

@@ -19,7 +19,7 @@ namespace Kube.Node.Runtime.Cri;
 /// written by the runtime in CRI's log format (<c>&lt;RFC3339Nano time&gt; stdout|stderr F|P &lt;line&gt;</c>) at
 /// <see cref="ContainerStatus.LogPath"/>. CRI does not report a container's host pid, so <see cref="ContainerStatus.Pid"/> is null.
 /// </remarks>
-public sealed class CriRuntime : IContainerRuntime, IContainerStatsRuntime, IAsyncDisposable
+public sealed class CriRuntime : IContainerRuntime, IContainerStatsRuntime, IStreamingRuntime, IAsyncDisposable
 {
     /// <summary>The label naming the agent (<see cref="CriRuntimeOptions.Owner"/>) that created a sandbox or container.</summary>
     public const string OwnerLabel = "kube-sdk.io/owner";
@@ -408,6 +408,50 @@ public sealed class CriRuntime : IContainerRuntime, IContainerStatsRuntime, IAsy
             Filter = new V1.ContainerStatsFilter { PodSandboxId = sandboxId ?? "", LabelSelector = { [OwnerLabel] = _options.Owner } },
         }, Call(cancellationToken)).ConfigureAwait(false);
         return response.Stats;
+    }
+
+    /// <summary>
+    /// Interactive exec (stdin, stdout, stderr; no terminal) in a running container. CRI's streaming Exec hands back a
+    /// URL of the runtime's own streaming server, which this client does not speak yet; instead the command runs through
+    /// containerd's <c>ctr tasks exec</c> in CRI's namespace (k8s.io) on the same socket, so this needs containerd and its ctr.
+    /// </summary>
+    public Task<ExecProcess> StartExecAsync(string containerId, IReadOnlyList<string> command, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(containerId);
+        ArgumentNullException.ThrowIfNull(command);
+        if (command.Count == 0)
+        {
+            throw new InvalidOperationException("no command given");
+        }
+
+        var ctr = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries).Concat(["/usr/bin", "/usr/local/bin"])
+            .Select(d => Path.Combine(d, "ctr")).FirstOrDefault(File.Exists)
+            ?? throw new InvalidOperationException("exec in the cri runtime needs containerd's ctr on PATH (apt-get install -y containerd)");
+        var info = new System.Diagnostics.ProcessStartInfo(ctr)
+        {
+            UseShellExecute = false,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (var a in new[] { "--address", _options.SocketPath, "--namespace", "k8s.io", "tasks", "exec", "--exec-id", "kube-exec-" + Guid.NewGuid().ToString("N")[..12], containerId })
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        foreach (var a in command)
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        try
+        {
+            return Task.FromResult(new ExecProcess(System.Diagnostics.Process.Start(info) ?? throw new InvalidOperationException("ctr did not start")));
+        }
+        catch (System.ComponentModel.Win32Exception ex)
+        {
+            throw new InvalidOperationException($"exec of \"{command[0]}\" in container {containerId} failed: {ex.Message}", ex);
+        }
     }
 
     /// <summary>CPU and memory of this owner's running containers (CRI's ListContainerStats), for the Summary API.</summary>
