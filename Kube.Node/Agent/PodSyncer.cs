@@ -145,7 +145,7 @@ internal sealed class PodSyncer(NodeAgentOptions options, IKubeClient client, IC
             .Select(spec => (Spec: spec, Latest: containers.Where(c => c.Name == spec.Name).MaxBy(c => c.Attempt)))
             .Where(x => x.Latest?.State == ContainerState.Running)
             .Select(x => (x.Spec, x.Latest!.Id)));
-        var status = BuildStatus(pod, sandbox, containers, waiting, policy, Time.Seconds(time.GetUtcNow()), probes is null ? null : probes.StateOf, configErrors);
+        var status = BuildStatus(pod, sandbox, containers, waiting, policy, Time.Seconds(time.GetUtcNow()), probes is null ? null : probes.StateOf, configErrors, runtime.RuntimeName);
         if (StaticPods is { } statics && Agent.StaticPods.StaticPodManager.IsStatic(pod))
         {
             // A static pod keeps its status itself; the API sees it on the mirror pod.
@@ -237,7 +237,7 @@ internal sealed class PodSyncer(NodeAgentOptions options, IKubeClient client, IC
         await Task.WhenAll(running.Select(c => runtime.StopContainerAsync(c.Id, grace, cancellationToken))).ConfigureAwait(false);
         var containers = await runtime.ListContainersAsync(sandbox.Id, cancellationToken).ConfigureAwait(false);
         var now = Time.Seconds(time.GetUtcNow());
-        var status = BuildStatus(pod, sandbox, containers, new Dictionary<string, string>(), pod.Spec.RestartPolicy ?? "Always", now);
+        var status = BuildStatus(pod, sandbox, containers, new Dictionary<string, string>(), pod.Spec.RestartPolicy ?? "Always", now, scheme: runtime.RuntimeName);
         status.Phase = "Failed";
         status.Reason = "Evicted";
         status.Message = message;
@@ -442,12 +442,12 @@ internal sealed class PodSyncer(NodeAgentOptions options, IKubeClient client, IC
 
     internal static V1PodStatus BuildStatus(V1Pod pod, PodSandboxStatus sandbox, IReadOnlyList<ContainerStatus> containers,
         IReadOnlyDictionary<string, string> waiting, string policy, DateTime now, Func<string, (bool Started, bool Ready)>? probeState = null,
-        IReadOnlyDictionary<string, string>? configErrors = null)
+        IReadOnlyDictionary<string, string>? configErrors = null, string scheme = "process")
     {
         var old = pod.Status;
         var status = old is null ? new V1PodStatus() : KubernetesJson.Deserialize<V1PodStatus>(KubernetesJson.Serialize(old));
 
-        var inits = (pod.Spec.InitContainers ?? []).Select(spec => ContainerStatusOf(spec, containers, waiting)).ToList();
+        var inits = (pod.Spec.InitContainers ?? []).Select(spec => ContainerStatusOf(spec, containers, waiting, scheme)).ToList();
         var initComplete = inits.All(i => i.Latest is { State: ContainerState.Exited, ExitCode: 0 });
         var initFailed = policy == "Never" && inits.Any(i => i.Latest is { State: ContainerState.Exited, ExitCode: not 0 });
         foreach (var init in inits)
@@ -456,7 +456,7 @@ internal sealed class PodSyncer(NodeAgentOptions options, IKubeClient client, IC
             init.Status.Ready = init.Latest is { State: ContainerState.Exited, ExitCode: 0 };
         }
 
-        var mains = (pod.Spec.Containers ?? []).Select(spec => ContainerStatusOf(spec, containers, waiting)).ToList();
+        var mains = (pod.Spec.Containers ?? []).Select(spec => ContainerStatusOf(spec, containers, waiting, scheme)).ToList();
         foreach (var m in mains.Where(m => m.Latest?.State == ContainerState.Running && probeState is not null))
         {
             var (started, ready) = probeState!(m.Latest!.Id);
@@ -542,7 +542,7 @@ internal sealed class PodSyncer(NodeAgentOptions options, IKubeClient client, IC
         return status;
     }
 
-    private static (V1ContainerStatus Status, ContainerStatus? Latest) ContainerStatusOf(V1Container spec, IReadOnlyList<ContainerStatus> containers, IReadOnlyDictionary<string, string> waiting)
+    private static (V1ContainerStatus Status, ContainerStatus? Latest) ContainerStatusOf(V1Container spec, IReadOnlyList<ContainerStatus> containers, IReadOnlyDictionary<string, string> waiting, string scheme)
     {
         var mine = containers.Where(c => c.Name == spec.Name).OrderBy(c => c.Attempt).ToList();
         var latest = mine.LastOrDefault();
@@ -552,7 +552,7 @@ internal sealed class PodSyncer(NodeAgentOptions options, IKubeClient client, IC
             Name = spec.Name,
             Image = spec.Image ?? "",
             ImageID = spec.Image ?? "",
-            ContainerID = latest is null ? null : "process://" + latest.Id,
+            ContainerID = latest is null ? null : $"{scheme}://{latest.Id}",
             RestartCount = latest?.Attempt ?? 0,
             Started = latest?.State == ContainerState.Running,
             Ready = latest?.State == ContainerState.Running,
@@ -573,18 +573,18 @@ internal sealed class PodSyncer(NodeAgentOptions options, IKubeClient client, IC
         }
         else
         {
-            cs.State.Terminated = Terminated(latest);
+            cs.State.Terminated = Terminated(latest, scheme);
         }
 
         if (previous is { State: ContainerState.Exited })
         {
-            cs.LastState = new V1ContainerState { Terminated = Terminated(previous) };
+            cs.LastState = new V1ContainerState { Terminated = Terminated(previous, scheme) };
         }
 
         return (cs, latest);
     }
 
-    private static V1ContainerStateTerminated Terminated(ContainerStatus c)
+    private static V1ContainerStateTerminated Terminated(ContainerStatus c, string scheme)
     {
         var code = c.ExitCode ?? 137;
         return new V1ContainerStateTerminated
@@ -594,7 +594,7 @@ internal sealed class PodSyncer(NodeAgentOptions options, IKubeClient client, IC
             Message = c.Message,
             StartedAt = Time.Seconds(c.StartedAt),
             FinishedAt = Time.Seconds(c.FinishedAt),
-            ContainerID = "process://" + c.Id,
+            ContainerID = $"{scheme}://{c.Id}",
         };
     }
 
