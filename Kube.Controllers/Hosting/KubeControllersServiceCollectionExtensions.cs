@@ -6,6 +6,7 @@ using Kube.Controllers.BuiltIn.DaemonSet;
 using Kube.Controllers.BuiltIn.GarbageCollector;
 using Kube.Controllers.BuiltIn.Job;
 using Kube.Controllers.BuiltIn.NodeLifecycle;
+using Kube.Controllers.BuiltIn.HorizontalPodAutoscaler;
 using Kube.Controllers.BuiltIn.ReplicaSet;
 using Kube.Controllers.BuiltIn.ResourceQuota;
 using Kube.Controllers.BuiltIn.ServiceAccount;
@@ -47,6 +48,7 @@ public static class KubeControllersServiceCollectionExtensions
             .Validate(o => o.NodeMonitorGracePeriod > TimeSpan.Zero && o.NodeStartupGracePeriod > TimeSpan.Zero,
                 "ControllerManagerOptions: NodeMonitorGracePeriod and NodeStartupGracePeriod must be positive.")
             .Validate(o => o.ResourceQuotaSyncPeriod > TimeSpan.Zero, "ControllerManagerOptions.ResourceQuotaSyncPeriod must be positive.")
+            .Validate(o => o.HorizontalPodAutoscalerSyncPeriod > TimeSpan.Zero, "ControllerManagerOptions.HorizontalPodAutoscalerSyncPeriod must be positive.")
             .Validate(o => o.JobPodFailureBackoff >= TimeSpan.Zero && o.JobPodFailureBackoffMax >= o.JobPodFailureBackoff,
                 "ControllerManagerOptions: JobPodFailureBackoff must be non-negative and at most JobPodFailureBackoffMax.")
             .ValidateOnStart();
@@ -67,7 +69,7 @@ public static class KubeControllersServiceCollectionExtensions
     }
 
     /// <summary>
-    /// Adds the built-in controllers (ReplicaSet, Deployment, Job, CronJob, ttl-after-finished, serviceaccounts (the
+    /// Adds the built-in controllers (ReplicaSet, Deployment, Job, CronJob, ttl-after-finished, horizontal-pod-autoscaler, serviceaccounts (the
     /// <c>default</c> ServiceAccount per namespace), root-ca-cert-publisher (<c>kube-root-ca.crt</c> from
     /// <see cref="ControllerManagerOptions.RootCaBundle"/>) and the garbage collector for Deployments, ReplicaSets, Pods,
     /// Jobs and CronJobs) through <see cref="IKubeControllersBuilder.AddController{TReconciler, T}"/>, as a user's
@@ -111,6 +113,8 @@ public static class KubeControllersServiceCollectionExtensions
             c.Named("resourcequota")
                 .Watches<V1Pod>(p => quotas.Cache.ByIndex(Indexers.Namespace, p.Metadata.NamespaceProperty ?? "").Select(ReconcileRequest.For));
         });
+        builder.AddController<HorizontalPodAutoscalerReconciler, V2HorizontalPodAutoscaler>(c => c
+            .Named("horizontalpodautoscaling"));
         builder.AddController<JobReconciler, V1Job>(c => c
             .Named("job")
             .WithMaxConcurrentReconciles(Options(c.Services).ConcurrentJobSyncs)

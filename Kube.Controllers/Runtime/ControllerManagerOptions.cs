@@ -71,4 +71,10 @@ public sealed class ControllerManagerOptions
 
     /// <summary>How often every ResourceQuota's status.used is recomputed in full. Default 5 minutes (upstream's --resource-quota-sync-period).</summary>
     public TimeSpan ResourceQuotaSyncPeriod { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// How often each HorizontalPodAutoscaler is re-evaluated against its metrics. Default 15 s (upstream's
+    /// --horizontal-pod-autoscaler-sync-period).
+    /// </summary>
+    public TimeSpan HorizontalPodAutoscalerSyncPeriod { get; set; } = TimeSpan.FromSeconds(15);
 }

@@ -4,6 +4,7 @@ using Kube.Controllers.Hosting;
 using Kube.Controllers.Runtime;
 using Kube.Core.Admission;
 using Kube.Core.Client;
+using Kube.Core.Resources;
 using Kube.Store;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -42,16 +43,23 @@ internal sealed class ControllerCluster : IAsyncDisposable
     /// <param name="controllers">The controllers to run; default the built-in ones.</param>
     /// <param name="options">Options of the manager and built-in controllers.</param>
     /// <param name="time">The controllers' clock (for example a FakeTimeProvider); default the system clock. The API server keeps the system clock.</param>
+    /// <param name="server">Changes to the API server's options (for example its resource metrics cache).</param>
+    /// <param name="overHttp">
+    /// The controllers talk to the API server over HTTP (<see cref="HttpKubeClient"/>) instead of in process; needed for
+    /// APIs the in-process client does not serve, such as metrics.k8s.io.
+    /// </param>
     public static async Task<ControllerCluster> StartAsync(Action<IKubeControllersBuilder>? controllers = null, Action<ControllerManagerOptions>? options = null,
-        TimeProvider? time = null)
+        TimeProvider? time = null, Action<ApiServerOptions>? server = null, bool overHttp = false)
     {
         var dir = Path.Combine(Path.GetTempPath(), "kube-controllers-tests", Guid.NewGuid().ToString("n"));
         Directory.CreateDirectory(dir);
         var store = await EmbeddedStore.OpenAsync(new StoreOptions { DataDir = dir });
-        var server = await KubeApiServer.StartAsync(new ApiServerOptions { Port = 0 }, store);
-        var host = await StartManagerAsync(server, controllers, options, time);
+        var serverOptions = new ApiServerOptions { Port = 0 };
+        server?.Invoke(serverOptions);
+        var apiServer = await KubeApiServer.StartAsync(serverOptions, store);
+        var host = await StartManagerAsync(apiServer, controllers, options, time, overHttp);
         await host.Services.GetRequiredService<ControllerManager>().Started.WaitAsync(TimeSpan.FromSeconds(30));
-        return new ControllerCluster(dir, store, server, host);
+        return new ControllerCluster(dir, store, apiServer, host);
     }
 
     /// <summary>Starts another controller-manager host against this cluster's API server (the caller stops and disposes it).</summary>
@@ -59,7 +67,7 @@ internal sealed class ControllerCluster : IAsyncDisposable
         StartManagerAsync(_server, controllers, options);
 
     private static async Task<IHost> StartManagerAsync(KubeApiServer server, Action<IKubeControllersBuilder>? controllers, Action<ControllerManagerOptions>? options,
-        TimeProvider? time = null)
+        TimeProvider? time = null, bool overHttp = false)
     {
         var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
@@ -69,7 +77,16 @@ internal sealed class ControllerCluster : IAsyncDisposable
             builder.Logging.AddSimpleConsole().SetMinimumLevel(LogLevel.Debug);
         }
 
-        builder.Services.AddSingleton(server.CreateClient(UserInfo.Admin));
+        if (overHttp)
+        {
+            builder.Services.AddSingleton<IKubeClient>(sp => new HttpKubeClient(new HttpClient { Timeout = Timeout.InfiniteTimeSpan }, server.BaseAddress,
+                sp.GetRequiredService<ResourceTypeRegistry>()));
+        }
+        else
+        {
+            builder.Services.AddSingleton(server.CreateClient(UserInfo.Admin));
+        }
+
         if (time is not null) builder.Services.AddSingleton(time);
         var kc = builder.Services.AddKubeControllers(options);
         if (controllers is null) kc.AddBuiltInControllers();
