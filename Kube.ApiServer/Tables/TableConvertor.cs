@@ -250,29 +250,69 @@ internal sealed class TableConvertor(TimeProvider time, CustomColumns customColu
         }
     }
 
-    /// <summary>A custom column's cell: a simple JSONPath (<c>.spec.size</c>, <c>.status.conditions[0].type</c>).</summary>
+    /// <summary>
+    /// A custom column's cell from its JSONPath: fields (<c>.spec.size</c>), indexes (<c>.status.conditions[0].type</c>)
+    /// and the filter CRDs use most (<c>.status.conditions[?(@.type=="Ready")].status</c>, first match).
+    /// </summary>
     private JsonNode? CustomCell(JsonObject obj, CustomColumns.Column c)
     {
         JsonNode? cur = obj;
         var path = c.JsonPath.Trim().TrimStart('{').TrimEnd('}').TrimStart('.');
-        foreach (var part in path.Split('.', StringSplitOptions.RemoveEmptyEntries))
+        foreach (var part in SplitPath(path))
         {
             var name = part;
-            int? index = null;
+            string? selector = null;
             var bracket = part.IndexOf('[');
-            if (bracket >= 0 && part.EndsWith(']') && int.TryParse(part[(bracket + 1)..^1], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var i))
+            if (bracket >= 0 && part.EndsWith(']'))
             {
                 name = part[..bracket];
-                index = i;
+                selector = part[(bracket + 1)..^1];
             }
-            cur = (cur as JsonObject)?[name];
-            if (index is { } idx) cur = cur is JsonArray a && idx < a.Count ? a[idx] : null;
+            if (name.Length > 0) cur = (cur as JsonObject)?[name];
+            if (selector is not null) cur = Select(cur as JsonArray, selector);
             if (cur is null) break;
         }
         if (cur is null) return c.Type is "integer" or "number" ? null : "<none>";
         if (c.Type == "date")
             return Json.ParseTime(Json.Str(cur)) is { } t ? HumanDuration.Format(time.GetUtcNow() - t) : Json.Str(cur) ?? "<none>";
         return cur is JsonValue ? cur.DeepClone() : cur.ToJsonString();
+    }
+
+    /// <summary>Splits a JSONPath on the dots outside brackets (a filter's value may contain dots).</summary>
+    private static IEnumerable<string> SplitPath(string path)
+    {
+        var depth = 0;
+        var start = 0;
+        for (var i = 0; i < path.Length; i++)
+        {
+            if (path[i] == '[') depth++;
+            else if (path[i] == ']') depth--;
+            else if (path[i] == '.' && depth == 0)
+            {
+                if (i > start) yield return path[start..i];
+                start = i + 1;
+            }
+        }
+        if (start < path.Length) yield return path[start..];
+    }
+
+    /// <summary>An index (<c>0</c>, <c>-1</c>) or a filter <c>?(@.field=="value")</c> (also <c>!=</c>) applied to an array.</summary>
+    private static JsonNode? Select(JsonArray? array, string selector)
+    {
+        if (array is null) return null;
+        if (int.TryParse(selector, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var i))
+        {
+            if (i < 0) i += array.Count;
+            return i >= 0 && i < array.Count ? array[i] : null;
+        }
+        if (!selector.StartsWith("?(@.", StringComparison.Ordinal) || !selector.EndsWith(')')) return null;
+        var expr = selector[4..^1];
+        var negate = expr.Contains("!=", StringComparison.Ordinal);
+        var parts = expr.Split(negate ? "!=" : "==", 2);
+        if (parts.Length != 2) return null;
+        var field = parts[0].Trim();
+        var value = parts[1].Trim().Trim('"', '\'');
+        return array.OfType<JsonObject>().FirstOrDefault(o => (Json.Str(o[field]) ?? o[field]?.ToJsonString()) is var v && (v == value) != negate);
     }
 
     private static string ExternalIp(string type, JsonObject? spec, JsonObject? status)

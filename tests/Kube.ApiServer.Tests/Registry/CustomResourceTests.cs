@@ -116,6 +116,31 @@ public sealed class CustomResourceTests
     }
 
     [TestMethod]
+    public async Task AdditionalPrinterColumns_FollowJsonPathFiltersAndIndexes()
+    {
+        await using var cluster = await TestCluster.StartAsync();
+        var crd = Crd.Replace("\"subresources\":{\"status\":{}},", """
+            "subresources":{"status":{}},"additionalPrinterColumns":[
+              {"name":"Ready","type":"string","jsonPath":".status.conditions[?(@.type==\"Ready\")].status"},
+              {"name":"Reason","type":"string","jsonPath":".status.conditions[?(@.type=='Synced')].reason"},
+              {"name":"Last","type":"string","jsonPath":".status.conditions[-1].type"},
+              {"name":"Missing","type":"string","jsonPath":".status.conditions[?(@.type==\"Nope\")].status"}],
+            """);
+        Assert.AreEqual(201, (await cluster.PostAsync("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd)).Code);
+        var w = await cluster.PostAsync("/apis/example.com/v1/namespaces/default/widgets",
+            """{"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"w1"},"spec":{}}""");
+        Assert.AreEqual(201, w.Code, w.Body?.ToJsonString());
+        var withStatus = w.Body!.AsObject();
+        withStatus["status"] = System.Text.Json.Nodes.JsonNode.Parse(
+            """{"conditions":[{"type":"Synced","status":"True","reason":"Done.v2"},{"type":"Ready","status":"False"}]}""");
+        var status = await cluster.PutAsync("/apis/example.com/v1/namespaces/default/widgets/w1/status", withStatus.ToJsonString());
+        Assert.AreEqual(200, status.Code, status.Body?.ToJsonString());
+        var table = await cluster.GetAsync("/apis/example.com/v1/namespaces/default/widgets/w1", "application/json;as=Table;v=v1;g=meta.k8s.io");
+        var cells = table.Body!["rows"]![0]!["cells"]!.AsArray().Select(c => c!.GetValue<string>()).ToList();
+        CollectionAssert.AreEqual(new[] { "w1", "False", "Done.v2", "Ready", "<none>" }, cells, string.Join(",", cells));
+    }
+
+    [TestMethod]
     public async Task StructuralSchema_DefaultsPrunesAndRejects()
     {
         await using var cluster = await TestCluster.StartAsync();
