@@ -85,7 +85,8 @@ public sealed partial class HorizontalPodAutoscalerReconciler : IReconciler<V2Ho
         }
 
         Set(conditions, "AbleToScale", "True", "SucceededGetScale", "the HPA controller was able to get the target's current scale", now);
-        var current = target.Status;
+        // Upstream's current count is the scale's spec.replicas; status.currentReplicas reports the same.
+        var current = target.Spec;
         int desired;
         string rescaleReason = "";
         List<V2MetricStatus>? currentMetrics = copy.Status.CurrentMetrics?.ToList();
@@ -108,7 +109,6 @@ public sealed partial class HorizontalPodAutoscalerReconciler : IReconciler<V2Ho
         }
         else
         {
-            current = target.Spec;
             int proposal;
             string metricName;
             try
@@ -119,7 +119,7 @@ public sealed partial class HorizontalPodAutoscalerReconciler : IReconciler<V2Ho
             {
                 _events?.Record(hpa, EventTypes.Warning, e.Reason, "GetMetrics", e.Message);
                 Set(conditions, "ScalingActive", "False", e.Reason, $"the HPA was unable to compute the replica count: {e.Message}", now);
-                copy.Status.CurrentReplicas = target.Status;
+                copy.Status.CurrentReplicas = current;
                 copy.Status.CurrentMetrics = null;
                 await WriteStatusAsync(hpa, copy, conditions, cancellationToken).ConfigureAwait(false);
                 return ReconcileResult.RequeueAfter(_options.HorizontalPodAutoscalerSyncPeriod);
