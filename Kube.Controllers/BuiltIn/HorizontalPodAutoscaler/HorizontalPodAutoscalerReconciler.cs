@@ -203,8 +203,9 @@ public sealed partial class HorizontalPodAutoscalerReconciler : IReconciler<V2Ho
         {
             podMetrics = (await _client.ListAsync<PodMetrics>(ns, new ListOptions { LabelSelector = selectorText }, ct).ConfigureAwait(false)).Items;
         }
-        catch (KubeApiException e)
+        catch (Exception e) when (e is KubeApiException or InvalidOperationException)
         {
+            // InvalidOperationException: the client has no metrics.k8s.io PodMetrics (the server does not serve the API).
             throw new MetricException("FailedGetResourceMetric", $"failed to get {Resource(specs[0])} utilization: unable to get metrics for resource {Resource(specs[0])}: unable to fetch metrics from resource metrics API: {e.Message}");
         }
 

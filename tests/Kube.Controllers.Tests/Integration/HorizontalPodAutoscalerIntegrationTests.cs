@@ -98,12 +98,13 @@ public sealed class HorizontalPodAutoscalerIntegrationTests
         ],
     };
 
-    private static Task HpaAsync(Setup s, int min, int max, int targetCpu) =>
+    private static Task HpaAsync(Setup s, int min, int max, int targetCpu, V2HorizontalPodAutoscalerBehavior? behavior = null) =>
         s.Cluster.Client.CreateAsync(new V2HorizontalPodAutoscaler
         {
             Metadata = new V1ObjectMeta { Name = "web", NamespaceProperty = Ns },
             Spec = new V2HorizontalPodAutoscalerSpec
             {
+                Behavior = behavior,
                 ScaleTargetRef = new V2CrossVersionObjectReference { ApiVersion = "apps/v1", Kind = "ReplicaSet", Name = "web" },
                 MinReplicas = min,
                 MaxReplicas = max,
@@ -179,6 +180,28 @@ public sealed class HorizontalPodAutoscalerIntegrationTests
         await ControllerCluster.WaitForAsync(async () => await ReplicasAsync(s) == 2, "the ReplicaSet scaled down to minReplicas 2");
         await ControllerCluster.WaitForAsync(async () => Condition(await HpaAsync(s), "ScalingLimited") is { Status: "True", Reason: "TooFewReplicas" },
             "ScalingLimited True TooFewReplicas");
+    }
+
+    [TestMethod]
+    public async Task ScalesDown_AtOnce_WhenBehaviorHasNoScaleDownWindow_AtMostThePolicyRate()
+    {
+        await using var s = await StartAsync();
+        await TargetAsync(s, replicas: 4, milliCores: 10);
+        var behavior = new V2HorizontalPodAutoscalerBehavior
+        {
+            ScaleDown = new V2HPAScalingRules
+            {
+                StabilizationWindowSeconds = 0,
+                Policies = [new V2HPAScalingPolicy { Type = "Pods", Value = 1, PeriodSeconds = 60 }],
+            },
+        };
+        await HpaAsync(s, min: 1, max: 10, targetCpu: 50, behavior);
+
+        // 10 % against 50 % proposes 1; the policy allows one pod less per minute.
+        await ControllerCluster.WaitForAsync(async () => await ReplicasAsync(s) == 3, "the ReplicaSet scaled down by one pod");
+        await ControllerCluster.WaitForAsync(async () => Condition(await HpaAsync(s), "ScalingLimited") is { Status: "True", Reason: "ScaleDownLimit" },
+            "ScalingLimited True ScaleDownLimit");
+        Assert.AreEqual(3, await ReplicasAsync(s));
     }
 
     [TestMethod]
