@@ -45,9 +45,9 @@ internal static class ScaleNormalizer
         if (result < upRec) result = upRec;
         if (result > downRec) result = downRec;
         if (result == desired) return (result, "ReadyForNewScale", "recommended size matches current size");
-        return result > desired
-            ? (result, "ScaleDownStabilized", "recent recommendations were higher than current one, applying the highest recent recommendation")
-            : (result, "ScaleUpStabilized", "recent recommendations were lower than current one, applying the lowest recent recommendation");
+        return desired >= current
+            ? (result, "ScaleUpStabilized", "recent recommendations were lower than current one, applying the lowest recent recommendation")
+            : (result, "ScaleDownStabilized", "recent recommendations were higher than current one, applying the highest recent recommendation");
     }
 
     /// <summary>Limits <paramref name="desired"/> by the rate policies and min/max; the ScalingLimited reason and message.</summary>
