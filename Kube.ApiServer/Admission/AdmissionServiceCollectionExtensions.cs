@@ -9,7 +9,8 @@ public static class AdmissionServiceCollectionExtensions
 {
     /// <summary>
     /// Adds the built-in admission plugins in upstream's order (mutating: LimitRanger, ServiceAccount,
-    /// DefaultTolerationSeconds, DefaultStorageClass; validating: NamespaceLifecycle, PodSecurity, ResourceQuota last).
+    /// DefaultTolerationSeconds, DefaultStorageClass, MutatingAdmissionWebhook; validating: NamespaceLifecycle, PodSecurity,
+    /// ValidatingAdmissionWebhook, ResourceQuota last).
     /// They read through the registered <see cref="IKubeClient"/> (the API server's in-process administrator client).
     /// Call after <c>AddKubeApiServer</c> and before other plugins that should run after them.
     /// </summary>
@@ -22,6 +23,8 @@ public static class AdmissionServiceCollectionExtensions
         services.AddSingleton<IAdmissionPlugin>(new DefaultTolerationSecondsAdmission());
         services.AddSingleton<IAdmissionPlugin>(sp => new PodSecurityAdmission(sp.GetRequiredService<IKubeClient>()));
         services.AddSingleton<IAdmissionPlugin>(sp => new DefaultStorageClassAdmission(sp.GetRequiredService<IKubeClient>()));
+        services.AddSingleton<IAdmissionPlugin>(sp => new WebhookAdmission(sp.GetRequiredService<IKubeClient>(), mutating: true));
+        services.AddSingleton<IAdmissionPlugin>(sp => new WebhookAdmission(sp.GetRequiredService<IKubeClient>(), mutating: false));
         services.AddSingleton<IAdmissionPlugin>(sp => new ResourceQuotaAdmission(sp.GetRequiredService<IKubeClient>(), sp.GetService<TimeProvider>()));
         return services;
     }

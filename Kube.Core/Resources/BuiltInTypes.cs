@@ -54,6 +54,8 @@ public static class BuiltInTypes
         Ns<V1PodDisruptionBudget>(["pdb"], null, ["status"]),
         Cluster<V1PriorityClass>(["pc"]),
         Cluster<V1CustomResourceDefinition>(["crd", "crds"], null, ["status"]),
+        Cluster<V1ValidatingWebhookConfiguration>(),
+        Cluster<V1MutatingWebhookConfiguration>(),
     ];
 
     private static ResourceType Ns<T>(string[]? shortNames = null, string[]? categories = null, string[]? subresources = null) =>

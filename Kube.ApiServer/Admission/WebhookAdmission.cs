@@ -1,0 +1,209 @@
+using System.Net.Http.Json;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using System.Text.Json.Nodes;
+using k8s.Models;
+using Kube.ApiServer.Patch;
+using Kube.Core.Admission;
+using Kube.Core.Client;
+using Kube.Core.Selectors;
+
+namespace Kube.ApiServer.Admission;
+
+/// <summary>
+/// Upstream's MutatingAdmissionWebhook and ValidatingAdmissionWebhook: for each webhook of the
+/// Mutating/ValidatingWebhookConfigurations whose rules (operations, apiGroups, apiVersions, resources incl.
+/// <c>pods/status</c>, <c>*</c> and <c>*/*</c>, scope), namespaceSelector and objectSelector match, POSTs an
+/// admission.k8s.io/v1 AdmissionReview to <c>clientConfig.url</c> over HTTPS (trusting <c>caBundle</c>, within
+/// <c>timeoutSeconds</c>, default 10). A denial is upstream's <c>admission webhook "name" denied the request: ...</c>
+/// (code from the response's status, at least 400); a mutating webhook's JSONPatch is applied; warnings are passed on.
+/// A call that fails obeys failurePolicy (Fail, the default: 500 <c>failed calling webhook</c>; Ignore: skipped).
+/// <c>clientConfig.service</c> is not reachable here (Services have no proxy) and counts as a failed call.
+/// Webhook configurations themselves are never sent to webhooks, as upstream; nor are the API server's own loopback requests.
+/// </summary>
+public sealed class WebhookAdmission(IKubeClient client, bool mutating) : IAdmissionPlugin
+{
+    public string Name => mutating ? "MutatingAdmissionWebhook" : "ValidatingAdmissionWebhook";
+
+    public bool IsMutating => mutating;
+
+    /// <summary>
+    /// Everything but webhook configurations and CONNECT, except requests of the API server's own loopback identity
+    /// (<see cref="UserInfo.Admin"/>, e.g. the initial namespaces while the server starts, when no client can list the
+    /// configurations yet).
+    /// </summary>
+    public bool Handles(AdmissionRequest request) =>
+        request.Resource.Group != "admissionregistration.k8s.io" && request.Operation != AdmissionOperation.Connect && request.User.Name != UserInfo.Admin.Name;
+
+    public async ValueTask AdmitAsync(AdmissionRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var hooks = mutating
+            ? (await client.ListAsync<V1MutatingWebhookConfiguration>(cancellationToken: cancellationToken).ConfigureAwait(false)).Items
+                .OrderBy(c => c.Metadata.Name, StringComparer.Ordinal)
+                .SelectMany(c => (c.Webhooks ?? []).Select(w => new Hook(w.Name, w.Rules, w.NamespaceSelector, w.ObjectSelector, w.ClientConfig, w.FailurePolicy, w.TimeoutSeconds)))
+                .ToList()
+            : (await client.ListAsync<V1ValidatingWebhookConfiguration>(cancellationToken: cancellationToken).ConfigureAwait(false)).Items
+                .OrderBy(c => c.Metadata.Name, StringComparer.Ordinal)
+                .SelectMany(c => (c.Webhooks ?? []).Select(w => new Hook(w.Name, w.Rules, w.NamespaceSelector, w.ObjectSelector, w.ClientConfig, w.FailurePolicy, w.TimeoutSeconds)))
+                .ToList();
+        if (hooks.Count == 0) return;
+        IDictionary<string, string>? namespaceLabels = null;
+        foreach (var hook in hooks)
+        {
+            if (!RulesMatch(hook.Rules, request)) continue;
+            if (!ObjectSelectorMatches(hook.ObjectSelector, request)) continue;
+            if (hook.NamespaceSelector is { } nsSelector && request.Namespace is not null)
+            {
+                namespaceLabels ??= await NamespaceLabelsAsync(request.Namespace, cancellationToken).ConfigureAwait(false);
+                if (!LabelSelector.FromLabelSelector(nsSelector).Matches(namespaceLabels)) continue;
+            }
+            await CallAsync(hook, request, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private sealed record Hook(string Name, IList<V1RuleWithOperations>? Rules, V1LabelSelector? NamespaceSelector, V1LabelSelector? ObjectSelector,
+        Admissionregistrationv1WebhookClientConfig ClientConfig, string? FailurePolicy, int? TimeoutSeconds);
+
+    private async Task<IDictionary<string, string>> NamespaceLabelsAsync(string ns, CancellationToken ct)
+    {
+        try
+        {
+            return (await client.GetAsync<V1Namespace>(ns, cancellationToken: ct).ConfigureAwait(false)).Metadata.Labels ?? new Dictionary<string, string>();
+        }
+        catch (NotFoundException)
+        {
+            return new Dictionary<string, string>();
+        }
+    }
+
+    private static bool ObjectSelectorMatches(V1LabelSelector? selector, AdmissionRequest request)
+    {
+        if (selector is null) return true;
+        var s = LabelSelector.FromLabelSelector(selector);
+        static IDictionary<string, string> Labels(JsonObject? o) =>
+            (o?["metadata"]?["labels"] as JsonObject)?.ToDictionary(kv => kv.Key, kv => kv.Value?.ToString() ?? "") ?? new Dictionary<string, string>();
+        return s.Matches(Labels(request.Object)) || (request.OldObject is not null && s.Matches(Labels(request.OldObject)));
+    }
+
+    private static bool RulesMatch(IList<V1RuleWithOperations>? rules, AdmissionRequest r)
+    {
+        var op = r.Operation.ToString().ToUpperInvariant();
+        var resource = r.Subresource is null ? r.Resource.Plural : $"{r.Resource.Plural}/{r.Subresource}";
+        foreach (var rule in rules ?? [])
+        {
+            if (!(rule.Operations ?? []).Any(o => o == "*" || o == op)) continue;
+            if (!(rule.ApiGroups ?? []).Any(g => g == "*" || g == r.Resource.Group)) continue;
+            if (!(rule.ApiVersions ?? []).Any(v => v == "*" || v == r.Resource.Version)) continue;
+            var scope = rule.Scope ?? "*";
+            if (scope == "Cluster" && r.Resource.Namespaced || scope == "Namespaced" && !r.Resource.Namespaced) continue;
+            if ((rule.Resources ?? []).Any(x => x == resource || x == "*/*"
+                    || (x == "*" && r.Subresource is null)
+                    || (x.StartsWith("*/", StringComparison.Ordinal) && r.Subresource == x[2..])
+                    || (x.EndsWith("/*", StringComparison.Ordinal) && r.Subresource is not null && r.Resource.Plural == x[..^2])))
+                return true;
+        }
+        return false;
+    }
+
+    private async Task CallAsync(Hook hook, AdmissionRequest request, CancellationToken ct)
+    {
+        var uid = Guid.NewGuid().ToString();
+        var review = Review(uid, request);
+        JsonObject? response;
+        try
+        {
+            if (hook.ClientConfig.Url is not { Length: > 0 } url || !Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme != "https")
+                throw new HttpRequestException(hook.ClientConfig.Service is not null
+                    ? $"service {hook.ClientConfig.Service.NamespaceProperty}/{hook.ClientConfig.Service.Name} is not reachable from this API server (use clientConfig.url)"
+                    : "clientConfig.url must be an https URL");
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            timeout.CancelAfter(TimeSpan.FromSeconds(hook.TimeoutSeconds is > 0 and <= 30 ? hook.TimeoutSeconds.Value : 10));
+            using var handler = new HttpClientHandler();
+            if (hook.ClientConfig.CaBundle is { Length: > 0 } bundle)
+            {
+                var roots = new X509Certificate2Collection();
+                roots.ImportFromPem(Encoding.UTF8.GetString(bundle));
+                handler.ServerCertificateCustomValidationCallback = (_, cert, _, errors) =>
+                {
+                    if (cert is null) return false;
+                    using var chain = new X509Chain();
+                    chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+                    chain.ChainPolicy.CustomTrustStore.AddRange(roots);
+                    chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+                    return chain.Build(cert) && (errors & System.Net.Security.SslPolicyErrors.RemoteCertificateNameMismatch) == 0;
+                };
+            }
+            using var http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
+            using var resp = await http.PostAsync(uri, new StringContent(review.ToJsonString(), Encoding.UTF8, "application/json"), timeout.Token).ConfigureAwait(false);
+            if (!resp.IsSuccessStatusCode) throw new HttpRequestException($"expected response code 200, got {(int)resp.StatusCode}");
+            response = (await resp.Content.ReadFromJsonAsync<JsonObject>(timeout.Token).ConfigureAwait(false))?["response"] as JsonObject
+                ?? throw new HttpRequestException("the AdmissionReview has no response");
+            if (response["uid"]?.GetValue<string>() != uid) throw new HttpRequestException($"expected response.uid=\"{uid}\"");
+        }
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or System.Text.Json.JsonException or InvalidOperationException
+            or System.Security.Cryptography.CryptographicException && !ct.IsCancellationRequested)
+        {
+            if (hook.FailurePolicy == "Ignore") return;
+            var what = e is OperationCanceledException ? "context deadline exceeded" : e.Message;
+            throw KubeApiException.FromStatus(KubeApiException.NewStatus(500, "InternalError",
+                $"Internal error occurred: failed calling webhook \"{hook.Name}\": failed to call webhook: Post \"{hook.ClientConfig.Url}\": {what}"));
+        }
+
+        foreach (var w in (response["warnings"] as JsonArray)?.Select(x => x?.ToString()).OfType<string>() ?? []) request.Warnings.Add(w);
+        if (response["allowed"]?.GetValue<bool>() != true)
+        {
+            var status = response["status"] as JsonObject;
+            var code = status?["code"]?.GetValue<int>() is >= 400 and var c ? c : 400;
+            var deniedBy = $"admission webhook \"{hook.Name}\" denied the request";
+            var message = status?["message"]?.GetValue<string>() is { Length: > 0 } m ? $"{deniedBy}: {m}"
+                : status?["reason"]?.GetValue<string>() is { Length: > 0 } reason ? $"{deniedBy}: {reason}" : $"{deniedBy} without explanation";
+            throw KubeApiException.FromStatus(KubeApiException.NewStatus(code, status?["reason"]?.GetValue<string>() ?? "", message));
+        }
+        if (mutating && response["patch"]?.GetValue<string>() is { Length: > 0 } patch && request.Object is not null)
+        {
+            if (response["patchType"]?.GetValue<string>() != "JSONPatch")
+                throw KubeApiException.FromStatus(KubeApiException.NewStatus(500, "InternalError",
+                    $"Internal error occurred: failed calling webhook \"{hook.Name}\": unsupported patch type \"{response["patchType"]}\""));
+            var ops = JsonNode.Parse(Convert.FromBase64String(patch)) as JsonArray
+                ?? throw KubeApiException.FromStatus(KubeApiException.NewStatus(500, "InternalError", $"Internal error occurred: webhook \"{hook.Name}\" returned a patch that is not a JSON array"));
+            if (JsonPatch.Apply(request.Object.DeepClone(), ops) is JsonObject patched)
+            {
+                foreach (var key in request.Object.Select(kv => kv.Key).ToList()) request.Object.Remove(key);
+                foreach (var (k, v) in patched.ToList())
+                {
+                    patched.Remove(k);
+                    request.Object[k] = v;
+                }
+            }
+        }
+    }
+
+    private static JsonObject Review(string uid, AdmissionRequest r)
+    {
+        var gvr = new JsonObject { ["group"] = r.Resource.Group, ["version"] = r.Resource.Version, ["resource"] = r.Resource.Plural };
+        var gvk = new JsonObject { ["group"] = r.Resource.Group, ["version"] = r.Resource.Version, ["kind"] = r.Resource.Kind };
+        var req = new JsonObject
+        {
+            ["uid"] = uid,
+            ["kind"] = gvk,
+            ["resource"] = gvr,
+            ["requestKind"] = gvk.DeepClone(),
+            ["requestResource"] = gvr.DeepClone(),
+            ["operation"] = r.Operation.ToString().ToUpperInvariant(),
+            ["userInfo"] = new JsonObject
+            {
+                ["username"] = r.User.Name,
+                ["groups"] = new JsonArray(r.User.Groups.Select(g => (JsonNode?)JsonValue.Create(g)).ToArray()),
+            },
+            ["dryRun"] = r.DryRun,
+        };
+        if (r.Subresource is not null) req["subResource"] = r.Subresource;
+        if (r.Name is not null) req["name"] = r.Name;
+        if (r.Namespace is not null) req["namespace"] = r.Namespace;
+        if (r.User.Uid is not null) req["userInfo"]!["uid"] = r.User.Uid;
+        req["object"] = r.Object?.DeepClone();
+        req["oldObject"] = r.OldObject?.DeepClone();
+        return new JsonObject { ["apiVersion"] = "admission.k8s.io/v1", ["kind"] = "AdmissionReview", ["request"] = req };
+    }
+}
