@@ -19,6 +19,7 @@ internal sealed class PodSyncer(NodeAgentOptions options, IKubeClient client, IC
     private const string HostIp = "127.0.0.1";
     private readonly ConcurrentDictionary<(string Uid, string Container), CrashBackoff> _backoffs = new();
     private readonly ConcurrentDictionary<string, (string Message, TimeSpan Grace)> _evictions = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, bool> _evicted = new(StringComparer.Ordinal);
 
     /// <summary>The probe manager; null runs no probes (a running container is ready).</summary>
     public Probes.ProbeManager? Probes { get; set; }
@@ -61,7 +62,7 @@ internal sealed class PodSyncer(NodeAgentOptions options, IKubeClient client, IC
             return SyncOutcome.Idle;
         }
 
-        if (pod.Status?.Phase is "Succeeded" or "Failed")
+        if (pod.Status?.Phase is "Succeeded" or "Failed" || _evicted.ContainsKey(uid))
         {
             if (sandbox is not null)
             {
@@ -249,6 +250,8 @@ internal sealed class PodSyncer(NodeAgentOptions options, IKubeClient client, IC
             Message = message,
             LastTransitionTime = now,
         }).ToList();
+        // Terminal from now on, even while the pod cache still shows the pod running.
+        _evicted[pod.Metadata.Uid] = true;
         await WriteStatusAsync(pod, status, cancellationToken).ConfigureAwait(false);
         logger.LogInformation("Evicted pod {Namespace}/{Pod}", pod.Metadata.NamespaceProperty, pod.Metadata.Name);
     }
@@ -266,6 +269,7 @@ internal sealed class PodSyncer(NodeAgentOptions options, IKubeClient client, IC
         }
 
         Volumes?.TearDown(uid);
+        _evicted.TryRemove(uid, out _);
 
         foreach (var key in _backoffs.Keys.Where(k => k.Uid == uid))
         {
@@ -430,8 +434,10 @@ internal sealed class PodSyncer(NodeAgentOptions options, IKubeClient client, IC
             catch (ConflictException)
             {
                 current = await client.GetAsync<V1Pod>(pod.Metadata.Name, pod.Metadata.NamespaceProperty, cancellationToken).ConfigureAwait(false);
-                if (current.Metadata.Uid != pod.Metadata.Uid)
+                if (current.Metadata.Uid != pod.Metadata.Uid
+                    || (current.Status?.Phase is "Succeeded" or "Failed" && status.Phase is not ("Succeeded" or "Failed")))
                 {
+                    // Gone, replaced, or terminal already: a pod never leaves a terminal phase (as upstream's status manager).
                     return;
                 }
             }
