@@ -9,6 +9,19 @@ public sealed class LogRotationTests
     /// <summary>The rotated parts (a "*.log.*" pattern would also match the current "0.log" in .NET).</summary>
     private static IEnumerable<string> Parts(string dir) => Directory.EnumerateFiles(dir).Where(f => Path.GetFileName(f).Contains(".log.", StringComparison.Ordinal));
 
+    /// <summary>A part may be deleted by the rotator between listing and reading it.</summary>
+    private static string Read(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path);
+        }
+        catch (FileNotFoundException)
+        {
+            return "";
+        }
+    }
+
     [TestMethod]
     public async Task LogsAboveMaxSize_AreRotated_OldestPartsDropped_TailReadsAcrossParts()
     {
@@ -19,13 +32,15 @@ public sealed class LogRotationTests
             o.ContainerLogMonitorInterval = TimeSpan.FromMilliseconds(100);
         });
         var marker = h.Marker(3766);
-        // Six chunks of 100 numbered lines, each written when the test drops a go-<chunk> file in the pod's directory.
+        // Six chunks of 100 numbered lines, each written at once (one write) when the test drops a go-<chunk> file in the pod's directory.
         const string Script = """
             n=0
             for c in 1 2 3 4 5 6; do
               while [ ! -e go-$c ]; do sleep 0.02; done
-              i=0
-              while [ $i -lt 100 ]; do echo "line-$n"; n=$((n+1)); i=$((i+1)); done
+              i=0; out=""
+              while [ $i -lt 100 ]; do out="${out}line-$n
+            "; n=$((n+1)); i=$((i+1)); done
+              printf '%s' "$out"
             done
             exec sleep "$0"
             """;
@@ -46,8 +61,8 @@ public sealed class LogRotationTests
             var last = $"line-{chunk * 100 - 1}\n";
             // Rotated: the chunk's last line is in a part, and the current file no longer holds it.
             Assert.IsTrue(await TestUtil.PollAsync(() =>
-                Parts(logDir).Any(f => File.ReadAllText(f).EndsWith(last, StringComparison.Ordinal))
-                && !File.ReadAllText(container.LogPath!).Contains(last, StringComparison.Ordinal), AgentHarness.Deadline), $"chunk {chunk} was not rotated");
+                Parts(logDir).Any(f => Read(f).EndsWith(last, StringComparison.Ordinal))
+                && !Read(container.LogPath!).Contains(last, StringComparison.Ordinal), AgentHarness.Deadline), $"chunk {chunk} was not rotated");
         }
 
         Assert.AreEqual(2, Parts(logDir).Count(), "containerLogMaxFiles 3 keeps the current file and two parts: " + string.Join(", ", Directory.EnumerateFiles(logDir)));
