@@ -4,7 +4,8 @@ using System.Text.Json.Nodes;
 namespace Kube.ApiServer.Protobuf;
 
 /// <summary>
-/// Decodes the protobuf request bodies kubectl 1.32's typed clients send (<c>kubectl create namespace|configmap|secret|deployment</c>):
+/// Decodes the protobuf request bodies kubectl 1.32's typed clients send (<c>kubectl create</c> namespace, configmap, secret, deployment,
+/// job, cronjob, role, clusterrole, rolebinding, clusterrolebinding, quota, priorityclass, pdb, ingress, service):
 /// the <c>k8s\0</c> magic, a runtime.Unknown envelope, and the object's message, turned into the JSON object
 /// the registry works on. Only the messages and fields in <see cref="ProtobufSchemas"/> are known; unknown fields are skipped.
 /// </summary>
@@ -82,8 +83,19 @@ internal static class ProtobufDecoder
                     if (b || f.Repeated || f.Pointer) Set(obj, f, JsonValue.Create(b));
                     break;
                 }
+                case ProtobufSchemas.FieldType.Message when wire == 2 && f.Inline:
+                    // An embedded Go struct with `json:",inline"`: its fields belong to the parent object.
+                    foreach (var (k, v) in Message(reader.Bytes(), f.Message!).ToList())
+                    {
+                        v?.Parent?.AsObject().Remove(k);
+                        obj[k] = v;
+                    }
+                    break;
                 case ProtobufSchemas.FieldType.Message when wire == 2:
                     Set(obj, f, Message(reader.Bytes(), f.Message!));
+                    break;
+                case ProtobufSchemas.FieldType.Quantity when wire == 2:
+                    Set(obj, f, JsonValue.Create(QuantityString(reader.Bytes())));
                     break;
                 case ProtobufSchemas.FieldType.IntOrString when wire == 2:
                 {
@@ -98,10 +110,11 @@ internal static class ProtobufDecoder
                         else if (n == 3 && w == 2) strVal = Encoding.UTF8.GetString(ios.Bytes());
                         else ios.Skip(w);
                     }
-                    Set(obj, f, type == 1 ? JsonValue.Create(strVal ?? "") : JsonValue.Create(intVal));
+                    // A non-pointer IntOrString is always written; its zero value (int 0) decodes as absent, like other scalars.
+                    if (type == 1 || intVal != 0 || f.Pointer) Set(obj, f, type == 1 ? JsonValue.Create(strVal ?? "") : JsonValue.Create(intVal));
                     break;
                 }
-                case ProtobufSchemas.FieldType.StringMap or ProtobufSchemas.FieldType.BytesMap when wire == 2:
+                case ProtobufSchemas.FieldType.StringMap or ProtobufSchemas.FieldType.BytesMap or ProtobufSchemas.FieldType.QuantityMap when wire == 2:
                 {
                     var entry = new Reader(reader.Bytes());
                     string key = "";
@@ -111,9 +124,12 @@ internal static class ProtobufDecoder
                         var (n, w) = entry.Tag();
                         if (n == 1 && w == 2) key = Encoding.UTF8.GetString(entry.Bytes());
                         else if (n == 2 && w == 2)
-                            value = f.Type == ProtobufSchemas.FieldType.BytesMap
-                                ? JsonValue.Create(Convert.ToBase64String(entry.Bytes()))
-                                : JsonValue.Create(Encoding.UTF8.GetString(entry.Bytes()));
+                            value = f.Type switch
+                            {
+                                ProtobufSchemas.FieldType.BytesMap => JsonValue.Create(Convert.ToBase64String(entry.Bytes())),
+                                ProtobufSchemas.FieldType.QuantityMap => JsonValue.Create(QuantityString(entry.Bytes())),
+                                _ => JsonValue.Create(Encoding.UTF8.GetString(entry.Bytes())),
+                            };
                         else entry.Skip(w);
                     }
                     if (obj[f.Name] is not JsonObject map) obj[f.Name] = map = new JsonObject();
@@ -126,6 +142,20 @@ internal static class ProtobufDecoder
             }
         }
         return obj;
+    }
+
+    /// <summary>resource.Quantity's protobuf form: a message whose field 1 is the canonical string.</summary>
+    private static string QuantityString(ReadOnlySpan<byte> data)
+    {
+        var q = new Reader(data);
+        var text = "";
+        while (!q.AtEnd)
+        {
+            var (n, w) = q.Tag();
+            if (n == 1 && w == 2) text = Encoding.UTF8.GetString(q.Bytes());
+            else q.Skip(w);
+        }
+        return text;
     }
 
     private static void Set(JsonObject obj, ProtobufSchemas.Field f, JsonNode? value)

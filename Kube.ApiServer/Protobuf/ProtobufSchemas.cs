@@ -2,18 +2,24 @@ namespace Kube.ApiServer.Protobuf;
 
 /// <summary>
 /// Field numbers of the k8s.io/api protobuf messages kubectl's typed create commands send (generated.proto):
-/// ObjectMeta, Namespace, ConfigMap, Secret, and a Deployment with its pod template's common fields.
+/// ObjectMeta, Namespace, ConfigMap, Secret, a Deployment with its pod template's common fields, RBAC roles and bindings,
+/// ResourceQuota, Service, PriorityClass, PodDisruptionBudget and Ingress.
 /// </summary>
 internal static class ProtobufSchemas
 {
-    public enum FieldType { String, Bytes, Int, Bool, Message, StringMap, BytesMap, IntOrString }
+    /// <summary>
+    /// <c>Quantity</c> is resource.Quantity (a message with the string form in field 1); <c>QuantityMap</c> is a
+    /// <c>map&lt;string, Quantity&gt;</c> such as ResourceList.
+    /// </summary>
+    public enum FieldType { String, Bytes, Int, Bool, Message, StringMap, BytesMap, IntOrString, Quantity, QuantityMap }
 
     /// <summary>
     /// A message field. <paramref name="Pointer"/> marks Go pointer fields (<c>*int32</c>, <c>*bool</c>, <c>*string</c>): Go's
     /// protobuf marshalling writes a non-pointer scalar even when it is the zero value, which JSON would omit, so a
-    /// zero non-pointer scalar decodes as absent (and is then defaulted, as upstream does).
+    /// zero non-pointer scalar decodes as absent (and is then defaulted, as upstream does). <paramref name="Inline"/> marks an
+    /// embedded struct with <c>json:",inline"</c> (IngressRule's IngressRuleValue): its fields are merged into the parent.
     /// </summary>
-    public sealed record Field(string Name, FieldType Type, bool Repeated = false, Schema? Message = null, bool Pointer = false);
+    public sealed record Field(string Name, FieldType Type, bool Repeated = false, Schema? Message = null, bool Pointer = false, bool Inline = false);
 
     public sealed class Schema
     {
@@ -22,6 +28,13 @@ internal static class ProtobufSchemas
         public Schema Add(int number, string name, FieldType type, bool repeated = false, Schema? message = null)
         {
             Fields[number] = new Field(name, type, repeated, message);
+            return this;
+        }
+
+        /// <summary>Adds an embedded message whose JSON form is inlined into this one.</summary>
+        public Schema Embed(int number, Schema message)
+        {
+            Fields[number] = new Field("", FieldType.Message, Message: message, Inline: true);
             return this;
         }
 
@@ -54,7 +67,8 @@ internal static class ProtobufSchemas
 
     private static readonly Schema EnvVar = new Schema().Add(1, "name", FieldType.String).Add(2, "value", FieldType.String);
 
-    private static readonly Schema ResourceRequirements = new Schema();
+    private static readonly Schema ResourceRequirements = new Schema()
+        .Add(1, "limits", FieldType.QuantityMap).Add(2, "requests", FieldType.QuantityMap);
 
     private static readonly Schema Container = new Schema()
         .Add(1, "name", FieldType.String).Add(2, "image", FieldType.String).Add(3, "command", FieldType.String, true)
@@ -72,7 +86,7 @@ internal static class ProtobufSchemas
         .Add(1, "metadata", FieldType.Message, false, ObjectMeta).Add(2, "spec", FieldType.Message, false, PodSpec);
 
     private static readonly Schema RollingUpdateDeployment = new Schema()
-        .Add(1, "maxUnavailable", FieldType.IntOrString).Add(2, "maxSurge", FieldType.IntOrString);
+        .Ptr(1, "maxUnavailable", FieldType.IntOrString).Ptr(2, "maxSurge", FieldType.IntOrString);
 
     private static readonly Schema DeploymentStrategy = new Schema()
         .Add(1, "type", FieldType.String).Add(2, "rollingUpdate", FieldType.Message, false, RollingUpdateDeployment);
@@ -105,8 +119,88 @@ internal static class ProtobufSchemas
 
     private static readonly Schema NonResourceAttributes = new Schema().Add(1, "path", FieldType.String).Add(2, "verb", FieldType.String);
 
+    // rbac.authorization.k8s.io/v1
+    private static readonly Schema PolicyRule = new Schema()
+        .Add(1, "verbs", FieldType.String, true).Add(2, "apiGroups", FieldType.String, true).Add(3, "resources", FieldType.String, true)
+        .Add(4, "resourceNames", FieldType.String, true).Add(5, "nonResourceURLs", FieldType.String, true);
+
+    private static readonly Schema Subject = new Schema()
+        .Add(1, "kind", FieldType.String).Add(2, "apiGroup", FieldType.String).Add(3, "name", FieldType.String).Add(4, "namespace", FieldType.String);
+
+    private static readonly Schema RoleRef = new Schema()
+        .Add(1, "apiGroup", FieldType.String).Add(2, "kind", FieldType.String).Add(3, "name", FieldType.String);
+
+    private static readonly Schema AggregationRule = new Schema().Add(1, "clusterRoleSelectors", FieldType.Message, true, LabelSelector);
+
+    private static readonly Schema Binding = new Schema().Add(1, "metadata", FieldType.Message, false, ObjectMeta)
+        .Add(2, "subjects", FieldType.Message, true, Subject).Add(3, "roleRef", FieldType.Message, false, RoleRef);
+
+    // core/v1 ResourceQuota
+    private static readonly Schema ScopedResourceSelectorRequirement = new Schema()
+        .Add(1, "scopeName", FieldType.String).Add(2, "operator", FieldType.String).Add(3, "values", FieldType.String, true);
+
+    private static readonly Schema ResourceQuotaSpec = new Schema()
+        .Add(1, "hard", FieldType.QuantityMap).Add(2, "scopes", FieldType.String, true)
+        .Add(3, "scopeSelector", FieldType.Message, false, new Schema().Add(1, "matchExpressions", FieldType.Message, true, ScopedResourceSelectorRequirement));
+
+    // core/v1 Service
+    private static readonly Schema ServicePort = new Schema()
+        .Add(1, "name", FieldType.String).Add(2, "protocol", FieldType.String).Add(3, "port", FieldType.Int)
+        .Add(4, "targetPort", FieldType.IntOrString).Add(5, "nodePort", FieldType.Int).Ptr(6, "appProtocol", FieldType.String);
+
+    private static readonly Schema ServiceSpec = new Schema()
+        .Add(1, "ports", FieldType.Message, true, ServicePort).Add(2, "selector", FieldType.StringMap).Add(3, "clusterIP", FieldType.String)
+        .Add(4, "type", FieldType.String).Add(5, "externalIPs", FieldType.String, true).Add(7, "sessionAffinity", FieldType.String)
+        .Add(8, "loadBalancerIP", FieldType.String).Add(9, "loadBalancerSourceRanges", FieldType.String, true)
+        .Add(10, "externalName", FieldType.String).Add(11, "externalTrafficPolicy", FieldType.String).Add(12, "healthCheckNodePort", FieldType.Int)
+        .Add(13, "publishNotReadyAddresses", FieldType.Bool).Ptr(17, "ipFamilyPolicy", FieldType.String).Add(18, "clusterIPs", FieldType.String, true)
+        .Add(19, "ipFamilies", FieldType.String, true).Ptr(20, "allocateLoadBalancerNodePorts", FieldType.Bool)
+        .Ptr(21, "loadBalancerClass", FieldType.String).Ptr(22, "internalTrafficPolicy", FieldType.String);
+
+    // policy/v1
+    private static readonly Schema PodDisruptionBudgetSpec = new Schema()
+        .Ptr(1, "minAvailable", FieldType.IntOrString).Add(2, "selector", FieldType.Message, false, LabelSelector)
+        .Ptr(3, "maxUnavailable", FieldType.IntOrString).Ptr(4, "unhealthyPodEvictionPolicy", FieldType.String);
+
+    // networking.k8s.io/v1
+    private static readonly Schema IngressBackend = new Schema()
+        .Add(3, "resource", FieldType.Message, false, new Schema()
+            .Ptr(1, "apiGroup", FieldType.String).Add(2, "kind", FieldType.String).Add(3, "name", FieldType.String))
+        .Add(4, "service", FieldType.Message, false, new Schema()
+            .Add(1, "name", FieldType.String)
+            .Add(2, "port", FieldType.Message, false, new Schema().Add(1, "name", FieldType.String).Add(2, "number", FieldType.Int)));
+
+    private static readonly Schema HttpIngressPath = new Schema()
+        .Add(1, "path", FieldType.String).Add(2, "backend", FieldType.Message, false, IngressBackend).Ptr(3, "pathType", FieldType.String);
+
+    private static readonly Schema IngressRule = new Schema()
+        .Add(1, "host", FieldType.String)
+        .Embed(2, new Schema().Add(1, "http", FieldType.Message, false, new Schema().Add(1, "paths", FieldType.Message, true, HttpIngressPath)));
+
+    private static readonly Schema IngressSpec = new Schema()
+        .Add(1, "defaultBackend", FieldType.Message, false, IngressBackend)
+        .Add(2, "tls", FieldType.Message, true, new Schema().Add(1, "hosts", FieldType.String, true).Add(2, "secretName", FieldType.String))
+        .Add(3, "rules", FieldType.Message, true, IngressRule).Ptr(4, "ingressClassName", FieldType.String);
+
     public static readonly Dictionary<(string ApiVersion, string Kind), Schema> Kinds = new()
     {
+        [("rbac.authorization.k8s.io/v1", "Role")] = new Schema().Add(1, "metadata", FieldType.Message, false, ObjectMeta)
+            .Add(2, "rules", FieldType.Message, true, PolicyRule),
+        [("rbac.authorization.k8s.io/v1", "ClusterRole")] = new Schema().Add(1, "metadata", FieldType.Message, false, ObjectMeta)
+            .Add(2, "rules", FieldType.Message, true, PolicyRule).Add(3, "aggregationRule", FieldType.Message, false, AggregationRule),
+        [("rbac.authorization.k8s.io/v1", "RoleBinding")] = Binding,
+        [("rbac.authorization.k8s.io/v1", "ClusterRoleBinding")] = Binding,
+        [("v1", "ResourceQuota")] = new Schema().Add(1, "metadata", FieldType.Message, false, ObjectMeta)
+            .Add(2, "spec", FieldType.Message, false, ResourceQuotaSpec).Add(3, "status", FieldType.Message, false, Empty),
+        [("v1", "Service")] = new Schema().Add(1, "metadata", FieldType.Message, false, ObjectMeta)
+            .Add(2, "spec", FieldType.Message, false, ServiceSpec).Add(3, "status", FieldType.Message, false, Empty),
+        [("scheduling.k8s.io/v1", "PriorityClass")] = new Schema().Add(1, "metadata", FieldType.Message, false, ObjectMeta)
+            .Ptr(2, "value", FieldType.Int).Add(3, "globalDefault", FieldType.Bool).Add(4, "description", FieldType.String)
+            .Ptr(5, "preemptionPolicy", FieldType.String),
+        [("policy/v1", "PodDisruptionBudget")] = new Schema().Add(1, "metadata", FieldType.Message, false, ObjectMeta)
+            .Add(2, "spec", FieldType.Message, false, PodDisruptionBudgetSpec).Add(3, "status", FieldType.Message, false, Empty),
+        [("networking.k8s.io/v1", "Ingress")] = new Schema().Add(1, "metadata", FieldType.Message, false, ObjectMeta)
+            .Add(2, "spec", FieldType.Message, false, IngressSpec).Add(3, "status", FieldType.Message, false, Empty),
         [("authorization.k8s.io/v1", "SelfSubjectAccessReview")] = new Schema().Add(1, "metadata", FieldType.Message, false, ObjectMeta)
             .Add(2, "spec", FieldType.Message, false, new Schema()
                 .Add(1, "resourceAttributes", FieldType.Message, false, ResourceAttributes)
