@@ -8,8 +8,8 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class AdmissionServiceCollectionExtensions
 {
     /// <summary>
-    /// Adds the built-in admission plugins in upstream's order (mutating: LimitRanger, ServiceAccount,
-    /// DefaultTolerationSeconds, DefaultStorageClass, MutatingAdmissionWebhook; validating: NamespaceLifecycle, PodSecurity,
+    /// Adds the built-in admission plugins in upstream's order (mutating: LimitRanger, ServiceAccount, Priority,
+    /// DefaultTolerationSeconds, DefaultStorageClass, MutatingAdmissionWebhook; validating: NamespaceLifecycle, Priority, PodSecurity,
     /// ValidatingAdmissionWebhook, ResourceQuota last).
     /// They read through the registered <see cref="IKubeClient"/> (the API server's in-process administrator client).
     /// Call after <c>AddKubeApiServer</c> and before other plugins that should run after them.
@@ -20,7 +20,9 @@ public static class AdmissionServiceCollectionExtensions
         services.AddSingleton<IAdmissionPlugin>(sp => new NamespaceLifecycleAdmission(sp.GetRequiredService<IKubeClient>()));
         services.AddSingleton<IAdmissionPlugin>(sp => new LimitRangerAdmission(sp.GetRequiredService<IKubeClient>()));
         services.AddSingleton<IAdmissionPlugin>(sp => new ServiceAccountAdmission(sp.GetRequiredService<IKubeClient>(), sp.GetService<TimeProvider>()));
+        services.AddSingleton<IAdmissionPlugin>(sp => new PriorityAdmission(sp.GetRequiredService<IKubeClient>(), mutating: true));
         services.AddSingleton<IAdmissionPlugin>(new DefaultTolerationSecondsAdmission());
+        services.AddSingleton<IAdmissionPlugin>(sp => new PriorityAdmission(sp.GetRequiredService<IKubeClient>(), mutating: false));
         services.AddSingleton<IAdmissionPlugin>(sp => new PodSecurityAdmission(sp.GetRequiredService<IKubeClient>()));
         services.AddSingleton<IAdmissionPlugin>(sp => new DefaultStorageClassAdmission(sp.GetRequiredService<IKubeClient>()));
         services.AddSingleton<IAdmissionPlugin>(sp => new WebhookAdmission(sp.GetRequiredService<IKubeClient>(), mutating: true));

@@ -67,7 +67,7 @@ internal sealed class SecuritySetup
         return new SecuritySetup(options, authenticator, authorizer, rbac, node);
     }
 
-    /// <summary>Once the registry exists: connects the authorizers to it and reconciles the bootstrap policy.</summary>
+    /// <summary>Once the registry exists: connects the authorizers to it, reconciles the bootstrap policy and creates the system PriorityClasses.</summary>
     public async Task AttachAsync(IKubeClient admin, CancellationToken ct)
     {
         _rbac?.Attach(admin);
@@ -75,6 +75,7 @@ internal sealed class SecuritySetup
         if (Authenticator is AuthenticatorChain { Tokens: { } tokens })
             foreach (var sa in tokens.Tokens.OfType<ServiceAccountTokenAuthenticator>()) sa.Attach(admin);
         if (_rbac is not null && _options is { ReconcileBootstrapPolicy: true }) await BootstrapPolicy.ReconcileAsync(admin, ct).ConfigureAwait(false);
+        await Admission.PriorityAdmission.EnsureSystemPriorityClassesAsync(admin, ct).ConfigureAwait(false);
     }
 
     /// <summary>HTTPS when a serving certificate is set; client certificates are requested but optional (checked by the x509 authenticator).</summary>
