@@ -38,11 +38,13 @@ public sealed class KubeApiServer : IAsyncDisposable
     private readonly Compactor? _compactor;
     private readonly ApiServerMetrics _metrics;
     private readonly NamespaceFinalizer _namespaceFinalizer;
+    private readonly Metrics.ResourceMetricsApi? _resourceMetrics;
     private int _disposed;
 
     private KubeApiServer(WebApplication app, WatchCacheManager watchCaches, GenericRegistry registry, CancellationTokenSource stopping, Uri baseAddress,
-        Compactor? compactor, ApiServerMetrics metrics, NamespaceFinalizer namespaceFinalizer)
+        Compactor? compactor, ApiServerMetrics metrics, NamespaceFinalizer namespaceFinalizer, Metrics.ResourceMetricsApi? resourceMetrics)
     {
+        _resourceMetrics = resourceMetrics;
         _namespaceFinalizer = namespaceFinalizer;
         _compactor = compactor;
         _metrics = metrics;
@@ -60,7 +62,7 @@ public sealed class KubeApiServer : IAsyncDisposable
     public IKubeClient CreateClient(UserInfo user)
     {
         ArgumentNullException.ThrowIfNull(user);
-        return new InProcessKubeClient(_registry, user);
+        return new InProcessKubeClient(_registry, user, _resourceMetrics);
     }
 
     /// <summary>
@@ -141,7 +143,7 @@ public sealed class KubeApiServer : IAsyncDisposable
         var compactor = options.CompactionInterval > TimeSpan.Zero
             ? new Compactor(store, options.CompactionInterval, time, loggers.CreateLogger<Compactor>())
             : null;
-        return new KubeApiServer(app, watchCaches, registry, stopping, baseAddress, compactor, metrics, namespaceFinalizer);
+        return new KubeApiServer(app, watchCaches, registry, stopping, baseAddress, compactor, metrics, namespaceFinalizer, resourceMetrics);
     }
 
     private static async Task CreateInitialNamespacesAsync(GenericRegistry registry, ApiServerOptions options, CancellationToken ct)

@@ -19,10 +19,12 @@ namespace Kube.ApiServer.InProcess;
 public sealed class InProcessKubeClient : IKubeClient
 {
     private readonly GenericRegistry _registry;
+    private readonly Metrics.ResourceMetricsApi? _resourceMetrics;
 
-    internal InProcessKubeClient(GenericRegistry registry, UserInfo user)
+    internal InProcessKubeClient(GenericRegistry registry, UserInfo user, Metrics.ResourceMetricsApi? resourceMetrics = null)
     {
         _registry = registry;
+        _resourceMetrics = resourceMetrics;
         User = user;
     }
 
@@ -30,6 +32,21 @@ public sealed class InProcessKubeClient : IKubeClient
     public UserInfo User { get; }
 
     private ResourceType TypeOf<T>() => _registry.Types.For<T>();
+
+    /// <summary>
+    /// metrics.k8s.io is not stored: reads of a model whose <see cref="KubernetesEntityAttribute"/> names that group
+    /// go to the API server's resource-metrics API, as they would over HTTP (the HPA controller reads PodMetrics so).
+    /// The caller's model need not be registered with the server.
+    /// </summary>
+    private bool IsResourceMetrics<T>(out string plural)
+    {
+        plural = "";
+        if (_resourceMetrics is null) return false;
+        var entity = (KubernetesEntityAttribute?)Attribute.GetCustomAttribute(typeof(T), typeof(KubernetesEntityAttribute));
+        if (entity is not { Group: Metrics.ResourceMetricsApi.Group, ApiVersion: Metrics.ResourceMetricsApi.Version }) return false;
+        plural = entity.PluralName;
+        return true;
+    }
 
     private RequestScope Scope<T>(string? name, string? ns, string? subresource = null)
     {
@@ -57,6 +74,8 @@ public sealed class InProcessKubeClient : IKubeClient
         where T : class, IKubernetesObject<V1ObjectMeta>
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
+        if (IsResourceMetrics<T>(out var metricsPlural))
+            return To<T>(await _resourceMetrics!.GetAsync(metricsPlural, @namespace, name, null, null, User, cancellationToken).ConfigureAwait(false));
         var stored = await _registry.GetStoredAsync(Scope<T>(name, @namespace), cancellationToken).ConfigureAwait(false);
         return FromStored<T>(stored.Value, stored.ModRevision);
     }
@@ -64,6 +83,13 @@ public sealed class InProcessKubeClient : IKubeClient
     public async Task<KubeList<T>> ListAsync<T>(string? @namespace = null, ListOptions? options = null, CancellationToken cancellationToken = default)
         where T : class, IKubernetesObject<V1ObjectMeta>
     {
+        if (IsResourceMetrics<T>(out var metricsPlural))
+        {
+            var list = await _resourceMetrics!.GetAsync(metricsPlural, @namespace, null, options?.LabelSelector, options?.FieldSelector, User, cancellationToken)
+                .ConfigureAwait(false);
+            var metricsItems = (list["items"] as JsonArray ?? []).OfType<JsonObject>().Select(To<T>).ToList();
+            return new KubeList<T>(metricsItems, list["metadata"]?["resourceVersion"]?.GetValue<string>() ?? "", null);
+        }
         var (items, revision, next) = await _registry.ListCoreAsync(Scope<T>(null, @namespace), options ?? new ListOptions(),
             static (value, rev, obj) => obj is not null ? To<T>(obj) : FromStored<T>(value, rev), cancellationToken).ConfigureAwait(false);
         return new KubeList<T>(items, revision.ToString(System.Globalization.CultureInfo.InvariantCulture), next);

@@ -143,6 +143,20 @@ public sealed class ResourceMetricsTests
     }
 
     [TestMethod]
+    public async Task InProcessClient_ReadsPodMetrics_ThroughTheMetricsApi()
+    {
+        // Components such as the HPA controller run on the in-process client: metrics.k8s.io is not in the store, so the
+        // client must answer from the same kubelet summaries as HTTP does.
+        var client = _cluster.Server.CreateClient(Kube.Core.Admission.UserInfo.Admin);
+        var web = await client.GetAsync<TestPodMetrics>("m-web", "default");
+        Assert.AreEqual("c", web.Containers.Single().Name);
+        Assert.AreEqual(10L * 1024 * 1024, web.Containers.Single().Usage["memory"].ToInt64());
+
+        var list = await client.ListAsync<TestPodMetrics>("default", new Kube.Core.Client.ListOptions { LabelSelector = "app=web" });
+        CollectionAssert.AreEqual(new[] { "m-web" }, list.Items.Select(i => i.Metadata.Name).ToList());
+    }
+
+    [TestMethod]
     public async Task Metrics_AreReadOnly()
     {
         var post = await _cluster.PostAsync("/apis/metrics.k8s.io/v1beta1/namespaces/default/pods", """{"apiVersion":"metrics.k8s.io/v1beta1","kind":"PodMetrics","metadata":{"name":"x"}}""");
