@@ -74,8 +74,9 @@ internal static class AllInOneCluster
 
         AddComponent(s, "controller-manager", ComponentIdentities.ControllerManager, c =>
         {
-            c.AddKubeControllers().AddBuiltInControllers();
-            c.AddHostedService<DefaultServiceAccounts>();
+            // The root-ca-cert-publisher puts the cluster CA into kube-root-ca.crt in every namespace (upstream's
+            // --root-ca-file); the serviceaccounts controller creates each namespace's default ServiceAccount.
+            c.AddKubeControllers(o => o.RootCaBundle = pki.CertificateAuthorityPem).AddBuiltInControllers();
         });
         AddComponent(s, "scheduler", ComponentIdentities.Scheduler, c => c.AddKubeScheduler(_ => { }));
         for (var i = 1; i <= options.Nodes; i++)
