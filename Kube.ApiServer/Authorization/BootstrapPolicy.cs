@@ -14,6 +14,7 @@ public static class BootstrapPolicy
     private static readonly string[] Read = ["get", "list", "watch"];
     private static readonly string[] Write = ["create", "delete", "deletecollection", "patch", "update"];
     private static readonly string[] ReadWrite = [.. Read, .. Write];
+    private static readonly string[] ReadUpdate = [.. Read, "update", "patch"];
 
     private static V1PolicyRule R(string[] verbs, string group, params string[] resources) =>
         new() { Verbs = verbs, ApiGroups = [group], Resources = resources };
@@ -105,6 +106,13 @@ public static class BootstrapPolicy
             R(["create"], "authentication.k8s.io", "tokenreviews"),
             R(["create"], "authorization.k8s.io", "subjectaccessreviews"),
         ]),
+        // the scheduler's VolumeBinding plugin binds PVs to PVCs (PreBind)
+        Role("system:volume-scheduler",
+        [
+            R(ReadUpdate, "", "persistentvolumes"),
+            R(Read, "storage.k8s.io", "storageclasses"),
+            R(ReadUpdate, "", "persistentvolumeclaims"),
+        ]),
         Role("system:kube-controller-manager",
         [
             // one identity runs every built-in controller here (upstream splits them into per-controller service accounts),
@@ -141,6 +149,7 @@ public static class BootstrapPolicy
         Binding("system:basic-user", "system:basic-user", Group("system:authenticated")),
         Binding("system:public-info-viewer", "system:public-info-viewer", Group("system:authenticated"), Group("system:unauthenticated")),
         Binding("system:kube-scheduler", "system:kube-scheduler", User("system:kube-scheduler")),
+        Binding("system:volume-scheduler", "system:volume-scheduler", User("system:kube-scheduler")),
         Binding("system:kube-controller-manager", "system:kube-controller-manager", User("system:kube-controller-manager")),
     ];
 

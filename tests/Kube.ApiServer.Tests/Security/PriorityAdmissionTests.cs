@@ -43,7 +43,7 @@ public sealed class PriorityAdmissionTests
 
     private static async Task<(int Code, string Message)> FailureAsync(Func<Task> act)
     {
-        var e = await Assert.ThrowsExactlyAsync<KubeApiException>(act);
+        var e = await Assert.ThrowsAsync<KubeApiException>(act);
         return ((int)e.StatusCode, e.Status?.Message ?? e.Message);
     }
 
