@@ -9,7 +9,7 @@ public static class AdmissionServiceCollectionExtensions
 {
     /// <summary>
     /// Adds the built-in admission plugins in upstream's order (mutating: LimitRanger, ServiceAccount, Priority,
-    /// DefaultTolerationSeconds, DefaultStorageClass, MutatingAdmissionWebhook; validating: NamespaceLifecycle, Priority, PodSecurity,
+    /// DefaultTolerationSeconds, DefaultStorageClass, MutatingAdmissionWebhook; validating: NamespaceLifecycle, NodeRestriction, Priority, PodSecurity,
     /// ValidatingAdmissionWebhook, ResourceQuota last).
     /// They read through the registered <see cref="IKubeClient"/> (the API server's in-process administrator client).
     /// Call after <c>AddKubeApiServer</c> and before other plugins that should run after them.
@@ -18,6 +18,7 @@ public static class AdmissionServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         services.AddSingleton<IAdmissionPlugin>(sp => new NamespaceLifecycleAdmission(sp.GetRequiredService<IKubeClient>()));
+        services.AddSingleton<IAdmissionPlugin>(new NodeRestrictionAdmission());
         services.AddSingleton<IAdmissionPlugin>(sp => new LimitRangerAdmission(sp.GetRequiredService<IKubeClient>()));
         services.AddSingleton<IAdmissionPlugin>(sp => new ServiceAccountAdmission(sp.GetRequiredService<IKubeClient>(), sp.GetService<TimeProvider>()));
         services.AddSingleton<IAdmissionPlugin>(sp => new PriorityAdmission(sp.GetRequiredService<IKubeClient>(), mutating: true));

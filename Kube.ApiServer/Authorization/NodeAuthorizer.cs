@@ -39,7 +39,7 @@ public sealed class NodeAuthorizer : IAuthorizer
                 return AuthorizationDecision.NoOpinion;
             case ("", "pods"):
                 if (read && a.Subresource is null) return AuthorizationDecision.Allow;
-                // Mirror pods of the node's static pods (upstream's NodeRestriction admission, not implemented here, limits this to mirror pods bound to the node).
+                // Mirror pods of the node's static pods; NodeRestrictionAdmission limits this to mirror pods bound to the node.
                 if (a.Verb == "create" && a.Subresource is null) return AuthorizationDecision.Allow;
                 if (a.Verb is "update" or "patch" && a.Subresource == "status" || a.Verb == "delete" && a.Subresource is null)
                     return await PodBoundAsync(a.Namespace, a.Name, node, cancellationToken).ConfigureAwait(false) ? AuthorizationDecision.Allow : AuthorizationDecision.NoOpinion;
