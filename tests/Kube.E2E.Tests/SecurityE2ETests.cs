@@ -262,13 +262,16 @@ public sealed class SecurityE2ETests
     public async Task ResourceQuota_IsEnforced()
     {
         await NamespaceAsync("sec-quota");
-        await QuotaAsync("sec-quota", "counts", "configmaps: \"2\"");
+        // Every namespace gets the kube-root-ca.crt ConfigMap from the root-ca-cert-publisher, and it counts, as upstream.
+        Assert.IsTrue(await Wait.UntilAsync(async () => (await Admin.RunAsync("get configmap kube-root-ca.crt -n sec-quota")).ExitCode == 0,
+            TimeSpan.FromSeconds(30)), "kube-root-ca.crt was not published in sec-quota");
+        await QuotaAsync("sec-quota", "counts", "configmaps: \"3\"");
         await Admin.OkAsync("create configmap a --from-literal=k=v -n sec-quota");
         await Admin.OkAsync("create configmap b --from-literal=k=v -n sec-quota");
         var third = await Admin.RunAsync("create configmap c --from-literal=k=v -n sec-quota");
         Assert.AreNotEqual(0, third.ExitCode);
         StringAssert.Contains(third.Stderr,
-            "configmaps \"c\" is forbidden: exceeded quota: counts, requested: configmaps=1, used: configmaps=2, limited: configmaps=2");
+            "configmaps \"c\" is forbidden: exceeded quota: counts, requested: configmaps=1, used: configmaps=3, limited: configmaps=3");
 
         await QuotaAsync("sec-quota", "compute", "requests.cpu: \"1\"");
         var noRequests = await Admin.RunAsync("run bare --image=busybox --restart=Never -n sec-quota -- sleep 3600");
