@@ -51,6 +51,7 @@ internal static class ProtobufDecoder
     private static JsonObject Message(ReadOnlySpan<byte> data, ProtobufSchemas.Schema schema)
     {
         var obj = new JsonObject();
+        if (schema.Discarded) return obj;
         var reader = new Reader(data);
         while (!reader.AtEnd)
         {
@@ -77,6 +78,13 @@ internal static class ProtobufDecoder
                     if (n != 0 || f.Repeated || f.Pointer) Set(obj, f, JsonValue.Create(n));
                     break;
                 }
+                case ProtobufSchemas.FieldType.Int when wire == 2 && f.Repeated:
+                {
+                    // A packed repeated varint field.
+                    var packed = new Reader(reader.Bytes());
+                    while (!packed.AtEnd) Set(obj, f, JsonValue.Create((long)packed.Varint()));
+                    break;
+                }
                 case ProtobufSchemas.FieldType.Bool when wire == 0:
                 {
                     var b = reader.Varint() != 0;
@@ -95,8 +103,28 @@ internal static class ProtobufDecoder
                     Set(obj, f, Message(reader.Bytes(), f.Message!));
                     break;
                 case ProtobufSchemas.FieldType.Quantity when wire == 2:
-                    Set(obj, f, JsonValue.Create(QuantityString(reader.Bytes())));
+                {
+                    // A non-pointer Quantity is always written; its zero value ("0") decodes as absent, like other scalars.
+                    var q = QuantityString(reader.Bytes());
+                    if (f.Pointer || f.Repeated || (q.Length > 0 && q != "0")) Set(obj, f, JsonValue.Create(q));
                     break;
+                }
+                case ProtobufSchemas.FieldType.Time when wire == 2:
+                {
+                    var t = new Reader(reader.Bytes());
+                    long seconds = 0, nanos = 0;
+                    while (!t.AtEnd)
+                    {
+                        var (n, w) = t.Tag();
+                        if (n == 1 && w == 0) seconds = (long)t.Varint();
+                        else if (n == 2 && w == 0) nanos = (long)t.Varint();
+                        else t.Skip(w);
+                    }
+                    // metav1.Time is written in JSON with second precision; the zero time is absent.
+                    if (seconds != 0 || nanos != 0)
+                        Set(obj, f, JsonValue.Create(DateTimeOffset.FromUnixTimeSeconds(seconds).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture)));
+                    break;
+                }
                 case ProtobufSchemas.FieldType.IntOrString when wire == 2:
                 {
                     var ios = new Reader(reader.Bytes());
