@@ -78,7 +78,11 @@ internal static class AllInOneCluster
             // --root-ca-file); the serviceaccounts controller creates each namespace's default ServiceAccount.
             c.AddKubeControllers(o => o.RootCaBundle = pki.CertificateAuthorityPem).AddBuiltInControllers();
         });
-        AddComponent(s, "scheduler", ComponentIdentities.Scheduler, c => c.AddKubeScheduler(_ => { }));
+        AddComponent(s, "scheduler", ComponentIdentities.Scheduler, c =>
+        {
+            var scheduler = c.AddKubeScheduler(_ => { });
+            if (options.SchedulerConfig is { } schedulerConfig) scheduler.UseConfigurationFile(schedulerConfig);
+        });
         for (var i = 1; i <= options.Nodes; i++)
         {
             var name = $"node-{i}";
@@ -118,7 +122,16 @@ internal static class AllInOneCluster
         using var host = builder.Build();
         var logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("kube-host");
         using var dirLock = await DataDirLock.AcquireAsync(options.DataDir, TimeSpan.FromSeconds(60), logger, cancellationToken);
-        await host.RunAsync(cancellationToken);
+        try
+        {
+            await host.RunAsync(cancellationToken);
+        }
+        catch (Microsoft.Extensions.Options.OptionsValidationException e)
+        {
+            // A bad setting (e.g. a --scheduler-config naming an unknown plugin) fails the start with its own message.
+            await Console.Error.WriteLineAsync($"kube-host up: {string.Join("; ", e.Failures)}");
+            return 1;
+        }
         return 0;
     }
 

@@ -23,6 +23,9 @@ internal sealed record AllInOneOptions
     public string? EncryptionProviderConfig { get; init; }
     /// <summary>A KubeletConfiguration (kubelet.config.k8s.io/v1beta1) file applied to every built-in non-simulated node, e.g. staticPodPath or evictionHard (default: none).</summary>
     public string? KubeletConfig { get; init; }
+
+    /// <summary>A KubeSchedulerConfiguration (kubescheduler.config.k8s.io/v1) file for the built-in scheduler (default: none, upstream's default profile).</summary>
+    public string? SchedulerConfig { get; init; }
     /// <summary>Upstream's <c>--audit-policy-file</c>: an audit Policy (audit.k8s.io/v1) file (default: none, no audit log).</summary>
     public string? AuditPolicyFile { get; init; }
     /// <summary>Upstream's <c>--audit-log-path</c>: the JSON-lines audit log, "-" for standard output (default: DIR/audit.log when a policy is given).</summary>

@@ -26,6 +26,9 @@ internal static class UpCommand
         var kubeletConfig = new Option<string?>("--kubelet-config") { Description = "A KubeletConfiguration (kubelet.config.k8s.io/v1beta1) file for the built-in nodes (staticPodPath, evictionHard, ...)." };
         kubeletConfig.Validators.Add(r => { if (r.GetValueOrDefault<string?>() is { } f && !File.Exists(f)) r.AddError($"--kubelet-config: {f} does not exist."); });
         cmd.Options.Add(kubeletConfig);
+        var schedulerConfig = new Option<string?>("--scheduler-config") { Description = "A KubeSchedulerConfiguration (kubescheduler.config.k8s.io/v1) file: profiles, plugins and their args (as kube-scheduler's --config)." };
+        schedulerConfig.Validators.Add(r => { if (r.GetValueOrDefault<string?>() is { } f && !File.Exists(f)) r.AddError($"--scheduler-config: {f} does not exist."); });
+        cmd.Options.Add(schedulerConfig);
         var auditPolicy = new Option<string?>("--audit-policy-file") { Description = "An audit Policy (audit.k8s.io/v1) file: audit requests at the levels it gives (as kube-apiserver's flag)." };
         var auditLog = new Option<string?>("--audit-log-path") { Description = "Where audit events go, one JSON line each (\"-\" for standard output; default DIR/audit.log with --audit-policy-file)." };
         cmd.Options.Add(auditPolicy);
@@ -57,6 +60,7 @@ internal static class UpCommand
             AuditPolicyFile = parse.GetValue(auditPolicy) is { } ap ? Path.GetFullPath(ap) : null,
             AuditLogPath = parse.GetValue(auditLog) is { } al ? (al == "-" ? al : Path.GetFullPath(al)) : null,
             KubeletConfig = parse.GetValue(kubeletConfig) is { } kc ? Path.GetFullPath(kc) : null,
+            SchedulerConfig = parse.GetValue(schedulerConfig) is { } sc ? Path.GetFullPath(sc) : null,
         }, ct));
         return cmd;
     }
