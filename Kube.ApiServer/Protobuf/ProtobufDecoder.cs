@@ -7,7 +7,9 @@ namespace Kube.ApiServer.Protobuf;
 /// Decodes the protobuf request bodies kubectl 1.32's typed clients send (<c>kubectl create</c> namespace, configmap, secret, deployment,
 /// job, cronjob, role, clusterrole, rolebinding, clusterrolebinding, quota, priorityclass, pdb, ingress, service):
 /// the <c>k8s\0</c> magic, a runtime.Unknown envelope, and the object's message, turned into the JSON object
-/// the registry works on. Only the messages and fields in <see cref="ProtobufSchemas"/> are known; unknown fields are skipped.
+/// the registry works on. Only the messages and fields in <see cref="ProtobufSchemas"/> are known; a field number a known
+/// message does not list (or a wire type that does not fit the field) is a <see cref="FormatException"/>, which the handlers
+/// turn into 400 BadRequest: data is never silently dropped.
 /// </summary>
 internal static class ProtobufDecoder
 {
@@ -56,11 +58,9 @@ internal static class ProtobufDecoder
         while (!reader.AtEnd)
         {
             var (number, wire) = reader.Tag();
+            // A field this server does not know is refused, never skipped: skipping it would lose the user's data.
             if (!schema.Fields.TryGetValue(number, out var f))
-            {
-                reader.Skip(wire);
-                continue;
-            }
+                throw new FormatException($"protobuf field {number} of {schema.Name} is not supported by this server; send JSON");
             switch (f.Type)
             {
                 case ProtobufSchemas.FieldType.String when wire == 2:
@@ -165,8 +165,7 @@ internal static class ProtobufDecoder
                     break;
                 }
                 default:
-                    reader.Skip(wire);
-                    break;
+                    throw new FormatException($"protobuf field {number} ({f.Name}) of {schema.Name} has wire type {wire}, which does not fit its type {f.Type}");
             }
         }
         return obj;

@@ -371,7 +371,12 @@ internal static class ProtobufSchemas
 
     private static readonly Schema ResourceAttributes = new Schema("k8s.io.api.authorization.v1.ResourceAttributes")
         .Add(1, "namespace", FieldType.String).Add(2, "verb", FieldType.String).Add(3, "group", FieldType.String)
-        .Add(4, "version", FieldType.String).Add(5, "resource", FieldType.String).Add(6, "subresource", FieldType.String).Add(7, "name", FieldType.String);
+        .Add(4, "version", FieldType.String).Add(5, "resource", FieldType.String).Add(6, "subresource", FieldType.String).Add(7, "name", FieldType.String)
+        .Add(8, "fieldSelector", FieldType.Message, false, new Schema("k8s.io.api.authorization.v1.FieldSelectorAttributes")
+            .Add(1, "rawSelector", FieldType.String).Add(2, "requirements", FieldType.Message, true, new Schema(Meta + "FieldSelectorRequirement")
+                .Add(1, "key", FieldType.String).Add(2, "operator", FieldType.String).Add(3, "values", FieldType.String, true)))
+        .Add(9, "labelSelector", FieldType.Message, false, new Schema("k8s.io.api.authorization.v1.LabelSelectorAttributes")
+            .Add(1, "rawSelector", FieldType.String).Add(2, "requirements", FieldType.Message, true, LabelSelectorRequirement));
 
     private static readonly Schema NonResourceAttributes = new Schema("k8s.io.api.authorization.v1.NonResourceAttributes").Add(1, "path", FieldType.String).Add(2, "verb", FieldType.String);
 
@@ -460,22 +465,26 @@ internal static class ProtobufSchemas
         [("authorization.k8s.io/v1", "SelfSubjectAccessReview")] = new Schema("k8s.io.api.authorization.v1.SelfSubjectAccessReview").Add(1, "metadata", FieldType.Message, false, ObjectMeta)
             .Add(2, "spec", FieldType.Message, false, new Schema("k8s.io.api.authorization.v1.SelfSubjectAccessReviewSpec")
                 .Add(1, "resourceAttributes", FieldType.Message, false, ResourceAttributes)
-                .Add(2, "nonResourceAttributes", FieldType.Message, false, NonResourceAttributes)),
-        [("authentication.k8s.io/v1", "SelfSubjectReview")] = new Schema("k8s.io.api.authentication.v1.SelfSubjectReview").Add(1, "metadata", FieldType.Message, false, ObjectMeta),
+                .Add(2, "nonResourceAttributes", FieldType.Message, false, NonResourceAttributes))
+            .Add(3, "status", FieldType.Message, false, Empty),
+        [("authentication.k8s.io/v1", "SelfSubjectReview")] = new Schema("k8s.io.api.authentication.v1.SelfSubjectReview").Add(1, "metadata", FieldType.Message, false, ObjectMeta)
+            .Add(2, "status", FieldType.Message, false, Empty),
         [("authentication.k8s.io/v1", "TokenRequest")] = new Schema("k8s.io.api.authentication.v1.TokenRequest").Add(1, "metadata", FieldType.Message, false, ObjectMeta)
             .Add(2, "spec", FieldType.Message, false, new Schema("k8s.io.api.authentication.v1.TokenRequestSpec")
                 .Add(1, "audiences", FieldType.String, true)
                 .Add(3, "boundObjectRef", FieldType.Message, false, new Schema("k8s.io.api.authentication.v1.BoundObjectReference")
                     .Add(1, "kind", FieldType.String).Add(2, "apiVersion", FieldType.String).Add(3, "name", FieldType.String).Add(4, "uid", FieldType.String))
-                .Ptr(4, "expirationSeconds", FieldType.Int)),
+                .Ptr(4, "expirationSeconds", FieldType.Int))
+            .Add(3, "status", FieldType.Message, false, Empty),
         [("v1", "Namespace")] = new Schema("k8s.io.api.core.v1.Namespace").Add(1, "metadata", FieldType.Message, false, ObjectMeta)
-            .Add(2, "spec", FieldType.Message, false, new Schema("k8s.io.api.core.v1.NamespaceSpec").Add(1, "finalizers", FieldType.String, true)),
+            .Add(2, "spec", FieldType.Message, false, new Schema("k8s.io.api.core.v1.NamespaceSpec").Add(1, "finalizers", FieldType.String, true))
+            .Add(3, "status", FieldType.Message, false, Empty),
         [("v1", "ConfigMap")] = new Schema("k8s.io.api.core.v1.ConfigMap").Add(1, "metadata", FieldType.Message, false, ObjectMeta)
             .Add(2, "data", FieldType.StringMap).Add(3, "binaryData", FieldType.BytesMap).Ptr(4, "immutable", FieldType.Bool),
         [("v1", "Secret")] = new Schema("k8s.io.api.core.v1.Secret").Add(1, "metadata", FieldType.Message, false, ObjectMeta)
             .Add(2, "data", FieldType.BytesMap).Add(3, "type", FieldType.String).Add(4, "stringData", FieldType.StringMap).Ptr(5, "immutable", FieldType.Bool),
         [("v1", "ServiceAccount")] = new Schema("k8s.io.api.core.v1.ServiceAccount").Add(1, "metadata", FieldType.Message, false, ObjectMeta)
-            .Ptr(4, "automountServiceAccountToken", FieldType.Bool),
+            .Add(3, "imagePullSecrets", FieldType.Message, true, LocalObjectReference).Ptr(4, "automountServiceAccountToken", FieldType.Bool),
         [("batch/v1", "Job")] = new Schema("k8s.io.api.batch.v1.Job").Add(1, "metadata", FieldType.Message, false, ObjectMeta)
             .Add(2, "spec", FieldType.Message, false, JobSpec).Add(3, "status", FieldType.Message, false, Empty),
         [("batch/v1", "CronJob")] = new Schema("k8s.io.api.batch.v1.CronJob").Add(1, "metadata", FieldType.Message, false, ObjectMeta)

@@ -1,10 +1,12 @@
+using System.Net.Http.Headers;
+using System.Text;
 using System.Text.Json.Nodes;
 
 namespace Kube.ApiServer.Tests.Kubectl;
 
 /// <summary>
 /// <c>kubectl create job --from=cronjob/x</c> copies the CronJob's whole job template and sends it as protobuf: every pod
-/// template field must arrive (none silently skipped).
+/// template field must arrive (none silently skipped), and a field the decoder does not know is a 400, not data loss.
 /// </summary>
 [TestClass]
 public sealed class KubectlProtobufPodTemplateTests
@@ -358,6 +360,31 @@ public sealed class KubectlProtobufPodTemplateTests
         Assert.AreEqual(2, job["spec"]!["backoffLimit"]!.GetValue<int>());
     }
 
+    [TestMethod]
+    public async Task Protobuf_UnknownFieldNumber_IsBadRequestNamingTheField()
+    {
+        await using var cluster = await TestCluster.StartAsync();
+
+        // A Job whose pod spec carries field 99, which PodSpec does not have.
+        var podSpec = Concat(Str(2, Concat(Str(1, "main"), Str(2, "busybox"))), Str(3, "Never"), [.. Varint(99 << 3), 1]);
+        var template = Str(2, podSpec);
+        var job = Concat(Str(1, Str(1, "bad")), Str(2, Str(6, template)));
+        var body = Concat("k8s\0"u8.ToArray(), Str(1, Concat(Str(1, "batch/v1"), Str(2, "Job"))), Str(2, job));
+
+        using var req = new HttpRequestMessage(HttpMethod.Post, "/apis/batch/v1/namespaces/default/jobs") { Content = new ByteArrayContent(body) };
+        req.Content.Headers.ContentType = new MediaTypeHeaderValue("application/vnd.kubernetes.protobuf");
+        req.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        using var resp = await cluster.Http.SendAsync(req);
+        var text = await resp.Content.ReadAsStringAsync();
+        Assert.AreEqual(400, (int)resp.StatusCode, text);
+        var status = JsonNode.Parse(text)!;
+        Assert.AreEqual("Status", status["kind"]!.GetValue<string>());
+        Assert.AreEqual("BadRequest", status["reason"]!.GetValue<string>());
+        StringAssert.Contains(status["message"]!.GetValue<string>(),
+            "protobuf field 99 of k8s.io.api.core.v1.PodSpec is not supported by this server; send JSON");
+        Assert.AreEqual(404, (await cluster.GetAsync("/apis/batch/v1/namespaces/default/jobs/bad")).Code, "nothing was created");
+    }
+
     /// <summary>The JSON text with object keys sorted (protobuf decoding writes fields in field-number order).</summary>
     private static string Canonical(JsonNode? node) => Sort(node)?.ToJsonString() ?? "null";
 
@@ -367,4 +394,22 @@ public sealed class KubectlProtobufPodTemplateTests
         JsonArray a => new JsonArray([.. a.Select(Sort)]),
         _ => node?.DeepClone(),
     };
+
+    private static byte[] Varint(ulong v)
+    {
+        var bytes = new List<byte>();
+        while (v >= 0x80)
+        {
+            bytes.Add((byte)(v | 0x80));
+            v >>= 7;
+        }
+        bytes.Add((byte)v);
+        return [.. bytes];
+    }
+
+    private static byte[] Str(int field, string s) => Str(field, Encoding.UTF8.GetBytes(s));
+
+    private static byte[] Str(int field, byte[] payload) => Concat(Varint((ulong)(field << 3 | 2)), Varint((ulong)payload.Length), payload);
+
+    private static byte[] Concat(params byte[][] parts) => [.. parts.SelectMany(p => p)];
 }
