@@ -49,7 +49,8 @@ public sealed class NodeAgent : IHostedService, IAsyncDisposable
     private int _disposed;
 
     public NodeAgent(NodeAgentOptions options, IKubeClient client, ISharedInformerFactory informers, IContainerRuntime runtime, TimeProvider timeProvider,
-        ILoggerFactory loggerFactory, IMeterFactory? meterFactory = null, Kube.Core.Events.IEventRecorder? events = null)
+        ILoggerFactory loggerFactory, IMeterFactory? meterFactory = null, Kube.Core.Events.IEventRecorder? events = null,
+        IServiceAccountTokenRequester? tokenRequester = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loggerFactory);
@@ -91,7 +92,10 @@ public sealed class NodeAgent : IHostedService, IAsyncDisposable
         }
         if (runtime is not Kube.Node.Runtime.Simulated.SimulatedRuntime)
         {
-            _syncer.Volumes = new Volumes.VolumeManager(client, Path.Combine(options.EffectiveDataDir, "volumes"), timeProvider, _logger);
+            _syncer.Volumes = new Volumes.VolumeManager(client, Path.Combine(options.EffectiveDataDir, "volumes"), timeProvider, _logger)
+            {
+                Tokens = tokenRequester is null ? null : new Volumes.ServiceAccountTokenManager(tokenRequester, timeProvider, _logger),
+            };
         }
         _probeHttp = new HttpClient(new SocketsHttpHandler
         {

@@ -71,6 +71,7 @@ public static class KubeNodeServiceCollectionExtensions
             sp.GetService<TimeProvider>() ?? TimeProvider.System,
             sp.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance,
             sp.GetService<System.Diagnostics.Metrics.IMeterFactory>(),
-            sp.GetService<Kube.Core.Events.IEventRecorder>());
+            sp.GetService<Kube.Core.Events.IEventRecorder>(),
+            sp.GetService<IServiceAccountTokenRequester>());
     }
 }

@@ -15,8 +15,14 @@ namespace Kube.Node.Agent.Volumes;
 /// </summary>
 internal sealed class VolumeManager(IKubeClient client, string root, TimeProvider time, ILogger logger)
 {
-    /// <summary>Written in place of a projected serviceAccountToken until the API server offers TokenRequest.</summary>
-    public const string PlaceholderToken = "placeholder-token: this agent cannot request ServiceAccount tokens yet (no TokenRequest)";
+    /// <summary>
+    /// Written in place of a projected serviceAccountToken only when the agent was given no
+    /// <see cref="IServiceAccountTokenRequester"/> (<see cref="Tokens"/> null); with one, a failed request fails the volume.
+    /// </summary>
+    public const string PlaceholderToken = "placeholder-token: this agent was given no IServiceAccountTokenRequester, so it cannot request ServiceAccount tokens";
+
+    /// <summary>The bound ServiceAccount tokens of projected volumes; null when the agent cannot request tokens.</summary>
+    public ServiceAccountTokenManager? Tokens { get; init; }
 
     private const int DefaultMode = 420; // 0644
 
@@ -102,7 +108,10 @@ internal sealed class VolumeManager(IKubeClient client, string root, TimeProvide
                     }
                     else if (source.ServiceAccountToken is { } token)
                     {
-                        files[token.Path] = (Encoding.UTF8.GetBytes(PlaceholderToken), mode);
+                        var jwt = Tokens is { } tokens
+                            ? await tokens.GetTokenAsync(pod, token, v.Name, cancellationToken).ConfigureAwait(false)
+                            : PlaceholderToken;
+                        files[token.Path] = (Encoding.UTF8.GetBytes(jwt), mode);
                     }
                 }
 
@@ -165,6 +174,7 @@ internal sealed class VolumeManager(IKubeClient client, string root, TimeProvide
     /// <summary>Unmounts the pod's tmpfs volumes and deletes its volume directories (not hostPath or PV data).</summary>
     public void TearDown(string uid)
     {
+        Tokens?.Forget(uid);
         var dir = PodDir(uid);
         if (!Directory.Exists(dir))
         {
