@@ -95,8 +95,10 @@ internal sealed class VolumeManager(IKubeClient client, string root, TimeProvide
                 {
                     if (source.ConfigMap is { } pcm)
                     {
-                        // The kube-root-ca.crt ConfigMap of the ServiceAccount admission may not exist in this cluster: tolerate it.
-                        await AddConfigMapAsync(files, ns, pcm.Name, pcm.Items, mode, pcm.Optional == true || pcm.Name == "kube-root-ca.crt", v.Name, cancellationToken).ConfigureAwait(false);
+                        // As upstream, the kube-root-ca.crt ConfigMap of the ServiceAccount admission is required (the volume waits until
+                        // the controller manager publishes it), except on an agent that cannot request tokens (a cluster without security).
+                        var tolerated = Tokens is null && pcm.Name == "kube-root-ca.crt";
+                        await AddConfigMapAsync(files, ns, pcm.Name, pcm.Items, mode, pcm.Optional == true || tolerated, v.Name, cancellationToken).ConfigureAwait(false);
                     }
                     else if (source.Secret is { } ps)
                     {

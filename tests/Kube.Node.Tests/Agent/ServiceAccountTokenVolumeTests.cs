@@ -156,6 +156,29 @@ public sealed class ServiceAccountTokenVolumeTests
         Assert.AreEqual("system:serviceaccount:default:missing", await ReviewAsync(token));
     }
 
+    [TestMethod]
+    public async Task AMissingKubeRootCa_FailsTheVolume_UntilItIsPublished_ThenCaCrtLands()
+    {
+        await _client.DeleteAsync<V1ConfigMap>("kube-root-ca.crt", "default");
+        var pod = await CreatePodAsync(expirationSeconds: 3607);
+        var time = new FakeTimeProvider(TimeProvider.System.GetUtcNow());
+        var volumes = new VolumeManager(_client, Path.Combine(_dir, "volumes"), time, NullLogger.Instance)
+        {
+            Tokens = new ServiceAccountTokenManager(new HttpRequester(_http), time, NullLogger.Instance),
+        };
+        var ex = await Assert.ThrowsExactlyAsync<VolumeSetupException>(() => volumes.SetUpAsync(pod, null, CancellationToken.None));
+        StringAssert.Contains(ex.Message, "kube-root-ca.crt");
+
+        await _client.CreateAsync(new V1ConfigMap
+        {
+            ApiVersion = "v1", Kind = "ConfigMap",
+            Metadata = new V1ObjectMeta { Name = "kube-root-ca.crt", NamespaceProperty = "default" },
+            Data = new Dictionary<string, string> { ["ca.crt"] = "published-ca" },
+        });
+        var paths = await volumes.SetUpAsync(pod, null, CancellationToken.None);
+        Assert.AreEqual("published-ca", await File.ReadAllTextAsync(Path.Combine(paths["kube-api-access-test"], "ca.crt")));
+    }
+
     private async Task<V1Pod> CreatePodAsync(long? expirationSeconds, string serviceAccount = "default") =>
         await _client.CreateAsync(new V1Pod
         {
