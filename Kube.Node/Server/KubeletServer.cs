@@ -8,7 +8,8 @@ using Microsoft.Extensions.Logging;
 namespace Kube.Node.Server;
 
 /// <summary>
-/// The node agent's HTTP server, in the role of the kubelet's server (plain HTTP on loopback, no authentication):
+/// The node agent's HTTP server, in the role of the kubelet's server (plain HTTP on loopback, no authentication, unless
+/// <see cref="KubeletServerOptions.Tls"/> is set: then HTTPS with client certificates, see <see cref="KubeletServerTlsOptions"/>):
 /// <list type="bullet">
 /// <item><c>GET /healthz</c>: "ok".</item>
 /// <item><c>GET /containerLogs/{namespace}/{pod}/{container}?follow=&amp;tailLines=&amp;limitBytes=&amp;sinceSeconds=&amp;sinceTime=&amp;previous=&amp;timestamps=</c>:
@@ -29,6 +30,7 @@ public sealed class KubeletServer : IAsyncDisposable
     private readonly HttpListener _listener = new();
     private readonly CancellationTokenSource _stopping = new();
     private Task? _loop;
+    private KubeletTlsFront? _tlsFront;
 
     public KubeletServer(KubeletServerOptions options, IContainerRuntime runtime, TimeProvider timeProvider, ILogger logger)
     {
@@ -51,7 +53,7 @@ public sealed class KubeletServer : IAsyncDisposable
     /// <summary>Starts listening.</summary>
     public void Start()
     {
-        var port = _options.Port;
+        var port = _options.Tls is null ? _options.Port : 0;
         if (port == 0)
         {
             var probe = new System.Net.Sockets.TcpListener(IPAddress.Parse(_options.Address), 0);
@@ -64,6 +66,16 @@ public sealed class KubeletServer : IAsyncDisposable
         _listener.Start();
         Port = port;
         _loop = Task.Run(() => AcceptLoopAsync(_stopping.Token), CancellationToken.None);
+        if (_options.Tls is { } tls)
+        {
+            // HTTPS only: the HttpListener is the backend of the TLS front, and answers nothing that did not come through it.
+            _tlsFront = new KubeletTlsFront(tls, IPAddress.Parse(_options.Address), _options.Port, port, _logger);
+            _tlsFront.Start();
+            Port = _tlsFront.Port;
+            _logger.LogInformation("Kubelet server listening on https://{Address}:{Port} (client certificates required)", _options.Address, Port);
+            return;
+        }
+
         _logger.LogInformation("Kubelet server listening on http://{Address}:{Port}", _options.Address, port);
     }
 
@@ -75,6 +87,11 @@ public sealed class KubeletServer : IAsyncDisposable
         }
 
         await _stopping.CancelAsync().ConfigureAwait(false);
+        if (_tlsFront is not null)
+        {
+            await _tlsFront.DisposeAsync().ConfigureAwait(false);
+        }
+
         try
         {
             // The managed HttpListener may re-bind the endpoint while removing its prefix and fail when the port was taken since.
@@ -141,6 +158,12 @@ public sealed class KubeletServer : IAsyncDisposable
         try
         {
             var path = context.Request.Url?.AbsolutePath ?? "/";
+            if (_tlsFront is not null && !_tlsFront.IsRelayed(context.Request.RemoteEndPoint))
+            {
+                await WriteTextAsync(context.Response, 401, "Unauthorized").ConfigureAwait(false);
+                return;
+            }
+
             var parts = path.Trim('/').Split('/').Select(Uri.UnescapeDataString).ToArray();
             if (path == "/healthz")
             {

@@ -11,4 +11,7 @@ public sealed record KubeletServerOptions
 
     /// <summary>How often a followed log is checked for new output. Default 100 ms.</summary>
     public TimeSpan FollowPollInterval { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>HTTPS with client-certificate authentication and authorization; null (default) serves plain HTTP to anyone.</summary>
+    public KubeletServerTlsOptions? Tls { get; init; }
 }
