@@ -126,7 +126,7 @@ public sealed class KubeApiServer : IAsyncDisposable
         {
             if (types.FindByResource(Metrics.ResourceMetricsApi.Group, Metrics.ResourceMetricsApi.Version, "nodes") is null) types.Register(Metrics.ResourceMetricsApi.NodeMetrics);
             if (types.FindByResource(Metrics.ResourceMetricsApi.Group, Metrics.ResourceMetricsApi.Version, "pods") is null) types.Register(Metrics.ResourceMetricsApi.PodMetrics);
-            var scraper = new Metrics.SummaryScraper(ApiHttpHandler.KubeletHttp, time, options.KubeletStatsTimeout, options.ResourceMetricsCacheDuration,
+            var scraper = new Metrics.SummaryScraper(Proxy.KubeletClient.For(options.Security), time, options.KubeletStatsTimeout, options.ResourceMetricsCacheDuration,
                 loggers.CreateLogger<Metrics.SummaryScraper>());
             resourceMetrics = new Metrics.ResourceMetricsApi(registry, scraper, time);
         }

@@ -54,7 +54,7 @@ internal sealed partial class ApiHttpHandler(
     {
         Timeout = Timeout.InfiniteTimeSpan,
     };
-    private Proxy.KubeletProxy Kubelet => field ??= new Proxy.KubeletProxy(registry, KubeletHttp);
+    private Proxy.KubeletProxy Kubelet => field ??= new Proxy.KubeletProxy(registry, Proxy.KubeletClient.For(options.Security));
     private ResourceTypeRegistry Types => registry.Types;
 
     /// <summary>Requests being served: [0] reads, [1] mutations.</summary>

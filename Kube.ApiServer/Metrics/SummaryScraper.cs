@@ -13,7 +13,7 @@ namespace Kube.ApiServer.Metrics;
 /// <c>usageCoreNanoSeconds</c>; memory is <c>workingSetBytes</c>. A reading is reused for <c>cacheFor</c>, so a burst of
 /// <c>kubectl top</c> calls scrapes a node once; a node that does not answer within <c>timeout</c> has no metrics.
 /// </summary>
-internal sealed class SummaryScraper(HttpClient http, TimeProvider time, TimeSpan timeout, TimeSpan cacheFor, ILogger logger)
+internal sealed class SummaryScraper(Proxy.KubeletClient kubeletClient, TimeProvider time, TimeSpan timeout, TimeSpan cacheFor, ILogger logger)
 {
     private const int MaxSummaryBytes = 16 * 1024 * 1024;
 
@@ -36,7 +36,7 @@ internal sealed class SummaryScraper(HttpClient http, TimeProvider time, TimeSpa
         using var cts = new CancellationTokenSource(timeout, time);
         try
         {
-            using var response = await http.GetAsync(new Uri(kubelet, "stats/summary"), HttpCompletionOption.ResponseHeadersRead, cts.Token).ConfigureAwait(false);
+            using var response = await kubeletClient.Http.GetAsync(new Uri(kubeletClient.Rebase(kubelet), "stats/summary"), HttpCompletionOption.ResponseHeadersRead, cts.Token).ConfigureAwait(false);
             if (!response.IsSuccessStatusCode)
             {
                 logger.LogDebug("Node {Node} answered {Code} for /stats/summary", nodeName, (int)response.StatusCode);

@@ -12,8 +12,10 @@ namespace Kube.ApiServer.Proxy;
 /// <c>follow</c> works) and <c>exec</c> as a WebSocket (<c>v5.channel.k8s.io</c> / <c>v4.channel.k8s.io</c>) whose
 /// frames are relayed both ways unchanged.
 /// </summary>
-internal sealed class KubeletProxy(GenericRegistry registry, HttpClient http)
+internal sealed class KubeletProxy(GenericRegistry registry, KubeletClient kubeletClient)
 {
+    private readonly HttpClient http = kubeletClient.Http;
+
     /// <summary>The channel subprotocols relayed, best first.</summary>
     public static readonly string[] Subprotocols = ["v5.channel.k8s.io", "v4.channel.k8s.io"];
 
@@ -87,6 +89,7 @@ internal sealed class KubeletProxy(GenericRegistry registry, HttpClient http)
 
         using var upstream = new ClientWebSocket();
         upstream.Options.AddSubProtocol(protocol);
+        kubeletClient.Configure(upstream.Options);
         try
         {
             using var connectTimeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -170,7 +173,7 @@ internal sealed class KubeletProxy(GenericRegistry registry, HttpClient http)
         }
         var kubelet = KubeletUri(node)
             ?? throw Errors.BadRequest($"node {nodeName} does not advertise a kubelet endpoint (status.addresses InternalIP and status.daemonEndpoints.kubeletEndpoint.Port)");
-        return (name, container, kubelet);
+        return (name, container, kubeletClient.Rebase(kubelet));
     }
 
     /// <summary>The node's kubelet endpoint: its InternalIP and <c>status.daemonEndpoints.kubeletEndpoint.Port</c>; null when it advertises none.</summary>

@@ -17,6 +17,15 @@ public sealed class ApiServerSecurityOptions
     /// <summary>The CA client certificates must chain to (upstream's <c>--client-ca-file</c>). Null: x509 authentication off. Default null.</summary>
     public X509Certificate2? ClientCertificateAuthority { get; set; }
 
+    /// <summary>
+    /// The client certificate (with its private key) presented to node agents' kubelet endpoints (upstream's
+    /// <c>--kubelet-client-certificate</c>/<c>--kubelet-client-key</c>). Set: kubelets are reached over HTTPS. Null (default): plain HTTP.
+    /// </summary>
+    public X509Certificate2? KubeletClientCertificate { get; set; }
+
+    /// <summary>The CA kubelets' serving certificates must chain to (upstream's <c>--kubelet-certificate-authority</c>). Null: <see cref="ClientCertificateAuthority"/>.</summary>
+    public X509Certificate2? KubeletCertificateAuthority { get; set; }
+
     /// <summary>Upstream's <c>--token-auth-file</c>: a CSV file <c>token,user,uid,"group1,group2"</c>. Default null (none).</summary>
     public string? TokenAuthFile { get; set; }
 
