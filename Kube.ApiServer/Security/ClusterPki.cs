@@ -19,6 +19,9 @@ public sealed class ClusterPki
     /// <summary>The administrator's user and group, as kubeadm's admin.conf.</summary>
     public const string AdminUser = "kubernetes-admin";
 
+    /// <summary>The user the API server is to kubelets (upstream's kubeadm: <c>kube-apiserver-kubelet-client</c>).</summary>
+    public const string ApiServerKubeletClientUser = "kube-apiserver-kubelet-client";
+
     private static readonly TimeSpan CaValidity = TimeSpan.FromDays(3650);
     private static readonly TimeSpan LeafValidity = TimeSpan.FromDays(365);
 
@@ -91,6 +94,22 @@ public sealed class ClusterPki
         return LoadOrIssue("apiserver", "CN=kube-apiserver", serverNames: names, clientAuth: false,
             c => names.All(n => c.MatchesHostname(n, allowWildcards: false, allowCommonName: false)));
     }
+
+    /// <summary>
+    /// A node agent's kubelet serving certificate (<c>kubelet-&lt;node&gt;.crt</c>, upstream's <c>--tls-cert-file</c>): CN=&lt;node&gt;,
+    /// SANs 127.0.0.1, localhost and the node's name. Reissued when a SAN is missing.
+    /// </summary>
+    public X509Certificate2 KubeletServingCertificate(string node)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(node);
+        var names = new SortedSet<string>(StringComparer.Ordinal) { "127.0.0.1", "localhost", node };
+        return LoadOrIssue("kubelet-" + node, "CN=" + node, serverNames: names, clientAuth: false,
+            c => names.All(n => c.MatchesHostname(n, allowWildcards: false, allowCommonName: false)));
+    }
+
+    /// <summary>The API server's client certificate for kubelets (<c>apiserver-kubelet-client.crt</c>): CN=kube-apiserver-kubelet-client, O=system:masters, as kubeadm issues it.</summary>
+    public X509Certificate2 ApiServerKubeletClientCertificate() =>
+        ClientCertificate("apiserver-kubelet-client", ApiServerKubeletClientUser, [Authorization.RbacAuthorizer.SuperuserGroup]);
 
     /// <summary>A client certificate (<c>name.crt</c>) for <paramref name="user"/> in <paramref name="groups"/>; reused when it matches.</summary>
     public X509Certificate2 ClientCertificate(string fileName, string user, IEnumerable<string> groups)

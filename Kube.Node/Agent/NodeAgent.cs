@@ -129,7 +129,7 @@ public sealed class NodeAgent : IHostedService, IAsyncDisposable
         _runtimeReady = true;
         if (_options.KubeletPort is int kubeletPort)
         {
-            _server = new Server.KubeletServer(new Server.KubeletServerOptions { Address = _options.KubeletAddress, Port = kubeletPort }, _runtime, _time, _logger)
+            _server = new Server.KubeletServer(new Server.KubeletServerOptions { Address = _options.KubeletAddress, Port = kubeletPort, Tls = _options.KubeletTls }, _runtime, _time, _logger)
             {
                 SummaryProvider = async ct => (await _summary.GetAsync(ct).ConfigureAwait(false)).ToJson(),
             };

@@ -72,6 +72,9 @@ public sealed class NodeAgentOptions
     /// <summary>The kubelet server's address; loopback only. Default 127.0.0.1.</summary>
     public string KubeletAddress { get; set; } = "127.0.0.1";
 
+    /// <summary>HTTPS with client-certificate authentication for the kubelet server (upstream's --tls-cert-file, --client-ca-file, --anonymous-auth=false). Default null: plain HTTP.</summary>
+    public Server.KubeletServerTlsOptions? KubeletTls { get; set; }
+
     /// <summary>
     /// A directory of Pod manifests (YAML or JSON, one pod per file) run as static pods: without the API server, mirrored
     /// into it as mirror pods (KubeletConfiguration staticPodPath). Default null: none.

@@ -94,7 +94,7 @@ internal static class AllInOneCluster
                 c.AddKubeCore();
                 // The agent's events (Started, BackOff, Unhealthy, Killing, Evicted), as the kubelet reports them.
                 c.AddKubeEventRecorder(new Kube.Core.Events.EventRecorderOptions { ReportingController = "kubelet", ReportingInstance = name });
-                c.AddKubeNodeAgent(o => ConfigureNode(o, options, name, index, options.Runtime));
+                c.AddKubeNodeAgent(o => ConfigureNode(o, options, name, index, options.Runtime, pki));
             });
         }
         if (options.SimulatedNodes > 0)
@@ -107,7 +107,7 @@ internal static class AllInOneCluster
                 {
                     var index = options.Nodes + i;
                     var name = $"sim-{i}";
-                    c.AddKubeNodeAgent(o => ConfigureNode(o, options, name, index, "simulated"));
+                    c.AddKubeNodeAgent(o => ConfigureNode(o, options, name, index, "simulated", pki));
                 }
             }, SimulatedNodes.EnsureBindingAsync);
         }
@@ -151,6 +151,9 @@ internal static class AllInOneCluster
         }
         // The admin certificate is issued (or reused) now, before anything listens.
         _ = pki.AdminCertificate();
+        // The API server reaches kubelets over HTTPS as kube-apiserver-kubelet-client and checks their serving certificates against the CA.
+        security.KubeletClientCertificate = pki.ApiServerKubeletClientCertificate();
+        security.KubeletCertificateAuthority = pki.CertificateAuthority;
         return (security, pki);
     }
 
@@ -159,8 +162,15 @@ internal static class AllInOneCluster
         // Not AddHostedService: it de-duplicates by type, and every component must run.
         services.AddSingleton<IHostedService>(sp => new ComponentHost(name, identity, configure, sp, beforeStart));
 
-    private static void ConfigureNode(NodeAgentOptions o, AllInOneOptions options, string name, int index, string runtime)
+    private static void ConfigureNode(NodeAgentOptions o, AllInOneOptions options, string name, int index, string runtime, ClusterPki pki)
     {
+        // The kubelet server: HTTPS with its own serving certificate; only client certificates from the cluster CA (the API server's).
+        o.KubeletTls = new Kube.Node.Server.KubeletServerTlsOptions
+        {
+            ServingCertificate = pki.KubeletServingCertificate(name),
+            ClientCertificateAuthority = pki.CertificateAuthority,
+            AuthorizedUsers = [ClusterPki.ApiServerKubeletClientUser],
+        };
         o.NodeName = name;
         o.NodeIndex = index;
         o.DataDir = Path.Combine(options.DataDir, "nodes", name);

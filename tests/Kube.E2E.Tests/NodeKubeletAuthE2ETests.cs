@@ -1,0 +1,98 @@
+using System.Net;
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.RegularExpressions;
+using Kube.E2E.Tests.Infrastructure;
+
+namespace Kube.E2E.Tests;
+
+/// <summary>
+/// <c>kube-host up</c>'s node agent serves its kubelet API (logs, exec, stats) over HTTPS with a serving certificate from the
+/// cluster CA and answers only client certificates from that CA (the API server's kube-apiserver-kubelet-client): kubectl
+/// logs, exec and top still work through the API server, a caller without a client certificate gets 401.
+/// </summary>
+[TestClass]
+public sealed class NodeKubeletAuthE2ETests
+{
+    private static KubeHostProcess? _host;
+    private static Kubectl? _kubectl;
+    private static string _dir = "";
+
+    private static string CacheDir => Path.Combine(_dir, "kubecache");
+
+    private static Kubectl K => _kubectl ?? throw new InvalidOperationException("the cluster did not start");
+
+    [ClassInitialize]
+    public static async Task StartClusterAsync(TestContext _)
+    {
+        if (Kubectl.Path is null) return;
+        _dir = Directory.CreateTempSubdirectory("kube-e2e-kubelet-auth-").FullName;
+        _host = await KubeHostProcess.StartAsync(Path.Combine(_dir, "data"));
+        _kubectl = new Kubectl(_host.Kubeconfig, CacheDir);
+    }
+
+    [ClassCleanup]
+    public static async Task StopClusterAsync()
+    {
+        if (_host is not null) await _host.DisposeAsync();
+        try { if (_dir.Length > 0) Directory.Delete(_dir, true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+
+    [TestInitialize]
+    public void RequireKubectl() => Kubectl.RequireInstalled();
+
+    [TestMethod]
+    public async Task LogsExecTop_WorkThroughTheApiServer_DirectCallsWithoutClientCertificate_Get401()
+    {
+        var file = Path.Combine(_dir, "talker.yaml");
+        await File.WriteAllTextAsync(file, """
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: talker}
+            spec:
+              containers:
+              - {name: main, image: busybox, command: ["sh", "-c", "echo hello-kubelet-tls; x=$(head -c 3000000 /dev/zero | tr '\\0' x); while :; do sleep 0.05; done"]}
+            """);
+        await K.OkAsync($"create -f {file}");
+        await K.OkAsync("wait --for=condition=Ready pod/talker --timeout=90s", timeout: TimeSpan.FromSeconds(100));
+
+        var logs = "";
+        Assert.IsTrue(await Wait.UntilAsync(async () => (logs = (await K.RunAsync("logs talker")).Stdout).Contains("hello-kubelet-tls"), TimeSpan.FromSeconds(30)), "kubectl logs: " + logs);
+
+        var piped = await KubectlStreaming.RunAsync(_host!.Kubeconfig, CacheDir, ["exec", "-i", "talker", "--", "cat"], TimeSpan.FromSeconds(60), "through-tls\n");
+        Assert.AreEqual((0, "through-tls\n"), (piped.ExitCode, piped.Stdout), piped.Stderr);
+
+        var top = "";
+        Assert.IsTrue(await Wait.UntilAsync(async () =>
+        {
+            var r = await K.RunAsync("top pod talker");
+            top = r.Stdout + r.Stderr;
+            return r.ExitCode == 0 && Regex.IsMatch(r.Stdout, @"(?m)^talker\s+\d+m\s+\d+Mi");
+        }, TimeSpan.FromSeconds(60)), "kubectl top pod: " + top);
+
+        var port = int.Parse(await K.OkAsync("get node node-1 -o jsonpath={.status.daemonEndpoints.kubeletEndpoint.Port}"), System.Globalization.CultureInfo.InvariantCulture);
+        using var ca = X509CertificateLoader.LoadCertificateFromFile(Path.Combine(_host.DataDir, "pki", "ca.crt"));
+        var servingChainsToCa = false;
+        using var handler = new SocketsHttpHandler { UseProxy = false };
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, cert, _, _) =>
+        {
+            using var chain = new X509Chain();
+            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+            chain.ChainPolicy.CustomTrustStore.Add(ca);
+            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+            using var leaf = X509CertificateLoader.LoadCertificate(cert!.GetRawCertData());
+            servingChainsToCa = chain.Build(leaf);
+            return true;
+        };
+        using var http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(20) };
+        foreach (var path in new[] { "stats/summary", "containerLogs/default/talker/main", "exec/default/talker/main?command=id&stdout=true" })
+        {
+            using var response = await http.GetAsync($"https://127.0.0.1:{port}/{path}");
+            Assert.AreEqual(HttpStatusCode.Unauthorized, response.StatusCode, path);
+        }
+
+        Assert.IsTrue(servingChainsToCa, "the kubelet's serving certificate is issued by the cluster CA");
+        using var plain = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(20) };
+        await Assert.ThrowsExactlyAsync<HttpRequestException>(() => plain.GetAsync($"http://127.0.0.1:{port}/stats/summary"), "no plain HTTP");
+    }
+}
