@@ -186,11 +186,22 @@ public sealed class SchedulingE2ETests
     public async Task HighPriorityPod_PreemptsALowPriorityPod()
     {
         var ns = await NamespaceAsync("sched-preempt");
-        // kube-host has no Priority admission yet, so the pods carry spec.priority themselves (what admission would set).
-        var low = "priority: 1\nnodeSelector:\n  kubernetes.io/hostname: sim-1\n";
+        // The Priority admission plugin turns priorityClassName into spec.priority, as upstream.
+        await _kubectl!.OkAsync("apply -f -", """
+            apiVersion: scheduling.k8s.io/v1
+            kind: PriorityClass
+            metadata: {name: e2e-low}
+            value: 1
+            ---
+            apiVersion: scheduling.k8s.io/v1
+            kind: PriorityClass
+            metadata: {name: e2e-high}
+            value: 1000
+            """);
+        var low = "priorityClassName: e2e-low\nnodeSelector:\n  kubernetes.io/hostname: sim-1\n";
         await _kubectl!.OkAsync("apply -f -", PodYaml("low", ns, cpu: "1500m", extraSpec: low));
         Assert.AreEqual("sim-1", await WaitForNodeAsync(ns, "low"));
-        var high = "priority: 1000\nnodeSelector:\n  kubernetes.io/hostname: sim-1\n";
+        var high = "priorityClassName: e2e-high\nnodeSelector:\n  kubernetes.io/hostname: sim-1\n";
         await _kubectl.OkAsync("apply -f -", PodYaml("high", ns, cpu: "1500m", extraSpec: high));
         Assert.AreEqual("sim-1", await WaitForNodeAsync(ns, "high"));
         Assert.IsTrue(await Wait.UntilAsync(async () => await PodAsync(ns, "low") is null, Deadline), "the victim was never deleted");

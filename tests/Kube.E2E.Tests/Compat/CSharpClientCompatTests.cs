@@ -37,9 +37,26 @@ public sealed class CSharpClientCompatTests
         try { if (_dir.Length > 0) Directory.Delete(_dir, true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 
+    private const string RootCa = "kube-root-ca.crt";
+
     private static async Task<string> NamespaceAsync(string name)
     {
         await Client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = name } });
+        // The root-ca-cert-publisher gives every new namespace kube-root-ca.crt shortly after it is created (as upstream);
+        // waiting for it keeps the lists below deterministic.
+        var published = await Wait.UntilAsync(async () =>
+        {
+            try
+            {
+                await Client.CoreV1.ReadNamespacedConfigMapAsync(RootCa, name);
+                return true;
+            }
+            catch (HttpOperationException)
+            {
+                return false;
+            }
+        }, TimeSpan.FromSeconds(30));
+        Assert.IsTrue(published, $"{RootCa} never appeared in {name}");
         return name;
     }
 
@@ -155,7 +172,7 @@ public sealed class CSharpClientCompatTests
         await Client.CoreV1.CreateNamespacedConfigMapAsync(ConfigMap("other"), ns);
 
         var all = await Client.CoreV1.ListNamespacedConfigMapAsync(ns);
-        Assert.AreEqual(6, all.Items.Count);
+        Assert.AreEqual(7, all.Items.Count, "five labelled, other, and kube-root-ca.crt");
         Assert.IsFalse(string.IsNullOrEmpty(all.Metadata.ResourceVersion));
 
         var labelled = await Client.CoreV1.ListNamespacedConfigMapAsync(ns, labelSelector: "set=list");
@@ -163,7 +180,7 @@ public sealed class CSharpClientCompatTests
         var even = await Client.CoreV1.ListNamespacedConfigMapAsync(ns, labelSelector: "set=list,parity in (even)");
         Assert.AreEqual(3, even.Items.Count);
         var notOdd = await Client.CoreV1.ListNamespacedConfigMapAsync(ns, labelSelector: "parity!=odd");
-        Assert.AreEqual(4, notOdd.Items.Count, "!= also matches objects without the label");
+        Assert.AreEqual(5, notOdd.Items.Count, "!= also matches objects without the label (other, kube-root-ca.crt)");
 
         var byName = await Client.CoreV1.ListNamespacedConfigMapAsync(ns, fieldSelector: "metadata.name=item-3");
         Assert.AreEqual("item-3", byName.Items.Single().Metadata.Name);
@@ -182,7 +199,7 @@ public sealed class CSharpClientCompatTests
             pages++;
         }
         while (!string.IsNullOrEmpty(token) && pages < 10);
-        Assert.AreEqual(3, pages);
+        Assert.AreEqual(4, pages);
         CollectionAssert.AreEquivalent(all.Items.Select(c => c.Metadata.Name).ToList(), names);
     }
 
@@ -351,7 +368,7 @@ public sealed class CSharpClientCompatTests
         var read = await generic.ReadNamespacedAsync<V1ConfigMap>(ns, "g");
         Assert.AreEqual("1", read.Data["a"]);
         var list = await generic.ListNamespacedAsync<V1ConfigMapList>(ns);
-        Assert.AreEqual("g", list.Items.Single().Metadata.Name);
+        Assert.AreEqual("g", list.Items.Single(i => i.Metadata.Name != RootCa).Metadata.Name);
 
         var patched = await generic.PatchNamespacedAsync<V1ConfigMap>(new V1Patch("{\"data\":{\"b\":\"2\"}}", V1Patch.PatchType.MergePatch), ns, "g");
         Assert.AreEqual("2", patched.Data["b"]);

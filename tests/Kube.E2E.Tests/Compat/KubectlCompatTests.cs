@@ -327,6 +327,8 @@ public sealed class KubectlCompatTests
     public async Task Get_ChunkSize_FieldSelector_SortBy_CustomColumns_AndDeleteBySelector()
     {
         await K.OkAsync("create namespace list-ns");
+        // every namespace gets kube-root-ca.crt from the root-ca-cert-publisher, as upstream; wait so the lists are stable
+        Assert.IsTrue(await Wait.UntilAsync(async () => (await K.RunAsync("get configmap kube-root-ca.crt -n list-ns")).ExitCode == 0, TimeSpan.FromSeconds(30)));
         foreach (var name in new[] { "c-b", "c-a", "c-c" })
         {
             await K.OkAsync($"create configmap {name} -n list-ns");
@@ -334,7 +336,7 @@ public sealed class KubectlCompatTests
         }
         await K.OkAsync("create configmap other -n list-ns");
         var chunked = Rows(await K.OkAsync("get configmaps -n list-ns --chunk-size=1 -o name"));
-        CollectionAssert.AreEquivalent(new[] { "configmap/c-a", "configmap/c-b", "configmap/c-c", "configmap/other" }, chunked);
+        CollectionAssert.AreEquivalent(new[] { "configmap/c-a", "configmap/c-b", "configmap/c-c", "configmap/kube-root-ca.crt", "configmap/other" }, chunked);
         Assert.AreEqual("configmap/c-b", (await K.OkAsync("get configmaps -n list-ns --field-selector metadata.name=c-b -o name")).Trim());
         Assert.AreEqual("", (await K.OkAsync("get configmaps -n list-ns --field-selector metadata.name=nope -o name")).Trim());
         var sorted = Rows(await K.OkAsync("get configmaps -n list-ns -l grp=x --sort-by=.metadata.name -o custom-columns=NAME:.metadata.name,NS:.metadata.namespace --no-headers"));
@@ -343,7 +345,7 @@ public sealed class KubectlCompatTests
 
         var deleted = await K.OkAsync("delete configmaps -n list-ns -l grp=x");
         Assert.AreEqual(3, Rows(deleted).Length, deleted);
-        Assert.AreEqual("configmap/other", (await K.OkAsync("get configmaps -n list-ns -o name")).Trim());
+        CollectionAssert.AreEquivalent(new[] { "configmap/kube-root-ca.crt", "configmap/other" }, Rows(await K.OkAsync("get configmaps -n list-ns -o name")));
     }
 
     // ---- describe ----

@@ -35,6 +35,18 @@ public sealed class PythonClientCompatTests
         v1 = client.CoreV1Api()
         apps = client.AppsV1Api()
 
+
+        def wait_root_ca(ns):
+            # the root-ca-cert-publisher gives every new namespace kube-root-ca.crt, shortly after it is created (as upstream)
+            import time as _t
+            for _ in range(300):
+                try:
+                    v1.read_namespaced_config_map("kube-root-ca.crt", ns)
+                    return
+                except ApiException:
+                    _t.sleep(0.1)
+            raise RuntimeError("kube-root-ca.crt never appeared in " + ns)
+
         """;
 
     /// <summary>Runs the script and returns its stdout lines; fails with stderr unless it exits 0.</summary>
@@ -53,6 +65,7 @@ public sealed class PythonClientCompatTests
             print("nodes", ",".join(n.metadata.name for n in v1.list_node().items))
             print("namespaces", ",".join(sorted(n.metadata.name for n in v1.list_namespace().items)))
             v1.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name="py-list")))
+            wait_root_ca("py-list")
             for i in range(3):
                 v1.create_namespaced_config_map("py-list", client.V1ConfigMap(
                     metadata=client.V1ObjectMeta(name=f"c{i}", labels={"n": str(i)}), data={"i": str(i)}))
@@ -70,10 +83,10 @@ public sealed class PythonClientCompatTests
             """);
         CollectionAssert.Contains(lines, "nodes node-1");
         CollectionAssert.Contains(lines, "namespaces default,kube-node-lease,kube-public,kube-system");
-        CollectionAssert.Contains(lines, "all c0,c1,c2");
+        CollectionAssert.Contains(lines, "all c0,c1,c2,kube-root-ca.crt");
         CollectionAssert.Contains(lines, "label c1,c2");
         CollectionAssert.Contains(lines, "field c2");
-        CollectionAssert.Contains(lines, "pages 2 1 True False");
+        CollectionAssert.Contains(lines, "pages 2 2 True False");
         CollectionAssert.Contains(lines, "pods list");
         CollectionAssert.Contains(lines, "missing 404 Not Found");
     }
@@ -152,6 +165,7 @@ public sealed class PythonClientCompatTests
     {
         var lines = await RunAsync("""
             v1.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name="py-watch")))
+            wait_root_ca("py-watch")
             rv = v1.list_namespaced_config_map("py-watch").metadata.resource_version
             v1.create_namespaced_config_map("py-watch", client.V1ConfigMap(metadata=client.V1ObjectMeta(name="w1")))
             v1.patch_namespaced_config_map("w1", "py-watch", {"data": {"k": "v"}})
