@@ -95,4 +95,42 @@ public sealed class NodeKubeletAuthE2ETests
         using var plain = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(20) };
         await Assert.ThrowsExactlyAsync<HttpRequestException>(() => plain.GetAsync($"http://127.0.0.1:{port}/stats/summary"), "no plain HTTP");
     }
+
+    [TestMethod]
+    public async Task NodeProcess_WithTlsFlags_ServesLogsToTheApiServer()
+    {
+        var r = await ToolProcess.KubeHostAsync("kubeconfig", "--data-dir", _host!.DataDir, "--node", "tls-ext-1", "--out", Path.Combine(_dir, "tls-ext.kubeconfig"));
+        Assert.AreEqual(0, r.ExitCode, r.Stdout + r.Stderr);
+        var pki = Path.Combine(_host.DataDir, "pki");
+        await using var agent = LiveProcess.Start("dotnet",
+            [KubeHostProcess.HostDll(), "node", "--kubeconfig", r.Stdout.Trim(), "--name", "tls-ext-1", "--data-dir", Path.Combine(_dir, "tls-ext-node"),
+             "--tls-cert-file", Path.Combine(pki, "kubelet-tls-ext-1.crt"), "--tls-private-key-file", Path.Combine(pki, "kubelet-tls-ext-1.key"), "--client-ca-file", Path.Combine(pki, "ca.crt")]);
+        try
+        {
+            var ready = await Wait.UntilAsync(async () =>
+            {
+                var nodes = await K.RunAsync("get node tls-ext-1 --no-headers");
+                return nodes.ExitCode == 0 && nodes.Stdout.Contains(" Ready ");
+            }, TimeSpan.FromSeconds(60));
+            Assert.IsTrue(ready, "tls-ext-1 never became Ready:\n" + agent.Stdout + agent.Stderr);
+            await K.OkAsync("create -f -", """
+                apiVersion: v1
+                kind: Pod
+                metadata: {name: ext-talker}
+                spec:
+                  nodeName: tls-ext-1
+                  containers:
+                  - {name: main, image: busybox, command: ["sh", "-c", "echo hello-from-ext-node; exec sleep 3600"]}
+                """);
+            var logs = "";
+            Assert.IsTrue(await Wait.UntilAsync(async () => (logs = (await K.RunAsync("logs ext-talker")).Stdout).Contains("hello-from-ext-node"), TimeSpan.FromSeconds(60)),
+                "kubectl logs through the API server: " + logs + "\n" + agent.Stdout + agent.Stderr);
+        }
+        finally
+        {
+            await K.RunAsync("delete pod ext-talker --grace-period=0 --force --wait=false");
+            agent.Kill();
+            await K.RunAsync("delete node tls-ext-1 --wait=false");
+        }
+    }
 }

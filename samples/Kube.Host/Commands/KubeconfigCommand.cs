@@ -35,6 +35,8 @@ internal static class KubeconfigCommand
             }
             var pki = ClusterPki.CreateOrLoad(pkiDir);
             var nodeName = parse.GetValue(node);
+            // A node also gets its kubelet serving certificate (DATA/pki/kubelet-<node>.crt/.key) for `kube-host node --tls-cert-file`.
+            if (nodeName is not null) _ = pki.KubeletServingCertificate(nodeName);
             var (fileName, cert, userName) = nodeName is not null
                 ? ("node-" + nodeName, pki.NodeCertificate(nodeName), "system:node:" + nodeName)
                 : ("user-" + FileNameOf(parse.GetValue(user)!), pki.ClientCertificate("user-" + FileNameOf(parse.GetValue(user)!), parse.GetValue(user)!, parse.GetValue(groups) ?? []), parse.GetValue(user)!);

@@ -10,7 +10,8 @@ namespace Kube.Host.Commands;
 
 /// <summary>
 /// <c>kube-host node --kubeconfig FILE --name NAME [--config KUBELET_CONFIG_FILE] [--data-dir DIR] [--runtime process|simulated]</c>:
-/// one node agent joining an existing cluster over HTTP, as its own process.
+/// one node agent joining an existing cluster over HTTP, as its own process. With <c>--tls-cert-file</c>, <c>--tls-private-key-file</c>
+/// and <c>--client-ca-file</c> (upstream kubelet's flags) its kubelet server serves HTTPS to client certificates of that CA only.
 /// </summary>
 internal static class NodeCommand
 {
@@ -21,8 +22,16 @@ internal static class NodeCommand
         var config = new Option<string?>("--config") { Description = "A KubeletConfiguration (kubelet.config.k8s.io/v1beta1) YAML file." };
         var dataDir = new Option<string?>("--data-dir") { Description = "Where pod directories, logs and state live (default <temp>/kube-node/<name>)." };
         var runtime = new Option<string>("--runtime") { Description = "The container runtime: process or simulated.", DefaultValueFactory = _ => "process" };
+        var tlsCert = new Option<string?>("--tls-cert-file") { Description = "The kubelet server's serving certificate (PEM); with --tls-private-key-file and --client-ca-file it serves HTTPS only (e.g. DATA/pki/kubelet-NAME.crt from `kube-host kubeconfig --node NAME`)." };
+        var tlsKey = new Option<string?>("--tls-private-key-file") { Description = "The serving certificate's private key (PEM)." };
+        var clientCa = new Option<string?>("--client-ca-file") { Description = "The CA (PEM) client certificates of the kubelet server must chain to; only the API server's kube-apiserver-kubelet-client and system:masters are served." };
 
-        var cmd = new Command("node", "Join an existing cluster as a node (the kubelet's role), as its own process.") { kubeconfig, name, config, dataDir, runtime };
+        var cmd = new Command("node", "Join an existing cluster as a node (the kubelet's role), as its own process.") { kubeconfig, name, config, dataDir, runtime, tlsCert, tlsKey, clientCa };
+        cmd.Validators.Add(r =>
+        {
+            var given = new[] { r.GetValue(tlsCert), r.GetValue(tlsKey), r.GetValue(clientCa) }.Count(v => v is not null);
+            if (given is not (0 or 3)) r.AddError("give --tls-cert-file, --tls-private-key-file and --client-ca-file together.");
+        });
         cmd.SetAction(async (parse, ct) =>
         {
             var kubeconfigPath = Path.GetFullPath(parse.GetValue(kubeconfig)!);
@@ -49,9 +58,18 @@ internal static class NodeCommand
                     {
                         warnings.AddRange(KubeletConfigurationLoader.Apply(Path.GetFullPath(configPath), o));
                     }
+
+                    if (parse.GetValue(tlsCert) is { } certFile && parse.GetValue(tlsKey) is { } keyFile && parse.GetValue(clientCa) is { } caFile)
+                    {
+                        o.KubeletTls = new Kube.Node.Server.KubeletServerTlsOptions
+                        {
+                            ServingCertificate = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(Path.GetFullPath(certFile), Path.GetFullPath(keyFile)),
+                            ClientCertificateAuthority = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificateFromFile(Path.GetFullPath(caFile)),
+                        };
+                    }
                 });
             }
-            catch (Exception ex) when (ex is ArgumentException or IOException or YamlDotNet.Core.YamlException)
+            catch (Exception ex) when (ex is ArgumentException or IOException or YamlDotNet.Core.YamlException or System.Security.Cryptography.CryptographicException)
             {
                 await Console.Error.WriteLineAsync($"kube-host node: {ex.Message}");
                 return 1;
