@@ -46,7 +46,6 @@ public sealed class NodeServiceAccountTokenE2ETests
     }
 
     [TestMethod]
-    [Ignore("kube-host does not yet give its node agents an IServiceAccountTokenRequester (its in-process IKubeClient cannot return a TokenRequest's status), so pods still get the placeholder token; enable once the host registers one")]
     public async Task PodToken_AuthenticatesAsTheDefaultServiceAccount()
     {
         await StartPodAsync("sa-token");

@@ -92,6 +92,9 @@ internal static class AllInOneCluster
                 if (options.Runtime == "cri")
                     c.TryAddEnumerable(ServiceDescriptor.Singleton<IContainerRuntimeProvider>(new CriRuntimeProvider(options.CriSocket)));
                 c.AddKubeCore();
+                // Bound ServiceAccount tokens for the pods' projected volumes, requested as this node.
+                c.AddSingleton<IServiceAccountTokenRequester>(_ =>
+                    new NodeTokenRequester(new Uri($"https://127.0.0.1:{options.ApiPort}/"), pki.NodeCertificate(name), pki.CertificateAuthority));
                 // The agent's events (Started, BackOff, Unhealthy, Killing, Evicted), as the kubelet reports them.
                 c.AddKubeEventRecorder(new Kube.Core.Events.EventRecorderOptions { ReportingController = "kubelet", ReportingInstance = name });
                 c.AddKubeNodeAgent(o => ConfigureNode(o, options, name, index, options.Runtime, pki));
