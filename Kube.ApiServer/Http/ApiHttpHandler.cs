@@ -49,11 +49,7 @@ internal sealed partial class ApiHttpHandler(
     private readonly ILogger<ApiHttpHandler> logger = logger;
 
     private static readonly byte[] Newline = "\n"u8.ToArray();
-    /// <summary>The client for node agents' kubelet endpoints (logs, exec, stats).</summary>
-    internal static readonly HttpClient KubeletHttp = new(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(10), UseProxy = false })
-    {
-        Timeout = Timeout.InfiniteTimeSpan,
-    };
+    /// <summary>The client for node agents' kubelet endpoints (logs, exec): HTTPS with a client certificate when the security options give one.</summary>
     private Proxy.KubeletProxy Kubelet => field ??= new Proxy.KubeletProxy(registry, Proxy.KubeletClient.For(options.Security));
     private ResourceTypeRegistry Types => registry.Types;
 
