@@ -4,7 +4,7 @@ namespace Kube.ApiServer.Protobuf;
 /// Field numbers of the k8s.io/api protobuf messages kubectl's typed create commands send (generated.proto):
 /// ObjectMeta, Namespace, ConfigMap, Secret, Deployment, Job and CronJob with the whole core/v1 PodSpec (all volume sources
 /// but the deprecated in-tree cloud and network plugins), RBAC roles and bindings,
-/// ResourceQuota, Service, PriorityClass, PodDisruptionBudget and Ingress.
+/// ResourceQuota, Service, PriorityClass, PodDisruptionBudget, Ingress and HorizontalPodAutoscaler (autoscaling/v1 and v2).
 /// </summary>
 internal static class ProtobufSchemas
 {
@@ -443,6 +443,50 @@ internal static class ProtobufSchemas
         .Add(2, "tls", FieldType.Message, true, new Schema("k8s.io.api.networking.v1.IngressTLS").Add(1, "hosts", FieldType.String, true).Add(2, "secretName", FieldType.String))
         .Add(3, "rules", FieldType.Message, true, IngressRule).Ptr(4, "ingressClassName", FieldType.String);
 
+    // autoscaling/v1 and autoscaling/v2 (kubectl 1.32's autoscale sends autoscaling/v1)
+    private static Schema CrossVersionObjectReference(string pkg) => new Schema(pkg + "CrossVersionObjectReference")
+        .Add(1, "kind", FieldType.String).Add(2, "name", FieldType.String).Add(3, "apiVersion", FieldType.String);
+
+    private static readonly Schema HpaV1Spec = new Schema("k8s.io.api.autoscaling.v1.HorizontalPodAutoscalerSpec")
+        .Add(1, "scaleTargetRef", FieldType.Message, false, CrossVersionObjectReference("k8s.io.api.autoscaling.v1."))
+        .Ptr(2, "minReplicas", FieldType.Int).Add(3, "maxReplicas", FieldType.Int).Ptr(4, "targetCPUUtilizationPercentage", FieldType.Int);
+
+    private const string HpaV2 = "k8s.io.api.autoscaling.v2.";
+
+    private static readonly Schema HpaV2Target = new Schema(HpaV2 + "MetricTarget")
+        .Add(1, "type", FieldType.String).Add(2, "value", FieldType.Quantity).Add(3, "averageValue", FieldType.Quantity)
+        .Ptr(4, "averageUtilization", FieldType.Int);
+
+    private static readonly Schema HpaV2MetricIdentifier = new Schema(HpaV2 + "MetricIdentifier")
+        .Add(1, "name", FieldType.String).Add(2, "selector", FieldType.Message, false, LabelSelector);
+
+    private static readonly Schema HpaV2MetricSpec = new Schema(HpaV2 + "MetricSpec")
+        .Add(1, "type", FieldType.String)
+        .Add(2, "object", FieldType.Message, false, new Schema(HpaV2 + "ObjectMetricSource")
+            .Add(1, "describedObject", FieldType.Message, false, CrossVersionObjectReference(HpaV2))
+            .Add(2, "target", FieldType.Message, false, HpaV2Target).Add(3, "metric", FieldType.Message, false, HpaV2MetricIdentifier))
+        .Add(3, "pods", FieldType.Message, false, new Schema(HpaV2 + "PodsMetricSource")
+            .Add(1, "metric", FieldType.Message, false, HpaV2MetricIdentifier).Add(2, "target", FieldType.Message, false, HpaV2Target))
+        .Add(4, "resource", FieldType.Message, false, new Schema(HpaV2 + "ResourceMetricSource")
+            .Add(1, "name", FieldType.String).Add(2, "target", FieldType.Message, false, HpaV2Target))
+        .Add(5, "external", FieldType.Message, false, new Schema(HpaV2 + "ExternalMetricSource")
+            .Add(1, "metric", FieldType.Message, false, HpaV2MetricIdentifier).Add(2, "target", FieldType.Message, false, HpaV2Target))
+        .Add(7, "containerResource", FieldType.Message, false, new Schema(HpaV2 + "ContainerResourceMetricSource")
+            .Add(1, "name", FieldType.String).Add(2, "target", FieldType.Message, false, HpaV2Target).Add(3, "container", FieldType.String));
+
+    private static readonly Schema HpaV2ScalingRules = new Schema(HpaV2 + "HPAScalingRules")
+        .Ptr(1, "selectPolicy", FieldType.String)
+        .Add(2, "policies", FieldType.Message, true, new Schema(HpaV2 + "HPAScalingPolicy")
+            .Add(1, "type", FieldType.String).Add(2, "value", FieldType.Int).Add(3, "periodSeconds", FieldType.Int))
+        .Ptr(3, "stabilizationWindowSeconds", FieldType.Int).Ptr(4, "tolerance", FieldType.Quantity);
+
+    private static readonly Schema HpaV2Spec = new Schema(HpaV2 + "HorizontalPodAutoscalerSpec")
+        .Add(1, "scaleTargetRef", FieldType.Message, false, CrossVersionObjectReference(HpaV2))
+        .Ptr(2, "minReplicas", FieldType.Int).Add(3, "maxReplicas", FieldType.Int)
+        .Add(4, "metrics", FieldType.Message, true, HpaV2MetricSpec)
+        .Add(5, "behavior", FieldType.Message, false, new Schema(HpaV2 + "HorizontalPodAutoscalerBehavior")
+            .Add(1, "scaleUp", FieldType.Message, false, HpaV2ScalingRules).Add(2, "scaleDown", FieldType.Message, false, HpaV2ScalingRules));
+
     public static readonly Dictionary<(string ApiVersion, string Kind), Schema> Kinds = new()
     {
         [("rbac.authorization.k8s.io/v1", "Role")] = new Schema("k8s.io.api.rbac.v1.Role").Add(1, "metadata", FieldType.Message, false, ObjectMeta)
@@ -491,5 +535,9 @@ internal static class ProtobufSchemas
             .Add(2, "spec", FieldType.Message, false, CronJobSpec).Add(3, "status", FieldType.Message, false, Empty),
         [("apps/v1", "Deployment")] = new Schema("k8s.io.api.apps.v1.Deployment").Add(1, "metadata", FieldType.Message, false, ObjectMeta)
             .Add(2, "spec", FieldType.Message, false, DeploymentSpec).Add(3, "status", FieldType.Message, false, Empty),
+        [("autoscaling/v1", "HorizontalPodAutoscaler")] = new Schema("k8s.io.api.autoscaling.v1.HorizontalPodAutoscaler").Add(1, "metadata", FieldType.Message, false, ObjectMeta)
+            .Add(2, "spec", FieldType.Message, false, HpaV1Spec).Add(3, "status", FieldType.Message, false, Empty),
+        [("autoscaling/v2", "HorizontalPodAutoscaler")] = new Schema(HpaV2 + "HorizontalPodAutoscaler").Add(1, "metadata", FieldType.Message, false, ObjectMeta)
+            .Add(2, "spec", FieldType.Message, false, HpaV2Spec).Add(3, "status", FieldType.Message, false, Empty),
     };
 }
