@@ -7,7 +7,7 @@ namespace Kube.ApiServer.Registry;
 /// events.k8s.io/v1 Events are stored as core v1 Events, as upstream does, so <c>kubectl get events</c> and
 /// <c>kubectl describe</c> (which read core v1) see what recorders write through events.k8s.io, and the other way round.
 /// </summary>
-internal sealed class EventConversion(ResourceType storageType)
+internal sealed class EventConversion(ResourceType storageType) : IStorageConversion
 {
     /// <summary>(events.k8s.io name, core v1 name) of the fields that differ.</summary>
     private static readonly (string Events, string Core)[] Renames =
@@ -26,9 +26,9 @@ internal sealed class EventConversion(ResourceType storageType)
     public static bool Applies(ResourceType t) => t.Group == "events.k8s.io" && t.Plural == "events";
 
     /// <summary>An events.k8s.io/v1 Event as the core v1 Event that is stored (a new object).</summary>
-    public JsonObject ToStorage(JsonObject external)
+    public JsonObject ToStorage(JsonObject obj, ResourceType external)
     {
-        var o = Json.Clone(external);
+        var o = Json.Clone(obj);
         foreach (var (events, core) in Renames)
         {
             if (o.Remove(events, out var v)) o[core] = v;

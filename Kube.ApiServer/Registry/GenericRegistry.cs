@@ -127,12 +127,18 @@ internal sealed partial class GenericRegistry(
         if (why is not null) throw Errors.BadRequest($"{what} parameter invalid: \"{value}\": {why}");
     }
 
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<ResourceType, EventConversion?> _conversions = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<ResourceType, IStorageConversion?> _conversions = new();
 
-    /// <summary>The conversion to the stored form, for kinds stored as another (events.k8s.io Events as core Events).</summary>
-    private EventConversion? Conv(ResourceType t) =>
-        !EventConversion.Applies(t) ? null
-        : _conversions.GetOrAdd(t, _ => types.FindByResource("", "v1", "events") is { } core ? new EventConversion(core) : null);
+    /// <summary>
+    /// The conversion to the stored form, for kinds stored as another: events.k8s.io Events as core Events, and
+    /// autoscaling/v1 HorizontalPodAutoscalers as autoscaling/v2 (upstream's storage version).
+    /// </summary>
+    private IStorageConversion? Conv(ResourceType t) =>
+        EventConversion.Applies(t)
+            ? _conversions.GetOrAdd(t, _ => types.FindByResource("", "v1", "events") is { } core ? new EventConversion(core) : null)
+        : HorizontalPodAutoscalerConversion.Applies(t)
+            ? _conversions.GetOrAdd(t, _ => types.FindByResource("autoscaling", "v2", "horizontalpodautoscalers") is { } v2 ? new HorizontalPodAutoscalerConversion(v2) : null)
+        : null;
 
     private ResourceType StorageTypeOf(ResourceType t) => Conv(t)?.StorageType ?? t;
 
@@ -142,7 +148,7 @@ internal sealed partial class GenericRegistry(
         return Conv(t) is { } c ? c.FromStorage(o, t) : o;
     }
 
-    private byte[] EncodeFor(ResourceType t, JsonObject o) => ObjectCodec.Encode(Conv(t) is { } c ? c.ToStorage(o) : o);
+    private byte[] EncodeFor(ResourceType t, JsonObject o) => ObjectCodec.Encode(Conv(t) is { } c ? c.ToStorage(o, t) : o);
 
     private async ValueTask<(JsonObject Obj, long Rev)> ReadAsync(RequestScope s, string name, CancellationToken ct)
     {

@@ -8,7 +8,7 @@ namespace Kube.ApiServer.Tables;
 /// meta.k8s.io/v1 Table output, the columns kubectl prints per kind (priority 1 = only with -o wide).
 /// Rows carry the object as PartialObjectMetadata, or whole with includeObject=Object.
 /// </summary>
-internal sealed class TableConvertor(TimeProvider time, CustomColumns customColumns)
+internal sealed partial class TableConvertor(TimeProvider time, CustomColumns customColumns)
 {
     private sealed record Column(string Name, string Type, string Description, int Priority = 0, string? Format = null);
 
@@ -109,6 +109,9 @@ internal sealed class TableConvertor(TimeProvider time, CustomColumns customColu
             AgeColumn,
         ],
         ("coordination.k8s.io", "Lease") => [NameColumn, new("Holder", "string", "The holder of the lease."), AgeColumn],
+        ("batch", "Job") => JobColumns,
+        ("batch", "CronJob") => CronJobColumns,
+        ("autoscaling", "HorizontalPodAutoscaler") => HpaColumns,
         _ => [NameColumn, AgeColumn],
     };
 
@@ -245,6 +248,12 @@ internal sealed class TableConvertor(TimeProvider time, CustomColumns customColu
             }
             case ("coordination.k8s.io", "Lease"):
                 return [name, Json.Str(spec, "holderIdentity") ?? "", Age(obj)];
+            case ("batch", "Job"):
+                return JobCells(obj, name, spec, status);
+            case ("batch", "CronJob"):
+                return CronJobCells(obj, name, spec, status);
+            case ("autoscaling", "HorizontalPodAutoscaler"):
+                return HpaCells(obj, name, spec, status);
             default:
                 return [name, Age(obj)];
         }
