@@ -127,11 +127,7 @@ public sealed class WebhookAdmission(IKubeClient client, bool mutating) : IAdmis
                 handler.ServerCertificateCustomValidationCallback = (_, cert, _, errors) =>
                 {
                     if (cert is null) return false;
-                    using var chain = new X509Chain();
-                    chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-                    chain.ChainPolicy.CustomTrustStore.AddRange(roots);
-                    chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-                    return chain.Build(cert) && (errors & System.Net.Security.SslPolicyErrors.RemoteCertificateNameMismatch) == 0;
+                    return Security.ClusterPki.ChainsTo(cert, [.. roots]) && (errors & System.Net.Security.SslPolicyErrors.RemoteCertificateNameMismatch) == 0;
                 };
             }
             using var http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };

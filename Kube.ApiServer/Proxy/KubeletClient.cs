@@ -64,11 +64,7 @@ internal sealed class KubeletClient
         if (cert is null) return false;
         // Host names are checked by the TLS stack; only the chain is rebuilt against the cluster CA.
         if ((errors & (SslPolicyErrors.RemoteCertificateNameMismatch | SslPolicyErrors.RemoteCertificateNotAvailable)) != 0) return false;
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.Add(_authority);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
         using var leaf = X509CertificateLoader.LoadCertificate(cert.GetRawCertData());
-        return chain.Build(leaf);
+        return Security.ClusterPki.ChainsTo(leaf, _authority);
     }
 }

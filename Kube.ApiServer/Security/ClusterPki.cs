@@ -46,6 +46,20 @@ public sealed class ClusterPki
     /// <summary>The CA as PEM (what kubeconfigs embed as certificate-authority-data).</summary>
     public string CertificateAuthorityPem => CertificateAuthority.ExportCertificatePem();
 
+    /// <summary>
+    /// Whether <paramref name="cert"/> chains to one of <paramref name="roots"/> (and only those: the machine's store is
+    /// not consulted; revocation is not checked). What a TLS client of a cluster-CA-signed server validates.
+    /// </summary>
+    public static bool ChainsTo(X509Certificate2 cert, params ReadOnlySpan<X509Certificate2> roots)
+    {
+        ArgumentNullException.ThrowIfNull(cert);
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        foreach (var root in roots) chain.ChainPolicy.CustomTrustStore.Add(root);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        return chain.Build(cert);
+    }
+
     /// <summary>Loads the CA from <paramref name="directory"/> (<c>ca.crt</c>, <c>ca.key</c>), creating it (and the directory, mode 0700) when missing.</summary>
     public static ClusterPki CreateOrLoad(string directory, TimeProvider? time = null)
     {

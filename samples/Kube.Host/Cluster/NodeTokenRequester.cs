@@ -3,6 +3,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using k8s;
 using k8s.Models;
+using Kube.ApiServer.Security;
 using Kube.Core.Client;
 using Kube.Node.Agent;
 
@@ -21,7 +22,7 @@ internal sealed class NodeTokenRequester : IServiceAccountTokenRequester, IDispo
     public NodeTokenRequester(Uri server, X509Certificate2 clientCertificate, X509Certificate2 ca)
     {
         _ca = ca;
-        var handler = new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, cert, _, _) => cert is not null && TrustedByCa(cert) };
+        var handler = new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, cert, _, _) => cert is not null && ClusterPki.ChainsTo(cert, _ca) };
         handler.ClientCertificates.Add(clientCertificate);
         _http = new HttpClient(handler) { BaseAddress = server, Timeout = TimeSpan.FromSeconds(10) };
     }
@@ -41,15 +42,6 @@ internal sealed class NodeTokenRequester : IServiceAccountTokenRequester, IDispo
             throw KubeApiException.FromStatus(status ?? new V1Status { Code = (int)resp.StatusCode, Message = $"TokenRequest failed with {(int)resp.StatusCode}" });
         }
         return KubernetesJson.Deserialize<Authenticationv1TokenRequest>(text);
-    }
-
-    private bool TrustedByCa(X509Certificate2 cert)
-    {
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.Add(_ca);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        return chain.Build(cert);
     }
 
     public void Dispose() => _http.Dispose();

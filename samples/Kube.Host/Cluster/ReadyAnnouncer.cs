@@ -14,7 +14,7 @@ internal sealed class ReadyAnnouncer(AllInOneOptions options, ClusterPki pki, IL
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var server = new Uri($"https://127.0.0.1:{options.ApiPort}/");
-        using var handler = new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, cert, _, _) => cert is not null && TrustedByCa(cert) };
+        using var handler = new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, cert, _, _) => cert is not null && ClusterPki.ChainsTo(cert, pki.CertificateAuthority) };
         using var http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(2) };
         var deadline = TimeProvider.System.GetUtcNow().AddMinutes(2);
         while (!stoppingToken.IsCancellationRequested)
@@ -38,14 +38,5 @@ internal sealed class ReadyAnnouncer(AllInOneOptions options, ClusterPki pki, IL
         var path = Kubeconfig.Write(options.DataDir, server, pki);
         Console.Out.WriteLine($"kube-host ready: KUBECONFIG={path}");
         Console.Out.Flush();
-    }
-
-    private bool TrustedByCa(X509Certificate2 cert)
-    {
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.Add(pki.CertificateAuthority);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        return chain.Build(cert);
     }
 }
