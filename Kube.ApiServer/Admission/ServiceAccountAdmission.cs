@@ -106,7 +106,7 @@ public sealed class ServiceAccountAdmission(IKubeClient client, TimeProvider? ti
     {
         const string alphabet = "bcdfghjklmnpqrstvwxz2456789";
         Span<char> s = stackalloc char[5];
-        for (var i = 0; i < s.Length; i++) s[i] = alphabet[System.Security.Cryptography.RandomNumberGenerator.GetInt32(alphabet.Length)];
+        for (var i = 0; i < s.Length; i++) s[i] = alphabet[Random.Shared.Next(alphabet.Length)];
         return new string(s);
     }
 }
