@@ -6,11 +6,13 @@ using Kube.Controllers.BuiltIn.DaemonSet;
 using Kube.Controllers.BuiltIn.GarbageCollector;
 using Kube.Controllers.BuiltIn.Job;
 using Kube.Controllers.BuiltIn.NodeLifecycle;
+using Kube.Controllers.BuiltIn.PersistentVolume;
 using Kube.Controllers.BuiltIn.HorizontalPodAutoscaler;
 using Kube.Controllers.BuiltIn.ReplicaSet;
 using Kube.Controllers.BuiltIn.ResourceQuota;
 using Kube.Controllers.BuiltIn.ServiceAccount;
 using Kube.Controllers.BuiltIn.StatefulSet;
+using Kube.Controllers.BuiltIn.StorageProtection;
 using Kube.Controllers.Hosting;
 using Kube.Controllers.Internal;
 using Kube.Controllers.Runtime;
@@ -69,7 +71,8 @@ public static class KubeControllersServiceCollectionExtensions
     }
 
     /// <summary>
-    /// Adds the built-in controllers (ReplicaSet, Deployment, Job, CronJob, ttl-after-finished, horizontal-pod-autoscaler, serviceaccounts (the
+    /// Adds the built-in controllers (ReplicaSet, Deployment, Job, CronJob, ttl-after-finished, horizontal-pod-autoscaler,
+    /// the persistentvolume-binder with pvc-protection and pv-protection (<see cref="AddPersistentVolumeControllers"/>), serviceaccounts (the
     /// <c>default</c> ServiceAccount per namespace), root-ca-cert-publisher (<c>kube-root-ca.crt</c> from
     /// <see cref="ControllerManagerOptions.RootCaBundle"/>) and the garbage collector for Deployments, ReplicaSets, Pods,
     /// Jobs and CronJobs) through <see cref="IKubeControllersBuilder.AddController{TReconciler, T}"/>, as a user's
@@ -136,6 +139,7 @@ public static class KubeControllersServiceCollectionExtensions
             .Watches<V1ConfigMap>(cm => cm.Metadata.Name == RootCaPublisherReconciler.ConfigMapName
                 ? [new ReconcileRequest(null, cm.Metadata.NamespaceProperty)]
                 : []));
+        builder.AddPersistentVolumeControllers();
         builder.AddGarbageCollectedKind<V1Deployment>();
         builder.AddGarbageCollectedKind<V1ReplicaSet>();
         builder.AddGarbageCollectedKind<V1Pod>();
@@ -145,6 +149,54 @@ public static class KubeControllersServiceCollectionExtensions
         builder.AddGarbageCollectedKind<V1ControllerRevision>();
         builder.AddGarbageCollectedKind<V1CronJob>();
         return builder;
+    }
+
+    /// <summary>
+    /// Adds upstream's persistentvolume-binder as two controllers, one per loop ("persistentvolume-binder" for claims,
+    /// "persistentvolume-binder-volumes" for volumes, one worker each as upstream), and the pvc-protection and
+    /// pv-protection controllers. A volume's change queues its claim (and, when it is free, the unbound claims of its
+    /// class); a claim's change queues its volume.
+    /// </summary>
+    public static IKubeControllersBuilder AddPersistentVolumeControllers(this IKubeControllersBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.AddController<PersistentVolumeClaimBinderReconciler, V1PersistentVolumeClaim>(c =>
+        {
+            var claims = c.Services.GetRequiredService<ISharedInformerFactory>().GetInformer<V1PersistentVolumeClaim>();
+            c.Named("persistentvolume-binder")
+                .Watches<V1PersistentVolume>(pv => ClaimsFor(pv, claims));
+        });
+        builder.AddController<PersistentVolumeBinderReconciler, V1PersistentVolume>(c =>
+        {
+            var volumes = c.Services.GetRequiredService<ISharedInformerFactory>().GetInformer<V1PersistentVolume>();
+            c.Named("persistentvolume-binder-volumes")
+                .Watches<V1PersistentVolumeClaim>(pvc => VolumesFor(pvc, volumes));
+        });
+        builder.AddController<PvcProtectionReconciler, V1PersistentVolumeClaim>(c => c
+            .Named("pvc-protection")
+            .Watches<V1Pod>(PvcProtectionReconciler.ClaimsOf));
+        builder.AddController<PvProtectionReconciler, V1PersistentVolume>(c => c.Named("pv-protection"));
+        return builder;
+    }
+
+    private static IEnumerable<ReconcileRequest> ClaimsFor(V1PersistentVolume pv, IInformer<V1PersistentVolumeClaim> claims)
+    {
+        if (pv.Spec?.ClaimRef is { } r) return [new ReconcileRequest(r.NamespaceProperty, r.Name)];
+        if (pv.Status?.Phase != "Available") return [];
+        var cls = pv.Spec?.StorageClassName ?? "";
+        return claims.Cache.List()
+            .Where(c => string.IsNullOrEmpty(c.Spec?.VolumeName) && (c.Spec?.StorageClassName ?? "") == cls)
+            .Select(ReconcileRequest.For)
+            .ToList();
+    }
+
+    private static IEnumerable<ReconcileRequest> VolumesFor(V1PersistentVolumeClaim pvc, IInformer<V1PersistentVolume> volumes)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        if (!string.IsNullOrEmpty(pvc.Spec?.VolumeName)) names.Add(pvc.Spec.VolumeName);
+        foreach (var pv in volumes.Cache.List())
+            if (pv.Spec?.ClaimRef is { } r && r.Name == pvc.Metadata.Name && r.NamespaceProperty == pvc.Metadata.NamespaceProperty) names.Add(pv.Metadata.Name);
+        return names.Select(n => new ReconcileRequest(null, n)).ToList();
     }
 
     /// <summary>
