@@ -96,6 +96,7 @@ public sealed class KubeApiServer : IAsyncDisposable
         var customSchemas = new Validation.CustomSchemas();
         var registry = new GenericRegistry(storage, watchCaches, new AdmissionChain(plugins), authorizer, types, time, options,
             loggers.CreateLogger<GenericRegistry>(), customColumns, customSchemas, stopping.Token);
+        foreach (var p in plugins.OfType<Admission.IWantsLoopbackClient>()) p.SetLoopbackClient(new InProcessKubeClient(registry, UserInfo.Admin));
         await CreateInitialNamespacesAsync(registry, options, cancellationToken).ConfigureAwait(false);
         await security.AttachAsync(new InProcessKubeClient(registry, UserInfo.Admin), cancellationToken).ConfigureAwait(false);
         await registry.LoadCustomResourcesAsync(cancellationToken).ConfigureAwait(false);
@@ -154,6 +155,15 @@ public sealed class KubeApiServer : IAsyncDisposable
         {
             try
             {
+                // as upstream's system namespaces controller: only a missing namespace is created (so admission sees no write on a restart)
+                try
+                {
+                    await registry.GetAsync(new RequestScope(nsType, null, ns, null, UserInfo.Admin), ct).ConfigureAwait(false);
+                    continue;
+                }
+                catch (NotFoundException)
+                {
+                }
                 var body = new JsonObject { ["apiVersion"] = "v1", ["kind"] = "Namespace", ["metadata"] = new JsonObject { ["name"] = ns } };
                 await registry.CreateAsync(new RequestScope(nsType, null, null, null, UserInfo.Admin), body, new WriteOptions(), ct).ConfigureAwait(false);
             }

@@ -195,6 +195,14 @@ public sealed class PriorityAdmission(IKubeClient client, bool mutating) : IAdmi
         {
             try
             {
+                await client.GetAsync<V1PriorityClass>(pc.Metadata.Name, cancellationToken: cancellationToken).ConfigureAwait(false);
+                continue; // present: no write, so admission sees nothing on a restart
+            }
+            catch (NotFoundException)
+            {
+            }
+            try
+            {
                 await client.CreateAsync(pc, cancellationToken: cancellationToken).ConfigureAwait(false);
             }
             catch (KubeApiException e) when ((int)e.StatusCode == 409)

@@ -14,41 +14,47 @@ namespace Kube.ApiServer.Admission;
 /// Upstream's MutatingAdmissionWebhook and ValidatingAdmissionWebhook: for each webhook of the
 /// Mutating/ValidatingWebhookConfigurations whose rules (operations, apiGroups, apiVersions, resources incl.
 /// <c>pods/status</c>, <c>*</c> and <c>*/*</c>, scope), namespaceSelector and objectSelector match, POSTs an
-/// admission.k8s.io/v1 AdmissionReview to <c>clientConfig.url</c> over HTTPS (trusting <c>caBundle</c>, within
-/// <c>timeoutSeconds</c>, default 10). A denial is upstream's <c>admission webhook "name" denied the request: ...</c>
-/// (code from the response's status, at least 400); a mutating webhook's JSONPatch is applied; warnings are passed on.
-/// A call that fails obeys failurePolicy (Fail, the default: 500 <c>failed calling webhook</c>; Ignore: skipped).
-/// <c>clientConfig.service</c> is not reachable here (Services have no proxy) and counts as a failed call.
-/// Webhook configurations themselves are never sent to webhooks, as upstream; nor are the API server's own loopback requests.
+/// admission.k8s.io/v1 AdmissionReview over HTTPS (trusting <c>caBundle</c>, within <c>timeoutSeconds</c>, default 10)
+/// to <c>clientConfig.url</c>, or to <c>clientConfig.service</c> resolved by <see cref="WebhookServiceResolver"/> to a ready
+/// endpoint and verified as <c>&lt;service&gt;.&lt;namespace&gt;.svc</c>. A denial is upstream's
+/// <c>admission webhook "name" denied the request: ...</c> (code from the response's status, at least 400); a mutating
+/// webhook's JSONPatch is applied; warnings are passed on. A mutating webhook with <c>reinvocationPolicy: IfNeeded</c> is
+/// called once more when a later webhook changed the object after it ran. A call that fails obeys failurePolicy (Fail, the
+/// default: 500 <c>failed calling webhook</c>; Ignore: skipped). As upstream, nothing is exempt by identity: webhook
+/// configurations themselves are never sent to webhooks, and the plugin reads through the server's loopback client
+/// (<see cref="IWantsLoopbackClient"/>), so the server's own start-up writes do not wait on the server.
+/// matchPolicy is not evaluated: every served version is matched exactly (<c>Exact</c>).
 /// </summary>
-public sealed class WebhookAdmission(IKubeClient client, bool mutating) : IAdmissionPlugin
+public sealed class WebhookAdmission(IKubeClient client, bool mutating) : IAdmissionPlugin, IWantsLoopbackClient
 {
+    private IKubeClient _client = client;
+
+    /// <inheritdoc/>
+    public void SetLoopbackClient(IKubeClient loopback) => _client = loopback ?? throw new ArgumentNullException(nameof(loopback));
+
     public string Name => mutating ? "MutatingAdmissionWebhook" : "ValidatingAdmissionWebhook";
 
     public bool IsMutating => mutating;
 
-    /// <summary>
-    /// Everything but webhook configurations and CONNECT, except requests of the API server's own loopback identity
-    /// (<see cref="UserInfo.Admin"/>, e.g. the initial namespaces while the server starts, when no client can list the
-    /// configurations yet).
-    /// </summary>
+    /// <summary>Everything but webhook configurations (never sent to webhooks, as upstream) and CONNECT.</summary>
     public bool Handles(AdmissionRequest request) =>
-        request.Resource.Group != "admissionregistration.k8s.io" && request.Operation != AdmissionOperation.Connect && request.User.Name != UserInfo.Admin.Name;
+        request.Resource.Group != "admissionregistration.k8s.io" && request.Operation != AdmissionOperation.Connect;
 
     public async ValueTask AdmitAsync(AdmissionRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         var hooks = mutating
-            ? (await client.ListAsync<V1MutatingWebhookConfiguration>(cancellationToken: cancellationToken).ConfigureAwait(false)).Items
+            ? (await _client.ListAsync<V1MutatingWebhookConfiguration>(cancellationToken: cancellationToken).ConfigureAwait(false)).Items
                 .OrderBy(c => c.Metadata.Name, StringComparer.Ordinal)
-                .SelectMany(c => (c.Webhooks ?? []).Select(w => new Hook(w.Name, w.Rules, w.NamespaceSelector, w.ObjectSelector, w.ClientConfig, w.FailurePolicy, w.TimeoutSeconds)))
+                .SelectMany(c => (c.Webhooks ?? []).Select(w => new Hook(w.Name, w.Rules, w.NamespaceSelector, w.ObjectSelector, w.ClientConfig, w.FailurePolicy, w.TimeoutSeconds, w.ReinvocationPolicy)))
                 .ToList()
-            : (await client.ListAsync<V1ValidatingWebhookConfiguration>(cancellationToken: cancellationToken).ConfigureAwait(false)).Items
+            : (await _client.ListAsync<V1ValidatingWebhookConfiguration>(cancellationToken: cancellationToken).ConfigureAwait(false)).Items
                 .OrderBy(c => c.Metadata.Name, StringComparer.Ordinal)
-                .SelectMany(c => (c.Webhooks ?? []).Select(w => new Hook(w.Name, w.Rules, w.NamespaceSelector, w.ObjectSelector, w.ClientConfig, w.FailurePolicy, w.TimeoutSeconds)))
+                .SelectMany(c => (c.Webhooks ?? []).Select(w => new Hook(w.Name, w.Rules, w.NamespaceSelector, w.ObjectSelector, w.ClientConfig, w.FailurePolicy, w.TimeoutSeconds, null)))
                 .ToList();
         if (hooks.Count == 0) return;
         IDictionary<string, string>? namespaceLabels = null;
+        List<(Hook Hook, string? Seen)>? seenBy = null;
         foreach (var hook in hooks)
         {
             if (!RulesMatch(hook.Rules, request)) continue;
@@ -59,17 +65,23 @@ public sealed class WebhookAdmission(IKubeClient client, bool mutating) : IAdmis
                 if (!LabelSelector.FromLabelSelector(nsSelector).Matches(namespaceLabels)) continue;
             }
             await CallAsync(hook, request, cancellationToken).ConfigureAwait(false);
+            if (mutating && hook.ReinvocationPolicy == "IfNeeded") (seenBy ??= []).Add((hook, request.Object?.ToJsonString()));
+        }
+        // reinvocation: an IfNeeded webhook runs once more if the object changed after it last saw it (upstream runs this second pass once)
+        foreach (var (hook, seen) in seenBy ?? [])
+        {
+            if (request.Object?.ToJsonString() != seen) await CallAsync(hook, request, cancellationToken).ConfigureAwait(false);
         }
     }
 
     private sealed record Hook(string Name, IList<V1RuleWithOperations>? Rules, V1LabelSelector? NamespaceSelector, V1LabelSelector? ObjectSelector,
-        Admissionregistrationv1WebhookClientConfig ClientConfig, string? FailurePolicy, int? TimeoutSeconds);
+        Admissionregistrationv1WebhookClientConfig ClientConfig, string? FailurePolicy, int? TimeoutSeconds, string? ReinvocationPolicy);
 
     private async Task<IDictionary<string, string>> NamespaceLabelsAsync(string ns, CancellationToken ct)
     {
         try
         {
-            return (await client.GetAsync<V1Namespace>(ns, cancellationToken: ct).ConfigureAwait(false)).Metadata.Labels ?? new Dictionary<string, string>();
+            return (await _client.GetAsync<V1Namespace>(ns, cancellationToken: ct).ConfigureAwait(false)).Metadata.Labels ?? new Dictionary<string, string>();
         }
         catch (NotFoundException)
         {
@@ -111,27 +123,29 @@ public sealed class WebhookAdmission(IKubeClient client, bool mutating) : IAdmis
         var uid = Guid.NewGuid().ToString();
         var review = Review(uid, request);
         JsonObject? response;
+        Uri? target = null;
         try
         {
-            if (hook.ClientConfig.Url is not { Length: > 0 } url || !Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme != "https")
-                throw new HttpRequestException(hook.ClientConfig.Service is not null
-                    ? $"service {hook.ClientConfig.Service.NamespaceProperty}/{hook.ClientConfig.Service.Name} is not reachable from this API server (use clientConfig.url)"
-                    : "clientConfig.url must be an https URL");
+            var seconds = hook.TimeoutSeconds is > 0 and <= 30 ? hook.TimeoutSeconds.Value : 10;
+            target = Target(hook.ClientConfig, seconds);
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            timeout.CancelAfter(TimeSpan.FromSeconds(hook.TimeoutSeconds is > 0 and <= 30 ? hook.TimeoutSeconds.Value : 10));
-            using var handler = new HttpClientHandler();
+            timeout.CancelAfter(TimeSpan.FromSeconds(seconds));
+            using var handler = new SocketsHttpHandler { UseProxy = false, ConnectTimeout = TimeSpan.FromSeconds(10) };
+            if (hook.ClientConfig.Service is { } service)
+            {
+                var endpoint = await WebhookServiceResolver.ResolveAsync(_client, service, timeout.Token).ConfigureAwait(false);
+                handler.ConnectCallback = (_, c) => WebhookServiceResolver.ConnectAsync(endpoint, c);
+            }
             if (hook.ClientConfig.CaBundle is { Length: > 0 } bundle)
             {
                 var roots = new X509Certificate2Collection();
                 roots.ImportFromPem(Encoding.UTF8.GetString(bundle));
-                handler.ServerCertificateCustomValidationCallback = (_, cert, _, errors) =>
-                {
-                    if (cert is null) return false;
-                    return Security.ClusterPki.ChainsTo(cert, [.. roots]) && (errors & System.Net.Security.SslPolicyErrors.RemoteCertificateNameMismatch) == 0;
-                };
+                handler.SslOptions.RemoteCertificateValidationCallback = (_, cert, _, errors) =>
+                    cert is X509Certificate2 c2 && Security.ClusterPki.ChainsTo(c2, [.. roots])
+                    && (errors & (System.Net.Security.SslPolicyErrors.RemoteCertificateNameMismatch | System.Net.Security.SslPolicyErrors.RemoteCertificateNotAvailable)) == 0;
             }
             using var http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
-            using var resp = await http.PostAsync(uri, new StringContent(review.ToJsonString(), Encoding.UTF8, "application/json"), timeout.Token).ConfigureAwait(false);
+            using var resp = await http.PostAsync(target, new StringContent(review.ToJsonString(), Encoding.UTF8, "application/json"), timeout.Token).ConfigureAwait(false);
             if (!resp.IsSuccessStatusCode) throw new HttpRequestException($"expected response code 200, got {(int)resp.StatusCode}");
             response = (await resp.Content.ReadFromJsonAsync<JsonObject>(timeout.Token).ConfigureAwait(false))?["response"] as JsonObject
                 ?? throw new HttpRequestException("the AdmissionReview has no response");
@@ -143,7 +157,7 @@ public sealed class WebhookAdmission(IKubeClient client, bool mutating) : IAdmis
             if (hook.FailurePolicy == "Ignore") return;
             var what = e is OperationCanceledException ? "context deadline exceeded" : e.Message;
             throw KubeApiException.FromStatus(KubeApiException.NewStatus(500, "InternalError",
-                $"Internal error occurred: failed calling webhook \"{hook.Name}\": failed to call webhook: Post \"{hook.ClientConfig.Url}\": {what}"));
+                $"Internal error occurred: failed calling webhook \"{hook.Name}\": failed to call webhook: Post \"{target?.OriginalString ?? hook.ClientConfig.Url}\": {what}"));
         }
 
         foreach (var w in (response["warnings"] as JsonArray)?.Select(x => x?.ToString()).OfType<string>() ?? []) request.Warnings.Add(w);
@@ -173,6 +187,16 @@ public sealed class WebhookAdmission(IKubeClient client, bool mutating) : IAdmis
                 }
             }
         }
+    }
+
+    /// <summary>The URL posted to, with the <c>?timeout=</c> query upstream's REST client adds.</summary>
+    private static Uri Target(Admissionregistrationv1WebhookClientConfig config, int timeoutSeconds)
+    {
+        string url;
+        if (config.Service is { } service) url = WebhookServiceResolver.ServiceUri(service);
+        else if (config.Url is { Length: > 0 } u && Uri.TryCreate(u, UriKind.Absolute, out var uri) && uri.Scheme == "https") url = u;
+        else throw new HttpRequestException("clientConfig.url must be an https URL");
+        return new Uri(url + (url.Contains('?', StringComparison.Ordinal) ? "&" : "?") + $"timeout={timeoutSeconds}s");
     }
 
     private static JsonObject Review(string uid, AdmissionRequest r)

@@ -207,7 +207,9 @@ public static class BootstrapPolicy
                 }
             }
             if (existing.Metadata.Annotations?.TryGetValue(AutoUpdateAnnotation, out var auto) == true && auto == "false") return;
+            var before = k8s.KubernetesJson.Serialize(existing);
             apply(existing, want);
+            if (k8s.KubernetesJson.Serialize(existing) == before) return; // as upstream's reconciler: no write when nothing changed
             try
             {
                 await client.UpdateAsync(existing, cancellationToken: ct).ConfigureAwait(false);

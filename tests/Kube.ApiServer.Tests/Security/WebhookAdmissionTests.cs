@@ -16,7 +16,7 @@ namespace Kube.ApiServer.Tests.Security;
 
 /// <summary>Admission webhooks against a real HTTPS webhook server (AdmissionReview v1, caBundle, JSONPatch, selectors, failurePolicy).</summary>
 [TestClass]
-public sealed class WebhookAdmissionTests
+public sealed partial class WebhookAdmissionTests
 {
     private static TestCluster _cluster = null!;
     private static WebApplication _webhook = null!;
@@ -25,13 +25,14 @@ public sealed class WebhookAdmissionTests
     private static string _pkiDir = "";
     private static int _calls;
     private static IKubeClient _client = null!;
+    private static int _port;
 
     [ClassInitialize]
     public static async Task InitAsync(TestContext _)
     {
         _pkiDir = Directory.CreateTempSubdirectory("kube-webhook-pki-").FullName;
         var pki = ClusterPki.CreateOrLoad(Path.Combine(_pkiDir, "pki"));
-        var serving = pki.ServingCertificate();
+        var serving = pki.ServingCertificate(extraNames: ["hook.wh-hooks.svc"]);
         _caBundle = Encoding.UTF8.GetBytes(pki.CertificateAuthorityPem);
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0, l => l.UseHttps(serving)));
@@ -61,9 +62,29 @@ public sealed class WebhookAdmissionTests
             if (!allowed) response["status"] = new JsonObject { ["code"] = 403, ["reason"] = "Forbidden", ["message"] = $"no forbidden keys, {request["userInfo"]!["username"]}" };
             await ctx.Response.WriteAsJsonAsync(new JsonObject { ["apiVersion"] = "admission.k8s.io/v1", ["kind"] = "AdmissionReview", ["response"] = response });
         }));
+        _webhook.MapPost("/label/{key}", (Delegate)(async (HttpContext ctx) =>
+        {
+            var key = (string)ctx.Request.RouteValues["key"]!;
+            // replaces metadata.labels by the request's labels plus key=yes, and "a-saw-b" = whether label b was there when called
+            var review = (await JsonNode.ParseAsync(ctx.Request.Body))!;
+            var labels = review["request"]!["object"]!["metadata"]!["labels"]?.AsObject().DeepClone().AsObject() ?? new JsonObject();
+            labels[key] = "yes";
+            if (key == "a") labels["a-saw-b"] = labels.ContainsKey("b") ? "yes" : "no";
+            var patch = new JsonArray(new JsonObject { ["op"] = "add", ["path"] = "/metadata/labels", ["value"] = labels });
+            await ctx.Response.WriteAsJsonAsync(new JsonObject
+            {
+                ["apiVersion"] = "admission.k8s.io/v1", ["kind"] = "AdmissionReview",
+                ["response"] = new JsonObject
+                {
+                    ["uid"] = review["request"]!["uid"]!.GetValue<string>(), ["allowed"] = true, ["patchType"] = "JSONPatch",
+                    ["patch"] = Convert.ToBase64String(Encoding.UTF8.GetBytes(patch.ToJsonString())),
+                },
+            });
+        }));
         await _webhook.StartAsync();
         var address = _webhook.Urls.First();
         _url = address.Replace("[::1]", "127.0.0.1", StringComparison.Ordinal).TrimEnd('/');
+        _port = new Uri(_url).Port;
 
         var client = new TaskCompletionSource<IKubeClient>();
         var deferred = new DeferredKubeClient(_ => client.Task);
@@ -108,7 +129,7 @@ public sealed class WebhookAdmissionTests
                 },
                 new V1ValidatingWebhook
                 {
-                    Name = "down-fails.example.com", Rules = [Rule("services")], SideEffects = "None", AdmissionReviewVersions = ["v1"],
+                    Name = "down-fails.example.com", Rules = [Rule("services")], NamespaceSelector = onlyOn, SideEffects = "None", AdmissionReviewVersions = ["v1"],
                     ClientConfig = new Admissionregistrationv1WebhookClientConfig { Url = "https://127.0.0.1:1/down", CaBundle = _caBundle },
                 },
             ],
@@ -157,6 +178,6 @@ public sealed class WebhookAdmissionTests
         var failed = await Assert.ThrowsAsync<KubeApiException>(() => _client.CreateAsync(svc));
         Assert.AreEqual(500, failed.Status.Code);
         StringAssert.StartsWith(failed.Status.Message,
-            "Internal error occurred: failed calling webhook \"down-fails.example.com\": failed to call webhook: Post \"https://127.0.0.1:1/down\":");
+            "Internal error occurred: failed calling webhook \"down-fails.example.com\": failed to call webhook: Post \"https://127.0.0.1:1/down?timeout=10s\":");
     }
 }
