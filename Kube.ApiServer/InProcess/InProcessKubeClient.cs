@@ -41,11 +41,21 @@ public sealed class InProcessKubeClient : IKubeClient
     private bool IsResourceMetrics<T>(out string plural)
     {
         plural = "";
-        if (_resourceMetrics is null) return false;
-        var entity = (KubernetesEntityAttribute?)Attribute.GetCustomAttribute(typeof(T), typeof(KubernetesEntityAttribute));
-        if (entity is not { Group: Metrics.ResourceMetricsApi.Group, ApiVersion: Metrics.ResourceMetricsApi.Version }) return false;
-        plural = entity.PluralName;
+        if (_resourceMetrics is null || ResourceMetricsPlural<T>.Value is not { } p) return false;
+        plural = p;
         return true;
+    }
+
+    /// <summary>The metrics.k8s.io plural of <typeparamref name="T"/> (null for other models), read once per type: attribute lookups on every call were a visible cost.</summary>
+    private static class ResourceMetricsPlural<T>
+    {
+        public static readonly string? Value =
+            Attribute.GetCustomAttribute(typeof(T), typeof(KubernetesEntityAttribute)) is KubernetesEntityAttribute
+            {
+                Group: Metrics.ResourceMetricsApi.Group, ApiVersion: Metrics.ResourceMetricsApi.Version,
+            } entity
+                ? entity.PluralName
+                : null;
     }
 
     private RequestScope Scope<T>(string? name, string? ns, string? subresource = null)
