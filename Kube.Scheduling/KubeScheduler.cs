@@ -56,11 +56,12 @@ public sealed partial class KubeScheduler : BackgroundService
         _loggers = services.GetService(typeof(ILoggerFactory)) as ILoggerFactory;
         _metrics = new SchedulerMetrics(services.GetService(typeof(System.Diagnostics.Metrics.IMeterFactory)) as System.Diagnostics.Metrics.IMeterFactory, Queue);
         Algorithm = new SchedulingAlgorithm(_options, _options.Seed is { } seed ? new Random(seed) : new Random());
+        Cache = new SchedulerCache(time, _options.DurationToExpireAssumedPod);
     }
 
     public SchedulingQueue Queue { get; }
 
-    public SchedulerCache Cache { get; } = new();
+    public SchedulerCache Cache { get; }
 
     /// <summary>The pods nominated to nodes by preemption, shared by every profile.</summary>
     internal PodNominator Nominator { get; } = new();
@@ -103,10 +104,20 @@ public sealed partial class KubeScheduler : BackgroundService
                 registrations.Add(_informers.GetInformer<V1PersistentVolume>().AddEventHandler(new EventHandler<V1PersistentVolume>(this, EventResource.PersistentVolume)));
             if (registered.Contains(EventResource.StorageClass))
                 registrations.Add(_informers.GetInformer<V1StorageClass>().AddEventHandler(new EventHandler<V1StorageClass>(this, EventResource.StorageClass)));
+            IInformer<V1Namespace>? namespaces = null;
+            if (registered.Contains(EventResource.Namespace))
+            {
+                namespaces = _informers.GetInformer<V1Namespace>();
+                registrations.Add(namespaces.AddEventHandler(new EventHandler<V1Namespace>(this, EventResource.Namespace,
+                    (a, b) => SameMap(a.Metadata?.Labels, b.Metadata?.Labels, string.Equals) ? ActionType.None : ActionType.UpdateNamespaceLabel)));
+            }
+
             _informers.Start(stoppingToken);
             await nodes.WaitForSyncAsync(stoppingToken).ConfigureAwait(false);
             await _pods.WaitForSyncAsync(stoppingToken).ConfigureAwait(false);
+            if (namespaces is not null) await namespaces.WaitForSyncAsync(stoppingToken).ConfigureAwait(false);
             Queue.Start();
+            if (Cache.AssumedPodTtl > TimeSpan.Zero) _ = CleanupAssumedPodsLoopAsync(stoppingToken);
             LogStarted(string.Join(", ", _profiles.Keys));
             _started.TrySetResult();
 
@@ -144,6 +155,23 @@ public sealed partial class KubeScheduler : BackgroundService
     {
         base.Dispose();
         _metrics.Dispose();
+    }
+
+    /// <summary>Upstream's cleanupAssumedPods every CleanAssumedPeriod (only with a positive DurationToExpireAssumedPod).</summary>
+    private async Task CleanupAssumedPodsLoopAsync(CancellationToken ct)
+    {
+        try
+        {
+            while (!ct.IsCancellationRequested)
+            {
+                await Task.Delay(_options.CleanAssumedPeriod, _time, ct).ConfigureAwait(false);
+                foreach (var pod in Cache.CleanupExpiredAssumedPods())
+                    LogAssumedPodExpired($"{pod.Metadata.NamespaceProperty}/{pod.Metadata.Name}", pod.Spec?.NodeName ?? "");
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
     }
 
     /// <summary>Pops and schedules pods until <paramref name="cancellationToken"/> is cancelled (shutdown, or leadership lost).</summary>
@@ -500,7 +528,7 @@ public sealed partial class KubeScheduler : BackgroundService
     }
 
     /// <summary>Turns changes of other objects (volumes, storage classes) into cluster events for the queue.</summary>
-    private sealed class EventHandler<T>(KubeScheduler scheduler, EventResource resource) : IResourceEventHandler<T>
+    private sealed class EventHandler<T>(KubeScheduler scheduler, EventResource resource, Func<T, T, ActionType>? updateAction = null) : IResourceEventHandler<T>
         where T : class, k8s.IKubernetesObject<V1ObjectMeta>
     {
         public void OnAdd(T obj, bool isInInitialList)
@@ -510,8 +538,9 @@ public sealed partial class KubeScheduler : BackgroundService
 
         public void OnUpdate(T oldObj, T newObj)
         {
-            if (oldObj.Metadata?.ResourceVersion != newObj.Metadata?.ResourceVersion)
-                scheduler.Queue.MoveAllToActiveOrBackoff(new ClusterEvent(resource, ActionType.UpdateOther), oldObj, newObj);
+            if (oldObj.Metadata?.ResourceVersion == newObj.Metadata?.ResourceVersion) return;
+            var action = updateAction?.Invoke(oldObj, newObj) ?? ActionType.UpdateOther;
+            if (action != ActionType.None) scheduler.Queue.MoveAllToActiveOrBackoff(new ClusterEvent(resource, action), oldObj, newObj);
         }
 
         public void OnDelete(T obj, bool finalStateUnknown) => scheduler.Queue.MoveAllToActiveOrBackoff(new ClusterEvent(resource, ActionType.Delete), obj, null);
@@ -537,6 +566,9 @@ public sealed partial class KubeScheduler : BackgroundService
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Binding pod {Pod} to node {Node} failed: {Message}")]
     private partial void LogBindFailed(string pod, string node, string message);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Assumed pod {Pod} on node {Node} expired before the informer confirmed its binding")]
+    private partial void LogAssumedPodExpired(string pod, string node);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Scheduling pod {Pod} failed")]
     private partial void LogScheduleError(Exception exception, string pod);

@@ -7,6 +7,11 @@ namespace Kube.Scheduling.Cache;
 /// The scheduler's view of the cluster: a <see cref="NodeInfo"/> per node with the pods bound to it (from informers) and
 /// the pods the scheduler assumed there while their binding is in flight. Thread-safe. <see cref="Snapshot"/> hands
 /// out copies, re-copying only the nodes that changed since the last snapshot.
+/// <para>An assumed pod leaves the cache when the informer confirms it (<see cref="AddOrUpdatePod"/>), when its binding
+/// fails (<see cref="ForgetPod"/>) or when it is deleted (<see cref="RemovePod"/>). With a positive
+/// <c>assumedPodTtl</c>, a pod whose binding finished but that the informer has not confirmed within the TTL is also
+/// dropped by <see cref="CleanupExpiredAssumedPods"/>; upstream sets that TTL to 0 (never expire, since
+/// kubernetes/kubernetes#106361), and so does the default here.</para>
 /// </summary>
 public sealed class SchedulerCache
 {
@@ -15,8 +20,40 @@ public sealed class SchedulerCache
     private readonly Dictionary<string, PodState> _pods = new(StringComparer.Ordinal);
     private readonly HashSet<string> _dirty = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _snapshotIndex = new(StringComparer.Ordinal);
-    private NodeInfo[] _snapshot = [];
+    private readonly NodeInfoSnapshot _snapshot = new([]);
+    private readonly TimeProvider _time;
+    private readonly TimeSpan _assumedPodTtl;
     private bool _nodeSetChanged = true;
+
+    /// <summary>A cache whose assumed pods never expire by time (upstream's behaviour).</summary>
+    public SchedulerCache()
+        : this(TimeProvider.System, TimeSpan.Zero)
+    {
+    }
+
+    /// <summary>
+    /// A cache whose assumed pods expire <paramref name="assumedPodTtl"/> after their binding finished when the informer
+    /// has not confirmed them by then; <see cref="TimeSpan.Zero"/> means never.
+    /// </summary>
+    public SchedulerCache(TimeProvider time, TimeSpan assumedPodTtl)
+    {
+        ArgumentNullException.ThrowIfNull(time);
+        ArgumentOutOfRangeException.ThrowIfLessThan(assumedPodTtl, TimeSpan.Zero);
+        _time = time;
+        _assumedPodTtl = assumedPodTtl;
+    }
+
+    /// <summary>How long an assumed pod whose binding finished may wait for the informer; zero means forever.</summary>
+    public TimeSpan AssumedPodTtl => _assumedPodTtl;
+
+    /// <summary>How many pods are assumed now.</summary>
+    public int AssumedPodCount
+    {
+        get
+        {
+            lock (_lock) return _pods.Values.Count(p => p.Assumed);
+        }
+    }
 
     public int NodeCount
     {
@@ -62,7 +99,7 @@ public sealed class SchedulerCache
             var uid = pod.Metadata.Uid;
             if (_pods.TryGetValue(uid, out var existing))
                 Detach(existing);
-            _pods[uid] = new PodState(pod, node, Assumed: false, BindingFinished: true);
+            _pods[uid] = new PodState(pod, node, Assumed: false, BindingFinished: true, Deadline: null);
             if (_nodes.TryGetValue(node, out var info))
             {
                 info.AddPod(pod);
@@ -90,7 +127,7 @@ public sealed class SchedulerCache
             var uid = pod.Metadata.Uid;
             if (_pods.ContainsKey(uid)) throw new InvalidOperationException($"Pod {pod.Metadata.NamespaceProperty}/{pod.Metadata.Name} is already in the scheduler cache.");
             var assumed = Internal.PodCopy.WithNodeName(pod, nodeName);
-            _pods[uid] = new PodState(assumed, nodeName, Assumed: true, BindingFinished: false);
+            _pods[uid] = new PodState(assumed, nodeName, Assumed: true, BindingFinished: false, Deadline: null);
             if (_nodes.TryGetValue(nodeName, out var info))
             {
                 info.AddPod(assumed);
@@ -99,14 +136,38 @@ public sealed class SchedulerCache
         }
     }
 
-    /// <summary>The binding call returned; the pod stays assumed until the informer shows it bound.</summary>
+    /// <summary>
+    /// The binding call returned; the pod stays assumed until the informer shows it bound (or, with a TTL, until the TTL
+    /// from now passed).
+    /// </summary>
     public void FinishBinding(V1Pod pod)
     {
         ArgumentNullException.ThrowIfNull(pod);
         lock (_lock)
         {
-            if (_pods.TryGetValue(pod.Metadata.Uid, out var s) && s.Assumed) _pods[pod.Metadata.Uid] = s with { BindingFinished = true };
+            if (_pods.TryGetValue(pod.Metadata.Uid, out var s) && s.Assumed)
+                _pods[pod.Metadata.Uid] = s with { BindingFinished = true, Deadline = _assumedPodTtl > TimeSpan.Zero ? _time.GetUtcNow() + _assumedPodTtl : null };
         }
+    }
+
+    /// <summary>
+    /// Drops the assumed pods whose binding finished more than the TTL ago without the informer confirming them, and
+    /// returns them (upstream's cleanupAssumedPods). Does nothing when the TTL is zero.
+    /// </summary>
+    public IReadOnlyList<V1Pod> CleanupExpiredAssumedPods()
+    {
+        if (_assumedPodTtl <= TimeSpan.Zero) return [];
+        var now = _time.GetUtcNow();
+        List<V1Pod>? expired = null;
+        lock (_lock)
+        {
+            foreach (var (uid, s) in _pods)
+                if (s.Assumed && s.BindingFinished && s.Deadline is { } d && now >= d) (expired ??= []).Add(s.Pod);
+            foreach (var p in expired ?? [])
+                if (_pods.Remove(p.Metadata.Uid, out var s)) Detach(s);
+        }
+
+        return expired ?? (IReadOnlyList<V1Pod>)[];
     }
 
     /// <summary>Undoes <see cref="AssumePod"/> (the binding failed).</summary>
@@ -139,24 +200,28 @@ public sealed class SchedulerCache
     /// again (and the order is rebuilt only when nodes came or went). The list is the scheduler's snapshot for one
     /// cycle: it stays valid until the next call.
     /// </summary>
-    public IReadOnlyList<NodeInfo> Snapshot()
+    public NodeInfoSnapshot Snapshot()
     {
         lock (_lock)
         {
             if (_nodeSetChanged)
             {
-                var old = _snapshotIndex.ToDictionary(kv => kv.Key, kv => _snapshot[kv.Value], StringComparer.Ordinal);
-                _snapshot = _nodes.Values.OrderBy(n => n.Name, StringComparer.Ordinal)
+                var previous = _snapshot.Nodes;
+                var old = _snapshotIndex.ToDictionary(kv => kv.Key, kv => previous[kv.Value], StringComparer.Ordinal);
+                _snapshot.Nodes = _nodes.Values.OrderBy(n => n.Name, StringComparer.Ordinal)
                     .Select(n => !_dirty.Contains(n.Name) && old.TryGetValue(n.Name, out var c) && c.Generation == n.Generation ? c : n.Clone())
                     .ToArray();
                 _snapshotIndex.Clear();
-                for (var i = 0; i < _snapshot.Length; i++) _snapshotIndex[_snapshot[i].Name] = i;
+                for (var i = 0; i < _snapshot.Count; i++) _snapshotIndex[_snapshot[i].Name] = i;
+                _snapshot.RebuildAffinityLists();
                 _nodeSetChanged = false;
             }
             else
             {
+                var rebuild = false;
                 foreach (var name in _dirty)
-                    if (_snapshotIndex.TryGetValue(name, out var i) && _nodes.TryGetValue(name, out var info)) _snapshot[i] = info.Clone();
+                    if (_snapshotIndex.TryGetValue(name, out var i) && _nodes.TryGetValue(name, out var info)) rebuild |= _snapshot.Replace(i, info.Clone());
+                if (rebuild) _snapshot.RebuildAffinityLists();
             }
 
             _dirty.Clear();
@@ -173,5 +238,5 @@ public sealed class SchedulerCache
         }
     }
 
-    private sealed record PodState(V1Pod Pod, string NodeName, bool Assumed, bool BindingFinished);
+    private sealed record PodState(V1Pod Pod, string NodeName, bool Assumed, bool BindingFinished, DateTimeOffset? Deadline);
 }

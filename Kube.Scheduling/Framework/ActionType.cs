@@ -16,6 +16,8 @@ public enum ActionType
     UpdatePodScaleDown = 128,
     /// <summary>Any other update.</summary>
     UpdateOther = 256,
-    Update = UpdateNodeAllocatable | UpdateNodeLabel | UpdateNodeTaint | UpdateNodeCondition | UpdatePodLabel | UpdatePodScaleDown | UpdateOther,
+    /// <summary>A namespace's labels changed (what pod affinity terms' namespaceSelectors match).</summary>
+    UpdateNamespaceLabel = 512,
+    Update = UpdateNodeAllocatable | UpdateNodeLabel | UpdateNodeTaint | UpdateNodeCondition | UpdatePodLabel | UpdatePodScaleDown | UpdateOther | UpdateNamespaceLabel,
     All = Add | Delete | Update,
 }

@@ -10,4 +10,5 @@ public enum EventResource
     PersistentVolume,
     PersistentVolumeClaim,
     StorageClass,
+    Namespace,
 }

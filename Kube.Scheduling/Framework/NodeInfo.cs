@@ -9,6 +9,9 @@ namespace Kube.Scheduling.Framework;
 public sealed class NodeInfo
 {
     private readonly List<V1Pod> _pods = [];
+    private List<V1Pod>? _podsWithAffinity;
+    private List<V1Pod>? _podsWithRequiredAntiAffinity;
+    private Dictionary<string, (long Generation, int Count)>? _matchCounts;
 
     public NodeInfo(V1Node node)
     {
@@ -37,11 +40,14 @@ public sealed class NodeInfo
     /// <summary>The sum of the pods' requests with upstream's defaults for missing cpu/memory requests (for scoring).</summary>
     public Resource NonZeroRequested { get; private set; } = new();
 
-    /// <summary>How many of the pods have required pod anti-affinity terms (InterPodAffinity skips nodes without any).</summary>
-    public int PodsWithRequiredAntiAffinity { get; private set; }
+    /// <summary>
+    /// The pods with required pod anti-affinity terms (upstream's PodsWithRequiredAntiAffinity), kept as pods come and go
+    /// so that InterPodAffinity looks only at these.
+    /// </summary>
+    public IReadOnlyList<V1Pod> PodsWithRequiredAntiAffinity => _podsWithRequiredAntiAffinity ?? (IReadOnlyList<V1Pod>)[];
 
-    /// <summary>How many of the pods have any pod affinity or anti-affinity terms.</summary>
-    public int PodsWithAffinity { get; private set; }
+    /// <summary>The pods with any pod affinity or anti-affinity terms (upstream's PodsWithAffinity).</summary>
+    public IReadOnlyList<V1Pod> PodsWithAffinity => _podsWithAffinity ?? (IReadOnlyList<V1Pod>)[];
 
     /// <summary>Increases on every change, so that snapshots can tell what changed.</summary>
     public long Generation { get; private set; }
@@ -56,8 +62,8 @@ public sealed class NodeInfo
     internal void AddPod(V1Pod pod)
     {
         _pods.Add(pod);
-        if (HasRequiredAntiAffinity(pod)) PodsWithRequiredAntiAffinity++;
-        if (HasPodAffinity(pod)) PodsWithAffinity++;
+        if (HasRequiredAntiAffinity(pod)) (_podsWithRequiredAntiAffinity ??= []).Add(pod);
+        if (HasPodAffinity(pod)) (_podsWithAffinity ??= []).Add(pod);
         Requested.Add(Resource.CachedPodRequests(pod));
         NonZeroRequested.Add(Resource.CachedPodRequests(pod, nonZero: true));
         Generation++;
@@ -69,8 +75,8 @@ public sealed class NodeInfo
         if (i < 0) return false;
         var pod = _pods[i];
         _pods.RemoveAt(i);
-        if (HasRequiredAntiAffinity(pod)) PodsWithRequiredAntiAffinity--;
-        if (HasPodAffinity(pod)) PodsWithAffinity--;
+        _podsWithRequiredAntiAffinity?.Remove(pod);
+        _podsWithAffinity?.Remove(pod);
         Requested.Subtract(Resource.CachedPodRequests(pod));
         NonZeroRequested.Subtract(Resource.CachedPodRequests(pod, nonZero: true));
         Generation++;
@@ -83,11 +89,42 @@ public sealed class NodeInfo
         var c = new NodeInfo(Node, Allocatable)
         {
             Requested = Requested.Clone(), NonZeroRequested = NonZeroRequested.Clone(), Generation = Generation,
-            PodsWithRequiredAntiAffinity = PodsWithRequiredAntiAffinity, PodsWithAffinity = PodsWithAffinity,
         };
         c._pods.AddRange(_pods);
+        if (_podsWithAffinity is { Count: > 0 }) c._podsWithAffinity = [.. _podsWithAffinity];
+        if (_podsWithRequiredAntiAffinity is { Count: > 0 }) c._podsWithRequiredAntiAffinity = [.. _podsWithRequiredAntiAffinity];
         return c;
     }
+
+    /// <summary>
+    /// How many pods not being deleted in <paramref name="namespace"/> have labels matching <paramref name="selector"/>,
+    /// remembered under <paramref name="key"/> (the namespace and selector as text) until the node changes. A snapshot's
+    /// unchanged nodes are the same objects from one cycle to the next, so spreading counts are recomputed only for the
+    /// nodes that changed since. Thread-safe.
+    /// </summary>
+    internal int CountMatchingPods(string key, string @namespace, Kube.Core.Selectors.LabelSelector selector)
+    {
+        lock (_pods)
+        {
+            if (_matchCounts is not null && _matchCounts.TryGetValue(key, out var memo) && memo.Generation == Generation) return memo.Count;
+        }
+
+        var generation = Generation;
+        var count = 0;
+        foreach (var p in _pods)
+            if (p.Metadata?.DeletionTimestamp is null && (p.Metadata?.NamespaceProperty ?? "default") == @namespace && selector.Matches(p.Metadata?.Labels)) count++;
+        lock (_pods)
+        {
+            _matchCounts ??= new Dictionary<string, (long, int)>(StringComparer.Ordinal);
+            if (_matchCounts.Count >= MaxMatchCounts) _matchCounts.Clear();
+            _matchCounts[key] = (generation, count);
+        }
+
+        return count;
+    }
+
+    /// <summary>The most selectors a node remembers counts for (beyond that the memo starts over).</summary>
+    private const int MaxMatchCounts = 64;
 
     /// <summary>Whether the pod has any pod affinity or anti-affinity term.</summary>
     internal static bool HasPodAffinity(V1Pod pod) => pod.Spec?.Affinity is { } a && (a.PodAffinity is not null || a.PodAntiAffinity is not null);

@@ -42,6 +42,17 @@ public sealed class SchedulerOptions
     /// <summary>This scheduler's identity in the Lease. Default null: the machine name and a random suffix.</summary>
     public string? Identity { get; set; }
 
+    /// <summary>
+    /// How long a pod assumed on a node may wait, after its binding call returned, for the informer to show it bound
+    /// before the cache forgets it (upstream's durationToExpireAssumedPod). Default <see cref="TimeSpan.Zero"/>: never,
+    /// as upstream since kubernetes/kubernetes#106361; assumed pods then leave the cache only when the informer confirms
+    /// them, their binding fails or they are deleted.
+    /// </summary>
+    public TimeSpan DurationToExpireAssumedPod { get; set; } = TimeSpan.Zero;
+
+    /// <summary>How often expired assumed pods are looked for when <see cref="DurationToExpireAssumedPod"/> is positive. Default 1 s (upstream's cleanAssumedPeriod).</summary>
+    public TimeSpan CleanAssumedPeriod { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Write a FailedScheduling Event for pods that do not fit. Default true.</summary>
     public bool RecordEvents { get; set; } = true;
 

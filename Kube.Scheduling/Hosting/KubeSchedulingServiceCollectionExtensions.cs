@@ -44,6 +44,8 @@ public static class KubeSchedulingServiceCollectionExtensions
             .Validate(o => o.PodInitialBackoff > TimeSpan.Zero && o.PodInitialBackoff <= o.PodMaxBackoff,
                 "SchedulerOptions: PodInitialBackoff must be positive and at most PodMaxBackoff.")
             .Validate(o => o.PodMaxInUnschedulablePodsDuration > TimeSpan.Zero, "SchedulerOptions.PodMaxInUnschedulablePodsDuration must be positive.")
+            .Validate(o => o.DurationToExpireAssumedPod >= TimeSpan.Zero, "SchedulerOptions.DurationToExpireAssumedPod must not be negative (0 means never).")
+            .Validate(o => o.CleanAssumedPeriod > TimeSpan.Zero, "SchedulerOptions.CleanAssumedPeriod must be positive.")
             .Validate(o => o.Profiles.Select(p => p.SchedulerName).Distinct(StringComparer.Ordinal).Count() == o.Profiles.Count
                 && o.Profiles.All(p => !string.IsNullOrWhiteSpace(p.SchedulerName)), "SchedulerOptions.Profiles: scheduler names must be set and unique.")
             .Validate(o => o.Profiles.All(p => p.PercentageOfNodesToScore is null or (>= 1 and <= 100)), "SchedulerOptions.Profiles: PercentageOfNodesToScore must be between 1 and 100.")

@@ -1,4 +1,5 @@
 using k8s.Models;
+using Kube.Core.Informers;
 using Kube.Core.Selectors;
 using Kube.Scheduling.Framework;
 
@@ -10,11 +11,14 @@ namespace Kube.Scheduling.Plugins.InterPodAffinity;
 /// matches its own terms may go anywhere when no pod matches yet); no pod matching a required anti-affinity term may be
 /// in the node's domain; and no existing pod whose required anti-affinity matches the incoming pod may be in it.</para>
 /// <para>Score: the weights of the preferred affinity terms times the matching pods in the node's domain, minus those of
-/// the preferred anti-affinity terms, scaled to 0..100 between the lowest and highest node.</para>
-/// <para>A term selects pods in its <c>namespaces</c>; with neither namespaces nor namespaceSelector, in the pod's own
-/// namespace; an empty namespaceSelector means all namespaces (a non-empty one is not supported yet and selects
-/// none beyond the listed namespaces). Existing pods' terms that select the incoming pod count toward the score too, as
-/// upstream's: their preferred affinity (+weight) and anti-affinity (−weight), and their required affinity (+1).</para>
+/// the preferred anti-affinity terms, scaled to 0..100 between the lowest and highest node. Existing pods' terms that
+/// select the incoming pod count too, as upstream's: their preferred affinity (+weight) and anti-affinity (−weight), and
+/// their required affinity (+1).</para>
+/// <para>A term selects pods in the union of its <c>namespaces</c> and the namespaces whose labels its
+/// <c>namespaceSelector</c> matches (<c>{}</c>: all namespaces); with neither, the pod's own namespace. The incoming
+/// pod's selectors are resolved against the Namespaces when its cycle starts; existing pods' selectors are matched
+/// against the labels of the incoming pod's namespace.</para>
+/// <para>Only the nodes whose pods have affinity terms (the snapshot's lists) are visited for a pod without terms.</para>
 /// </summary>
 public sealed class InterPodAffinityPlugin : IPreFilterExtensions, IFilterPlugin, IScorePlugin, IEnqueueExtensions
 {
@@ -22,52 +26,114 @@ public sealed class InterPodAffinityPlugin : IPreFilterExtensions, IFilterPlugin
     public const string ErrReasonAffinityRulesNotMatch = "node(s) didn't match pod affinity rules";
     public const string ErrReasonAntiAffinityRulesNotMatch = "node(s) didn't match pod anti-affinity rules";
     public const string ErrReasonExistingAntiAffinityRulesNotMatch = "node(s) didn't satisfy existing pods anti-affinity rules";
+
+    /// <summary>Upstream's default hardPodAffinityWeight: what an existing pod's required affinity term adds to the score.</summary>
+    public const long HardPodAffinityWeight = 1;
+
     private const string StateKey = "PreFilter" + PluginName;
+
+    private readonly Func<string, IDictionary<string, string>?> _namespaceLabels;
+    private readonly Func<LabelSelector, IEnumerable<string>> _namespacesMatching;
+
+    /// <summary>The plugin without Namespaces: a namespaceSelector other than <c>{}</c> selects no namespace.</summary>
+    public InterPodAffinityPlugin()
+    {
+        _namespaceLabels = _ => null;
+        _namespacesMatching = _ => [];
+    }
+
+    /// <summary>The plugin over the shared informer's cache of Namespaces.</summary>
+    [Microsoft.Extensions.DependencyInjection.ActivatorUtilitiesConstructor]
+    public InterPodAffinityPlugin(ISharedInformerFactory informers)
+    {
+        ArgumentNullException.ThrowIfNull(informers);
+        var namespaces = informers.GetInformer<V1Namespace>();
+        _namespaceLabels = name => namespaces.Cache.Get(null, name)?.Metadata?.Labels;
+        _namespacesMatching = selector => namespaces.Cache.List().Where(n => selector.Matches(n.Metadata?.Labels)).Select(n => n.Metadata.Name);
+    }
+
+    /// <summary>The plugin over fixed Namespaces (simulations and tests).</summary>
+    public InterPodAffinityPlugin(IEnumerable<V1Namespace> namespaces)
+    {
+        ArgumentNullException.ThrowIfNull(namespaces);
+        var byName = namespaces.ToDictionary(n => n.Metadata.Name, StringComparer.Ordinal);
+        _namespaceLabels = name => byName.GetValueOrDefault(name)?.Metadata?.Labels;
+        _namespacesMatching = selector => byName.Values.Where(n => selector.Matches(n.Metadata?.Labels)).Select(n => n.Metadata.Name);
+    }
 
     public string Name => PluginName;
 
-    /// <summary>Pods appearing, relabelled or going, and nodes added or relabelled, change which domains match.</summary>
+    /// <summary>
+    /// Pods appearing, relabelled or going, nodes added or relabelled, and namespaces added or relabelled (for terms with
+    /// a namespaceSelector, or the pod's own namespace, which existing pods' selectors look at) change which domains match.
+    /// </summary>
     public IReadOnlyList<ClusterEventWithHint> EventsToRegister() =>
     [
         new(new ClusterEvent(EventResource.Pod, ActionType.All)),
         new(new ClusterEvent(EventResource.Node, ActionType.Add | ActionType.UpdateNodeLabel)),
+        new(new ClusterEvent(EventResource.Namespace, ActionType.Add | ActionType.UpdateNamespaceLabel), IsSchedulableAfterNamespaceChange),
     ];
 
+    private static QueueingHint IsSchedulableAfterNamespaceChange(V1Pod pod, object? oldObj, object? newObj)
+    {
+        if (newObj is V1Namespace ns && ns.Metadata?.Name == (pod.Metadata?.NamespaceProperty ?? "default")) return QueueingHint.Queue;
+        var terms = PodAffinityTerms.Of(pod);
+        return terms.RequiredAffinity.Concat(terms.RequiredAntiAffinity).Concat(terms.PreferredAffinity).Concat(terms.PreferredAntiAffinity)
+            .Any(t => t.HasNamespaceSelectorToResolve) ? QueueingHint.Queue : QueueingHint.QueueSkip;
+    }
 
     public Status PreFilter(CycleState state, V1Pod pod, IReadOnlyList<NodeInfo> nodes)
     {
         ArgumentNullException.ThrowIfNull(state);
         ArgumentNullException.ThrowIfNull(pod);
         ArgumentNullException.ThrowIfNull(nodes);
-        var affinity = pod.Spec?.Affinity?.PodAffinity?.RequiredDuringSchedulingIgnoredDuringExecution ?? [];
-        var prefAffinity = pod.Spec?.Affinity?.PodAffinity?.PreferredDuringSchedulingIgnoredDuringExecution ?? [];
-        var prefAnti = pod.Spec?.Affinity?.PodAntiAffinity?.PreferredDuringSchedulingIgnoredDuringExecution ?? [];
-        var s = new AffinityState(affinity.Select(t => new Dictionary<string, int>(StringComparer.Ordinal)).ToList(), new Dictionary<(string, string), int>(), new Dictionary<(string, string), int>(), new Dictionary<(string, string), long>());
-        // A pod without terms of its own only needs the existing pods' terms: skip nodes and pods without any quickly.
-        var hasTerms = affinity.Count > 0 || prefAffinity.Count > 0 || prefAnti.Count > 0
-            || pod.Spec?.Affinity?.PodAntiAffinity?.RequiredDuringSchedulingIgnoredDuringExecution is { Count: > 0 };
-        foreach (var n in nodes)
+        var nsLabels = _namespaceLabels(pod.Metadata?.NamespaceProperty ?? "default");
+        var terms = PodAffinityTerms.Of(pod).WithSelectedNamespaces(_namespacesMatching);
+        var s = new AffinityState(terms, nsLabels, terms.RequiredAffinity.Select(_ => new Dictionary<string, int>(StringComparer.Ordinal)).ToList(),
+            new Dictionary<(string, string), int>(), new Dictionary<(string, string), int>(), new Dictionary<(string, string), long>());
+
+        // Existing pods' required anti-affinity: only nodes with such pods.
+        foreach (var n in NodeInfoSnapshot.WithPodsWithRequiredAntiAffinity(nodes))
         {
-            if (!hasTerms && n.PodsWithAffinity == 0) continue;
-            var labels = n.Node.Metadata?.Labels;
-            foreach (var existing in n.Pods)
+            if (n.Node.Metadata?.Labels is not { } labels) continue;
+            foreach (var existing in n.PodsWithRequiredAntiAffinity)
+                if (existing.Metadata?.DeletionTimestamp is null) CountExistingAntiAffinity(s, pod, existing, labels, +1);
+        }
+
+        // The incoming pod's required terms look at every pod.
+        if (terms.HasRequired)
+        {
+            foreach (var n in nodes)
             {
-                if (existing.Metadata?.DeletionTimestamp is not null) continue;
-                if (!hasTerms && !NodeInfo.HasPodAffinity(existing)) continue;
-                CountRequired(s, pod, existing, labels, +1);
-                if (labels is not null) ScoreExistingPodTerms(s, pod, existing, labels);
-                foreach (var w in prefAffinity)
-                    if (labels is not null && labels.TryGetValue(w.PodAffinityTerm.TopologyKey, out var v) && TermMatches(w.PodAffinityTerm, pod, existing))
-                        s.PreferredScores[(w.PodAffinityTerm.TopologyKey, v)] = s.PreferredScores.GetValueOrDefault((w.PodAffinityTerm.TopologyKey, v)) + w.Weight;
-                foreach (var w in prefAnti)
-                    if (labels is not null && labels.TryGetValue(w.PodAffinityTerm.TopologyKey, out var v) && TermMatches(w.PodAffinityTerm, pod, existing))
-                        s.PreferredScores[(w.PodAffinityTerm.TopologyKey, v)] = s.PreferredScores.GetValueOrDefault((w.PodAffinityTerm.TopologyKey, v)) - w.Weight;
+                if (n.Node.Metadata?.Labels is not { } labels) continue;
+                foreach (var existing in n.Pods)
+                    if (existing.Metadata?.DeletionTimestamp is null) CountIncomingTerms(s, existing, labels, +1);
             }
         }
 
-        s.SelfMatchesAllAffinityTerms = affinity.Count > 0 && affinity.All(t => TermMatches(t, pod, pod));
+        // Scores: the incoming pod's preferred terms look at every pod; existing pods' terms only at pods with terms.
+        foreach (var n in terms.HasPreferred ? nodes : NodeInfoSnapshot.WithPodsWithAffinity(nodes))
+        {
+            if (n.Node.Metadata?.Labels is not { } labels) continue;
+            foreach (var existing in terms.HasPreferred ? n.Pods : n.PodsWithAffinity)
+            {
+                if (existing.Metadata?.DeletionTimestamp is not null) continue;
+                if (NodeInfo.HasPodAffinity(existing)) ScoreExistingPodTerms(s, pod, existing, labels);
+                foreach (var t in terms.PreferredAffinity) AddScore(s, t, existing, null, labels, t.Weight);
+                foreach (var t in terms.PreferredAntiAffinity) AddScore(s, t, existing, null, labels, -t.Weight);
+            }
+        }
+
+        s.SelfMatchesAllAffinityTerms = terms.RequiredAffinity.Length > 0 && terms.RequiredAffinity.All(t => t.Matches(pod, nsLabels));
         state.Write(StateKey, s);
         return Status.Success;
+    }
+
+    /// <summary>Adds <paramref name="weight"/> to the domain of <paramref name="labels"/> for the term's topology key when the term selects <paramref name="target"/>.</summary>
+    private static void AddScore(AffinityState s, AffinityTerm term, V1Pod target, IDictionary<string, string>? targetNamespaceLabels, IDictionary<string, string> labels, long weight)
+    {
+        if (labels.TryGetValue(term.TopologyKey, out var v) && term.Matches(target, targetNamespaceLabels))
+            s.PreferredScores[(term.TopologyKey, v)] = s.PreferredScores.GetValueOrDefault((term.TopologyKey, v)) + weight;
     }
 
     /// <summary>
@@ -77,21 +143,11 @@ public sealed class InterPodAffinityPlugin : IPreFilterExtensions, IFilterPlugin
     /// </summary>
     private static void ScoreExistingPodTerms(AffinityState s, V1Pod pod, V1Pod existing, IDictionary<string, string> labels)
     {
-        var a = existing.Spec?.Affinity;
-        if (a is null) return;
-        void Add(V1PodAffinityTerm term, long weight)
-        {
-            if (labels.TryGetValue(term.TopologyKey, out var v) && TermMatches(term, existing, pod))
-                s.PreferredScores[(term.TopologyKey, v)] = s.PreferredScores.GetValueOrDefault((term.TopologyKey, v)) + weight;
-        }
-
-        foreach (var t in a.PodAffinity?.RequiredDuringSchedulingIgnoredDuringExecution ?? []) Add(t, HardPodAffinityWeight);
-        foreach (var w in a.PodAffinity?.PreferredDuringSchedulingIgnoredDuringExecution ?? []) Add(w.PodAffinityTerm, w.Weight);
-        foreach (var w in a.PodAntiAffinity?.PreferredDuringSchedulingIgnoredDuringExecution ?? []) Add(w.PodAffinityTerm, -w.Weight);
+        var terms = PodAffinityTerms.Of(existing);
+        foreach (var t in terms.RequiredAffinity) AddScore(s, t, pod, s.NamespaceLabels, labels, HardPodAffinityWeight);
+        foreach (var t in terms.PreferredAffinity) AddScore(s, t, pod, s.NamespaceLabels, labels, t.Weight);
+        foreach (var t in terms.PreferredAntiAffinity) AddScore(s, t, pod, s.NamespaceLabels, labels, -t.Weight);
     }
-
-    /// <summary>Upstream's default hardPodAffinityWeight: what an existing pod's required affinity term adds to the score.</summary>
-    public const long HardPodAffinityWeight = 1;
 
     /// <summary>Counts <paramref name="podToAdd"/>'s matches in its node's domains, as if it ran there.</summary>
     public Status AddPod(CycleState state, V1Pod podToSchedule, V1Pod podToAdd, NodeInfo nodeInfo) => Update(state, podToSchedule, podToAdd, nodeInfo, +1);
@@ -105,24 +161,29 @@ public sealed class InterPodAffinityPlugin : IPreFilterExtensions, IFilterPlugin
         ArgumentNullException.ThrowIfNull(nodeInfo);
         ArgumentNullException.ThrowIfNull(other);
         if (!state.TryRead<AffinityState>(StateKey, out var s) || other.Metadata?.DeletionTimestamp is not null) return Status.Success;
-        CountRequired(s, pod, other, nodeInfo.Node.Metadata?.Labels, delta);
+        if (nodeInfo.Node.Metadata?.Labels is not { } labels) return Status.Success;
+        CountIncomingTerms(s, other, labels, delta);
+        CountExistingAntiAffinity(s, pod, other, labels, delta);
         return Status.Success;
     }
 
-    /// <summary>Adds <paramref name="delta"/> for <paramref name="existing"/> to the required (anti-)affinity counts of its node's domains.</summary>
-    private static void CountRequired(AffinityState s, V1Pod pod, V1Pod existing, IDictionary<string, string>? labels, int delta)
+    /// <summary>Adds <paramref name="delta"/> to the domains where the incoming pod's required terms select <paramref name="existing"/>.</summary>
+    private static void CountIncomingTerms(AffinityState s, V1Pod existing, IDictionary<string, string> labels, int delta)
     {
-        if (labels is null) return;
-        var affinity = pod.Spec?.Affinity?.PodAffinity?.RequiredDuringSchedulingIgnoredDuringExecution ?? [];
-        var anti = pod.Spec?.Affinity?.PodAntiAffinity?.RequiredDuringSchedulingIgnoredDuringExecution ?? [];
-        for (var i = 0; i < affinity.Count; i++)
-            if (labels.TryGetValue(affinity[i].TopologyKey, out var v) && TermMatches(affinity[i], pod, existing))
+        var affinity = s.Terms.RequiredAffinity;
+        for (var i = 0; i < affinity.Length; i++)
+            if (labels.TryGetValue(affinity[i].TopologyKey, out var v) && affinity[i].Matches(existing, null))
                 s.AffinityCounts[i][v] = Math.Max(0, s.AffinityCounts[i].GetValueOrDefault(v) + delta);
-        foreach (var t in anti)
-            if (labels.TryGetValue(t.TopologyKey, out var v) && TermMatches(t, pod, existing))
+        foreach (var t in s.Terms.RequiredAntiAffinity)
+            if (labels.TryGetValue(t.TopologyKey, out var v) && t.Matches(existing, null))
                 s.AntiDomains[(t.TopologyKey, v)] = Math.Max(0, s.AntiDomains.GetValueOrDefault((t.TopologyKey, v)) + delta);
-        foreach (var t in existing.Spec?.Affinity?.PodAntiAffinity?.RequiredDuringSchedulingIgnoredDuringExecution ?? [])
-            if (labels.TryGetValue(t.TopologyKey, out var v) && TermMatches(t, existing, pod))
+    }
+
+    /// <summary>Adds <paramref name="delta"/> to the domains where <paramref name="existing"/>'s required anti-affinity selects the incoming pod.</summary>
+    private static void CountExistingAntiAffinity(AffinityState s, V1Pod pod, V1Pod existing, IDictionary<string, string> labels, int delta)
+    {
+        foreach (var t in PodAffinityTerms.Of(existing).RequiredAntiAffinity)
+            if (labels.TryGetValue(t.TopologyKey, out var v) && t.Matches(pod, s.NamespaceLabels))
                 s.ExistingAntiDomains[(t.TopologyKey, v)] = Math.Max(0, s.ExistingAntiDomains.GetValueOrDefault((t.TopologyKey, v)) + delta);
     }
 
@@ -133,15 +194,16 @@ public sealed class InterPodAffinityPlugin : IPreFilterExtensions, IFilterPlugin
         if (state is null || !state.TryRead<AffinityState>(StateKey, out var s))
             return new Status(StatusCode.Error, ["InterPodAffinity: Filter ran without PreFilter state"]);
 
-        var labels = nodeInfo.Node.Metadata?.Labels ?? new Dictionary<string, string>();
-        foreach (var (key, value) in labels)
-            if (s.ExistingAntiDomains.GetValueOrDefault((key, value)) > 0) return Status.Unschedulable(ErrReasonExistingAntiAffinityRulesNotMatch);
-        foreach (var t in pod.Spec?.Affinity?.PodAntiAffinity?.RequiredDuringSchedulingIgnoredDuringExecution ?? [])
-            if (labels.TryGetValue(t.TopologyKey, out var v) && s.AntiDomains.GetValueOrDefault((t.TopologyKey, v)) > 0) return Status.Unschedulable(ErrReasonAntiAffinityRulesNotMatch);
-        var affinity = pod.Spec?.Affinity?.PodAffinity?.RequiredDuringSchedulingIgnoredDuringExecution ?? [];
-        for (var i = 0; i < affinity.Count; i++)
+        var labels = nodeInfo.Node.Metadata?.Labels;
+        if (s.ExistingAntiDomains.Count > 0 && labels is not null)
+            foreach (var (key, value) in labels)
+                if (s.ExistingAntiDomains.GetValueOrDefault((key, value)) > 0) return Status.Unschedulable(ErrReasonExistingAntiAffinityRulesNotMatch);
+        foreach (var t in s.Terms.RequiredAntiAffinity)
+            if (labels is not null && labels.TryGetValue(t.TopologyKey, out var v) && s.AntiDomains.GetValueOrDefault((t.TopologyKey, v)) > 0) return Status.Unschedulable(ErrReasonAntiAffinityRulesNotMatch);
+        var affinity = s.Terms.RequiredAffinity;
+        for (var i = 0; i < affinity.Length; i++)
         {
-            if (!labels.TryGetValue(affinity[i].TopologyKey, out var v)) return Status.UnschedulableAndUnresolvable(ErrReasonAffinityRulesNotMatch);
+            if (labels is null || !labels.TryGetValue(affinity[i].TopologyKey, out var v)) return Status.UnschedulableAndUnresolvable(ErrReasonAffinityRulesNotMatch);
             if (s.AffinityCounts[i].GetValueOrDefault(v) == 0 && !(s.SelfMatchesAllAffinityTerms && s.NoAffinityMatches)) return Status.Unschedulable(ErrReasonAffinityRulesNotMatch);
         }
 
@@ -170,23 +232,19 @@ public sealed class InterPodAffinityPlugin : IPreFilterExtensions, IFilterPlugin
         return Status.Success;
     }
 
-    /// <summary>Whether <paramref name="target"/> is selected by <paramref name="term"/> of <paramref name="owner"/>.</summary>
-    public static bool TermMatches(V1PodAffinityTerm term, V1Pod owner, V1Pod target)
+    /// <summary>
+    /// Whether <paramref name="target"/> is selected by <paramref name="term"/> of <paramref name="owner"/>, the target's
+    /// namespace having <paramref name="targetNamespaceLabels"/> (for a namespaceSelector).
+    /// </summary>
+    public static bool TermMatches(V1PodAffinityTerm term, V1Pod owner, V1Pod target, IDictionary<string, string>? targetNamespaceLabels = null)
     {
-        ArgumentNullException.ThrowIfNull(term);
-        ArgumentNullException.ThrowIfNull(owner);
         ArgumentNullException.ThrowIfNull(target);
-        var ns = target.Metadata?.NamespaceProperty ?? "default";
-        var allNamespaces = term.NamespaceSelector is { MatchLabels: null or { Count: 0 }, MatchExpressions: null or { Count: 0 } };
-        var inNamespaces = term.Namespaces is { Count: > 0 } list
-            ? list.Contains(ns)
-            : term.NamespaceSelector is null && ns == (owner.Metadata?.NamespaceProperty ?? "default");
-        if (!allNamespaces && !inNamespaces) return false;
-        var selector = term.LabelSelector is null ? LabelSelector.Nothing : LabelSelector.FromLabelSelector(term.LabelSelector);
-        return selector.Matches(target.Metadata?.Labels);
+        return AffinityTerm.From(term, owner).Matches(target, targetNamespaceLabels);
     }
 
     private sealed record AffinityState(
+        PodAffinityTerms Terms,
+        IDictionary<string, string>? NamespaceLabels,
         List<Dictionary<string, int>> AffinityCounts,
         Dictionary<(string Key, string Value), int> AntiDomains,
         Dictionary<(string Key, string Value), int> ExistingAntiDomains,
@@ -198,6 +256,8 @@ public sealed class InterPodAffinityPlugin : IPreFilterExtensions, IFilterPlugin
         public bool NoAffinityMatches => AffinityCounts.All(c => c.Values.All(v => v == 0));
 
         IStateData IStateData.Clone() => new AffinityState(
+            Terms,
+            NamespaceLabels,
             AffinityCounts.Select(c => new Dictionary<string, int>(c, StringComparer.Ordinal)).ToList(),
             new Dictionary<(string Key, string Value), int>(AntiDomains),
             new Dictionary<(string Key, string Value), int>(ExistingAntiDomains),

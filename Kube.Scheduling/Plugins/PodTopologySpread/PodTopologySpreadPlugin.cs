@@ -210,23 +210,31 @@ public sealed class PodTopologySpreadPlugin : IPreFilterExtensions, IFilterPlugi
     {
         var perDomain = constraints.Select(_ => new Dictionary<string, int>(StringComparer.Ordinal)).ToList();
         var ns = pod.Metadata?.NamespaceProperty ?? "default";
+        // The nodes remember their counts per namespace and selector until they change (see NodeInfo.CountMatchingPods),
+        // so a cycle recounts the pods only of the nodes changed since the last one.
+        var keys = constraints.Select(c => ns + "\n" + c.Selector).ToArray();
         foreach (var n in nodes)
         {
             var labels = n.Node.Metadata?.Labels;
-            if (labels is null || constraints.Any(c => !labels.ContainsKey(c.TopologyKey))) continue;
+            if (labels is null || !HasAllKeys(labels, constraints)) continue;
             for (var i = 0; i < constraints.Count; i++)
             {
                 var c = constraints[i];
                 if (!Eligible(c, pod, n.Node)) continue;
-                var matching = 0;
-                foreach (var p in n.Pods)
-                    if (p.Metadata?.DeletionTimestamp is null && (p.Metadata?.NamespaceProperty ?? "default") == ns && c.Selector.Matches(p.Metadata?.Labels)) matching++;
+                var matching = n.CountMatchingPods(keys[i], ns, c.Selector);
                 var domain = labels[c.TopologyKey];
                 perDomain[i][domain] = perDomain[i].GetValueOrDefault(domain) + matching;
             }
         }
 
         return new Counts(constraints, perDomain);
+    }
+
+    private static bool HasAllKeys(IDictionary<string, string> labels, List<Constraint> constraints)
+    {
+        foreach (var c in constraints)
+            if (!labels.ContainsKey(c.TopologyKey)) return false;
+        return true;
     }
 
     private sealed record Constraint(string TopologyKey, int MaxSkew, int MinDomains, LabelSelector Selector, bool HonorNodeAffinity, bool HonorNodeTaints);
