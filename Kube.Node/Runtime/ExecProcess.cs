@@ -1,45 +1,41 @@
 namespace Kube.Node.Runtime;
 
-/// <summary>A command running in a container for a streaming exec: its three pipes and its exit. Disposing kills it if it still runs.</summary>
-public sealed class ExecProcess : IDisposable
+/// <summary>
+/// A command running in a container for a streaming exec: its input, its output streams and its exit. Disposing kills it
+/// if it still runs. Runtimes implement it for their own process handles (pipes, or a terminal when a tty was asked for).
+/// </summary>
+public abstract class ExecProcess : IDisposable
 {
-    private readonly System.Diagnostics.Process _process;
+    /// <summary>The command's standard input; dispose it to send end-of-file (on a terminal, input only ends with the process).</summary>
+    public abstract Stream Stdin { get; }
 
-    internal ExecProcess(System.Diagnostics.Process process) => _process = process;
+    /// <summary>The command's standard output; on a terminal, everything the terminal shows.</summary>
+    public abstract Stream Stdout { get; }
 
-    /// <summary>The command's standard input; dispose it to send end-of-file.</summary>
-    public Stream Stdin => _process.StandardInput.BaseStream;
+    /// <summary>The command's standard error; empty on a terminal, whose output is all on <see cref="Stdout"/>.</summary>
+    public abstract Stream Stderr { get; }
 
-    public Stream Stdout => _process.StandardOutput.BaseStream;
+    /// <summary>True when the command runs on a terminal (<see cref="Resize"/> then applies).</summary>
+    public virtual bool IsTerminal => false;
 
-    public Stream Stderr => _process.StandardError.BaseStream;
+    /// <summary>Sets the terminal's window size; ignored without a terminal.</summary>
+    public virtual void Resize(TerminalSize size)
+    {
+    }
 
     /// <summary>Completes with the exit code (128 + signal when a signal ended it).</summary>
-    public async Task<int> WaitForExitAsync(CancellationToken cancellationToken)
-    {
-        await _process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
-        return _process.ExitCode;
-    }
+    public abstract Task<int> WaitForExitAsync(CancellationToken cancellationToken);
 
     /// <summary>Kills the command and its children.</summary>
-    public void Kill()
-    {
-        try
-        {
-            _process.Kill(entireProcessTree: true);
-        }
-        catch (InvalidOperationException)
-        {
-        }
-    }
+    public abstract void Kill();
 
     public void Dispose()
     {
-        if (!_process.HasExited)
-        {
-            Kill();
-        }
+        Dispose(true);
+        GC.SuppressFinalize(this);
+    }
 
-        _process.Dispose();
+    protected virtual void Dispose(bool disposing)
+    {
     }
 }

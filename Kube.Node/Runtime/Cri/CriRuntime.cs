@@ -411,11 +411,13 @@ public sealed class CriRuntime : IContainerRuntime, IContainerStatsRuntime, IStr
     }
 
     /// <summary>
-    /// Interactive exec (stdin, stdout, stderr; no terminal) in a running container. CRI's streaming Exec hands back a
-    /// URL of the runtime's own streaming server, which this client does not speak yet; instead the command runs through
-    /// containerd's <c>ctr tasks exec</c> in CRI's namespace (k8s.io) on the same socket, so this needs containerd and its ctr.
+    /// Interactive exec in a running container. CRI's streaming Exec hands back a URL of the runtime's own streaming
+    /// server, which this client does not speak yet; instead the command runs through containerd's <c>ctr tasks exec</c>
+    /// in CRI's namespace (k8s.io) on the same socket, so this needs containerd and its ctr. With a terminal, ctr runs
+    /// with <c>--tty</c> on a pty of ours: it gives the command a console in the container, copies between the two, and
+    /// follows our window size (a resize of our pty sends ctr SIGWINCH, which it passes on as a console resize).
     /// </summary>
-    public Task<ExecProcess> StartExecAsync(string containerId, IReadOnlyList<string> command, CancellationToken cancellationToken)
+    public Task<ExecProcess> StartExecAsync(string containerId, IReadOnlyList<string> command, TerminalSize? terminal, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(containerId);
         ArgumentNullException.ThrowIfNull(command);
@@ -427,31 +429,23 @@ public sealed class CriRuntime : IContainerRuntime, IContainerStatsRuntime, IStr
         var ctr = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries).Concat(["/usr/bin", "/usr/local/bin"])
             .Select(d => Path.Combine(d, "ctr")).FirstOrDefault(File.Exists)
             ?? throw new InvalidOperationException("exec in the cri runtime needs containerd's ctr on PATH (apt-get install -y containerd)");
-        var info = new System.Diagnostics.ProcessStartInfo(ctr)
+        List<string> argv = [ctr, "--address", _options.SocketPath, "--namespace", "k8s.io", "tasks", "exec", "--exec-id", "kube-exec-" + Guid.NewGuid().ToString("N")[..12]];
+        if (terminal is not null)
         {
-            UseShellExecute = false,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (var a in new[] { "--address", _options.SocketPath, "--namespace", "k8s.io", "tasks", "exec", "--exec-id", "kube-exec-" + Guid.NewGuid().ToString("N")[..12], containerId })
-        {
-            info.ArgumentList.Add(a);
+            argv.Add("--tty");
         }
 
-        foreach (var a in command)
+        argv.Add(containerId);
+        argv.AddRange(command);
+        var what = $"exec of \"{command[0]}\" in container {containerId}";
+        if (terminal is { } size)
         {
-            info.ArgumentList.Add(a);
+            var env = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
+                .ToDictionary(e => (string)e.Key, e => (string?)e.Value ?? "", StringComparer.Ordinal);
+            return Task.FromResult(Process.ExecLauncher.StartOnTerminal(argv, env, Environment.CurrentDirectory, size, _time, what));
         }
 
-        try
-        {
-            return Task.FromResult(new ExecProcess(System.Diagnostics.Process.Start(info) ?? throw new InvalidOperationException("ctr did not start")));
-        }
-        catch (System.ComponentModel.Win32Exception ex)
-        {
-            throw new InvalidOperationException($"exec of \"{command[0]}\" in container {containerId} failed: {ex.Message}", ex);
-        }
+        return Task.FromResult(Process.ExecLauncher.StartPiped(argv, null, null, what));
     }
 
     /// <summary>CPU and memory of this owner's running containers (CRI's ListContainerStats), for the Summary API.</summary>

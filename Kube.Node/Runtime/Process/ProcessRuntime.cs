@@ -559,7 +559,7 @@ public sealed class ProcessRuntime : IContainerRuntime, IStreamingRuntime, ICont
         }
     }
 
-    public Task<ExecProcess> StartExecAsync(string containerId, IReadOnlyList<string> command, CancellationToken cancellationToken)
+    public Task<ExecProcess> StartExecAsync(string containerId, IReadOnlyList<string> command, TerminalSize? terminal, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(command);
         if (command.Count == 0)
@@ -576,35 +576,12 @@ public sealed class ProcessRuntime : IContainerRuntime, IStreamingRuntime, ICont
             }
 
             var argv = c.Mounts.Count > 0 ? MountNamespaceScript.Enter(target, command) : command;
-            var info = new System.Diagnostics.ProcessStartInfo(argv[0])
-            {
-                UseShellExecute = false,
-                RedirectStandardInput = true,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                // With mounts nsenter -w moves to the container's directory; the host directory only has to exist.
-                WorkingDirectory = c.Mounts.Count == 0 && c.WorkingDir is { Length: > 0 } wd ? wd : sandbox.WorkingDirectory,
-            };
-            foreach (var a in argv.Skip(1))
-            {
-                info.ArgumentList.Add(a);
-            }
-
-            info.Environment.Clear();
-            foreach (var (k, v) in BuildEnvironment(sandbox, c))
-            {
-                info.Environment[k] = v;
-            }
-
-            try
-            {
-                var process = System.Diagnostics.Process.Start(info) ?? throw new InvalidOperationException($"could not start {argv[0]}");
-                return Task.FromResult(new ExecProcess(process));
-            }
-            catch (System.ComponentModel.Win32Exception ex)
-            {
-                throw new InvalidOperationException($"exec of \"{command[0]}\" in container {c.Name} failed: {ex.Message}", ex);
-            }
+            // With mounts nsenter -w moves to the container's directory; the host directory only has to exist.
+            var workDir = c.Mounts.Count == 0 && c.WorkingDir is { Length: > 0 } wd ? wd : sandbox.WorkingDirectory;
+            var env = BuildEnvironment(sandbox, c);
+            return Task.FromResult(terminal is { } size
+                ? ExecLauncher.StartOnTerminal(argv, env, workDir, size, _time, $"exec of \"{command[0]}\" in container {c.Name}")
+                : ExecLauncher.StartPiped(argv, env, workDir, $"exec of \"{command[0]}\" in container {c.Name}"));
         }
     }
 

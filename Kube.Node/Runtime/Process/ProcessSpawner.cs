@@ -10,7 +10,29 @@ namespace Kube.Node.Runtime.Process;
 internal static class ProcessSpawner
 {
     /// <summary>Returns the new pid, or throws <see cref="ProcessSpawnException"/> with the errno when the spawn fails.</summary>
-    public static int Spawn(IReadOnlyList<string> argv, IReadOnlyDictionary<string, string> env, string workingDirectory, string logPath)
+    public static int Spawn(IReadOnlyList<string> argv, IReadOnlyDictionary<string, string> env, string workingDirectory, string logPath) =>
+        SpawnCore(argv, env, workingDirectory, actions =>
+        {
+            Check(LibC.FileActionsAddOpen(actions, 0, "/dev/null", LibC.O_RDONLY, 0), "addopen stdin");
+            Check(LibC.FileActionsAddOpen(actions, 1, logPath, LibC.O_WRONLY | LibC.O_CREAT | LibC.O_APPEND, 0x1a4 /* 0644 */), "addopen stdout");
+            Check(LibC.FileActionsAddDup2(actions, 1, 2), "adddup2 stderr");
+        });
+
+    /// <summary>
+    /// Starts a process on the terminal <paramref name="terminalPath"/> (a pty's slave): stdin, stdout and stderr are the
+    /// terminal, and it becomes the new session's controlling terminal. glibc's posix_spawn applies POSIX_SPAWN_SETSID
+    /// before the file actions, and a session leader without a controlling terminal that opens a terminal without
+    /// O_NOCTTY acquires it (Linux), so the child leads a session whose controlling terminal is this pty.
+    /// </summary>
+    public static int SpawnOnTerminal(IReadOnlyList<string> argv, IReadOnlyDictionary<string, string> env, string workingDirectory, string terminalPath) =>
+        SpawnCore(argv, env, workingDirectory, actions =>
+        {
+            Check(LibC.FileActionsAddOpen(actions, 0, terminalPath, LibC.O_RDWR, 0), "addopen terminal");
+            Check(LibC.FileActionsAddDup2(actions, 0, 1), "adddup2 stdout");
+            Check(LibC.FileActionsAddDup2(actions, 0, 2), "adddup2 stderr");
+        });
+
+    private static int SpawnCore(IReadOnlyList<string> argv, IReadOnlyDictionary<string, string> env, string workingDirectory, Action<IntPtr> stdio)
     {
         if (argv.Count == 0)
         {
@@ -33,9 +55,7 @@ internal static class ProcessSpawner
             Check(LibC.SpawnAttrInit(attr), "posix_spawnattr_init");
             attrInit = true;
 
-            Check(LibC.FileActionsAddOpen(fileActions, 0, "/dev/null", LibC.O_RDONLY, 0), "addopen stdin");
-            Check(LibC.FileActionsAddOpen(fileActions, 1, logPath, LibC.O_WRONLY | LibC.O_CREAT | LibC.O_APPEND, 0x1a4 /* 0644 */), "addopen stdout");
-            Check(LibC.FileActionsAddDup2(fileActions, 1, 2), "adddup2 stderr");
+            stdio(fileActions);
             Check(LibC.FileActionsAddChdir(fileActions, workingDirectory), "addchdir_np");
 
             // Signals ignored by this process (.NET ignores SIGPIPE) would stay ignored across exec: reset them.
