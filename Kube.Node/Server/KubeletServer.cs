@@ -17,6 +17,7 @@ namespace Kube.Node.Server;
 /// <item><c>GET /exec/{namespace}/{pod}/{container}?command=..&amp;command=..&amp;stdin=&amp;stdout=&amp;stderr=&amp;tty=</c>: a WebSocket with the
 /// <c>v5.channel.k8s.io</c> or <c>v4.channel.k8s.io</c> subprotocol; every message starts with its channel (0 stdin, 1 stdout,
 /// 2 stderr, 3 status, 4 resize, 255 close in v5); the last message on channel 3 is a metav1.Status.</item>
+/// <item><c>GET /portForward/{namespace}/{pod}</c>: a WebSocket with the <c>SPDY/3.1+portforward.k8s.io</c> subprotocol, see <see cref="PortForwardHandler"/>.</item>
 /// <item><c>GET /stats/summary</c>: when a summary provider is set, upstream's Summary API.</item>
 /// </list>
 /// </summary>
@@ -176,6 +177,10 @@ public sealed class KubeletServer : IAsyncDisposable
             else if (parts is ["exec", var ens, var epod, var econtainer])
             {
                 await ServeExecAsync(context, ens, epod, econtainer, cancellationToken).ConfigureAwait(false);
+            }
+            else if (parts is ["portForward", var pns, var ppod])
+            {
+                await new PortForwardHandler(_runtime, _time, _logger).ServeAsync(context, pns, ppod, cancellationToken).ConfigureAwait(false);
             }
             else if (path == "/stats/summary" && SummaryProvider is { } summary)
             {
@@ -386,7 +391,7 @@ public sealed class KubeletServer : IAsyncDisposable
 
         using var ws = (await context.AcceptWebSocketAsync(protocol).ConfigureAwait(false)).WebSocket;
         await new ExecSession(ws, protocol == Subprotocols[0], _time, _logger).RunAsync(streaming, found.Value.Runs[^1].Id, command,
-            Bool(q["stdin"]), q["stdout"] is null || Bool(q["stdout"]), q["stderr"] is null || Bool(q["stderr"]), cancellationToken).ConfigureAwait(false);
+            Bool(q["stdin"]), q["stdout"] is null || Bool(q["stdout"]), q["stderr"] is null || Bool(q["stderr"]), Bool(q["tty"]), cancellationToken).ConfigureAwait(false);
     }
 
     private static ReadOnlyMemory<byte> Tail(Memory<byte> data, int lines)
