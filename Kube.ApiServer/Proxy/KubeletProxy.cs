@@ -12,7 +12,7 @@ namespace Kube.ApiServer.Proxy;
 /// <c>follow</c> works) and <c>exec</c> as a WebSocket (<c>v5.channel.k8s.io</c> / <c>v4.channel.k8s.io</c>) whose
 /// frames are relayed both ways unchanged.
 /// </summary>
-internal sealed class KubeletProxy(GenericRegistry registry, KubeletClient kubeletClient)
+internal sealed partial class KubeletProxy(GenericRegistry registry, KubeletClient kubeletClient)
 {
     private readonly HttpClient http = kubeletClient.Http;
 
@@ -159,7 +159,14 @@ internal sealed class KubeletProxy(GenericRegistry registry, KubeletClient kubel
         {
             throw Errors.BadRequest($"container {container} is not valid for pod {name}");
         }
-        var nodeName = Json.Str(spec, "nodeName");
+        return (name, container, await KubeletOfAsync(pod, s, ct).ConfigureAwait(false));
+    }
+
+    /// <summary>The kubelet endpoint of the node the pod runs on.</summary>
+    private async Task<Uri> KubeletOfAsync(JsonObject pod, RequestScope s, CancellationToken ct)
+    {
+        var name = Json.Name(pod);
+        var nodeName = Json.Str(Json.Obj(pod, "spec"), "nodeName");
         if (string.IsNullOrEmpty(nodeName)) throw Errors.BadRequest($"pod {name} does not have a host assigned");
         var nodeType = registry.Types.FindByResource("", "v1", "nodes") ?? throw Errors.NotFound("nodes", nodeName);
         JsonObject node;
@@ -173,7 +180,7 @@ internal sealed class KubeletProxy(GenericRegistry registry, KubeletClient kubel
         }
         var kubelet = KubeletUri(node)
             ?? throw Errors.BadRequest($"node {nodeName} does not advertise a kubelet endpoint (status.addresses InternalIP and status.daemonEndpoints.kubeletEndpoint.Port)");
-        return (name, container, kubeletClient.Rebase(kubelet));
+        return kubeletClient.Rebase(kubelet);
     }
 
     /// <summary>The node's kubelet endpoint: its InternalIP and <c>status.daemonEndpoints.kubeletEndpoint.Port</c>; null when it advertises none.</summary>
