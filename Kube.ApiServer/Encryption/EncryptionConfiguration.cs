@@ -7,7 +7,7 @@ namespace Kube.ApiServer.Encryption;
 /// <summary>
 /// Upstream's <c>EncryptionConfiguration</c> (apiserver.config.k8s.io/v1, YAML or JSON): for each set of resources, an
 /// ordered list of providers. The first provider encrypts; every provider decrypts values with its prefix. Supported:
-/// aescbc, aesgcm and identity. secretbox (XSalsa20-Poly1305) has no implementation in .NET's libraries and is refused.
+/// aescbc, aesgcm, secretbox (XSalsa20-Poly1305 from libsodium, 32-byte keys) and identity. KMS is refused.
 /// </summary>
 public sealed class EncryptionConfiguration
 {
@@ -43,7 +43,7 @@ public sealed class EncryptionConfiguration
                         case "identity":
                             providers.Add(new IdentityProvider());
                             break;
-                        case "aescbc" or "aesgcm":
+                        case "aescbc" or "aesgcm" or "secretbox":
                             var keys = Seq((YamlMappingNode)v, "keys").OfType<YamlMappingNode>().ToList();
                             if (keys.Count == 0) throw new FormatException($"{type}: at least one key is required");
                             foreach (var key in keys)
@@ -58,14 +58,18 @@ public sealed class EncryptionConfiguration
                                 {
                                     throw new FormatException($"{type} key {name}: secret is not base64");
                                 }
+                                if (type == "secretbox" && secret.Length != 32) throw new FormatException($"secretbox key {name}: the secret must be 32 bytes");
                                 if (secret.Length is not (16 or 24 or 32)) throw new FormatException($"{type} key {name}: the secret must be 16, 24 or 32 bytes");
-                                providers.Add(type == "aescbc" ? new AesCbcProvider(name, secret) : new AesGcmProvider(name, secret));
+                                providers.Add(type switch
+                                {
+                                    "aescbc" => new AesCbcProvider(name, secret),
+                                    "aesgcm" => new AesGcmProvider(name, secret),
+                                    _ => new SecretboxProvider(name, secret),
+                                });
                             }
                             break;
-                        case "secretbox":
-                            throw new FormatException("secretbox is not supported: .NET has no XSalsa20-Poly1305 implementation (use aesgcm or aescbc)");
                         default:
-                            throw new FormatException($"provider {type} is not supported (aescbc, aesgcm, identity)");
+                            throw new FormatException($"provider {type} is not supported (aescbc, aesgcm, secretbox, identity)");
                     }
                 }
             }
