@@ -12,7 +12,8 @@ namespace Kube.ApiServer.Admission;
 /// missing class or a contradicting priority/preemptionPolicy with 403; on pod update it keeps the stored values. The
 /// validating half checks PriorityClasses: one globalDefault only (403), and, as upstream's PriorityClass validation
 /// (422), the <c>system-</c> prefix is reserved for the built-in classes, user values are at most 1000000000, and
-/// value and preemptionPolicy are immutable.
+/// value and preemptionPolicy are immutable; the system classes cannot be deleted (403, upstream's
+/// <c>this is a system priority class and cannot be deleted</c>).
 /// </summary>
 public sealed class PriorityAdmission(IKubeClient client, bool mutating) : IAdmissionPlugin
 {
@@ -52,12 +53,22 @@ public sealed class PriorityAdmission(IKubeClient client, bool mutating) : IAdmi
         return mutating
             ? request.Resource.Group == "" && request.Resource.Plural == "pods" && request.Operation is AdmissionOperation.Create or AdmissionOperation.Update
             : request.Resource.Group == "scheduling.k8s.io" && request.Resource.Plural == "priorityclasses"
-              && request.Operation is AdmissionOperation.Create or AdmissionOperation.Update;
+              && request.Operation is AdmissionOperation.Create or AdmissionOperation.Update or AdmissionOperation.Delete;
     }
 
     public ValueTask AdmitAsync(AdmissionRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
+        if (!mutating && request.Operation == AdmissionOperation.Delete && request.Name is SystemNodeCritical or SystemClusterCritical)
+        {
+            // as upstream's PriorityClass storage: the system classes cannot be deleted, by anyone
+            throw new KubeApiException(new V1Status
+            {
+                ApiVersion = "v1", Kind = "Status", Status = "Failure", Code = 403, Reason = "Forbidden",
+                Message = $"priorityclasses.scheduling.k8s.io \"{request.Name}\" is forbidden: this is a system priority class and cannot be deleted",
+                Details = new V1StatusDetails { Name = request.Name, Group = "scheduling.k8s.io", Kind = "priorityclasses" },
+            });
+        }
         if (request.Object is null) return ValueTask.CompletedTask;
         return mutating ? AdmitPodAsync(request, cancellationToken) : ValidatePriorityClassAsync(request, cancellationToken);
     }

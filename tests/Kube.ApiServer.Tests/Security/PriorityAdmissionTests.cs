@@ -144,4 +144,18 @@ public sealed class PriorityAdmissionTests
         (code, _) = await FailureAsync(() => c.UpdateAsync(ok));
         Assert.AreEqual(422, code);
     }
+
+    [TestMethod]
+    [DataRow(PriorityAdmission.SystemNodeCritical)]
+    [DataRow(PriorityAdmission.SystemClusterCritical)]
+    public async Task SystemClasses_CannotBeDeleted_EvenByAnAdministrator(string name)
+    {
+        var (code, message) = await FailureAsync(() => _cluster.Client.DeleteAsync<V1PriorityClass>(name));
+        Assert.AreEqual(403, code);
+        Assert.AreEqual($"priorityclasses.scheduling.k8s.io \"{name}\" is forbidden: this is a system priority class and cannot be deleted", message);
+        Assert.IsNotNull(await _cluster.Client.GetAsync<V1PriorityClass>(name));
+
+        await _cluster.Client.CreateAsync(Class("deletable-" + name, 5));
+        await _cluster.Client.DeleteAsync<V1PriorityClass>("deletable-" + name);
+    }
 }
