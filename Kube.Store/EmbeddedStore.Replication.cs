@@ -15,6 +15,17 @@ public sealed partial class EmbeddedStore : IStoreCluster
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task? _publishing;
     private bool _ledLeases;
+    private GrpcRaftTransport? _transport;
+    private TaskCompletionSource _removed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>How long a peer may take to answer the connectivity probe of the membership checks.</summary>
+    private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Completes when this member has applied its own removal (or restarted after it): it must stop serving, as etcd's member does
+    /// ("the member has been permanently removed from the cluster"). Never completes for a single-member store.
+    /// </summary>
+    internal Task RemovedFromCluster => _removed.Task;
 
     /// <summary>
     /// Opens a replicated member (<see cref="StoreOptions.IsReplicated"/>): works out its identity (data dir, else
@@ -64,6 +75,14 @@ public sealed partial class EmbeddedStore : IStoreCluster
         }
         SyncPeers(membership);
         membership.Changed += SyncPeers;
+        var removed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        membership.Changed += m =>
+        {
+            if (m.Members.Count > 0 && m.Find(identity.MemberId) is null)
+            {
+                removed.TrySetResult();
+            }
+        };
         var metrics = new StoreMetrics(state, options.MemberName);
         IRaftNode raft;
         try
@@ -85,7 +104,8 @@ public sealed partial class EmbeddedStore : IStoreCluster
             throw;
         }
         transport.MembersProvider = membership.Encode;
-        var store = new EmbeddedStore(options, time, loggers, state, raft, metrics, membership);
+        var store = new EmbeddedStore(options, time, loggers, state, raft, metrics, membership) { _transport = transport, _removed = removed };
+        transport.PromoteHandler = store.PromoteHereAsync;
         logger.LogInformation("Store {Member} ({Id:x}) open in {DataDir} at revision {Revision}; cluster {Cluster:x} with {Count} members",
             options.MemberName, identity.MemberId, dataDir, state.Revision, membership.ClusterId, membership.Members.Count);
         return store;
@@ -112,6 +132,28 @@ public sealed partial class EmbeddedStore : IStoreCluster
         {
             throw new StoreException(StoreErrorCode.InvalidPeerUrls);
         }
+        if (learner)
+        {
+            if (membership.Members.Count(m => m.IsLearner) >= 1)
+            {
+                throw new StoreException(StoreErrorCode.TooManyLearners);
+            }
+        }
+        else
+        {
+            // etcd's strict reconfiguration check: enough started voters for the new quorum, and every voter connected.
+            var voters = membership.Members.Where(m => !m.IsLearner).ToList();
+            var started = voters.Count(m => m.Name.Length > 0);
+            if (!(started == 1 && voters.Count + 1 == 2) && started < (voters.Count + 1) / 2 + 1)
+            {
+                throw new StoreException(StoreErrorCode.NotEnoughStartedMembers);
+            }
+            if (await ConnectedAsync(voters, cancellationToken).ConfigureAwait(false) < voters.Count)
+            {
+                throw new StoreException(StoreErrorCode.Unhealthy);
+            }
+        }
+        // As etcd: the health checks run when the request arrives, the URL conflict when the change is validated.
         if (membership.Members.Any(m => m.PeerUrls.Intersect(urls).Any()))
         {
             throw new StoreException(StoreErrorCode.PeerUrlExists);
@@ -130,25 +172,142 @@ public sealed partial class EmbeddedStore : IStoreCluster
     async ValueTask<IReadOnlyList<ClusterMember>> IStoreCluster.RemoveMemberAsync(ulong id, CancellationToken cancellationToken)
     {
         var (membership, node) = Replicated();
-        if (membership.Find(id) is null)
+        if (membership.Find(id) is not { } target)
         {
             throw new StoreException(StoreErrorCode.MemberNotFound);
+        }
+        if (!target.IsLearner)
+        {
+            // etcd's mayRemoveMember: the voters left must have a started quorum; a member that is down may always go; otherwise
+            // the connected voters after the removal must still be a quorum.
+            var rest = membership.Members.Where(m => !m.IsLearner && m.Id != id).ToList();
+            if (rest.Count(m => m.Name.Length > 0) < rest.Count / 2 + 1)
+            {
+                throw new StoreException(StoreErrorCode.NotEnoughStartedMembers);
+            }
+            if (id == MemberId || await _transport!.ProbeAsync(id, ProbeTimeout, cancellationToken).ConfigureAwait(false))
+            {
+                var voters = membership.Members.Where(m => !m.IsLearner).ToList();
+                var active = await ConnectedAsync(voters, cancellationToken).ConfigureAwait(false);
+                if (active - 1 < 1 + (voters.Count - 1) / 2)
+                {
+                    throw new StoreException(StoreErrorCode.Unhealthy);
+                }
+            }
         }
         await node.ProposeConfChangeAsync(new ConfChange(ConfChangeType.RemoveNode, id), cancellationToken).ConfigureAwait(false);
         return membership.Members;
     }
 
+    async ValueTask<IReadOnlyList<ClusterMember>> IStoreCluster.UpdateMemberAsync(ulong id, IReadOnlyList<string> peerUrls, CancellationToken cancellationToken)
+    {
+        var (membership, _) = Replicated();
+        var urls = peerUrls.Select(u => u.TrimEnd('/')).ToArray();
+        if (urls.Length == 0 || urls.Any(u => !Uri.TryCreate(u, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")))
+        {
+            throw new StoreException(StoreErrorCode.InvalidPeerUrls);
+        }
+        if (membership.Find(id) is null)
+        {
+            throw new StoreException(StoreErrorCode.MemberNotFound);
+        }
+        if (membership.Members.Any(m => m.Id != id && m.PeerUrls.Intersect(urls).Any()))
+        {
+            throw new StoreException(StoreErrorCode.PeerUrlExists);
+        }
+        await _raft.ProposeAsync(ReplicatedStateMachine.EncodeUpdate(id, urls), cancellationToken).ConfigureAwait(false);
+        return membership.Members;
+    }
+
+    /// <summary>This member plus every other voter that answers the connectivity probe now.</summary>
+    private async Task<int> ConnectedAsync(IReadOnlyList<ClusterMember> voters, CancellationToken cancellationToken)
+    {
+        var probes = voters.Where(m => m.Id != MemberId).Select(m => _transport!.ProbeAsync(m.Id, ProbeTimeout, cancellationToken));
+        var answers = await Task.WhenAll(probes).ConfigureAwait(false);
+        return answers.Count(a => a) + (voters.Any(m => m.Id == MemberId) ? 1 : 0);
+    }
+
     async ValueTask<IReadOnlyList<ClusterMember>> IStoreCluster.PromoteMemberAsync(ulong id, CancellationToken cancellationToken)
     {
+        var (membership, _) = Replicated();
+        // Only the leader knows whether the learner is in sync: a follower forwards the promotion to it, as etcd does.
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(TimeSpan.FromSeconds(7));
+        while (true)
+        {
+            var error = await PromoteHereAsync(id, deadline.Token).ConfigureAwait(false);
+            if (error is null)
+            {
+                return membership.Members;
+            }
+            if (error != StoreErrorCode.NoLeader)
+            {
+                throw new StoreException(error.Value);
+            }
+            var leader = _raft.LeaderId;
+            if (leader != 0 && leader != MemberId)
+            {
+                try
+                {
+                    error = await _transport!.ForwardPromoteAsync(leader, id, TimeSpan.FromSeconds(5), deadline.Token).ConfigureAwait(false);
+                    if (error is null)
+                    {
+                        return membership.Members;
+                    }
+                    if (error != StoreErrorCode.NoLeader)
+                    {
+                        throw new StoreException(error.Value);
+                    }
+                }
+                catch (StoreException ex) when (ex.Code is StoreErrorCode.LeaderChanged or StoreErrorCode.NoLeader && !deadline.IsCancellationRequested)
+                {
+                }
+            }
+            try
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(100), _time, deadline.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new StoreException(StoreErrorCode.Timeout);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Promotes learner <paramref name="id"/> if this member leads (etcd's promoteMember): null once applied;
+    /// <see cref="StoreErrorCode.NoLeader"/> when this member does not lead (the caller forwards); otherwise etcd's refusal.
+    /// </summary>
+    private async Task<StoreErrorCode?> PromoteHereAsync(ulong id, CancellationToken cancellationToken)
+    {
         var (membership, node) = Replicated();
-        var member = membership.Find(id) ?? throw new StoreException(StoreErrorCode.MemberNotFound);
+        var member = membership.Find(id);
+        if (member is null)
+        {
+            return StoreErrorCode.MemberNotFound;
+        }
         if (!member.IsLearner)
         {
-            throw new StoreException(StoreErrorCode.MemberNotLearner);
+            return StoreErrorCode.MemberNotLearner;
+        }
+        var ready = await node.IsLearnerReadyAsync(id, cancellationToken).ConfigureAwait(false);
+        if (ready is null)
+        {
+            return StoreErrorCode.NoLeader;
+        }
+        if (ready == false)
+        {
+            return StoreErrorCode.LearnerNotReady;
+        }
+        var voters = membership.Members.Where(m => !m.IsLearner).ToList();
+        var started = voters.Count(m => m.Name.Length > 0) + (member.Name.Length > 0 ? 1 : 0);
+        if (started < (voters.Count + 1) / 2 + 1)
+        {
+            return StoreErrorCode.NotEnoughStartedMembers;
         }
         await node.ProposeConfChangeAsync(new ConfChange(ConfChangeType.AddNode, id, EncodeMember(member with { IsLearner = false })), cancellationToken)
             .ConfigureAwait(false);
-        return membership.Members;
+        return null;
     }
 
     private (ClusterMembership Membership, MultiRaftNode Node) Replicated()

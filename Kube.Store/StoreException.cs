@@ -41,6 +41,12 @@ public enum StoreErrorCode
     LearnerNotReady,
     /// <summary>etcd: InvalidArgument "etcdserver: member peer URLs must be given as http://host:port".</summary>
     InvalidPeerUrls,
+    /// <summary>etcd: FailedPrecondition "etcdserver: re-configuration failed due to not enough started members".</summary>
+    NotEnoughStartedMembers,
+    /// <summary>etcd: Unavailable "etcdserver: unhealthy cluster" (a voter is not connected, so the change could cost the quorum).</summary>
+    Unhealthy,
+    /// <summary>etcd: FailedPrecondition "etcdserver: too many learner members in cluster" (etcd 3.4 allows one learner).</summary>
+    TooManyLearners,
 }
 
 /// <summary>A store error with etcd's exact message text (clients match on it).</summary>
@@ -79,6 +85,9 @@ public sealed class StoreException : Exception
         StoreErrorCode.MemberNotLearner => "etcdserver: can only promote a learner member",
         StoreErrorCode.LearnerNotReady => "etcdserver: can only promote a learner member which is in sync with leader",
         StoreErrorCode.InvalidPeerUrls => "etcdserver: member peer URLs must be given as http://host:port",
+        StoreErrorCode.NotEnoughStartedMembers => "etcdserver: re-configuration failed due to not enough started members",
+        StoreErrorCode.Unhealthy => "etcdserver: unhealthy cluster",
+        StoreErrorCode.TooManyLearners => "etcdserver: too many learner members in cluster",
         _ => "etcdserver: unknown error",
     };
 }

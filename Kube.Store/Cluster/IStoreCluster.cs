@@ -15,4 +15,7 @@ internal interface IStoreCluster
     ValueTask<IReadOnlyList<ClusterMember>> RemoveMemberAsync(ulong id, CancellationToken cancellationToken);
 
     ValueTask<IReadOnlyList<ClusterMember>> PromoteMemberAsync(ulong id, CancellationToken cancellationToken);
+
+    /// <summary>Replaces a member's peer URLs (etcd's member update).</summary>
+    ValueTask<IReadOnlyList<ClusterMember>> UpdateMemberAsync(ulong id, IReadOnlyList<string> peerUrls, CancellationToken cancellationToken);
 }

@@ -16,6 +16,9 @@ internal sealed class ReplicatedStateMachine(MvccState mvcc, ClusterMembership m
     /// <summary>The first byte of an attributes entry (MVCC command types are small numbers).</summary>
     public const byte AttributesType = 0xA0;
 
+    /// <summary>The first byte of a peer-URL update entry (etcd's ConfChangeUpdateNode; here a plain entry, as it changes no voter).</summary>
+    public const byte UpdatePeersType = 0xA1;
+
     private static readonly byte[] Magic = "KCM1"u8.ToArray();
 
     public MvccState Mvcc => mvcc;
@@ -40,8 +43,41 @@ internal sealed class ReplicatedStateMachine(MvccState mvcc, ClusterMembership m
         return buffer.ToArray();
     }
 
+    /// <summary>Encodes a peer-URL update entry: the member id and its new peer URLs.</summary>
+    public static byte[] EncodeUpdate(ulong memberId, IReadOnlyList<string> peerUrls)
+    {
+        using var buffer = new MemoryStream();
+        buffer.WriteByte(UpdatePeersType);
+        using (var w = new BinaryWriter(buffer, Encoding.UTF8, leaveOpen: true))
+        {
+            w.Write(memberId);
+            w.Write(peerUrls.Count);
+            foreach (var url in peerUrls)
+            {
+                w.Write(url);
+            }
+        }
+        return buffer.ToArray();
+    }
+
     public object Apply(ulong index, ulong term, ReadOnlySpan<byte> command)
     {
+        if (command.Length > 0 && command[0] == UpdatePeersType)
+        {
+            using var r = new BinaryReader(new MemoryStream(command[1..].ToArray(), writable: false), Encoding.UTF8);
+            var id = r.ReadUInt64();
+            var urls = new string[Math.Clamp(r.ReadInt32(), 0, 1000)];
+            for (var i = 0; i < urls.Length; i++)
+            {
+                urls[i] = r.ReadString();
+            }
+            if (membership.Find(id) is { } member)
+            {
+                membership.Set(member with { PeerUrls = urls });
+            }
+            mvcc.ApplyEmpty(index, term);
+            return mvcc.CurrentHeader();
+        }
         if (command.Length > 0 && command[0] == AttributesType)
         {
             using var r = new BinaryReader(new MemoryStream(command[1..].ToArray(), writable: false), Encoding.UTF8);

@@ -82,6 +82,23 @@ internal sealed class EtcdClusterService(IKeyValueStore store, IOptions<StoreOpt
         }
     }
 
+    public override async Task<V3.MemberUpdateResponse> MemberUpdate(V3.MemberUpdateRequest request, ServerCallContext context)
+    {
+        var cluster = await ReplicatedAsync(context).ConfigureAwait(false);
+        try
+        {
+            var members = await cluster.UpdateMemberAsync(request.ID, [.. request.PeerURLs], context.CancellationToken).ConfigureAwait(false);
+            var status = await store.StatusAsync(context.CancellationToken).ConfigureAwait(false);
+            var response = new V3.MemberUpdateResponse { Header = EtcdMapping.ToPb(status.Header) };
+            response.Members.AddRange(members.Select(m => ToPb(m, null)));
+            return response;
+        }
+        catch (StoreException ex)
+        {
+            throw EtcdErrors.ToRpc(ex);
+        }
+    }
+
     private async Task<(StoreStatus Status, IStoreCluster? Cluster)> StateAsync(ServerCallContext context)
     {
         try

@@ -11,10 +11,12 @@ internal static class EtcdErrors
         StoreErrorCode.RequestTooLarge or StoreErrorCode.DuplicateKey or StoreErrorCode.EmptyKey or StoreErrorCode.KeyNotFound => StatusCode.InvalidArgument,
         StoreErrorCode.NoSpace => StatusCode.ResourceExhausted,
         StoreErrorCode.LeaseNotFound or StoreErrorCode.MemberNotFound => StatusCode.NotFound,
-        StoreErrorCode.MemberExists or StoreErrorCode.PeerUrlExists or StoreErrorCode.MemberNotLearner or StoreErrorCode.LearnerNotReady => StatusCode.FailedPrecondition,
+        StoreErrorCode.MemberExists or StoreErrorCode.PeerUrlExists or StoreErrorCode.MemberNotLearner or StoreErrorCode.LearnerNotReady
+            or StoreErrorCode.NotEnoughStartedMembers or StoreErrorCode.TooManyLearners => StatusCode.FailedPrecondition,
         StoreErrorCode.InvalidPeerUrls => StatusCode.InvalidArgument,
         StoreErrorCode.LeaseExists => StatusCode.FailedPrecondition,
-        StoreErrorCode.NoLeader or StoreErrorCode.LeaderChanged or StoreErrorCode.Timeout or StoreErrorCode.Stopped => StatusCode.Unavailable,
+        StoreErrorCode.NoLeader or StoreErrorCode.LeaderChanged or StoreErrorCode.Timeout or StoreErrorCode.Stopped
+            or StoreErrorCode.Unhealthy => StatusCode.Unavailable,
         _ => StatusCode.Unknown,
     };
 

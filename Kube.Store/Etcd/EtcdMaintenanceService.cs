@@ -27,8 +27,10 @@ internal sealed class EtcdMaintenanceService(IKeyValueStore store) : V3.Maintena
             {
                 Header = EtcdMapping.ToPb(s.Header),
                 Version = Version,
-                DbSize = s.DbSize,
-                DbSizeInUse = s.DbSize,
+                // The size of the state as a snapshot image: its entries plus the image's fixed 24-byte header, so never 0 (etcd's
+                // bbolt file never is, and etcdctl's JSON leaves zero fields out).
+                DbSize = s.DbSize + 24,
+                DbSizeInUse = s.DbSize + 24,
                 Leader = s.Leader,
                 RaftIndex = s.RaftIndex,
                 RaftTerm = s.Header.RaftTerm,

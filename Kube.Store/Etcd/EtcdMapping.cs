@@ -109,17 +109,29 @@ internal static class EtcdMapping
         var response = new V3.TxnResponse { Header = ToPb(r.Header), Succeeded = r.Succeeded };
         foreach (var op in r.Responses)
         {
-            response.Responses.Add(op switch
+            // As etcd's applier: the responses inside a txn carry only the revision in their header (the server fills cluster id,
+            // member id and raft term in the outer header alone).
+            var nested = op switch
             {
                 { Range: { } x } => new V3.ResponseOp { ResponseRange = ToPb(x) },
                 { Put: { } x } => new V3.ResponseOp { ResponsePut = ToPb(x) },
                 { DeleteRange: { } x } => new V3.ResponseOp { ResponseDeleteRange = ToPb(x) },
                 { Txn: { } x } => new V3.ResponseOp { ResponseTxn = ToPb(x) },
                 _ => new V3.ResponseOp(),
-            });
+            };
+            if (NestedHeader(nested) is { } header)
+            {
+                header.ClusterId = 0;
+                header.MemberId = 0;
+                header.RaftTerm = 0;
+            }
+            response.Responses.Add(nested);
         }
         return response;
     }
+
+    private static V3.ResponseHeader? NestedHeader(V3.ResponseOp op) =>
+        op.ResponseRange?.Header ?? op.ResponsePut?.Header ?? op.ResponseDeleteRange?.Header ?? op.ResponseTxn?.Header;
 
     public static V3.Event ToPb(WatchEvent e)
     {

@@ -43,7 +43,22 @@ internal sealed class KubeStoreService(IOptions<StoreOptions> options, TimeProvi
         return new ValueTask<EmbeddedStore>(opening.WaitAsync(cancellationToken));
     }
 
-    public async Task StartAsync(CancellationToken cancellationToken) => await StoreAsync(cancellationToken).ConfigureAwait(false);
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var store = await StoreAsync(cancellationToken).ConfigureAwait(false);
+        if (services.GetService(typeof(IHostApplicationLifetime)) is IHostApplicationLifetime lifetime)
+        {
+            _ = StopWhenRemovedAsync(store, lifetime);
+        }
+    }
+
+    /// <summary>A member removed from its cluster stops serving and its host exits, as etcd's member does.</summary>
+    private async Task StopWhenRemovedAsync(EmbeddedStore store, IHostApplicationLifetime lifetime)
+    {
+        await store.RemovedFromCluster.ConfigureAwait(false);
+        loggers.CreateLogger<KubeStoreService>().LogCritical("the member has been permanently removed from the cluster; stopping");
+        lifetime.StopApplication();
+    }
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {

@@ -160,6 +160,28 @@ internal sealed partial class MultiRaftNode : IRaftNode
         return (ConfState)await request.Completion.Task.ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// etcd's isLearnerReady, answered by the loop: null when this member is not the leader (only the leader knows the learner's
+    /// progress); otherwise whether learner <paramref name="memberId"/> has matched at least 90% of the leader's log (true when it is
+    /// not in the progress table, as etcd).
+    /// </summary>
+    public async ValueTask<bool?> IsLearnerReadyAsync(ulong memberId, CancellationToken cancellationToken)
+    {
+        var request = new Request(Interlocked.Increment(ref _nextRequestId), null, cancellationToken)
+        {
+            Query = () =>
+            {
+                if (_core.Role != RaftRole.Leader || !_core.Progress.TryGetValue(MemberId, out var self))
+                {
+                    return -1;
+                }
+                return !_core.Progress.TryGetValue(memberId, out var learner) || learner.Match >= self.Match * 0.9 ? 1 : 0;
+            },
+        };
+        await EnqueueAsync(request, cancellationToken).ConfigureAwait(false);
+        return (int)await request.Completion.Task.ConfigureAwait(false) switch { -1 => null, 0 => false, _ => true };
+    }
+
     /// <summary>Asks the leader to hand leadership to <paramref name="memberId"/>.</summary>
     public ValueTask TransferLeadershipAsync(ulong memberId, CancellationToken cancellationToken) =>
         EnqueueAsync(new Request(0, null, cancellationToken) { TransferTo = memberId }, cancellationToken);
@@ -231,7 +253,7 @@ internal sealed partial class MultiRaftNode : IRaftNode
         List<Request>? reads = null;
         while (_requests.Reader.TryRead(out var r))
         {
-            if (r.Command is null && r.Change is null && r.TransferTo is null)
+            if (r.Command is null && r.Change is null && r.TransferTo is null && r.Query is null)
             {
                 (reads ??= []).Add(r);
                 continue;
@@ -279,6 +301,11 @@ internal sealed partial class MultiRaftNode : IRaftNode
         if (r.CancellationToken.IsCancellationRequested)
         {
             r.Completion.TrySetCanceled(r.CancellationToken);
+            return;
+        }
+        if (r.Query is { } query)
+        {
+            r.Completion.TrySetResult(query());
             return;
         }
         if (r.TransferTo is { } to)
@@ -644,6 +671,7 @@ internal sealed partial class MultiRaftNode : IRaftNode
         public CancellationToken CancellationToken { get; } = cancellationToken;
         public ulong? TransferTo { get; init; }
         public ConfChange? Change { get; init; }
+        public Func<object>? Query { get; init; }
         public long SubmittedTick { get; set; }
         public long AcceptedTick { get; set; }
         public TaskCompletionSource<object> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -33,6 +33,9 @@ internal sealed class GrpcRaftTransport : IRaftTransport, IAsyncDisposable
 
     internal static readonly Method<byte[], byte[]> MembersMethod = new(MethodType.Unary, "kube.raftpb.Raft", "Members", Bytes, Bytes);
 
+    /// <summary>A learner promotion forwarded to the leader (etcd forwards it over the peer URL too): request = the member id (u64 LE), response = empty or one error code byte.</summary>
+    internal static readonly Method<byte[], byte[]> PromoteMethod = new(MethodType.Unary, "kube.raftpb.Raft", "Promote", Bytes, Bytes);
+
     private readonly ConcurrentDictionary<ulong, Action<RaftMessage>> _local = new();
     private readonly ConcurrentDictionary<ulong, Peer> _peers = new();
     private readonly CancellationTokenSource _stopping = new();
@@ -97,6 +100,55 @@ internal sealed class GrpcRaftTransport : IRaftTransport, IAsyncDisposable
         return null;
     }
 
+    /// <summary>Runs a learner promotion forwarded by another member (set by the local store); null until the member is open.</summary>
+    public Func<ulong, CancellationToken, Task<StoreErrorCode?>>? PromoteHandler { get; set; }
+
+    /// <summary>
+    /// Whether member <paramref name="memberId"/> answers on its peer URL within <paramref name="timeout"/> (a unary call): what the
+    /// membership checks use for etcd's "connected" peers.
+    /// </summary>
+    public async Task<bool> ProbeAsync(ulong memberId, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        if (!_peers.TryGetValue(memberId, out var peer))
+        {
+            return false;
+        }
+        try
+        {
+            await peer.Invoker.AsyncUnaryCall(MembersMethod, null,
+                new CallOptions(deadline: _time.GetUtcNow().UtcDateTime + timeout, cancellationToken: cancellationToken), []).ResponseAsync.ConfigureAwait(false);
+            return true;
+        }
+        catch (RpcException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Asks the leader <paramref name="leaderId"/> to promote learner <paramref name="memberId"/>; returns its error, or null once applied.</summary>
+    public async Task<StoreErrorCode?> ForwardPromoteAsync(ulong leaderId, ulong memberId, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        if (!_peers.TryGetValue(leaderId, out var peer))
+        {
+            throw new StoreException(StoreErrorCode.NoLeader);
+        }
+        try
+        {
+            var answer = await peer.Invoker.AsyncUnaryCall(PromoteMethod, null,
+                new CallOptions(deadline: _time.GetUtcNow().UtcDateTime + timeout, cancellationToken: cancellationToken),
+                BitConverter.GetBytes(memberId)).ResponseAsync.ConfigureAwait(false);
+            return answer.Length == 0 ? null : (StoreErrorCode)answer[0];
+        }
+        catch (RpcException ex) when (ex.StatusCode == StatusCode.DeadlineExceeded)
+        {
+            throw new StoreException(StoreErrorCode.Timeout);
+        }
+        catch (RpcException)
+        {
+            throw new StoreException(StoreErrorCode.LeaderChanged);
+        }
+    }
+
     public void Register(ulong memberId, Action<RaftMessage> inbound) => _local[memberId] = inbound;
 
     public void Unregister(ulong memberId) => _local.TryRemove(memberId, out _);
@@ -144,6 +196,8 @@ internal sealed class GrpcRaftTransport : IRaftTransport, IAsyncDisposable
         private readonly ulong _id;
         private readonly GrpcChannel _channel;
         private readonly CallInvoker _invoker;
+
+        public CallInvoker Invoker => _invoker;
 
         public Peer(GrpcRaftTransport owner, ulong id, Uri url)
         {

@@ -20,6 +20,7 @@ internal class RaftGrpcService(GrpcRaftTransport transport, IHostApplicationLife
         binder.AddMethod(GrpcRaftTransport.SendMethod, service is null ? null : new UnaryServerMethod<byte[], byte[]>(service.Send));
         binder.AddMethod(GrpcRaftTransport.StreamMethod, service is null ? null : new ClientStreamingServerMethod<byte[], byte[]>(service.Stream));
         binder.AddMethod(GrpcRaftTransport.MembersMethod, service is null ? null : new UnaryServerMethod<byte[], byte[]>(service.Members));
+        binder.AddMethod(GrpcRaftTransport.PromoteMethod, service is null ? null : new UnaryServerMethod<byte[], byte[]>(service.Promote));
         binder.AddMethod(GrpcRaftTransport.SnapshotMethod, service is null ? null : new ClientStreamingServerMethod<byte[], byte[]>(service.Snapshot));
     }
 
@@ -62,6 +63,26 @@ internal class RaftGrpcService(GrpcRaftTransport transport, IHostApplicationLife
     public virtual Task<byte[]> Members(byte[] request, ServerCallContext context) =>
         transport.MembersProvider is { } provider ? Task.FromResult(provider())
             : throw new RpcException(new Status(StatusCode.Unavailable, "This member is not serving yet."));
+
+    /// <summary>A learner promotion forwarded by a follower: runs it here (the leader) and answers empty, or one byte with the error code.</summary>
+    public virtual async Task<byte[]> Promote(byte[] request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (request.Length != 8)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "A promote request is the member id (8 bytes)."));
+        }
+        var handler = transport.PromoteHandler ?? throw new RpcException(new Status(StatusCode.Unavailable, "This member is not serving yet."));
+        try
+        {
+            var error = await handler(BitConverter.ToUInt64(request), context.CancellationToken).ConfigureAwait(false);
+            return error is { } code ? [(byte)code] : Empty;
+        }
+        catch (StoreException ex)
+        {
+            return [(byte)ex.Code];
+        }
+    }
 
     public virtual async Task<byte[]> Snapshot(IAsyncStreamReader<byte[]> requestStream, ServerCallContext context)
     {
