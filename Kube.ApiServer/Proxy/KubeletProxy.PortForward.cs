@@ -19,6 +19,12 @@ internal sealed partial class KubeletProxy
     /// <summary>The WebSocket subprotocol tunnelling SPDY/3.1 with the port-forward protocol.</summary>
     public const string PortForwardTunnel = "SPDY/3.1+" + PortForwardProtocol;
 
+    /// <summary>
+    /// The same tunnel towards our kubelet, '/' spelled '-': .NET's WebSocket stacks accept only RFC 6455 token subprotocols
+    /// (kubectl's name is answered here by a handshake of our own, see <see cref="AcceptTunnelAsync"/>).
+    /// </summary>
+    public const string KubeletPortForwardTunnel = "SPDY-3.1+" + PortForwardProtocol;
+
     public async Task PortForwardAsync(HttpContext ctx, RequestScope s)
     {
         var ct = ctx.RequestAborted;
@@ -48,7 +54,7 @@ internal sealed partial class KubeletProxy
         target = new Uri(target, $"portForward/{Uri.EscapeDataString(s.Namespace!)}/{Uri.EscapeDataString(Json.Name(pod))}");
 
         using var upstream = new ClientWebSocket();
-        upstream.Options.AddSubProtocol(PortForwardTunnel);
+        upstream.Options.AddSubProtocol(KubeletPortForwardTunnel);
         kubeletClient.Configure(upstream.Options);
         try
         {
@@ -65,7 +71,7 @@ internal sealed partial class KubeletProxy
         Task a, b;
         if (websocket)
         {
-            using var downstream = await ctx.WebSockets.AcceptWebSocketAsync(PortForwardTunnel).ConfigureAwait(false);
+            using var downstream = await AcceptTunnelAsync(ctx, upgrade).ConfigureAwait(false);
             a = RelayAsync(downstream, upstream, done.Token);
             b = RelayAsync(upstream, downstream, done.Token);
             await EndAsync(a, b, done).ConfigureAwait(false);
@@ -80,6 +86,26 @@ internal sealed partial class KubeletProxy
         a = CopyThenCloseAsync(raw, tunnel, upstream, done.Token);
         b = tunnel.CopyToAsync(raw, done.Token);
         await EndAsync(a, b, done).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Answers the WebSocket handshake itself: <c>SPDY/3.1+portforward.k8s.io</c> holds a '/', which ASP.NET Core's and
+    /// .NET's WebSocket APIs refuse as a subprotocol, so the 101 is written here (RFC 6455 section 4.2.2) and the upgraded
+    /// connection becomes a server WebSocket.
+    /// </summary>
+    private static async Task<WebSocket> AcceptTunnelAsync(HttpContext ctx, IHttpUpgradeFeature? upgrade)
+    {
+        var key = ctx.Request.Headers["Sec-WebSocket-Key"].FirstOrDefault();
+        if (upgrade is not { IsUpgradableRequest: true } || string.IsNullOrEmpty(key))
+            throw Errors.BadRequest("a WebSocket upgrade needs Connection: Upgrade and Sec-WebSocket-Key");
+        var accept = Convert.ToBase64String(System.Security.Cryptography.SHA1.HashData(
+            System.Text.Encoding.ASCII.GetBytes(key.Trim() + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")));
+        ctx.Response.Headers.Connection = "Upgrade";
+        ctx.Response.Headers.Upgrade = "websocket";
+        ctx.Response.Headers["Sec-WebSocket-Accept"] = accept;
+        ctx.Response.Headers["Sec-WebSocket-Protocol"] = PortForwardTunnel;
+        var stream = await upgrade.UpgradeAsync().ConfigureAwait(false);
+        return WebSocket.CreateFromStream(stream, new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = TimeSpan.FromSeconds(30) });
     }
 
     /// <summary>Client bytes into the kubelet's WebSocket; at the client's end, a close towards the kubelet.</summary>

@@ -17,7 +17,7 @@ namespace Kube.Node.Server;
 /// <item><c>GET /exec/{namespace}/{pod}/{container}?command=..&amp;command=..&amp;stdin=&amp;stdout=&amp;stderr=&amp;tty=</c>: a WebSocket with the
 /// <c>v5.channel.k8s.io</c> or <c>v4.channel.k8s.io</c> subprotocol; every message starts with its channel (0 stdin, 1 stdout,
 /// 2 stderr, 3 status, 4 resize, 255 close in v5); the last message on channel 3 is a metav1.Status.</item>
-/// <item><c>GET /portForward/{namespace}/{pod}</c>: a WebSocket with the <c>SPDY/3.1+portforward.k8s.io</c> subprotocol, see <see cref="PortForwardHandler"/>.</item>
+/// <item><c>GET /portForward/{namespace}/{pod}</c>: a WebSocket carrying a SPDY/3.1 port-forward session, see <see cref="PortForwardHandler"/>.</item>
 /// <item><c>GET /stats/summary</c>: when a summary provider is set, upstream's Summary API.</item>
 /// </list>
 /// </summary>

@@ -9,7 +9,7 @@ using Microsoft.Extensions.Logging;
 namespace Kube.Node.Server;
 
 /// <summary>
-/// The kubelet's <c>/portForward/{namespace}/{pod}</c>: a WebSocket with the <c>SPDY/3.1+portforward.k8s.io</c> subprotocol whose
+/// The kubelet's <c>/portForward/{namespace}/{pod}</c>: a WebSocket with the <see cref="Subprotocol"/> subprotocol whose
 /// binary messages carry a SPDY/3.1 session speaking upstream's <c>portforward.k8s.io</c> protocol (the API server relays
 /// kubectl's tunnelled or plain SPDY connection into it). Per forwarded connection the client opens two streams with headers
 /// <c>streamType</c> (<c>error</c>, then <c>data</c>), <c>port</c> and <c>requestID</c>; the pod's port is dialled, bytes are
@@ -17,8 +17,12 @@ namespace Kube.Node.Server;
 /// </summary>
 internal sealed class PortForwardHandler(IContainerRuntime runtime, TimeProvider time, ILogger logger)
 {
-    /// <summary>The WebSocket subprotocol: SPDY/3.1 tunnelled in binary messages, carrying portforward.k8s.io.</summary>
-    public const string Subprotocol = "SPDY/3.1+portforward.k8s.io";
+    /// <summary>
+    /// The WebSocket subprotocol: SPDY/3.1 tunnelled in binary messages, carrying portforward.k8s.io. It is kubectl's
+    /// <c>SPDY/3.1+portforward.k8s.io</c> with '/' spelled '-': .NET's WebSocket stacks (HttpListener, ClientWebSocket) accept
+    /// only RFC 6455 token subprotocols, and '/' is not a token character.
+    /// </summary>
+    public const string Subprotocol = "SPDY-3.1+portforward.k8s.io";
 
     /// <summary>How long the second stream of a pair may lag the first (upstream's stream creation timeout, 30 s).</summary>
     public TimeSpan StreamCreationTimeout { get; init; } = TimeSpan.FromSeconds(30);
