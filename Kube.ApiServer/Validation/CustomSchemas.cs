@@ -2,17 +2,23 @@ using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using k8s.Models;
 using Kube.ApiServer.Registry;
+using Kube.Core.Resources;
 
 namespace Kube.ApiServer.Validation;
 
 /// <summary>
-/// Custom resources' structural schemas (a CRD version's openAPIV3Schema): defaults are applied, unknown fields are
-/// pruned (or reported under fieldValidation Strict/Warn) unless <c>x-kubernetes-preserve-unknown-fields</c>, and
-/// values of the wrong type are 422 Invalid.
+/// Custom resources' structural schemas (a CRD version's openAPIV3Schema). On the way in, defaults are applied and
+/// unknown fields pruned (or reported under fieldValidation Strict/Warn) unless <c>x-kubernetes-preserve-unknown-fields</c>;
+/// nulls in non-nullable fields are dropped (or replaced by the default). <see cref="Validate"/> then checks every
+/// value against the schema (<see cref="SchemaValidator"/>); <see cref="ApplyDefaults"/> defaults objects read from storage.
 /// </summary>
 internal sealed class CustomSchemas
 {
+    private const int MaxDepth = 128;
     private readonly ConcurrentDictionary<(string Group, string Version, string Plural), JsonObject> _schemas = new();
+
+    /// <summary>The value validator (it caches compiled patterns).</summary>
+    public SchemaValidator Validator { get; } = new();
 
     public void Set(string group, string version, string plural, JsonObject? schema)
     {
@@ -23,91 +29,94 @@ internal sealed class CustomSchemas
     public JsonObject? Get(string group, string version, string plural) =>
         _schemas.TryGetValue((group, version, plural), out var s) ? s : null;
 
-    /// <summary>Applies defaults and prunes unknown fields in place; returns the unknown field paths and type errors.</summary>
+    /// <summary>Whether any custom resource has a schema (a cheap check before per-object work).</summary>
+    public bool Any => !_schemas.IsEmpty;
+
+    /// <summary>
+    /// Applies defaults and prunes unknown fields in place; returns the unknown field paths. Type errors are no longer
+    /// reported here (Invalid is always empty): <see cref="Validate"/> reports them with every other cause in one 422.
+    /// </summary>
     public static (List<string> Unknown, List<V1StatusCause> Invalid) Apply(JsonObject obj, JsonObject schema, bool prune)
     {
         var unknown = new List<string>();
-        var invalid = new List<V1StatusCause>();
-        Walk(obj, schema, "", unknown, invalid, prune, root: true);
-        return (unknown, invalid);
+        Walk(obj, schema, "", unknown, prune, root: true, depth: 0);
+        return (unknown, []);
     }
 
-    private static bool Preserve(JsonObject schema) =>
-        schema["x-kubernetes-preserve-unknown-fields"] is JsonValue v && v.TryGetValue<bool>(out var b) && b;
+    /// <summary>Defaults an object read from storage (nothing is pruned).</summary>
+    public static void ApplyDefaults(JsonObject obj, JsonObject schema) => Walk(obj, schema, "", null, prune: false, root: true, depth: 0);
 
-    private static void Walk(JsonNode? node, JsonObject schema, string path, List<string> unknown, List<V1StatusCause> invalid, bool prune, bool root = false)
+    /// <summary>Whether the schema has a default anywhere (so reads need defaulting).</summary>
+    public static bool HasDefaults(JsonNode? schema, int depth = 0) => schema switch
     {
+        _ when depth > MaxDepth => false,
+        JsonObject o => o.ContainsKey("default") || o.Any(kv => kv.Key != "default" && kv.Key != "enum" && kv.Key != "example" && HasDefaults(kv.Value, depth + 1)),
+        JsonArray a => a.Any(n => HasDefaults(n, depth + 1)),
+        _ => false,
+    };
+
+    /// <summary>The schema causes of a custom object of <paramref name="t"/> (none when it has no schema).</summary>
+    public List<V1StatusCause> Validate(ResourceType t, JsonObject obj, JsonObject? old) =>
+        Get(t.Group, t.Version, t.Plural) is { } schema ? Validator.ValidateObject(obj, schema, old) : [];
+
+    private static bool Preserve(JsonObject schema) => SchemaValidator.Bool(schema, "x-kubernetes-preserve-unknown-fields");
+
+    private static void Walk(JsonNode? node, JsonObject schema, string path, List<string>? unknown, bool prune, bool root, int depth)
+    {
+        if (depth > MaxDepth || SchemaValidator.Bool(schema, "x-kubernetes-int-or-string")) return;
         var type = Json.Str(schema, "type");
-        if (schema["x-kubernetes-int-or-string"] is JsonValue ios && ios.TryGetValue<bool>(out var isIos) && isIos) return;
         switch (node)
         {
-            case JsonObject o:
+            case JsonObject o when type is null or "object":
             {
-                if (type is not (null or "object"))
-                {
-                    invalid.Add(TypeError(path, type, "object"));
-                    return;
-                }
                 var props = Json.Obj(schema, "properties");
+                var additional = schema["additionalProperties"];
+                var keepMeta = root || SchemaValidator.Bool(schema, "x-kubernetes-embedded-resource");
                 if (props is not null)
                 {
                     foreach (var (k, ps) in props)
                     {
-                        if (!o.ContainsKey(k) && ps is JsonObject pso && pso["default"] is { } d) o[k] = d.DeepClone();
+                        if (ps is not JsonObject pso || (keepMeta && k is "apiVersion" or "kind" or "metadata")) continue;
+                        var present = o.TryGetPropertyValue(k, out var v);
+                        if (present && v is not null) continue;
+                        if (pso["default"] is { } d) o[k] = d.DeepClone();
+                        else if (present && !SchemaValidator.Bool(pso, "nullable")) o.Remove(k);
                     }
                 }
-                var additional = schema["additionalProperties"];
                 foreach (var key in o.Select(kv => kv.Key).ToList())
                 {
-                    if (root && key is "apiVersion" or "kind" or "metadata") continue;
+                    if (keepMeta && key is "apiVersion" or "kind" or "metadata") continue;
                     var childPath = path.Length == 0 ? key : $"{path}.{key}";
-                    if (props?[key] is JsonObject childSchema) Walk(o[key], childSchema, childPath, unknown, invalid, prune);
-                    else if (additional is JsonObject addSchema) Walk(o[key], addSchema, childPath, unknown, invalid, prune);
+                    if (props?[key] is JsonObject childSchema) Walk(o[key], childSchema, childPath, unknown, prune, false, depth + 1);
+                    else if (additional is JsonObject addSchema)
+                    {
+                        if (o[key] is null && !SchemaValidator.Bool(addSchema, "nullable") && Json.Str(addSchema, "type") is not null)
+                        {
+                            if (addSchema["default"] is { } d) o[key] = d.DeepClone();
+                            else o.Remove(key);
+                            continue;
+                        }
+                        Walk(o[key], addSchema, childPath, unknown, prune, false, depth + 1);
+                    }
                     else if (Preserve(schema) || additional is JsonValue av && av.TryGetValue<bool>(out var ab) && ab) continue;
                     else
                     {
-                        unknown.Add(childPath);
+                        unknown?.Add(childPath);
                         if (prune) o.Remove(key);
                     }
                 }
                 break;
             }
-            case JsonArray a:
-                if (type is not (null or "array"))
-                {
-                    invalid.Add(TypeError(path, type, "array"));
-                    return;
-                }
+            case JsonArray a when type is null or "array":
                 if (Json.Obj(schema, "items") is { } items)
                 {
-                    for (var i = 0; i < a.Count; i++) Walk(a[i], items, $"{path}[{i}]", unknown, invalid, prune);
+                    for (var i = 0; i < a.Count; i++)
+                    {
+                        if (a[i] is null && items["default"] is { } d && !SchemaValidator.Bool(items, "nullable")) a[i] = d.DeepClone();
+                        Walk(a[i], items, $"{path}[{i}]", unknown, prune, false, depth + 1);
+                    }
                 }
                 break;
-            case JsonValue v:
-            {
-                var actual = v.GetValueKind() switch
-                {
-                    System.Text.Json.JsonValueKind.String => "string",
-                    System.Text.Json.JsonValueKind.Number => v.TryGetValue<long>(out _) || (v.TryGetValue<double>(out var dv) && dv == Math.Floor(dv)) ? "integer" : "number",
-                    System.Text.Json.JsonValueKind.True or System.Text.Json.JsonValueKind.False => "boolean",
-                    _ => "null",
-                };
-                var ok = type switch
-                {
-                    null => true,
-                    "number" => actual is "number" or "integer",
-                    _ => actual == type,
-                };
-                if (!ok) invalid.Add(TypeError(path, type!, actual, v.ToJsonString()));
-                break;
-            }
         }
     }
-
-    private static V1StatusCause TypeError(string path, string? expected, string actual, string? value = null) => new()
-    {
-        Reason = "FieldValueTypeInvalid",
-        Field = path,
-        Message = $"Invalid value: \"{actual}\": {path} in body must be of type {expected}: \"{value ?? actual}\"",
-    };
 }

@@ -35,7 +35,7 @@ internal static partial class ObjectValidator
 
     private static bool UsesLabelNames(ResourceType t) => t.Group.Length == 0 && t.Kind is "Namespace" or "Service";
 
-    public static List<V1StatusCause> Validate(ResourceType t, JsonObject obj, JsonObject? old)
+    public static List<V1StatusCause> Validate(ResourceType t, JsonObject obj, JsonObject? old, CustomSchemas? schemas = null)
     {
         var causes = new List<V1StatusCause>();
         var name = Json.Name(obj);
@@ -77,7 +77,11 @@ internal static partial class ObjectValidator
             case ("apps", "DaemonSet"):
                 Workload(obj, old, causes);
                 break;
+            case ("apiextensions.k8s.io", "CustomResourceDefinition"):
+                CrdValidator.Validate(obj, old, causes, schemas?.Validator ?? new SchemaValidator());
+                break;
         }
+        if (schemas is not null) causes.AddRange(schemas.Validate(t, obj, old));
         return causes;
     }
 
