@@ -24,6 +24,9 @@ internal static class Defaulting
             case ("", "Pod"):
                 if (obj["spec"] is JsonObject ps) PodSpec(ps);
                 break;
+            case ("apiextensions.k8s.io", "CustomResourceDefinition"):
+                Validation.CrdValidator.Default(obj);
+                break;
             case ("", "Service"):
                 if (obj["spec"] is JsonObject ss) ServiceSpec(ss);
                 break;

@@ -53,7 +53,7 @@ internal sealed partial class GenericRegistry
         await admission.MutateAsync(request, ct).ConfigureAwait(false);
         body = request.Object ?? body;
         Defaulting.Apply(s.Type, body);
-        var causes = ObjectValidator.Validate(s.Type, body, null);
+        var causes = ObjectValidator.Validate(s.Type, body, null, _schemas);
         if (causes.Count > 0) throw Errors.Invalid(s.Type, Json.Name(body), causes);
         await admission.ValidateAsync(request, ct).ConfigureAwait(false);
         name = Json.Name(body);

@@ -217,9 +217,10 @@ internal sealed partial class GenericRegistry
             await admission.MutateAsync(request, ct).ConfigureAwait(false);
             next = request.Object ?? next;
             Defaulting.Apply(s.Type, next);
+            if (s.Subresource == "status" && _schemas.Validate(s.Type, next, current) is { Count: > 0 } statusCauses) throw Errors.Invalid(s.Type, name, statusCauses);
             if (s.Subresource != "status")
             {
-                var causes = ObjectValidator.Validate(s.Type, next, current);
+                var causes = ObjectValidator.Validate(s.Type, next, current, _schemas);
                 if (causes.Count > 0) throw Errors.Invalid(s.Type, name, causes);
                 if (HasGeneration(s.Type, next))
                 {
