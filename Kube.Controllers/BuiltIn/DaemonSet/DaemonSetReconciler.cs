@@ -1,7 +1,6 @@
 using System.Globalization;
 using k8s;
 using k8s.Models;
-using Kube.Controllers.BuiltIn.Deployment;
 using Kube.Controllers.Internal;
 using Kube.Controllers.Runtime;
 using Kube.Core.Client;
@@ -57,8 +56,15 @@ public sealed partial class DaemonSetReconciler : IReconciler<V1DaemonSet>
         var ns = ds.Metadata.NamespaceProperty ?? "";
         var pods = await ControllerRefManager.ClaimAsync(_client, ds, ds.Spec.Selector, _pods.Cache.ByIndex(Indexers.Namespace, ns), cancellationToken)
             .ConfigureAwait(false);
-        var hash = PodTemplateHash.Compute(ds.Spec.Template, ds.Status?.CollisionCount);
-        await EnsureRevisionAsync(ds, hash, cancellationToken).ConfigureAwait(false);
+        var revisions = ControllerHistory.OwnedBy(ds, _revisions.Cache.ByIndex(Indexers.Namespace, ns));
+        var current = await EnsureRevisionAsync(ds, revisions, cancellationToken).ConfigureAwait(false);
+        if (current is null) return ReconcileResult.RequeueAfter(TimeSpan.FromSeconds(1));
+        // New pods carry the hash of the revision that holds the template (upstream reads it from the revision's label).
+        var hash = current.Metadata.Labels?.TryGetValue(RevisionLabel, out var h) == true ? h : ControllerHistory.Hash(ds.Spec.Template, ds.Status?.CollisionCount);
+        var inUse = pods.Where(p => p.Metadata.DeletionTimestamp is null).Select(RevisionOf).OfType<string>().Append(current.Metadata.Name)
+            .ToHashSet(StringComparer.Ordinal);
+        await ControllerHistory.CleanupAsync(_client, ds, revisions.Where(r => r.Metadata.Name != current.Metadata.Name).ToList(), inUse,
+            ds.Spec.RevisionHistoryLimit ?? 10, cancellationToken).ConfigureAwait(false);
 
         var now = _time.GetUtcNow();
         var minReady = ds.Spec.MinReadySeconds ?? 0;
@@ -184,45 +190,15 @@ public sealed partial class DaemonSetReconciler : IReconciler<V1DaemonSet>
         }
     }
 
-    private async Task EnsureRevisionAsync(V1DaemonSet ds, string hash, CancellationToken cancellationToken)
-    {
-        var name = $"{ds.Metadata.Name}-{hash}";
-        if (_revisions.Cache.Get(ds.Metadata.NamespaceProperty, name) is not null) return;
-        var owned = _revisions.Cache.ByIndex(Indexers.Namespace, ds.Metadata.NamespaceProperty ?? "")
-            .Where(r => OwnerReferences.GetControllerOf(r)?.Uid == ds.Metadata.Uid).ToList();
-        var template = System.Text.Json.Nodes.JsonNode.Parse(KubernetesJson.Serialize(ds.Spec.Template))!.AsObject();
-        template["$patch"] = "replace";
-        var data = new System.Text.Json.Nodes.JsonObject { ["spec"] = new System.Text.Json.Nodes.JsonObject { ["template"] = template } };
-        var labels = ds.Spec.Selector?.MatchLabels is { } m ? new Dictionary<string, string>(m) : new Dictionary<string, string>();
-        labels[RevisionLabel] = hash;
-        try
+    /// <summary>The ControllerRevision of the current template (created when new); null after a hash collision raised collisionCount.</summary>
+    private Task<V1ControllerRevision?> EnsureRevisionAsync(V1DaemonSet ds, List<V1ControllerRevision> revisions, CancellationToken cancellationToken) =>
+        ControllerHistory.EnsureAsync(_client, ds, ds.Spec.Selector, ds.Spec.Template, ds.Status?.CollisionCount, revisions, async () =>
         {
-            await _client.CreateAsync(new V1ControllerRevision
-            {
-                ApiVersion = "apps/v1",
-                Kind = "ControllerRevision",
-                Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = ds.Metadata.NamespaceProperty, Labels = labels, OwnerReferences = [OwnerReferences.NewControllerRef(ds)] },
-                Data = KubernetesJson.Deserialize<object>(data.ToJsonString()),
-                Revision = owned.Count == 0 ? 1 : owned.Max(r => r.Revision) + 1,
-            }, cancellationToken: cancellationToken).ConfigureAwait(false);
-        }
-        catch (AlreadyExistsException)
-        {
-        }
-
-        // History: the oldest revisions beyond revisionHistoryLimit (default 10) go.
-        var limit = ds.Spec.RevisionHistoryLimit ?? 10;
-        foreach (var old in owned.OrderBy(r => r.Revision).Take(Math.Max(0, owned.Count - limit)))
-        {
-            try
-            {
-                await _client.DeleteAsync<V1ControllerRevision>(old.Metadata.Name, old.Metadata.NamespaceProperty, cancellationToken: cancellationToken).ConfigureAwait(false);
-            }
-            catch (NotFoundException)
-            {
-            }
-        }
-    }
+            var copy = ObjectCopy.Clone(ds);
+            copy.Status ??= new V1DaemonSetStatus();
+            copy.Status.CollisionCount = (copy.Status.CollisionCount ?? 0) + 1;
+            await _client.UpdateStatusAsync(copy, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }, cancellationToken);
 
     private async Task UpdateStatusAsync(V1DaemonSet ds, Dictionary<string, List<V1Pod>> byNode, HashSet<string> shouldRun, string hash,
         DateTimeOffset now, int minReady, CancellationToken cancellationToken)

@@ -44,7 +44,7 @@ public sealed partial class StatefulSetReconciler : IReconciler<V1StatefulSet>
         var set = _sets.Cache.Get(request.Namespace, request.Name);
         if (set is null || set.Metadata.DeletionTimestamp is not null) return ReconcileResult.Done;
         var ns = set.Metadata.NamespaceProperty ?? "";
-        var revisions = _revisions.Cache.ByIndex(Indexers.Namespace, ns).Where(r => OwnerReferences.GetControllerOf(r)?.Uid == set.Metadata.Uid).ToList();
+        var revisions = ControllerHistory.OwnedBy(set, _revisions.Cache.ByIndex(Indexers.Namespace, ns));
         var pods = await ControllerRefManager.ClaimAsync(_client, set, set.Spec.Selector, _pods.Cache.ByIndex(Indexers.Namespace, ns), cancellationToken)
             .ConfigureAwait(false);
 
@@ -52,7 +52,7 @@ public sealed partial class StatefulSetReconciler : IReconciler<V1StatefulSet>
         if (update is null) return ReconcileResult.RequeueAfter(TimeSpan.FromSeconds(1));
         var currentName = set.Status?.CurrentRevision is { Length: > 0 } c ? c : update.Metadata.Name;
         var current = revisions.FirstOrDefault(r => r.Metadata.Name == currentName) ?? update;
-        var currentTemplate = StatefulSetRevisions.TemplateOf(current) ?? set.Spec.Template;
+        var currentTemplate = ControllerHistory.TemplateOf(current) ?? set.Spec.Template;
 
         var changed = await ManagePodsAsync(set, pods, current.Metadata.Name, currentTemplate, update.Metadata.Name, cancellationToken).ConfigureAwait(false);
         await UpdateStatusAsync(set, pods, current.Metadata.Name, update.Metadata.Name, cancellationToken).ConfigureAwait(false);
@@ -61,29 +61,15 @@ public sealed partial class StatefulSetReconciler : IReconciler<V1StatefulSet>
     }
 
     /// <summary>The ControllerRevision of the set's current template, created when new.</summary>
-    private async Task<V1ControllerRevision?> EnsureUpdateRevisionAsync(V1StatefulSet set, List<V1ControllerRevision> revisions, CancellationToken cancellationToken)
-    {
-        var existing = revisions.FirstOrDefault(r => StatefulSetRevisions.Matches(r, set));
-        if (existing is not null) return existing;
-        var name = StatefulSetRevisions.NameFor(set, StatefulSetRevisions.Hash(set));
-        long next = revisions.Count == 0 ? 1 : revisions.Max(r => (long?)r.Revision ?? 0) + 1;
-        try
+    private Task<V1ControllerRevision?> EnsureUpdateRevisionAsync(V1StatefulSet set, List<V1ControllerRevision> revisions, CancellationToken cancellationToken) =>
+        ControllerHistory.EnsureAsync(_client, set, set.Spec.Selector, set.Spec.Template, set.Status?.CollisionCount, revisions, async () =>
         {
-            return await _client.CreateAsync(StatefulSetRevisions.New(set, name, next), cancellationToken: cancellationToken).ConfigureAwait(false);
-        }
-        catch (AlreadyExistsException)
-        {
-            var found = await _client.GetAsync<V1ControllerRevision>(name, set.Metadata.NamespaceProperty, cancellationToken).ConfigureAwait(false);
-            if (StatefulSetRevisions.Matches(found, set) && OwnerReferences.GetControllerOf(found)?.Uid == set.Metadata.Uid) return found;
-
             // A hash collision: bump collisionCount so that the next sync hashes differently.
             var copy = ObjectCopy.Clone(set);
             copy.Status ??= new V1StatefulSetStatus();
             copy.Status.CollisionCount = (copy.Status.CollisionCount ?? 0) + 1;
             await _client.UpdateStatusAsync(copy, cancellationToken: cancellationToken).ConfigureAwait(false);
-            return null;
-        }
-    }
+        }, cancellationToken);
 
     /// <summary>Creates, replaces, deletes and updates pods by the set's policies; returns true when it acted.</summary>
     private async Task<bool> ManagePodsAsync(V1StatefulSet set, List<V1Pod> pods, string currentRevision, V1PodTemplateSpec currentTemplate,
@@ -253,25 +239,11 @@ public sealed partial class StatefulSetReconciler : IReconciler<V1StatefulSet>
     }
 
     /// <summary>Deletes the oldest revisions that no pod uses beyond revisionHistoryLimit (default 10).</summary>
-    private async Task CleanupRevisionsAsync(V1StatefulSet set, List<V1ControllerRevision> revisions, List<V1Pod> pods, string currentRevision,
+    private Task CleanupRevisionsAsync(V1StatefulSet set, List<V1ControllerRevision> revisions, List<V1Pod> pods, string currentRevision,
         string updateRevision, CancellationToken cancellationToken)
     {
-        var limit = set.Spec.RevisionHistoryLimit ?? 10;
-        var live = pods.Select(StatefulSetPods.RevisionOf).Where(r => r is not null).ToHashSet();
-        var candidates = revisions
-            .Where(r => r.Metadata.Name != currentRevision && r.Metadata.Name != updateRevision && !live.Contains(r.Metadata.Name))
-            .OrderBy(r => r.Revision)
-            .ToList();
-        foreach (var r in candidates.Take(Math.Max(0, candidates.Count - limit)))
-        {
-            try
-            {
-                await _client.DeleteAsync<V1ControllerRevision>(r.Metadata.Name, r.Metadata.NamespaceProperty, cancellationToken: cancellationToken).ConfigureAwait(false);
-            }
-            catch (NotFoundException)
-            {
-            }
-        }
+        var inUse = pods.Select(StatefulSetPods.RevisionOf).OfType<string>().Append(currentRevision).Append(updateRevision).ToHashSet(StringComparer.Ordinal);
+        return ControllerHistory.CleanupAsync(_client, set, revisions, inUse, set.Spec.RevisionHistoryLimit ?? 10, cancellationToken);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "StatefulSet {Namespace}/{Name}: replacing pod {Pod} to update it to revision {Revision}")]

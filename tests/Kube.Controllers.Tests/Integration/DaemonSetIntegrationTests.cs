@@ -98,4 +98,46 @@ public sealed class DaemonSetIntegrationTests
         }, "every node runs the new template");
         Assert.IsTrue(worst <= 1, $"at most one node without a ready pod (saw {worst})");
     }
+
+    [TestMethod]
+    [Timeout(90_000, CooperativeCancellation = true)]
+    public async Task DaemonSet_History_KeepsRevisionsPodsUse_BeyondTheLimit_AndRenumbersARollback()
+    {
+        await using var cluster = await ControllerCluster.StartAsync();
+        var client = cluster.Client;
+        foreach (var n in new[] { "h1", "h2" }) await client.CreateAsync(Node(n));
+        var ds = DaemonSet("hist", "hist:1");
+        ds.Spec.UpdateStrategy = new V1DaemonSetUpdateStrategy { Type = "OnDelete" };
+        ds.Spec.RevisionHistoryLimit = 0;
+        await client.CreateAsync(ds);
+        await ControllerCluster.WaitForAsync(async () => (await NodesOfAsync(cluster, "hist")).Count == 2, "two pods");
+        var v1Hash = (await cluster.PodsAsync("app=hist")).First().Metadata.Labels["controller-revision-hash"];
+
+        async Task<List<V1ControllerRevision>> RevisionsAsync() =>
+            (await client.ListAsync<V1ControllerRevision>("default")).Items.Where(r => r.Metadata.Name.StartsWith("hist-", StringComparison.Ordinal)).ToList();
+
+        foreach (var image in new[] { "hist:2", "hist:3" })
+        {
+            await cluster.ModifyAsync<V1DaemonSet>("hist", "default", d => d.Spec.Template.Spec.Containers[0].Image = image);
+            await ControllerCluster.WaitForAsync(async () => (await RevisionsAsync()).Any(r => k8s.KubernetesJson.Serialize(r.Data).Contains(image, StringComparison.Ordinal)),
+                "a revision of " + image);
+        }
+
+        // OnDelete: the pods stay on hist:1, so its revision stays; hist:2 is used by nothing and goes (limit 0); hist:3 is current.
+        await ControllerCluster.WaitForAsync(async () =>
+        {
+            var names = (await RevisionsAsync()).Select(r => k8s.KubernetesJson.Serialize(r.Data)).ToList();
+            return names.Count == 2 && names.Any(d => d.Contains("hist:1", StringComparison.Ordinal)) && names.Any(d => d.Contains("hist:3", StringComparison.Ordinal));
+        }, "revisions of hist:1 (in use) and hist:3 (current) only");
+        var v1 = (await RevisionsAsync()).Single(r => k8s.KubernetesJson.Serialize(r.Data).Contains("hist:1", StringComparison.Ordinal));
+        Assert.AreEqual("hist-" + v1Hash, v1.Metadata.Name);
+        Assert.AreEqual(v1Hash, v1.Metadata.Labels["controller-revision-hash"]);
+        Assert.AreEqual(1L, v1.Revision);
+        Assert.AreEqual(3L, (await RevisionsAsync()).Max(r => r.Revision));
+
+        // Back to hist:1: its revision is reused with the next number.
+        await cluster.ModifyAsync<V1DaemonSet>("hist", "default", d => d.Spec.Template.Spec.Containers[0].Image = "hist:1");
+        await ControllerCluster.WaitForAsync(async () => (await client.GetAsync<V1ControllerRevision>("hist-" + v1Hash, "default")).Revision == 4,
+            "the hist:1 revision renumbered 4");
+    }
 }
