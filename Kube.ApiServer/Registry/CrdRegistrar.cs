@@ -39,6 +39,7 @@ internal sealed class CrdRegistrar(ResourceTypeRegistry types, Tables.CustomColu
                     (int)(Json.Long(c["priority"]) ?? 0), Json.Str(c, "description") ?? ""))
                 .ToList());
             schemas.Set(group, version, plural, Json.Obj(Json.Obj(v, "schema"), "openAPIV3Schema")?.DeepClone() as JsonObject);
+            schemas.SetScale(group, version, plural, Validation.CustomScale.From(Json.Obj(sub, "scale")));
             var existing = types.FindByResource(group, version, plural);
             types.Register(new ResourceType
             {
@@ -68,6 +69,7 @@ internal sealed class CrdRegistrar(ResourceTypeRegistry types, Tables.CustomColu
         {
             columns.Set(t.Group, t.Version, t.Plural, null);
             schemas.Set(t.Group, t.Version, t.Plural, null);
+            schemas.SetScale(t.Group, t.Version, t.Plural, null);
             types.Remove(t.Group, t.Version, t.Plural);
         }
     }

@@ -70,7 +70,7 @@ internal sealed partial class GenericRegistry
     {
         await AuthorizeAsync(s, "get", ct).ConfigureAwait(false);
         var (obj, _) = await ReadAsync(s, RequireName(s), ct).ConfigureAwait(false);
-        return ToScale(obj);
+        return _schemas.Scale(s.Type)?.ToScale(obj) ?? ToScale(obj);
     }
 
     /// <summary>PUT (a whole Scale) or PATCH (a patch of the Scale) of the scale subresource.</summary>
@@ -81,16 +81,17 @@ internal sealed partial class GenericRegistry
         var name = RequireName(s);
         var result = await UpdateCoreAsync(s with { Subresource = null }, name, current =>
         {
-            var scale = scaleFromCurrent(ToScale(current));
+            var scale = scaleFromCurrent(_schemas.Scale(s.Type)?.ToScale(current) ?? ToScale(current));
             var replicas = Json.Long(Json.Obj(scale, "spec")?["replicas"]);
             if (replicas is null or < 0)
                 throw Errors.Invalid(s.Type, name, [Errors.InvalidValue("spec.replicas", replicas?.ToString(CultureInfo.InvariantCulture), "must be greater than or equal to 0")]);
-            Json.EnsureObj(current, "spec")["replicas"] = replicas;
+            if (_schemas.Scale(s.Type) is { } custom) custom.SetReplicas(current, replicas.Value);
+            else Json.EnsureObj(current, "spec")["replicas"] = replicas;
             var rv = Json.Str(Json.Obj(scale, "metadata"), "resourceVersion");
             Json.Metadata(current)["resourceVersion"] = rv ?? "";
             return current;
         }, o, [], precondition, ct).ConfigureAwait(false);
-        return ToScale(result.Object);
+        return _schemas.Scale(s.Type)?.ToScale(result.Object) ?? ToScale(result.Object);
     }
 
     public static JsonObject ApplyScalePatch(KubePatchType type, JsonObject scale, string body)

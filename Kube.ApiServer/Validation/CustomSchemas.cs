@@ -26,6 +26,18 @@ internal sealed class CustomSchemas
         else _schemas[(group, version, plural)] = schema;
     }
 
+    private readonly ConcurrentDictionary<(string Group, string Version, string Plural), CustomScale> _scales = new();
+
+    /// <summary>Records (or with null forgets) where a custom resource version keeps its replicas.</summary>
+    public void SetScale(string group, string version, string plural, CustomScale? scale)
+    {
+        if (scale is null) _scales.TryRemove((group, version, plural), out _);
+        else _scales[(group, version, plural)] = scale;
+    }
+
+    /// <summary>The scale paths of a custom resource, or null for other kinds (which keep replicas in spec.replicas).</summary>
+    public CustomScale? Scale(ResourceType t) => _scales.TryGetValue((t.Group, t.Version, t.Plural), out var s) ? s : null;
+
     public JsonObject? Get(string group, string version, string plural) =>
         _schemas.TryGetValue((group, version, plural), out var s) ? s : null;
 

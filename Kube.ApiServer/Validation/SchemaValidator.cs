@@ -265,7 +265,7 @@ internal sealed class SchemaValidator
 
     private static void NumberNode(JsonValue v, JsonObject s, string path, List<V1StatusCause> causes)
     {
-        var value = v.GetValue<double>();
+        var value = ToDouble(v);
         var text = v.ToJsonString();
         if (Number(s["maximum"]) is { } max)
         {
@@ -319,9 +319,19 @@ internal sealed class SchemaValidator
         return true;
     }
 
+    /// <summary>A JSON number as a double, whether parsed (a JsonElement) or set from a CLR number.</summary>
+    internal static double ToDouble(JsonValue v)
+    {
+        if (v.TryGetValue<double>(out var d)) return d;
+        if (v.TryGetValue<long>(out var l)) return l;
+        if (v.TryGetValue<int>(out var i)) return i;
+        if (v.TryGetValue<decimal>(out var m)) return (double)m;
+        return double.TryParse(v.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture, out d) ? d : double.NaN;
+    }
+
     internal static bool Bool(JsonObject? s, string name) => s?[name] is JsonValue v && v.TryGetValue<bool>(out var b) && b;
 
-    private static double? Number(JsonNode? n) => n is JsonValue v && v.GetValueKind() == JsonValueKind.Number ? v.GetValue<double>() : null;
+    private static double? Number(JsonNode? n) => n is JsonValue v && v.GetValueKind() == JsonValueKind.Number ? ToDouble(v) : null;
 
     private static string Format(double d) =>
         d == Math.Floor(d) && Math.Abs(d) < 1e21 ? d.ToString("0", CultureInfo.InvariantCulture) : d.ToString("R", CultureInfo.InvariantCulture);
@@ -353,7 +363,7 @@ internal sealed class SchemaValidator
     internal static bool JsonEquals(JsonNode? a, JsonNode? b)
     {
         if (a is JsonValue va && b is JsonValue vb && va.GetValueKind() == JsonValueKind.Number && vb.GetValueKind() == JsonValueKind.Number)
-            return va.GetValue<double>() == vb.GetValue<double>();
+            return ToDouble(va) == ToDouble(vb);
         if (a is JsonObject oa && b is JsonObject ob)
             return oa.Count == ob.Count && oa.All(kv => ob.TryGetPropertyValue(kv.Key, out var other) && JsonEquals(kv.Value, other));
         if (a is JsonArray aa && b is JsonArray ab)
@@ -399,7 +409,7 @@ internal sealed class SchemaValidator
                     sb.Append(']');
                     break;
                 case JsonValue v when v.GetValueKind() == JsonValueKind.Number:
-                    sb.Append(v.GetValue<double>().ToString("R", CultureInfo.InvariantCulture));
+                    sb.Append(ToDouble(v).ToString("R", CultureInfo.InvariantCulture));
                     break;
                 default:
                     sb.Append(n?.ToJsonString() ?? "null");
