@@ -415,7 +415,9 @@ public sealed class CriRuntime : IContainerRuntime, IContainerStatsRuntime, IStr
     /// server, which this client does not speak yet; instead the command runs through containerd's <c>ctr tasks exec</c>
     /// in CRI's namespace (k8s.io) on the same socket, so this needs containerd and its ctr. With a terminal, ctr runs
     /// with <c>--tty</c> on a pty of ours: it gives the command a console in the container, copies between the two, and
-    /// follows our window size (a resize of our pty sends ctr SIGWINCH, which it passes on as a console resize).
+    /// follows our window size (a resize of our pty sends ctr SIGWINCH, which it passes on as a console resize). ctr
+    /// applies the first size just after the command started, so a command that asks at once may still see 0 x 0 (and
+    /// ctr then reports the failed resize of an exited process on the terminal).
     /// </summary>
     public Task<ExecProcess> StartExecAsync(string containerId, IReadOnlyList<string> command, TerminalSize? terminal, CancellationToken cancellationToken)
     {
@@ -442,7 +444,7 @@ public sealed class CriRuntime : IContainerRuntime, IContainerStatsRuntime, IStr
         {
             var env = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
                 .ToDictionary(e => (string)e.Key, e => (string?)e.Value ?? "", StringComparer.Ordinal);
-            return Task.FromResult(Process.ExecLauncher.StartOnTerminal(argv, env, Environment.CurrentDirectory, size, _time, what));
+            return Task.FromResult(Process.ExecLauncher.StartOnTerminal(argv, env, Environment.CurrentDirectory, size, _time, what, relay: true));
         }
 
         return Task.FromResult(Process.ExecLauncher.StartPiped(argv, null, null, what));

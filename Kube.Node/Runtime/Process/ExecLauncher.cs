@@ -43,12 +43,19 @@ internal static class ExecLauncher
     }
 
     /// <summary>Starts <paramref name="argv"/> on a new pty of <paramref name="size"/>: its session's controlling terminal and its stdin, stdout and stderr.</summary>
+    /// <param name="relay">The command only relays another terminal (ctr --tty and the container's console): our pty is raw, so
+    /// that line editing, echo, signals and newline translation happen once, on the inner terminal.</param>
     public static ExecProcess StartOnTerminal(IReadOnlyList<string> argv, IReadOnlyDictionary<string, string> env, string workingDirectory, TerminalSize size,
-        TimeProvider time, string what)
+        TimeProvider time, string what, bool relay = false)
     {
         var pty = PseudoTerminal.Open(size.Width, size.Height);
         try
         {
+            if (relay)
+            {
+                pty.MakeRaw();
+            }
+
             var pid = ProcessSpawner.SpawnOnTerminal(argv, env, workingDirectory, pty.SlavePath);
             return new TerminalExecProcess(pty, pid, time);
         }

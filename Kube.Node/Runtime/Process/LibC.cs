@@ -148,6 +148,21 @@ internal static partial class LibC
     [LibraryImport(Lib, EntryPoint = "write", SetLastError = true)]
     public static unsafe partial nint Write(int fd, byte* buffer, nuint count);
 
+    /// <summary>Bytes enough for glibc's struct termios (60 on Linux).</summary>
+    public const int TermiosSize = 256;
+
+    [LibraryImport(Lib, EntryPoint = "tcgetattr", SetLastError = true)]
+    public static unsafe partial int TcGetAttr(int fd, byte* termios);
+
+    [LibraryImport(Lib, EntryPoint = "tcsetattr", SetLastError = true)]
+    public static unsafe partial int TcSetAttr(int fd, int optionalActions, byte* termios);
+
+    [LibraryImport(Lib, EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Open(string path, int flags);
+
+    [LibraryImport(Lib, EntryPoint = "cfmakeraw")]
+    public static unsafe partial void CfMakeRaw(byte* termios);
+
     [LibraryImport(Lib, EntryPoint = "close", SetLastError = true)]
     public static partial int Close(int fd);
 }

@@ -77,6 +77,34 @@ internal sealed class PseudoTerminal : IDisposable
         }
     }
 
+    /// <summary>
+    /// Puts the terminal in raw mode (cfmakeraw: no echo, no line editing, no signals, no output processing), for a pty
+    /// that only relays another terminal, e.g. a container's console, whose own line discipline does that work.
+    /// </summary>
+    /// <remarks>Linux keeps the slave's termios apart from the master's, and the slave's is what the processes' output goes through.</remarks>
+    public unsafe void MakeRaw()
+    {
+        var fd = LibC.Open(SlavePath, LibC.O_RDWR | LibC.O_NOCTTY | LibC.O_CLOEXEC);
+        if (fd < 0)
+        {
+            throw new InvalidOperationException($"could not open {SlavePath}: errno {Marshal.GetLastPInvokeError()}");
+        }
+
+        try
+        {
+            var termios = stackalloc byte[LibC.TermiosSize];
+            if (LibC.TcGetAttr(fd, termios) == 0)
+            {
+                LibC.CfMakeRaw(termios);
+                _ = LibC.TcSetAttr(fd, 0 /* TCSANOW */, termios);
+            }
+        }
+        finally
+        {
+            LibC.Close(fd);
+        }
+    }
+
     /// <summary>The current window size as (columns, rows).</summary>
     public (ushort Width, ushort Height) Size
     {

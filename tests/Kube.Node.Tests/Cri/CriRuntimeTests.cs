@@ -228,6 +228,40 @@ public sealed class CriRuntimeTests
     }
 
     [TestMethod]
+    public async Task StartExec_WithATerminal_RunsOnAConsoleOfOurSize_ThroughCtrTty_AndReportsTheExitCode()
+    {
+        var runtime = await RuntimeAsync();
+        var sandboxId = await runtime.RunPodSandboxAsync(Pod("tty"), Token);
+        var id = await runtime.CreateContainerAsync(sandboxId, new ContainerConfig
+        {
+            Name = "sleep",
+            Image = PrivateContainerd.BusyboxImage,
+            Command = ["/bin/sh", "-c", "exec sleep 3600"],
+        }, Token);
+        await runtime.StartContainerAsync(id, Token);
+        await WaitForStateAsync(runtime, id, ContainerState.Running);
+
+        using var exec = await runtime.StartExecAsync(id, ["/bin/sh", "-c", "until [ \"$(stty size 2>/dev/null)\" = '21 77' ]; do sleep 0.1; done; tty; stty size; exit 5"],
+            new TerminalSize(77, 21), Token);
+        var output = new System.Text.StringBuilder();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Token);
+        timeout.CancelAfter(Deadline);
+        var buffer = new byte[4096];
+        int n;
+        while ((n = await exec.Stdout.ReadAsync(buffer, timeout.Token)) > 0)
+        {
+            output.Append(System.Text.Encoding.UTF8.GetString(buffer, 0, n));
+        }
+
+        var code = await exec.WaitForExitAsync(timeout.Token);
+
+        Assert.IsTrue(exec.IsTerminal);
+        StringAssert.Matches(output.ToString(), new System.Text.RegularExpressions.Regex(@"/dev/pts/\d+\r+\n21 77\r+\n"),
+            "ctr --tty gives the command a console that takes our pty's size (just after it started); lines end in CR CR LF through ctr 1.6 although our pty is raw");
+        Assert.AreEqual(5, code);
+    }
+
+    [TestMethod]
     public async Task StopAndRemoveSandbox_StopTheContainers_AreIdempotent_AndOwnersSeeOnlyTheirPods()
     {
         var runtime = await RuntimeAsync("node-a");

@@ -114,6 +114,17 @@ public sealed class TerminalExecTests
     }
 
     [TestMethod]
+    public async Task Relay_Terminal_IsRaw_NoNewlineTranslationOrEcho()
+    {
+        var env = new Dictionary<string, string> { ["PATH"] = Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin" };
+        using var exec = ExecLauncher.StartOnTerminal(["sh", "-c", "printf 'a\\nb\\n'"], env, _dataDir, new TerminalSize(80, 24), TimeProvider.System, "test", relay: true);
+
+        var output = await ReadAsync(exec, new StringBuilder(), until: null);
+
+        Assert.AreEqual("a\nb\n", output);
+    }
+
+    [TestMethod]
     public async Task Exec_WithTerminal_OfAMissingCommand_FailsWithTheStartError()
     {
         var id = await RunningContainerAsync();
