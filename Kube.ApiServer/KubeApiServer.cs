@@ -58,6 +58,9 @@ public sealed class KubeApiServer : IAsyncDisposable
     /// <summary>The address the server listens on, e.g. http://127.0.0.1:6443/.</summary>
     public Uri BaseAddress { get; }
 
+    /// <summary>How many lists the watch caches served instead of the store (for tests).</summary>
+    internal long ListsServedFromCache => _registry.CacheListCount;
+
     /// <summary>An in-process client that runs every request as <paramref name="user"/>.</summary>
     public IKubeClient CreateClient(UserInfo user)
     {

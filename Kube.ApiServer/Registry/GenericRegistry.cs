@@ -190,10 +190,6 @@ internal sealed partial class GenericRegistry(
         if (authorize) await AuthorizeAsync(s, "list", ct).ConfigureAwait(false);
         var filter = ObjectFilter.Create(s.Namespace, o.LabelSelector, o.FieldSelector);
         if (s.Namespace is not null) CheckPathSegment("Namespace", s.Namespace);
-        // Start the watch cache (without waiting), so the watch after an informer's list is usually served by the shared
-        // cache rather than a store watch of its own. Awaiting the start here (abd68ec) queued every list behind the
-        // creation lock, which on a busy machine delayed informers' first lists by hundreds of milliseconds (61e6d07).
-        if (string.IsNullOrEmpty(o.Continue)) watchCaches.StartInBackground(StorageTypeOf(s.Type));
         var prefix = KeyLayout.Bytes(KeyLayout.ListPrefix(StorageTypeOf(s.Type), s.Namespace));
         var converted = Conv(s.Type) is not null;
         var end = KeyLayout.PrefixEnd(prefix);
@@ -205,9 +201,14 @@ internal sealed partial class GenericRegistry(
             if (start.AsSpan().SequenceCompareTo(prefix) < 0 || start.AsSpan().SequenceCompareTo(end) >= 0)
                 throw Errors.BadRequest("continue key is not valid: the key is outside the listed range");
         }
-        else if (o.ResourceVersionMatch == "Exact" && !string.IsNullOrEmpty(o.ResourceVersion))
+        if (await TryListFromCacheAsync(s, o, filter, start, end, revision, map, ct).ConfigureAwait(false) is { } fromCache) return fromCache;
+        // Start the watch cache (without waiting), so the watch after an informer's list, and later lists, are usually
+        // served by the shared cache. Awaiting the start here (abd68ec) queued every list behind the creation lock,
+        // which on a busy machine delayed informers' first lists by hundreds of milliseconds (61e6d07).
+        if (string.IsNullOrEmpty(o.Continue))
         {
-            revision = ParseRevision(o.ResourceVersion);
+            watchCaches.StartInBackground(StorageTypeOf(s.Type));
+            if (o.ResourceVersionMatch == "Exact" && !string.IsNullOrEmpty(o.ResourceVersion)) revision = ParseRevision(o.ResourceVersion);
         }
         var limit = o.Limit is > 0 ? o.Limit.Value : 0;
         var items = new List<TItem>();

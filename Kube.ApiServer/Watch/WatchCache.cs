@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Kube.ApiServer.Selectors;
 using Kube.ApiServer.Storage;
 using Kube.Core.Client;
@@ -10,7 +11,9 @@ namespace Kube.ApiServer.Watch;
 /// <summary>
 /// One store watch on a resource's key prefix, fanned out to any number of <see cref="Watcher"/>s. Keeps the
 /// last <c>capacity</c> events so that a watcher can start from a recent resourceVersion without a store watch
-/// of its own. Events are decoded once and serialized at most once for all watchers.
+/// of its own. Events are decoded once and serialized at most once for all watchers. A cache that keeps state (the
+/// shared one per resource) also holds every object of the resource, as stored, so lists can be served from it
+/// (upstream's watch cache) without reading the store.
 /// </summary>
 internal sealed class WatchCache : IAsyncDisposable
 {
@@ -29,9 +32,15 @@ internal sealed class WatchCache : IAsyncDisposable
     private long _startRevision;
     private long _currentRevision;
     private Task? _pump;
+    private ImmutableList<KeyValue>? _items;
+    private TaskCompletionSource _advanced = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly CacheSnapshot?[] _retained = new CacheSnapshot?[8];
+    private int _retainNext;
 
-    public WatchCache(ResourceType type, ObjectStorage storage, int capacity, TimeSpan progressInterval, ILogger logger)
+    /// <param name="keepsState">Load every object of the resource at start and keep them current (<see cref="Snapshot"/>).</param>
+    public WatchCache(ResourceType type, ObjectStorage storage, int capacity, TimeSpan progressInterval, ILogger logger, bool keepsState = false)
     {
+        KeepsState = keepsState;
         _type = type;
         _storage = storage;
         _logger = logger;
@@ -40,6 +49,8 @@ internal sealed class WatchCache : IAsyncDisposable
         _prefixEnd = KeyLayout.PrefixEnd(_prefix);
         _ring = new CacheEvent?[Math.Max(16, capacity)];
     }
+
+    public bool KeepsState { get; }
 
     /// <summary>True once the store watch failed; the manager replaces a failed cache.</summary>
     public bool Failed { get; private set; }
@@ -61,9 +72,18 @@ internal sealed class WatchCache : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts the store watch after <paramref name="afterRevision"/>, or after the current revision when 0.</summary>
+    /// <summary>
+    /// Starts the store watch after <paramref name="afterRevision"/>, or after the current revision when 0 (a cache
+    /// that keeps state first reads every object of the resource at that revision).
+    /// </summary>
     public async Task StartAsync(long afterRevision, CancellationToken ct)
     {
+        if (afterRevision <= 0 && KeepsState)
+        {
+            var (kvs, revision, _) = await _storage.RangeAsync(_prefix, _prefixEnd, 0, 0, ct).ConfigureAwait(false);
+            afterRevision = revision;
+            _items = ImmutableList.CreateRange(kvs);
+        }
         if (afterRevision <= 0) afterRevision = await _storage.CurrentRevisionAsync(_prefix, ct).ConfigureAwait(false);
         _startRevision = afterRevision;
         _currentRevision = afterRevision;
@@ -103,6 +123,7 @@ internal sealed class WatchCache : IAsyncDisposable
                 }
                 lock (_gate)
                 {
+                    if (_items is not null) _items = ApplyState(_items, response.Events);
                     foreach (var ce in decoded)
                     {
                         Append(ce);
@@ -113,6 +134,7 @@ internal sealed class WatchCache : IAsyncDisposable
                         if (ce.Revision > _currentRevision) _currentRevision = ce.Revision;
                     }
                     if (response.Header.Revision > _currentRevision) _currentRevision = response.Header.Revision;
+                    SignalLocked();
                 }
             }
         }
@@ -135,9 +157,98 @@ internal sealed class WatchCache : IAsyncDisposable
         lock (_gate)
         {
             Failed = true;
+            SignalLocked();
             foreach (var w in _watchers) w.Close(error ?? new OperationCanceledException("the watch cache stopped"));
             _watchers.Clear();
         }
+    }
+
+    private static ImmutableList<KeyValue> ApplyState(ImmutableList<KeyValue> items, IReadOnlyList<Kube.Store.WatchEvent> events)
+    {
+        foreach (var e in events)
+        {
+            var i = items.BinarySearch(e.Kv, CacheSnapshot.KeyOrder);
+            if (e.Type == EventType.Delete)
+            {
+                if (i >= 0) items = items.RemoveAt(i);
+            }
+            else
+            {
+                items = i >= 0 ? items.SetItem(i, e.Kv) : items.Insert(~i, e.Kv);
+            }
+        }
+        return items;
+    }
+
+    private void SignalLocked()
+    {
+        var advanced = _advanced;
+        _advanced = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        advanced.TrySetResult();
+    }
+
+    /// <summary>The objects as of the newest revision seen, or null when the cache keeps no state or has failed.</summary>
+    public CacheSnapshot? Snapshot()
+    {
+        lock (_gate) return _items is null || Failed ? null : new CacheSnapshot(_items, _currentRevision);
+    }
+
+    /// <summary>Keeps <paramref name="snapshot"/> (one of the last 8) so that the continuation of a paged list at its revision is served from it.</summary>
+    public void Retain(CacheSnapshot snapshot)
+    {
+        lock (_gate)
+        {
+            foreach (var r in _retained)
+            {
+                if (r?.Revision == snapshot.Revision) return;
+            }
+            _retained[_retainNext] = snapshot;
+            _retainNext = (_retainNext + 1) % _retained.Length;
+        }
+    }
+
+    /// <summary>A retained snapshot at exactly <paramref name="revision"/>, or null.</summary>
+    public CacheSnapshot? SnapshotAt(long revision)
+    {
+        lock (_gate)
+        {
+            if (Failed) return null;
+            foreach (var r in _retained)
+            {
+                if (r?.Revision == revision) return r;
+            }
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Waits until the cache has seen <paramref name="revision"/> (events or progress); false when <paramref name="timeout"/>
+    /// passed first or the cache failed.
+    /// </summary>
+    public async ValueTask<bool> WaitForRevisionAsync(long revision, TimeSpan timeout, TimeProvider time, CancellationToken ct)
+    {
+        var started = time.GetTimestamp();
+        for (var i = 0; i < 10_000; i++)
+        {
+            Task advanced;
+            lock (_gate)
+            {
+                if (_currentRevision >= revision) return true;
+                if (Failed) return false;
+                advanced = _advanced.Task;
+            }
+            var left = timeout - time.GetElapsedTime(started);
+            if (left <= TimeSpan.Zero) return false;
+            try
+            {
+                await advanced.WaitAsync(left, time, ct).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                return false;
+            }
+        }
+        return false;
     }
 
     private CacheEvent Decode(Kube.Store.WatchEvent e)

@@ -29,7 +29,7 @@ internal sealed class WatchCacheManager(ObjectStorage storage, ApiServerOptions 
             ObjectDisposedException.ThrowIf(_disposed, this);
             if (_caches.TryGetValue(key, out cache) && !cache.Failed) return cache;
             if (cache is not null) await cache.DisposeAsync().ConfigureAwait(false);
-            cache = new WatchCache(type, storage, options.WatchCacheCapacity, options.WatchProgressInterval, _logger);
+            cache = new WatchCache(type, storage, options.WatchCacheCapacity, options.WatchProgressInterval, _logger, keepsState: true);
             await cache.StartAsync(0, ct).ConfigureAwait(false);
             _caches[key] = cache;
             return cache;
@@ -39,6 +39,10 @@ internal sealed class WatchCacheManager(ObjectStorage storage, ApiServerOptions 
             _createLock.Release();
         }
     }
+
+    /// <summary>The resource's running cache (with its objects loaded), or null when none runs yet or it failed.</summary>
+    public WatchCache? TryGetRunning(ResourceType type) =>
+        !_disposed && _caches.TryGetValue(KeyLayout.Prefix(type), out var cache) && !cache.Failed ? cache : null;
 
     /// <summary>
     /// Starts the resource's cache unless it runs, without waiting for it: a list calls this so that the watch that
