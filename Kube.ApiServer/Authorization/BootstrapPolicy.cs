@@ -129,6 +129,13 @@ public static class BootstrapPolicy
             R(["create"], "authentication.k8s.io", "tokenreviews"),
             R(["create"], "authorization.k8s.io", "subjectaccessreviews"),
         ]),
+        // full access to the kubelet API (upstream's system:kubelet-api-admin), for the API server's kubelet client
+        Role("system:kubelet-api-admin",
+        [
+            R(Read, "", "nodes"),
+            R(["proxy"], "", "nodes"),
+            R(["*"], "", "nodes/proxy", "nodes/metrics", "nodes/spec", "nodes/stats", "nodes/log"),
+        ]),
         Role("system:node",
         [
             R(Read, "", "nodes", "pods", "services", "endpoints", "namespaces"),
@@ -151,6 +158,8 @@ public static class BootstrapPolicy
         Binding("system:kube-scheduler", "system:kube-scheduler", User("system:kube-scheduler")),
         Binding("system:volume-scheduler", "system:volume-scheduler", User("system:kube-scheduler")),
         Binding("system:kube-controller-manager", "system:kube-controller-manager", User("system:kube-controller-manager")),
+        // the API server's client identity towards kubelets (kube-apiserver-kubelet-client; k3s binds its own the same way)
+        Binding("kube-apiserver-kubelet-admin", "system:kubelet-api-admin", User(Security.ClusterPki.ApiServerKubeletClientUser)),
     ];
 
     /// <summary>Creates or updates the bootstrap policy through <paramref name="client"/> (which must be allowed to, e.g. system:masters).</summary>

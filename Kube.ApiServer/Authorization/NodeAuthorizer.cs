@@ -6,7 +6,7 @@ namespace Kube.ApiServer.Authorization;
 /// <summary>
 /// Upstream's Node authorizer, simplified: a node agent (<c>system:node:&lt;name&gt;</c> in <c>system:nodes</c>) may read
 /// nodes, pods, services and endpoints; write only its own Node (and node/status), its own Lease in kube-node-lease,
-/// the status of and deletes of pods bound to it, and events; and read the secrets, configmaps, persistent volume
+/// the status of and deletes of pods bound to it, and events; create SubjectAccessReviews and TokenReviews (for its kubelet API); and read the secrets, configmaps, persistent volume
 /// claims and service accounts that pods bound to it reference. Anything else gets no opinion (RBAC decides).
 /// </summary>
 public sealed class NodeAuthorizer : IAuthorizer
@@ -30,9 +30,10 @@ public sealed class NodeAuthorizer : IAuthorizer
         switch (a.ApiGroup, a.Resource)
         {
             case ("", "nodes"):
-                if (read) return AuthorizationDecision.Allow;
+                // nodes themselves only: nodes/proxy, /stats, /log, ... (the kubelet API) are not a node's to read (upstream's node rules)
+                if (read && a.Subresource is null) return AuthorizationDecision.Allow;
                 if (a.Verb == "create" && a.Subresource is null) return AuthorizationDecision.Allow; // registration; name checked by admission upstream
-                return a.Name == node && a.Verb is "update" or "patch" or "delete" ? AuthorizationDecision.Allow : AuthorizationDecision.NoOpinion;
+                return a.Name == node && a.Subresource is null or "status" && a.Verb is "update" or "patch" or "delete" ? AuthorizationDecision.Allow : AuthorizationDecision.NoOpinion;
             case ("coordination.k8s.io", "leases"):
                 if (a.Namespace != "kube-node-lease") return AuthorizationDecision.NoOpinion;
                 if (a.Verb == "create" || (a.Name == node && a.Verb is "get" or "update" or "patch" or "delete")) return AuthorizationDecision.Allow;
@@ -46,6 +47,9 @@ public sealed class NodeAuthorizer : IAuthorizer
                 return AuthorizationDecision.NoOpinion;
             case ("", "services") or ("", "endpoints") or ("discovery.k8s.io", "endpointslices") or ("", "namespaces"):
                 return read ? AuthorizationDecision.Allow : AuthorizationDecision.NoOpinion;
+            case ("authorization.k8s.io", "subjectaccessreviews") or ("authorization.k8s.io", "localsubjectaccessreviews") or ("authentication.k8s.io", "tokenreviews"):
+                // upstream's static node rules: a kubelet asks the API server about requests to its own API (webhook authn/authz)
+                return a.Verb == "create" ? AuthorizationDecision.Allow : AuthorizationDecision.NoOpinion;
             case ("", "events") or ("events.k8s.io", "events"):
                 return a.Verb is "create" or "update" or "patch" ? AuthorizationDecision.Allow : AuthorizationDecision.NoOpinion;
             case ("", "secrets") or ("", "configmaps") or ("", "persistentvolumeclaims") or ("", "serviceaccounts"):

@@ -121,9 +121,13 @@ public sealed class ClusterPki
             c => names.All(n => c.MatchesHostname(n, allowWildcards: false, allowCommonName: false)));
     }
 
-    /// <summary>The API server's client certificate for kubelets (<c>apiserver-kubelet-client.crt</c>): CN=kube-apiserver-kubelet-client, O=system:masters, as kubeadm issues it.</summary>
+    /// <summary>
+    /// The API server's client certificate for kubelets (<c>apiserver-kubelet-client.crt</c>): CN=kube-apiserver-kubelet-client and
+    /// no group - least privilege: the bootstrap binding <c>kube-apiserver-kubelet-admin</c> gives it <c>system:kubelet-api-admin</c>,
+    /// which is what a kubelet's SubjectAccessReview asks about.
+    /// </summary>
     public X509Certificate2 ApiServerKubeletClientCertificate() =>
-        ClientCertificate("apiserver-kubelet-client", ApiServerKubeletClientUser, [Authorization.RbacAuthorizer.SuperuserGroup]);
+        ClientCertificate("apiserver-kubelet-client", ApiServerKubeletClientUser, []);
 
     /// <summary>A client certificate (<c>name.crt</c>) for <paramref name="user"/> in <paramref name="groups"/>; reused when it matches.</summary>
     public X509Certificate2 ClientCertificate(string fileName, string user, IEnumerable<string> groups)

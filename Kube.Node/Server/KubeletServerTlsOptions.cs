@@ -21,4 +21,10 @@ public sealed record KubeletServerTlsOptions
 
     /// <summary>Groups allowed every kubelet API. Default: <c>system:masters</c>.</summary>
     public IReadOnlyList<string> AuthorizedGroups { get; init; } = ["system:masters"];
+
+    /// <summary>
+    /// When set, every request is authorized by it instead of <see cref="AuthorizedUsers"/>/<see cref="AuthorizedGroups"/>
+    /// (upstream's <c>--authorization-mode=Webhook</c>, e.g. <see cref="SubjectAccessReviewKubeletAuthorizer"/>). Default: none.
+    /// </summary>
+    public IKubeletAuthorizer? Authorizer { get; init; }
 }

@@ -12,7 +12,8 @@ namespace Kube.Node.Server;
 /// <summary>
 /// The HTTPS side of the <see cref="KubeletServer"/> (the managed HttpListener cannot serve TLS on Linux): accepts TLS on the
 /// public port, authenticates the client certificate against the client CA (401 otherwise), authorizes its user and groups
-/// (403 otherwise) and relays the connection to the server's loopback HttpListener. The listener answers only connections
+/// (403 otherwise; per request through <see cref="KubeletServerTlsOptions.Authorizer"/> when set) and relays the connection
+/// to the server's loopback HttpListener. The listener answers only connections
 /// whose source port this front registered (<see cref="IsRelayed"/>), so the plain port is useless to anyone else.
 /// </summary>
 internal sealed class KubeletTlsFront : IAsyncDisposable
@@ -123,7 +124,14 @@ internal sealed class KubeletTlsFront : IAsyncDisposable
 
             var user = clientCert.GetNameInfo(X509NameType.SimpleName, forIssuer: false);
             var groups = Organizations(clientCert);
-            if (!_tls.AuthorizedUsers.Contains(user, StringComparer.Ordinal) && !groups.Any(g => _tls.AuthorizedGroups.Contains(g, StringComparer.Ordinal)))
+            KubeletRequestHead? head = null;
+            if (_tls.Authorizer is { } authorizer)
+            {
+                // each request is authorized (SubjectAccessReview); refused ones are answered by KubeletRequestAuthorization
+                head = await KubeletRequestAuthorization.AuthorizeAsync(ssl, authorizer, user, groups, _logger, cancellationToken).ConfigureAwait(false);
+                if (head is null) return;
+            }
+            else if (!_tls.AuthorizedUsers.Contains(user, StringComparer.Ordinal) && !groups.Any(g => _tls.AuthorizedGroups.Contains(g, StringComparer.Ordinal)))
             {
                 _logger.LogInformation("Kubelet server: forbidden for user {User} (groups {Groups})", user, string.Join(",", groups));
                 await RejectAsync(ssl, 403, $"Forbidden (user={user}, verb=*, resource=nodes, subresource=proxy)", cancellationToken).ConfigureAwait(false);
@@ -139,7 +147,8 @@ internal sealed class KubeletTlsFront : IAsyncDisposable
                 await backend.ConnectAsync(_address, _backendPort, cancellationToken).ConfigureAwait(false);
                 var backendStream = backend.GetStream();
                 using var relay = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                var up = CopyThenShutdownAsync(ssl, backendStream, backend.Client, relay.Token);
+                var up = head is null ? CopyThenShutdownAsync(ssl, backendStream, backend.Client, relay.Token)
+                    : KubeletRequestAuthorization.RelayRequestAsync(ssl, backendStream, backend.Client, head, relay.Token);
                 var down = backendStream.CopyToAsync(ssl, relay.Token);
                 await Task.WhenAny(up, down).ConfigureAwait(false);
                 await down.ConfigureAwait(false);
