@@ -106,6 +106,8 @@ public sealed partial class EmbeddedStore : IStoreCluster
         transport.MembersProvider = membership.Encode;
         var store = new EmbeddedStore(options, time, loggers, state, raft, metrics, membership) { _transport = transport, _removed = removed };
         transport.PromoteHandler = store.PromoteHereAsync;
+        transport.IsRemoved = membership.IsRemoved;
+        transport.RemovedByPeer += () => removed.TrySetResult();
         logger.LogInformation("Store {Member} ({Id:x}) open in {DataDir} at revision {Revision}; cluster {Cluster:x} with {Count} members",
             options.MemberName, identity.MemberId, dataDir, state.Revision, membership.ClusterId, membership.Members.Count);
         return store;

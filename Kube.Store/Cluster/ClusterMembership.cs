@@ -10,6 +10,7 @@ internal sealed class ClusterMembership
 {
     private readonly Lock _gate = new();
     private Dictionary<ulong, ClusterMember> _members = [];
+    private HashSet<ulong> _removed = [];
 
     public ClusterMembership(ulong clusterId, IEnumerable<ClusterMember> members)
     {
@@ -54,11 +55,23 @@ internal sealed class ClusterMembership
         Changed?.Invoke(this);
     }
 
+    /// <summary>Whether <paramref name="id"/> was a member and has been removed (etcd keeps these ids so it can tell a removed member so).</summary>
+    public bool IsRemoved(ulong id)
+    {
+        lock (_gate)
+        {
+            return _removed.Contains(id);
+        }
+    }
+
     public void Remove(ulong id)
     {
         lock (_gate)
         {
-            _members.Remove(id);
+            if (_members.Remove(id))
+            {
+                _removed.Add(id);
+            }
         }
         Changed?.Invoke(this);
     }
@@ -70,11 +83,27 @@ internal sealed class ClusterMembership
         {
             ClusterId = other.ClusterId;
             _members = other.Members.ToDictionary(m => m.Id);
+            _removed = [.. other.RemovedIds];
         }
         Changed?.Invoke(this);
     }
 
-    /// <summary>Layout: u64 cluster id, i32 count, then per member: u64 id, string name, bool learner, string[] peer URLs, string[] client URLs.</summary>
+    /// <summary>The ids of removed members.</summary>
+    public IReadOnlyList<ulong> RemovedIds
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _removed.Order()];
+            }
+        }
+    }
+
+    /// <summary>
+    /// Layout: u64 cluster id, i32 count, then per member: u64 id, string name, bool learner, string[] peer URLs, string[] client URLs;
+    /// then (optional, absent in records written before it existed) i32 count and the removed ids.
+    /// </summary>
     public byte[] Encode()
     {
         using var buffer = new MemoryStream();
@@ -86,6 +115,12 @@ internal sealed class ClusterMembership
             foreach (var m in members)
             {
                 EncodeMember(w, m);
+            }
+            var removed = RemovedIds;
+            w.Write(removed.Count);
+            foreach (var id in removed)
+            {
+                w.Write(id);
             }
         }
         return buffer.ToArray();
@@ -105,7 +140,20 @@ internal sealed class ClusterMembership
         {
             members.Add(DecodeMember(r));
         }
-        return new ClusterMembership(clusterId, members);
+        var decoded = new ClusterMembership(clusterId, members);
+        if (r.BaseStream.Position < r.BaseStream.Length)
+        {
+            var removed = r.ReadInt32();
+            if (removed is < 0 or > 100_000)
+            {
+                throw new InvalidDataException($"A membership record names {removed} removed members.");
+            }
+            for (var i = 0; i < removed; i++)
+            {
+                decoded._removed.Add(r.ReadUInt64());
+            }
+        }
+        return decoded;
     }
 
     public static void EncodeMember(BinaryWriter w, ClusterMember m)

@@ -20,7 +20,7 @@ namespace Kube.Store.Etcd.Snapshot;
 /// <para>As <c>etcdctl snapshot restore</c>, the target must be a new or empty directory. The member name is not stored in
 /// the directory: start the member with the name it should have (the member and cluster ids derive from it).</para>
 /// </remarks>
-public static class SnapshotRestore
+public static partial class SnapshotRestore
 {
     /// <summary>SHA-256 trailer length.</summary>
     private const int HashLength = 32;
@@ -38,11 +38,19 @@ public static class SnapshotRestore
     /// <exception cref="InvalidDataException">The file is not a Kube.Store snapshot: bad framing, SHA-256 mismatch (corrupt or truncated),
     /// a real etcd bbolt snapshot (<see cref="BoltSnapshotMessage"/>), or unreadable content.</exception>
     /// <exception cref="IOException">The data directory exists and is not empty.</exception>
-    public static async Task<SnapshotRestoreResult> RestoreAsync(string snapshotPath, string dataDir, IProgress<string>? progress = null,
-        CancellationToken cancellationToken = default)
+    public static Task<SnapshotRestoreResult> RestoreAsync(string snapshotPath, string dataDir, IProgress<string>? progress = null,
+        CancellationToken cancellationToken = default) =>
+        RestoreAsync(snapshotPath, dataDir, new SnapshotRestoreOptions(), progress, cancellationToken);
+
+    /// <summary>Restores <paramref name="snapshotPath"/> into <paramref name="dataDir"/> as the member <paramref name="options"/> describe.</summary>
+    /// <exception cref="ArgumentException">The options disagree (the name is not in the initial cluster, or its peer URLs differ from the advertised ones).</exception>
+    public static async Task<SnapshotRestoreResult> RestoreAsync(string snapshotPath, string dataDir, SnapshotRestoreOptions options, IProgress<string>? progress,
+        CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(snapshotPath);
         ArgumentException.ThrowIfNullOrEmpty(dataDir);
+        ArgumentNullException.ThrowIfNull(options);
+        var cluster = NewCluster(options);
         if (!File.Exists(snapshotPath))
         {
             throw new FileNotFoundException($"snapshot file '{snapshotPath}' does not exist", snapshotPath);
@@ -66,19 +74,25 @@ public static class SnapshotRestore
         {
             throw new InvalidDataException(BoltSnapshotMessage);
         }
-        if (length < 512 + HashLength || (length - HashLength) % 512 != 0)
+        // As etcdctl: a file whose size is a multiple of 512 plus 32 carries a SHA-256 trailer; --skip-hash-check reads it without
+        // verifying (and reads a file without a trailer whole).
+        var hasHash = length >= 512 + HashLength && (length - HashLength) % 512 == 0;
+        if (!hasHash && !options.SkipHashCheck)
         {
             throw new InvalidDataException(
-                $"'{snapshotPath}' is not a snapshot saved by 'etcdctl snapshot save' ({length} bytes; expected a multiple of 512 plus a 32-byte SHA-256 trailer)");
+                $"snapshot missing hash but --skip-hash-check=false: '{snapshotPath}' is not a snapshot saved by 'etcdctl snapshot save' ({length} bytes; expected a multiple of 512 plus a 32-byte SHA-256 trailer)");
         }
-        var payloadLength = length - HashLength;
-        file.Position = 0;
-        var expected = await HashPayloadAsync(file, payloadLength, progress, cancellationToken).ConfigureAwait(false);
-        var trailer = new byte[HashLength];
-        await file.ReadExactlyAsync(trailer, cancellationToken).ConfigureAwait(false);
-        if (!CryptographicOperations.FixedTimeEquals(expected, trailer))
+        var payloadLength = hasHash ? length - HashLength : length;
+        if (hasHash && !options.SkipHashCheck)
         {
-            throw new InvalidDataException($"'{snapshotPath}' is corrupt: its SHA-256 does not match the trailer (damaged or truncated file)");
+            file.Position = 0;
+            var expected = await HashPayloadAsync(file, payloadLength, progress, cancellationToken).ConfigureAwait(false);
+            var trailer = new byte[HashLength];
+            await file.ReadExactlyAsync(trailer, cancellationToken).ConfigureAwait(false);
+            if (!CryptographicOperations.FixedTimeEquals(expected, trailer))
+            {
+                throw new InvalidDataException($"'{snapshotPath}' is corrupt: its SHA-256 does not match the trailer (damaged or truncated file)");
+            }
         }
 
         progress?.Report("reading the store state");
@@ -112,14 +126,24 @@ public static class SnapshotRestore
         try
         {
             Directory.CreateDirectory(target);
-            var snapshots = new SnapshotStore(Path.Combine(target, "snap"), NullLogger.Instance);
-            await Task.Run(() => snapshots.Save(1, 1, image.WriteTo), cancellationToken).ConfigureAwait(false);
+            if (cluster is null)
+            {
+                var snapshots = new SnapshotStore(Path.Combine(target, "snap"), NullLogger.Instance);
+                await Task.Run(() => snapshots.Save(1, 1, image.WriteTo), cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                progress?.Report($"member {options.Name} ({cluster.Self:x}) of new cluster {cluster.Membership.ClusterId:x} with {cluster.Membership.Members.Count} members");
+                await Task.Run(() => WriteReplicatedMember(target, state, cluster), cancellationToken).ConfigureAwait(false);
+            }
             DirectorySync.Flush(target);
         }
         catch
         {
             // Leave no half-built member behind.
             TryDelete(Path.Combine(target, "snap"));
+            TryDelete(Path.Combine(target, "raft"));
+            TryDelete(Path.Combine(target, "member"));
             if (created)
             {
                 TryDelete(target);
@@ -127,7 +151,11 @@ public static class SnapshotRestore
             throw;
         }
         var keys = state.Range(new RangeRequest([0]) { RangeEnd = [0], CountOnly = true }).Count;
-        return new SnapshotRestoreResult(target, image.Revision, state.CompactRevision, keys);
+        return new SnapshotRestoreResult(target, image.Revision, state.CompactRevision, keys)
+        {
+            MemberId = cluster?.Self ?? 0,
+            ClusterId = cluster?.Membership.ClusterId ?? 0,
+        };
     }
 
     private static async Task<byte[]> HashPayloadAsync(Stream file, long payloadLength, IProgress<string>? progress, CancellationToken cancellationToken)

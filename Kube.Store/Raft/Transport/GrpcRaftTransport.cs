@@ -149,6 +149,15 @@ internal sealed class GrpcRaftTransport : IRaftTransport, IAsyncDisposable
         }
     }
 
+    /// <summary>etcd's answer to a member that was removed from the cluster and still talks to it.</summary>
+    public const string RemovedMessage = "the member has been permanently removed from the cluster";
+
+    /// <summary>Whether a member id was removed from the cluster (set by the local store): its messages are refused with <see cref="RemovedMessage"/>.</summary>
+    public Func<ulong, bool>? IsRemoved { get; set; }
+
+    /// <summary>Raised when a peer refuses this member's messages because it was removed from the cluster.</summary>
+    public event Action? RemovedByPeer;
+
     public void Register(ulong memberId, Action<RaftMessage> inbound) => _local[memberId] = inbound;
 
     public void Unregister(ulong memberId) => _local.TryRemove(memberId, out _);
@@ -257,6 +266,11 @@ internal sealed class GrpcRaftTransport : IRaftTransport, IAsyncDisposable
                 catch (Exception ex) when (ex is RpcException or IOException or InvalidOperationException or OperationCanceledException or TimeoutException)
                 {
                     _owner._logger.LogDebug(ex, "The Raft stream to member {Member:x} broke; reconnecting", _id);
+                    if (IsRemovedAnswer(ex, call))
+                    {
+                        _owner._logger.LogWarning("Member {Member:x} says: {Message}", _id, RemovedMessage);
+                        _owner.RemovedByPeer?.Invoke();
+                    }
                 }
                 finally
                 {
@@ -273,6 +287,22 @@ internal sealed class GrpcRaftTransport : IRaftTransport, IAsyncDisposable
                 {
                     return;
                 }
+            }
+        }
+
+        private static bool IsRemovedAnswer(Exception ex, AsyncClientStreamingCall<byte[], byte[]>? call)
+        {
+            if (ex is RpcException { Status.Detail: RemovedMessage })
+            {
+                return true;
+            }
+            try
+            {
+                return call is not null && call.GetStatus().Detail == RemovedMessage;
+            }
+            catch (InvalidOperationException)
+            {
+                return false;
             }
         }
 

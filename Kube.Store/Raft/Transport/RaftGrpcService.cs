@@ -27,6 +27,7 @@ internal class RaftGrpcService(GrpcRaftTransport transport, IHostApplicationLife
     public virtual Task<byte[]> Send(byte[] request, ServerCallContext context)
     {
         var message = RaftMessageCodec.Decode(request);
+        RefuseRemoved(message.From);
         if (!transport.Deliver(message))
         {
             throw new RpcException(new Status(StatusCode.Unavailable, $"Member {message.To:x} is not running here."));
@@ -50,7 +51,9 @@ internal class RaftGrpcService(GrpcRaftTransport transport, IHostApplicationLife
                 var input = new Google.Protobuf.CodedInputStream(requestStream.Current);
                 while (!input.IsAtEnd)
                 {
-                    transport.Deliver(RaftMessageCodec.Decode(input.ReadBytes().Span));
+                    var message = RaftMessageCodec.Decode(input.ReadBytes().Span);
+                    RefuseRemoved(message.From);
+                    transport.Deliver(message);
                 }
             }
         }
@@ -58,6 +61,15 @@ internal class RaftGrpcService(GrpcRaftTransport transport, IHostApplicationLife
         {
         }
         return Empty;
+    }
+
+    /// <summary>A member removed from the cluster is told so (etcd answers it 410 Gone), and stops.</summary>
+    private void RefuseRemoved(ulong from)
+    {
+        if (transport.IsRemoved?.Invoke(from) == true)
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, GrpcRaftTransport.RemovedMessage));
+        }
     }
 
     public virtual Task<byte[]> Members(byte[] request, ServerCallContext context) =>

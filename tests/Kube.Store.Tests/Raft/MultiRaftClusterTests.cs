@@ -121,6 +121,57 @@ public sealed class MultiRaftClusterTests
         Assert.IsTrue(error.Code is StoreErrorCode.NoLeader or StoreErrorCode.LeaderChanged or StoreErrorCode.Timeout, error.Code.ToString());
     }
 
+    [TestMethod]
+    public async Task FiveMembers_TwoDownStillCommit_ThreeDownStopWrites_AndTheyRejoin()
+    {
+        await using var cluster = await Cluster.StartAsync(snapshotCount: 0, noLeaderTicks: 20, proposalTimeoutTicks: 40, members: 5);
+        var leader = await cluster.WaitForLeaderAsync(TestContext.CancellationToken);
+        await cluster.Stores[leader].PutAsync(new PutRequest(B("five"), B("1")), TestContext.CancellationToken);
+
+        // Two down, the leader among them: the other three elect a leader and commit.
+        var down = new List<string> { leader, cluster.Names.First(n => n != leader) };
+        foreach (var n in down)
+        {
+            await cluster.KillAsync(n);
+        }
+        var started = TimeProvider.System.GetTimestamp();
+        var second = await cluster.WaitForLeaderAsync(TestContext.CancellationToken);
+        Assert.DoesNotContain(second, down);
+        for (var i = 0; i < 10; i++)
+        {
+            await cluster.Stores[cluster.Stores.Keys.ElementAt(i % 3)].PutAsync(new PutRequest(B($"two-down/{i}"), B($"{i}")), TestContext.CancellationToken);
+        }
+        TestContext.WriteLine($"2 of 5 down: leader {second} elected and 10 writes committed {TimeProvider.System.GetElapsedTime(started).TotalMilliseconds:F0} ms after the kills");
+
+        // Three down: no quorum, so a write fails with one of etcd's errors (bounded, never a hang) and is not applied.
+        down.Add(second);
+        await cluster.KillAsync(second);
+        var survivor = cluster.Stores.Keys.First();
+        var failedAt = TimeProvider.System.GetTimestamp();
+        var error = await Assert.ThrowsAsync<StoreException>(async () =>
+            await cluster.Stores[survivor].PutAsync(new PutRequest(B("no-quorum"), B("x")), TestContext.CancellationToken));
+        Assert.IsTrue(error.Code is StoreErrorCode.Timeout or StoreErrorCode.NoLeader or StoreErrorCode.LeaderChanged, error.Code.ToString());
+        Assert.AreEqual(StoreException.MessageFor(error.Code), error.Message);
+        StringAssert.StartsWith(error.Message, "etcdserver: ");
+        TestContext.WriteLine($"3 of 5 down: the write failed after {TimeProvider.System.GetElapsedTime(failedAt).TotalMilliseconds:F0} ms with '{error.Message}'");
+
+        // They rejoin: a leader again, writes commit, and every restarted member catches up.
+        foreach (var n in down)
+        {
+            await cluster.RestartAsync(n);
+        }
+        var third = await cluster.WaitForLeaderAsync(TestContext.CancellationToken);
+        await cluster.Stores[third].PutAsync(new PutRequest(B("rejoined"), B("yes")), TestContext.CancellationToken);
+        foreach (var n in cluster.Names)
+        {
+            await cluster.WaitForValueAsync(n, "rejoined", "yes", TestContext.CancellationToken);
+            await cluster.WaitForValueAsync(n, "two-down/9", "9", TestContext.CancellationToken);
+            await cluster.WaitForValueAsync(n, "five", "1", TestContext.CancellationToken);
+        }
+        var lost = await cluster.Stores[third].RangeAsync(new RangeRequest(B("no-quorum")) { Serializable = true }, TestContext.CancellationToken);
+        Assert.IsEmpty(lost.Kvs, "the write refused without a quorum was applied after all");
+    }
+
     private static byte[] B(string s) => Encoding.UTF8.GetBytes(s);
 
     private static string S(byte[] b) => Encoding.UTF8.GetString(b);
@@ -132,8 +183,9 @@ public sealed class MultiRaftClusterTests
         private readonly Func<ulong, MultiRaftOptions> _options;
         private readonly Dictionary<string, ulong> _ids;
 
-        private Cluster(long snapshotCount, long catchUpEntries, int noLeaderTicks, int proposalTimeoutTicks)
+        private Cluster(long snapshotCount, long catchUpEntries, int noLeaderTicks, int proposalTimeoutTicks, int members)
         {
+            Names = [.. Enumerable.Range(1, members).Select(i => $"m{i}")];
             _ids = Names.ToDictionary(n => n, n => EmbeddedStore.StableId("member:" + n));
             var voters = _ids.Values.ToArray();
             _options = id => new MultiRaftOptions
@@ -149,7 +201,7 @@ public sealed class MultiRaftClusterTests
             };
         }
 
-        public string[] Names { get; } = ["m1", "m2", "m3"];
+        public string[] Names { get; }
 
         public Dictionary<string, EmbeddedStore> Stores { get; } = [];
 
@@ -157,9 +209,10 @@ public sealed class MultiRaftClusterTests
 
         public Dictionary<string, ulong> LastApplied { get; } = [];
 
-        public static async Task<Cluster> StartAsync(long snapshotCount, long catchUpEntries = 5_000, int noLeaderTicks = 60, int proposalTimeoutTicks = 100)
+        public static async Task<Cluster> StartAsync(long snapshotCount, long catchUpEntries = 5_000, int noLeaderTicks = 60, int proposalTimeoutTicks = 100,
+            int members = 3)
         {
-            var c = new Cluster(snapshotCount, catchUpEntries, noLeaderTicks, proposalTimeoutTicks);
+            var c = new Cluster(snapshotCount, catchUpEntries, noLeaderTicks, proposalTimeoutTicks, members);
             foreach (var n in c.Names)
             {
                 await c.RestartAsync(n);
