@@ -336,8 +336,9 @@ public sealed partial class KubeScheduler : BackgroundService
     /// <summary>Sets PodScheduled=False with the reason and message (when they changed) and records a FailedScheduling event.</summary>
     private async Task RecordFailureAsync(V1Pod pod, string reason, string message, string? nominatedNodeName, CancellationToken ct)
     {
-        var current = _pods?.Cache.Get(pod.Metadata.NamespaceProperty, pod.Metadata.Name) ?? pod;
-        if (current.Metadata.Uid != pod.Metadata.Uid || !string.IsNullOrEmpty(current.Spec?.NodeName)) return;
+        // A pod the informer no longer has was deleted: nothing to report (upstream: "Pod doesn't exist in informer cache").
+        var current = _pods is null ? pod : _pods.Cache.Get(pod.Metadata.NamespaceProperty, pod.Metadata.Name);
+        if (current is null || current.Metadata.Uid != pod.Metadata.Uid || !string.IsNullOrEmpty(current.Spec?.NodeName)) return;
         var existing = current.Status?.Conditions?.FirstOrDefault(c => c.Type == "PodScheduled");
         if (existing is not null && existing.Status == "False" && existing.Reason == reason && existing.Message == message
             && (nominatedNodeName is null || current.Status?.NominatedNodeName == nominatedNodeName)) return;
@@ -464,6 +465,9 @@ public sealed partial class KubeScheduler : BackgroundService
     {
         Queue.Delete(pod);
         Nominator.DeleteNominatedPodIfExists(pod);
+        // A pod waiting on Permit is assumed: reject it, as upstream's RejectWaitingPod (its binding cycle then unreserves it).
+        foreach (var fwk in _profiles.Values)
+            fwk.Handle.GetWaitingPod(pod.Metadata.Uid)?.Reject("", "removed");
         // Assumed or bound, the pod no longer takes room (a binding still in flight fails with NotFound and forgets nothing).
         if (Cache.Contains(pod.Metadata.Uid))
         {

@@ -377,8 +377,20 @@ public sealed class SchedulingQueue : IDisposable
     private static bool Changed(V1Pod? oldPod, V1Pod pod)
     {
         if (oldPod is null) return true;
-        static string Strip(V1Pod p) => k8s.KubernetesJson.Serialize(p.Spec) + k8s.KubernetesJson.Serialize(p.Metadata?.Labels) + k8s.KubernetesJson.Serialize(p.Metadata?.Annotations);
-        return Strip(oldPod) != Strip(pod);
+        // What upstream's isPodUpdated compares: the pod without its status and bookkeeping (a status write is no update).
+        // KubernetesJson.Serialize throws on null, hence the guard.
+        static string Json(object? o) => o is null ? "null" : k8s.KubernetesJson.Serialize(o);
+        return !SameMap(oldPod.Metadata?.Labels, pod.Metadata?.Labels) || !SameMap(oldPod.Metadata?.Annotations, pod.Metadata?.Annotations)
+            || Json(oldPod.Spec) != Json(pod.Spec);
+    }
+
+    private static bool SameMap(IDictionary<string, string>? a, IDictionary<string, string>? b)
+    {
+        if ((a?.Count ?? 0) != (b?.Count ?? 0)) return false;
+        if (a is null || b is null) return true;
+        foreach (var (k, v) in a)
+            if (!b.TryGetValue(k, out var o) || o != v) return false;
+        return true;
     }
 
     /// <summary>A heap entry: the pod, and its priority and timestamp when pushed (later pushes supersede it).</summary>

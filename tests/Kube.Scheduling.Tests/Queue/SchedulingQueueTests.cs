@@ -120,4 +120,30 @@ public sealed class SchedulingQueueTests
         var info = await pop.WaitAsync(TimeSpan.FromSeconds(10), TestContext.CancellationToken);
         Assert.AreEqual("p", info!.Pod.Metadata.Name);
     }
+
+    [TestMethod]
+    // what the update changes on a pod without labels or annotations | expected to leave the unschedulable set
+    [DataRow("status", false, DisplayName = "a status write (the scheduler's own condition) is no update")]
+    [DataRow("labels", true, DisplayName = "labels added")]
+    [DataRow("spec", true, DisplayName = "spec changed")]
+    public async Task Update_OfAnUnschedulablePod_WithoutLabels_MovesItOnlyWhenSpecOrLabelsChange(string change, bool moved)
+    {
+        var time = new FakeTimeProvider();
+        using var q = new SchedulingQueue(time);
+        var pod = TestObjects.Pod("p");
+        q.Add(pod);
+        var info = (await q.PopAsync(TestContext.CancellationToken))!;
+        q.AddUnschedulableIfNotPresent(info, q.SchedulingCycle);
+        Assert.AreEqual(1, q.UnschedulableCount);
+        var updated = TestObjects.Pod("p");
+        switch (change)
+        {
+            case "status": updated.Status = new k8s.Models.V1PodStatus { Phase = "Pending" }; break;
+            case "labels": updated.Metadata.Labels = new Dictionary<string, string> { ["a"] = "b" }; break;
+            default: updated.Spec.Priority = 5; break;
+        }
+
+        q.Update(pod, updated);
+        Assert.AreEqual(moved ? 0 : 1, q.UnschedulableCount);
+    }
 }
