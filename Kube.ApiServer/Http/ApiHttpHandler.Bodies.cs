@@ -7,6 +7,7 @@ using Kube.ApiServer.Authentication;
 using Kube.ApiServer.Discovery;
 using Kube.ApiServer.OpenApi;
 using Kube.ApiServer.Registry;
+using Kube.ApiServer.Storage;
 using Kube.ApiServer.Tables;
 using Kube.ApiServer.Watch;
 using Kube.Core.Admission;
@@ -114,18 +115,35 @@ internal sealed partial class ApiHttpHandler
 
     private async Task ListAsync(HttpContext ctx, RequestScope scope, ListOptions o)
     {
-        var result = await registry.ListAsync(scope, o, ctx.RequestAborted).ConfigureAwait(false);
-        await WriteListAsync(ctx, scope.Type, result).ConfigureAwait(false);
+        if (WantsTable(ctx))
+        {
+            await WriteListAsync(ctx, scope.Type, await registry.ListAsync(scope, o, ctx.RequestAborted).ConfigureAwait(false)).ConfigureAwait(false);
+            return;
+        }
+        // Items stay as stored bytes (resourceVersion spliced in on the way out) unless selectors or a conversion parsed them:
+        // parsing 10,000 pods into JSON trees only to write them again was most of a large list's server time.
+        var (items, revision, next) = await registry.ListCoreAsync(scope, o, static (value, rev, obj) => (value, rev, obj), ctx.RequestAborted)
+            .ConfigureAwait(false);
+        await WriteListAsync(ctx, scope.Type, revision, next, items, static (w, item) =>
+        {
+            if (item.obj is not null) item.obj.WriteTo(w);
+            else ObjectCodec.WriteServed(w, item.value, item.rev);
+        }).ConfigureAwait(false);
     }
 
     private async Task WriteListAsync(HttpContext ctx, ResourceType t, ListResult result)
     {
-        var rv = result.Revision.ToString(CultureInfo.InvariantCulture);
         if (WantsTable(ctx))
         {
+            var rv = result.Revision.ToString(CultureInfo.InvariantCulture);
             await WriteJsonAsync(ctx, 200, tables.Table(t, result.Items, true, IncludeObject(ctx), rv, result.Continue)).ConfigureAwait(false);
             return;
         }
+        await WriteListAsync(ctx, t, result.Revision, result.Continue, result.Items, static (w, item) => item.WriteTo(w)).ConfigureAwait(false);
+    }
+
+    private static async Task WriteListAsync<TItem>(HttpContext ctx, ResourceType t, long revision, string? next, List<TItem> items, Action<Utf8JsonWriter, TItem> write)
+    {
         ctx.Response.StatusCode = 200;
         ctx.Response.ContentType = "application/json";
         await using var w = new Utf8JsonWriter(ctx.Response.BodyWriter);
@@ -133,13 +151,13 @@ internal sealed partial class ApiHttpHandler
         w.WriteString("kind", t.ListKind);
         w.WriteString("apiVersion", t.ApiVersion);
         w.WriteStartObject("metadata");
-        w.WriteString("resourceVersion", rv);
-        if (result.Continue is not null) w.WriteString("continue", result.Continue);
+        w.WriteString("resourceVersion", revision.ToString(CultureInfo.InvariantCulture));
+        if (next is not null) w.WriteString("continue", next);
         w.WriteEndObject();
         w.WriteStartArray("items");
-        foreach (var item in result.Items)
+        foreach (var item in items)
         {
-            item.WriteTo(w);
+            write(w, item);
             if (w.BytesPending > 32 * 1024) await w.FlushAsync(ctx.RequestAborted).ConfigureAwait(false);
         }
         w.WriteEndArray();

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Kube.ApiServer.Registry;
 
@@ -27,6 +28,73 @@ internal static class ObjectCodec
         finally
         {
             if (rv is not null) meta!["resourceVersion"] = rv;
+        }
+    }
+
+    /// <summary>
+    /// Writes a stored value as served: its JSON with <c>metadata.resourceVersion</c> set to <paramref name="modRevision"/>, spliced into the
+    /// bytes without building a JSON tree. A value without a metadata object, or that already holds a resourceVersion, is parsed and
+    /// written as <see cref="Decode"/> gives it.
+    /// </summary>
+    public static void WriteServed(Utf8JsonWriter writer, byte[] value, long modRevision)
+    {
+        var at = MetadataStart(value);
+        if (at < 0)
+        {
+            Decode(value, modRevision).WriteTo(writer);
+            return;
+        }
+        Span<byte> rv = stackalloc byte[64];
+        "\"resourceVersion\":\""u8.CopyTo(rv);
+        var n = 19;
+        modRevision.TryFormat(rv[n..], out var digits, provider: CultureInfo.InvariantCulture);
+        n += digits;
+        rv[n++] = (byte)'"';
+        if (value[at + 1] != (byte)'}') rv[n++] = (byte)',';
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(value.Length + n);
+        try
+        {
+            value.AsSpan(0, at + 1).CopyTo(buffer);
+            rv[..n].CopyTo(buffer.AsSpan(at + 1));
+            value.AsSpan(at + 1).CopyTo(buffer.AsSpan(at + 1 + n));
+            writer.WriteRawValue(buffer.AsSpan(0, value.Length + n), skipInputValidation: true);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>The index of the '{' that opens the top-level metadata object, or -1 (none, not compact, or it already has a resourceVersion).</summary>
+    private static int MetadataStart(byte[] value)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(value);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return -1;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var isMetadata = reader.ValueTextEquals("metadata"u8);
+                if (!reader.Read()) return -1;
+                if (isMetadata)
+                {
+                    if (reader.TokenType != JsonTokenType.StartObject) return -1;
+                    var at = (int)reader.TokenStartIndex;
+                    if (at + 1 >= value.Length || value[at + 1] is not ((byte)'"' or (byte)'}')) return -1;
+                    while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                    {
+                        if (reader.ValueTextEquals("resourceVersion"u8)) return -1;
+                        reader.Skip();
+                    }
+                    return at;
+                }
+                reader.Skip();
+            }
+            return -1;
+        }
+        catch (JsonException)
+        {
+            return -1;
         }
     }
 
