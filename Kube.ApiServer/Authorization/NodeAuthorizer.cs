@@ -7,7 +7,7 @@ namespace Kube.ApiServer.Authorization;
 /// Upstream's Node authorizer, simplified: a node agent (<c>system:node:&lt;name&gt;</c> in <c>system:nodes</c>) may read
 /// nodes, pods, services and endpoints; write only its own Node (and node/status), its own Lease in kube-node-lease,
 /// the status of and deletes of pods bound to it, and events; create SubjectAccessReviews and TokenReviews (for its kubelet API); and read the secrets, configmaps, persistent volume
-/// claims and service accounts that pods bound to it reference. Anything else gets no opinion (RBAC decides).
+/// claims and service accounts that pods bound to it reference, and the persistent volumes those claims are bound to. Anything else gets no opinion (RBAC decides).
 /// </summary>
 public sealed class NodeAuthorizer : IAuthorizer
 {
@@ -55,9 +55,22 @@ public sealed class NodeAuthorizer : IAuthorizer
             case ("", "secrets") or ("", "configmaps") or ("", "persistentvolumeclaims") or ("", "serviceaccounts"):
                 if (a.Verb != "get" && !(a.Resource == "serviceaccounts" && a.Subresource == "token" && a.Verb == "create")) return AuthorizationDecision.NoOpinion;
                 return await ReferencedAsync(a.Resource, a.Namespace, a.Name, node, cancellationToken).ConfigureAwait(false) ? AuthorizationDecision.Allow : AuthorizationDecision.NoOpinion;
+            case ("", "persistentvolumes"):
+                // upstream's graph: pod on the node -> claim -> the volume the claim is bound to
+                if (a.Verb != "get") return AuthorizationDecision.NoOpinion;
+                return await VolumeReferencedAsync(a.Name, node, cancellationToken).ConfigureAwait(false) ? AuthorizationDecision.Allow : AuthorizationDecision.NoOpinion;
             default:
                 return AuthorizationDecision.NoOpinion;
         }
+    }
+
+    private async Task<bool> VolumeReferencedAsync(string? name, string node, CancellationToken ct)
+    {
+        if (_client is null || name is null) return false;
+        var claims = (await _client.ListAsync<V1PersistentVolumeClaim>(cancellationToken: ct).ConfigureAwait(false)).Items.Where(c => c.Spec?.VolumeName == name).ToList();
+        foreach (var c in claims)
+            if (await ReferencedAsync("persistentvolumeclaims", c.Metadata.NamespaceProperty, c.Metadata.Name, node, ct).ConfigureAwait(false)) return true;
+        return false;
     }
 
     private async Task<bool> PodBoundAsync(string? ns, string? name, string node, CancellationToken ct)
