@@ -1,0 +1,98 @@
+using Kube.E2E.Tests.Infrastructure;
+
+namespace Kube.E2E.Tests;
+
+/// <summary>
+/// The persistentvolume-binder and the storage-protection controllers in a real <c>kube-host up</c>, driven by the real
+/// kubectl: a hostPath PersistentVolume and a claim bind, a pod writes through the claim into the volume's directory,
+/// and deleting the claim releases the volume.
+/// </summary>
+[TestClass]
+public sealed class PersistentVolumeE2ETests
+{
+    private static readonly TimeSpan Long = TimeSpan.FromSeconds(150);
+    private static KubeHostProcess? _host;
+    private static Kubectl? _kubectl;
+    private static string _dir = "";
+
+    private static Kubectl K => _kubectl!;
+
+    [ClassInitialize]
+    public static async Task StartClusterAsync(TestContext _)
+    {
+        if (Kubectl.Path is null) return;
+        _dir = Directory.CreateTempSubdirectory("kube-e2e-pv-").FullName;
+        _host = await KubeHostProcess.StartAsync(Path.Combine(_dir, "data"));
+        _kubectl = new Kubectl(_host.Kubeconfig, Path.Combine(_dir, "kubecache"));
+    }
+
+    [ClassCleanup]
+    public static async Task StopClusterAsync()
+    {
+        if (_host is not null) await _host.DisposeAsync();
+        try { if (_dir.Length > 0) Directory.Delete(_dir, true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+
+    [TestInitialize]
+    public void RequireKubectl() => Kubectl.RequireInstalled();
+
+    [TestMethod]
+    public async Task HostPathVolumeAndClaim_Bind_APodWritesThroughTheClaim_AndDeletingTheClaimReleasesTheVolume()
+    {
+        var volumeDir = Path.Combine(_dir, "pv-data");
+        Directory.CreateDirectory(volumeDir);
+        await K.OkAsync("create -f -", stdin: $$$"""
+            apiVersion: v1
+            kind: PersistentVolume
+            metadata: {name: e2e-pv}
+            spec:
+              capacity: {storage: 2Gi}
+              accessModes: [ReadWriteOnce]
+              persistentVolumeReclaimPolicy: Retain
+              storageClassName: ""
+              hostPath: {path: "{{{volumeDir}}}"}
+            ---
+            apiVersion: v1
+            kind: PersistentVolumeClaim
+            metadata: {name: e2e-claim}
+            spec:
+              accessModes: [ReadWriteOnce]
+              storageClassName: ""
+              resources: {requests: {storage: 1Gi}}
+            """);
+
+        var bound = await Wait.UntilAsync(async () =>
+            await K.OkAsync("get pvc e2e-claim -o 'jsonpath={.status.phase} {.spec.volumeName} {.status.capacity.storage}'") == "Bound e2e-pv 2Gi", Long);
+        Assert.IsTrue(bound, $"{await K.RunAsync("get pvc,pv -o yaml")}\n{await K.RunAsync("get events")}\n{_host!.Log}");
+        Assert.AreEqual("Bound default/e2e-claim", await K.OkAsync("get pv e2e-pv -o 'jsonpath={.status.phase} {.spec.claimRef.namespace}/{.spec.claimRef.name}'"));
+        Assert.AreEqual("yes yes", await K.OkAsync(
+            @"get pvc e2e-claim -o 'jsonpath={.metadata.annotations.pv\.kubernetes\.io/bind-completed} {.metadata.annotations.pv\.kubernetes\.io/bound-by-controller}'"));
+        StringAssert.Contains(await K.OkAsync("get pvc e2e-claim -o 'jsonpath={.metadata.finalizers}'"), "kubernetes.io/pvc-protection");
+        StringAssert.Contains(await K.OkAsync("get pvc"), "e2e-claim");
+
+        await K.OkAsync("create -f -", stdin: """
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: e2e-writer}
+            spec:
+              restartPolicy: Never
+              volumes:
+              - {name: data, persistentVolumeClaim: {claimName: e2e-claim}}
+              containers:
+              - name: main
+                image: busybox
+                command: ["sh", "-c", "echo written-through-the-claim > /data/out"]
+                volumeMounts:
+                - {name: data, mountPath: /data}
+            """);
+        var done = await Wait.UntilAsync(async () => await K.OkAsync("get pod e2e-writer -o 'jsonpath={.status.phase}'") == "Succeeded", Long);
+        Assert.IsTrue(done, $"{await K.RunAsync("get pod e2e-writer -o yaml")}\n{await K.RunAsync("get events")}");
+        Assert.AreEqual("written-through-the-claim\n", await File.ReadAllTextAsync(Path.Combine(volumeDir, "out")));
+
+        await K.OkAsync("delete pod e2e-writer --wait=true --timeout=60s", timeout: TimeSpan.FromSeconds(70));
+        await K.OkAsync("delete pvc e2e-claim --wait=true --timeout=60s", timeout: TimeSpan.FromSeconds(70));
+        var released = await Wait.UntilAsync(async () => await K.OkAsync("get pv e2e-pv -o 'jsonpath={.status.phase}'") == "Released", Long);
+        Assert.IsTrue(released, (await K.RunAsync("get pv e2e-pv -o yaml")).ToString());
+        Assert.IsTrue(File.Exists(Path.Combine(volumeDir, "out")), "Retain keeps the data");
+    }
+}
