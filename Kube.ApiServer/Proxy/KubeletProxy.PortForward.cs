@@ -29,6 +29,9 @@ internal sealed partial class KubeletProxy
     {
         var ct = ctx.RequestAborted;
         await registry.AuthorizeAsync(s, "create", ct).ConfigureAwait(false);
+        // As upstream: the pod and its node first (404), then the upgrade (400).
+        var pod = await registry.GetAsync(s with { Subresource = null }, ct).ConfigureAwait(false);
+        var kubelet = await KubeletOfAsync(pod, s, ct).ConfigureAwait(false);
         var websocket = ctx.WebSockets.IsWebSocketRequest;
         var upgrade = ctx.Features.Get<IHttpUpgradeFeature>();
         if (websocket)
@@ -48,8 +51,6 @@ internal sealed partial class KubeletProxy
             throw Errors.BadRequest($"Upgrade request required: port forwarding is served over WebSocket ({PortForwardTunnel}) or SPDY/3.1 ({PortForwardProtocol})");
         }
 
-        var pod = await registry.GetAsync(s with { Subresource = null }, ct).ConfigureAwait(false);
-        var kubelet = await KubeletOfAsync(pod, s, ct).ConfigureAwait(false);
         var target = new UriBuilder(kubelet) { Scheme = kubelet.Scheme == "https" ? "wss" : "ws" }.Uri;
         target = new Uri(target, $"portForward/{Uri.EscapeDataString(s.Namespace!)}/{Uri.EscapeDataString(Json.Name(pod))}");
 
