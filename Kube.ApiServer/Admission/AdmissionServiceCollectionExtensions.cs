@@ -26,6 +26,7 @@ public static class AdmissionServiceCollectionExtensions
         services.AddSingleton<IAdmissionPlugin>(sp => new PriorityAdmission(sp.GetRequiredService<IKubeClient>(), mutating: false));
         services.AddSingleton<IAdmissionPlugin>(sp => new PodSecurityAdmission(sp.GetRequiredService<IKubeClient>()));
         services.AddSingleton<IAdmissionPlugin>(sp => new DefaultStorageClassAdmission(sp.GetRequiredService<IKubeClient>()));
+        services.AddSingleton<IAdmissionPlugin>(new StorageObjectInUseProtectionAdmission());
         services.AddSingleton<IAdmissionPlugin>(sp => new WebhookAdmission(sp.GetRequiredService<IKubeClient>(), mutating: true));
         services.AddSingleton<IAdmissionPlugin>(sp => new WebhookAdmission(sp.GetRequiredService<IKubeClient>(), mutating: false));
         services.AddSingleton<IAdmissionPlugin>(sp => new ResourceQuotaAdmission(sp.GetRequiredService<IKubeClient>(), sp.GetService<TimeProvider>()));
