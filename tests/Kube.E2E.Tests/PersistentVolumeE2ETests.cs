@@ -70,6 +70,19 @@ public sealed class PersistentVolumeE2ETests
         StringAssert.Contains(await K.OkAsync("get pvc e2e-claim -o 'jsonpath={.metadata.finalizers}'"), "kubernetes.io/pvc-protection");
         StringAssert.Contains(await K.OkAsync("get pvc"), "e2e-claim");
 
+        // StorageObjectInUseProtection admission: the created object itself carries the finalizer.
+        var created = await K.OkAsync("create -o 'jsonpath={.metadata.finalizers}' -f -", stdin: """
+            apiVersion: v1
+            kind: PersistentVolume
+            metadata: {name: e2e-spare}
+            spec:
+              capacity: {storage: 1Gi}
+              accessModes: [ReadWriteOnce]
+              storageClassName: spare
+              hostPath: {path: /tmp/kube-e2e-spare}
+            """);
+        StringAssert.Contains(created, "kubernetes.io/pv-protection");
+
         await K.OkAsync("create -f -", stdin: """
             apiVersion: v1
             kind: Pod
