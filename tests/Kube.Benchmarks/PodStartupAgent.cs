@@ -26,11 +26,32 @@ internal static class PodStartupAgent
         using var cts = new CancellationTokenSource();
         factory.Start(cts.Token);
         await agent.StartAsync(CancellationToken.None);
-        // The parent holds our stdin: end when it closes it or dies.
-        await Console.In.ReadToEndAsync();
+        // The parent holds our stdin: end when it closes it or dies; a "memory" line asks for where the memory goes.
+        while (await Console.In.ReadLineAsync() is { } line)
+        {
+            if (line == "memory")
+            {
+                Console.Error.WriteLine(MemoryReport());
+            }
+        }
+
         await agent.StopAsync(CancellationToken.None);
         await cts.CancelAsync();
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"podstartup-agent: stopped"));
         return 0;
+    }
+
+    /// <summary>The GC's view of this process (heap, committed, fragmentation), its threads and the JIT's work so far.</summary>
+    private static string MemoryReport()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        var info = GC.GetGCMemoryInfo();
+        const double MiB = 1024 * 1024;
+        return string.Create(CultureInfo.InvariantCulture,
+            $"  agent GC: server={System.Runtime.GCSettings.IsServerGC} concurrent={AppContext.GetData("System.GC.Concurrent") ?? "default"} heap {info.HeapSizeBytes / MiB:F1} MiB, " +
+            $"committed {info.TotalCommittedBytes / MiB:F1} MiB, fragmented {info.FragmentedBytes / MiB:F1} MiB, live {GC.GetTotalMemory(false) / MiB:F1} MiB; " +
+            $"threads {System.Diagnostics.Process.GetCurrentProcess().Threads.Count}; JIT {System.Runtime.JitInfo.GetCompiledMethodCount()} methods, " +
+            $"{System.Runtime.JitInfo.GetCompiledILBytes() / 1024} KiB IL; assemblies {AppDomain.CurrentDomain.GetAssemblies().Length}");
     }
 }

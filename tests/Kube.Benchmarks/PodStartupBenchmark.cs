@@ -66,6 +66,10 @@ internal static class PodStartupBenchmark
             var share = (CpuSeconds(agent.Id) - cpu0) / Stopwatch.GetElapsedTime(t0).TotalSeconds;
             idle = $"{share * 100:F1}% of a core";
             rss = $"{RssMiB(agent.Id):F0} MiB";
+            Console.Error.WriteLine($"  agent memory: {MemoryBreakdown(agent.Id)}");
+            await agent.StandardInput.WriteLineAsync("memory");
+            await agent.StandardInput.FlushAsync();
+            await Task.Delay(1000); // the agent prints its GC report on its stderr
             await DeleteAllAsync(client);
 
             Console.WriteLine($"| {runtime} | {pods} | {running.PodsPerSecond:F1} | {running.P50:F0} ms | {running.P99:F0} ms | {ready.P50:F0} ms | {ready.P99:F0} ms | {idle} | {rss} |");
@@ -93,6 +97,13 @@ internal static class PodStartupBenchmark
     {
         var self = typeof(PodStartupBenchmark).Assembly.Location;
         var psi = new ProcessStartInfo(Environment.ProcessPath ?? "dotnet") { UseShellExecute = false, RedirectStandardInput = true };
+        // PODSTARTUP_AGENT_ENV=K=V,K=V: runtime settings to try on the agent (e.g. DOTNET_GCgen0size), without rebuilding.
+        foreach (var kv in (Environment.GetEnvironmentVariable("PODSTARTUP_AGENT_ENV") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var parts = kv.Split('=', 2);
+            psi.Environment[parts[0]] = parts.Length > 1 ? parts[1] : "";
+        }
+
         if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet")
         {
             psi.ArgumentList.Add(self);
@@ -217,6 +228,13 @@ internal static class PodStartupBenchmark
         var text = File.ReadAllText($"/proc/{pid}/stat");
         var f = text[(text.LastIndexOf(')') + 2)..].Split(' ');
         return (long.Parse(f[11], CultureInfo.InvariantCulture) + long.Parse(f[12], CultureInfo.InvariantCulture)) / 100.0;
+    }
+
+    /// <summary>VmRSS split as the kernel counts it (anonymous = GC heap, JIT code, native allocations; file = mapped assemblies and libraries), and threads.</summary>
+    private static string MemoryBreakdown(int pid)
+    {
+        var status = File.ReadLines($"/proc/{pid}/status").Select(l => l.Split(':', 2)).Where(p => p.Length == 2).ToDictionary(p => p[0], p => p[1].Trim());
+        return string.Join(", ", new[] { "VmRSS", "RssAnon", "RssFile", "RssShmem", "VmData", "Threads" }.Where(status.ContainsKey).Select(k => $"{k} {status[k]}"));
     }
 
     private static double RssMiB(int pid)
