@@ -92,8 +92,38 @@ internal sealed partial class MultiRaftNode
         }
     }
 
+    /// <summary>The WAL is rewritten (compacted behind the latest snapshot) once it is this long, not at every snapshot.</summary>
+    internal const long WalRewriteBytes = 64L * 1024 * 1024;
+
+    /// <summary>The snapshot file being written off the loop; a new snapshot waits for it.</summary>
+    private Task? _snapshotSave;
+
+    /// <summary>The WAL's snapshot mark is older than the latest snapshot and must be brought up to it once that snapshot is durable.</summary>
+    private bool _walBehindSnapshot;
+
+    /// <summary>
+    /// Every <see cref="MultiRaftOptions.SnapshotCount"/> applied entries: captures the state on the loop, compacts the in-memory log
+    /// and writes the snapshot file on the thread pool, so that the loop (and every proposal waiting on it) does not stall on a
+    /// multi-megabyte write and fsync. The WAL keeps every entry until it is rewritten, which happens only when it has grown past
+    /// <see cref="WalRewriteBytes"/> and the snapshot is durable; recovery treats a WAL behind the snapshot like a crash between the
+    /// two (the log is brought up to the snapshot). Because that recovery takes the membership from the WAL's own snapshot mark,
+    /// a snapshot that has a membership change behind it rewrites the WAL at once, on the loop, as before.
+    /// </summary>
     private void MaybeSnapshot()
     {
+        if (_snapshotSave is { } saving)
+        {
+            if (!saving.IsCompleted)
+            {
+                return;
+            }
+            _snapshotSave = null;
+            saving.GetAwaiter().GetResult(); // a failed save stops the member, as any other storage error
+            if (_walBehindSnapshot && _wal.Length > WalRewriteBytes)
+            {
+                RewriteWal();
+            }
+        }
         var snapshotIndex = _storage.FirstIndex - 1;
         var applied = _appliedIndex;
         if (_options.SnapshotCount <= 0 || applied < snapshotIndex + (ulong)_options.SnapshotCount || applied > _storage.LastIndex)
@@ -108,17 +138,44 @@ internal sealed partial class MultiRaftNode
         using var buffer = new MemoryStream();
         write(buffer);
         var data = buffer.ToArray();
-        _snapshots.Save(applied, term, s => s.Write(data));
-        var snapshot = _storage.CreateSnapshot(applied, _core.ConfState, data);
+        var confChangeBehind = ConfChangeSinceWalMark(applied);
+        _storage.CreateSnapshot(applied, _core.ConfState, data);
         var compactTo = applied > (ulong)_options.CatchUpEntries ? applied - (ulong)_options.CatchUpEntries : 0;
         if (compactTo > snapshotIndex)
         {
             _storage.Compact(compactTo);
         }
+        FirstLogIndex = _storage.FirstIndex;
+        _walBehindSnapshot = true;
+        if (confChangeBehind)
+        {
+            _snapshots.Save(applied, term, s => s.Write(data));
+            RewriteWal();
+        }
+        else
+        {
+            _snapshotSave = Task.Run(() => _snapshots.Save(applied, term, s => s.Write(data)));
+        }
+        _logger.LogInformation("Member {Member:x} snapshotted at index {Index} ({Bytes} bytes); log now {First}..{Last}{Wal}",
+            MemberId, applied, data.Length, _storage.FirstIndex, _storage.LastIndex, _walBehindSnapshot ? "; WAL rewrite deferred" : "");
+    }
+
+    /// <summary>
+    /// Whether a membership change lies in the in-memory log up to <paramref name="applied"/>. Entries between the WAL's snapshot mark
+    /// and the in-memory log were dropped from memory only by a deferred snapshot, which checked them the same way; the bootstrap
+    /// entries are in memory until the first snapshot, which therefore always rewrites the WAL.
+    /// </summary>
+    private bool ConfChangeSinceWalMark(ulong applied)
+    {
+        var entries = _storage.Entries(_storage.FirstIndex, applied + 1, ulong.MaxValue) ?? [];
+        return entries.Any(e => e.Type == RaftEntryType.ConfChange);
+    }
+
+    private void RewriteWal()
+    {
+        var snapshot = _storage.Snapshot()!;
         var entries = _storage.Entries(_storage.FirstIndex, _storage.LastIndex + 1, ulong.MaxValue) ?? [];
         _wal.Rewrite(snapshot, _storage.HardState, entries);
-        FirstLogIndex = _storage.FirstIndex;
-        _logger.LogInformation("Member {Member:x} snapshotted at index {Index} ({Bytes} bytes); log now {First}..{Last}",
-            MemberId, applied, data.Length, _storage.FirstIndex, _storage.LastIndex);
+        _walBehindSnapshot = false;
     }
 }

@@ -432,9 +432,13 @@ internal sealed partial class MultiRaftNode : IRaftNode
         // 1. Persist: snapshot, entries, HardState; one fsync.
         if (rd.Snapshot is { } snapshot)
         {
+            // A snapshot of our own may still be being written: finish it first (the store keeps the newest files).
+            _snapshotSave?.Wait();
+            _snapshotSave = null;
             _snapshots.Save(snapshot.Index, snapshot.Term, s => s.Write(snapshot.Data));
             _storage.ApplySnapshot(snapshot);
             _wal.Rewrite(snapshot, rd.HardState ?? _storage.HardState, []);
+            _walBehindSnapshot = false;
         }
         if (rd.Entries.Count > 0)
         {
@@ -659,6 +663,17 @@ internal sealed partial class MultiRaftNode : IRaftNode
         catch (Exception ex)
         {
             _logger.LogDebug(ex, "The Raft loop ended with an error");
+        }
+        try
+        {
+            if (_snapshotSave is { } saving)
+            {
+                await saving.ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            _logger.LogWarning(ex, "Writing the last snapshot failed; the WAL still holds its entries");
         }
         _wal.Dispose();
         _stopping.Dispose();
