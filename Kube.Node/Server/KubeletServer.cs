@@ -17,6 +17,7 @@ namespace Kube.Node.Server;
 /// <item><c>GET /exec/{namespace}/{pod}/{container}?command=..&amp;command=..&amp;stdin=&amp;stdout=&amp;stderr=&amp;tty=</c>: a WebSocket with the
 /// <c>v5.channel.k8s.io</c> or <c>v4.channel.k8s.io</c> subprotocol; every message starts with its channel (0 stdin, 1 stdout,
 /// 2 stderr, 3 status, 4 resize, 255 close in v5); the last message on channel 3 is a metav1.Status.</item>
+/// <item><c>GET /attach/{namespace}/{pod}/{container}</c>: the same channel WebSocket with the container's output from now on, see <see cref="AttachHandler"/>.</item>
 /// <item><c>GET /portForward/{namespace}/{pod}</c>: a WebSocket carrying a SPDY/3.1 port-forward session, see <see cref="PortForwardHandler"/>.</item>
 /// <item><c>GET /stats/summary</c>: when a summary provider is set, upstream's Summary API.</item>
 /// </list>
@@ -177,6 +178,10 @@ public sealed class KubeletServer : IAsyncDisposable
             else if (parts is ["exec", var ens, var epod, var econtainer])
             {
                 await ServeExecAsync(context, ens, epod, econtainer, cancellationToken).ConfigureAwait(false);
+            }
+            else if (parts is ["attach", var ans, var apod, var acontainer])
+            {
+                await new AttachHandler(_runtime, _options.FollowPollInterval, _time, _logger).ServeAsync(context, ans, apod, acontainer, cancellationToken).ConfigureAwait(false);
             }
             else if (parts is ["portForward", var pns, var ppod])
             {
