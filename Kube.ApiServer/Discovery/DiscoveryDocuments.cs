@@ -14,6 +14,7 @@ internal static class DiscoveryDocuments
         ["eviction"] = ("policy", "v1", "Eviction", ["create"]),
         ["log"] = ("", "", "Pod", ["get"]),
         ["exec"] = ("", "", "PodExecOptions", ["create", "get"]),
+        ["attach"] = ("", "", "PodAttachOptions", ["create", "get"]),
         ["portforward"] = ("", "", "PodPortForwardOptions", ["create", "get"]),
         ["token"] = ("authentication.k8s.io", "v1", "TokenRequest", ["create"]),
         ["finalize"] = ("", "", "Namespace", ["update"]),

@@ -136,6 +136,9 @@ internal sealed partial class ApiHttpHandler
             case ("exec", "GET" or "POST"):
                 await Kubelet.ExecAsync(ctx, scope).ConfigureAwait(false);
                 return;
+            case ("attach", "GET" or "POST"):
+                await Kubelet.AttachAsync(ctx, scope).ConfigureAwait(false);
+                return;
             case ("portforward", "GET" or "POST"):
                 await Kubelet.PortForwardAsync(ctx, scope).ConfigureAwait(false);
                 return;

@@ -9,7 +9,7 @@ namespace Kube.ApiServer.Proxy;
 /// <summary>
 /// Pod subresources served by the node agent's kubelet endpoint (the node's InternalIP and
 /// <c>status.daemonEndpoints.kubeletEndpoint.Port</c>): <c>log</c> is relayed as a stream (never buffered, so
-/// <c>follow</c> works) and <c>exec</c> as a WebSocket (<c>v5.channel.k8s.io</c> / <c>v4.channel.k8s.io</c>) whose
+/// <c>follow</c> works), <c>exec</c> and <c>attach</c> as a WebSocket (<c>v5.channel.k8s.io</c> / <c>v4.channel.k8s.io</c>) whose
 /// frames are relayed both ways unchanged.
 /// </summary>
 internal sealed partial class KubeletProxy(GenericRegistry registry, KubeletClient kubeletClient)
@@ -71,21 +71,50 @@ internal sealed partial class KubeletProxy(GenericRegistry registry, KubeletClie
     {
         var ct = ctx.RequestAborted;
         await registry.AuthorizeAsync(s, "create", ct).ConfigureAwait(false);
-        if (!ctx.WebSockets.IsWebSocketRequest)
-            throw Errors.BadRequest("Upgrade request required: exec is served over WebSocket (v5.channel.k8s.io or v4.channel.k8s.io); SPDY is not supported");
-        var requested = ctx.WebSockets.WebSocketRequestedProtocols;
-        var protocol = Subprotocols.FirstOrDefault(p => requested.Contains(p, StringComparer.Ordinal))
-            ?? throw Errors.BadRequest($"none of the requested subprotocols ({string.Join(", ", requested)}) is supported; supported: {string.Join(", ", Subprotocols)}");
+        var protocol = ChannelProtocol(ctx, "exec");
         var commands = ctx.Request.Query["command"].Where(c => c is not null).Select(c => c!).ToList();
         if (commands.Count == 0) throw Errors.BadRequest("you must specify at least 1 command");
         var (pod, container, baseUri) = await ResolveAsync(s, ctx.Request.Query["container"].FirstOrDefault(), ct).ConfigureAwait(false);
 
         var query = new StringBuilder();
         foreach (var c in commands) query.Append(query.Length == 0 ? '?' : '&').Append("command=").Append(Uri.EscapeDataString(c));
+        AppendStreams(ctx, query);
+        await RelayChannelsAsync(ctx, baseUri, $"exec/{Uri.EscapeDataString(s.Namespace!)}/{Uri.EscapeDataString(pod)}/{Uri.EscapeDataString(container)}{query}", protocol).ConfigureAwait(false);
+    }
+
+    /// <summary><c>pods/attach</c>: the same channel WebSocket as exec, to the kubelet's <c>/attach</c> (the container's own output).</summary>
+    public async Task AttachAsync(HttpContext ctx, RequestScope s)
+    {
+        var ct = ctx.RequestAborted;
+        await registry.AuthorizeAsync(s, "create", ct).ConfigureAwait(false);
+        var protocol = ChannelProtocol(ctx, "attach");
+        var (pod, container, baseUri) = await ResolveAsync(s, ctx.Request.Query["container"].FirstOrDefault(), ct).ConfigureAwait(false);
+        var query = new StringBuilder();
+        AppendStreams(ctx, query);
+        await RelayChannelsAsync(ctx, baseUri, $"attach/{Uri.EscapeDataString(s.Namespace!)}/{Uri.EscapeDataString(pod)}/{Uri.EscapeDataString(container)}{query}", protocol).ConfigureAwait(false);
+    }
+
+    private static string ChannelProtocol(HttpContext ctx, string what)
+    {
+        if (!ctx.WebSockets.IsWebSocketRequest)
+            throw Errors.BadRequest($"Upgrade request required: {what} is served over WebSocket (v5.channel.k8s.io or v4.channel.k8s.io); SPDY is not supported");
+        var requested = ctx.WebSockets.WebSocketRequestedProtocols;
+        return Subprotocols.FirstOrDefault(p => requested.Contains(p, StringComparer.Ordinal))
+            ?? throw Errors.BadRequest($"none of the requested subprotocols ({string.Join(", ", requested)}) is supported; supported: {string.Join(", ", Subprotocols)}");
+    }
+
+    private static void AppendStreams(HttpContext ctx, StringBuilder query)
+    {
         foreach (var p in new[] { "stdin", "stdout", "stderr", "tty" })
-            if (ctx.Request.Query[p].FirstOrDefault() is { } v) query.Append('&').Append(p).Append('=').Append(Uri.EscapeDataString(v));
+            if (ctx.Request.Query[p].FirstOrDefault() is { } v) query.Append(query.Length == 0 ? '?' : '&').Append(p).Append('=').Append(Uri.EscapeDataString(v));
+    }
+
+    /// <summary>Connects a channel WebSocket to the kubelet's <paramref name="path"/>, accepts the client's, and relays frames both ways unchanged.</summary>
+    private async Task RelayChannelsAsync(HttpContext ctx, Uri baseUri, string path, string protocol)
+    {
+        var ct = ctx.RequestAborted;
         var target = new UriBuilder(baseUri) { Scheme = baseUri.Scheme == "https" ? "wss" : "ws" }.Uri;
-        target = new Uri(target, $"exec/{Uri.EscapeDataString(s.Namespace!)}/{Uri.EscapeDataString(pod)}/{Uri.EscapeDataString(container)}{query}");
+        target = new Uri(target, path);
 
         using var upstream = new ClientWebSocket();
         upstream.Options.AddSubProtocol(protocol);
