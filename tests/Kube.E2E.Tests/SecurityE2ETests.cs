@@ -12,7 +12,7 @@ namespace Kube.E2E.Tests;
 /// encryption at rest, and the component and node identities.
 /// </summary>
 [TestClass]
-public sealed class SecurityE2ETests
+public sealed partial class SecurityE2ETests
 {
     internal const string BobToken = "bob-token-5d1c0f3e9a";
     private static KubeHostProcess? _host;

@@ -165,14 +165,26 @@ internal static class AllInOneCluster
         // Not AddHostedService: it de-duplicates by type, and every component must run.
         services.AddSingleton<IHostedService>(sp => new ComponentHost(name, identity, configure, sp, beforeStart));
 
+    /// <summary>HTTPS to the API server as the node (its client certificate), the server checked against the cluster CA.</summary>
+    private static HttpClient NodeApiClient(AllInOneOptions options, string node, ClusterPki pki)
+    {
+        var ca = pki.CertificateAuthority;
+        var handler = new SocketsHttpHandler { UseProxy = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) };
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, cert, _, _) =>
+            cert is System.Security.Cryptography.X509Certificates.X509Certificate2 c && ClusterPki.ChainsTo(c, ca);
+        handler.SslOptions.ClientCertificates = [pki.NodeCertificate(node)];
+        return new HttpClient(handler) { BaseAddress = new Uri($"https://127.0.0.1:{options.ApiPort}/"), Timeout = TimeSpan.FromSeconds(10) };
+    }
+
     private static void ConfigureNode(NodeAgentOptions o, AllInOneOptions options, string name, int index, string runtime, ClusterPki pki)
     {
-        // The kubelet server: HTTPS with its own serving certificate; only client certificates from the cluster CA (the API server's).
+        // The kubelet server: HTTPS with its own serving certificate; client certificates from the cluster CA; every request
+        // authorized by a SubjectAccessReview the node sends as system:node:<name> (upstream's --authorization-mode=Webhook).
         o.KubeletTls = new Kube.Node.Server.KubeletServerTlsOptions
         {
             ServingCertificate = pki.KubeletServingCertificate(name),
             ClientCertificateAuthority = pki.CertificateAuthority,
-            AuthorizedUsers = [ClusterPki.ApiServerKubeletClientUser],
+            Authorizer = new Kube.Node.Server.SubjectAccessReviewKubeletAuthorizer(name, NodeApiClient(options, name, pki)),
         };
         o.NodeName = name;
         o.NodeIndex = index;
