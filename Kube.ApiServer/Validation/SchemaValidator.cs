@@ -23,8 +23,9 @@ internal sealed class SchemaValidator
     private static readonly JsonSerializerOptions QuoteOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
     private readonly ConcurrentDictionary<string, (Regex? Regex, string? Error)> _patterns = new(StringComparer.Ordinal);
 
-    /// <summary>Optional evaluator of x-kubernetes-validations rules, called for every node that has them.</summary>
-    public Func<JsonNode?, JsonNode?, bool, JsonObject, string, List<V1StatusCause>, bool>? Rules { get; init; }
+    private readonly Cel.CelRules _rules;
+
+    public SchemaValidator() => _rules = new Cel.CelRules(this);
 
     /// <summary>An RE2 pattern compiled once, or the reason it is not one.</summary>
     public (Regex? Regex, string? Error) Pattern(string pattern) =>
@@ -88,8 +89,7 @@ internal sealed class SchemaValidator
         }
 
         Combinators(node, s, path, causes, depth);
-        if (s["x-kubernetes-validations"] is JsonArray { Count: > 0 } && Rules is { } rules)
-            rules(node, old, hasOld, s, path, causes);
+        if (s["x-kubernetes-validations"] is JsonArray { Count: > 0 }) _rules.Evaluate(node, old, hasOld, s, path, causes);
     }
 
     private void Combinators(JsonNode node, JsonObject s, string path, List<V1StatusCause> causes, int depth)

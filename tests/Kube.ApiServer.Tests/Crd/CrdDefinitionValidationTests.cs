@@ -32,7 +32,8 @@ public sealed class CrdDefinitionValidationTests
     [DataRow("""{"type":"string","x-kubernetes-int-or-string":true}""", Root + ".properties[spec].type", "Invalid value: \"string\": must be empty if x-kubernetes-int-or-string is true")]
     [DataRow("""{"type":"object","anyOf":[{"type":"string"}]}""", Root + ".properties[spec].anyOf[0].type", "Forbidden: must be empty to be structural")]
     [DataRow("""{"type":"object","x-kubernetes-embedded-resource":true}""", Root + ".properties[spec].properties", "Required value: must not be empty if x-kubernetes-embedded-resource is true without x-kubernetes-preserve-unknown-fields")]
-    [DataRow("""{"type":"object","x-kubernetes-validations":[{"rule":"self.a == 1"}],"properties":{"a":{"type":"integer"}}}""", Root + ".properties[spec].x-kubernetes-validations[0].rule", "Invalid value: \"self.a == 1\": x-kubernetes-validations rules (CEL) are not supported by this server; remove the rule or validate in an admission webhook")]
+    [DataRow("""{"type":"object","x-kubernetes-validations":[{"rule":"self.a == "}],"properties":{"a":{"type":"integer"}}}""", Root + ".properties[spec].x-kubernetes-validations[0].rule", "Invalid value: \"self.a ==\": compilation failed: ERROR: <input>: Syntax error: unexpected 'end of expression'")]
+    [DataRow("""{"type":"object","x-kubernetes-validations":[{"rule":"self.a == 1","fieldPath":".b"}],"properties":{"a":{"type":"integer"}}}""", Root + ".properties[spec].x-kubernetes-validations[0].fieldPath", "Invalid value: \".b\": fieldPath must be a valid path")]
     public async Task InvalidSchema_Is422_AsUpstream(string specSchema, string field, string message)
     {
         var r = await _cluster.PostAsync(CrdPath, CrdFixtures.Crd(specSchema));
