@@ -15,7 +15,8 @@ namespace Kube.Controllers.BuiltIn.DaemonSet;
 /// The DaemonSet controller: one pod per eligible node (nodeSelector, required node affinity, taints tolerated with the
 /// DaemonSet default tolerations), pinned to its node by required node affinity on <c>metadata.name</c> as upstream
 /// does; pods leave nodes whose NoExecute taints they do not tolerate; failed pods are replaced; RollingUpdate replaces
-/// old-template pods within maxUnavailable (default 1), OnDelete only when deleted; status counts as upstream.
+/// old-template pods within maxUnavailable (default 1), or with maxSurge starts the new pod beside the old one and deletes
+/// the old one once the new one is available (minReadySeconds); OnDelete only when deleted; status counts as upstream.
 /// </summary>
 public sealed partial class DaemonSetReconciler : IReconciler<V1DaemonSet>
 {
@@ -68,16 +69,19 @@ public sealed partial class DaemonSetReconciler : IReconciler<V1DaemonSet>
 
         var now = _time.GetUtcNow();
         var minReady = ds.Spec.MinReadySeconds ?? 0;
+        var rolling = ds.Spec.UpdateStrategy?.Type != "OnDelete";
         var nodes = _nodes.Cache.List();
         var byNode = pods.Where(p => DaemonNodes.TargetNode(p) is not null).GroupBy(p => DaemonNodes.TargetNode(p)!).ToDictionary(g => g.Key, g => g.ToList());
         var create = new List<string>();
         var delete = new List<V1Pod>();
         var shouldRun = new HashSet<string>(StringComparer.Ordinal);
         foreach (var node in nodes)
+            if (DaemonNodes.Evaluate(ds.Spec.Template.Spec, node).ShouldRun) shouldRun.Add(node.Metadata.Name);
+        var maxSurge = rolling ? Scaled(ds.Spec.UpdateStrategy?.RollingUpdate?.MaxSurge, shouldRun.Count, 0) : 0;
+        foreach (var node in nodes)
         {
             var name = node.Metadata.Name;
             var (run, keep) = DaemonNodes.Evaluate(ds.Spec.Template.Spec, node);
-            if (run) shouldRun.Add(name);
             var here = byNode.TryGetValue(name, out var list) ? list : [];
             var live = here.Where(p => p.Metadata.DeletionTimestamp is null).ToList();
             if (!keep)
@@ -90,21 +94,87 @@ public sealed partial class DaemonSetReconciler : IReconciler<V1DaemonSet>
             delete.AddRange(failed);
             live = live.Except(failed).ToList();
             if (live.Count == 0 && run && here.All(p => p.Metadata.DeletionTimestamp is null) && failed.Count == 0) create.Add(name);
-            if (live.Count > 1)
-            {
-                // One daemon pod per node: keep the current-template pod that is oldest, delete the rest.
-                var keepPod = live.OrderBy(p => RevisionOf(p) == hash ? 0 : 1).ThenBy(p => p.Metadata.CreationTimestamp).First();
-                delete.AddRange(live.Where(p => p != keepPod));
-            }
+            if (live.Count > 1) delete.AddRange(SurplusPods(live, hash, surging: maxSurge > 0));
         }
 
-        if (ds.Spec.UpdateStrategy?.Type != "OnDelete")
+        if (rolling && maxSurge > 0)
+        {
+            var (victims, surgeNodes) = SurgeUpdate(byNode, shouldRun, hash, now, minReady, maxSurge, delete);
+            delete.AddRange(victims);
+            create.AddRange(surgeNodes.Except(create));
+        }
+        else if (rolling)
+        {
             delete.AddRange(RollingUpdateVictims(ds, byNode, shouldRun, hash, now, minReady, delete));
+        }
 
         foreach (var node in create) await CreatePodAsync(ds, node, hash, cancellationToken).ConfigureAwait(false);
         foreach (var pod in delete.DistinctBy(p => p.Metadata.Uid)) await DeletePodAsync(ds, pod, cancellationToken).ConfigureAwait(false);
         await UpdateStatusAsync(ds, byNode, shouldRun, hash, now, minReady, cancellationToken).ConfigureAwait(false);
-        return create.Count + delete.Count > 0 ? ReconcileResult.RequeueAfter(TimeSpan.FromSeconds(1)) : ReconcileResult.Done;
+        if (create.Count + delete.Count > 0) return ReconcileResult.RequeueAfter(TimeSpan.FromSeconds(1));
+
+        // minReadySeconds: look again when the next ready pod becomes available (status counts and the rollout depend on it).
+        var next = pods.Select(p => PodUtil.TimeUntilAvailable(p, minReady, now)).Where(t => t is not null).Min();
+        return next is { } wait ? ReconcileResult.RequeueAfter(wait + TimeSpan.FromMilliseconds(100)) : ReconcileResult.Done;
+    }
+
+    /// <summary>
+    /// Pods beyond one per node, as upstream's manage loop: without surge all but the oldest current-template pod go (the
+    /// oldest pod when none is current); with surge an old and a new pod may share a node while the old one is ready and
+    /// the new one is not, and every other pod goes.
+    /// </summary>
+    private static IEnumerable<V1Pod> SurplusPods(List<V1Pod> live, string hash, bool surging)
+    {
+        var ordered = live.OrderBy(p => p.Metadata.CreationTimestamp).ToList();
+        if (!surging)
+        {
+            var keepPod = ordered.OrderBy(p => RevisionOf(p) == hash ? 0 : 1).First();
+            return ordered.Where(p => p != keepPod).ToList();
+        }
+
+        var oldestNew = ordered.FirstOrDefault(p => RevisionOf(p) == hash);
+        var oldestOld = ordered.FirstOrDefault(p => RevisionOf(p) != hash);
+        var surplus = ordered.Where(p => p != oldestNew && p != oldestOld).ToList();
+        if (oldestNew is not null && oldestOld is not null && (!PodUtil.IsReady(oldestOld) || PodUtil.IsReady(oldestNew))) surplus.Add(oldestOld);
+        return surplus;
+    }
+
+    /// <summary>
+    /// RollingUpdate with maxSurge, as upstream: a node whose old pod is unavailable gets its new pod at once; up to
+    /// maxSurge other nodes get a new pod beside the old one; an old pod goes once the new pod on its node is available.
+    /// Returns the old pods to delete and the nodes to create a new pod on.
+    /// </summary>
+    private static (List<V1Pod> Victims, List<string> Nodes) SurgeUpdate(Dictionary<string, List<V1Pod>> byNode, HashSet<string> shouldRun, string hash,
+        DateTimeOffset now, int minReady, int maxSurge, List<V1Pod> alreadyDeleting)
+    {
+        var victims = new List<V1Pod>();
+        var allowed = new List<string>();
+        var candidates = new List<string>();
+        var surging = 0;
+        foreach (var node in shouldRun.Order(StringComparer.Ordinal))
+        {
+            var live = byNode.TryGetValue(node, out var list) ? list.Where(p => p.Metadata.DeletionTimestamp is null && !alreadyDeleting.Contains(p)).ToList() : [];
+            var oldPod = live.Where(p => RevisionOf(p) != hash).OrderBy(p => p.Metadata.CreationTimestamp).FirstOrDefault();
+            var newPod = live.Where(p => RevisionOf(p) == hash).OrderBy(p => p.Metadata.CreationTimestamp).FirstOrDefault();
+            if (oldPod is null) continue;
+            if (newPod is null)
+            {
+                if (!PodUtil.IsAvailable(oldPod, minReady, now)) allowed.Add(node);
+                else if (surging < maxSurge) candidates.Add(node);
+                continue;
+            }
+
+            if (!PodUtil.IsAvailable(newPod, minReady, now))
+            {
+                surging++;
+                continue;
+            }
+
+            victims.Add(oldPod);
+        }
+
+        var remaining = Math.Clamp(maxSurge - surging, 0, candidates.Count);
+        return (victims, [.. allowed, .. candidates.Take(remaining)]);
     }
 
     /// <summary>Old-template pods to replace now: unavailable ones at once, available ones while fewer than maxUnavailable nodes are down.</summary>

@@ -57,7 +57,12 @@ public sealed partial class StatefulSetReconciler : IReconciler<V1StatefulSet>
         var changed = await ManagePodsAsync(set, pods, current.Metadata.Name, currentTemplate, update.Metadata.Name, cancellationToken).ConfigureAwait(false);
         await UpdateStatusAsync(set, pods, current.Metadata.Name, update.Metadata.Name, cancellationToken).ConfigureAwait(false);
         await CleanupRevisionsAsync(set, revisions, pods, current.Metadata.Name, update.Metadata.Name, cancellationToken).ConfigureAwait(false);
-        return changed ? ReconcileResult.RequeueAfter(TimeSpan.FromSeconds(1)) : ReconcileResult.Done;
+        if (changed) return ReconcileResult.RequeueAfter(TimeSpan.FromSeconds(1));
+
+        // minReadySeconds: look again when the next ready pod becomes available, so that availableReplicas follows.
+        var now = _time.GetUtcNow();
+        var next = pods.Select(p => PodUtil.TimeUntilAvailable(p, set.Spec.MinReadySeconds ?? 0, now)).Where(t => t is not null).Min();
+        return next is { } wait ? ReconcileResult.RequeueAfter(wait + TimeSpan.FromMilliseconds(100)) : ReconcileResult.Done;
     }
 
     /// <summary>The ControllerRevision of the set's current template, created when new.</summary>

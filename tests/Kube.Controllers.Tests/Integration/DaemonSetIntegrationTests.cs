@@ -140,4 +140,61 @@ public sealed class DaemonSetIntegrationTests
         await ControllerCluster.WaitForAsync(async () => (await client.GetAsync<V1ControllerRevision>("hist-" + v1Hash, "default")).Revision == 4,
             "the hist:1 revision renumbered 4");
     }
+
+    [TestMethod]
+    [Timeout(90_000, CooperativeCancellation = true)]
+    public async Task DaemonSet_RollingUpdateWithMaxSurge_StartsTheNewPodFirst_AndKeepsEveryNodeReady()
+    {
+        await using var cluster = await ControllerCluster.StartAsync();
+        var client = cluster.Client;
+        foreach (var n in new[] { "s1", "s2", "s3" }) await client.CreateAsync(Node(n));
+        var ds = DaemonSet("surge", "surge:1");
+        ds.Spec.UpdateStrategy = new V1DaemonSetUpdateStrategy
+        {
+            Type = "RollingUpdate",
+            RollingUpdate = new V1RollingUpdateDaemonSet { MaxSurge = "1", MaxUnavailable = "0" },
+        };
+        await client.CreateAsync(ds);
+        await ControllerCluster.WaitForAsync(async () =>
+        {
+            await cluster.MarkPodsReadyAsync("app=surge");
+            return (await client.GetAsync<V1DaemonSet>("surge", "default")).Status is { NumberAvailable: 3 };
+        }, "3 available pods");
+
+        await cluster.ModifyAsync<V1DaemonSet>("surge", "default", d => d.Spec.Template.Spec.Containers[0].Image = "surge:2");
+        int fewestReadyNodes = 3, mostPods = 0;
+        await ControllerCluster.WaitForAsync(async () =>
+        {
+            var live = (await cluster.PodsAsync("app=surge")).Where(Workloads.IsActive).ToList();
+            var readyNodes = live.Where(p => p.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true).Select(TargetNode).Distinct().Count();
+            fewestReadyNodes = Math.Min(fewestReadyNodes, readyNodes);
+            mostPods = Math.Max(mostPods, live.Count);
+            var surging = live.GroupBy(TargetNode).Count(g => g.Count() > 1 && g.Any(p => p.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") != true));
+            Assert.IsTrue(surging <= 1, $"maxSurge 1: at most one node with a new pod not yet ready beside an old one (saw {surging})");
+            await cluster.MarkPodsReadyAsync("app=surge");
+            return live.Count == 3 && live.All(p => p.Spec.Containers[0].Image == "surge:2")
+                && (await client.GetAsync<V1DaemonSet>("surge", "default")).Status is { UpdatedNumberScheduled: 3, NumberAvailable: 3 };
+        }, "every node runs the new template");
+        Assert.AreEqual(3, fewestReadyNodes, "maxUnavailable 0: every node kept a ready pod");
+        Assert.IsTrue(mostPods >= 4, "a new pod ran beside an old one");
+    }
+
+    [TestMethod]
+    [Timeout(60_000, CooperativeCancellation = true)]
+    public async Task DaemonSet_MinReadySeconds_CountsPodsAvailableOnlyAfterTheyStayedReady()
+    {
+        await using var cluster = await ControllerCluster.StartAsync();
+        var client = cluster.Client;
+        await client.CreateAsync(Node("m1"));
+        var ds = DaemonSet("slow", "slow:1");
+        ds.Spec.MinReadySeconds = 2;
+        await client.CreateAsync(ds);
+        await ControllerCluster.WaitForAsync(async () => await cluster.MarkPodsReadyAsync("app=slow") == 1, "the pod marked ready");
+        await ControllerCluster.WaitForAsync(async () => (await client.GetAsync<V1DaemonSet>("slow", "default")).Status is { NumberReady: 1 }, "ready counted");
+        var readyAt = DateTime.UtcNow;
+        Assert.AreEqual(0, (await client.GetAsync<V1DaemonSet>("slow", "default")).Status.NumberAvailable, "not available before minReadySeconds");
+        await ControllerCluster.WaitForAsync(async () => (await client.GetAsync<V1DaemonSet>("slow", "default")).Status is { NumberAvailable: 1, NumberUnavailable: 0 },
+            "available after minReadySeconds without another event");
+        Assert.IsTrue(DateTime.UtcNow - readyAt > TimeSpan.FromSeconds(0.5), "availability waited for minReadySeconds");
+    }
 }

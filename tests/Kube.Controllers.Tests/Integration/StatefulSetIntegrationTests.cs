@@ -154,4 +154,22 @@ public sealed class StatefulSetIntegrationTests
     }
 
     private static bool PodReady(V1Pod p) => p.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true;
+
+    [TestMethod]
+    [Timeout(60_000, CooperativeCancellation = true)]
+    public async Task MinReadySeconds_CountsReplicasAvailableOnlyAfterTheyStayedReady()
+    {
+        await using var cluster = await ControllerCluster.StartAsync();
+        var client = cluster.Client;
+        var set = Set("patient", 1, "app:1", policy: "Parallel");
+        set.Spec.MinReadySeconds = 2;
+        await client.CreateAsync(set);
+        await ControllerCluster.WaitForAsync(async () => await cluster.MarkPodsReadyAsync("app=patient") == 1, "the pod marked ready");
+        await ControllerCluster.WaitForAsync(async () => (await client.GetAsync<V1StatefulSet>("patient", "default")).Status is { ReadyReplicas: 1 }, "ready counted");
+        var readyAt = DateTime.UtcNow;
+        Assert.AreEqual(0, (await client.GetAsync<V1StatefulSet>("patient", "default")).Status.AvailableReplicas ?? 0, "not available before minReadySeconds");
+        await ControllerCluster.WaitForAsync(async () => (await client.GetAsync<V1StatefulSet>("patient", "default")).Status is { AvailableReplicas: 1 },
+            "available after minReadySeconds without another event");
+        Assert.IsTrue(DateTime.UtcNow - readyAt > TimeSpan.FromSeconds(0.5), "availability waited for minReadySeconds");
+    }
 }
