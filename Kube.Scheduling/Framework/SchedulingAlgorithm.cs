@@ -64,7 +64,9 @@ public sealed class SchedulingAlgorithm
         var feasible = new List<NodeInfo>();
         var failedNodes = new Dictionary<string, Status>(StringComparer.Ordinal);
         var evaluated = 0;
-        var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, _options.Parallelism) };
+        // Upstream's 16 workers are goroutines; here they are threads, so no more than the cores (or the option, if lower).
+        var degree = Math.Max(1, Math.Min(_options.Parallelism, SchedulingFramework.ParallelScoreDegree));
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = degree };
         while (evaluated < nodes.Count && feasible.Count < want)
         {
             var chunk = Math.Min(nodes.Count - evaluated, Math.Max(want - feasible.Count, 64));
@@ -119,7 +121,7 @@ public sealed class SchedulingAlgorithm
         var preScore = framework.RunPreScore(state, pod, feasible);
         if (!preScore.IsSuccess)
             return new ScheduleResult { IsError = true, FailureMessage = $"running PreScore plugin \"{preScore.Plugin}\": {preScore.Message}", EvaluatedNodes = evaluated, NumAllNodes = nodes.Count };
-        var scores = framework.RunScore(state, pod, feasible);
+        var scores = framework.RunScoreTotals(state, pod, feasible, degree);
         return new ScheduleResult
         {
             SuggestedHost = SelectHost(feasible, scores),
@@ -131,14 +133,15 @@ public sealed class SchedulingAlgorithm
     }
 
     /// <summary>The highest total score; ties are broken uniformly at random (reservoir sampling).</summary>
-    private string SelectHost(List<NodeInfo> feasible, IReadOnlyDictionary<string, long> scores)
+    private string SelectHost(List<NodeInfo> feasible, long[] scores)
     {
         string best = feasible[0].Name;
         var bestScore = long.MinValue;
         var ties = 0;
-        foreach (var n in feasible)
+        for (var i = 0; i < feasible.Count; i++)
         {
-            var s = scores[n.Name];
+            var n = feasible[i];
+            var s = scores[i];
             if (s > bestScore)
             {
                 bestScore = s;

@@ -254,11 +254,21 @@ public sealed class SchedulingFramework
     public Status RunFilter(CycleState state, V1Pod pod, NodeInfo node)
     {
         var skip = state?.SkipFilterPlugins;
+        // The hottest loop of a cycle (nodes × plugins): no closure per call.
         foreach (var p in _filter)
         {
             if (skip is not null && skip.Contains(p.Name)) continue;
-            var s = Safe(() => p.Filter(state!, pod, node)).WithPlugin(p.Name);
-            if (!s.IsSuccess && !s.IsSkip) return s;
+            Status s;
+            try
+            {
+                s = p.Filter(state!, pod, node);
+            }
+            catch (Exception ex)
+            {
+                s = Status.FromException(ex);
+            }
+
+            if (!s.IsSuccess && !s.IsSkip) return s.WithPlugin(p.Name);
         }
 
         return Status.Success;
@@ -344,42 +354,70 @@ public sealed class SchedulingFramework
     public IReadOnlyDictionary<string, long> RunScore(CycleState state, V1Pod pod, IReadOnlyList<NodeInfo> nodes)
     {
         ArgumentNullException.ThrowIfNull(nodes);
-        var total = new long[nodes.Count];
+        var total = RunScoreTotals(state, pod, nodes, ParallelScoreDegree);
+        var result = new Dictionary<string, long>(nodes.Count, StringComparer.Ordinal);
+        for (var i = 0; i < nodes.Count; i++) result[nodes[i].Name] = total[i];
+        return result;
+    }
+
+    /// <summary>
+    /// The weighted, summed score of each node, by index. As upstream, one parallel pass over the nodes runs every Score
+    /// plugin on each node, then each plugin normalizes its scores; at most <paramref name="parallelism"/> workers.
+    /// </summary>
+    internal long[] RunScoreTotals(CycleState? state, V1Pod pod, IReadOnlyList<NodeInfo> nodes, int parallelism)
+    {
         var skip = state?.SkipScorePlugins;
-        foreach (var (p, weight) in _score)
+        var plugins = skip is null ? _score : _score.Where(s => !skip.Contains(s.Plugin.Name)).ToList();
+        var scores = new NodeScore[plugins.Count][];
+        for (var k = 0; k < plugins.Count; k++) scores[k] = new NodeScore[nodes.Count];
+        Status? failed = null;
+        string? failedPlugin = null;
+        void ScoreNode(int i)
         {
-            if (skip is not null && skip.Contains(p.Name)) continue;
-            var scores = new NodeScore[nodes.Count];
-            Status? failed = null;
-            void ScoreOne(int i)
+            var node = nodes[i];
+            for (var k = 0; k < plugins.Count; k++)
             {
-                var (score, s) = p.Score(state!, pod, nodes[i]);
-                if (!s.IsSuccess) failed ??= s;
-                scores[i] = new NodeScore(nodes[i].Name, score);
+                var (score, s) = plugins[k].Plugin.Score(state!, pod, node);
+                if (!s.IsSuccess && failed is null)
+                {
+                    failed = s;
+                    failedPlugin = plugins[k].Plugin.Name;
+                }
+
+                scores[k][i] = new NodeScore(node.Name, score);
             }
+        }
 
-            if (nodes.Count >= ParallelScoreThreshold) Parallel.For(0, nodes.Count, ScoreOne);
-            else for (var i = 0; i < nodes.Count; i++) ScoreOne(i);
-            if (failed is not null) throw new InvalidOperationException($"Score plugin {p.Name} failed: {failed.Message}", failed.Error);
+        if (parallelism > 1 && nodes.Count * plugins.Count >= ParallelScoreThreshold)
+            Parallel.For(0, nodes.Count, new ParallelOptions { MaxDegreeOfParallelism = parallelism }, ScoreNode);
+        else
+            for (var i = 0; i < nodes.Count; i++) ScoreNode(i);
+        if (failed is not null) throw new InvalidOperationException($"Score plugin {failedPlugin} failed: {failed.Message}", failed.Error);
 
-            var ns = p.NormalizeScore(state!, pod, scores);
+        var total = new long[nodes.Count];
+        for (var k = 0; k < plugins.Count; k++)
+        {
+            var (p, weight) = plugins[k];
+            var ns = p.NormalizeScore(state!, pod, scores[k]);
             if (!ns.IsSuccess) throw new InvalidOperationException($"NormalizeScore of plugin {p.Name} failed: {ns.Message}", ns.Error);
-            for (var i = 0; i < scores.Length; i++)
+            var row = scores[k];
+            for (var i = 0; i < row.Length; i++)
             {
-                var s = scores[i];
+                var s = row[i];
                 if (s.Score is < IScorePlugin.MinNodeScore or > IScorePlugin.MaxNodeScore)
                     throw new InvalidOperationException($"Plugin {p.Name} scored node {s.Name} {s.Score}, outside 0..100.");
                 total[i] += s.Score * weight;
             }
         }
 
-        var result = new Dictionary<string, long>(nodes.Count, StringComparer.Ordinal);
-        for (var i = 0; i < nodes.Count; i++) result[nodes[i].Name] = total[i];
-        return result;
+        return total;
     }
 
-    /// <summary>From this many feasible nodes on, Score runs in parallel over nodes.</summary>
-    private const int ParallelScoreThreshold = 256;
+    /// <summary>Workers for parallel Score and Filter: no more than the machine has cores (upstream's 16 goroutines are cheap; threads are not).</summary>
+    internal static int ParallelScoreDegree => Environment.ProcessorCount;
+
+    /// <summary>From this many (node, plugin) scores on, Score runs in parallel over nodes.</summary>
+    private const int ParallelScoreThreshold = 2048;
 
     public Status RunReserve(CycleState state, V1Pod pod, string nodeName)
     {

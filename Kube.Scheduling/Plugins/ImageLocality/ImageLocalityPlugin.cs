@@ -24,11 +24,18 @@ public sealed class ImageLocalityPlugin : IPreFilterPlugin, IScorePlugin
         ArgumentNullException.ThrowIfNull(state);
         ArgumentNullException.ThrowIfNull(nodes);
         var images = PodImages(pod);
-        var counts = images.ToDictionary(i => i, _ => 0, StringComparer.Ordinal);
-        foreach (var n in nodes)
-            foreach (var img in images)
-                if (ImageSize(n.Node, img) is not null) counts[img]++;
-        state.Write(StateKey, new Spread(counts, nodes.Count));
+        var counts = new int[images.Length];
+        if (images.Length > 0)
+        {
+            foreach (var n in nodes)
+            {
+                if (ImagesOf(n.Node) is not { } present) continue;
+                for (var i = 0; i < images.Length; i++)
+                    if (present.ContainsKey(images[i])) counts[i]++;
+            }
+        }
+
+        state.Write(StateKey, new Spread(images, counts, nodes.Count));
         return Status.Success;
     }
 
@@ -36,15 +43,22 @@ public sealed class ImageLocalityPlugin : IPreFilterPlugin, IScorePlugin
     {
         ArgumentNullException.ThrowIfNull(nodeInfo);
         ArgumentNullException.ThrowIfNull(pod);
-        if (state is null || !state.TryRead<Spread>(StateKey, out var spread)) spread = new Spread(new Dictionary<string, int>(StringComparer.Ordinal), 1);
+        if (state is null || !state.TryRead<Spread>(StateKey, out var spread))
+        {
+            var images = PodImages(pod);
+            spread = new Spread(images, new int[images.Length], 1);
+        }
+
         var containers = pod.Spec?.Containers?.Count ?? 0;
         double sum = 0;
-        foreach (var img in PodImages(pod))
+        if (ImagesOf(nodeInfo.Node) is { } present)
         {
-            var size = ImageSize(nodeInfo.Node, img);
-            if (size is null) continue;
-            var have = spread.Counts.TryGetValue(img, out var c) && c > 0 ? c : 1;
-            sum += (double)size.Value * have / Math.Max(1, spread.TotalNodes);
+            for (var i = 0; i < spread.Images.Length; i++)
+            {
+                if (!present.TryGetValue(spread.Images[i], out var size)) continue;
+                var have = spread.Counts[i] > 0 ? spread.Counts[i] : 1;
+                sum += (double)size * have / Math.Max(1, spread.TotalNodes);
+            }
         }
 
         return (CalculateScore((long)sum, containers), Status.Success);
@@ -67,16 +81,27 @@ public sealed class ImageLocalityPlugin : IPreFilterPlugin, IScorePlugin
         return image.IndexOf(':', slash + 1) >= 0 ? image : image + ":latest";
     }
 
-    private static HashSet<string> PodImages(V1Pod pod) =>
-        (pod.Spec?.Containers ?? []).Where(c => !string.IsNullOrEmpty(c.Image)).Select(c => Normalize(c.Image)).ToHashSet(StringComparer.Ordinal);
+    private static string[] PodImages(V1Pod pod) =>
+        (pod.Spec?.Containers ?? []).Where(c => !string.IsNullOrEmpty(c.Image)).Select(c => Normalize(c.Image)).Distinct(StringComparer.Ordinal).ToArray();
 
-    private static long? ImageSize(V1Node node, string normalized)
+    /// <summary>
+    /// The node's images by normalized name with their sizes (null when it lists none), computed once per node object
+    /// (informers replace a changed node rather than change it) as upstream's NodeInfo.ImageStates.
+    /// </summary>
+    private static Dictionary<string, long>? ImagesOf(V1Node node)
     {
-        foreach (var image in node.Status?.Images ?? [])
-            foreach (var name in image.Names ?? [])
-                if (Normalize(name) == normalized) return image.SizeBytes ?? 0;
-        return null;
+        if (node.Status?.Images is not { Count: > 0 }) return null;
+        return NodeImages.GetValue(node, static n =>
+        {
+            var map = new Dictionary<string, long>(StringComparer.Ordinal);
+            foreach (var image in n.Status.Images)
+                foreach (var name in image.Names ?? [])
+                    map.TryAdd(Normalize(name), image.SizeBytes ?? 0);
+            return map;
+        });
     }
 
-    private sealed record Spread(Dictionary<string, int> Counts, int TotalNodes);
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<V1Node, Dictionary<string, long>> NodeImages = new();
+
+    private sealed record Spread(string[] Images, int[] Counts, int TotalNodes);
 }
