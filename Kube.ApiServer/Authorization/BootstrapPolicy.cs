@@ -70,6 +70,8 @@ public static class BootstrapPolicy
 
     private static Rbacv1Subject User(string name) => new() { Kind = "User", ApiGroup = "rbac.authorization.k8s.io", Name = name };
 
+    private static Rbacv1Subject ServiceAccount(string ns, string name) => new() { Kind = "ServiceAccount", NamespaceProperty = ns, Name = name };
+
     private static Rbacv1Subject Group(string name) => new() { Kind = "Group", ApiGroup = "rbac.authorization.k8s.io", Name = name };
 
     /// <summary>The bootstrap ClusterRoles.</summary>
@@ -129,6 +131,14 @@ public static class BootstrapPolicy
             R(["create"], "authentication.k8s.io", "tokenreviews"),
             R(["create"], "authorization.k8s.io", "subjectaccessreviews"),
         ]),
+        // upstream's per-controller role of the EndpointSlice controller; watch too, since here its informers use its own identity
+        Role("system:controller:endpointslice-controller",
+        [
+            R(Read, "", "services", "pods", "nodes"),
+            R(["update"], "", "services/finalizers"),
+            R(["get", "list", "watch", "create", "update", "delete"], "discovery.k8s.io", "endpointslices"),
+            R(["create", "update", "patch"], "", "events"), R(["create", "update", "patch"], "events.k8s.io", "events"),
+        ]),
         // full access to the kubelet API (upstream's system:kubelet-api-admin), for the API server's kubelet client
         Role("system:kubelet-api-admin",
         [
@@ -158,6 +168,7 @@ public static class BootstrapPolicy
         Binding("system:kube-scheduler", "system:kube-scheduler", User("system:kube-scheduler")),
         Binding("system:volume-scheduler", "system:volume-scheduler", User("system:kube-scheduler")),
         Binding("system:kube-controller-manager", "system:kube-controller-manager", User("system:kube-controller-manager")),
+        Binding("system:controller:endpointslice-controller", "system:controller:endpointslice-controller", ServiceAccount("kube-system", "endpointslice-controller")),
         // the API server's client identity towards kubelets (kube-apiserver-kubelet-client; k3s binds its own the same way)
         Binding("kube-apiserver-kubelet-admin", "system:kubelet-api-admin", User(Security.ClusterPki.ApiServerKubeletClientUser)),
     ];

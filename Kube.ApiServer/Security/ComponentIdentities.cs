@@ -16,6 +16,13 @@ public static class ComponentIdentities
 
     public static UserInfo ControllerManager { get; } = new("system:kube-controller-manager", ["system:authenticated"]);
 
+    /// <summary>
+    /// The EndpointSlice controller, as kube-controller-manager runs it with <c>--use-service-account-credentials</c>:
+    /// <c>system:serviceaccount:kube-system:endpointslice-controller</c>, bound to <c>system:controller:endpointslice-controller</c>.
+    /// </summary>
+    public static UserInfo EndpointSliceController { get; } = new("system:serviceaccount:kube-system:endpointslice-controller",
+        ["system:serviceaccounts", "system:serviceaccounts:kube-system", "system:authenticated"]);
+
     /// <summary>A node agent: <c>system:node:&lt;name&gt;</c> in <c>system:nodes</c>.</summary>
     public static UserInfo Node(string name) => new(Authorization.NodeAuthorizer.NodeUserPrefix + name, [Authorization.NodeAuthorizer.NodesGroup, "system:authenticated"]);
 

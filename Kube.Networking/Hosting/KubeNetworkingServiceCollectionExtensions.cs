@@ -57,5 +57,28 @@ public static class KubeNetworkingServiceCollectionExtensions
         return services;
     }
 
+    /// <summary>
+    /// Adds only the EndpointSlice controller (a hosted service), for a container of its own whose <see cref="IKubeClient"/>
+    /// carries the controller's identity, as upstream's kube-controller-manager runs it
+    /// (<c>system:serviceaccount:kube-system:endpointslice-controller</c>, bound to <c>system:controller:endpointslice-controller</c>).
+    /// Pair it with <see cref="AddKubeNetworking"/> and <see cref="NetworkingOptions.EnableEndpointSlices"/> false in the API
+    /// server's container. Needs an <see cref="IKubeClient"/>; uses the registered <see cref="ISharedInformerFactory"/> (one is added when none is).
+    /// </summary>
+    public static IServiceCollection AddKubeEndpointSliceController(this IServiceCollection services, Action<NetworkingOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        var options = new NetworkingOptions();
+        configure?.Invoke(options);
+        options.Validate();
+        services.TryAddSingleton(sp => new NetworkingMetrics(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<ISharedInformerFactory>(sp => new SharedInformerFactory(
+            sp.GetRequiredService<IKubeClient>(), sp.GetService<TimeProvider>(), sp.GetService<ILoggerFactory>()));
+        services.AddSingleton<IHostedService>(sp => new EndpointSliceController(
+            options, sp.GetRequiredService<IKubeClient>(), sp.GetRequiredService<ISharedInformerFactory>(),
+            sp.GetService<TimeProvider>() ?? TimeProvider.System, Logger<EndpointSliceController>(sp), sp.GetService<NetworkingMetrics>()));
+        return services;
+    }
+
     private static ILogger<T> Logger<T>(IServiceProvider sp) => sp.GetService<ILoggerFactory>()?.CreateLogger<T>() ?? NullLogger<T>.Instance;
 }

@@ -70,7 +70,14 @@ internal static class AllInOneCluster
         s.AddKubeCore();
         // default/kubernetes points at the API server; pods get KUBERNETES_SERVICE_HOST/PORT of the real listener
         // (there is no service proxy yet to make the ClusterIP answer).
-        s.AddKubeNetworking(o => o.KubernetesServiceEndpoint = $"127.0.0.1:{options.ApiPort}");
+        // ClusterIP/NodePort allocation is admission inside the API server (as upstream's), so it keeps the loopback identity;
+        // the EndpointSlice controller runs as its own service account, as kube-controller-manager runs it.
+        s.AddKubeNetworking(o =>
+        {
+            o.KubernetesServiceEndpoint = $"127.0.0.1:{options.ApiPort}";
+            o.EnableEndpointSlices = false;
+        });
+        AddComponent(s, "endpointslice-controller", ComponentIdentities.EndpointSliceController, c => c.AddKubeCore().AddKubeEndpointSliceController());
 
         AddComponent(s, "controller-manager", ComponentIdentities.ControllerManager, c =>
         {
