@@ -148,6 +148,7 @@ public static class KubeControllersServiceCollectionExtensions
         builder.AddGarbageCollectedKind<V1DaemonSet>();
         builder.AddGarbageCollectedKind<V1ControllerRevision>();
         builder.AddGarbageCollectedKind<V1CronJob>();
+        builder.AddGarbageCollectedKind<V1PersistentVolumeClaim>();
         return builder;
     }
 

@@ -13,7 +13,8 @@ namespace Kube.Controllers.BuiltIn.StatefulSet;
 /// The StatefulSet controller: pods <c>&lt;set&gt;-&lt;ordinal&gt;</c> with stable hostnames and one PVC per
 /// volumeClaimTemplate and ordinal; OrderedReady (one at a time, in order, each Running and Ready before the next;
 /// scale-down from the highest ordinal) or Parallel pod management; RollingUpdate from the highest ordinal down to the
-/// partition, or OnDelete; ControllerRevisions for currentRevision / updateRevision, with revisionHistoryLimit.
+/// partition, or OnDelete; ControllerRevisions for currentRevision / updateRevision, with revisionHistoryLimit;
+/// persistentVolumeClaimRetentionPolicy through owner references on the claims (see <see cref="StatefulSetClaimRetention"/>).
 /// </summary>
 public sealed partial class StatefulSetReconciler : IReconciler<V1StatefulSet>
 {
@@ -21,6 +22,7 @@ public sealed partial class StatefulSetReconciler : IReconciler<V1StatefulSet>
     private readonly IInformer<V1StatefulSet> _sets;
     private readonly IInformer<V1Pod> _pods;
     private readonly IInformer<V1ControllerRevision> _revisions;
+    private readonly IInformer<V1PersistentVolumeClaim> _claims;
     private readonly TimeProvider _time;
     private readonly ILogger<StatefulSetReconciler> _logger;
     private readonly IEventRecorder? _events;
@@ -33,6 +35,7 @@ public sealed partial class StatefulSetReconciler : IReconciler<V1StatefulSet>
         _sets = informers.GetInformer<V1StatefulSet>();
         _pods = informers.GetInformer<V1Pod>();
         _revisions = informers.GetInformer<V1ControllerRevision>();
+        _claims = informers.GetInformer<V1PersistentVolumeClaim>();
         _time = time;
         _logger = logger;
         _events = events;
@@ -54,6 +57,7 @@ public sealed partial class StatefulSetReconciler : IReconciler<V1StatefulSet>
         var current = revisions.FirstOrDefault(r => r.Metadata.Name == currentName) ?? update;
         var currentTemplate = ControllerHistory.TemplateOf(current) ?? set.Spec.Template;
 
+        await ApplyClaimRetentionAsync(set, pods, cancellationToken).ConfigureAwait(false);
         var changed = await ManagePodsAsync(set, pods, current.Metadata.Name, currentTemplate, update.Metadata.Name, cancellationToken).ConfigureAwait(false);
         await UpdateStatusAsync(set, pods, current.Metadata.Name, update.Metadata.Name, cancellationToken).ConfigureAwait(false);
         await CleanupRevisionsAsync(set, revisions, pods, current.Metadata.Name, update.Metadata.Name, cancellationToken).ConfigureAwait(false);
@@ -151,13 +155,44 @@ public sealed partial class StatefulSetReconciler : IReconciler<V1StatefulSet>
         return acted;
     }
 
+    /// <summary>
+    /// Gives each pod's claims the owner references of the set's persistentVolumeClaimRetentionPolicy (before condemned
+    /// pods are deleted, so that the garbage collector takes their claims with them when whenScaled is Delete).
+    /// </summary>
+    private async Task ApplyClaimRetentionAsync(V1StatefulSet set, List<V1Pod> pods, CancellationToken cancellationToken)
+    {
+        if (set.Spec.VolumeClaimTemplates is not { Count: > 0 } templates) return;
+        var start = set.Spec.Ordinals?.Start ?? 0;
+        var replicas = set.Spec.Replicas ?? 1;
+        foreach (var pod in pods)
+        {
+            if (StatefulSetPods.OrdinalOf(set, pod) is not { } ordinal) continue;
+            var inRange = ordinal >= start && ordinal < start + replicas;
+            foreach (var template in templates)
+            {
+                var cached = _claims.Cache.Get(set.Metadata.NamespaceProperty, StatefulSetPods.ClaimName(template, set, ordinal));
+                if (cached is null || cached.Metadata.DeletionTimestamp is not null) continue;
+                if (StatefulSetClaimRetention.Fixed(cached, set, pod, inRange) is not { } update) continue;
+                try
+                {
+                    await _client.UpdateAsync(update, cancellationToken: cancellationToken).ConfigureAwait(false);
+                }
+                catch (NotFoundException)
+                {
+                }
+            }
+        }
+    }
+
     private async Task CreatePodAsync(V1StatefulSet set, V1PodTemplateSpec template, string revision, int ordinal, CancellationToken cancellationToken)
     {
         foreach (var claim in set.Spec.VolumeClaimTemplates ?? [])
         {
             try
             {
-                await _client.CreateAsync(StatefulSetPods.NewClaim(set, claim, ordinal), cancellationToken: cancellationToken).ConfigureAwait(false);
+                var pvc = StatefulSetPods.NewClaim(set, claim, ordinal);
+                StatefulSetClaimRetention.Apply(pvc, set, pod: null, podInRange: true);
+                await _client.CreateAsync(pvc, cancellationToken: cancellationToken).ConfigureAwait(false);
             }
             catch (AlreadyExistsException)
             {

@@ -172,4 +172,44 @@ public sealed class StatefulSetIntegrationTests
             "available after minReadySeconds without another event");
         Assert.IsTrue(DateTime.UtcNow - readyAt > TimeSpan.FromSeconds(0.5), "availability waited for minReadySeconds");
     }
+
+    [TestMethod]
+    [Timeout(60_000, CooperativeCancellation = true)]
+    public async Task ClaimRetentionPolicy_Delete_TakesClaimsOfScaledAwayPods_AndAllClaimsWithTheSet()
+    {
+        await using var cluster = await ControllerCluster.StartAsync();
+        var client = cluster.Client;
+        var set = Set("ret", 2, "app:1", policy: "Parallel");
+        set.Spec.PersistentVolumeClaimRetentionPolicy = new V1StatefulSetPersistentVolumeClaimRetentionPolicy { WhenDeleted = "Delete", WhenScaled = "Delete" };
+        var created = await client.CreateAsync(set);
+
+        async Task<bool> ClaimExistsAsync(string name) => (await client.ListAsync<V1PersistentVolumeClaim>("default")).Items.Any(c => c.Metadata.Name == name);
+        await ControllerCluster.WaitForAsync(async () =>
+        {
+            var claims = (await client.ListAsync<V1PersistentVolumeClaim>("default")).Items.Where(c => c.Metadata.Name.StartsWith("data-ret-", StringComparison.Ordinal)).ToList();
+            return claims.Count == 2 && claims.All(c => c.Metadata.OwnerReferences?.Any(r => r.Uid == created.Metadata.Uid && r.Kind == "StatefulSet" && r.Controller != true) == true);
+        }, "both claims owned by the set (whenDeleted: Delete)");
+
+        await cluster.ModifyAsync<V1StatefulSet>("ret", "default", s => s.Spec.Replicas = 1);
+        await ControllerCluster.WaitForAsync(async () => !await ClaimExistsAsync("data-ret-1"), "the scaled-away pod's claim deleted with its pod (whenScaled: Delete)");
+        Assert.IsTrue(await ClaimExistsAsync("data-ret-0"));
+
+        await client.DeleteAsync<V1StatefulSet>("ret", "default");
+        await ControllerCluster.WaitForAsync(async () => !await ClaimExistsAsync("data-ret-0"), "the remaining claim deleted with the set");
+    }
+
+    [TestMethod]
+    [Timeout(60_000, CooperativeCancellation = true)]
+    public async Task ClaimRetentionPolicy_RetainByDefault_LeavesClaimsWithoutOwners()
+    {
+        await using var cluster = await ControllerCluster.StartAsync();
+        var client = cluster.Client;
+        await client.CreateAsync(Set("keep", 1, "app:1", policy: "Parallel"));
+        await ControllerCluster.WaitForAsync(async () => (await client.ListAsync<V1PersistentVolumeClaim>("default")).Items.Any(c => c.Metadata.Name == "data-keep-0"), "claim");
+        await client.DeleteAsync<V1StatefulSet>("keep", "default");
+        await ControllerCluster.WaitForAsync(async () => !(await client.ListAsync<V1Pod>("default")).Items.Any(p => p.Metadata.Name == "keep-0"), "the pod gone with the set");
+        var claim = await client.GetAsync<V1PersistentVolumeClaim>("data-keep-0", "default");
+        Assert.IsNull(claim.Metadata.DeletionTimestamp);
+        Assert.IsFalse(claim.Metadata.OwnerReferences?.Count > 0);
+    }
 }
