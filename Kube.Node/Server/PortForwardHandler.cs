@@ -27,6 +27,9 @@ internal sealed class PortForwardHandler(IContainerRuntime runtime, TimeProvider
     /// <summary>How long the second stream of a pair may lag the first (upstream's stream creation timeout, 30 s).</summary>
     public TimeSpan StreamCreationTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>The largest SPDY frame accepted from the client (1 MiB).</summary>
+    public int MaxFrameLength { get; init; } = 1024 * 1024;
+
     /// <summary>How long dialling the pod's port may take.</summary>
     public TimeSpan DialTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
@@ -93,6 +96,7 @@ internal sealed class PortForwardHandler(IContainerRuntime runtime, TimeProvider
                 {
                     pair = new PortForwardPair(requestId);
                     pairs[requestId] = pair;
+                    forwards.RemoveAll(t => t.IsCompleted);
                     forwards.Add(ExpireAsync(pair, pairs, ended.Token));
                 }
 
@@ -120,7 +124,11 @@ internal sealed class PortForwardHandler(IContainerRuntime runtime, TimeProvider
             }
 
             return true;
-        }, logger);
+        }, logger)
+        {
+            // kubectl's data frames are at most 32 KiB (Go's copy buffer); 1 MiB bounds what one stream can buffer (64 frames).
+            MaxFrameLength = MaxFrameLength,
+        };
         await using (session.ConfigureAwait(false))
         {
             await session.RunAsync(cancellationToken).ConfigureAwait(false);
