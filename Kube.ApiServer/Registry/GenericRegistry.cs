@@ -138,7 +138,7 @@ internal sealed partial class GenericRegistry(
             ? _conversions.GetOrAdd(t, _ => types.FindByResource("", "v1", "events") is { } core ? new EventConversion(core) : null)
         : HorizontalPodAutoscalerConversion.Applies(t)
             ? _conversions.GetOrAdd(t, _ => types.FindByResource("autoscaling", "v2", "horizontalpodautoscalers") is { } v2 ? new HorizontalPodAutoscalerConversion(v2) : null)
-        : null;
+        : _schemas.Conversion(t); // custom resources: storage version on write, served version and schema defaults on read
 
     private ResourceType StorageTypeOf(ResourceType t) => Conv(t)?.StorageType ?? t;
 

@@ -20,10 +20,38 @@ internal sealed class CustomSchemas
     /// <summary>The value validator (it caches compiled patterns).</summary>
     public SchemaValidator Validator { get; } = new();
 
+    private readonly ConcurrentDictionary<(string Group, string Plural), string> _storageVersions = new();
+    private readonly ConcurrentDictionary<ResourceType, CustomResourceConversion?> _conversions = new();
+
     public void Set(string group, string version, string plural, JsonObject? schema)
     {
         if (schema is null) _schemas.TryRemove((group, version, plural), out _);
         else _schemas[(group, version, plural)] = schema;
+        _conversions.Clear();
+    }
+
+    /// <summary>Records (or with null forgets) the storage version of a custom resource.</summary>
+    public void SetStorageVersion(string group, string plural, string? version)
+    {
+        if (version is null) _storageVersions.TryRemove((group, plural), out _);
+        else _storageVersions[(group, plural)] = version;
+        _conversions.Clear();
+    }
+
+    /// <summary>
+    /// The read/write conversion of a custom resource version: needed when it is not the storage version or its schema
+    /// has defaults (applied on read); null otherwise and for built-in kinds, so those reads cost nothing extra.
+    /// </summary>
+    internal Registry.IStorageConversion? Conversion(ResourceType t)
+    {
+        if (!_storageVersions.TryGetValue((t.Group, t.Plural), out var storage)) return null;
+        return _conversions.GetOrAdd(t, type =>
+        {
+            var schema = Get(type.Group, type.Version, type.Plural);
+            var defaults = schema is not null && HasDefaults(schema) ? schema : null;
+            if (storage == type.Version && defaults is null) return null;
+            return new CustomResourceConversion(type, $"{type.Group}/{storage}", defaults);
+        });
     }
 
     private readonly ConcurrentDictionary<(string Group, string Version, string Plural), CustomScale> _scales = new();
