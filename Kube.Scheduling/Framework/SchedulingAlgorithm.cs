@@ -31,6 +31,9 @@ public sealed class SchedulingAlgorithm
         return Math.Max(num, minFeasibleNodesToFind);
     }
 
+    /// <summary>From this many nodes in one chunk on, Filter runs in parallel.</summary>
+    internal const int ParallelFilterThreshold = 2048;
+
     public ScheduleResult Schedule(SchedulingFramework framework, CycleState state, V1Pod pod, IReadOnlyList<NodeInfo> nodes)
     {
         ArgumentNullException.ThrowIfNull(framework);
@@ -71,7 +74,9 @@ public sealed class SchedulingAlgorithm
         {
             var chunk = Math.Min(nodes.Count - evaluated, Math.Max(want - feasible.Count, 64));
             var offset = evaluated;
-            if (chunk < 32 || parallel.MaxDegreeOfParallelism == 1)
+            // A Filter call costs about a microsecond, so a parallel loop pays only for thousands of nodes: below that its
+            // start-up and the wait for the other workers (long on a busy machine) cost more than the filtering.
+            if (chunk < ParallelFilterThreshold || parallel.MaxDegreeOfParallelism == 1)
             {
                 for (var k = 0; k < chunk; k++)
                 {
