@@ -25,7 +25,17 @@ internal sealed class PodIpAllocator
         _statePath = statePath;
         if (statePath is not null && File.Exists(statePath))
         {
-            var saved = JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(statePath)) ?? [];
+            Dictionary<string, string> saved;
+            try
+            {
+                saved = JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(statePath)) ?? [];
+            }
+            catch (JsonException)
+            {
+                // Left empty or torn by a power loss (AtomicFile does not fsync): no pod of that boot still runs.
+                saved = [];
+            }
+
             foreach (var (uid, ip) in saved)
             {
                 if (IPAddress.TryParse(ip, out var addr) && _cidr.Contains(addr))

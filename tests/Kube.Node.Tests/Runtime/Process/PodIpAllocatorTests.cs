@@ -44,6 +44,19 @@ public sealed class PodIpAllocatorTests
     }
 
     [TestMethod]
+    [DataRow("")]
+    [DataRow("{\"pod-a\": \"127.1.")]
+    public void State_LeftEmptyOrTornByAPowerLoss_StartsEmpty(string content)
+    {
+        File.WriteAllText(StatePath, content);
+
+        var a = new PodIpAllocator("127.1.6.0/24", StatePath);
+
+        Assert.AreEqual(0, a.Allocated);
+        Assert.AreEqual("127.1.6.2", a.Allocate("pod-a"));
+    }
+
+    [TestMethod]
     public void State_SurvivesARestart()
     {
         var a = new PodIpAllocator("127.1.5.0/24", StatePath);
