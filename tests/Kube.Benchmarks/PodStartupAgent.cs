@@ -6,6 +6,7 @@ using Kube.Node.Agent;
 using Kube.Node.Runtime;
 using Kube.Node.Runtime.Process;
 using Kube.Node.Runtime.Simulated;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Kube.Benchmarks;
@@ -18,11 +19,15 @@ internal static class PodStartupAgent
         string Arg(string name) => args[Array.IndexOf(args, name) + 1];
         var client = HttpKubeClient.FromConfig(new KubernetesClientConfiguration { Host = Arg("--server") });
         var options = new NodeAgentOptions { NodeName = "bench-node", DataDir = Arg("--data-dir"), NodeIndex = 1, PodCidr = "127.1.1.0/24", Runtime = Arg("--runtime") };
+        // PODSTARTUP_AGENT_LOG=1: the agent's log on stderr with millisecond timestamps, to see where a pod's start goes.
+        using var loggers = Environment.GetEnvironmentVariable("PODSTARTUP_AGENT_LOG") is { Length: > 0 }
+            ? LoggerFactory.Create(b => b.AddSimpleConsole(c => { c.SingleLine = true; c.TimestampFormat = "HH:mm:ss.fff "; }).SetMinimumLevel(LogLevel.Debug))
+            : NullLoggerFactory.Instance;
         IContainerRuntime runtime = options.Runtime == "simulated"
             ? new SimulatedRuntime(options.PodCidr)
-            : new ProcessRuntime(new ProcessRuntimeOptions { DataDir = Path.Combine(options.DataDir, "runtime"), PodCidr = options.PodCidr }, TimeProvider.System, NullLogger<ProcessRuntime>.Instance);
+            : new ProcessRuntime(new ProcessRuntimeOptions { DataDir = Path.Combine(options.DataDir, "runtime"), PodCidr = options.PodCidr }, TimeProvider.System, loggers.CreateLogger<ProcessRuntime>());
         var factory = new SharedInformerFactory(client);
-        await using var agent = new NodeAgent(options, client, factory, runtime, TimeProvider.System, NullLoggerFactory.Instance);
+        await using var agent = new NodeAgent(options, client, factory, runtime, TimeProvider.System, loggers);
         using var cts = new CancellationTokenSource();
         factory.Start(cts.Token);
         await agent.StartAsync(CancellationToken.None);
