@@ -14,7 +14,8 @@ namespace Kube.Controllers.BuiltIn.Job;
 /// <summary>
 /// The Job controller (upstream's pkg/controller/job): runs pods until <c>completions</c> succeed (NonIndexed) or every
 /// completion index succeeded (Indexed), at most <c>parallelism</c> at once, with pod-failure backoff, backoffLimit,
-/// activeDeadlineSeconds, podFailurePolicy and suspend. Finished pods are tracked with the
+/// activeDeadlineSeconds, podFailurePolicy and suspend; Indexed Jobs with backoffLimitPerIndex (failedIndexes, maxFailedIndexes,
+/// the FailIndex action; see <see cref="JobPerIndex"/>). Finished pods are tracked with the
 /// <c>batch.kubernetes.io/job-tracking</c> finalizer through <c>status.uncountedTerminatedPods</c>, so no pod is counted
 /// twice or lost. A failing or succeeding Job first gets FailureTarget / SuccessCriteriaMet, then, once its pods are
 /// gone, Failed / Complete with the same reason.
@@ -119,6 +120,8 @@ public sealed partial class JobReconciler : IReconciler<V1Job>
         var completions = spec.Completions;
         var parallelism = Math.Max(0, spec.Parallelism ?? 1);
         var completed = CompletedIndexes.Parse(status.CompletedIndexes);
+        var perIndex = JobPerIndex.Enabled(job);
+        var failedIndexes = CompletedIndexes.Parse(status.FailedIndexes);
         var byUid = pods.ToDictionary(p => p.Metadata.Uid, StringComparer.Ordinal);
 
         // 1. Uncounted pods whose finalizer is gone (an earlier sync removed it) move into the counters.
@@ -153,12 +156,15 @@ public sealed partial class JobReconciler : IReconciler<V1Job>
                 }
 
                 if (match?.Action == PodFailurePolicyEvaluator.FailJob) podPolicyFailure ??= (JobConstants.ReasonPodFailurePolicy, match.Value.Message);
+                if (perIndex && JobPods.IndexOf(pod) is { } fi && fi < (completions ?? 0) && !completed.Contains(fi) && JobPerIndex.FailsIndex(job, pod, match?.Action))
+                    failedIndexes.Add(fi);
                 uncounted.Failed.Add(uid);
                 statusChanged = true;
             }
         }
 
         if (indexed) status.CompletedIndexes = CompletedIndexes.Format(completed);
+        if (perIndex) status.FailedIndexes = CompletedIndexes.Format(failedIndexes);
         if (statusChanged && uncounted.Succeeded.Count + uncounted.Failed.Count > 0)
         {
             var written = await WriteStatusAsync(job, status, cancellationToken).ConfigureAwait(false);
@@ -191,7 +197,11 @@ public sealed partial class JobReconciler : IReconciler<V1Job>
                 ? Utc(started).AddSeconds(ads) - now
                 : (TimeSpan?)null;
             if (podPolicyFailure is { } ppf) decided = (JobConstants.FailureTarget, ppf.Reason, ppf.Message);
-            else if (failed + restarts > (spec.BackoffLimit ?? 6)) decided = (JobConstants.FailureTarget, JobConstants.ReasonBackoffLimitExceeded, JobConstants.MessageBackoffLimitExceeded);
+            else if (perIndex && spec.MaxFailedIndexes is { } maxFailed && failedIndexes.Count > maxFailed)
+                decided = (JobConstants.FailureTarget, JobPerIndex.ReasonMaxFailedIndexesExceeded, JobPerIndex.MessageMaxFailedIndexesExceeded);
+            else if (perIndex && failedIndexes.Count > 0 && completed.Count + failedIndexes.Count >= (completions ?? 0))
+                decided = (JobConstants.FailureTarget, JobPerIndex.ReasonFailedIndexes, JobPerIndex.MessageFailedIndexes);
+            else if (!perIndex && failed + restarts > (spec.BackoffLimit ?? 6)) decided = (JobConstants.FailureTarget, JobConstants.ReasonBackoffLimitExceeded, JobConstants.MessageBackoffLimitExceeded);
             else if (deadlineLeft is { } left && left <= TimeSpan.Zero) decided = (JobConstants.FailureTarget, JobConstants.ReasonDeadlineExceeded, JobConstants.MessageDeadlineExceeded);
             else if (indexed && MatchedSuccessRule(spec.SuccessPolicy, completed) is { } rule) decided = (JobConstants.SuccessCriteriaMet, JobConstants.ReasonSuccessPolicy, $"Matched rules at index {rule}");
             else if (IsSuccessful(indexed, completions, succeeded, completed, active.Count)) decided = (JobConstants.SuccessCriteriaMet, JobConstants.ReasonCompletionsReached, JobConstants.MessageCompletionsReached);
@@ -254,7 +264,8 @@ public sealed partial class JobReconciler : IReconciler<V1Job>
             if (!cacheBehind)
             {
                 var (wait, deleted) = indexed
-                    ? await ManageIndexedAsync(key, job, pods, active, completed, parallelism, now, cancellationToken).ConfigureAwait(false)
+                    ? await ManageIndexedAsync(key, job, pods, active, perIndex ? new SortedSet<int>(completed.Union(failedIndexes)) : completed, parallelism, now,
+                        cancellationToken).ConfigureAwait(false)
                     : await ManageNonIndexedAsync(key, job, pods, active, succeeded, parallelism, now, cancellationToken).ConfigureAwait(false);
                 terminating += deleted;
                 if (wait is { } w && (requeue is null || w < requeue)) requeue = w;
@@ -367,18 +378,18 @@ public sealed partial class JobReconciler : IReconciler<V1Job>
         if (next.Count == 0) return (null, deleted);
         var backoff = JobBackoff.Remaining(pods, job, now, _options.JobPodFailureBackoff, _options.JobPodFailureBackoffMax);
         if (backoff > TimeSpan.Zero) return (backoff, deleted);
-        await CreatePodsAsync(key, job, next, cancellationToken).ConfigureAwait(false);
+        await CreatePodsAsync(key, job, next, cancellationToken, JobPerIndex.Enabled(job) ? JobPerIndex.FailureCounts(job, pods) : null).ConfigureAwait(false);
         return (null, deleted);
     }
 
     /// <summary>Creates pods in batches of 1, 2, 4, ... (upstream's slow start), stopping at the first failing batch.</summary>
-    private async Task CreatePodsAsync(string key, V1Job job, List<int?> indexes, CancellationToken cancellationToken)
+    private async Task CreatePodsAsync(string key, V1Job job, List<int?> indexes, CancellationToken cancellationToken, Dictionary<int, int>? failureCounts = null)
     {
         var done = 0;
         for (var batch = 1; done < indexes.Count; batch *= 2)
         {
             var slice = indexes.Skip(done).Take(batch).ToList();
-            var results = await Task.WhenAll(slice.Select(ix => CreatePodAsync(key, job, ix, cancellationToken))).ConfigureAwait(false);
+            var results = await Task.WhenAll(slice.Select(ix => CreatePodAsync(key, job, ix, failureCounts, cancellationToken))).ConfigureAwait(false);
             done += slice.Count;
             var failure = results.FirstOrDefault(e => e is not null);
             if (failure is not null)
@@ -389,11 +400,18 @@ public sealed partial class JobReconciler : IReconciler<V1Job>
         }
     }
 
-    private async Task<Exception?> CreatePodAsync(string key, V1Job job, int? index, CancellationToken cancellationToken)
+    private async Task<Exception?> CreatePodAsync(string key, V1Job job, int? index, Dictionary<int, int>? failureCounts, CancellationToken cancellationToken)
     {
         try
         {
-            var created = await _client.CreateAsync(JobPods.NewPod(job, index), cancellationToken: cancellationToken).ConfigureAwait(false);
+            var pod = JobPods.NewPod(job, index);
+            if (failureCounts is not null && index is { } i)
+            {
+                pod.Metadata.Annotations ??= new Dictionary<string, string>();
+                pod.Metadata.Annotations[JobPerIndex.FailureCountAnnotation] = failureCounts.GetValueOrDefault(i).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+
+            var created = await _client.CreateAsync(pod, cancellationToken: cancellationToken).ConfigureAwait(false);
             _expectations.ExpectCreated(key, created.Metadata.Name);
             _events?.Record(job, EventTypes.Normal, "SuccessfulCreate", "Create", $"Created pod: {created.Metadata.Name}");
             return null;
