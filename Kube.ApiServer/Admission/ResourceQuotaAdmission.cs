@@ -16,6 +16,8 @@ namespace Kube.ApiServer.Admission;
 /// serialized and each admitted create is charged until its object shows up in the count (or for
 /// <see cref="PendingChargeLifetime"/>, if its write failed), so concurrent creates never exceed a quota of this API
 /// server (upstream gets the same by charging status.used under the quota's resourceVersion). status.used is not written.
+/// A quota with <c>scopes</c>/<c>scopeSelector</c> (Terminating, NotTerminating, BestEffort, NotBestEffort, PriorityClass) applies
+/// only to the pods it matches and counts only those (<see cref="ResourceQuotaScopes"/>).
 /// </summary>
 public sealed class ResourceQuotaAdmission(IKubeClient client, TimeProvider? time = null) : IAdmissionPlugin
 {
@@ -25,7 +27,7 @@ public sealed class ResourceQuotaAdmission(IKubeClient client, TimeProvider? tim
     private readonly TimeProvider _time = time ?? TimeProvider.System;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, SemaphoreSlim> _namespaceLocks = new(StringComparer.Ordinal);
     // namespace/group/resource -> object name -> (charged amounts, expiry); guarded by the namespace's lock
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Dictionary<string, (Dictionary<string, decimal> Charge, DateTimeOffset Expires)>> _pending =
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Dictionary<string, (Dictionary<string, decimal> Charge, ResourceQuotaScopes.PodFacts? Facts, DateTimeOffset Expires)>> _pending =
         new(StringComparer.Ordinal);
 
     private static readonly Dictionary<string, string> CountedResources = new(StringComparer.Ordinal)
@@ -55,9 +57,10 @@ public sealed class ResourceQuotaAdmission(IKubeClient client, TimeProvider? tim
         if (group.Length == 0 && CountedResources.TryGetValue(resource, out var simple)) requested[simple] = 1;
         var isPod = group.Length == 0 && resource == "pods";
         if (isPod) foreach (var (k, v) in PodUsage(request.Object!)) requested[k] = v;
+        var facts = isPod ? ResourceQuotaScopes.PodFacts.Of(request.Object!) : null;
 
-        var relevant = quotas.Where(q => q.Spec?.Hard is { Count: > 0 } hard && hard.Keys.Any(requested.ContainsKey)
-            || isPod && q.Spec?.Hard?.Keys.Any(k => k is "requests.cpu" or "requests.memory" or "limits.cpu" or "limits.memory" or "cpu" or "memory") == true).ToList();
+        var relevant = quotas.Where(q => ResourceQuotaScopes.Matches(q, facts) && (q.Spec?.Hard is { Count: > 0 } hard && hard.Keys.Any(requested.ContainsKey)
+            || isPod && q.Spec?.Hard?.Keys.Any(k => k is "requests.cpu" or "requests.memory" or "limits.cpu" or "limits.memory" or "cpu" or "memory") == true)).ToList();
         if (relevant.Count == 0) return;
 
         var name = request.Name ?? request.Object!["metadata"]?["name"]?.GetValue<string>() ?? "";
@@ -79,20 +82,24 @@ public sealed class ResourceQuotaAdmission(IKubeClient client, TimeProvider? tim
         await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var (used, listed) = await UsageAsync(ns, resource, group, cancellationToken).ConfigureAwait(false);
-            var pending = _pending.GetOrAdd($"{ns}/{group}/{resource}", _ => new Dictionary<string, (Dictionary<string, decimal>, DateTimeOffset)>(StringComparer.Ordinal));
+            var (usedAll, listed, pods) = await UsageAsync(ns, resource, group, cancellationToken).ConfigureAwait(false);
+            var pending = _pending.GetOrAdd($"{ns}/{group}/{resource}",
+                _ => new Dictionary<string, (Dictionary<string, decimal>, ResourceQuotaScopes.PodFacts?, DateTimeOffset)>(StringComparer.Ordinal));
             var now = _time.GetUtcNow();
-            foreach (var (pendingName, (charge, expires)) in pending.ToList())
+            foreach (var (pendingName, (charge, pendingFacts, expires)) in pending.ToList())
             {
                 if (listed.Contains(pendingName) || expires <= now)
                 {
                     pending.Remove(pendingName);
                     continue;
                 }
-                foreach (var (k, v) in charge) used[k] = Used(used, k) + v;
+                foreach (var (k, v) in charge) usedAll[k] = Used(usedAll, k) + v;
+                if (pendingFacts is not null) pods.Add((pendingFacts, charge));
             }
             foreach (var q in relevant.OrderBy(q => q.Metadata.Name, StringComparer.Ordinal))
             {
+                // a scoped quota counts only the pods it matches
+                var used = ResourceQuotaScopes.IsScoped(q) ? ScopedUsage(q, pods) : usedAll;
                 var over = q.Spec.Hard.Where(h => requested.ContainsKey(Normalize(h.Key)) && Used(used, Normalize(h.Key)) + requested[Normalize(h.Key)] > h.Value.ToDecimal())
                     .Select(h => h.Key).Order(StringComparer.Ordinal).ToList();
                 if (over.Count == 0) continue;
@@ -100,7 +107,7 @@ public sealed class ResourceQuotaAdmission(IKubeClient client, TimeProvider? tim
                 throw Forbidden(resource, name,
                     $"exceeded quota: {q.Metadata.Name}, requested: {List(k => Format(k, requested[Normalize(k)]))}, used: {List(k => Format(k, Used(used, Normalize(k))))}, limited: {List(k => Format(k, q.Spec.Hard[k].ToDecimal()))}");
             }
-            if (!request.DryRun && name.Length > 0) pending[name] = (requested, now + PendingChargeLifetime);
+            if (!request.DryRun && name.Length > 0) pending[name] = (requested, facts, now + PendingChargeLifetime);
         }
         finally
         {
@@ -108,15 +115,27 @@ public sealed class ResourceQuotaAdmission(IKubeClient client, TimeProvider? tim
         }
     }
 
+    private static Dictionary<string, decimal> ScopedUsage(V1ResourceQuota quota, List<(ResourceQuotaScopes.PodFacts Facts, Dictionary<string, decimal> Usage)> pods)
+    {
+        var used = new Dictionary<string, decimal>(StringComparer.Ordinal);
+        foreach (var (facts, usage) in pods.Where(p => ResourceQuotaScopes.Matches(quota, p.Facts)))
+        {
+            foreach (var (k, v) in usage) used[k] = Used(used, k) + v;
+        }
+        return used;
+    }
+
     private static decimal Used(Dictionary<string, decimal> used, string key) => used.TryGetValue(key, out var v) ? v : 0;
 
     private static string Normalize(string key) => key switch { "cpu" => "requests.cpu", "memory" => "requests.memory", _ => key };
 
-    /// <summary>The namespace's usage of <paramref name="resource"/>, and the names of the objects counted.</summary>
-    private async Task<(Dictionary<string, decimal> Used, HashSet<string> Listed)> UsageAsync(string ns, string resource, string group, CancellationToken ct)
+    /// <summary>The namespace's usage of <paramref name="resource"/>, the names of the objects counted, and each counted pod's facts and usage.</summary>
+    private async Task<(Dictionary<string, decimal> Used, HashSet<string> Listed, List<(ResourceQuotaScopes.PodFacts, Dictionary<string, decimal>)> Pods)> UsageAsync(
+        string ns, string resource, string group, CancellationToken ct)
     {
         var used = new Dictionary<string, decimal>(StringComparer.Ordinal);
         var listed = new HashSet<string>(StringComparer.Ordinal);
+        var pods = new List<(ResourceQuotaScopes.PodFacts, Dictionary<string, decimal>)>();
         void Add(string k, decimal v) => used[k] = (used.TryGetValue(k, out var x) ? x : 0) + v;
         if (group.Length == 0 && resource == "pods")
         {
@@ -124,11 +143,13 @@ public sealed class ResourceQuotaAdmission(IKubeClient client, TimeProvider? tim
             {
                 listed.Add(p.Metadata.Name);
                 if (p.Status?.Phase is "Succeeded" or "Failed" || p.Metadata.DeletionTimestamp is not null) continue;
-                Add("pods", 1);
-                Add("count/pods", 1);
-                foreach (var (k, v) in PodUsage(JsonNode.Parse(k8s.KubernetesJson.Serialize(p))!.AsObject())) Add(k, v);
+                var json = JsonNode.Parse(k8s.KubernetesJson.Serialize(p))!.AsObject();
+                var usage = new Dictionary<string, decimal>(StringComparer.Ordinal) { ["pods"] = 1, ["count/pods"] = 1 };
+                foreach (var (k, v) in PodUsage(json)) usage[k] = v;
+                foreach (var (k, v) in usage) Add(k, v);
+                pods.Add((ResourceQuotaScopes.PodFacts.Of(json), usage));
             }
-            return (used, listed);
+            return (used, listed, pods);
         }
         async Task<int> CountAsync<T>() where T : class, k8s.IKubernetesObject<V1ObjectMeta>
         {
@@ -151,7 +172,7 @@ public sealed class ResourceQuotaAdmission(IKubeClient client, TimeProvider? tim
             Add(resource, count);
             Add($"count/{resource}", count);
         }
-        return (used, listed);
+        return (used, listed, pods);
     }
 
     /// <summary>A pod's requests and limits of cpu and memory (init containers count as their maximum, as upstream).</summary>

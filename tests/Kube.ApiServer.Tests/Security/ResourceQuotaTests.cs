@@ -100,4 +100,70 @@ public sealed class ResourceQuotaTests
         Assert.AreEqual(19, codes.Count(x => x == 403), string.Join(",", codes));
         Assert.AreEqual(5, (await c.ListAsync<V1ConfigMap>("q3")).Items.Count);
     }
+
+    private static V1ResourceQuota Scoped(string ns, string name, string hardPods, IList<string>? scopes = null, V1ScopeSelector? selector = null) => new()
+    {
+        Metadata = new() { Name = name, NamespaceProperty = ns },
+        Spec = new V1ResourceQuotaSpec { Hard = new Dictionary<string, ResourceQuantity> { ["pods"] = new(hardPods) }, Scopes = scopes, ScopeSelector = selector },
+    };
+
+    private static async Task<string?> RefusalAsync(V1Pod pod)
+    {
+        try
+        {
+            await _cluster.Client.CreateAsync(pod);
+            return null;
+        }
+        catch (KubeApiException e) when (e.Status?.Code == 403)
+        {
+            return e.Status.Message;
+        }
+    }
+
+    [TestMethod]
+    public async Task Scopes_BestEffortAndTerminating_CountOnlyTheirPods()
+    {
+        var c = _cluster.Client;
+        await c.CreateAsync(new V1Namespace { Metadata = new() { Name = "qscope" } });
+        await c.CreateAsync(Scoped("qscope", "best-effort", "1", scopes: ["BestEffort"]));
+        await c.CreateAsync(Scoped("qscope", "terminating", "1", scopes: ["Terminating", "NotBestEffort"]));
+
+        Assert.IsNull(await RefusalAsync(Pod("qscope", "be-1")), "the first best-effort pod");
+        Assert.AreEqual("pods \"be-2\" is forbidden: exceeded quota: best-effort, requested: pods=1, used: pods=1, limited: pods=1",
+            await RefusalAsync(Pod("qscope", "be-2")));
+        Assert.IsNull(await RefusalAsync(Pod("qscope", "burstable-1", cpu: "100m")), "not best-effort, not terminating: no quota applies");
+        Assert.IsNull(await RefusalAsync(Pod("qscope", "burstable-2", cpu: "100m")));
+
+        var job = Pod("qscope", "job-1", cpu: "100m");
+        job.Spec.ActiveDeadlineSeconds = 60;
+        Assert.IsNull(await RefusalAsync(job), "terminating and not best-effort: the terminating quota's first pod");
+        job = Pod("qscope", "job-2", cpu: "100m");
+        job.Spec.ActiveDeadlineSeconds = 60;
+        Assert.AreEqual("pods \"job-2\" is forbidden: exceeded quota: terminating, requested: pods=1, used: pods=1, limited: pods=1", await RefusalAsync(job));
+    }
+
+    [TestMethod]
+    [DataRow("In", "high", "high", true)]
+    [DataRow("In", "high", "low", false)]
+    [DataRow("NotIn", "high", "low", true)]
+    [DataRow("NotIn", "high", "high", false)]
+    [DataRow("Exists", null, "low", true)]
+    [DataRow("Exists", null, null, false)]
+    [DataRow("DoesNotExist", null, null, false)]
+    public async Task ScopeSelector_PriorityClass_MatchesAsUpstream(string op, string? value, string? podClass, bool limited)
+    {
+        var c = _cluster.Client;
+        var ns = $"qprio-{op.ToLowerInvariant()}-{value ?? "x"}-{podClass ?? "none"}";
+        await c.CreateAsync(new V1Namespace { Metadata = new() { Name = ns } });
+        var selector = new V1ScopeSelector
+        {
+            MatchExpressions = [new V1ScopedResourceSelectorRequirement { ScopeName = "PriorityClass", OperatorProperty = op, Values = value is null ? null : [value] }],
+        };
+        await c.CreateAsync(Scoped(ns, "prio", "0", selector: selector));
+        var pod = Pod(ns, "p");
+        pod.Spec.PriorityClassName = podClass;
+        var refusal = await RefusalAsync(pod);
+        Assert.AreEqual(limited, refusal is not null, refusal);
+        if (limited) Assert.AreEqual("pods \"p\" is forbidden: exceeded quota: prio, requested: pods=1, used: pods=0, limited: pods=0", refusal);
+    }
 }
