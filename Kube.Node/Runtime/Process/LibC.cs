@@ -163,6 +163,12 @@ internal static partial class LibC
     [LibraryImport(Lib, EntryPoint = "cfmakeraw")]
     public static unsafe partial void CfMakeRaw(byte* termios);
 
+    /// <summary>fallocate mode that removes a block-aligned range, shifting the rest of the file down (ext4, xfs).</summary>
+    public const int FALLOC_FL_COLLAPSE_RANGE = 0x08;
+
+    [LibraryImport(Lib, EntryPoint = "fallocate", SetLastError = true)]
+    public static partial int Fallocate(SafeHandle fd, int mode, long offset, long length);
+
     [LibraryImport(Lib, EntryPoint = "close", SetLastError = true)]
     public static partial int Close(int fd);
 }

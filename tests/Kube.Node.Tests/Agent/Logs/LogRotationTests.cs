@@ -23,6 +23,43 @@ public sealed class LogRotationTests
     }
 
     [TestMethod]
+    public void Rotate_CutsWholeBlocksFromTheHead_SoAnOpenAppendingWriterLosesNothing()
+    {
+        var dir = TestUtil.TempDir("kube-node-rotate");
+        try
+        {
+            var path = Path.Combine(dir, "0.log");
+            var lines = Enumerable.Range(0, 1000).Select(i => $"line-{i}\n").ToList();
+            // The container's side: one O_APPEND descriptor (as the process runtime opens it), kept open across the rotation.
+            // (.NET's FileMode.Append is not O_APPEND: it writes at its own position.)
+            File.WriteAllText(path, "");
+            var fd = Kube.Node.Runtime.Process.LibC.Open(path, Kube.Node.Runtime.Process.LibC.O_WRONLY | Kube.Node.Runtime.Process.LibC.O_APPEND);
+            Assert.IsTrue(fd >= 0);
+            using var writer = new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: true), FileAccess.Write, 0);
+            writer.Write(System.Text.Encoding.UTF8.GetBytes(string.Concat(lines.Take(900))));
+            writer.Flush();
+            var rotator = new Kube.Node.Agent.Logs.ContainerLogRotator(null!, 1000, 5, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+
+            var lossless = rotator.Rotate(path);
+            writer.Write(System.Text.Encoding.UTF8.GetBytes(string.Concat(lines.Skip(900))));
+            writer.Flush();
+
+            if (!lossless)
+            {
+                Assert.Inconclusive($"the filesystem of {dir} cannot collapse ranges (ext4 and xfs can): rotation fell back to copy and truncate");
+            }
+
+            var part = Directory.EnumerateFiles(dir).Single(f => f != path);
+            Assert.AreEqual(0, new FileInfo(part).Length % 4096, "the part holds whole blocks");
+            Assert.AreEqual(string.Concat(lines), File.ReadAllText(part) + File.ReadAllText(path), "part + live file hold every byte once, in order, without a hole");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [TestMethod]
     public async Task LogsAboveMaxSize_AreRotated_OldestPartsDropped_TailReadsAcrossParts()
     {
         await using var h = await AgentHarness.StartAsync(o =>
