@@ -62,11 +62,13 @@ public sealed partial class ResourceQuotaReconciler : IReconciler<V1ResourceQuot
             foreach (var (k, v) in usage) totals[k] = (totals.TryGetValue(k, out var t) ? t : 0) + v;
         }
 
-        foreach (var pod in _pods.Cache.ByIndex(Indexers.Namespace, ns).Where(QuotaUsage.Counts)) Add(QuotaUsage.Pod(pod));
+        // a scoped quota counts only the pods its scopes match, and nothing else
+        var scoped = QuotaScopes.IsScoped(quota);
+        foreach (var pod in _pods.Cache.ByIndex(Indexers.Namespace, ns).Where(QuotaUsage.Counts).Where(p => !scoped || QuotaScopes.Matches(quota, p))) Add(QuotaUsage.Pod(pod));
         var keys = hard.Keys.ToList();
-        if (keys.Any(k => k.StartsWith("services", StringComparison.Ordinal) || k == "count/services"))
+        if (!scoped && keys.Any(k => k.StartsWith("services", StringComparison.Ordinal) || k == "count/services"))
             foreach (var svc in (await _client.ListAsync<V1Service>(ns, cancellationToken: cancellationToken).ConfigureAwait(false)).Items) Add(QuotaUsage.Service(svc));
-        if (keys.Any(k => k.Contains("persistentvolumeclaims", StringComparison.Ordinal) || k.EndsWith("requests.storage", StringComparison.Ordinal)))
+        if (!scoped && keys.Any(k => k.Contains("persistentvolumeclaims", StringComparison.Ordinal) || k.EndsWith("requests.storage", StringComparison.Ordinal)))
             foreach (var pvc in (await _client.ListAsync<V1PersistentVolumeClaim>(ns, cancellationToken: cancellationToken).ConfigureAwait(false)).Items) Add(QuotaUsage.Claim(pvc));
 
         var used = new Dictionary<string, ResourceQuantity>(StringComparer.Ordinal);
@@ -74,6 +76,7 @@ public sealed partial class ResourceQuotaReconciler : IReconciler<V1ResourceQuot
         {
             decimal value;
             if (totals.TryGetValue(key, out var t)) value = t;
+            else if (scoped) value = 0;
             else if (ObjectCounts.TryGetValue(key, out var plural)) value = await CountAsync("", plural, ns, cancellationToken).ConfigureAwait(false);
             else if (key.StartsWith("count/", StringComparison.Ordinal)) value = await CountAsync(key["count/".Length..], ns, cancellationToken).ConfigureAwait(false);
             else value = 0;
