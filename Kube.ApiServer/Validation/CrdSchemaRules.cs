@@ -127,7 +127,7 @@ internal static class CrdSchemaRules
             if (ctx.DefaultsForbidden is { } why) causes.Add(Forbidden($"{p}.default", $"must not be set {why}"));
             else Default(def, s, $"{p}.default", causes, validator);
         }
-        if (Json.Arr(s, "x-kubernetes-validations") is { Count: > 0 } rules) Cel.CelRules.CheckDefinitions(rules, s, $"{p}.x-kubernetes-validations", causes);
+        if (Json.Arr(s, "x-kubernetes-validations") is { Count: > 0 } rules) Cel.CelRules.CheckDefinitions(rules, s, $"{p}.x-kubernetes-validations", causes, ctx.Root);
     }
 
     private static void Child(JsonObject child, string cp, string missingType, List<V1StatusCause> causes, SchemaValidator validator, Context ctx, int depth)

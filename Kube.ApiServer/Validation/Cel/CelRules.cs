@@ -39,7 +39,7 @@ internal sealed class CelRules(SchemaValidator validator)
     }
 
     /// <summary>Checks the rules of one schema node when the CRD is written: upstream's shape rules, then that each compiles in the subset.</summary>
-    public static void CheckDefinitions(JsonArray rules, JsonObject schema, string p, List<V1StatusCause> causes)
+    public static void CheckDefinitions(JsonArray rules, JsonObject schema, string p, List<V1StatusCause> causes, bool root = false)
     {
         for (var i = 0; i < rules.Count; i++)
         {
@@ -62,7 +62,19 @@ internal sealed class CelRules(SchemaValidator validator)
                 causes.Add(Errors.NotSupported($"{rp}.reason", reason, ["FieldValueDuplicate", "FieldValueForbidden", "FieldValueInvalid", "FieldValueRequired"]));
             if (Json.Str(rule, "fieldPath") is { } fieldPath && (fieldPath.Trim().Length == 0 || !FieldPathValid(schema, fieldPath)))
                 causes.Add(CrdValidator.Invalid($"{rp}.fieldPath", fieldPath, "fieldPath must be a valid path"));
-            if (Compile(text).Error is { } error)
+            var (expr, error) = Compile(text);
+            if (expr is not null)
+            {
+                try
+                {
+                    CelSchemaCheck.Check(expr, schema, root);
+                }
+                catch (CelException e)
+                {
+                    error = e.Message;
+                }
+            }
+            if (error is not null)
                 causes.Add(CrdValidator.Invalid($"{rp}.rule", text, $"compilation failed: ERROR: <input>: {error}"));
             if (Json.Str(rule, "messageExpression") is { } me)
             {

@@ -33,6 +33,8 @@ public sealed class CrdDefinitionValidationTests
     [DataRow("""{"type":"object","anyOf":[{"type":"string"}]}""", Root + ".properties[spec].anyOf[0].type", "Forbidden: must be empty to be structural")]
     [DataRow("""{"type":"object","x-kubernetes-embedded-resource":true}""", Root + ".properties[spec].properties", "Required value: must not be empty if x-kubernetes-embedded-resource is true without x-kubernetes-preserve-unknown-fields")]
     [DataRow("""{"type":"object","x-kubernetes-validations":[{"rule":"self.a == "}],"properties":{"a":{"type":"integer"}}}""", Root + ".properties[spec].x-kubernetes-validations[0].rule", "Invalid value: \"self.a ==\": compilation failed: ERROR: <input>: Syntax error: unexpected 'end of expression'")]
+    [DataRow("""{"type":"object","x-kubernetes-validations":[{"rule":"self.b == 1"}],"properties":{"a":{"type":"integer"}}}""", Root + ".properties[spec].x-kubernetes-validations[0].rule", "Invalid value: \"self.b == 1\": compilation failed: ERROR: <input>: undefined field 'b'")]
+    [DataRow("""{"type":"object","x-kubernetes-validations":[{"rule":"self.l.all(i, i.x > 0)"}],"properties":{"l":{"type":"array","items":{"type":"object","properties":{"y":{"type":"integer"}}}}}}""", Root + ".properties[spec].x-kubernetes-validations[0].rule", "Invalid value: \"self.l.all(i, i.x > 0)\": compilation failed: ERROR: <input>: undefined field 'x'")]
     [DataRow("""{"type":"object","x-kubernetes-validations":[{"rule":"self.a == 1","fieldPath":".b"}],"properties":{"a":{"type":"integer"}}}""", Root + ".properties[spec].x-kubernetes-validations[0].fieldPath", "Invalid value: \".b\": fieldPath must be a valid path")]
     public async Task InvalidSchema_Is422_AsUpstream(string specSchema, string field, string message)
     {
