@@ -95,19 +95,23 @@ internal sealed partial class MultiRaftNode
     /// <summary>The WAL is rewritten (compacted behind the latest snapshot) once it is this long, not at every snapshot.</summary>
     internal const long WalRewriteBytes = 64L * 1024 * 1024;
 
-    /// <summary>The snapshot file being written off the loop; a new snapshot waits for it.</summary>
-    private Task? _snapshotSave;
+    /// <summary>The snapshot being serialized and written off the loop (its bytes when done); a new snapshot waits for it.</summary>
+    private Task<byte[]>? _snapshotSave;
+
+    /// <summary>What <see cref="_snapshotSave"/> is a snapshot of.</summary>
+    private (ulong Index, ulong Term, ConfState Conf) _snapshotSaving;
 
     /// <summary>The WAL's snapshot mark is older than the latest snapshot and must be brought up to it once that snapshot is durable.</summary>
     private bool _walBehindSnapshot;
 
     /// <summary>
-    /// Every <see cref="MultiRaftOptions.SnapshotCount"/> applied entries: captures the state on the loop, compacts the in-memory log
-    /// and writes the snapshot file on the thread pool, so that the loop (and every proposal waiting on it) does not stall on a
-    /// multi-megabyte write and fsync. The WAL keeps every entry until it is rewritten, which happens only when it has grown past
-    /// <see cref="WalRewriteBytes"/> and the snapshot is durable; recovery treats a WAL behind the snapshot like a crash between the
-    /// two (the log is brought up to the snapshot). Because that recovery takes the membership from the WAL's own snapshot mark,
-    /// a snapshot that has a membership change behind it rewrites the WAL at once, on the loop, as before.
+    /// Every <see cref="MultiRaftOptions.SnapshotCount"/> applied entries: captures an immutable image of the state on the loop (a copy
+    /// of the index structure), then serializes it and writes the snapshot file on the thread pool, so that the loop (and every
+    /// proposal waiting on it) does not stall on tens of megabytes of copying, a write and an fsync. Once the file is durable, a later
+    /// pass of the loop makes it the log's snapshot and compacts the in-memory log. The WAL keeps every entry until it is rewritten,
+    /// which happens only when it has grown past <see cref="WalRewriteBytes"/>; recovery treats a WAL behind the snapshot like a crash
+    /// between the two (the log is brought up to the snapshot). Because that recovery takes the membership from the WAL's own
+    /// snapshot mark, a snapshot with a membership change behind it is taken wholly on the loop and rewrites the WAL at once.
     /// </summary>
     private void MaybeSnapshot()
     {
@@ -118,11 +122,13 @@ internal sealed partial class MultiRaftNode
                 return;
             }
             _snapshotSave = null;
-            saving.GetAwaiter().GetResult(); // a failed save stops the member, as any other storage error
-            if (_walBehindSnapshot && _wal.Length > WalRewriteBytes)
+            var data = saving.GetAwaiter().GetResult(); // a failed save stops the member, as any other storage error
+            var (index, term, conf) = _snapshotSaving;
+            if (index > _storage.FirstIndex - 1 && index <= _storage.LastIndex && _storage.TryTerm(index, out var t) && t == term)
             {
-                RewriteWal();
+                UseSnapshot(index, conf, data, rewriteWal: _wal.Length > WalRewriteBytes);
             }
+            return;
         }
         var snapshotIndex = _storage.FirstIndex - 1;
         var applied = _appliedIndex;
@@ -130,34 +136,49 @@ internal sealed partial class MultiRaftNode
         {
             return;
         }
-        if (!_storage.TryTerm(applied, out var term))
+        if (!_storage.TryTerm(applied, out var appliedTerm))
         {
             return;
         }
         var write = _stateMachine.CaptureSnapshot();
-        using var buffer = new MemoryStream();
-        write(buffer);
-        var data = buffer.ToArray();
-        var confChangeBehind = ConfChangeSinceWalMark(applied);
-        _storage.CreateSnapshot(applied, _core.ConfState, data);
-        var compactTo = applied > (ulong)_options.CatchUpEntries ? applied - (ulong)_options.CatchUpEntries : 0;
+        if (ConfChangeSinceWalMark(applied))
+        {
+            using var buffer = new MemoryStream();
+            write(buffer);
+            var data = buffer.ToArray();
+            _snapshots.Save(applied, appliedTerm, s => s.Write(data));
+            UseSnapshot(applied, _core.ConfState, data, rewriteWal: true);
+            return;
+        }
+        _snapshotSaving = (applied, appliedTerm, _core.ConfState);
+        _snapshotSave = Task.Run(() =>
+        {
+            using var buffer = new MemoryStream();
+            write(buffer);
+            var data = buffer.ToArray();
+            _snapshots.Save(applied, appliedTerm, s => s.Write(data));
+            return data;
+        });
+    }
+
+    /// <summary>Makes a durable snapshot the log's snapshot, compacts the in-memory log behind it and, if asked, rewrites the WAL.</summary>
+    private void UseSnapshot(ulong index, ConfState conf, byte[] data, bool rewriteWal)
+    {
+        var snapshotIndex = _storage.FirstIndex - 1;
+        _storage.CreateSnapshot(index, conf, data);
+        var compactTo = index > (ulong)_options.CatchUpEntries ? index - (ulong)_options.CatchUpEntries : 0;
         if (compactTo > snapshotIndex)
         {
             _storage.Compact(compactTo);
         }
         FirstLogIndex = _storage.FirstIndex;
         _walBehindSnapshot = true;
-        if (confChangeBehind)
+        if (rewriteWal)
         {
-            _snapshots.Save(applied, term, s => s.Write(data));
             RewriteWal();
         }
-        else
-        {
-            _snapshotSave = Task.Run(() => _snapshots.Save(applied, term, s => s.Write(data)));
-        }
         _logger.LogInformation("Member {Member:x} snapshotted at index {Index} ({Bytes} bytes); log now {First}..{Last}{Wal}",
-            MemberId, applied, data.Length, _storage.FirstIndex, _storage.LastIndex, _walBehindSnapshot ? "; WAL rewrite deferred" : "");
+            MemberId, index, data.Length, _storage.FirstIndex, _storage.LastIndex, _walBehindSnapshot ? "; WAL rewrite deferred" : "");
     }
 
     /// <summary>

@@ -92,7 +92,15 @@ internal sealed partial class MultiRaftNode : IRaftNode
         });
         transport.Register(options.MemberId, m =>
         {
-            _inbound.Writer.TryWrite(m);
+            if (!_inbound.Writer.TryWrite(m))
+            {
+                var dropped = Interlocked.Increment(ref _droppedInbound);
+                if (dropped == 1 || dropped % 1000 == 0)
+                {
+                    _logger.LogWarning("Member {Member:x} dropped {Count} inbound Raft messages so far: its inbound queue ({Length}) was full", MemberId, dropped,
+                        options.InboundQueueLength);
+                }
+            }
             Wake();
         });
         _ticker = time.CreateTimer(_ =>
@@ -125,6 +133,11 @@ internal sealed partial class MultiRaftNode : IRaftNode
     public int SnapshotsInstalled => Volatile.Read(ref _snapshotsInstalled);
 
     private int _snapshotsInstalled;
+
+    /// <summary>Inbound messages dropped because the inbound queue was full (Raft retransmits them).</summary>
+    public long DroppedInbound => Interlocked.Read(ref _droppedInbound);
+
+    private long _droppedInbound;
 
     /// <summary>The first index still in the log (entries before it are only in the snapshot).</summary>
     public ulong FirstLogIndex { get; private set; }

@@ -51,6 +51,11 @@ internal sealed class GrpcRaftTransport : IRaftTransport, IAsyncDisposable
 
     public int PeerQueueLength { get; init; } = 4096;
 
+    /// <summary>Outbound messages dropped because a peer's queue was full, or queued when its stream broke (Raft retransmits them).</summary>
+    public long Dropped => Interlocked.Read(ref _dropped);
+
+    private long _dropped;
+
     public int ChunkBytes { get; init; } = 1024 * 1024;
 
     public TimeSpan MessageTimeout { get; init; } = TimeSpan.FromSeconds(5);
@@ -185,7 +190,14 @@ internal sealed class GrpcRaftTransport : IRaftTransport, IAsyncDisposable
         {
             return new ValueTask(peer.SendSnapshotAsync(message, _stopping.Token));
         }
-        peer.Queue.Writer.TryWrite(message);
+        if (!peer.Queue.Writer.TryWrite(message))
+        {
+            var dropped = Interlocked.Increment(ref _dropped);
+            if (dropped == 1 || dropped % 1000 == 0)
+            {
+                _logger.LogWarning("Dropped {Count} outbound Raft messages so far: the queue to member {Member:x} ({Length}) was full", dropped, message.To, PeerQueueLength);
+            }
+        }
         return ValueTask.CompletedTask;
     }
 
@@ -265,7 +277,10 @@ internal sealed class GrpcRaftTransport : IRaftTransport, IAsyncDisposable
                 }
                 catch (Exception ex) when (ex is RpcException or IOException or InvalidOperationException or OperationCanceledException or TimeoutException)
                 {
-                    _owner._logger.LogDebug(ex, "The Raft stream to member {Member:x} broke; reconnecting", _id);
+                    var queued = Queue.Reader.Count;
+                    _owner._logger.Log(queued > 0 ? LogLevel.Information : LogLevel.Debug, "The Raft stream to member {Member:x} broke ({Error}); reconnecting, dropping {Queued} queued messages",
+                        _id, ex.Message, queued);
+                    Interlocked.Add(ref _owner._dropped, queued);
                     if (IsRemovedAnswer(ex, call))
                     {
                         _owner._logger.LogWarning("Member {Member:x} says: {Message}", _id, RemovedMessage);
