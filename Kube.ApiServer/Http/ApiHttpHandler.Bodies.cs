@@ -219,7 +219,7 @@ internal sealed partial class ApiHttpHandler
                 }
                 catch (KubeApiException ex) when (started)
                 {
-                    await WriteEventAsync(ctx, "ERROR", Json.ToUtf8(StatusJson.ToObject(ex.Status)), ct).ConfigureAwait(false);
+                    await WriteEventAsync(ctx, ObjectSnapshot.BuildFrame(WatchEventType.Error, Json.ToUtf8(StatusJson.ToObject(ex.Status))), ct).ConfigureAwait(false);
                     return;
                 }
                 if (!has) break;
@@ -229,17 +229,19 @@ internal sealed partial class ApiHttpHandler
                     started = true;
                 }
                 var item = e.Current;
-                byte[] payload;
+                byte[] frame;
                 if (table && item.Type is WatchEventType.Added or WatchEventType.Modified or WatchEventType.Deleted)
                 {
-                    payload = Json.ToUtf8(tables.Table(scope.Type, [item.Object.Object], first, includeObject, Json.Path(item.Object.Object, "metadata", "resourceVersion"), null));
+                    frame = ObjectSnapshot.BuildFrame(item.Type,
+                        Json.ToUtf8(tables.Table(scope.Type, [item.Object.Object], first, includeObject, Json.Path(item.Object.Object, "metadata", "resourceVersion"), null)));
                     first = false;
                 }
                 else
                 {
-                    payload = item.Object.Json;
+                    // Shared by every watcher of the same event: one copy of the event line for all of them.
+                    frame = item.Object.Frame(item.Type);
                 }
-                await WriteEventAsync(ctx, TypeName(item.Type), payload, ct).ConfigureAwait(false);
+                await WriteEventAsync(ctx, frame, ct).ConfigureAwait(false);
             }
             if (!started) await StartWatchAsync(ctx).ConfigureAwait(false);
         }
@@ -257,24 +259,9 @@ internal sealed partial class ApiHttpHandler
         await ctx.Response.Body.FlushAsync(ctx.RequestAborted).ConfigureAwait(false);
     }
 
-    private static string TypeName(WatchEventType t) => t switch
+    private static async Task WriteEventAsync(HttpContext ctx, byte[] frame, CancellationToken ct)
     {
-        WatchEventType.Added => "ADDED",
-        WatchEventType.Modified => "MODIFIED",
-        WatchEventType.Deleted => "DELETED",
-        WatchEventType.Bookmark => "BOOKMARK",
-        _ => "ERROR",
-    };
-
-    private static async Task WriteEventAsync(HttpContext ctx, string type, byte[] objectJson, CancellationToken ct)
-    {
-        var head = Encoding.UTF8.GetBytes($"{{\"type\":\"{type}\",\"object\":");
-        var buffer = new byte[head.Length + objectJson.Length + 2];
-        head.CopyTo(buffer, 0);
-        objectJson.CopyTo(buffer, head.Length);
-        buffer[^2] = (byte)'}';
-        buffer[^1] = Newline[0];
-        await ctx.Response.Body.WriteAsync(buffer, ct).ConfigureAwait(false);
+        await ctx.Response.Body.WriteAsync(frame, ct).ConfigureAwait(false);
         await ctx.Response.Body.FlushAsync(ct).ConfigureAwait(false);
     }
 
