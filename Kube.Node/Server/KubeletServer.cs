@@ -338,8 +338,11 @@ public sealed class KubeletServer : IAsyncDisposable
 
             if (file.Length < file.Position)
             {
-                // Rotated (copied and truncated in place): the new output starts at the beginning.
-                file.Seek(0, SeekOrigin.Begin);
+                // Rotated: the newest part holds what left the file's head (whole blocks the rotator cut, or all of it
+                // before a copy and truncate), so the unread output starts that much earlier.
+                var parts = ContainerLogFiles.Rotated(logPath);
+                var cut = parts.Count > 0 ? new FileInfo(parts[^1]).Length : file.Position;
+                file.Seek(Math.Clamp(file.Position - cut, 0, file.Length), SeekOrigin.Begin);
                 continue;
             }
 
