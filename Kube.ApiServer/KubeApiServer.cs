@@ -120,7 +120,8 @@ public sealed class KubeApiServer : IAsyncDisposable
         app.UseWebSockets(new WebSocketOptions());
         if (options.Security is { AuditPolicy: { } auditPolicy, AuditLogPath: { } auditPath })
         {
-            var audit = new Security.AuditLog(auditPolicy, auditPath, authenticator, time);
+            var audit = new Security.AuditLog(auditPolicy, auditPath, authenticator, time,
+                options.Security.AuditLogMaxSize, options.Security.AuditLogMaxBackup, options.Security.AuditLogMaxAge);
             app.Use(audit.InvokeAsync);
             app.Lifetime.ApplicationStopped.Register(audit.Dispose);
         }

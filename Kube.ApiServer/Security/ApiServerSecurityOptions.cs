@@ -53,6 +53,15 @@ public sealed class ApiServerSecurityOptions
     /// <summary>Upstream's <c>--audit-log-path</c>: the JSON-lines audit log ("-": standard output). Default null (no audit log).</summary>
     public string? AuditLogPath { get; set; }
 
+    /// <summary>Upstream's <c>--audit-log-maxsize</c>: megabytes before the audit log rotates. Default 0, which rotates at 100, as upstream.</summary>
+    public int AuditLogMaxSize { get; set; }
+
+    /// <summary>Upstream's <c>--audit-log-maxbackup</c>: rotated files kept. Default 0: all.</summary>
+    public int AuditLogMaxBackup { get; set; }
+
+    /// <summary>Upstream's <c>--audit-log-maxage</c>: days a rotated file is kept. Default 0: no limit.</summary>
+    public int AuditLogMaxAge { get; set; }
+
     /// <summary>Whether unauthenticated requests are served as system:anonymous (upstream's <c>--anonymous-auth</c>). Default false.</summary>
     public bool AnonymousAuth { get; set; }
 

@@ -15,23 +15,18 @@ namespace Kube.ApiServer.Security;
 /// policy gives a level above None. Metadata: user, impersonated user, verb, objectRef, source IP, user agent, response
 /// code, timestamps; Request adds the JSON request body; RequestResponse adds the JSON response body (not for watches,
 /// logs and exec streams). Each response carries the <c>Audit-Id</c> header. Bodies are kept up to
-/// <see cref="MaxBodyBytes"/>. Writes are serialized and flushed per line; "-" writes to standard output.
+/// <see cref="MaxBodyBytes"/>. Writes are serialized and flushed per line; "-" writes to standard output; a file rotates as
+/// upstream's (<c>--audit-log-maxsize/maxbackup/maxage</c>, see <see cref="AuditLogFile"/>).
 /// </summary>
-internal sealed class AuditLog(AuditPolicy policy, string path, IAuthenticator authenticator, TimeProvider time) : IDisposable
+internal sealed class AuditLog(AuditPolicy policy, string path, IAuthenticator authenticator, TimeProvider time,
+    int maxSizeMegabytes = 0, int maxBackups = 0, int maxAgeDays = 0, long? maxBytesForTests = null) : IDisposable
 {
     /// <summary>The largest request or response body put into an event. 1 MiB.</summary>
     public const int MaxBodyBytes = 1024 * 1024;
 
     private static readonly string[] StreamingSubresources = ["log", "exec", "attach", "portforward", "proxy"];
     private readonly Lock _gate = new();
-    private readonly TextWriter _writer = path == "-" ? Console.Out : OpenAppend(path);
-
-    private static StreamWriter OpenAppend(string path)
-    {
-        var options = new FileStreamOptions { Mode = FileMode.Append, Access = FileAccess.Write, Share = FileShare.Read };
-        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        return new StreamWriter(new FileStream(path, options), new UTF8Encoding(false)) { AutoFlush = true };
-    }
+    private readonly AuditLogFile? _file = path == "-" ? null : new AuditLogFile(path, maxSizeMegabytes, maxBackups, maxAgeDays, time, maxBytesForTests);
 
     public async Task InvokeAsync(HttpContext ctx, RequestDelegate next)
     {
@@ -186,14 +181,21 @@ internal sealed class AuditLog(AuditPolicy policy, string path, IAuthenticator a
         var line = e.ToJsonString();
         lock (_gate)
         {
-            _writer.WriteLine(line);
-            _writer.Flush();
+            if (_file is null)
+            {
+                Console.Out.WriteLine(line);
+                Console.Out.Flush();
+            }
+            else
+            {
+                _file.WriteLine(line);
+            }
         }
     }
 
     public void Dispose()
     {
-        if (!ReferenceEquals(_writer, Console.Out)) _writer.Dispose();
+        lock (_gate) _file?.Dispose();
     }
 
     /// <summary>Passes the response through unchanged and keeps a copy of its first bytes.</summary>
