@@ -41,4 +41,27 @@ public sealed class CustomResourceReadTests
         var v1 = await cluster.GetAsync("/apis/read.example.com/v1/namespaces/default/dials/d");
         Assert.IsNull(v1.Body!["spec"]!["color"], "v1 has no such default");
     }
+
+    [TestMethod]
+    public async Task TightenedSchema_RatchetsUnchangedValues_ButChecksChangedOnes()
+    {
+        await using var cluster = await TestCluster.StartAsync();
+        const string loose = """{"type":"object","properties":{"level":{"type":"integer"},"note":{"type":"string"}}}""";
+        Assert.AreEqual(201, (await cluster.PostAsync(CrdPath, Crd(loose, loose))).Code);
+        const string path = "/apis/read.example.com/v1/namespaces/default/dials";
+        Assert.AreEqual(201, (await cluster.PostAsync(path, """{"apiVersion":"read.example.com/v1","kind":"Dial","metadata":{"name":"d"},"spec":{"level":50}}""")).Code);
+
+        const string strict = """{"type":"object","properties":{"level":{"type":"integer","maximum":10},"note":{"type":"string"}}}""";
+        var patch = await cluster.SendAsync(HttpMethod.Patch, CrdPath + "/dials.read.example.com",
+            """{"spec":""" + System.Text.Json.Nodes.JsonNode.Parse(Crd(strict, strict))!["spec"]!.ToJsonString() + "}", "application/merge-patch+json");
+        Assert.AreEqual(200, patch.Code, patch.Body?.ToJsonString());
+
+        var other = await cluster.SendAsync(HttpMethod.Patch, path + "/d", """{"spec":{"note":"hi"}}""", "application/merge-patch+json");
+        Assert.AreEqual(200, other.Code, "an unchanged invalid value is ratcheted: " + other.Body?.ToJsonString());
+        var changed = await cluster.SendAsync(HttpMethod.Patch, path + "/d", """{"spec":{"level":40}}""", "application/merge-patch+json");
+        Assert.AreEqual(422, changed.Code, changed.Body?.ToJsonString());
+        CollectionAssert.Contains(CrdFixtures.Causes(changed.Body), ("spec.level", "Invalid value: 40: spec.level in body should be less than or equal to 10"));
+        var created = await cluster.PostAsync(path, """{"apiVersion":"read.example.com/v1","kind":"Dial","metadata":{"name":"e"},"spec":{"level":50}}""");
+        Assert.AreEqual(422, created.Code, "a create has nothing to ratchet against");
+    }
 }
