@@ -374,11 +374,30 @@ public sealed partial class JobReconciler : IReconciler<V1Job>
 
         var slots = Math.Min(parallelism - active.Count, BurstPods);
         if (slots <= 0) return (null, deleted);
-        var next = Enumerable.Range(0, completions).Where(i => !completed.Contains(i) && !activeIndexes.Contains(i)).Take(slots).Select(i => (int?)i).ToList();
+        var pending = Enumerable.Range(0, completions).Where(i => !completed.Contains(i) && !activeIndexes.Contains(i));
+        if (JobPerIndex.Enabled(job))
+        {
+            // backoffLimitPerIndex: each index backs off by its own failures; the others take the free slots.
+            TimeSpan? soonest = null;
+            var ready = new List<int?>();
+            var podsOfIndex = pods.ToLookup(JobPods.IndexOf);
+            foreach (var ix in pending)
+            {
+                if (ready.Count >= slots) break;
+                var wait = JobBackoff.Remaining(podsOfIndex[ix], job, now, _options.JobPodFailureBackoff, _options.JobPodFailureBackoffMax);
+                if (wait <= TimeSpan.Zero) ready.Add(ix);
+                else if (soonest is null || wait < soonest) soonest = wait;
+            }
+
+            if (ready.Count > 0) await CreatePodsAsync(key, job, ready, cancellationToken, JobPerIndex.FailureCounts(job, pods)).ConfigureAwait(false);
+            return (soonest, deleted);
+        }
+
+        var next = pending.Take(slots).Select(i => (int?)i).ToList();
         if (next.Count == 0) return (null, deleted);
         var backoff = JobBackoff.Remaining(pods, job, now, _options.JobPodFailureBackoff, _options.JobPodFailureBackoffMax);
         if (backoff > TimeSpan.Zero) return (backoff, deleted);
-        await CreatePodsAsync(key, job, next, cancellationToken, JobPerIndex.Enabled(job) ? JobPerIndex.FailureCounts(job, pods) : null).ConfigureAwait(false);
+        await CreatePodsAsync(key, job, next, cancellationToken).ConfigureAwait(false);
         return (null, deleted);
     }
 

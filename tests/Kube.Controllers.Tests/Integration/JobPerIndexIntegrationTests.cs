@@ -78,4 +78,23 @@ public sealed class JobPerIndexIntegrationTests
         Assert.AreEqual("1,3", done.Status.FailedIndexes);
         Assert.AreEqual(0, (await Jobs.ActivePodsAsync(cluster, "cap")).Count, "the remaining pods were stopped");
     }
+
+    [TestMethod]
+    [Timeout(60_000, CooperativeCancellation = true)]
+    public async Task BackoffLimitPerIndex_BacksOffTheFailedIndexOnly()
+    {
+        await using var cluster = await ControllerCluster.StartAsync(options: o => o.JobPodFailureBackoff = TimeSpan.FromMinutes(1));
+        var client = cluster.Client;
+        var job = Jobs.Job("own", completions: 2, parallelism: 1, mode: "Indexed");
+        job.Spec.BackoffLimitPerIndex = 2;
+        await client.CreateAsync(job);
+        await ControllerCluster.WaitForAsync(async () => (await Jobs.ActivePodsAsync(cluster, "own")).Count == 1, "one pod");
+        var first = (await Jobs.ActivePodsAsync(cluster, "own")).Single();
+        Assert.AreEqual("0", IndexOf(first));
+
+        // Index 0 failed and waits a minute; the free slot goes to index 1 at once (a Job-wide backoff would hold it too).
+        await Jobs.FinishAsync(client, first, 1);
+        await ControllerCluster.WaitForAsync(async () => (await Jobs.ActivePodsAsync(cluster, "own")).Any(p => IndexOf(p) == "1"), "index 1 started");
+        Assert.IsFalse((await Jobs.ActivePodsAsync(cluster, "own")).Any(p => IndexOf(p) == "0"), "index 0 is still backing off");
+    }
 }
