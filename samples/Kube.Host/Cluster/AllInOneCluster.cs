@@ -158,6 +158,9 @@ internal static class AllInOneCluster
         {
             security.AuditPolicy = AuditPolicy.Load(auditPolicy);
             security.AuditLogPath = options.AuditLogPath ?? Path.Combine(options.DataDir, "audit.log");
+            security.AuditLogMaxSize = options.AuditLogMaxSize;
+            security.AuditLogMaxBackup = options.AuditLogMaxBackup;
+            security.AuditLogMaxAge = options.AuditLogMaxAge;
         }
         // The admin certificate is issued (or reused) now, before anything listens.
         _ = pki.AdminCertificate();

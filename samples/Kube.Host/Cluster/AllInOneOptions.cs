@@ -30,6 +30,12 @@ internal sealed record AllInOneOptions
     public string? AuditPolicyFile { get; init; }
     /// <summary>Upstream's <c>--audit-log-path</c>: the JSON-lines audit log, "-" for standard output (default: DIR/audit.log when a policy is given).</summary>
     public string? AuditLogPath { get; init; }
+    /// <summary>Upstream's <c>--audit-log-maxsize</c>, <c>--audit-log-maxbackup</c>, <c>--audit-log-maxage</c> (0: 100 MB, all, no limit).</summary>
+    public int AuditLogMaxSize { get; init; }
+    /// <summary>See <see cref="AuditLogMaxSize"/>.</summary>
+    public int AuditLogMaxBackup { get; init; }
+    /// <summary>See <see cref="AuditLogMaxSize"/>.</summary>
+    public int AuditLogMaxAge { get; init; }
     /// <summary>Stop when the parent process exits (default true).</summary>
     public bool ExitWithParent { get; init; } = true;
 }

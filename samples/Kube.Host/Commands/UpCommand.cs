@@ -33,6 +33,12 @@ internal static class UpCommand
         var auditLog = new Option<string?>("--audit-log-path") { Description = "Where audit events go, one JSON line each (\"-\" for standard output; default DIR/audit.log with --audit-policy-file)." };
         cmd.Options.Add(auditPolicy);
         cmd.Options.Add(auditLog);
+        var auditMaxSize = new Option<int>("--audit-log-maxsize") { Description = "Megabytes of audit log before it rotates (0: 100, as kube-apiserver's lumberjack)." };
+        var auditMaxBackup = new Option<int>("--audit-log-maxbackup") { Description = "Rotated audit log files kept (0: all)." };
+        var auditMaxAge = new Option<int>("--audit-log-maxage") { Description = "Days a rotated audit log file is kept (0: no limit)." };
+        cmd.Options.Add(auditMaxSize);
+        cmd.Options.Add(auditMaxBackup);
+        cmd.Options.Add(auditMaxAge);
         auditPolicy.Validators.Add(r => { if (r.GetValueOrDefault<string?>() is { } f && !File.Exists(f)) r.AddError($"--audit-policy-file: {f} does not exist."); });
         tokenAuthFile.Validators.Add(r => { if (r.GetValueOrDefault<string?>() is { } f && !File.Exists(f)) r.AddError($"--token-auth-file: {f} does not exist."); });
         encryptionConfig.Validators.Add(r => { if (r.GetValueOrDefault<string?>() is { } f && !File.Exists(f)) r.AddError($"--encryption-provider-config: {f} does not exist."); });
@@ -59,6 +65,9 @@ internal static class UpCommand
             EncryptionProviderConfig = parse.GetValue(encryptionConfig) is { } e ? Path.GetFullPath(e) : null,
             AuditPolicyFile = parse.GetValue(auditPolicy) is { } ap ? Path.GetFullPath(ap) : null,
             AuditLogPath = parse.GetValue(auditLog) is { } al ? (al == "-" ? al : Path.GetFullPath(al)) : null,
+            AuditLogMaxSize = Math.Max(0, parse.GetValue(auditMaxSize)),
+            AuditLogMaxBackup = Math.Max(0, parse.GetValue(auditMaxBackup)),
+            AuditLogMaxAge = Math.Max(0, parse.GetValue(auditMaxAge)),
             KubeletConfig = parse.GetValue(kubeletConfig) is { } kc ? Path.GetFullPath(kc) : null,
             SchedulerConfig = parse.GetValue(schedulerConfig) is { } sc ? Path.GetFullPath(sc) : null,
         }, ct));
