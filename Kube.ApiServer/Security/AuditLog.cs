@@ -11,7 +11,8 @@ namespace Kube.ApiServer.Security;
 
 /// <summary>
 /// Upstream's log audit backend (<c>--audit-log-path</c>, <c>--audit-policy-file</c>): one audit.k8s.io/v1 <c>Event</c>
-/// per line, at the stages RequestReceived and ResponseComplete (unless the policy omits them), for every request the
+/// per line, at the stages RequestReceived, ResponseStarted (long-running requests: watch, exec, attach, port-forward, logs)
+/// and ResponseComplete (unless the policy omits them), for every request the
 /// policy gives a level above None. Metadata: user, impersonated user, verb, objectRef, source IP, user agent, response
 /// code, timestamps; Request adds the JSON request body; RequestResponse adds the JSON response body (not for watches,
 /// logs and exec streams). Each response carries the <c>Audit-Id</c> header. Bodies are kept up to
@@ -61,6 +62,15 @@ internal sealed class AuditLog(AuditPolicy policy, string path, IAuthenticator a
             requestObject = await ReadRequestBodyAsync(ctx).ConfigureAwait(false);
         var streaming = verb == "watch" || ctx.WebSockets.IsWebSocketRequest || (info.Subresource is { } sub && StreamingSubresources.Contains(sub));
         if (!omit.Contains("RequestReceived")) Write(Event(ctx, auditId, level, "RequestReceived", verb, user, info, isResource, received, requestObject, null, null));
+        if (streaming && !omit.Contains("ResponseStarted"))
+        {
+            // long-running requests (watch, exec, attach, port-forward, logs) also get an event once the response headers go out, as upstream
+            ctx.Response.OnStarting(() =>
+            {
+                Write(Event(ctx, auditId, level, "ResponseStarted", verb, user, info, isResource, received, requestObject, null, ctx.Response.StatusCode));
+                return Task.CompletedTask;
+            });
+        }
 
         var original = ctx.Response.Body;
         CapturingStream? capture = level == AuditLevel.RequestResponse && !streaming ? new CapturingStream(original, MaxBodyBytes) : null;

@@ -60,7 +60,17 @@ public sealed class AuditLogTests
         using var denied = await SendAsync("bob-token", HttpMethod.Get, "/api/v1/namespaces/default/pods");
         Assert.AreEqual(403, (int)denied.StatusCode);
 
-        var lines = (await File.ReadAllLinesAsync(log)).Select(l => JsonNode.Parse(l)!.AsObject()).ToList();
+        using var watch = await SendAsync("root-token", HttpMethod.Get, "/api/v1/namespaces/default/configmaps?watch=true&timeoutSeconds=1");
+        await watch.Content.ReadAsStringAsync();
+        var watchId = watch.Headers.GetValues("Audit-Id").Single();
+
+        var all = (await File.ReadAllLinesAsync(log)).Select(l => JsonNode.Parse(l)!.AsObject()).ToList();
+        var watchEvents = all.Where(e => e["auditID"]!.GetValue<string>() == watchId).ToList();
+        CollectionAssert.AreEqual(new[] { "ResponseStarted", "ResponseComplete" }, watchEvents.Select(e => e["stage"]!.GetValue<string>()).ToArray(),
+            "a watch is long-running: ResponseStarted when its headers go out, then ResponseComplete");
+        Assert.AreEqual("watch", watchEvents[0]["verb"]!.GetValue<string>());
+        Assert.AreEqual(200, watchEvents[0]["responseStatus"]!["code"]!.GetValue<int>());
+        var lines = all.Where(e => e["auditID"]!.GetValue<string>() != watchId).ToList();
         Assert.IsTrue(lines.All(e => e["kind"]!.GetValue<string>() == "Event" && e["apiVersion"]!.GetValue<string>() == "audit.k8s.io/v1"));
         Assert.IsTrue(lines.All(e => e["stage"]!.GetValue<string>() == "ResponseComplete"), "RequestReceived is omitted by the policy");
         Assert.AreEqual(3, lines.Count, string.Join("\n", lines.Select(l => l.ToJsonString())));
