@@ -14,7 +14,7 @@ namespace Kube.ApiServer.Security;
 /// per line, at the stages RequestReceived, ResponseStarted (long-running requests: watch, exec, attach, port-forward, logs)
 /// and ResponseComplete (unless the policy omits them), for every request the
 /// policy gives a level above None. Metadata: user, impersonated user, verb, objectRef, source IP, user agent, response
-/// code, timestamps; Request adds the JSON request body; RequestResponse adds the JSON response body (not for watches,
+/// code, timestamps; Request adds the request body (JSON, or a protobuf body decoded to its JSON object, as upstream); RequestResponse adds the JSON response body (not for watches,
 /// logs and exec streams). Each response carries the <c>Audit-Id</c> header. Bodies are kept up to
 /// <see cref="MaxBodyBytes"/>. Writes are serialized and flushed per line; "-" writes to standard output; a file rotates as
 /// upstream's (<c>--audit-log-maxsize/maxbackup/maxage</c>, see <see cref="AuditLogFile"/>).
@@ -160,7 +160,8 @@ internal sealed class AuditLog(AuditPolicy policy, string path, IAuthenticator a
 
     private static async Task<JsonNode?> ReadRequestBodyAsync(HttpContext ctx)
     {
-        if (!IsJson(ctx.Request.ContentType) || ctx.Request.ContentLength > MaxBodyBytes) return null;
+        var protobuf = ctx.Request.ContentType?.StartsWith("application/vnd.kubernetes.protobuf", StringComparison.OrdinalIgnoreCase) == true;
+        if (!IsJson(ctx.Request.ContentType) && !protobuf || ctx.Request.ContentLength > MaxBodyBytes) return null;
         ctx.Request.EnableBuffering(MaxBodyBytes);
         var buffer = new MemoryStream();
         var chunk = new byte[16 * 1024];
@@ -171,7 +172,18 @@ internal sealed class AuditLog(AuditPolicy policy, string path, IAuthenticator a
             if (buffer.Length > MaxBodyBytes) break;
         }
         ctx.Request.Body.Position = 0;
-        return buffer.Length is > 0 and <= MaxBodyBytes ? TryParse(buffer.ToArray()) : null;
+        if (buffer.Length is 0 or > MaxBodyBytes) return null;
+        if (!protobuf) return TryParse(buffer.ToArray());
+        // as upstream, a protobuf body is logged as the object it decodes to, in JSON
+        try
+        {
+            return Protobuf.ProtobufDecoder.IsEnvelope(buffer.GetBuffer().AsSpan(0, (int)buffer.Length))
+                ? Protobuf.ProtobufDecoder.Decode(buffer.GetBuffer().AsSpan(0, (int)buffer.Length)) : null;
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
     }
 
     private static JsonNode? TryParse(byte[] bytes)

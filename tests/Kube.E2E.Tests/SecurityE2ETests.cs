@@ -372,7 +372,7 @@ public sealed partial class SecurityE2ETests
     public async Task AuditLog_RecordsRequestsAtThePolicysLevels()
     {
         await NamespaceAsync("sec-audit");
-        // a JSON body (kubectl create configmap would send protobuf, which the audit log does not decode)
+        // a JSON body (kubectl create configmap would send protobuf, which the audit log records decoded, as upstream)
         await Admin.OkAsync("create -f -", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: audited, namespace: sec-audit}\ndata: {k: audit-value}\n");
         var marker = "audit-secret-" + Guid.NewGuid().ToString("N");
         await Admin.OkAsync($"create secret generic audited -n sec-audit --from-literal=password={marker}");

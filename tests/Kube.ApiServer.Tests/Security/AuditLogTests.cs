@@ -60,6 +60,16 @@ public sealed class AuditLogTests
         using var denied = await SendAsync("bob-token", HttpMethod.Get, "/api/v1/namespaces/default/pods");
         Assert.AreEqual(403, (int)denied.StatusCode);
 
+        // kubectl create sends protobuf: the event carries the decoded object as JSON
+        byte[] protobuf = [(byte)'k', (byte)'8', (byte)'s', 0, 0x0a, 0x0f, 0x0a, 0x02, (byte)'v', (byte)'1', 0x12, 0x09, .. "ConfigMap"u8,
+            0x12, 0x0f, 0x0a, 0x04, 0x0a, 0x02, (byte)'p', (byte)'b', 0x12, 0x07, 0x0a, 0x01, (byte)'k', 0x12, 0x02, (byte)'p', (byte)'v'];
+        using var pbRequest = new HttpRequestMessage(HttpMethod.Post, "/api/v1/namespaces/default/configmaps") { Content = new ByteArrayContent(protobuf) };
+        pbRequest.Content.Headers.ContentType = new("application/vnd.kubernetes.protobuf");
+        pbRequest.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "root-token");
+        using var pb = await http.SendAsync(pbRequest);
+        Assert.AreEqual(201, (int)pb.StatusCode, await pb.Content.ReadAsStringAsync());
+        var pbId = pb.Headers.GetValues("Audit-Id").Single();
+
         using var watch = await SendAsync("root-token", HttpMethod.Get, "/api/v1/namespaces/default/configmaps?watch=true&timeoutSeconds=1");
         await watch.Content.ReadAsStringAsync();
         var watchId = watch.Headers.GetValues("Audit-Id").Single();
@@ -70,7 +80,10 @@ public sealed class AuditLogTests
             "a watch is long-running: ResponseStarted when its headers go out, then ResponseComplete");
         Assert.AreEqual("watch", watchEvents[0]["verb"]!.GetValue<string>());
         Assert.AreEqual(200, watchEvents[0]["responseStatus"]!["code"]!.GetValue<int>());
-        var lines = all.Where(e => e["auditID"]!.GetValue<string>() != watchId).ToList();
+        var pbEvent = all.Single(e => e["auditID"]!.GetValue<string>() == pbId);
+        Assert.AreEqual("pv", pbEvent["requestObject"]?["data"]?["k"]?.GetValue<string>(), pbEvent.ToJsonString());
+        Assert.AreEqual("pb", pbEvent["requestObject"]?["metadata"]?["name"]?.GetValue<string>());
+        var lines = all.Where(e => e["auditID"]!.GetValue<string>() != watchId && e["auditID"]!.GetValue<string>() != pbId).ToList();
         Assert.IsTrue(lines.All(e => e["kind"]!.GetValue<string>() == "Event" && e["apiVersion"]!.GetValue<string>() == "audit.k8s.io/v1"));
         Assert.IsTrue(lines.All(e => e["stage"]!.GetValue<string>() == "ResponseComplete"), "RequestReceived is omitted by the policy");
         Assert.AreEqual(3, lines.Count, string.Join("\n", lines.Select(l => l.ToJsonString())));
