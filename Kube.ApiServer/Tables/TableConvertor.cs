@@ -112,7 +112,7 @@ internal sealed partial class TableConvertor(TimeProvider time, CustomColumns cu
         ("batch", "Job") => JobColumns,
         ("batch", "CronJob") => CronJobColumns,
         ("autoscaling", "HorizontalPodAutoscaler") => HpaColumns,
-        _ => [NameColumn, AgeColumn],
+        _ => ClusterColumnsFor(t) ?? [NameColumn, AgeColumn],
     };
 
     public JsonObject Table(ResourceType t, IEnumerable<JsonObject> objects, bool includeColumns, bool includeObject, string? resourceVersion, string? continueToken)
@@ -255,7 +255,7 @@ internal sealed partial class TableConvertor(TimeProvider time, CustomColumns cu
             case ("autoscaling", "HorizontalPodAutoscaler"):
                 return HpaCells(obj, name, spec, status);
             default:
-                return [name, Age(obj)];
+                return ClusterCells(t, obj, name, spec, status) ?? [name, Age(obj)];
         }
     }
 

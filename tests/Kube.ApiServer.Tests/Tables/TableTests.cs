@@ -100,4 +100,80 @@ public sealed class TableTests
         var r = await cluster.GetAsync("/api/v1/namespaces/default/pods/p", TableAccept);
         Assert.AreEqual("Terminating", r.Body!["rows"]![0]!["cells"]![2]!.GetValue<string>());
     }
+    private static async Task<(List<string> Columns, List<string?> Cells)> FirstRowAsync(TestCluster cluster, string path)
+    {
+        var r = await cluster.GetAsync(path, TableAccept);
+        Assert.AreEqual(200, r.Code, r.Body?.ToJsonString());
+        var columns = r.Body!["columnDefinitions"]!.AsArray().Select(c => c!["name"]!.GetValue<string>()).ToList();
+        var cells = r.Body!["rows"]![0]!["cells"]!.AsArray().Select(c => c?.ToString()).ToList();
+        return (columns, cells);
+    }
+
+    [TestMethod]
+    public async Task StorageRbacPolicyKinds_HaveKubectlColumns()
+    {
+        await using var cluster = await TestCluster.StartAsync();
+        await cluster.PostAsync("/api/v1/persistentvolumes", """
+            {"apiVersion":"v1","kind":"PersistentVolume","metadata":{"name":"pv1"},"spec":{"capacity":{"storage":"1Gi"},"accessModes":["ReadWriteMany","ReadWriteOnce"],
+             "persistentVolumeReclaimPolicy":"Retain","storageClassName":"manual","hostPath":{"path":"/tmp/pv1"},"claimRef":{"namespace":"default","name":"c1"}}}
+            """);
+        var (pvColumns, pv) = await FirstRowAsync(cluster, "/api/v1/persistentvolumes");
+        CollectionAssert.AreEqual(new[] { "Name", "Capacity", "Access Modes", "Reclaim Policy", "Status", "Claim", "StorageClass", "VolumeAttributesClass", "Reason", "Age", "VolumeMode" }, pvColumns);
+        Assert.AreEqual("1Gi", pv[1]);
+        Assert.AreEqual("RWO,RWX", pv[2]);
+        Assert.AreEqual("Retain", pv[3]);
+        Assert.AreEqual("default/c1", pv[5]);
+        Assert.AreEqual("manual", pv[6]);
+        Assert.AreEqual("<unset>", pv[7]);
+
+        await cluster.PostAsync("/api/v1/namespaces/default/persistentvolumeclaims", """
+            {"apiVersion":"v1","kind":"PersistentVolumeClaim","metadata":{"name":"c1"},"spec":{"accessModes":["ReadWriteOnce"],"storageClassName":"manual","resources":{"requests":{"storage":"1Gi"}}}}
+            """);
+        var (pvcColumns, pvc) = await FirstRowAsync(cluster, "/api/v1/namespaces/default/persistentvolumeclaims");
+        CollectionAssert.AreEqual(new[] { "Name", "Status", "Volume", "Capacity", "Access Modes", "StorageClass", "VolumeAttributesClass", "Age", "VolumeMode" }, pvcColumns);
+        Assert.AreEqual("", pvc[2]); // not bound yet: no volume, capacity or modes
+        Assert.AreEqual("", pvc[3]);
+        Assert.AreEqual("manual", pvc[5]);
+
+        await cluster.PostAsync("/apis/storage.k8s.io/v1/storageclasses", """
+            {"apiVersion":"storage.k8s.io/v1","kind":"StorageClass","metadata":{"name":"fast","annotations":{"storageclass.kubernetes.io/is-default-class":"true"}},
+             "provisioner":"example.com/fast","volumeBindingMode":"WaitForFirstConsumer"}
+            """);
+        var (_, sc) = await FirstRowAsync(cluster, "/apis/storage.k8s.io/v1/storageclasses");
+        CollectionAssert.AreEqual(new[] { "fast (default)", "example.com/fast", "Delete", "WaitForFirstConsumer", "false" }, sc.Take(5).ToList());
+
+        await cluster.PostAsync("/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings", """
+            {"apiVersion":"rbac.authorization.k8s.io/v1","kind":"RoleBinding","metadata":{"name":"rb"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"view"},
+             "subjects":[{"kind":"User","name":"alice","apiGroup":"rbac.authorization.k8s.io"},{"kind":"ServiceAccount","name":"sa","namespace":"default"}]}
+            """);
+        var (rbColumns, rb) = await FirstRowAsync(cluster, "/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings");
+        CollectionAssert.AreEqual(new[] { "Name", "Role", "Age", "Users", "Groups", "ServiceAccounts" }, rbColumns);
+        Assert.AreEqual("ClusterRole/view", rb[1]);
+        Assert.AreEqual("alice", rb[3]);
+        Assert.AreEqual("default/sa", rb[5]);
+
+        await cluster.PostAsync("/apis/policy/v1/namespaces/default/poddisruptionbudgets", """
+            {"apiVersion":"policy/v1","kind":"PodDisruptionBudget","metadata":{"name":"pdb"},"spec":{"minAvailable":"50%","selector":{"matchLabels":{"app":"x"}}}}
+            """);
+        var (_, pdb) = await FirstRowAsync(cluster, "/apis/policy/v1/namespaces/default/poddisruptionbudgets");
+        Assert.AreEqual("50%", pdb[1]);
+        Assert.AreEqual("N/A", pdb[2]);
+
+        await cluster.PostAsync("/api/v1/namespaces/default/resourcequotas", """
+            {"apiVersion":"v1","kind":"ResourceQuota","metadata":{"name":"q"},"spec":{"hard":{"pods":"10","limits.cpu":"2","requests.cpu":"1"}}}
+            """);
+        var (rqColumns, rq) = await FirstRowAsync(cluster, "/api/v1/namespaces/default/resourcequotas");
+        CollectionAssert.AreEqual(new[] { "Name", "Age", "Request", "Limit" }, rqColumns);
+        StringAssert.Contains(rq[2], "pods: ");
+        StringAssert.Contains(rq[2], "/10");
+        StringAssert.Contains(rq[3], "limits.cpu: ");
+        Assert.IsFalse(rq[2]!.Contains("limits.", StringComparison.Ordinal), rq[2]);
+
+        await cluster.PostAsync("/apis/rbac.authorization.k8s.io/v1/namespaces/default/roles", """
+            {"apiVersion":"rbac.authorization.k8s.io/v1","kind":"Role","metadata":{"name":"reader"},"rules":[{"apiGroups":[""],"resources":["pods"],"verbs":["get"]}]}
+            """);
+        var (roleColumns, role) = await FirstRowAsync(cluster, "/apis/rbac.authorization.k8s.io/v1/namespaces/default/roles");
+        CollectionAssert.AreEqual(new[] { "Name", "Created At" }, roleColumns);
+        StringAssert.Matches(role[1], new System.Text.RegularExpressions.Regex(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$"));
+    }
 }
