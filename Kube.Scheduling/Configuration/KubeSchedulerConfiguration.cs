@@ -208,6 +208,15 @@ public static class KubeSchedulerConfiguration
                 return ReadNodeResourcesFitArgs(args, path, errors);
             case PodTopologySpreadPlugin.PluginName:
                 return ReadPodTopologySpreadArgs(args, path, errors);
+            case Plugins.VolumeBinding.VolumeBindingPlugin.PluginName:
+                var vb = new Plugins.VolumeBinding.VolumeBindingArgs();
+                if (Int(args, "bindTimeoutSeconds", errors, path + ".bindTimeoutSeconds") is { } bt)
+                {
+                    if (bt < 0) errors.Add($"{path}.bindTimeoutSeconds: Invalid value: {bt}: invalid BindTimeoutSeconds, should not be a negative value");
+                    vb = vb with { BindTimeoutSeconds = bt };
+                }
+
+                return vb;
             case DefaultPreemptionPlugin.PluginName:
                 var dp = new DefaultPreemptionArgs();
                 if (Int(args, "minCandidateNodesPercentage", errors, path + ".minCandidateNodesPercentage") is { } mp)

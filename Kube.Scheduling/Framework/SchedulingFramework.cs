@@ -148,7 +148,9 @@ public sealed class SchedulingFramework
     /// </summary>
     private static object CreatePlugin(IServiceProvider services, Type type, List<object> args)
     {
-        var ctor = type.GetConstructors().OrderByDescending(c => c.GetParameters().Length).FirstOrDefault();
+        var ctors = type.GetConstructors();
+        var ctor = ctors.FirstOrDefault(c => c.IsDefined(typeof(ActivatorUtilitiesConstructorAttribute), false))
+            ?? ctors.OrderByDescending(c => c.GetParameters().Length).FirstOrDefault();
         var parameters = ctor?.GetParameters() ?? [];
         var usable = args.Where(a => parameters.Any(p => p.ParameterType.IsInstanceOfType(a))).ToArray();
         var extraArgs = args.Where(a => !usable.Contains(a)).ToList();

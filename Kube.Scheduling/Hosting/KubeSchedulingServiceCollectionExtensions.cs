@@ -67,7 +67,7 @@ public static class KubeSchedulingServiceCollectionExtensions
                 .AddPlugin<NodeAffinityPlugin>(NodeAffinityPlugin.PluginName, weight: 2)
                 .AddPlugin<NodePortsPlugin>(NodePortsPlugin.PluginName)
                 .AddPlugin<NodeResourcesFitPlugin, NodeResourcesFitArgs>(NodeResourcesFitPlugin.PluginName, weight: 1)
-                .AddPlugin<VolumeBindingPlugin>(VolumeBindingPlugin.PluginName)
+                .AddPlugin<VolumeBindingPlugin, VolumeBindingArgs>(VolumeBindingPlugin.PluginName)
                 .AddPlugin<PodTopologySpreadPlugin, PodTopologySpreadArgs>(PodTopologySpreadPlugin.PluginName, weight: 2)
                 .AddPlugin<InterPodAffinityPlugin>(InterPodAffinityPlugin.PluginName, weight: 2)
                 .AddPlugin<NodeResourcesBalancedAllocationPlugin>(NodeResourcesBalancedAllocationPlugin.PluginName, weight: 1)

@@ -17,8 +17,10 @@ namespace Kube.Scheduling.Plugins.VolumeBinding;
 /// (provisioner other than kubernetes.io/no-provisioner) ("node(s) didn't find available persistent volumes to
 /// bind").</para>
 /// <para>Reserve keeps the chosen PVs for the node; PreBind binds them (PV claimRef, PVC volumeName), or for dynamic
-/// provisioning annotates the claim with <c>volume.kubernetes.io/selected-node</c>. Unlike upstream it does not wait for
-/// a provisioner to finish.</para>
+/// provisioning annotates the claim with <c>volume.kubernetes.io/selected-node</c>, then waits, checking every second,
+/// until every such claim is bound (<c>spec.volumeName</c> set and <c>pv.kubernetes.io/bind-completed</c>), for at most
+/// <see cref="VolumeBindingArgs.BindTimeoutSeconds"/> (600 s): a claim deleted meanwhile, or whose selected-node
+/// annotation the provisioner removed (it gave up on that node), fails the binding and the pod is retried.</para>
 /// </summary>
 public sealed class VolumeBindingPlugin : IPreFilterPlugin, IFilterPlugin, IReservePlugin, IPreBindPlugin, IEnqueueExtensions
 {
@@ -36,13 +38,16 @@ public sealed class VolumeBindingPlugin : IPreFilterPlugin, IFilterPlugin, IRese
     private readonly Func<IReadOnlyList<V1PersistentVolume>> _volumes;
     private readonly Func<string, V1StorageClass?> _class;
     private readonly Func<bool> _synced = () => true;
+    private readonly TimeProvider _time;
+    private readonly TimeSpan _bindTimeout;
 
     /// <summary>The plugin over the shared informers' caches of PVCs, PVs and StorageClasses.</summary>
     [Microsoft.Extensions.DependencyInjection.ActivatorUtilitiesConstructor]
-    public VolumeBindingPlugin(IKubeClient client, ISharedInformerFactory informers)
+    public VolumeBindingPlugin(IKubeClient client, ISharedInformerFactory informers, TimeProvider? time = null, VolumeBindingArgs? args = null)
     {
         ArgumentNullException.ThrowIfNull(informers);
         _client = client;
+        (_time, _bindTimeout) = Settings(time, args);
         var pvcs = informers.GetInformer<V1PersistentVolumeClaim>();
         var pvs = informers.GetInformer<V1PersistentVolume>();
         var classes = informers.GetInformer<V1StorageClass>();
@@ -54,8 +59,10 @@ public sealed class VolumeBindingPlugin : IPreFilterPlugin, IFilterPlugin, IRese
     }
 
     /// <summary>The plugin over fixed objects (simulations and tests); PreBind needs <paramref name="client"/>.</summary>
-    public VolumeBindingPlugin(IEnumerable<V1PersistentVolumeClaim> claims, IEnumerable<V1PersistentVolume> volumes, IEnumerable<V1StorageClass> classes, IKubeClient? client = null)
+    public VolumeBindingPlugin(IEnumerable<V1PersistentVolumeClaim> claims, IEnumerable<V1PersistentVolume> volumes, IEnumerable<V1StorageClass> classes, IKubeClient? client = null,
+        TimeProvider? time = null, VolumeBindingArgs? args = null)
     {
+        (_time, _bindTimeout) = Settings(time, args);
         var c = claims.ToDictionary(x => (x.Metadata.NamespaceProperty, x.Metadata.Name));
         var v = volumes.ToList();
         var s = classes.ToDictionary(x => x.Metadata.Name, StringComparer.Ordinal);
@@ -67,6 +74,13 @@ public sealed class VolumeBindingPlugin : IPreFilterPlugin, IFilterPlugin, IRese
     }
 
     public string Name => PluginName;
+
+    private static (TimeProvider, TimeSpan) Settings(TimeProvider? time, VolumeBindingArgs? args)
+    {
+        var seconds = (args ?? new VolumeBindingArgs()).BindTimeoutSeconds;
+        if (seconds < 0) throw new ArgumentException($"invalid BindTimeoutSeconds, should not be a negative value: {seconds}", nameof(args));
+        return (time ?? TimeProvider.System, TimeSpan.FromSeconds(seconds));
+    }
 
     /// <summary>PVCs and PVs appearing or changing, StorageClasses added, and nodes added or relabelled.</summary>
     public IReadOnlyList<ClusterEventWithHint> EventsToRegister() =>
@@ -143,6 +157,7 @@ public sealed class VolumeBindingPlugin : IPreFilterPlugin, IFilterPlugin, IRese
         ArgumentNullException.ThrowIfNull(state);
         if (!state.TryRead<VolumeState>(StateKey, out var s) || s.Chosen is not { Count: > 0 } chosen) return Status.Skip;
         if (_client is null) return new Status(StatusCode.Error, ["VolumeBinding: no API client to bind volumes"]);
+        var written = new List<V1PersistentVolumeClaim>();
         foreach (var (claim, pv) in chosen)
         {
             var current = await _client.GetAsync<V1PersistentVolumeClaim>(claim.Metadata.Name, claim.Metadata.NamespaceProperty, cancellationToken).ConfigureAwait(false);
@@ -150,7 +165,7 @@ public sealed class VolumeBindingPlugin : IPreFilterPlugin, IFilterPlugin, IRese
             if (pv is null)
             {
                 current.Metadata.Annotations[SelectedNodeAnnotation] = nodeName;
-                await _client.UpdateAsync(current, cancellationToken: cancellationToken).ConfigureAwait(false);
+                written.Add(await _client.UpdateAsync(current, cancellationToken: cancellationToken).ConfigureAwait(false));
                 continue;
             }
 
@@ -163,11 +178,55 @@ public sealed class VolumeBindingPlugin : IPreFilterPlugin, IFilterPlugin, IRese
             await _client.UpdateAsync(volume, cancellationToken: cancellationToken).ConfigureAwait(false);
             current.Spec.VolumeName = pv.Metadata.Name;
             current.Metadata.Annotations["pv.kubernetes.io/bind-completed"] = "yes";
-            await _client.UpdateAsync(current, cancellationToken: cancellationToken).ConfigureAwait(false);
+            written.Add(await _client.UpdateAsync(current, cancellationToken: cancellationToken).ConfigureAwait(false));
         }
 
-        return Status.Success;
+        return await WaitForBindingsAsync(written, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// Upstream's wait in BindPodVolumes: every second, until each claim is bound (volumeName and bind-completed), one is
+    /// deleted or lost its selected-node annotation (an error), or the bind timeout passes.
+    /// </summary>
+    private async Task<Status> WaitForBindingsAsync(IReadOnlyList<V1PersistentVolumeClaim> claims, CancellationToken cancellationToken)
+    {
+        var deadline = _time.GetUtcNow() + _bindTimeout;
+        while (true)
+        {
+            var pending = false;
+            foreach (var claim in claims)
+            {
+                var ns = claim.Metadata.NamespaceProperty;
+                var name = claim.Metadata.Name;
+                var current = _claim(ns, name);
+                if (current is null || current.Metadata.Uid != claim.Metadata.Uid)
+                    return new Status(StatusCode.Error, [$"binding volumes: pvc {ns}/{name} was deleted"]);
+                // The informer may not show our own write yet (upstream's assume cache covers that): wait for it.
+                if (Older(current, claim))
+                {
+                    pending = true;
+                    continue;
+                }
+
+                if (!string.IsNullOrEmpty(current.Spec?.VolumeName) && current.Metadata.Annotations?.ContainsKey("pv.kubernetes.io/bind-completed") == true) continue;
+                if (string.IsNullOrEmpty(current.Spec?.VolumeName) && current.Metadata.Annotations?.ContainsKey(SelectedNodeAnnotation) != true)
+                    return new Status(StatusCode.Error, [$"binding volumes: selectedNode annotation reset for PVC \"{name}\""]);
+                pending = true;
+            }
+
+            if (!pending) return Status.Success;
+            var left = deadline - _time.GetUtcNow();
+            if (left <= TimeSpan.Zero) return new Status(StatusCode.Error, ["binding volumes: context deadline exceeded"]);
+            await Task.Delay(left < BindPollInterval ? left : BindPollInterval, _time, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Whether <paramref name="seen"/> is an older version than <paramref name="written"/> (resourceVersions are store revisions).</summary>
+    private static bool Older(V1PersistentVolumeClaim seen, V1PersistentVolumeClaim written) =>
+        long.TryParse(seen.Metadata.ResourceVersion, out var a) && long.TryParse(written.Metadata.ResourceVersion, out var b) && a < b;
+
+    /// <summary>How often PreBind checks the claims it waits for (upstream: every second).</summary>
+    private static readonly TimeSpan BindPollInterval = TimeSpan.FromSeconds(1);
 
     /// <summary>For each delayed claim, the smallest matching available PV allowed on the node, or null for dynamic provisioning; null when one claim cannot be satisfied.</summary>
     private List<(V1PersistentVolumeClaim Claim, V1PersistentVolume? Volume)>? FindVolumes(IReadOnlyList<V1PersistentVolumeClaim> claims, V1Node node)

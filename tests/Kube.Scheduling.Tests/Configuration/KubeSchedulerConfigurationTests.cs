@@ -140,11 +140,28 @@ public sealed class KubeSchedulerConfigurationTests
     [DataRow(Header + "profiles:\n- pluginConfig:\n  - name: NodeResourcesFit\n    args:\n      scoringStrategy:\n        type: Random\n", "profiles[0].pluginConfig[0].args.scoringStrategy.type: unsupported value \"Random\"")]
     [DataRow(Header + "profiles:\n- pluginConfig:\n  - name: PodTopologySpread\n    args:\n      defaultingType: List\n      defaultConstraints:\n      - maxSkew: 0\n        topologyKey: zone\n        whenUnsatisfiable: DoNotSchedule\n", "defaultConstraints[0].maxSkew: must be greater than 0")]
     [DataRow(Header + "profiles:\n- pluginConfig:\n  - name: DefaultPreemption\n    args:\n      minCandidateNodesPercentage: 0\n      minCandidateNodesAbsolute: 0\n", "must not both be 0")]
+    [DataRow(Header + "profiles:\n- pluginConfig:\n  - name: VolumeBinding\n    args:\n      bindTimeoutSeconds: -1\n", "profiles[0].pluginConfig[0].args.bindTimeoutSeconds: Invalid value: -1: invalid BindTimeoutSeconds, should not be a negative value")]
     [DataRow(Header + "profiles: [", "not valid YAML")]
     public void InvalidConfiguration_FailsValidation_NamingTheField(string yaml, string expected)
     {
         var ex = Assert.ThrowsExactly<OptionsValidationException>(() => Build(yaml));
         StringAssert.Contains(ex.Message, expected);
+    }
+
+    [TestMethod]
+    public void VolumeBindingArgs_BindTimeoutSeconds_ReachesThePlugin_DefaultingTo600()
+    {
+        var yaml = Header + """
+            profiles:
+            - schedulerName: default-scheduler
+              pluginConfig:
+              - name: VolumeBinding
+                args:
+                  bindTimeoutSeconds: 30
+            """;
+        var (o, _) = Build(yaml);
+        Assert.AreEqual(30, ((Kube.Scheduling.Plugins.VolumeBinding.VolumeBindingArgs)o.Profiles[0].PluginArgs["VolumeBinding"]).BindTimeoutSeconds);
+        Assert.AreEqual(600, new Kube.Scheduling.Plugins.VolumeBinding.VolumeBindingArgs().BindTimeoutSeconds);
     }
 
     internal sealed record PreferArgs
