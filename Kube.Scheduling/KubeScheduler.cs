@@ -141,7 +141,7 @@ public sealed partial class KubeScheduler : BackgroundService
             Queue.Dispose();
             try
             {
-                await Task.WhenAll(_bindings.Values).WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None).ConfigureAwait(false);
+                await Task.WhenAll(_bindings.Values.Concat(_events.Keys)).WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None).ConfigureAwait(false);
             }
             catch (Exception)
             {
@@ -313,7 +313,7 @@ public sealed partial class KubeScheduler : BackgroundService
             Queue.Done(info.Key);
             LogBound(info.Key, host);
             fwk.RunPostBind(state, pod, host);
-            await RecordEventAsync(pod, "Normal", "Scheduled", $"Successfully assigned {info.Key} to {host}", ct).ConfigureAwait(false);
+            RecordEventInBackground(pod, "Normal", "Scheduled", $"Successfully assigned {info.Key} to {host}", ct);
             return;
         }
 
@@ -367,8 +367,38 @@ public sealed partial class KubeScheduler : BackgroundService
             // The pod changed or went away; the next attempt writes the condition again.
         }
 
-        if (_options.RecordEvents) await RecordEventAsync(pod, "Warning", "FailedScheduling", message, ct).ConfigureAwait(false);
+        if (_options.RecordEvents) RecordEventInBackground(pod, "Warning", "FailedScheduling", message, ct);
     }
+
+    /// <summary>
+    /// Writes an event without making the caller wait, as upstream's event broadcaster: at most
+    /// <see cref="MaxQueuedEvents"/> writes are in flight; beyond that events are dropped (upstream's broadcaster queue
+    /// holds 1000 and drops too), so a slow API server never holds up the scheduling loop or a binding.
+    /// </summary>
+    private void RecordEventInBackground(V1Pod pod, string type, string reason, string message, CancellationToken ct)
+    {
+        if (!_options.RecordEvents) return;
+        if (Interlocked.Increment(ref _eventsInFlight) > MaxQueuedEvents)
+        {
+            Interlocked.Decrement(ref _eventsInFlight);
+            LogEventDropped(reason);
+            return;
+        }
+
+        var write = RecordEventAsync(pod, type, reason, message, ct);
+        _events[write] = 0;
+        _ = write.ContinueWith(t =>
+        {
+            _events.TryRemove(t, out _);
+            Interlocked.Decrement(ref _eventsInFlight);
+        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    /// <summary>The most event writes in flight (upstream's maxQueuedEvents).</summary>
+    private const int MaxQueuedEvents = 1000;
+
+    private int _eventsInFlight;
+    private readonly ConcurrentDictionary<Task, byte> _events = new();
 
     private async Task RecordEventAsync(V1Pod pod, string type, string reason, string message, CancellationToken ct)
     {
@@ -576,6 +606,9 @@ public sealed partial class KubeScheduler : BackgroundService
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Scheduling pod {Pod} failed")]
     private partial void LogScheduleError(Exception exception, string pod);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Dropped event {Reason}: too many event writes in flight")]
+    private partial void LogEventDropped(string reason);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Recording event {Reason} failed")]
     private partial void LogEventFailed(Exception exception, string reason);
