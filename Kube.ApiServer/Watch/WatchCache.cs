@@ -27,6 +27,7 @@ internal sealed class WatchCache : IAsyncDisposable
     private readonly List<Watcher> _watchers = [];
     private readonly Lock _gate = new();
     private readonly CancellationTokenSource _cts = new();
+    private int _disposed;
     private int _head;
     private int _count;
     private long _startRevision;
@@ -304,6 +305,8 @@ internal sealed class WatchCache : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // Idempotent: a failed cache is disposed when it is replaced and may be disposed again with its manager.
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         _cts.Cancel();
         if (_pump is not null)
         {

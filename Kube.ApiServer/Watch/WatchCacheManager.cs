@@ -28,7 +28,11 @@ internal sealed class WatchCacheManager(ObjectStorage storage, ApiServerOptions 
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             if (_caches.TryGetValue(key, out cache) && !cache.Failed) return cache;
-            if (cache is not null) await cache.DisposeAsync().ConfigureAwait(false);
+            if (cache is not null)
+            {
+                _caches.TryRemove(key, out _);
+                await cache.DisposeAsync().ConfigureAwait(false);
+            }
             cache = new WatchCache(type, storage, options.WatchCacheCapacity, options.WatchProgressInterval, _logger, keepsState: true);
             await cache.StartAsync(0, ct).ConfigureAwait(false);
             _caches[key] = cache;
