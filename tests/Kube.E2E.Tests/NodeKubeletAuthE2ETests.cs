@@ -125,6 +125,16 @@ public sealed class NodeKubeletAuthE2ETests
             var logs = "";
             Assert.IsTrue(await Wait.UntilAsync(async () => (logs = (await K.RunAsync("logs ext-talker")).Stdout).Contains("hello-from-ext-node"), TimeSpan.FromSeconds(60)),
                 "kubectl logs through the API server: " + logs + "\n" + agent.Stdout + agent.Stderr);
+
+            // straight at this node's kubelet with a certificate from the cluster CA for a user without nodes/proxy: the separate
+            // node process asks the API server (SubjectAccessReview with its own kubeconfig) and refuses with its own 403
+            var port = int.Parse(await K.OkAsync("get node tls-ext-1 -o jsonpath={.status.daemonEndpoints.kubeletEndpoint.Port}"), System.Globalization.CultureInfo.InvariantCulture);
+            var dave = await ToolProcess.KubeHostAsync("kubeconfig", "--data-dir", _host.DataDir, "--user", "dave", "--server", $"https://127.0.0.1:{port}",
+                "--out", Path.Combine(_dir, "dave-kubelet.kubeconfig"));
+            Assert.AreEqual(0, dave.ExitCode, dave.Stdout + dave.Stderr);
+            var direct = await new Kubectl(dave.Stdout.Trim(), Path.Combine(_dir, "cache-dave")).RunAsync("get --raw /containerLogs/default/ext-talker/main");
+            Assert.AreNotEqual(0, direct.ExitCode, direct.Stdout);
+            StringAssert.Contains(direct.Stderr, "Forbidden (user=dave, verb=get, resource=nodes, subresource=proxy)", agent.Stdout + agent.Stderr);
         }
         finally
         {

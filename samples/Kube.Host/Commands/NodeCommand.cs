@@ -65,6 +65,9 @@ internal static class NodeCommand
                         {
                             ServingCertificate = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(Path.GetFullPath(certFile), Path.GetFullPath(keyFile)),
                             ClientCertificateAuthority = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificateFromFile(Path.GetFullPath(caFile)),
+                            // Every kubelet request is authorized by a SubjectAccessReview the node sends with its own kubeconfig
+                            // credentials (upstream's --authorization-mode=Webhook), as the nodes inside kube-host up do.
+                            Authorizer = new Kube.Node.Server.SubjectAccessReviewKubeletAuthorizer(o.NodeName, ApiServerHttpClient(kubeconfigPath)),
                         };
                     }
                 });
@@ -87,5 +90,19 @@ internal static class NodeCommand
             return 0;
         });
         return cmd;
+    }
+
+    /// <summary>
+    /// An HttpClient to the API server with the kubeconfig's transport: its CA check and client certificate (KubernetesClient's
+    /// handler), plus its bearer token if it has one. Relative paths resolve against the server URL.
+    /// </summary>
+    private static HttpClient ApiServerHttpClient(string kubeconfigPath)
+    {
+        var config = KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfigPath);
+        var http = new Kubernetes(config).HttpClient;
+        http.BaseAddress = new Uri(config.Host.TrimEnd('/') + "/");
+        if (!string.IsNullOrEmpty(config.AccessToken))
+            http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", config.AccessToken);
+        return http;
     }
 }
