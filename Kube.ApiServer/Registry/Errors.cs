@@ -49,7 +49,11 @@ internal static class Errors
 
     public static KubeApiException NotAcceptable(string message) => Make(406, "NotAcceptable", message);
 
-    public static KubeApiException PathNotFound(string path) => Make(404, "NotFound", "the server could not find the requested resource");
+    /// <summary>
+    /// Upstream's generic 404 (NewGenericServerResponse) carries an empty <c>details</c> object, and clients read it: kubectl
+    /// debug dereferences <c>details</c> of the 404 for an unserved <c>pods/ephemeralcontainers</c> and crashed without it.
+    /// </summary>
+    public static KubeApiException PathNotFound(string path) => Make(404, "NotFound", "the server could not find the requested resource", new V1StatusDetails());
 
     public static KubeApiException Forbidden(string message) => Make(403, "Forbidden", message);
 

@@ -31,6 +31,20 @@ public sealed class BadInputTests
     }
 
     [TestMethod]
+    [DataRow("/api/v1/nope")]
+    [DataRow("/api/v1/namespaces/default/pods/p/ephemeralcontainers")]
+    public async Task UnknownPath_Is404_WithUpstreamsEmptyDetails(string path)
+    {
+        // kubectl debug reads details of this 404 (an unserved pods/ephemeralcontainers) and crashed when it was missing
+        var r = await SendBytesAsync(HttpMethod.Patch, path, Encoding.UTF8.GetBytes("{}"), "application/strategic-merge-patch+json");
+        Assert.AreEqual(404, r.Code, r.Body);
+        Assert.AreEqual("NotFound", r.Reason);
+        var status = System.Text.Json.Nodes.JsonNode.Parse(r.Body)!;
+        Assert.AreEqual("the server could not find the requested resource", status["message"]!.GetValue<string>());
+        Assert.IsNotNull(status["details"] as System.Text.Json.Nodes.JsonObject, r.Body);
+    }
+
+    [TestMethod]
     public async Task BodyOver3MiB_Is413()
     {
         var big = "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"big\"},\"data\":{\"x\":\"" + new string('a', 3 * 1024 * 1024) + "\"}}";
