@@ -358,8 +358,11 @@ public sealed partial class SecurityE2ETests
                 return nodes.ExitCode == 0 && nodes.Stdout.Contains(" Ready ");
             }, TimeSpan.FromSeconds(60));
             Assert.IsTrue(ready, "sec-ext-1 never became Ready:\n" + agent.Stdout + agent.Stderr);
-            var lease = await Admin.OkAsync("get lease sec-ext-1 -n kube-node-lease -o jsonpath={.spec.holderIdentity}");
-            Assert.AreEqual("sec-ext-1", lease.Trim());
+            // the Lease comes from the heartbeat loop, which may first renew just after the Node reads Ready
+            var lease = "";
+            Assert.IsTrue(await Wait.UntilAsync(async () =>
+                (lease = (await Admin.RunAsync("get lease sec-ext-1 -n kube-node-lease -o jsonpath={.spec.holderIdentity}")).Stdout.Trim()) == "sec-ext-1",
+                TimeSpan.FromSeconds(30)), "the node's Lease holder: '" + lease + "'\n" + agent.Stdout + agent.Stderr);
         }
         finally
         {
