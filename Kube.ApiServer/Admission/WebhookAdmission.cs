@@ -1,6 +1,3 @@
-using System.Net.Http.Json;
-using System.Security.Cryptography.X509Certificates;
-using System.Text;
 using System.Text.Json.Nodes;
 using k8s.Models;
 using Kube.ApiServer.Patch;
@@ -127,27 +124,9 @@ public sealed class WebhookAdmission(IKubeClient client, bool mutating) : IAdmis
         try
         {
             var seconds = hook.TimeoutSeconds is > 0 and <= 30 ? hook.TimeoutSeconds.Value : 10;
-            target = Target(hook.ClientConfig, seconds);
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            timeout.CancelAfter(TimeSpan.FromSeconds(seconds));
-            using var handler = new SocketsHttpHandler { UseProxy = false, ConnectTimeout = TimeSpan.FromSeconds(10) };
-            if (hook.ClientConfig.Service is { } service)
-            {
-                var endpoint = await WebhookServiceResolver.ResolveAsync(_client, service, timeout.Token).ConfigureAwait(false);
-                handler.ConnectCallback = (_, c) => WebhookServiceResolver.ConnectAsync(endpoint, c);
-            }
-            if (hook.ClientConfig.CaBundle is { Length: > 0 } bundle)
-            {
-                var roots = new X509Certificate2Collection();
-                roots.ImportFromPem(Encoding.UTF8.GetString(bundle));
-                handler.SslOptions.RemoteCertificateValidationCallback = (_, cert, _, errors) =>
-                    cert is X509Certificate2 c2 && Security.ClusterPki.ChainsTo(c2, [.. roots])
-                    && (errors & (System.Net.Security.SslPolicyErrors.RemoteCertificateNameMismatch | System.Net.Security.SslPolicyErrors.RemoteCertificateNotAvailable)) == 0;
-            }
-            using var http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
-            using var resp = await http.PostAsync(target, new StringContent(review.ToJsonString(), Encoding.UTF8, "application/json"), timeout.Token).ConfigureAwait(false);
-            if (!resp.IsSuccessStatusCode) throw new HttpRequestException($"expected response code 200, got {(int)resp.StatusCode}");
-            response = (await resp.Content.ReadFromJsonAsync<JsonObject>(timeout.Token).ConfigureAwait(false))?["response"] as JsonObject
+            var endpoint = new WebhookEndpoint(hook.ClientConfig.Url, hook.ClientConfig.Service, hook.ClientConfig.CaBundle);
+            target = WebhookClient.Target(endpoint, seconds);
+            response = (await WebhookClient.PostAsync(_client, endpoint, target, review, seconds, ct).ConfigureAwait(false))["response"] as JsonObject
                 ?? throw new HttpRequestException("the AdmissionReview has no response");
             if (response["uid"]?.GetValue<string>() != uid) throw new HttpRequestException($"expected response.uid=\"{uid}\"");
         }
@@ -187,16 +166,6 @@ public sealed class WebhookAdmission(IKubeClient client, bool mutating) : IAdmis
                 }
             }
         }
-    }
-
-    /// <summary>The URL posted to, with the <c>?timeout=</c> query upstream's REST client adds.</summary>
-    private static Uri Target(Admissionregistrationv1WebhookClientConfig config, int timeoutSeconds)
-    {
-        string url;
-        if (config.Service is { } service) url = WebhookServiceResolver.ServiceUri(service);
-        else if (config.Url is { Length: > 0 } u && Uri.TryCreate(u, UriKind.Absolute, out var uri) && uri.Scheme == "https") url = u;
-        else throw new HttpRequestException("clientConfig.url must be an https URL");
-        return new Uri(url + (url.Contains('?', StringComparison.Ordinal) ? "&" : "?") + $"timeout={timeoutSeconds}s");
     }
 
     private static JsonObject Review(string uid, AdmissionRequest r)
