@@ -89,7 +89,7 @@ internal sealed partial class ApiHttpHandler
 
         switch (info.Subresource, method)
         {
-            case (null or "status", "GET"):
+            case (null or "status" or "ephemeralcontainers", "GET"):
                 if (Bool(q["watch"].FirstOrDefault()) == true)
                 {
                     await WatchAsync(ctx, scope with { Name = null, Subresource = null },
@@ -98,7 +98,7 @@ internal sealed partial class ApiHttpHandler
                 }
                 await WriteObjectAsync(ctx, type, 200, await registry.GetAsync(scope, ct).ConfigureAwait(false)).ConfigureAwait(false);
                 return;
-            case (null or "status", "PUT"):
+            case (null or "status" or "ephemeralcontainers", "PUT"):
             {
                 var body = await ReadObjectAsync(ctx).ConfigureAwait(false);
                 var result = await registry.UpdateAsync(scope, body, write, ct).ConfigureAwait(false);
@@ -106,7 +106,7 @@ internal sealed partial class ApiHttpHandler
                 await WriteObjectAsync(ctx, type, 200, result.Object).ConfigureAwait(false);
                 return;
             }
-            case (null or "status", "PATCH"):
+            case (null or "status" or "ephemeralcontainers", "PATCH"):
             {
                 var patchType = PatchTypeOf(ctx);
                 var body = await ReadTextAsync(ctx).ConfigureAwait(false);
@@ -170,7 +170,7 @@ internal sealed partial class ApiHttpHandler
                 await WriteJsonAsync(ctx, 200, scale).ConfigureAwait(false);
                 return;
             }
-            case ("binding" or "scale" or "eviction", _) or (null or "status", _):
+            case ("binding" or "scale" or "eviction", _) or (null or "status" or "ephemeralcontainers", _):
                 throw Errors.MethodNotAllowed("the server does not allow this method on the requested resource");
             default:
                 throw Errors.PathNotFound(ctx.Request.Path.Value ?? "");

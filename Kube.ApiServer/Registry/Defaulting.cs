@@ -136,7 +136,7 @@ internal static class Defaulting
         spec["terminationGracePeriodSeconds"] ??= 30;
         spec["schedulerName"] ??= "default-scheduler";
         spec["securityContext"] ??= new JsonObject();
-        foreach (var list in new[] { "containers", "initContainers" })
+        foreach (var list in new[] { "containers", "initContainers", "ephemeralContainers" })
         {
             if (spec[list] is not JsonArray containers) continue;
             foreach (var c in containers.OfType<JsonObject>())

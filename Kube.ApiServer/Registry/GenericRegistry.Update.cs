@@ -212,7 +212,12 @@ internal sealed partial class GenericRegistry
             if (Json.Str(inputMeta, "name") is { Length: > 0 } n && n != name)
                 throw Errors.BadRequest($"the name of the object ({n}) does not match the name on the URL ({name})");
 
-            var next = s.Subresource == "status" ? StatusOnly(current, input) : MainUpdate(s.Type, current, input);
+            var next = s.Subresource switch
+            {
+                "status" => StatusOnly(current, input),
+                EphemeralContainerValidation.Subresource => EphemeralContainersOnly(current, input),
+                _ => MainUpdate(s.Type, current, input),
+            };
             var request = NewAdmission(s, AdmissionOperation.Update, next, current, o, name);
             await admission.MutateAsync(request, ct).ConfigureAwait(false);
             next = request.Object ?? next;
@@ -220,7 +225,7 @@ internal sealed partial class GenericRegistry
             if (s.Subresource == "status" && _schemas.Validate(s.Type, next, current) is { Count: > 0 } statusCauses) throw Errors.Invalid(s.Type, name, statusCauses);
             if (s.Subresource != "status")
             {
-                var causes = ObjectValidator.Validate(s.Type, next, current, _schemas);
+                var causes = ObjectValidator.Validate(s.Type, next, current, _schemas, s.Subresource);
                 if (causes.Count > 0) throw Errors.Invalid(s.Type, name, causes);
                 if (HasGeneration(s.Type, next))
                 {
@@ -291,6 +296,16 @@ internal sealed partial class GenericRegistry
         var next = Json.Clone(current);
         if (input["status"] is { } st) next["status"] = st.DeepClone();
         else next.Remove("status");
+        return next;
+    }
+
+    /// <summary>Pods' ephemeralcontainers subresource: the stored pod with only <c>spec.ephemeralContainers</c> taken from the input (upstream's dropNonEphemeralContainerUpdates).</summary>
+    private static JsonObject EphemeralContainersOnly(JsonObject current, JsonObject input)
+    {
+        var next = Json.Clone(current);
+        var spec = Json.EnsureObj(next, "spec");
+        if (Json.Obj(input, "spec")?["ephemeralContainers"] is { } list) spec["ephemeralContainers"] = list.DeepClone();
+        else spec.Remove("ephemeralContainers");
         return next;
     }
 

@@ -35,7 +35,14 @@ internal static partial class ObjectValidator
 
     private static bool UsesLabelNames(ResourceType t) => t.Group.Length == 0 && t.Kind is "Namespace" or "Service";
 
-    public static List<V1StatusCause> Validate(ResourceType t, JsonObject obj, JsonObject? old, CustomSchemas? schemas = null)
+    /// <summary>Upstream's IsDNS1123Label (container names).</summary>
+    public static bool IsDnsLabel(string value) => value.Length <= 63 && Label().IsMatch(value);
+
+    /// <summary>The message of a failed <see cref="IsDnsLabel"/>.</summary>
+    public const string DnsLabelMessage = LabelMessage;
+
+    /// <param name="subresource">The subresource written through (pods' <c>ephemeralcontainers</c>), null for the main endpoint.</param>
+    public static List<V1StatusCause> Validate(ResourceType t, JsonObject obj, JsonObject? old, CustomSchemas? schemas = null, string? subresource = null)
     {
         var causes = new List<V1StatusCause>();
         var name = Json.Name(obj);
@@ -70,6 +77,7 @@ internal static partial class ObjectValidator
         {
             case ("", "Pod"):
                 PodSpec(Json.Obj(obj, "spec"), "spec", causes);
+                EphemeralContainerValidation.Validate(obj, old, subresource, causes);
                 break;
             case ("apps", "Deployment"):
             case ("apps", "ReplicaSet"):

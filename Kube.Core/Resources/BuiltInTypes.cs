@@ -10,7 +10,7 @@ public static class BuiltInTypes
     public static IReadOnlyList<ResourceType> All { get; } =
     [
         // core/v1
-        Ns<V1Pod>(["po"], All_, ["status", "binding", "eviction", "log", "exec", "attach", "portforward"]),
+        Ns<V1Pod>(["po"], All_, ["status", "binding", "eviction", "log", "exec", "attach", "portforward", "ephemeralcontainers"]),
         Cluster<V1Node>(["no"], null, ["status"]),
         Cluster<V1Namespace>(["ns"], null, ["status", "finalize"]),
         Ns<V1Service>(["svc"], All_, ["status"]),

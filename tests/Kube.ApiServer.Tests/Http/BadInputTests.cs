@@ -32,7 +32,7 @@ public sealed class BadInputTests
 
     [TestMethod]
     [DataRow("/api/v1/nope")]
-    [DataRow("/api/v1/namespaces/default/pods/p/ephemeralcontainers")]
+    [DataRow("/api/v1/namespaces/default/pods/p/nope")]
     public async Task UnknownPath_Is404_WithUpstreamsEmptyDetails(string path)
     {
         // kubectl debug reads details of this 404 (an unserved pods/ephemeralcontainers) and crashed when it was missing
