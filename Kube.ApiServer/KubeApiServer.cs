@@ -100,6 +100,7 @@ public sealed class KubeApiServer : IAsyncDisposable
         var registry = new GenericRegistry(storage, watchCaches, new AdmissionChain(plugins), authorizer, types, time, options,
             loggers.CreateLogger<GenericRegistry>(), customColumns, customSchemas, stopping.Token);
         foreach (var p in plugins.OfType<Admission.IWantsLoopbackClient>()) p.SetLoopbackClient(new InProcessKubeClient(registry, UserInfo.Admin));
+        customSchemas.Loopback = new InProcessKubeClient(registry, UserInfo.Admin);
         await CreateInitialNamespacesAsync(registry, options, cancellationToken).ConfigureAwait(false);
         await security.AttachAsync(new InProcessKubeClient(registry, UserInfo.Admin), cancellationToken).ConfigureAwait(false);
         await registry.LoadCustomResourcesAsync(cancellationToken).ConfigureAwait(false);

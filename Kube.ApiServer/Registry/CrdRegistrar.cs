@@ -23,6 +23,7 @@ internal sealed class CrdRegistrar(ResourceTypeRegistry types, Tables.CustomColu
         if (string.IsNullOrEmpty(group) || string.IsNullOrEmpty(kind) || string.IsNullOrEmpty(plural)) return;
         var namespaced = Json.Str(spec, "scope") != "Cluster";
         var served = new HashSet<string>();
+        schemas.SetConversion(group, plural, Json.Obj(spec, "conversion"));
         schemas.SetStorageVersion(group, plural, Json.Arr(spec, "versions")?.OfType<JsonObject>()
             .FirstOrDefault(v => v["storage"] is JsonValue flag && flag.TryGetValue<bool>(out var b) && b) is { } storage ? Json.Str(storage, "name") : null);
         foreach (var v in Json.Arr(spec, "versions")?.OfType<JsonObject>() ?? [])
@@ -67,7 +68,11 @@ internal sealed class CrdRegistrar(ResourceTypeRegistry types, Tables.CustomColu
         var spec = Json.Obj(crd, "spec");
         var group = Json.Str(spec, "group");
         var plural = Json.Str(Json.Obj(spec, "names"), "plural");
-        if (group is not null && plural is not null) schemas.SetStorageVersion(group, plural, null);
+        if (group is not null && plural is not null)
+        {
+            schemas.SetStorageVersion(group, plural, null);
+            schemas.SetConversion(group, plural, null);
+        }
         foreach (var t in types.All.Where(t => t.Group == group && t.Plural == plural).ToList())
         {
             columns.Set(t.Group, t.Version, t.Plural, null);

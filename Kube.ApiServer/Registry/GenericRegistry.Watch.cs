@@ -52,9 +52,39 @@ internal sealed partial class GenericRegistry
         {
             from = ParseRevision(rv!);
         }
-        Func<JsonObject, JsonObject>? view = Conv(s.Type) is { } conv ? stored => conv.FromStorage(stored, s.Type) : null;
+        var conv = Conv(s.Type);
+        Func<JsonObject, JsonObject>? view = conv is { IsRemote: false } ? stored => conv.FromStorage(stored, s.Type) : null;
         var sub = await watchCaches.SubscribeAsync(StorageTypeOf(s.Type), from, filter, view, ct).ConfigureAwait(false);
-        return StreamAsync(s, o, sub, from, initialItems, ct);
+        var stream = StreamAsync(s, o, sub, from, initialItems, ct);
+        return conv is { IsRemote: true } ? ConvertEachAsync(stream, conv, s.Type, ct) : stream;
+    }
+
+    /// <summary>
+    /// Converts each event of a watch whose conversion calls a webhook, in the watcher's own loop (never under the
+    /// cache's lock). A failed conversion ends the watch, as upstream's watch encoder does.
+    /// </summary>
+    private async IAsyncEnumerable<WatchItem> ConvertEachAsync(IAsyncEnumerable<WatchItem> stream, IStorageConversion conv, ResourceType t,
+        [EnumeratorCancellation] CancellationToken ct)
+    {
+        await foreach (var item in stream.WithCancellation(ct).ConfigureAwait(false))
+        {
+            if (item.Type is WatchEventType.Bookmark or WatchEventType.Error)
+            {
+                yield return item;
+                continue;
+            }
+            JsonObject? converted = null;
+            try
+            {
+                converted = await conv.FromStorageAsync(item.Object.Object, t, ct).ConfigureAwait(false);
+            }
+            catch (KubeApiException e)
+            {
+                logger.LogWarning("Watch on {Resource} ended: {Message}", t.Plural, e.Message);
+            }
+            if (converted is null) yield break;
+            yield return new WatchItem(item.Type, new ObjectSnapshot(converted));
+        }
     }
 
     private async IAsyncEnumerable<WatchItem> StreamAsync(RequestScope s, ListOptions o, WatchSubscription sub, long from, List<JsonObject>? initialItems,

@@ -17,4 +17,13 @@ internal interface IStorageConversion
 
     /// <summary>A stored object as <paramref name="external"/> (a new object).</summary>
     JsonObject FromStorage(JsonObject stored, ResourceType external);
+
+    /// <summary>
+    /// Whether converting calls out of the process (a CRD's conversion webhook): watch events are then converted per
+    /// watcher with <see cref="FromStorageAsync"/>, not under the watch cache's lock.
+    /// </summary>
+    bool IsRemote => false;
+
+    /// <summary><see cref="FromStorage"/> for callers that can wait without blocking a thread.</summary>
+    ValueTask<JsonObject> FromStorageAsync(JsonObject stored, ResourceType external, CancellationToken ct) => ValueTask.FromResult(FromStorage(stored, external));
 }

@@ -276,6 +276,6 @@ internal static class CrdSchemaRules
         }
     }
 
-    private static V1StatusCause Forbidden(string field, string detail) =>
+    internal static V1StatusCause Forbidden(string field, string detail) =>
         new() { Reason = "FieldValueForbidden", Field = field, Message = $"Forbidden: {detail}" };
 }

@@ -16,7 +16,7 @@ internal static partial class CrdValidator
     private const string Dns1035Message =
         "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')";
 
-    private const string SubdomainMessage =
+    internal const string SubdomainMessage =
         "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
 
     private static readonly string[] Types = ["array", "boolean", "integer", "number", "object", "string"];
@@ -27,6 +27,8 @@ internal static partial class CrdValidator
 
     [GeneratedRegex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")]
     private static partial Regex Subdomain();
+
+    internal static bool IsSubdomain(string s) => Subdomain().IsMatch(s);
 
     /// <summary>Upstream's v1 defaults: singular (lower-case kind), listKind (kind + "List"), conversion strategy None.</summary>
     public static void Default(JsonObject crd)
@@ -61,11 +63,7 @@ internal static partial class CrdValidator
         Names(names, causes);
         Versions(spec, causes, validator);
 
-        if (Json.Obj(spec, "conversion") is { } conversion && Json.Str(conversion, "strategy") is { } strategy)
-        {
-            if (strategy is not ("None" or "Webhook")) causes.Add(Errors.NotSupported("spec.conversion.strategy", strategy, ["None", "Webhook"]));
-            else if (strategy == "Webhook") causes.Add(Invalid("spec.conversion.strategy", strategy, "conversion webhooks are not supported by this server"));
-        }
+        if (Json.Obj(spec, "conversion") is { } conversion) CrdConversionRules.Validate(conversion, causes);
         if (SchemaValidator.Bool(spec, "preserveUnknownFields"))
             causes.Add(Invalid("spec.preserveUnknownFields", "true", "cannot set to true, set x-kubernetes-preserve-unknown-fields to true in spec.versions[*].schema instead", quote: false));
 
@@ -112,7 +110,7 @@ internal static partial class CrdValidator
         }
     }
 
-    private static string? Dns1035Errors(string v) =>
+    internal static string? Dns1035Errors(string v) =>
         v.Length > 63 ? "must be no more than 63 characters" : Dns1035().IsMatch(v) ? null : Dns1035Message;
 
     private static void Versions(JsonObject spec, List<V1StatusCause> causes, SchemaValidator validator)

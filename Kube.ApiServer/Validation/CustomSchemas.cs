@@ -38,9 +38,23 @@ internal sealed class CustomSchemas
         _conversions.Clear();
     }
 
+    private readonly ConcurrentDictionary<(string Group, string Plural), CustomResourceWebhookConverter> _webhooks = new();
+
+    /// <summary>The server's loopback client, through which conversion webhooks' service references are resolved.</summary>
+    public Kube.Core.Client.IKubeClient? Loopback { get; set; }
+
+    /// <summary>Records (or with null forgets) a custom resource's <c>spec.conversion</c>; only the Webhook strategy is kept.</summary>
+    public void SetConversion(string group, string plural, JsonObject? conversion)
+    {
+        if (CustomResourceWebhookConverter.From(conversion, () => Loopback) is { } webhook) _webhooks[(group, plural)] = webhook;
+        else _webhooks.TryRemove((group, plural), out _);
+        _conversions.Clear();
+    }
+
     /// <summary>
-    /// The read/write conversion of a custom resource version: needed when it is not the storage version or its schema
-    /// has defaults (applied on read); null otherwise and for built-in kinds, so those reads cost nothing extra.
+    /// The read/write conversion of a custom resource version: needed when it is not the storage version, its schema
+    /// has defaults (applied on read) or a conversion webhook converts it (objects stored under an earlier storage version
+    /// are converted on read); null otherwise and for built-in kinds, so those reads cost nothing extra.
     /// </summary>
     internal Registry.IStorageConversion? Conversion(ResourceType t)
     {
@@ -49,8 +63,9 @@ internal sealed class CustomSchemas
         {
             var schema = Get(type.Group, type.Version, type.Plural);
             var defaults = schema is not null && HasDefaults(schema) ? schema : null;
-            if (storage == type.Version && defaults is null) return null;
-            return new CustomResourceConversion(type, $"{type.Group}/{storage}", defaults);
+            var webhook = _webhooks.TryGetValue((type.Group, type.Plural), out var w) ? w : null;
+            if (storage == type.Version && defaults is null && webhook is null) return null;
+            return new CustomResourceConversion(type, $"{type.Group}/{storage}", defaults, webhook);
         });
     }
 
