@@ -15,8 +15,9 @@ namespace Kube.Benchmarks;
 /// process (this executable's <c>podstartup-agent</c> mode, over HTTP) so that its CPU and memory are its own. Pods are
 /// bound to the node directly (no scheduler): the figure is the agent's. For each runtime: 100 pods created in batches
 /// of 10 (each batch created at once, the next when all are Running), create → Running from a watch; then 100 pods with
-/// an exec readiness probe (periodSeconds 1), create → Ready; then (process runtime) 110 idle pods, the agent's CPU share
-/// and RSS over an idle window.
+/// an exec readiness probe (periodSeconds 1), create → Ready; then 110 idle pods, the agent's CPU share over an idle
+/// window (from <c>--settle-seconds</c> after the last is Running) and its RSS. <c>--agent</c> picks the agent process
+/// (<see cref="PodStartupAgentProcess"/>): embedded, jit (kube-node on the JIT) or aot (kube-node compiled ahead of time).
 /// </summary>
 internal static class PodStartupBenchmark
 {
@@ -24,20 +25,27 @@ internal static class PodStartupBenchmark
     {
         var pods = int.Parse(Arg(args, "--pods") ?? "100", CultureInfo.InvariantCulture);
         var batch = int.Parse(Arg(args, "--batch") ?? "10", CultureInfo.InvariantCulture);
-        var idleSeconds = int.Parse(Arg(args, "--idle-seconds") ?? "30", CultureInfo.InvariantCulture);
+        var idleSeconds = int.Parse(Arg(args, "--idle-seconds") ?? "60", CultureInfo.InvariantCulture);
+        var settleSeconds = int.Parse(Arg(args, "--settle-seconds") ?? "10", CultureInfo.InvariantCulture);
         var runtimes = (Arg(args, "--runtime") ?? "process,simulated").Split(',', StringSplitOptions.RemoveEmptyEntries);
-        Console.WriteLine($"podstartup: {pods} pods in batches of {batch}; idle window {idleSeconds} s at 110 pods; {Environment.ProcessorCount} cores");
-        Console.WriteLine("| runtime | pods | pods/s | create→Running p50 | p99 | create→Ready (readiness probe) p50 | p99 | agent CPU idle at 110 pods | agent RSS |");
-        Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
-        foreach (var runtime in runtimes)
+        var agents = (Arg(args, "--agent") ?? "embedded").Split(',', StringSplitOptions.RemoveEmptyEntries);
+        Console.WriteLine($"podstartup: {pods} pods in batches of {batch}; idle window {idleSeconds} s at 110 pods, starting {settleSeconds} s after all are Running; " +
+            $"agents {string.Join(", ", agents)}; {Environment.ProcessorCount} cores");
+        Console.WriteLine("| agent | runtime | pods | pods/s | create→Running p50 | p99 | create→Ready (readiness probe) p50 | p99 | agent CPU idle at 110 pods | agent RSS (anon + file + shmem) |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|");
+        foreach (var agentKind in agents)
         {
-            await RunRuntimeAsync(runtime, pods, batch, idleSeconds);
+            var agent = PodStartupAgentProcess.Resolve(agentKind);
+            foreach (var runtime in runtimes)
+            {
+                await RunRuntimeAsync(agent, runtime, pods, batch, idleSeconds, settleSeconds);
+            }
         }
 
         return 0;
     }
 
-    private static async Task RunRuntimeAsync(string runtime, int pods, int batch, int idleSeconds)
+    private static async Task RunRuntimeAsync(PodStartupAgentProcess agentKind, string runtime, int pods, int batch, int idleSeconds, int settleSeconds)
     {
         var dir = Path.Combine(Path.GetTempPath(), $"kube-bench-podstartup-{Guid.NewGuid():N}");
         Directory.CreateDirectory(dir);
@@ -46,12 +54,12 @@ internal static class PodStartupBenchmark
         var client = server.CreateClient(UserInfo.Admin);
         await client.CreateAsync(new V1Namespace { ApiVersion = "v1", Kind = "Namespace", Metadata = new V1ObjectMeta { Name = "bench" } });
         var marker = $"{4000 + Random.Shared.Next(1000)}.{Random.Shared.Next(100000, 999999)}";
-        using var agent = StartAgent(server.BaseAddress, Path.Combine(dir, "node"), runtime);
+        using var agent = agentKind.Start(server.BaseAddress, dir, runtime);
         try
         {
             await WaitAsync(async () => (await client.GetAsync<V1Node>("bench-node")).Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true,
                 TimeSpan.FromSeconds(60), "the agent never registered a Ready node");
-            Console.Error.WriteLine($"  {runtime}: agent pid {agent.Id} registered");
+            Console.Error.WriteLine($"  {agentKind.Name} {runtime}: agent pid {agent.Id} registered ({agentKind.Description})");
 
             var running = await MeasureAsync(client, "run", pods, batch, readiness: false, marker);
             var ready = await MeasureAsync(client, "ready", pods, batch, readiness: true, marker);
@@ -60,19 +68,28 @@ internal static class PodStartupBenchmark
             var idle = "n/a";
             var rss = "n/a";
             // 110 idle pods (maxPods), then the agent's CPU over the window and its RSS at the end.
+            // The window starts settleSeconds after the last pod is Running, so the tail of their start is not counted.
             await MeasureAsync(client, "idle", 110, 110, readiness: false, marker);
+            await Task.Delay(TimeSpan.FromSeconds(settleSeconds));
             var (cpu0, t0) = (CpuSeconds(agent.Id), Stopwatch.GetTimestamp());
             await Task.Delay(TimeSpan.FromSeconds(idleSeconds));
-            var share = (CpuSeconds(agent.Id) - cpu0) / Stopwatch.GetElapsedTime(t0).TotalSeconds;
-            idle = $"{share * 100:F1}% of a core";
-            rss = $"{RssMiB(agent.Id):F0} MiB";
-            Console.Error.WriteLine($"  agent memory: {MemoryBreakdown(agent.Id)}");
-            await agent.StandardInput.WriteLineAsync("memory");
-            await agent.StandardInput.FlushAsync();
-            await Task.Delay(1000); // the agent prints its GC report on its stderr
+            var cpu = CpuSeconds(agent.Id) - cpu0;
+            var window = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+            idle = $"{cpu / window * 100:F1}% of a core";
+            var memory = MemoryBreakdown(agent.Id);
+            rss = $"{Kib(memory, "VmRSS") / 1024:F0} MiB ({Kib(memory, "RssAnon") / 1024:F0} + {Kib(memory, "RssFile") / 1024:F0} + {Kib(memory, "RssShmem") / 1024:F0})";
+            Console.Error.WriteLine($"  idle window {window:F1} s (from {settleSeconds} s after the 110th pod was Running): agent CPU {cpu:F2} s");
+            Console.Error.WriteLine($"  agent memory: {string.Join(", ", memory.Select(kv => $"{kv.Key} {kv.Value}"))}");
+            if (agentKind.Name == "embedded")
+            {
+                await agent.StandardInput.WriteLineAsync("memory");
+                await agent.StandardInput.FlushAsync();
+                await Task.Delay(1000); // the agent prints its GC report on its stderr
+            }
+
             await DeleteAllAsync(client);
 
-            Console.WriteLine($"| {runtime} | {pods} | {running.PodsPerSecond:F1} | {running.P50:F0} ms | {running.P99:F0} ms | {ready.P50:F0} ms | {ready.P99:F0} ms | {idle} | {rss} |");
+            Console.WriteLine($"| {agentKind.Name} | {runtime} | {pods} | {running.PodsPerSecond:F1} | {running.P50:F0} ms | {running.P99:F0} ms | {ready.P50:F0} ms | {ready.P99:F0} ms | {idle} | {rss} |");
         }
         finally
         {
@@ -91,30 +108,6 @@ internal static class PodStartupBenchmark
             {
             }
         }
-    }
-
-    private static Process StartAgent(Uri api, string dataDir, string runtime)
-    {
-        var self = typeof(PodStartupBenchmark).Assembly.Location;
-        var psi = new ProcessStartInfo(Environment.ProcessPath ?? "dotnet") { UseShellExecute = false, RedirectStandardInput = true };
-        // PODSTARTUP_AGENT_ENV=K=V,K=V: runtime settings to try on the agent (e.g. DOTNET_GCgen0size), without rebuilding.
-        foreach (var kv in (Environment.GetEnvironmentVariable("PODSTARTUP_AGENT_ENV") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries))
-        {
-            var parts = kv.Split('=', 2);
-            psi.Environment[parts[0]] = parts.Length > 1 ? parts[1] : "";
-        }
-
-        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet")
-        {
-            psi.ArgumentList.Add(self);
-        }
-
-        foreach (var a in new[] { "podstartup-agent", "--server", api.ToString(), "--data-dir", dataDir, "--runtime", runtime })
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        return Process.Start(psi) ?? throw new InvalidOperationException("could not start the agent process");
     }
 
     private static async Task<(double PodsPerSecond, double P50, double P99)> MeasureAsync(IKubeClient client, string prefix, int count, int batch, bool readiness, string marker)
@@ -230,18 +223,15 @@ internal static class PodStartupBenchmark
         return (long.Parse(f[11], CultureInfo.InvariantCulture) + long.Parse(f[12], CultureInfo.InvariantCulture)) / 100.0;
     }
 
-    /// <summary>VmRSS split as the kernel counts it (anonymous = GC heap, JIT code, native allocations; file = mapped assemblies and libraries), and threads.</summary>
-    private static string MemoryBreakdown(int pid)
+    /// <summary>VmRSS split as the kernel counts it (anonymous = GC heap, JIT code, native allocations; file = mapped assemblies and libraries; shmem = the JIT's double-mapped code), and threads.</summary>
+    private static Dictionary<string, string> MemoryBreakdown(int pid)
     {
         var status = File.ReadLines($"/proc/{pid}/status").Select(l => l.Split(':', 2)).Where(p => p.Length == 2).ToDictionary(p => p[0], p => p[1].Trim());
-        return string.Join(", ", new[] { "VmRSS", "RssAnon", "RssFile", "RssShmem", "VmData", "Threads" }.Where(status.ContainsKey).Select(k => $"{k} {status[k]}"));
+        return new[] { "VmRSS", "RssAnon", "RssFile", "RssShmem", "VmData", "Threads" }.Where(status.ContainsKey).ToDictionary(k => k, k => status[k]);
     }
 
-    private static double RssMiB(int pid)
-    {
-        var line = File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
-        return long.Parse(line[6..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) / 1024.0;
-    }
+    private static double Kib(Dictionary<string, string> memory, string key) =>
+        memory.TryGetValue(key, out var v) ? long.Parse(v.Split(' ')[0], CultureInfo.InvariantCulture) : 0;
 
     private static void KillMarked(string marker)
     {

@@ -7,7 +7,7 @@ using Kube.Benchmarks;
 //     : scheduler_perf-like workloads against the in-process API server and store; pods/s and p50/p99 attempt latency
 // kube-benchmarks apiserver [--kubeconfig FILE] [--creates N] [--list-pods N] [--watchers N] [--rate N] [--watch-seconds N]
 //     : the API server through KubernetesClient over HTTP(S): creates/s + p50/p99 (1 and 32 clients), list 10k pods, watch fan-out
-// kube-benchmarks podstartup [--pods N] [--batch N] [--runtime process,simulated] [--idle-seconds N]
+// kube-benchmarks podstartup [--pods N] [--batch N] [--runtime process,simulated] [--idle-seconds N] [--settle-seconds N] [--agent embedded,jit,aot]
 //     : the node agent (own process) starting pods: create -> Running / Ready p50/p99, agent CPU and RSS at 110 idle pods
 return args.FirstOrDefault() switch
 {
@@ -22,6 +22,6 @@ return args.FirstOrDefault() switch
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: kube-benchmarks serve --data-dir DIR --port PORT | store [--seconds N] [--max-ops N] [--watchers N] [--only ROW] [--gc-server 1|0] | scheduler [--scale F] [--timeout-seconds N] [--only WORKLOAD] | apiserver [--kubeconfig FILE] [--creates N] [--list-pods N] [--watchers N] [--rate N] [--watch-seconds N] | podstartup [--pods N] [--batch N] [--runtime process,simulated] [--idle-seconds N]");
+    Console.Error.WriteLine("usage: kube-benchmarks serve --data-dir DIR --port PORT | store [--seconds N] [--max-ops N] [--watchers N] [--only ROW] [--gc-server 1|0] | scheduler [--scale F] [--timeout-seconds N] [--only WORKLOAD] | apiserver [--kubeconfig FILE] [--creates N] [--list-pods N] [--watchers N] [--rate N] [--watch-seconds N] | podstartup [--pods N] [--batch N] [--runtime process,simulated] [--idle-seconds N] [--settle-seconds N] [--agent embedded,jit,aot]");
     return 2;
 }
