@@ -32,7 +32,7 @@ internal sealed class AgentHarness : IAsyncDisposable
 
     public static async Task<AgentHarness> StartAsync(Action<NodeAgentOptions>? configure = null)
     {
-        var harness = new AgentHarness(await TestCluster.StartAsync(), TestUtil.TempDir("kube-node-harness"));
+        var harness = new AgentHarness(await TestCluster.StartAsync(), TempDirs.Create("kube-node-harness"));
         var options = new NodeAgentOptions
         {
             NodeName = "node-1",
@@ -65,7 +65,7 @@ internal sealed class AgentHarness : IAsyncDisposable
     public async Task<V1Pod> WaitPodAsync(string name, Func<V1Pod, bool> condition, string what)
     {
         V1Pod? last = null;
-        var ok = await TestUtil.PollAsync(async () =>
+        var ok = await Wait.PollAsync(async () =>
         {
             try
             {
@@ -85,7 +85,7 @@ internal sealed class AgentHarness : IAsyncDisposable
     public async Task<string> WaitLogAsync(string pod, string container, Func<string, bool> condition)
     {
         var log = "";
-        var ok = await TestUtil.PollAsync(async () =>
+        var ok = await Wait.PollAsync(async () =>
         {
             var sandbox = (await Agent.Runtime.ListPodSandboxesAsync(CancellationToken.None)).FirstOrDefault(s => s.PodName == pod);
             var c = sandbox is null ? null : (await Agent.Runtime.ListContainersAsync(sandbox.Id, CancellationToken.None)).Where(c => c.Name == container).MaxBy(c => c.Attempt);
@@ -105,11 +105,11 @@ internal sealed class AgentHarness : IAsyncDisposable
         await _events.DisposeAsync();
         foreach (var m in _markers)
         {
-            TestUtil.KillAll(m);
+            ProcessTable.KillAll(m);
         }
 
         await Cluster.DisposeAsync();
-        TestUtil.UnmountUnder(DataDir);
+        Mounts.UnmountUnder(DataDir);
         try
         {
             Directory.Delete(DataDir, recursive: true);

@@ -36,7 +36,7 @@ public sealed class HostIntegrationTests
     [TestMethod]
     public async Task Host_RunsPods_PublishesEndpoints_StopsCleanly_AndBringsPodsBackOnRestart()
     {
-        var dir = TestUtil.TempDir("kube-node-host");
+        var dir = TempDirs.Create("kube-node-host");
         var marker = TestUtil.UniqueSeconds(3640);
         try
         {
@@ -57,28 +57,28 @@ public sealed class HostIntegrationTests
                     Spec = new V1PodSpec { NodeName = "node-1", Containers = [new V1Container { Name = "main", Image = "busybox", Command = ["sleep", marker] }] },
                 });
 
-                Assert.IsTrue(await TestUtil.PollAsync(async () => (await client.GetAsync<V1Pod>("web-1", "default")).Status?.Phase == "Running", Deadline), "the pod runs");
-                Assert.AreEqual(1, TestUtil.FindProcesses("sleep " + marker).Count);
+                Assert.IsTrue(await Wait.PollAsync(async () => (await client.GetAsync<V1Pod>("web-1", "default")).Status?.Phase == "Running", Deadline), "the pod runs");
+                Assert.AreEqual(1, ProcessTable.Find("sleep " + marker).Count);
                 var node = await client.GetAsync<V1Node>("node-1");
                 Assert.AreEqual("True", node.Status.Conditions.Single(c => c.Type == "Ready").Status);
                 var svc = await client.GetAsync<V1Service>("web", "default");
                 StringAssert.StartsWith(svc.Spec.ClusterIP, "127.10.");
-                Assert.IsTrue(await TestUtil.PollAsync(async () =>
+                Assert.IsTrue(await Wait.PollAsync(async () =>
                 {
                     var slices = await client.ListAsync<V1EndpointSlice>("default", new ListOptions { LabelSelector = "kubernetes.io/service-name=web" });
                     return slices.Items.Any(s => s.Endpoints?.Any(e => e.Conditions.Ready == true && e.TargetRef.Name == "web-1") == true);
                 }, Deadline), "a ready endpoint for the pod is published");
 
                 await host.StopAsync();
-                Assert.AreEqual(0, TestUtil.FindProcesses(marker).Count, "a clean stop leaves no pod process");
+                Assert.AreEqual(0, ProcessTable.Find(marker).Count, "a clean stop leaves no pod process");
             }
 
             using (var host = BuildHost(dir))
             {
                 await host.StartAsync();
                 var client = host.Services.GetRequiredService<IKubeClient>();
-                Assert.IsTrue(await TestUtil.PollAsync(() => TestUtil.FindProcesses("sleep " + marker).Count == 1, Deadline), "the pod's process is back");
-                Assert.IsTrue(await TestUtil.PollAsync(async () =>
+                Assert.IsTrue(await Wait.PollAsync(() => ProcessTable.Find("sleep " + marker).Count == 1, Deadline), "the pod's process is back");
+                Assert.IsTrue(await Wait.PollAsync(async () =>
                 {
                     var pod = await client.GetAsync<V1Pod>("web-1", "default");
                     return pod.Status?.Phase == "Running" && pod.Status.ContainerStatuses?.Single().Ready == true && pod.Status.ContainerStatuses.Single().RestartCount >= 1;
@@ -86,11 +86,11 @@ public sealed class HostIntegrationTests
                 await host.StopAsync();
             }
 
-            Assert.AreEqual(0, TestUtil.FindProcesses(marker).Count);
+            Assert.AreEqual(0, ProcessTable.Find(marker).Count);
         }
         finally
         {
-            TestUtil.KillAll(marker);
+            ProcessTable.KillAll(marker);
             try
             {
                 Directory.Delete(dir, recursive: true);

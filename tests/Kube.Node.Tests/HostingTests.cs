@@ -12,7 +12,7 @@ public sealed class HostingTests
     public async Task AddKubeNodeAgent_Twice_RegistersTwoAgents_WithTheirOwnPodCidrs()
     {
         await using var cluster = await TestCluster.StartAsync();
-        var dir = TestUtil.TempDir("kube-node-hosting");
+        var dir = TempDirs.Create("kube-node-hosting");
         var services = new ServiceCollection();
         services.AddSingleton(cluster.Client);
         services.AddKubeNodeAgent(o => { o.NodeName = "n1"; o.DataDir = Path.Combine(dir, "n1"); });

@@ -14,7 +14,7 @@ public sealed class SimulatedNodesTests
     public async Task TenSimulatedNodes_RegisterReady_AndRunTheirPodsVirtually()
     {
         const int nodes = 10;
-        var dir = TestUtil.TempDir("kube-node-sim");
+        var dir = TempDirs.Create("kube-node-sim");
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], ContentRootPath = dir });
         builder.Logging.ClearProviders();
         builder.Services.AddKubeStore(o => o.DataDir = Path.Combine(dir, "store"));
@@ -41,7 +41,7 @@ public sealed class SimulatedNodesTests
                 });
             }
 
-            Assert.IsTrue(await TestUtil.PollAsync(async () =>
+            Assert.IsTrue(await Wait.PollAsync(async () =>
             {
                 var pods = await client.ListAsync<V1Pod>("default");
                 return pods.Items.Count == nodes && pods.Items.All(p => p.Status?.Phase == "Running" && p.Status.ContainerStatuses?.Single().Ready == true);

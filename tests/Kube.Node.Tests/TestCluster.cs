@@ -26,7 +26,7 @@ internal sealed class TestCluster : IAsyncDisposable
 
     public static async Task<TestCluster> StartAsync(IServiceProvider? services = null)
     {
-        var dir = TestUtil.TempDir("kube-node-cluster");
+        var dir = TempDirs.Create("kube-node-cluster");
         var store = await EmbeddedStore.OpenAsync(new StoreOptions { DataDir = Path.Combine(dir, "store") });
         var server = await KubeApiServer.StartAsync(new ApiServerOptions { Port = 0 }, store, services);
         return new TestCluster(dir, store, server);

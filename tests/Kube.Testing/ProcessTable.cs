@@ -7,7 +7,7 @@ namespace Kube.Testing;
 public static class ProcessTable
 {
     /// <summary>The live (not zombie) pids other than this one whose command line (arguments joined by spaces) contains <paramref name="text"/>.</summary>
-    public static IReadOnlyList<int> Find(string text)
+    public static List<int> Find(string text)
     {
         var result = new List<int>();
         foreach (var dir in Directory.EnumerateDirectories("/proc"))

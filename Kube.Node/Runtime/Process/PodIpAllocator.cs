@@ -7,22 +7,29 @@ namespace Kube.Node.Runtime.Process;
 /// <summary>
 /// Hands out pod IPs from a node's pod CIDR (host offsets 2 .. size-2: .1 is the gateway by convention, and the
 /// network and broadcast addresses are skipped), one per pod UID, persisted to a JSON file so that a restarted
-/// agent gives the same pods the same IPs. Thread-safe.
+/// agent gives the same pods the same IPs. With <see cref="PodIpClaims"/> an IP is also claimed machine-wide before
+/// it is handed out, and one another process (or another runtime here) holds is skipped, so that concurrent clusters
+/// on one machine never share a pod IP. Thread-safe.
 /// </summary>
-internal sealed class PodIpAllocator
+internal sealed class PodIpAllocator : IDisposable
 {
     private readonly Ipv4Cidr _cidr;
     private readonly string? _statePath;
+    private readonly PodIpClaims? _claims;
     private readonly Lock _lock = new();
     private readonly Dictionary<string, string> _byUid = new(StringComparer.Ordinal);
     private readonly HashSet<string> _used = new(StringComparer.Ordinal);
     private ulong _next = 2;
 
+    /// <param name="podCidr">The node's pod CIDR.</param>
     /// <param name="statePath">Where allocations persist; null keeps them in memory only.</param>
-    public PodIpAllocator(string podCidr, string? statePath)
+    /// <param name="claims">Machine-wide claims to take before handing an IP out; null: unique within this allocator only.
+    /// The allocator owns them and disposes them with itself.</param>
+    public PodIpAllocator(string podCidr, string? statePath, PodIpClaims? claims = null)
     {
         _cidr = Ipv4Cidr.Parse(podCidr);
         _statePath = statePath;
+        _claims = claims;
         if (statePath is not null && File.Exists(statePath))
         {
             Dictionary<string, string> saved;
@@ -40,6 +47,9 @@ internal sealed class PodIpAllocator
             {
                 if (IPAddress.TryParse(ip, out var addr) && _cidr.Contains(addr))
                 {
+                    // The pod may still run with this IP (its processes are adopted), so it keeps it even if the claim
+                    // fails; that only happens when another holder took it while no runtime here held it.
+                    _claims?.TryClaim(ip);
                     _byUid[uid] = ip;
                     _used.Add(ip);
                 }
@@ -78,8 +88,9 @@ internal sealed class PodIpAllocator
             {
                 var offset = first + ((_next - first + i) % (last - first + 1));
                 var ip = _cidr.At(offset).ToString();
-                if (_used.Add(ip))
+                if (!_used.Contains(ip) && (_claims?.TryClaim(ip) ?? true))
                 {
+                    _used.Add(ip);
                     _byUid[podUid] = ip;
                     _next = offset + 1 > last ? first : offset + 1;
                     Save();
@@ -87,7 +98,9 @@ internal sealed class PodIpAllocator
                 }
             }
 
-            throw new InvalidOperationException($"pod CIDR {_cidr} has no free IP left ({Capacity} in use)");
+            throw new InvalidOperationException(_claims is null || _byUid.Count >= Capacity
+                ? $"pod CIDR {_cidr} has no free IP left ({Capacity} in use)"
+                : $"pod CIDR {_cidr} has no free IP left ({_byUid.Count} in use here, the other {Capacity - _byUid.Count} claimed by other runtimes on this machine)");
         }
     }
 
@@ -99,6 +112,7 @@ internal sealed class PodIpAllocator
             if (_byUid.Remove(podUid, out var ip))
             {
                 _used.Remove(ip);
+                _claims?.Release(ip);
                 Save();
             }
         }
@@ -111,6 +125,9 @@ internal sealed class PodIpAllocator
             return _byUid.GetValueOrDefault(podUid);
         }
     }
+
+    /// <summary>Drops the machine-wide claims (the allocations stay in the state file for the next runtime).</summary>
+    public void Dispose() => _claims?.Dispose();
 
     private void Save()
     {

@@ -84,7 +84,13 @@ public sealed partial class ProcessRuntime : IContainerRuntime, IStreamingRuntim
                 }
             }
 
-            _ips = new PodIpAllocator(_options.PodCidr, Path.Combine(_options.DataDir, "pod-ips.json"));
+            var claims = PodIpClaims.TryOpen(_options.PodIpClaimDirectory ?? PodIpClaims.DefaultDirectory, out var noClaims);
+            if (noClaims is not null)
+            {
+                _logger.LogWarning("Pod IPs may collide with other runtimes on this machine: {Reason}", noClaims);
+            }
+
+            _ips = new PodIpAllocator(_options.PodCidr, Path.Combine(_options.DataDir, "pod-ips.json"), claims);
             foreach (var dir in Directory.EnumerateDirectories(PodsDir))
             {
                 var file = Path.Combine(dir, "sandbox.json");
@@ -544,6 +550,7 @@ public sealed partial class ProcessRuntime : IContainerRuntime, IStreamingRuntim
 
         _stopping.Dispose();
         _cgroups?.TryRemoveParents();
+        _ips?.Dispose();
     }
 
     private Dictionary<string, string> BuildEnvironment(SandboxRecord sandbox, ContainerRecord c)

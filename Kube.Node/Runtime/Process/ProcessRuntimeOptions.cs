@@ -9,6 +9,14 @@ public sealed record ProcessRuntimeOptions
     /// <summary>The pod CIDR inside 127.0.0.0/8 from which pod IPs come. Default 127.1.0.0/24 (hosts .2–.254).</summary>
     public string PodCidr { get; init; } = "127.1.0.0/24";
 
+    /// <summary>
+    /// The folder where pod IPs are claimed machine-wide (an flock'd file per IP), so that runtimes of different processes
+    /// on one machine (two clusters, tests in parallel) never hand out the same IP even with the same <see cref="PodCidr"/>:
+    /// one claimed elsewhere is skipped. Every runtime that should not collide must use the same folder. Default null:
+    /// <c>$TMPDIR/kube-pod-ips</c> (<c>/tmp/kube-pod-ips</c>). Where it cannot be used, IPs are unique within this runtime only (logged).
+    /// </summary>
+    public string? PodIpClaimDirectory { get; init; }
+
     /// <summary>How often exited processes are reaped. Default 100 ms.</summary>
     public TimeSpan ReapInterval { get; init; } = TimeSpan.FromMilliseconds(100);
 

@@ -3,7 +3,9 @@ using Kube.Core.Client;
 using Kube.Core.Informers;
 using Kube.Node.Agent;
 using Kube.Node.Runtime.Process;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
+using System.Diagnostics.Metrics;
 
 namespace Kube.Node.Tests.Agent;
 
@@ -22,7 +24,7 @@ public sealed class NodeAgentIntegrationTests
     public async Task Init()
     {
         _cluster = await TestCluster.StartAsync();
-        _dataDir = TestUtil.TempDir("kube-node-agent");
+        _dataDir = TempDirs.Create("kube-node-agent");
     }
 
     [TestCleanup]
@@ -35,7 +37,7 @@ public sealed class NodeAgentIntegrationTests
 
         foreach (var m in _markers)
         {
-            TestUtil.KillAll(m);
+            ProcessTable.KillAll(m);
         }
 
         foreach (var r in _recorders)
@@ -55,7 +57,7 @@ public sealed class NodeAgentIntegrationTests
 
     private IKubeClient Client => _cluster.Client;
 
-    private async Task<NodeAgent> StartAgentAsync(string name = "node-1", Action<NodeAgentOptions>? configure = null)
+    private async Task<NodeAgent> StartAgentAsync(string name = "node-1", Action<NodeAgentOptions>? configure = null, IMeterFactory? meters = null)
     {
         var options = new NodeAgentOptions
         {
@@ -75,7 +77,7 @@ public sealed class NodeAgentIntegrationTests
             TimeProvider.System, NullLogger<ProcessRuntime>.Instance);
         var events = new Kube.Core.Events.EventRecorder(Client, new Kube.Core.Events.EventRecorderOptions { ReportingController = "kubelet", ReportingInstance = name });
         _recorders.Add(events);
-        var agent = new NodeAgent(options, Client, factory, runtime, TimeProvider.System, NullLoggerFactory.Instance, events: events);
+        var agent = new NodeAgent(options, Client, factory, runtime, TimeProvider.System, NullLoggerFactory.Instance, meters, events);
         var cts = new CancellationTokenSource();
         factory.Start(cts.Token);
         await agent.StartAsync(CancellationToken.None);
@@ -118,7 +120,7 @@ public sealed class NodeAgentIntegrationTests
     private async Task<V1Pod> WaitPodAsync(string name, Func<V1Pod, bool> condition, string what)
     {
         V1Pod? last = null;
-        var ok = await TestUtil.PollAsync(async () =>
+        var ok = await Wait.PollAsync(async () =>
         {
             try
             {
@@ -150,7 +152,7 @@ public sealed class NodeAgentIntegrationTests
         Assert.AreEqual("node-1", lease.Spec.HolderIdentity);
         Assert.AreEqual(40, lease.Spec.LeaseDurationSeconds);
         var first = lease.Spec.RenewTime;
-        Assert.IsTrue(await TestUtil.PollAsync(async () => (await Client.GetAsync<V1Lease>("node-1", NodeAgent.LeaseNamespace)).Spec.RenewTime > first, Deadline), "the lease is renewed");
+        Assert.IsTrue(await Wait.PollAsync(async () => (await Client.GetAsync<V1Lease>("node-1", NodeAgent.LeaseNamespace)).Spec.RenewTime > first, Deadline), "the lease is renewed");
     }
 
     [TestMethod]
@@ -169,13 +171,13 @@ public sealed class NodeAgentIntegrationTests
         StringAssert.StartsWith(cs.ContainerID, "process://");
         Assert.IsNotNull(cs.State.Running.StartedAt);
         Assert.AreEqual("True", pod.Status.Conditions.Single(c => c.Type == "Ready").Status);
-        Assert.AreEqual(1, TestUtil.FindProcesses("sleep " + marker).Count, "exactly one process for the container");
-        Assert.IsTrue(await TestUtil.PollAsync(async () => (await Client.ListAsync<Eventsv1Event>("default")).Items
+        Assert.AreEqual(1, ProcessTable.Find("sleep " + marker).Count, "exactly one process for the container");
+        Assert.IsTrue(await Wait.PollAsync(async () => (await Client.ListAsync<Eventsv1Event>("default")).Items
             .Any(e => e.Reason == "Started" && e.Regarding?.Name == "web" && e.ReportingController == "kubelet"), Deadline), "a Started event is recorded");
 
         await Client.DeleteAsync<V1Pod>("web", "default");
 
-        Assert.IsTrue(await TestUtil.PollAsync(async () =>
+        Assert.IsTrue(await Wait.PollAsync(async () =>
         {
             try
             {
@@ -187,7 +189,7 @@ public sealed class NodeAgentIntegrationTests
                 return true;
             }
         }, Deadline), "the agent removes the pod object after stopping it");
-        Assert.AreEqual(0, TestUtil.FindProcesses(marker).Count);
+        Assert.AreEqual(0, ProcessTable.Find(marker).Count);
     }
 
     [TestMethod]
@@ -246,19 +248,19 @@ public sealed class NodeAgentIntegrationTests
 
         await StopAgentAsync(agent);
 
-        Assert.AreEqual(0, TestUtil.FindProcesses(keep).Count, "a clean stop leaves no processes");
-        Assert.AreEqual(0, TestUtil.FindProcesses(gone).Count);
+        Assert.AreEqual(0, ProcessTable.Find(keep).Count, "a clean stop leaves no processes");
+        Assert.AreEqual(0, ProcessTable.Find(gone).Count);
         Assert.IsNotNull(await Client.GetAsync<V1Pod>("keep", "default"), "the API objects stay");
 
         // While the agent is down, one pod is force-deleted.
         await Client.DeleteAsync<V1Pod>("gone", "default", new DeleteOptions { GracePeriodSeconds = 0 });
         await StartAgentAsync();
 
-        Assert.IsTrue(await TestUtil.PollAsync(() => TestUtil.FindProcesses("sleep " + keep).Count == 1, Deadline), "the bound pod runs again");
+        Assert.IsTrue(await Wait.PollAsync(() => ProcessTable.Find("sleep " + keep).Count == 1, Deadline), "the bound pod runs again");
         var pod = await WaitPodAsync("keep", p => p.Status?.Phase == "Running" && p.Status.ContainerStatuses?.Single().Ready == true, "ran again");
         Assert.AreEqual(ipBefore, pod.Status.PodIP, "the pod keeps its IP across the restart");
-        Assert.AreEqual(0, TestUtil.FindProcesses(gone).Count);
-        Assert.AreEqual(1, TestUtil.FindProcesses("sleep " + keep).Count, "never two copies of one container");
+        Assert.AreEqual(0, ProcessTable.Find(gone).Count);
+        Assert.AreEqual(1, ProcessTable.Find("sleep " + keep).Count, "never two copies of one container");
     }
 
     [TestMethod]
@@ -268,17 +270,34 @@ public sealed class NodeAgentIntegrationTests
         var marker = Marker(3630);
         await Client.CreateAsync(SleepPod("adopt", marker));
         var before = await WaitPodAsync("adopt", p => p.Status?.Phase == "Running", "ran");
-        var pid = TestUtil.FindProcesses("sleep " + marker).Single();
+        var pid = ProcessTable.Find("sleep " + marker).Single();
 
         // Simulate a crash of the agent: its loops end, but nothing is stopped.
         var entry = _agents.Single(a => a.Agent == agent);
         await entry.Cts.CancelAsync();
         await agent.DisposeAsync();
         _agents.Remove(entry);
-        await StartAgentAsync();
+        // The restarted agent syncs the pod again and again (resync every 100 ms), each sync a chance for a wrong agent
+        // to start a second copy; its pod-sync metric, from a meter factory of its own, counts them.
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var meters = services.GetRequiredService<IMeterFactory>();
+        var syncs = 0;
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Scope == meters && instrument.Name == "kube.node.pod.sync.duration")
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<double>((_, _, _, _) => Interlocked.Increment(ref syncs));
+        listener.Start();
+        await StartAgentAsync(configure: o => o.ResyncInterval = TimeSpan.FromMilliseconds(100), meters: meters);
 
-        await Task.Delay(1500); // several relist periods, in which a wrong agent would start a second copy
-        CollectionAssert.AreEqual(new[] { pid }, TestUtil.FindProcesses("sleep " + marker), "the same process, adopted");
+        Assert.IsTrue(await Wait.PollAsync(() => Volatile.Read(ref syncs) >= 5, Deadline), $"the restarted agent synced the pod {syncs} times");
+        CollectionAssert.AreEqual(new[] { pid }, ProcessTable.Find("sleep " + marker), "the same process, adopted");
         var after = await WaitPodAsync("adopt", p => p.Status?.Phase == "Running", "stayed running");
         Assert.AreEqual(before.Status.ContainerStatuses.Single().ContainerID, after.Status.ContainerStatuses.Single().ContainerID);
         Assert.AreEqual(0, after.Status.ContainerStatuses.Single().RestartCount);
@@ -303,7 +322,7 @@ public sealed class NodeAgentIntegrationTests
         Assert.AreEqual("True", running.Status.Conditions.Single(c => c.Type == "Initialized").Status);
         Assert.IsTrue(running.Status.InitContainerStatuses.All(s => s.State.Terminated?.ExitCode == 0));
         var workDir = Path.Combine(_dataDir, "node-1", "runtime", "pods", created.Metadata.Uid);
-        Assert.IsTrue(await TestUtil.PollAsync(() => File.Exists(Path.Combine(workDir, "seen.txt")) && File.ReadAllText(Path.Combine(workDir, "seen.txt")) == "one\ntwo\n", Deadline),
+        Assert.IsTrue(await Wait.PollAsync(() => File.Exists(Path.Combine(workDir, "seen.txt")) && File.ReadAllText(Path.Combine(workDir, "seen.txt")) == "one\ntwo\n", Deadline),
             "the init containers ran in order, before the main container, in the pod's working directory");
     }
 
@@ -320,7 +339,7 @@ public sealed class NodeAgentIntegrationTests
         var failed = await WaitPodAsync("badinit", p => p.Status?.Phase == "Failed", "failed");
         Assert.AreEqual(4, failed.Status.InitContainerStatuses.Single().State.Terminated.ExitCode);
         Assert.AreEqual("PodInitializing", failed.Status.ContainerStatuses.Single().State.Waiting.Reason);
-        Assert.AreEqual(0, TestUtil.FindProcesses(marker).Count);
+        Assert.AreEqual(0, ProcessTable.Find(marker).Count);
     }
 
     [TestMethod]
@@ -394,7 +413,7 @@ public sealed class NodeAgentIntegrationTests
 
         var blocked = await WaitPodAsync("envpod", p => p.Status?.ContainerStatuses?.Single().State?.Waiting?.Reason == "CreateContainerConfigError", "reported the missing ConfigMap");
         StringAssert.Contains(blocked.Status.ContainerStatuses.Single().State.Waiting.Message, "settings");
-        Assert.AreEqual(0, TestUtil.FindProcesses(marker).Count);
+        Assert.AreEqual(0, ProcessTable.Find(marker).Count);
 
         await Client.CreateAsync(new V1ConfigMap
         {
@@ -404,7 +423,7 @@ public sealed class NodeAgentIntegrationTests
 
         await WaitPodAsync("envpod", p => p.Status?.Phase == "Running" && p.Status.ContainerStatuses?.Single().Ready == true, "ran once the ConfigMap existed");
         var envFile = Path.Combine(_dataDir, "node-1", "runtime", "pods", created.Metadata.Uid, "env.txt");
-        Assert.IsTrue(await TestUtil.PollAsync(() => File.Exists(envFile) && File.ReadAllText(envFile) == "fast|3|s3cret\n", Deadline), "env from the ConfigMap and Secret: " + (File.Exists(envFile) ? File.ReadAllText(envFile) : "no file"));
+        Assert.IsTrue(await Wait.PollAsync(() => File.Exists(envFile) && File.ReadAllText(envFile) == "fast|3|s3cret\n", Deadline), "env from the ConfigMap and Secret: " + (File.Exists(envFile) ? File.ReadAllText(envFile) : "no file"));
     }
 
     [TestMethod]
@@ -420,7 +439,7 @@ public sealed class NodeAgentIntegrationTests
 
         await Client.DeleteAsync<V1Pod>("hooked", "default");
 
-        Assert.IsTrue(await TestUtil.PollAsync(() => File.Exists(record) && File.ReadAllText(record) == "prestop\nterm\n", Deadline),
+        Assert.IsTrue(await Wait.PollAsync(() => File.Exists(record) && File.ReadAllText(record) == "prestop\nterm\n", Deadline),
             "the preStop hook ran, then the container got SIGTERM: " + (File.Exists(record) ? File.ReadAllText(record) : "nothing"));
     }
 

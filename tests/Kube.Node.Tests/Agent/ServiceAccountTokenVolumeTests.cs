@@ -35,7 +35,7 @@ public sealed class ServiceAccountTokenVolumeTests
     [TestInitialize]
     public async Task Init()
     {
-        _dir = TestUtil.TempDir("kube-node-satoken");
+        _dir = TempDirs.Create("kube-node-satoken");
         var tokens = Path.Combine(_dir, "tokens.csv");
         await File.WriteAllTextAsync(tokens, $"{AdminToken},root,1,\"system:masters\"\n");
         _store = await EmbeddedStore.OpenAsync(new StoreOptions { DataDir = Path.Combine(_dir, "store") });

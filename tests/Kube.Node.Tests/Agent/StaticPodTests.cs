@@ -29,7 +29,7 @@ public sealed class StaticPodTests
     [TestMethod]
     public async Task StaticPod_RunsWithMirrorPod_MirrorRecreatedAfterDelete_StopsWhenManifestRemoved()
     {
-        var manifests = TestUtil.TempDir("kube-static");
+        var manifests = TempDirs.Create("kube-static");
         await using var h = await AgentHarness.StartAsync(o =>
         {
             o.StaticPodPath = manifests;
@@ -48,19 +48,19 @@ public sealed class StaticPodTests
         Assert.AreEqual((await h.Client.GetAsync<V1Node>("node-1")).Metadata.Uid, owner.Uid);
         Assert.AreEqual("node-1", mirror.Spec.NodeName);
         Assert.AreEqual("static", mirror.Metadata.Labels["tier"]);
-        var pids = TestUtil.FindProcesses("sleep " + marker);
+        var pids = ProcessTable.Find("sleep " + marker);
         Assert.AreEqual(1, pids.Count, "one process runs the static pod");
 
         // Deleting the mirror pod (gracefully, as kubectl does) does not touch the static pod: a new mirror pod appears.
         await h.Client.DeleteAsync<V1Pod>("web-node-1", "default");
         var second = await h.WaitPodAsync("web-node-1", p => p.Metadata.Uid != mirror.Metadata.Uid && p.Metadata.DeletionTimestamp is null && p.Status?.Phase == "Running", "was re-created");
         Assert.AreEqual(annotations["kubernetes.io/config.mirror"], second.Metadata.Annotations["kubernetes.io/config.mirror"]);
-        CollectionAssert.AreEqual(pids, TestUtil.FindProcesses("sleep " + marker), "the static pod's process kept running");
+        CollectionAssert.AreEqual(pids, ProcessTable.Find("sleep " + marker), "the static pod's process kept running");
 
         // Removing the manifest stops the pod and deletes its mirror.
         File.Delete(Path.Combine(manifests, "web.yaml"));
-        Assert.IsTrue(await TestUtil.PollAsync(() => TestUtil.FindProcesses("sleep " + marker).Count == 0, AgentHarness.Deadline), "the static pod's process was not stopped");
-        Assert.IsTrue(await TestUtil.PollAsync(async () =>
+        Assert.IsTrue(await Wait.PollAsync(() => ProcessTable.Find("sleep " + marker).Count == 0, AgentHarness.Deadline), "the static pod's process was not stopped");
+        Assert.IsTrue(await Wait.PollAsync(async () =>
         {
             try
             {
@@ -78,7 +78,7 @@ public sealed class StaticPodTests
     [TestMethod]
     public async Task StaticPod_RunsWhileTheApiServerIsUnreachable()
     {
-        var dir = TestUtil.TempDir("kube-static-noapi");
+        var dir = TempDirs.Create("kube-static-noapi");
         var manifests = Path.Combine(dir, "manifests");
         Directory.CreateDirectory(manifests);
         var marker = TestUtil.UniqueSeconds(3734);
@@ -113,7 +113,7 @@ public sealed class StaticPodTests
         {
             factory.Start(cts.Token);
             await agent.StartAsync(CancellationToken.None);
-            Assert.IsTrue(await TestUtil.PollAsync(() => TestUtil.FindProcesses("sleep " + marker).Count == 1, AgentHarness.Deadline), "the static pod did not start without the API server");
+            Assert.IsTrue(await Wait.PollAsync(() => ProcessTable.Find("sleep " + marker).Count == 1, AgentHarness.Deadline), "the static pod did not start without the API server");
             var sandbox = (await runtime.ListPodSandboxesAsync(CancellationToken.None)).Single();
             Assert.AreEqual(("solo-lonely", "kube-system"), (sandbox.PodName, sandbox.PodNamespace));
         }
@@ -122,11 +122,11 @@ public sealed class StaticPodTests
             await agent.StopAsync(CancellationToken.None);
             await agent.DisposeAsync();
             await cts.CancelAsync();
-            TestUtil.KillAll(marker);
-            TestUtil.UnmountUnder(dir);
+            ProcessTable.KillAll(marker);
+            Mounts.UnmountUnder(dir);
             Directory.Delete(dir, recursive: true);
         }
 
-        Assert.AreEqual(0, TestUtil.FindProcesses("sleep " + marker).Count, "stopping the agent stops the static pod");
+        Assert.AreEqual(0, ProcessTable.Find("sleep " + marker).Count, "stopping the agent stops the static pod");
     }
 }

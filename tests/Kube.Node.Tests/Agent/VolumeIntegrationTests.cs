@@ -90,7 +90,7 @@ public sealed class VolumeIntegrationTests
         var sandbox = (await _h.Agent.Runtime.ListPodSandboxesAsync(CancellationToken.None)).Single(s => s.PodName == "vols");
         var main = (await _h.Agent.Runtime.ListContainersAsync(sandbox.Id, CancellationToken.None)).Single(c => c.Name == "main");
         ExecResult? exec = null;
-        Assert.IsTrue(await TestUtil.PollAsync(async () =>
+        Assert.IsTrue(await Wait.PollAsync(async () =>
             (exec = await _h.Agent.Runtime.ExecSyncAsync(main.Id, ["cat", $"{root}/cfg/conf/app.conf"], TimeSpan.FromSeconds(5), CancellationToken.None)).Output == "version=2",
             AgentHarness.Deadline), $"the update reaches the mounted file; last: {exec}");
 
@@ -114,7 +114,7 @@ public sealed class VolumeIntegrationTests
             },
         });
 
-        Assert.IsTrue(await TestUtil.PollAsync(async () => (await _h.Client.ListAsync<Eventsv1Event>("default")).Items
+        Assert.IsTrue(await Wait.PollAsync(async () => (await _h.Client.ListAsync<Eventsv1Event>("default")).Items
             .Any(e => e.Reason == "FailedMount" && e.Regarding?.Name == "nocfg" && e.Note.Contains("configmap \"absent\" not found", StringComparison.Ordinal)), AgentHarness.Deadline));
         var pod = await _h.Client.GetAsync<V1Pod>("nocfg", "default");
         Assert.AreNotEqual("Running", pod.Status?.Phase);

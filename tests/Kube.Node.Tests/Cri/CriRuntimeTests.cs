@@ -4,6 +4,7 @@ using Kube.Core.Informers;
 using Kube.Node.Agent;
 using Kube.Node.Runtime;
 using Kube.Node.Runtime.Cri;
+using Kube.Testing.Containerd;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -29,7 +30,7 @@ public sealed class CriRuntimeTests
         s_skip = PrivateContainerd.MissingTool();
         if (s_skip is null)
         {
-            s_containerd = await PrivateContainerd.StartAsync(context.CancellationTokenSource.Token);
+            s_containerd = await PrivateContainerdCri.StartAsync(context.CancellationTokenSource.Token);
         }
     }
 
@@ -93,7 +94,7 @@ public sealed class CriRuntimeTests
     private static async Task<ContainerStatus> WaitForStateAsync(CriRuntime runtime, string id, ContainerState state)
     {
         ContainerStatus? last = null;
-        var reached = await TestUtil.PollAsync(async () =>
+        var reached = await Wait.PollAsync(async () =>
         {
             last = await runtime.ContainerStatusAsync(id, CancellationToken.None);
             return last?.State == state;
@@ -195,7 +196,7 @@ public sealed class CriRuntimeTests
         Assert.IsNotNull(running.StartedAt);
 
         ExecResult? state = null;
-        Assert.IsTrue(await TestUtil.PollAsync(async () =>
+        Assert.IsTrue(await Wait.PollAsync(async () =>
         {
             state = await runtime.ExecSyncAsync(id, ["cat", "/tmp/state"], TimeSpan.FromSeconds(5), Token);
             return state.ExitCode == 0;
@@ -387,7 +388,7 @@ public sealed class CriRuntimeTests
             });
 
             V1Pod? pod = null;
-            var running = await TestUtil.PollAsync(async () =>
+            var running = await Wait.PollAsync(async () =>
             {
                 pod = await cluster.Client.GetAsync<V1Pod>("in-containerd", "default");
                 return pod.Status?.Phase == "Running" && pod.Status.ContainerStatuses?.SingleOrDefault()?.State?.Running is not null;
@@ -400,11 +401,11 @@ public sealed class CriRuntimeTests
             Assert.AreEqual(ContainerState.Running, main.State);
             var exec = await runtime.ExecSyncAsync(main.Id, ["cat", "/proc/1/cmdline"], TimeSpan.FromSeconds(5), Token);
             Assert.AreEqual("sleep\u00003600\u0000", exec.Output, "the pod's process is pid 1 of a real container");
-            Assert.IsTrue(await TestUtil.PollAsync(() => File.Exists(main.LogPath!) && File.ReadAllText(main.LogPath!).Contains(" stdout F started-by-agent\n", StringComparison.Ordinal),
+            Assert.IsTrue(await Wait.PollAsync(() => File.Exists(main.LogPath!) && File.ReadAllText(main.LogPath!).Contains(" stdout F started-by-agent\n", StringComparison.Ordinal),
                 Deadline), "the container's output is in its CRI log");
 
             await cluster.Client.DeleteAsync<V1Pod>("in-containerd", "default");
-            Assert.IsTrue(await TestUtil.PollAsync(async () =>
+            Assert.IsTrue(await Wait.PollAsync(async () =>
             {
                 try
                 {
@@ -416,7 +417,7 @@ public sealed class CriRuntimeTests
                     return true;
                 }
             }, TimeSpan.FromSeconds(30)), "the pod is deleted once its container is gone");
-            Assert.IsTrue(await TestUtil.PollAsync(async () => (await runtime.ListContainersAsync(null, Token)).All(c => c.State != ContainerState.Running), Deadline),
+            Assert.IsTrue(await Wait.PollAsync(async () => (await runtime.ListContainersAsync(null, Token)).All(c => c.State != ContainerState.Running), Deadline),
                 "no container of the pod keeps running");
         }
         finally

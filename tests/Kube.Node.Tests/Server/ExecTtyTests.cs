@@ -37,7 +37,7 @@ public sealed class ExecTtyTests
             },
         });
         await _h.WaitPodAsync("tty", p => p.Status?.Phase == "Running", "ran");
-        Assert.IsTrue(await TestUtil.PollAsync(() => TestUtil.FindProcesses(marker).Count > 0, AgentHarness.Deadline), "the container exec'd sleep");
+        Assert.IsTrue(await Wait.PollAsync(() => ProcessTable.Find(marker).Count > 0, AgentHarness.Deadline), "the container exec'd sleep");
 
         var script = "tty; stty size; cat /etc/kube-tty-vol/file; echo oops >&2; exit 4";
         var (frames, status) = await ExecAsync($"command=sh&command=-c&command={Uri.EscapeDataString(script)}&stdin=true&stdout=true&stderr=true&tty=true",

@@ -51,7 +51,7 @@ public sealed class KubeletServerTests
     [TestMethod]
     public async Task Node_AdvertisesTheServersPort_AndHealthzAnswers()
     {
-        Assert.IsTrue(await TestUtil.PollAsync(async () => (await _h.Client.GetAsync<V1Node>("node-1")).Status?.DaemonEndpoints?.KubeletEndpoint?.Port == _h.Agent.KubeletPort,
+        Assert.IsTrue(await Wait.PollAsync(async () => (await _h.Client.GetAsync<V1Node>("node-1")).Status?.DaemonEndpoints?.KubeletEndpoint?.Port == _h.Agent.KubeletPort,
             AgentHarness.Deadline), "status.daemonEndpoints.kubeletEndpoint.port is the server's port");
         Assert.AreEqual("ok", await _http.GetStringAsync("healthz"));
     }
@@ -149,7 +149,7 @@ public sealed class KubeletServerTests
         var marker = _h.Marker(3666);
         await CreatePodAsync("exec", $"echo from-volume > /etc/kube-exec-vol/file; exec sleep {marker}", volumePath: "/etc/kube-exec-vol");
         await _h.WaitPodAsync("exec", p => p.Status?.Phase == "Running", "ran");
-        Assert.IsTrue(await TestUtil.PollAsync(() => TestUtil.FindProcesses("sleep " + marker).Any(pid => File.ReadAllText($"/proc/{pid}/cmdline").StartsWith("sleep\0", StringComparison.Ordinal)),
+        Assert.IsTrue(await Wait.PollAsync(() => ProcessTable.Find("sleep " + marker).Any(pid => File.ReadAllText($"/proc/{pid}/cmdline").StartsWith("sleep\0", StringComparison.Ordinal)),
             AgentHarness.Deadline), "the container's script wrote its file and exec'd sleep");
 
         var (stdout, stderr, status) = await ExecAsync("exec", "command=sh&command=-c&command=cat%20/etc/kube-exec-vol/file%3B%20echo%20%24WHO%3B%20echo%20oops%20%3E%262&stdout=true&stderr=true");

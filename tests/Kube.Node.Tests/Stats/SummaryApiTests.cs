@@ -40,7 +40,7 @@ public sealed class SummaryApiTests
         JsonElement burnCpu = default;
         ulong firstCpu = 0;
         JsonElement root = default;
-        var ok = await TestUtil.PollAsync(async () =>
+        var ok = await Wait.PollAsync(async () =>
         {
             root = JsonDocument.Parse(await http.GetStringAsync("stats/summary")).RootElement;
             var podStats = root.GetProperty("pods").EnumerateArray().FirstOrDefault(p => p.GetProperty("podRef").GetProperty("name").GetString() == "burner");

@@ -34,10 +34,10 @@ public sealed class EvictionIntegrationTests
         StringAssert.StartsWith(evicted.Status.Message, "The node was low on resource: memory. Threshold quantity: 1000Ti, available: ");
         var disruption = evicted.Status.Conditions.Single(c => c.Type == "DisruptionTarget");
         Assert.AreEqual(("True", "TerminationByKubelet", evicted.Status.Message), (disruption.Status, disruption.Reason, disruption.Message));
-        Assert.IsTrue(await TestUtil.PollAsync(() => TestUtil.FindProcesses("sleep " + marker).Count == 0, AgentHarness.Deadline), "the evicted pod's process still runs");
+        Assert.IsTrue(await Wait.PollAsync(() => ProcessTable.Find("sleep " + marker).Count == 0, AgentHarness.Deadline), "the evicted pod's process still runs");
 
         V1Node? node = null;
-        Assert.IsTrue(await TestUtil.PollAsync(async () =>
+        Assert.IsTrue(await Wait.PollAsync(async () =>
         {
             node = await h.Client.GetAsync<V1Node>("node-1");
             return node.Status?.Conditions?.Any(c => c.Type == "MemoryPressure" && c.Status == "True" && c.Reason == "KubeletHasInsufficientMemory") == true
@@ -45,7 +45,7 @@ public sealed class EvictionIntegrationTests
         }, AgentHarness.Deadline), $"no MemoryPressure condition and taint: {k8s.KubernetesJson.Serialize(node)}");
 
         // Several rounds later the evicted pod is still Failed: it is not restarted.
-        Assert.AreEqual(0, TestUtil.FindProcesses("sleep " + marker).Count);
+        Assert.AreEqual(0, ProcessTable.Find("sleep " + marker).Count);
         Assert.AreEqual("Failed", (await h.Client.GetAsync<V1Pod>("hog", "default")).Status.Phase);
     }
 }

@@ -25,7 +25,7 @@ public sealed class LogRotationTests
     [TestMethod]
     public void Rotate_CutsWholeBlocksFromTheHead_SoAnOpenAppendingWriterLosesNothing()
     {
-        var dir = TestUtil.TempDir("kube-node-rotate");
+        var dir = TempDirs.Create("kube-node-rotate");
         try
         {
             var path = Path.Combine(dir, "0.log");
@@ -97,7 +97,7 @@ public sealed class LogRotationTests
             await File.WriteAllTextAsync(Path.Combine(sandbox.WorkingDirectory!, $"go-{chunk}"), "");
             var last = $"line-{chunk * 100 - 1}\n";
             // Rotated: the chunk's last line is in a part, and the current file no longer holds it.
-            Assert.IsTrue(await TestUtil.PollAsync(() =>
+            Assert.IsTrue(await Wait.PollAsync(() =>
                 Parts(logDir).Any(f => Read(f).EndsWith(last, StringComparison.Ordinal))
                 && !Read(container.LogPath!).Contains(last, StringComparison.Ordinal), AgentHarness.Deadline), $"chunk {chunk} was not rotated");
         }

@@ -16,7 +16,7 @@ public sealed class CgroupLimitTests
     [TestInitialize]
     public async Task Init()
     {
-        _dataDir = TestUtil.TempDir("kube-node-cgroup");
+        _dataDir = TempDirs.Create("kube-node-cgroup");
         _marker = TestUtil.UniqueSeconds(3799);
         _rt = new ProcessRuntime(new ProcessRuntimeOptions { DataDir = _dataDir, PodCidr = "127.1.0.0/24" }, TimeProvider.System, NullLogger<ProcessRuntime>.Instance);
         await _rt.InitializeAsync(CancellationToken.None);
@@ -35,7 +35,7 @@ public sealed class CgroupLimitTests
         }
 
         await _rt.DisposeAsync();
-        TestUtil.KillAll(_marker);
+        ProcessTable.KillAll(_marker);
         Directory.Delete(_dataDir, recursive: true);
     }
 
@@ -56,7 +56,7 @@ public sealed class CgroupLimitTests
         // 40 MB into a shell variable under a 16 MiB limit.
         var id = await StartAsync("oom", 16 * 1024 * 1024, null, "/bin/sh", "-c", "x=$(head -c 40000000 /dev/zero | tr '\\0' x); echo survived", "oom-" + _marker);
         ContainerStatus? status = null;
-        Assert.IsTrue(await TestUtil.PollAsync(async () => (status = await _rt.ContainerStatusAsync(id, CancellationToken.None))?.State == ContainerState.Exited, Deadline));
+        Assert.IsTrue(await Wait.PollAsync(async () => (status = await _rt.ContainerStatusAsync(id, CancellationToken.None))?.State == ContainerState.Exited, Deadline));
         Assert.AreEqual(("OOMKilled", 137), (status!.Reason, status.ExitCode), $"status: {status}");
     }
 
@@ -67,7 +67,7 @@ public sealed class CgroupLimitTests
         var status = await _rt.ContainerStatusAsync(id, CancellationToken.None);
         Assert.AreEqual(ContainerState.Running, status!.State, $"status: {status}");
         string cgroups = "";
-        Assert.IsTrue(await TestUtil.PollAsync(() => (cgroups = File.ReadAllText($"/proc/{status.Pid}/cgroup")).Contains(id, StringComparison.Ordinal), Deadline), cgroups);
+        Assert.IsTrue(await Wait.PollAsync(() => (cgroups = File.ReadAllText($"/proc/{status.Pid}/cgroup")).Contains(id, StringComparison.Ordinal), Deadline), cgroups);
         var lines = cgroups.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         if (File.Exists("/sys/fs/cgroup/cgroup.controllers"))
         {
@@ -85,6 +85,6 @@ public sealed class CgroupLimitTests
 
         // The command line is the container's own: the cgroup wrapper exec'd it in place.
         var cmdline = "";
-        Assert.IsTrue(await TestUtil.PollAsync(() => (cmdline = File.ReadAllText($"/proc/{status.Pid}/cmdline").TrimEnd('\0').Replace('\0', ' ')) == $"sleep {_marker}", Deadline), cmdline);
+        Assert.IsTrue(await Wait.PollAsync(() => (cmdline = File.ReadAllText($"/proc/{status.Pid}/cmdline").TrimEnd('\0').Replace('\0', ' ')) == $"sleep {_marker}", Deadline), cmdline);
     }
 }

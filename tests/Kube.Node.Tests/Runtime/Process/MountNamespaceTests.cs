@@ -17,7 +17,7 @@ public sealed class MountNamespaceTests
     [TestInitialize]
     public async Task Init()
     {
-        _dataDir = TestUtil.TempDir("kube-node-mounts");
+        _dataDir = TempDirs.Create("kube-node-mounts");
         _volume = Path.Combine(_dataDir, "vol");
         Directory.CreateDirectory(_volume);
         await File.WriteAllTextAsync(Path.Combine(_volume, "greeting"), "hello from the volume");
@@ -36,7 +36,7 @@ public sealed class MountNamespaceTests
         await _rt.DisposeAsync();
         foreach (var m in _markers)
         {
-            TestUtil.KillAll(m);
+            ProcessTable.KillAll(m);
         }
 
         try
@@ -54,7 +54,7 @@ public sealed class MountNamespaceTests
         var id = await _rt.CreateContainerAsync(sb, new ContainerConfig { Name = "main", Command = command, Mounts = mounts }, CancellationToken.None);
         await _rt.StartContainerAsync(id, CancellationToken.None);
         ContainerStatus? status = null;
-        Assert.IsTrue(await TestUtil.PollAsync(async () => (status = await _rt.ContainerStatusAsync(id, CancellationToken.None))?.State == ContainerState.Exited, Deadline),
+        Assert.IsTrue(await Wait.PollAsync(async () => (status = await _rt.ContainerStatusAsync(id, CancellationToken.None))?.State == ContainerState.Exited, Deadline),
             "the container never exited");
         return status!;
     }
@@ -115,13 +115,13 @@ public sealed class MountNamespaceTests
         }, CancellationToken.None);
         await _rt.StartContainerAsync(id, CancellationToken.None);
         var status = await _rt.ContainerStatusAsync(id, CancellationToken.None);
-        Assert.IsTrue(await TestUtil.PollAsync(() => File.ReadAllText($"/proc/{status!.Pid}/cmdline") == "sleep\0" + marker + "\0", Deadline), "the spawned pid execs the container's command");
+        Assert.IsTrue(await Wait.PollAsync(() => File.ReadAllText($"/proc/{status!.Pid}/cmdline") == "sleep\0" + marker + "\0", Deadline), "the spawned pid execs the container's command");
 
-        CollectionAssert.AreEqual(new[] { status!.Pid!.Value }, TestUtil.FindProcesses("sleep " + marker));
+        CollectionAssert.AreEqual(new[] { status!.Pid!.Value }, ProcessTable.Find("sleep " + marker));
         var exec = await _rt.ExecSyncAsync(id, ["cat", "/etc/kube-exec-test/greeting"], TimeSpan.FromSeconds(5), CancellationToken.None);
         Assert.AreEqual(0, exec.ExitCode, exec.Output);
         Assert.AreEqual("hello from the volume", exec.Output);
         await _rt.StopContainerAsync(id, TimeSpan.FromSeconds(2), CancellationToken.None);
-        Assert.AreEqual(0, TestUtil.FindProcesses("sleep " + marker).Count);
+        Assert.AreEqual(0, ProcessTable.Find("sleep " + marker).Count);
     }
 }

@@ -13,7 +13,7 @@ public sealed class ProcessRuntimeTests
     private string _dataDir = "";
 
     [TestInitialize]
-    public void Init() => _dataDir = TestUtil.TempDir("kube-node-runtime");
+    public void Init() => _dataDir = TempDirs.Create("kube-node-runtime");
 
     [TestCleanup]
     public async Task Cleanup()
@@ -30,7 +30,7 @@ public sealed class ProcessRuntimeTests
 
         foreach (var marker in _markers)
         {
-            TestUtil.KillAll(marker);
+            ProcessTable.KillAll(marker);
         }
 
         try
@@ -68,7 +68,7 @@ public sealed class ProcessRuntimeTests
     private static async Task<ContainerStatus> WaitStateAsync(IContainerRuntime rt, string id, ContainerState state)
     {
         ContainerStatus? status = null;
-        var ok = await TestUtil.PollAsync(async () => (status = await rt.ContainerStatusAsync(id, CancellationToken.None))?.State == state, Deadline);
+        var ok = await Wait.PollAsync(async () => (status = await rt.ContainerStatusAsync(id, CancellationToken.None))?.State == state, Deadline);
         Assert.IsTrue(ok, $"container never reached {state}; last: {status}");
         return status!;
     }
@@ -114,16 +114,16 @@ public sealed class ProcessRuntimeTests
 
         var status = await WaitStateAsync(rt, id, ContainerState.Running);
 
-        var pids = TestUtil.FindProcesses("sleep " + marker);
+        var pids = ProcessTable.Find("sleep " + marker);
         CollectionAssert.AreEqual(new[] { status.Pid!.Value }, pids);
         Assert.AreEqual("sleep\0" + marker + "\0", await File.ReadAllTextAsync($"/proc/{status.Pid}/cmdline"));
-        Assert.AreEqual((status.Pid.Value, status.Pid.Value), TestUtil.GroupOf(status.Pid.Value), "the container leads its own session and process group");
+        Assert.AreEqual((status.Pid.Value, status.Pid.Value), ProcessTable.GroupOf(status.Pid.Value), "the container leads its own session and process group");
 
         await rt.StopContainerAsync(id, TimeSpan.FromSeconds(5), CancellationToken.None);
         var stopped = await rt.ContainerStatusAsync(id, CancellationToken.None);
         Assert.AreEqual(ContainerState.Exited, stopped!.State);
         Assert.AreEqual(128 + 15, stopped.ExitCode, "SIGTERM ends sleep: 128 + 15");
-        Assert.AreEqual(0, TestUtil.FindProcesses("sleep " + marker).Count);
+        Assert.AreEqual(0, ProcessTable.Find("sleep " + marker).Count);
     }
 
     [TestMethod]
@@ -134,11 +134,11 @@ public sealed class ProcessRuntimeTests
         var marker = Marker(1000);
         var id = await RunAsync(rt, sb, "main", ["sh", "-c", $"sleep {marker} & wait"]);
         await WaitStateAsync(rt, id, ContainerState.Running);
-        Assert.IsTrue(await TestUtil.PollAsync(() => TestUtil.FindProcesses(marker).Count == 2, Deadline), "the shell and its child sleep run");
+        Assert.IsTrue(await Wait.PollAsync(() => ProcessTable.Find(marker).Count == 2, Deadline), "the shell and its child sleep run");
 
         await rt.StopContainerAsync(id, TimeSpan.FromSeconds(5), CancellationToken.None);
 
-        Assert.IsTrue(await TestUtil.PollAsync(() => TestUtil.FindProcesses(marker).Count == 0, Deadline), "the child of the container is gone too");
+        Assert.IsTrue(await Wait.PollAsync(() => ProcessTable.Find(marker).Count == 0, Deadline), "the child of the container is gone too");
         Assert.AreEqual(ContainerState.Exited, (await rt.ContainerStatusAsync(id, CancellationToken.None))!.State);
     }
 
@@ -149,7 +149,7 @@ public sealed class ProcessRuntimeTests
         var sb = await rt.RunPodSandboxAsync(Pod("trap"), CancellationToken.None);
         var id = await RunAsync(rt, sb, "main", ["sh", "-c", "trap 'echo got-term; exit 0' TERM; echo ready; while true; do sleep 0.05; done"]);
         var running = await WaitStateAsync(rt, id, ContainerState.Running);
-        Assert.IsTrue(await TestUtil.PollAsync(() => File.ReadAllText(running.LogPath!).Contains("ready"), Deadline));
+        Assert.IsTrue(await Wait.PollAsync(() => File.ReadAllText(running.LogPath!).Contains("ready"), Deadline));
 
         await rt.StopContainerAsync(id, TimeSpan.FromSeconds(5), CancellationToken.None);
 
@@ -166,7 +166,7 @@ public sealed class ProcessRuntimeTests
         var sb = await rt.RunPodSandboxAsync(Pod("stubborn"), CancellationToken.None);
         var id = await RunAsync(rt, sb, "main", ["sh", "-c", "trap '' TERM; echo ready; while true; do sleep 0.05; done"]);
         var running = await WaitStateAsync(rt, id, ContainerState.Running);
-        Assert.IsTrue(await TestUtil.PollAsync(() => File.ReadAllText(running.LogPath!).Contains("ready"), Deadline));
+        Assert.IsTrue(await Wait.PollAsync(() => File.ReadAllText(running.LogPath!).Contains("ready"), Deadline));
 
         var started = DateTime.UtcNow;
         await rt.StopContainerAsync(id, TimeSpan.FromMilliseconds(400), CancellationToken.None);
@@ -232,10 +232,10 @@ public sealed class ProcessRuntimeTests
         Assert.AreEqual(before.StartedAt, after.StartedAt);
         Assert.AreEqual(ip, (await rt2.PodSandboxStatusAsync(sb, CancellationToken.None))!.Ip);
         Assert.AreEqual(sb, await rt2.RunPodSandboxAsync(Pod("adopt", uid), CancellationToken.None), "the ready sandbox is reused");
-        Assert.AreEqual(1, TestUtil.FindProcesses("sleep " + marker).Count);
+        Assert.AreEqual(1, ProcessTable.Find("sleep " + marker).Count);
 
         await rt2.StopContainerAsync(id, TimeSpan.FromSeconds(5), CancellationToken.None);
-        Assert.AreEqual(0, TestUtil.FindProcesses("sleep " + marker).Count);
+        Assert.AreEqual(0, ProcessTable.Find("sleep " + marker).Count);
         Assert.AreEqual(143, (await rt2.ContainerStatusAsync(id, CancellationToken.None))!.ExitCode);
     }
 
@@ -251,7 +251,7 @@ public sealed class ProcessRuntimeTests
         _runtimes.Remove(rt1);
         // The process dies while no runtime watches it.
         System.Diagnostics.Process.GetProcessById(running.Pid!.Value).Kill();
-        Assert.IsTrue(await TestUtil.PollAsync(() => TestUtil.FindProcesses(marker).Count == 0, Deadline));
+        Assert.IsTrue(await Wait.PollAsync(() => ProcessTable.Find(marker).Count == 0, Deadline));
 
         var rt2 = await NewRuntimeAsync();
 
@@ -273,7 +273,7 @@ public sealed class ProcessRuntimeTests
 
         await rt.RemovePodSandboxAsync(sb, CancellationToken.None);
 
-        Assert.AreEqual(0, TestUtil.FindProcesses(marker).Count);
+        Assert.AreEqual(0, ProcessTable.Find(marker).Count);
         Assert.IsNull(await rt.PodSandboxStatusAsync(sb, CancellationToken.None));
         Assert.IsNull(await rt.ContainerStatusAsync(id, CancellationToken.None));
         Assert.IsFalse(Directory.Exists(Path.Combine(_dataDir, "pods", uid)));
@@ -324,7 +324,7 @@ public sealed class ProcessRuntimeTests
             var stopped = (await rt2.ContainerStatusAsync("c-orphan", CancellationToken.None))!;
             Assert.AreEqual(ContainerState.Exited, stopped.State);
             Assert.AreEqual("ContainerStatusUnknown", stopped.Reason, "the exit code of a process that is not our child cannot be read");
-            Assert.AreEqual(0, TestUtil.FindProcesses("sleep " + marker).Count);
+            Assert.AreEqual(0, ProcessTable.Find("sleep " + marker).Count);
         }
     }
 
@@ -339,7 +339,7 @@ public sealed class ProcessRuntimeTests
         var keptId = await RunAsync(rt1, sb, "kept", ["sh", "-c", $"sleep {kept} & wait"]);
         await WaitStateAsync(rt1, lostId, ContainerState.Running);
         await WaitStateAsync(rt1, keptId, ContainerState.Running);
-        Assert.IsTrue(await TestUtil.PollAsync(() => TestUtil.FindProcesses(kept).Count == 2, Deadline));
+        Assert.IsTrue(await Wait.PollAsync(() => ProcessTable.Find(kept).Count == 2, Deadline));
         await rt1.DisposeAsync();
         _runtimes.Remove(rt1);
         // As if the agent died right after spawning "lost", before its state file recorded it.
@@ -351,8 +351,8 @@ public sealed class ProcessRuntimeTests
 
         await NewRuntimeAsync();
 
-        Assert.IsTrue(await TestUtil.PollAsync(() => TestUtil.FindProcesses(lost).Count == 0, Deadline), "the unknown process is killed");
-        Assert.AreEqual(2, TestUtil.FindProcesses(kept).Count, "the known container and its child keep running");
+        Assert.IsTrue(await Wait.PollAsync(() => ProcessTable.Find(lost).Count == 0, Deadline), "the unknown process is killed");
+        Assert.AreEqual(2, ProcessTable.Find(kept).Count, "the known container and its child keep running");
     }
 
     [TestMethod]
@@ -371,6 +371,6 @@ public sealed class ProcessRuntimeTests
         Assert.AreEqual("exec from-container\n", ok.Output);
         Assert.IsFalse(ok.TimedOut);
         Assert.IsTrue(slow.TimedOut);
-        Assert.AreEqual(0, TestUtil.FindProcesses("sleep 30").Count(pid => TestUtil.GroupOf(pid).Pgrp == pid && File.ReadAllText($"/proc/{pid}/environ").Contains("from-container")));
+        Assert.AreEqual(0, ProcessTable.Find("sleep 30").Count(pid => ProcessTable.GroupOf(pid).Pgrp == pid && File.ReadAllText($"/proc/{pid}/environ").Contains("from-container")));
     }
 }

@@ -17,7 +17,7 @@ public sealed class TerminalExecTests
     [TestInitialize]
     public async Task Init()
     {
-        _dataDir = TestUtil.TempDir("kube-node-tty");
+        _dataDir = TempDirs.Create("kube-node-tty");
         _marker = TestUtil.UniqueSeconds(300);
         _rt = new ProcessRuntime(new ProcessRuntimeOptions { DataDir = _dataDir, PodCidr = "127.1.3.0/24" }, TimeProvider.System, NullLogger<ProcessRuntime>.Instance);
         await _rt.InitializeAsync(CancellationToken.None);
@@ -32,7 +32,7 @@ public sealed class TerminalExecTests
         }
 
         await _rt.DisposeAsync();
-        TestUtil.KillAll(_marker);
+        ProcessTable.KillAll(_marker);
         try
         {
             Directory.Delete(_dataDir, recursive: true);
