@@ -15,7 +15,7 @@ internal enum PodShape
     /// <summary>Requests more cpu than any node has: stays unschedulable.</summary>
     Unschedulable,
 
-    /// <summary>900m cpu, 500Mi, priority 1 (upstream's pod-low-priority.yaml): 4 fill a 4-cpu node.</summary>
+    /// <summary>900m cpu, 500Mi, priority 1, terminationGracePeriodSeconds 0 (upstream's pod-low-priority.yaml): 4 fill a 4-cpu node.</summary>
     LowPriority,
 
     /// <summary>3000m cpu, 500Mi, priority 1000 (upstream's pod-high-priority.yaml): must preempt low-priority pods.</summary>
