@@ -44,14 +44,25 @@ public sealed class NodeInfoSnapshot : IReadOnlyList<NodeInfo>
     internal NodeInfo[] Nodes
     {
         get => _nodes;
-        set => _nodes = value;
+        set
+        {
+            _nodes = value;
+            NodeObjectsVersion++;
+        }
     }
+
+    /// <summary>
+    /// Changes whenever a node comes, goes or gets a new Node object (not when only its pods change), so that plugins can
+    /// keep per-snapshot summaries of the nodes themselves (ImageLocality's image spread) across cycles.
+    /// </summary>
+    internal long NodeObjectsVersion { get; private set; }
 
     /// <summary>Replaces node <paramref name="index"/>; returns whether the affinity lists must be rebuilt (they held or now hold it).</summary>
     internal bool Replace(int index, NodeInfo node)
     {
         var old = _nodes[index];
         _nodes[index] = node;
+        if (!ReferenceEquals(old.Node, node.Node)) NodeObjectsVersion++;
         return old.PodsWithAffinity.Count > 0 || node.PodsWithAffinity.Count > 0;
     }
 

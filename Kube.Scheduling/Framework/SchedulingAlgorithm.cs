@@ -60,8 +60,21 @@ public sealed class SchedulingAlgorithm
             return new ScheduleResult { SuggestedHost = nominatedName, EvaluatedNodes = 1, FeasibleNodes = 1, NumAllNodes = nodes.Count };
 
         // Filter in parallel, chunk by chunk in round-robin order from the last start, until enough feasible nodes are
-        // found (upstream stops early too); statuses of nodes never filtered stay null.
-        var statuses = new Status?[nodes.Count];
+        // found (upstream stops early too); statuses of nodes never filtered stay null. The array is rented: at 5,000
+        // nodes a fresh one per cycle was 40 KB of garbage per pod.
+        var statuses = System.Buffers.ArrayPool<Status?>.Shared.Rent(nodes.Count);
+        try
+        {
+            return FilterAndScore(framework, state, pod, nodes, statuses);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<Status?>.Shared.Return(statuses, clearArray: true);
+        }
+    }
+
+    private ScheduleResult FilterAndScore(SchedulingFramework framework, CycleState state, V1Pod pod, IReadOnlyList<NodeInfo> nodes, Status?[] statuses)
+    {
         var start = _nextStartNodeIndex % nodes.Count;
         var want = NumFeasibleNodesToFind(nodes.Count, framework.PercentageOfNodesToScore ?? _options.PercentageOfNodesToScore);
         var feasible = new List<NodeInfo>();
@@ -109,8 +122,8 @@ public sealed class SchedulingAlgorithm
         if (feasible.Count == 0)
         {
             // Every node was evaluated; report all of them. PostFilter (preemption) is the caller's next step.
-            foreach (var (n, s) in nodes.Zip(statuses))
-                if (s is { IsSuccess: false }) failedNodes[n.Name] = s;
+            for (var i = 0; i < nodes.Count; i++)
+                if (statuses[i] is { IsSuccess: false } s) failedNodes[nodes[i].Name] = s;
             return new ScheduleResult
             {
                 EvaluatedNodes = nodes.Count,

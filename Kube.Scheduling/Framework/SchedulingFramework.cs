@@ -370,8 +370,21 @@ public sealed class SchedulingFramework
     {
         var skip = state?.SkipScorePlugins;
         var plugins = skip is null ? _score : _score.Where(s => !skip.Contains(s.Plugin.Name)).ToList();
+        // Rented rows, handed to NormalizeScore as segments of exactly the nodes' length.
         var scores = new NodeScore[plugins.Count][];
-        for (var k = 0; k < plugins.Count; k++) scores[k] = new NodeScore[nodes.Count];
+        for (var k = 0; k < plugins.Count; k++) scores[k] = System.Buffers.ArrayPool<NodeScore>.Shared.Rent(nodes.Count);
+        try
+        {
+            return SumScores(state, pod, nodes, parallelism, plugins, scores);
+        }
+        finally
+        {
+            foreach (var row in scores) System.Buffers.ArrayPool<NodeScore>.Shared.Return(row, clearArray: true);
+        }
+    }
+
+    private static long[] SumScores(CycleState? state, V1Pod pod, IReadOnlyList<NodeInfo> nodes, int parallelism, List<(IScorePlugin Plugin, int Weight)> plugins, NodeScore[][] scores)
+    {
         Status? failed = null;
         string? failedPlugin = null;
         void ScoreNode(int i)
@@ -400,10 +413,10 @@ public sealed class SchedulingFramework
         for (var k = 0; k < plugins.Count; k++)
         {
             var (p, weight) = plugins[k];
-            var ns = p.NormalizeScore(state!, pod, scores[k]);
+            var ns = p.NormalizeScore(state!, pod, new ArraySegment<NodeScore>(scores[k], 0, nodes.Count));
             if (!ns.IsSuccess) throw new InvalidOperationException($"NormalizeScore of plugin {p.Name} failed: {ns.Message}", ns.Error);
             var row = scores[k];
-            for (var i = 0; i < row.Length; i++)
+            for (var i = 0; i < nodes.Count; i++)
             {
                 var s = row[i];
                 if (s.Score is < IScorePlugin.MinNodeScore or > IScorePlugin.MaxNodeScore)

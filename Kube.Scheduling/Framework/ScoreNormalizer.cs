@@ -11,7 +11,7 @@ public static class ScoreNormalizer
     {
         ArgumentNullException.ThrowIfNull(scores);
         long max = 0;
-        foreach (var s in scores) max = Math.Max(max, s.Score);
+        for (var i = 0; i < scores.Count; i++) max = Math.Max(max, scores[i].Score);
         for (var i = 0; i < scores.Count; i++)
         {
             var s = scores[i];

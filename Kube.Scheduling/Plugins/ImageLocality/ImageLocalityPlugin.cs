@@ -27,16 +27,43 @@ public sealed class ImageLocalityPlugin : IPreFilterPlugin, IScorePlugin
         var counts = new int[images.Length];
         if (images.Length > 0)
         {
-            foreach (var n in nodes)
+            if (nodes is NodeInfoSnapshot snapshot)
             {
-                if (ImagesOf(n.Node) is not { } present) continue;
-                for (var i = 0; i < images.Length; i++)
-                    if (present.ContainsKey(images[i])) counts[i]++;
+                // Upstream's cache keeps each image's node count (ImageStates); here the counts are kept per snapshot
+                // until a node comes, goes or changes, instead of visiting every node in every cycle.
+                var all = ImageNodeCounts(snapshot);
+                for (var i = 0; i < images.Length; i++) counts[i] = all.GetValueOrDefault(images[i]);
+            }
+            else
+            {
+                foreach (var n in nodes)
+                {
+                    if (ImagesOf(n.Node) is not { } present) continue;
+                    for (var i = 0; i < images.Length; i++)
+                        if (present.ContainsKey(images[i])) counts[i]++;
+                }
             }
         }
 
         state.Write(StateKey, new Spread(images, counts, nodes.Count));
         return Status.Success;
+    }
+
+    private ImageCounts? _imageCounts;
+
+    /// <summary>How many of the snapshot's nodes have each image, recomputed only when the snapshot's nodes changed.</summary>
+    private Dictionary<string, int> ImageNodeCounts(NodeInfoSnapshot snapshot)
+    {
+        var memo = Volatile.Read(ref _imageCounts);
+        if (memo is not null && ReferenceEquals(memo.Snapshot, snapshot) && memo.Version == snapshot.NodeObjectsVersion) return memo.Counts;
+        var version = snapshot.NodeObjectsVersion;
+        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var n in snapshot)
+            if (ImagesOf(n.Node) is { } present)
+                foreach (var image in present.Keys)
+                    counts[image] = counts.GetValueOrDefault(image) + 1;
+        Volatile.Write(ref _imageCounts, new ImageCounts(snapshot, version, counts));
+        return counts;
     }
 
     public (long Score, Status Status) Score(CycleState state, V1Pod pod, NodeInfo nodeInfo)
@@ -102,6 +129,8 @@ public sealed class ImageLocalityPlugin : IPreFilterPlugin, IScorePlugin
     }
 
     private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<V1Node, Dictionary<string, long>> NodeImages = new();
+
+    private sealed record ImageCounts(NodeInfoSnapshot Snapshot, long Version, Dictionary<string, int> Counts);
 
     private sealed record Spread(string[] Images, int[] Counts, int TotalNodes);
 }

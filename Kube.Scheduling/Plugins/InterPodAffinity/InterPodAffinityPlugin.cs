@@ -215,7 +215,8 @@ public sealed class InterPodAffinityPlugin : IPreFilterExtensions, IFilterPlugin
         ArgumentNullException.ThrowIfNull(nodeInfo);
         if (state is null || !state.TryRead<AffinityState>(StateKey, out var s) || s.PreferredScores.Count == 0) return (0, Status.Success);
         long score = 0;
-        foreach (var (key, value) in nodeInfo.Node.Metadata?.Labels ?? new Dictionary<string, string>())
+        if (nodeInfo.Node.Metadata?.Labels is not { } labels) return (0, Status.Success);
+        foreach (var (key, value) in labels)
             score += s.PreferredScores.GetValueOrDefault((key, value));
         return (score, Status.Success);
     }
@@ -225,8 +226,14 @@ public sealed class InterPodAffinityPlugin : IPreFilterExtensions, IFilterPlugin
     {
         ArgumentNullException.ThrowIfNull(scores);
         if (scores.Count == 0) return Status.Success;
-        var min = scores.Min(x => x.Score);
-        var max = scores.Max(x => x.Score);
+        long min = long.MaxValue, max = long.MinValue;
+        for (var i = 0; i < scores.Count; i++)
+        {
+            min = Math.Min(min, scores[i].Score);
+            max = Math.Max(max, scores[i].Score);
+        }
+
+        if (min == 0 && max == 0) return Status.Success;
         for (var i = 0; i < scores.Count; i++)
             scores[i] = scores[i] with { Score = max == min ? 0 : (scores[i].Score - min) * IScorePlugin.MaxNodeScore / (max - min) };
         return Status.Success;

@@ -46,8 +46,9 @@ public sealed class NodeAffinityPlugin : IEnqueueExtensions, IFilterPlugin, ISco
     {
         ArgumentNullException.ThrowIfNull(pod);
         ArgumentNullException.ThrowIfNull(nodeInfo);
+        if (pod.Spec?.Affinity?.NodeAffinity?.PreferredDuringSchedulingIgnoredDuringExecution is not { Count: > 0 } preferred) return (0, Status.Success);
         long sum = 0;
-        foreach (var term in pod.Spec?.Affinity?.NodeAffinity?.PreferredDuringSchedulingIgnoredDuringExecution ?? [])
+        foreach (var term in preferred)
             if (term.Weight != 0 && term.Preference is not null && NodeSelectorMatcher.MatchesTerm(term.Preference, nodeInfo.Node))
                 sum += term.Weight;
         return (sum, Status.Success);

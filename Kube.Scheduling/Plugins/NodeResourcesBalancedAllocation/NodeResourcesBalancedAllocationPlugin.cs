@@ -20,7 +20,8 @@ public sealed class NodeResourcesBalancedAllocationPlugin : IScorePlugin
         var request = Resource.CachedPodRequests(pod, nonZero: true);
         var cpu = Fraction(nodeInfo.NonZeroRequested.MilliCpu + request.MilliCpu, nodeInfo.Allocatable.MilliCpu);
         var memory = Fraction(nodeInfo.NonZeroRequested.Memory + request.Memory, nodeInfo.Allocatable.Memory);
-        return (BalancedScore([cpu, memory]), Status.Success);
+        // Two fractions: the population standard deviation is half their difference (no list per node).
+        return ((long)((1 - (Math.Abs(cpu - memory) / 2)) * IScorePlugin.MaxNodeScore), Status.Success);
     }
 
     /// <summary>(1 − population standard deviation of the fractions) × 100, truncated.</summary>

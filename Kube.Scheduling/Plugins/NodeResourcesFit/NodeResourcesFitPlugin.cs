@@ -51,8 +51,24 @@ public sealed class NodeResourcesFitPlugin : IPreFilterPlugin, IFilterPlugin, IS
     {
         ArgumentNullException.ThrowIfNull(nodeInfo);
         var request = state is not null && state.TryRead<Resource>(StateKey, out var r) ? r : Resource.CachedPodRequests(pod);
-        var reasons = InsufficientResources(request, nodeInfo);
-        return reasons.Count == 0 ? Status.Success : new Status(StatusCode.Unschedulable, reasons);
+        if (Fits(request, nodeInfo)) return Status.Success;
+        return new Status(StatusCode.Unschedulable, InsufficientResources(request, nodeInfo));
+    }
+
+    /// <summary>Whether the request fits (no reason from <see cref="InsufficientResources"/>), without allocating.</summary>
+    private static bool Fits(Resource request, NodeInfo nodeInfo)
+    {
+        var allocatable = nodeInfo.Allocatable;
+        var requested = nodeInfo.Requested;
+        if (nodeInfo.Pods.Count + 1 > allocatable.AllowedPodNumber) return false;
+        if (request.IsZero) return true;
+        if (request.MilliCpu > 0 && request.MilliCpu > allocatable.MilliCpu - requested.MilliCpu) return false;
+        if (request.Memory > 0 && request.Memory > allocatable.Memory - requested.Memory) return false;
+        if (request.EphemeralStorage > 0 && request.EphemeralStorage > allocatable.EphemeralStorage - requested.EphemeralStorage) return false;
+        if (request.ScalarResources.Count == 0) return true;
+        foreach (var (name, amount) in request.ScalarResources)
+            if (amount > 0 && amount > allocatable.Scalar(name) - requested.Scalar(name)) return false;
+        return true;
     }
 
     /// <summary>The reasons the request does not fit, in upstream's order: pods, cpu, memory, ephemeral storage, extended.</summary>
@@ -79,8 +95,10 @@ public sealed class NodeResourcesFitPlugin : IPreFilterPlugin, IFilterPlugin, IS
         ArgumentNullException.ThrowIfNull(nodeInfo);
         var request = Resource.CachedPodRequests(pod, nonZero: true);
         long sum = 0, weights = 0;
-        foreach (var r in _args.Resources)
+        var resources = _args.Resources;
+        for (var k = 0; k < resources.Count; k++)
         {
+            var r = resources[k];
             var (requested, capacity) = r.Name switch
             {
                 "cpu" => (nodeInfo.NonZeroRequested.MilliCpu + request.MilliCpu, nodeInfo.Allocatable.MilliCpu),

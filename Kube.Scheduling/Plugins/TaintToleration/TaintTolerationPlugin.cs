@@ -26,7 +26,8 @@ public sealed class TaintTolerationPlugin : IFilterPlugin, IScorePlugin, IEnqueu
     {
         ArgumentNullException.ThrowIfNull(pod);
         ArgumentNullException.ThrowIfNull(nodeInfo);
-        foreach (var taint in nodeInfo.Node.Spec?.Taints ?? [])
+        if (nodeInfo.Node.Spec?.Taints is not { Count: > 0 } taints) return Status.Success;
+        foreach (var taint in taints)
         {
             if (taint.Effect is not ("NoSchedule" or "NoExecute")) continue;
             if (!Tolerations.Tolerates(pod.Spec?.Tolerations, taint))
@@ -40,8 +41,16 @@ public sealed class TaintTolerationPlugin : IFilterPlugin, IScorePlugin, IEnqueu
     {
         ArgumentNullException.ThrowIfNull(pod);
         ArgumentNullException.ThrowIfNull(nodeInfo);
-        var preferring = pod.Spec?.Tolerations?.Where(t => string.IsNullOrEmpty(t.Effect) || t.Effect == "PreferNoSchedule").ToList();
-        var count = (nodeInfo.Node.Spec?.Taints ?? []).Count(t => t.Effect == "PreferNoSchedule" && !Tolerations.Tolerates(preferring, t));
+        if (nodeInfo.Node.Spec?.Taints is not { Count: > 0 } taints) return (0, Status.Success);
+        List<V1Toleration>? preferring = null;
+        var count = 0;
+        foreach (var t in taints)
+        {
+            if (t.Effect != "PreferNoSchedule") continue;
+            preferring ??= pod.Spec?.Tolerations?.Where(t => string.IsNullOrEmpty(t.Effect) || t.Effect == "PreferNoSchedule").ToList() ?? [];
+            if (!Tolerations.Tolerates(preferring, t)) count++;
+        }
+
         return (count, Status.Success);
     }
 
@@ -49,7 +58,8 @@ public sealed class TaintTolerationPlugin : IFilterPlugin, IScorePlugin, IEnqueu
     public Status NormalizeScore(CycleState state, V1Pod pod, IList<NodeScore> scores)
     {
         ArgumentNullException.ThrowIfNull(scores);
-        var max = scores.Count == 0 ? 0 : scores.Max(s => s.Score);
+        long max = 0;
+        for (var i = 0; i < scores.Count; i++) max = Math.Max(max, scores[i].Score);
         for (var i = 0; i < scores.Count; i++)
         {
             var s = scores[i];
