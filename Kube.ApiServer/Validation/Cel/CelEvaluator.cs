@@ -76,11 +76,11 @@ internal sealed class CelEvaluator
                 break;
             case CelCall call when call.Target is not null:
                 Check(call.Target, scope, depth + 1);
-                if (!Methods.Contains(call.Function)) throw new CelException($"undeclared reference to '{call.Function}' (not in this server's CEL subset)");
+                if (!Methods.Contains(call.Function) && !CelLibrary.Methods.Contains(call.Function)) throw new CelException($"undeclared reference to '{call.Function}' (not in this server's CEL subset)");
                 foreach (var a in call.Args) Check(a, scope, depth + 1);
                 break;
             case CelCall call:
-                if (!Globals.Contains(call.Function)) throw new CelException($"undeclared reference to '{call.Function}' (not in this server's CEL subset)");
+                if (!Globals.Contains(call.Function) && !CelLibrary.Globals.Contains(call.Function)) throw new CelException($"undeclared reference to '{call.Function}' (not in this server's CEL subset)");
                 if (call.Function == "has" && (call.Args.Count != 1 || call.Args[0] is not CelSelect))
                     throw new CelException("invalid argument to has() macro");
                 foreach (var a in call.Args) Check(a, scope, depth + 1);
@@ -124,7 +124,15 @@ internal sealed class CelEvaluator
             case JsonValue v:
                 switch (v.GetValueKind())
                 {
-                    case JsonValueKind.String: return v.GetValue<string>();
+                    case JsonValueKind.String:
+                        // As upstream's schema types: format date-time is a timestamp, format duration a duration.
+                        var text = v.GetValue<string>();
+                        return Json.Str(schema, "format") switch
+                        {
+                            "date-time" when CelLibrary.ParseTimestamp(text) is { } t => t,
+                            "duration" when CelLibrary.ParseDuration(text) is { } span => span,
+                            _ => text,
+                        };
                     case JsonValueKind.True: return true;
                     case JsonValueKind.False: return false;
                     case JsonValueKind.Number:
@@ -228,6 +236,7 @@ internal sealed class CelEvaluator
                     _ => throw new CelException($"no such overload: {TypeName(left)} in {TypeName(right)}"),
                 };
         }
+        if (CelLibrary.Arithmetic(b.Op, left, right) is { } timed) return timed;
         return (left, right, b.Op) switch
         {
             (long x, long y, "+") => Checked(() => checked(x + y)),
@@ -297,6 +306,7 @@ internal sealed class CelEvaluator
             target = args[0];
             args.RemoveAt(0);
         }
+        if (CelLibrary.TryCall(call.Function, target, args, out var library)) return library;
         return (call.Function, target, args.Count) switch
         {
             ("size", string s, 0) => (long)s.EnumerateRunes().Count(),
@@ -415,6 +425,7 @@ internal sealed class CelEvaluator
         (double x, long y) => x.CompareTo(y),
         (string x, string y) => string.CompareOrdinal(x, y),
         (bool x, bool y) => x.CompareTo(y),
+        _ when CelLibrary.Compare(a, b) is { } c => c,
         _ => throw new CelException($"no such overload: {TypeName(a)} compared with {TypeName(b)}"),
     };
 
@@ -427,6 +438,6 @@ internal sealed class CelEvaluator
         string => "string",
         List<object?> => "list",
         Dictionary<string, object?> => "map",
-        _ => v.GetType().Name,
+        _ => CelLibrary.TypeName(v) ?? v.GetType().Name,
     };
 }

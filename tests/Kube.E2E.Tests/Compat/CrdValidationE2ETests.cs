@@ -10,11 +10,11 @@ namespace Kube.E2E.Tests.Compat;
 public sealed class CrdValidationE2ETests
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(90);
-    private static KubeHostProcess? _host;
-    private static Kubectl? _kubectl;
-    private static string _dir = "";
+    private static KubectlHost? _cluster;
 
-    private static Kubectl K => _kubectl!;
+    private static KubectlHost Cluster => _cluster ?? throw new InvalidOperationException("the cluster did not start");
+
+    private static Kubectl K => Cluster.Kubectl;
 
     private const string Crd = """
         apiVersion: apiextensions.k8s.io/v1
@@ -45,30 +45,17 @@ public sealed class CrdValidationE2ETests
     [ClassInitialize]
     public static async Task StartClusterAsync(TestContext _)
     {
-        if (Kubectl.Path is null) return;
-        _dir = Directory.CreateTempSubdirectory("kube-e2e-crdval-").FullName;
-        _host = await KubeHostProcess.StartAsync(Path.Combine(_dir, "data"));
-        _kubectl = new Kubectl(_host.Kubeconfig, Path.Combine(_dir, "kubecache"));
-        await _kubectl.OkAsync($"apply -f {await WriteAsync("crd.yaml", Crd)}");
-        await _kubectl.OkAsync("wait --for=condition=Established crd/gizmos.e2e.example.com --timeout=60s", timeout: Wait);
+        _cluster = await KubectlHost.StartAsync("crdval");
+        if (_cluster is null) return;
+        await K.OkAsync($"apply -f {await Cluster.WriteFileAsync("crd.yaml", Crd)}");
+        await K.OkAsync("wait --for=condition=Established crd/gizmos.e2e.example.com --timeout=60s", timeout: Wait);
     }
 
     [ClassCleanup]
-    public static async Task StopClusterAsync()
-    {
-        if (_host is not null) await _host.DisposeAsync();
-        try { if (_dir.Length > 0) Directory.Delete(_dir, true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-    }
+    public static Task StopClusterAsync() => KubectlHost.StopAsync(_cluster);
 
     [TestInitialize]
     public void RequireKubectl() => Kubectl.RequireInstalled();
-
-    private static async Task<string> WriteAsync(string name, string yaml)
-    {
-        var file = Path.Combine(_dir, name);
-        await File.WriteAllTextAsync(file, yaml);
-        return file;
-    }
 
     private static string Gizmo(string name, string spec) => $"""
         apiVersion: e2e.example.com/v1
@@ -80,7 +67,7 @@ public sealed class CrdValidationE2ETests
     [TestMethod]
     public async Task Apply_InvalidCustomResource_PrintsEveryFieldAsUpstream()
     {
-        var r = await K.RunAsync($"apply -f {await WriteAsync("bad.yaml", Gizmo("bad", "{replicas: 20, mode: turbo, name: Bad1}"))}");
+        var r = await K.RunAsync($"apply -f {await Cluster.WriteFileAsync("bad.yaml", Gizmo("bad", "{replicas: 20, mode: turbo, name: Bad1}"))}");
         Assert.AreNotEqual(0, r.ExitCode, r.Stdout);
         StringAssert.Contains(r.Stderr, "The Gizmo \"bad\" is invalid:", r.Stderr);
         StringAssert.Contains(r.Stderr, "spec.replicas: Invalid value: 20: spec.replicas in body should be less than or equal to 10", r.Stderr);
@@ -93,7 +80,7 @@ public sealed class CrdValidationE2ETests
     [TestMethod]
     public async Task Apply_ValidCustomResource_GetsTheDefault()
     {
-        await K.OkAsync($"apply -f {await WriteAsync("ok.yaml", Gizmo("ok", "{replicas: 3, name: good}"))}");
+        await K.OkAsync($"apply -f {await Cluster.WriteFileAsync("ok.yaml", Gizmo("ok", "{replicas: 3, name: good}"))}");
         var mode = await K.OkAsync("get gz ok -o jsonpath={.spec.mode}");
         Assert.AreEqual("slow", mode.Trim());
     }
@@ -112,8 +99,8 @@ public sealed class CrdValidationE2ETests
     {
         var crd = Crd.Replace("gizmos", "gadgets", StringComparison.Ordinal).Replace("Gizmo", "Gadget", StringComparison.Ordinal)
             .Replace("gizmo", "gadget", StringComparison.Ordinal).Replace("[gz]", "[gd]", StringComparison.Ordinal)
-            .Replace("description: The gadget's desired state.", "x-kubernetes-validations: [{rule: 'quantity(self.name).sign() >= 0'}]", StringComparison.Ordinal);
-        var r = await K.RunAsync($"apply -f {await WriteAsync("cel-crd.yaml", crd)}");
+            .Replace("description: The gadget's desired state.", "x-kubernetes-validations: [{rule: 'self.name.isSorted()'}]", StringComparison.Ordinal);
+        var r = await K.RunAsync($"apply -f {await Cluster.WriteFileAsync("cel-crd.yaml", crd)}");
         Assert.AreNotEqual(0, r.ExitCode, r.Stdout);
         StringAssert.Contains(r.Stderr, "spec.versions[0].schema.openAPIV3Schema.properties[spec].x-kubernetes-validations[0].rule", r.Stderr);
     }
