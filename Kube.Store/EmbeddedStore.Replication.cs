@@ -11,7 +11,7 @@ namespace Kube.Store;
 /// <summary>The replicated member: Raft over a peer transport, the member registry, leader-only lease expiry.</summary>
 public sealed partial class EmbeddedStore : IStoreCluster
 {
-    private readonly ClusterMembership? _membership;
+    private volatile ClusterMembership? _membership;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task? _publishing;
     private bool _ledLeases;
@@ -52,13 +52,48 @@ public sealed partial class EmbeddedStore : IStoreCluster
         var membership = identity.Membership;
         var state = new MvccState(time, membership.ClusterId, identity.MemberId, options.WatchBufferSize);
         var machine = new ReplicatedStateMachine(state, membership);
+        var removed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        FollowPeers(membership, identity.MemberId, transport, removed);
+        var metrics = new StoreMetrics(state, options.MemberName);
+        IRaftNode raft;
+        try
+        {
+            raft = await Task.Run(() => MultiRaftNode.Open(RaftOptions(options, identity.MemberId, identity.InitialVoters, dataDir), machine, transport, time, loggers),
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            metrics.Dispose();
+            throw;
+        }
+        var store = new EmbeddedStore(options, time, loggers, state, raft, metrics, membership) { _removed = removed };
+        store.ServePeers(transport, membership);
+        logger.LogInformation("Store {Member} ({Id:x}) open in {DataDir} at revision {Revision}; cluster {Cluster:x} with {Count} members",
+            options.MemberName, identity.MemberId, dataDir, state.Revision, membership.ClusterId, membership.Members.Count);
+        return store;
+    }
+
+    private static MultiRaftOptions RaftOptions(StoreOptions options, ulong memberId, IReadOnlyList<ulong> initialVoters, string dataDir) => new()
+    {
+        MemberId = memberId,
+        InitialMembers = initialVoters,
+        DataDir = dataDir,
+        TickInterval = options.RaftTickInterval,
+        SnapshotCount = options.SnapshotCount,
+        CatchUpEntries = options.SnapshotCatchUpEntries,
+        ProposalQueueLength = options.ProposalQueueLength,
+    };
+
+    /// <summary>Keeps <paramref name="transport"/>'s peers in step with <paramref name="membership"/>; completes <paramref name="removed"/> when it no longer lists this member.</summary>
+    private static void FollowPeers(ClusterMembership membership, ulong self, GrpcRaftTransport transport, TaskCompletionSource removed)
+    {
         var peers = new Dictionary<ulong, string>();
         void SyncPeers(ClusterMembership m)
         {
             lock (peers)
             {
                 var members = m.Members;
-                foreach (var member in members.Where(x => x.Id != identity.MemberId && x.PeerUrls.Count > 0))
+                foreach (var member in members.Where(x => x.Id != self && x.PeerUrls.Count > 0))
                 {
                     if (!peers.TryGetValue(member.Id, out var url) || url != member.PeerUrls[0])
                     {
@@ -75,42 +110,23 @@ public sealed partial class EmbeddedStore : IStoreCluster
         }
         SyncPeers(membership);
         membership.Changed += SyncPeers;
-        var removed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         membership.Changed += m =>
         {
-            if (m.Members.Count > 0 && m.Find(identity.MemberId) is null)
+            if (m.Members.Count > 0 && m.Find(self) is null)
             {
                 removed.TrySetResult();
             }
         };
-        var metrics = new StoreMetrics(state, options.MemberName);
-        IRaftNode raft;
-        try
-        {
-            raft = await Task.Run(() => MultiRaftNode.Open(new MultiRaftOptions
-            {
-                MemberId = identity.MemberId,
-                InitialMembers = identity.InitialVoters,
-                DataDir = dataDir,
-                TickInterval = options.RaftTickInterval,
-                SnapshotCount = options.SnapshotCount,
-                CatchUpEntries = options.SnapshotCatchUpEntries,
-                ProposalQueueLength = options.ProposalQueueLength,
-            }, machine, transport, time, loggers), cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            metrics.Dispose();
-            throw;
-        }
+    }
+
+    /// <summary>Answers the peer service's membership, promotion and removal questions from this member.</summary>
+    private void ServePeers(GrpcRaftTransport transport, ClusterMembership membership)
+    {
+        _transport = transport;
         transport.MembersProvider = membership.Encode;
-        var store = new EmbeddedStore(options, time, loggers, state, raft, metrics, membership) { _transport = transport, _removed = removed };
-        transport.PromoteHandler = store.PromoteHereAsync;
+        transport.PromoteHandler = PromoteHereAsync;
         transport.IsRemoved = membership.IsRemoved;
-        transport.RemovedByPeer += () => removed.TrySetResult();
-        logger.LogInformation("Store {Member} ({Id:x}) open in {DataDir} at revision {Revision}; cluster {Cluster:x} with {Count} members",
-            options.MemberName, identity.MemberId, dataDir, state.Revision, membership.ClusterId, membership.Members.Count);
-        return store;
+        transport.RemovedByPeer += () => _removed.TrySetResult();
     }
 
     /// <summary>The raft term as this member knows it.</summary>
@@ -121,19 +137,24 @@ public sealed partial class EmbeddedStore : IStoreCluster
 
     bool IStoreCluster.IsReplicated => _membership is not null;
 
-    IReadOnlyList<ClusterMember> IStoreCluster.Members => _membership is null
-        ? [new ClusterMember(MemberId, _options.MemberName, [], SplitUrls(_options.AdvertiseClientUrls), false)]
-        : _membership.Members;
+    bool IStoreCluster.CanChangeMembership => _membership is not null || CanGrow;
+
+    IReadOnlyList<ClusterMember> IStoreCluster.Members => _membership?.Members
+        ?? [new ClusterMember(MemberId, _options.MemberName, SelfPeerUrls(), SplitUrls(_options.AdvertiseClientUrls), false)];
 
     async ValueTask<(ClusterMember Added, IReadOnlyList<ClusterMember> Members)> IStoreCluster.AddMemberAsync(IReadOnlyList<string> peerUrls,
         bool learner, CancellationToken cancellationToken)
     {
-        var (membership, node) = Replicated();
         var urls = peerUrls.Select(u => u.TrimEnd('/')).ToArray();
         if (urls.Length == 0 || urls.Any(u => !Uri.TryCreate(u, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")))
         {
             throw new StoreException(StoreErrorCode.InvalidPeerUrls);
         }
+        if (CanGrow && SelfPeerUrls().Intersect(urls).Any())
+        {
+            throw new StoreException(StoreErrorCode.PeerUrlExists);
+        }
+        var (membership, node) = await ReplicatedAsync(grow: true, cancellationToken).ConfigureAwait(false);
         if (learner)
         {
             if (membership.Members.Count(m => m.IsLearner) >= 1)
@@ -173,7 +194,12 @@ public sealed partial class EmbeddedStore : IStoreCluster
 
     async ValueTask<IReadOnlyList<ClusterMember>> IStoreCluster.RemoveMemberAsync(ulong id, CancellationToken cancellationToken)
     {
-        var (membership, node) = Replicated();
+        if (CanGrow)
+        {
+            // A single member: etcd's answers for a one-voter cluster, without turning it into one for a refused change.
+            throw new StoreException(id == MemberId ? StoreErrorCode.NotEnoughStartedMembers : StoreErrorCode.MemberNotFound);
+        }
+        var (membership, node) = await ReplicatedAsync(grow: false, cancellationToken).ConfigureAwait(false);
         if (membership.Find(id) is not { } target)
         {
             throw new StoreException(StoreErrorCode.MemberNotFound);
@@ -203,7 +229,7 @@ public sealed partial class EmbeddedStore : IStoreCluster
 
     async ValueTask<IReadOnlyList<ClusterMember>> IStoreCluster.UpdateMemberAsync(ulong id, IReadOnlyList<string> peerUrls, CancellationToken cancellationToken)
     {
-        var (membership, _) = Replicated();
+        var (membership, _) = await ReplicatedAsync(grow: true, cancellationToken).ConfigureAwait(false);
         var urls = peerUrls.Select(u => u.TrimEnd('/')).ToArray();
         if (urls.Length == 0 || urls.Any(u => !Uri.TryCreate(u, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")))
         {
@@ -231,7 +257,11 @@ public sealed partial class EmbeddedStore : IStoreCluster
 
     async ValueTask<IReadOnlyList<ClusterMember>> IStoreCluster.PromoteMemberAsync(ulong id, CancellationToken cancellationToken)
     {
-        var (membership, _) = Replicated();
+        if (CanGrow)
+        {
+            throw new StoreException(id == MemberId ? StoreErrorCode.MemberNotLearner : StoreErrorCode.MemberNotFound);
+        }
+        var (membership, _) = await ReplicatedAsync(grow: false, cancellationToken).ConfigureAwait(false);
         // Only the leader knows whether the learner is in sync: a follower forwards the promotion to it, as etcd does.
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(TimeSpan.FromSeconds(7));
@@ -282,7 +312,7 @@ public sealed partial class EmbeddedStore : IStoreCluster
     /// </summary>
     private async Task<StoreErrorCode?> PromoteHereAsync(ulong id, CancellationToken cancellationToken)
     {
-        var (membership, node) = Replicated();
+        var (membership, node) = await ReplicatedAsync(grow: false, cancellationToken).ConfigureAwait(false);
         var member = membership.Find(id);
         if (member is null)
         {
@@ -312,12 +342,18 @@ public sealed partial class EmbeddedStore : IStoreCluster
         return null;
     }
 
-    private (ClusterMembership Membership, MultiRaftNode Node) Replicated()
+    /// <summary>This member's registry and Raft node; with <paramref name="grow"/>, a growable single member first hands over to Raft.</summary>
+    private async ValueTask<(ClusterMembership Membership, MultiRaftNode Node)> ReplicatedAsync(bool grow, CancellationToken cancellationToken)
     {
         ThrowIfStopped();
+        if (grow && CanGrow)
+        {
+            await GrowAsync(cancellationToken).ConfigureAwait(false);
+        }
         if (_membership is null || _raft is not MultiRaftNode node)
         {
-            throw new NotSupportedException("Membership changes need a replicated store: start the members with --initial-cluster naming each of them.");
+            throw new NotSupportedException("Membership changes need a replicated store or a single member that serves its peer URLs: " +
+                "start it with --initial-cluster naming it (kube-host store does by default).");
         }
         return (_membership, node);
     }

@@ -31,7 +31,8 @@ public sealed partial class EmbeddedStore : IKeyValueStore, IAsyncDisposable, IS
     private readonly TimeProvider _time;
     private readonly ILogger<EmbeddedStore> _logger;
     private readonly MvccState _state;
-    private readonly IRaftNode _raft;
+    private readonly ILoggerFactory _loggers;
+    private volatile IRaftNode _raft;
     private readonly StoreMetrics _metrics;
     private readonly ITimer _leaseTimer;
     private readonly ConcurrentDictionary<long, byte> _revoking = new();
@@ -45,6 +46,7 @@ public sealed partial class EmbeddedStore : IKeyValueStore, IAsyncDisposable, IS
         _metrics = metrics;
         _options = options;
         _time = time;
+        _loggers = loggers;
         _logger = loggers.CreateLogger<EmbeddedStore>();
         _state = state;
         _raft = raft;
@@ -69,8 +71,11 @@ public sealed partial class EmbeddedStore : IKeyValueStore, IAsyncDisposable, IS
     /// Opens the store with the log built by <paramref name="raftFactory"/> (given this member's id and the MVCC state machine,
     /// which it must recover into) instead of the single-member WAL; null means <see cref="SingleMemberRaft"/>.
     /// </summary>
+    /// <param name="transport">For a single member whose peer URLs are served (<see cref="StoreOptions.InitialCluster"/> names it):
+    /// the peer transport it uses once a membership change turns it into a one-voter Raft member (see <c>EmbeddedStore.Grow.cs</c>),
+    /// and with which a data dir that already is a replicated member's opens as one. Without it such a data dir is refused.</param>
     internal static async Task<EmbeddedStore> OpenAsync(StoreOptions options, Func<ulong, IStateMachine, IRaftNode>? raftFactory,
-        TimeProvider? time = null, ILoggerFactory? loggers = null, CancellationToken cancellationToken = default)
+        TimeProvider? time = null, ILoggerFactory? loggers = null, CancellationToken cancellationToken = default, GrpcRaftTransport? transport = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         var errors = options.Validate();
@@ -85,6 +90,16 @@ public sealed partial class EmbeddedStore : IKeyValueStore, IAsyncDisposable, IS
         var state = new MvccState(time, clusterId, memberId, options.WatchBufferSize);
         var dataDir = Path.GetFullPath(options.DataDir);
         Directory.CreateDirectory(dataDir);
+        if (raftFactory is null && OpensAsReplicated(dataDir))
+        {
+            if (transport is not null)
+            {
+                return await OpenReplicatedAsync(options, transport, time, loggers, cancellationToken).ConfigureAwait(false);
+            }
+            throw new InvalidOperationException($"The data dir {dataDir} belongs to a member of a replicated store (it has member/cluster, " +
+                "written when the member joined or grew a cluster): open it with its peer URLs served, e.g. kube-host store --data-dir " +
+                dataDir + " --listen-peer-urls URL --initial-advertise-peer-urls URL.");
+        }
         var metrics = new StoreMetrics(state, options.MemberName);
         IRaftNode raft;
         try
@@ -101,6 +116,10 @@ public sealed partial class EmbeddedStore : IKeyValueStore, IAsyncDisposable, IS
             throw;
         }
         var store = new EmbeddedStore(options, time, loggers, state, raft, metrics);
+        if (transport is not null && raftFactory is null)
+        {
+            store.AllowGrowth(transport);
+        }
         store._logger.LogInformation("Store {Member} open in {DataDir} at revision {Revision}", options.MemberName, dataDir, state.Revision);
         return store;
     }
@@ -300,7 +319,18 @@ public sealed partial class EmbeddedStore : IKeyValueStore, IAsyncDisposable, IS
         {
             throw new StoreException(StoreErrorCode.NoSpace);
         }
-        var result = await _raft.ProposeAsync(data, cancellationToken).ConfigureAwait(false);
+        object result;
+        try
+        {
+            result = await _raft.ProposeAsync(data, cancellationToken).ConfigureAwait(false);
+        }
+        catch (StoreException ex) when (ex.Code == StoreErrorCode.Stopped && _growing is { } growing && Volatile.Read(ref _disposed) == 0)
+        {
+            // The single-member log stopped taking proposals to hand over to Raft (it finished every proposal it had taken): this
+            // one never reached it, so it goes to the new log.
+            await growing.ConfigureAwait(false);
+            result = await _raft.ProposeAsync(data, cancellationToken).ConfigureAwait(false);
+        }
         if (result is StoreException failed)
         {
             // A fresh exception per caller, with this call's stack.
@@ -375,6 +405,7 @@ public sealed partial class EmbeddedStore : IKeyValueStore, IAsyncDisposable, IS
             return;
         }
         await _leaseTimer.DisposeAsync().ConfigureAwait(false);
+        await _growLock.WaitAsync().ConfigureAwait(false); // a hand-over to Raft in progress finishes first
         await _stopping.CancelAsync().ConfigureAwait(false);
         if (_publishing is not null)
         {

@@ -3,8 +3,11 @@ namespace Kube.Store.Cluster;
 /// <summary>Membership operations of a store (etcd's Cluster service). Implemented by the embedded store.</summary>
 internal interface IStoreCluster
 {
-    /// <summary>True for a replicated member; a single-member store lists only itself and refuses changes.</summary>
+    /// <summary>True for a replicated member; a single-member store lists only itself.</summary>
     bool IsReplicated { get; }
+
+    /// <summary>True for a replicated member and for a single member that serves its peer URLs (it becomes a one-voter Raft member at its first membership change).</summary>
+    bool CanChangeMembership { get; }
 
     /// <summary>The members as this member knows them (etcd 3.4 serves member list locally).</summary>
     IReadOnlyList<ClusterMember> Members { get; }

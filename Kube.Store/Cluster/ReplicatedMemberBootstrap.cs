@@ -17,7 +17,7 @@ internal static class ReplicatedMemberBootstrap
     public static async Task<Identity> ResolveAsync(StoreOptions options, string dataDir, GrpcRaftTransport transport, ILogger logger,
         CancellationToken cancellationToken)
     {
-        var file = Path.Combine(dataDir, "member", "cluster");
+        var file = IdentityFile(dataDir);
         if (File.Exists(file))
         {
             var bytes = await File.ReadAllBytesAsync(file, cancellationToken).ConfigureAwait(false);
@@ -57,18 +57,30 @@ internal static class ReplicatedMemberBootstrap
                     $"member {options.MemberName} with peer URLs {string.Join(",", self.PeerUrls)} is not in the cluster: run 'etcdctl member add' first");
             identity = new Identity(mine.Id, membership, []);
         }
+        WriteIdentity(file, identity.MemberId, identity.Membership);
+        logger.LogInformation("Member {Name} is {Member:x} in cluster {Cluster:x} ({State})", options.MemberName, identity.MemberId,
+            identity.Membership.ClusterId, options.InitialClusterState);
+        return identity;
+    }
+
+    /// <summary>The file naming a replicated member (<c>member/cluster</c>: its id, then the membership it started with).</summary>
+    public static string IdentityFile(string dataDir) => Path.Combine(dataDir, "member", "cluster");
+
+    /// <summary>Whether <paramref name="dataDir"/> belongs to a member of a replicated store (Raft log, not the single-member WAL).</summary>
+    public static bool IsReplicatedDataDir(string dataDir) => File.Exists(IdentityFile(dataDir));
+
+    /// <summary>Writes <paramref name="file"/> durably: a temporary file, fsync, rename, directory fsync.</summary>
+    public static void WriteIdentity(string file, ulong memberId, ClusterMembership membership)
+    {
         Directory.CreateDirectory(Path.GetDirectoryName(file)!);
-        var content = BitConverter.GetBytes(identity.MemberId).Concat(identity.Membership.Encode()).ToArray();
+        var content = BitConverter.GetBytes(memberId).Concat(membership.Encode()).ToArray();
         var tmp = file + ".tmp";
-        await using (var stream = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None))
+        using (var stream = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None))
         {
-            await stream.WriteAsync(content, cancellationToken).ConfigureAwait(false);
+            stream.Write(content);
             stream.Flush(flushToDisk: true);
         }
         File.Move(tmp, file, overwrite: true);
         DirectorySync.Flush(Path.GetDirectoryName(file)!);
-        logger.LogInformation("Member {Name} is {Member:x} in cluster {Cluster:x} ({State})", options.MemberName, identity.MemberId,
-            identity.Membership.ClusterId, options.InitialClusterState);
-        return identity;
     }
 }

@@ -8,8 +8,9 @@ namespace Kube.Store.Etcd;
 
 /// <summary>
 /// etcd's Cluster service. A replicated store lists its member registry and changes it through the log (one change at a time,
-/// learners and promotion included). A single-member store lists itself, with the address the caller reached as client URL,
-/// and refuses changes.
+/// learners and promotion included). A single-member store lists itself, with the address the caller reached as client URL; one
+/// that serves its peer URLs becomes a one-voter Raft member at its first change (as etcd's single member already is), others
+/// refuse changes.
 /// </summary>
 internal sealed class EtcdClusterService(IKeyValueStore store, IOptions<StoreOptions> options) : V3.Cluster.ClusterBase
 {
@@ -23,6 +24,10 @@ internal sealed class EtcdClusterService(IKeyValueStore store, IOptions<StoreOpt
             return response;
         }
         var member = new V3.Member { ID = status.Header.MemberId, Name = options.Value.MemberName, IsLearner = status.IsLearner };
+        if (cluster is not null)
+        {
+            member.PeerURLs.AddRange(cluster.Members.Where(m => m.Id == member.ID).SelectMany(m => m.PeerUrls));
+        }
         if (LocalUrl(context) is { } url)
         {
             member.ClientURLs.Add(url);
@@ -121,7 +126,7 @@ internal sealed class EtcdClusterService(IKeyValueStore store, IOptions<StoreOpt
     private async Task<IStoreCluster> ReplicatedAsync(ServerCallContext context)
     {
         var (_, cluster) = await StateAsync(context).ConfigureAwait(false);
-        if (cluster is not { IsReplicated: true })
+        if (cluster is not { CanChangeMembership: true })
         {
             throw new RpcException(new Status(StatusCode.Unimplemented,
                 "etcdserver: membership changes need a replicated store (start each member with --initial-cluster naming all of them)"));

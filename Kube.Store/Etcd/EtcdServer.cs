@@ -19,7 +19,8 @@ public static class EtcdServer
 
     /// <summary>
     /// As <see cref="Create(StoreOptions, IEnumerable{IPEndPoint}, Action{WebApplicationBuilder}?)"/>, and for a replicated member
-    /// (<see cref="StoreOptions.IsReplicated"/>) also serves the Raft peer service on each of <paramref name="peerEndpoints"/>
+    /// (<see cref="StoreOptions.IsReplicated"/>), or a single member named in <see cref="StoreOptions.InitialCluster"/> (which grows into
+    /// one at <c>etcdctl member add</c>), also serves the Raft peer service on each of <paramref name="peerEndpoints"/>
     /// (etcd's <c>--listen-peer-urls</c>; cleartext HTTP/2) and replicates to the members of <see cref="StoreOptions.InitialCluster"/>.
     /// </summary>
     public static WebApplication Create(StoreOptions options, IEnumerable<IPEndPoint> clientEndpoints, IEnumerable<IPEndPoint> peerEndpoints,
@@ -41,7 +42,7 @@ public static class EtcdServer
             {
                 k.Listen(endpoint, l => l.Protocols = HttpProtocols.Http2);
             }
-            if (options.IsReplicated)
+            if (options.IsReplicated || options.InitialCluster.Length > 0)
             {
                 foreach (var endpoint in peers.Where(p => !endpoints.Contains(p)))
                 {
@@ -70,7 +71,7 @@ public static class EtcdServer
         configure?.Invoke(builder);
         var app = builder.Build();
         app.MapEtcdGrpc();
-        if (options.IsReplicated)
+        if (options.IsReplicated || options.InitialCluster.Length > 0)
         {
             app.MapGrpcService<Raft.Transport.RaftGrpcService>();
         }

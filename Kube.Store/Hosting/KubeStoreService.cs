@@ -11,7 +11,8 @@ namespace Kube.Store.Hosting;
 /// The DI-registered <see cref="IKeyValueStore"/>: opens the <see cref="EmbeddedStore"/> on first use or at host start,
 /// whichever comes first (so another hosted service may use the store from its own StartAsync), and disposes it on stop.
 /// </summary>
-/// <remarks>A replicated member (<see cref="StoreOptions.IsReplicated"/>) uses the registered <see cref="GrpcRaftTransport"/>.</remarks>
+/// <remarks>A replicated member (<see cref="StoreOptions.IsReplicated"/>), and a single member named in <see cref="StoreOptions.InitialCluster"/>
+/// (which can grow into one), use the registered <see cref="GrpcRaftTransport"/>.</remarks>
 internal sealed class KubeStoreService(IOptions<StoreOptions> options, TimeProvider time, ILoggerFactory loggers, IServiceProvider services)
     : IKeyValueStore, IHostedService, IAsyncDisposable, ISnapshotSource
 {
@@ -34,9 +35,14 @@ internal sealed class KubeStoreService(IOptions<StoreOptions> options, TimeProvi
             }
             if (_opening is null || _opening.IsFaulted || _opening.IsCanceled)
             {
+                // A single member named in --initial-cluster serves its peer URLs: it gets the transport to grow with (and a data
+                // dir that already is a replicated member's opens as one).
+                var transport = options.Value.IsReplicated || options.Value.InitialCluster.Length > 0
+                    ? (GrpcRaftTransport)services.GetService(typeof(GrpcRaftTransport))!
+                    : null;
                 _opening = options.Value.IsReplicated
-                    ? EmbeddedStore.OpenReplicatedAsync(options.Value, (GrpcRaftTransport)services.GetService(typeof(GrpcRaftTransport))!, time, loggers, CancellationToken.None)
-                    : EmbeddedStore.OpenAsync(options.Value, time, loggers, CancellationToken.None);
+                    ? EmbeddedStore.OpenReplicatedAsync(options.Value, transport!, time, loggers, CancellationToken.None)
+                    : EmbeddedStore.OpenAsync(options.Value, raftFactory: null, time, loggers, CancellationToken.None, transport);
             }
             opening = _opening;
         }

@@ -11,8 +11,10 @@ internal sealed partial class MultiRaftNode
     /// Recovers the member from <see cref="MultiRaftOptions.DataDir"/> (latest snapshot, then the WAL into the core's storage), or
     /// bootstraps an empty data dir with the initial members, and starts the loop.
     /// </summary>
+    /// <param name="stateAt">When the state machine already holds the state of the snapshot at this index (a single member handing
+    /// over to Raft in the same process), the snapshot is not restored into it again.</param>
     public static MultiRaftNode Open(MultiRaftOptions options, IStateMachine stateMachine, IRaftTransport transport, TimeProvider time,
-        ILoggerFactory loggers)
+        ILoggerFactory loggers, ulong? stateAt = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(stateMachine);
@@ -78,7 +80,10 @@ internal sealed partial class MultiRaftNode
             ulong applied = 0;
             if (storage.Snapshot() is { } snap)
             {
-                stateMachine.RestoreSnapshot(new MemoryStream(snap.Data, writable: false), snap.Index, snap.Term);
+                if (snap.Index != stateAt)
+                {
+                    stateMachine.RestoreSnapshot(new MemoryStream(snap.Data, writable: false), snap.Index, snap.Term);
+                }
                 applied = snap.Index;
             }
             logger.LogInformation("Raft member {Member:x} recovered: snapshot index {SnapshotIndex}, {Records} WAL entries, log {First}..{Last}, {HardState}",
@@ -90,6 +95,24 @@ internal sealed partial class MultiRaftNode
             wal.Dispose();
             throw;
         }
+    }
+
+    /// <summary>Starts an election now rather than at the election timeout (a one-voter member that has just opened wins at once).</summary>
+    public async ValueTask CampaignAsync(CancellationToken cancellationToken)
+    {
+        var request = new Request(Interlocked.Increment(ref _nextRequestId), null, cancellationToken)
+        {
+            Query = () =>
+            {
+                if (_core.Role != RaftRole.Leader)
+                {
+                    _core.Campaign();
+                }
+                return 0;
+            },
+        };
+        await EnqueueAsync(request, cancellationToken).ConfigureAwait(false);
+        await request.Completion.Task.ConfigureAwait(false);
     }
 
     /// <summary>The WAL is rewritten (compacted behind the latest snapshot) once it is this long, not at every snapshot.</summary>
@@ -132,7 +155,8 @@ internal sealed partial class MultiRaftNode
         }
         var snapshotIndex = _storage.FirstIndex - 1;
         var applied = _appliedIndex;
-        if (_options.SnapshotCount <= 0 || applied < snapshotIndex + (ulong)_options.SnapshotCount || applied > _storage.LastIndex)
+        var due = _options.SnapshotCount > 0 && applied >= snapshotIndex + (ulong)_options.SnapshotCount;
+        if (!due && !SnapshotMissesAMember(applied) || applied > _storage.LastIndex)
         {
             return;
         }
@@ -159,6 +183,22 @@ internal sealed partial class MultiRaftNode
             _snapshots.Save(applied, appliedTerm, s => s.Write(data));
             return data;
         });
+    }
+
+    /// <summary>
+    /// Whether the log's snapshot leaves out a member of the current configuration while entries after it are applied: a member
+    /// added after the log was compacted past its own entries can only catch up by a snapshot, and it ignores one that does not
+    /// list it (as etcd-io/raft). So a snapshot is taken as soon as such a change is applied, not <see cref="MultiRaftOptions.SnapshotCount"/>
+    /// entries later (a single member that has just grown starts with a compacted log).
+    /// </summary>
+    private bool SnapshotMissesAMember(ulong applied)
+    {
+        if (_storage.Snapshot() is not { } snapshot || applied <= snapshot.Index)
+        {
+            return false;
+        }
+        var conf = _confState;
+        return conf.Voters.Any(id => !snapshot.ConfState.Contains(id)) || conf.Learners.Any(id => !snapshot.ConfState.Contains(id));
     }
 
     /// <summary>Makes a durable snapshot the log's snapshot, compacts the in-memory log behind it and, if asked, rewrites the WAL.</summary>

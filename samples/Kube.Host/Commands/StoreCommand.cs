@@ -73,6 +73,10 @@ internal static class StoreCommand
                 SnapshotCatchUpEntries = parse.GetValue(catchUpEntries),
             };
             if (parse.GetValue(quota) > 0) options.QuotaBackendBytes = parse.GetValue(quota);
+            // As etcd: without --initial-cluster the member is NAME=--initial-advertise-peer-urls, a one-member cluster that serves its
+            // peer URLs and grows at 'etcdctl member add'.
+            if (options.InitialCluster.Length == 0)
+                options.InitialCluster = string.Join(",", Split(parse.GetValue(advertisePeer)!).Select(u => $"{options.MemberName}={u}"));
             if (options.IsReplicated)
             {
                 // etcd refuses a member whose advertised peer URLs differ from its --initial-cluster entry.
@@ -104,7 +108,7 @@ internal static class StoreCommand
             var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("kube-host");
             using var dirLock = await DataDirLock.AcquireAsync(dir, TimeSpan.FromSeconds(60), logger, ct);
             logger.LogInformation("Store member {Name} serving etcd v3 on {Urls}{Peers}", options.MemberName, string.Join(",", endpoints),
-                options.IsReplicated ? ", peers on " + string.Join(",", peerEndpoints) : "");
+                ", peers on " + string.Join(",", peerEndpoints));
             await app.RunAsync();
             return 0;
         });
