@@ -253,7 +253,7 @@ public sealed partial class KubeScheduler : BackgroundService
             if (nominated is not null) Nominator.AddNominatedPod(pod, nominated);
             Queue.AddUnschedulableIfNotPresent(info, cycle, result.IsError);
             LogUnschedulable(info.Key, message);
-            await RecordFailureAsync(pod, result.IsError ? "SchedulerError" : "Unschedulable", message, nominated, ct).ConfigureAwait(false);
+            RecordFailureInBackground(pod, result.IsError ? "SchedulerError" : "Unschedulable", message, nominated, ct);
             return;
         }
 
@@ -265,7 +265,7 @@ public sealed partial class KubeScheduler : BackgroundService
             fwk.RunUnreserve(state, pod, host);
             Cache.ForgetPod(pod);
             Queue.AddUnschedulableIfNotPresent(info, cycle, reserve.Code == StatusCode.Error);
-            await RecordFailureAsync(pod, "Unschedulable", $"running Reserve plugin \"{reserve.Plugin}\": {reserve.Message}", null, ct).ConfigureAwait(false);
+            RecordFailureInBackground(pod, "Unschedulable", $"running Reserve plugin \"{reserve.Plugin}\": {reserve.Message}", null, ct);
             return;
         }
 
@@ -275,7 +275,7 @@ public sealed partial class KubeScheduler : BackgroundService
             fwk.RunUnreserve(state, pod, host);
             Cache.ForgetPod(pod);
             Queue.AddUnschedulableIfNotPresent(info, cycle, permit.Code == StatusCode.Error);
-            await RecordFailureAsync(pod, "Unschedulable", $"running Permit plugin \"{permit.Plugin}\": {permit.Message}", null, ct).ConfigureAwait(false);
+            RecordFailureInBackground(pod, "Unschedulable", $"running Permit plugin \"{permit.Plugin}\": {permit.Message}", null, ct);
             return;
         }
 
@@ -333,6 +333,22 @@ public sealed partial class KubeScheduler : BackgroundService
             rejected ? $"running \"{status.Plugin}\": {status.Message}" : $"binding rejected: {status.Message}", null, ct).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// <see cref="RecordFailureAsync"/> off the scheduling loop, as upstream's asynchronous API calls (SchedulerAsyncAPICalls,
+    /// on by default since 1.34): the loop goes on with the next pod while the status is written. The write carries the
+    /// pod's resourceVersion, so one that lands after the pod was bound meanwhile fails with a conflict and changes nothing.
+    /// </summary>
+    private void RecordFailureInBackground(V1Pod pod, string reason, string message, string? nominatedNodeName, CancellationToken ct)
+    {
+        var write = Task.Run(() => RecordFailureAsync(pod, reason, message, nominatedNodeName, ct), CancellationToken.None);
+        _events[write] = 0;
+        _ = write.ContinueWith(t =>
+        {
+            _events.TryRemove(t, out _);
+            if (t.Exception is { } ex && ex.InnerException is not OperationCanceledException) LogEventFailed(ex.InnerException ?? ex, reason);
+        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
     /// <summary>Sets PodScheduled=False with the reason and message (when they changed) and records a FailedScheduling event.</summary>
     private async Task RecordFailureAsync(V1Pod pod, string reason, string message, string? nominatedNodeName, CancellationToken ct)
     {
@@ -343,11 +359,10 @@ public sealed partial class KubeScheduler : BackgroundService
         if (existing is not null && existing.Status == "False" && existing.Reason == reason && existing.Message == message
             && (nominatedNodeName is null || current.Status?.NominatedNodeName == nominatedNodeName)) return;
 
-        var copy = PodCopy.Clone(current);
-        copy.Status ??= new V1PodStatus();
+        // A shallow copy with its own status and condition list (the informer's object stays untouched; no JSON round trip).
+        var copy = PodCopy.WithStatus(current);
         copy.Status.Phase ??= "Pending";
-        copy.Status.Conditions ??= new List<V1PodCondition>();
-        var conditions = copy.Status.Conditions.Where(c => c.Type != "PodScheduled").ToList();
+        var conditions = (copy.Status.Conditions ?? []).Where(c => c.Type != "PodScheduled").ToList();
         conditions.Add(new V1PodCondition
         {
             Type = "PodScheduled",

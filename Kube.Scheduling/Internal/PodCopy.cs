@@ -1,5 +1,4 @@
 using System.Reflection;
-using k8s;
 using k8s.Models;
 
 namespace Kube.Scheduling.Internal;
@@ -9,8 +8,13 @@ internal static class PodCopy
     private static readonly Func<object, object> ShallowCopy =
         typeof(object).GetMethod("MemberwiseClone", BindingFlags.Instance | BindingFlags.NonPublic)!.CreateDelegate<Func<object, object>>();
 
-    /// <summary>A deep copy (for writing back to the API).</summary>
-    public static V1Pod Clone(V1Pod pod) => KubernetesJson.Deserialize<V1Pod>(KubernetesJson.Serialize(pod));
+    /// <summary>A shallow copy with a shallow copy of its status (or a new one), to replace fields of the status in.</summary>
+    public static V1Pod WithStatus(V1Pod pod)
+    {
+        var copy = (V1Pod)ShallowCopy(pod);
+        copy.Status = pod.Status is null ? new V1PodStatus() : (V1PodStatus)ShallowCopy(pod.Status);
+        return copy;
+    }
 
     /// <summary>
     /// The pod as if bound to <paramref name="nodeName"/>: a shallow copy sharing everything with the original but a
