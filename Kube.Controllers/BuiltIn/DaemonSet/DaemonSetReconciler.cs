@@ -27,10 +27,8 @@ public sealed partial class DaemonSetReconciler : IReconciler<V1DaemonSet>
     public const string RevisionLabel = "controller-revision-hash";
 
     private readonly IKubeClient _client;
-    private readonly IInformer<V1DaemonSet> _sets;
-    private readonly IInformer<V1Pod> _pods;
+    private readonly RevisionedPodSet<V1DaemonSet> _set;
     private readonly IInformer<V1Node> _nodes;
-    private readonly IInformer<V1ControllerRevision> _revisions;
     private readonly TimeProvider _time;
     private readonly ILogger<DaemonSetReconciler> _logger;
     private readonly IEventRecorder? _events;
@@ -40,10 +38,12 @@ public sealed partial class DaemonSetReconciler : IReconciler<V1DaemonSet>
     {
         ArgumentNullException.ThrowIfNull(informers);
         _client = client;
-        _sets = informers.GetInformer<V1DaemonSet>();
-        _pods = informers.GetInformer<V1Pod>();
+        _set = new RevisionedPodSet<V1DaemonSet>(client, informers, ds => ds.Spec.Selector, ds => ds.Spec.Template, ds => ds.Status?.CollisionCount, copy =>
+        {
+            copy.Status ??= new V1DaemonSetStatus();
+            copy.Status.CollisionCount = (copy.Status.CollisionCount ?? 0) + 1;
+        });
         _nodes = informers.GetInformer<V1Node>();
-        _revisions = informers.GetInformer<V1ControllerRevision>();
         _time = time;
         _logger = logger;
         _events = events;
@@ -52,13 +52,8 @@ public sealed partial class DaemonSetReconciler : IReconciler<V1DaemonSet>
     /// <inheritdoc />
     public async Task<ReconcileResult> ReconcileAsync(ReconcileRequest request, CancellationToken cancellationToken)
     {
-        var ds = _sets.Cache.Get(request.Namespace, request.Name);
-        if (ds is null || ds.Metadata.DeletionTimestamp is not null) return ReconcileResult.Done;
-        var ns = ds.Metadata.NamespaceProperty ?? "";
-        var pods = await ControllerRefManager.ClaimAsync(_client, ds, ds.Spec.Selector, _pods.Cache.ByIndex(Indexers.Namespace, ns), cancellationToken)
-            .ConfigureAwait(false);
-        var revisions = ControllerHistory.OwnedBy(ds, _revisions.Cache.ByIndex(Indexers.Namespace, ns));
-        var current = await EnsureRevisionAsync(ds, revisions, cancellationToken).ConfigureAwait(false);
+        if (await _set.LoadAsync(request, cancellationToken).ConfigureAwait(false) is not { } state) return ReconcileResult.Done;
+        var (ds, _, pods, revisions, current) = state;
         if (current is null) return ReconcileResult.RequeueAfter(TimeSpan.FromSeconds(1));
         // New pods carry the hash of the revision that holds the template (upstream reads it from the revision's label).
         var hash = current.Metadata.Labels?.TryGetValue(RevisionLabel, out var h) == true ? h : ControllerHistory.Hash(ds.Spec.Template, ds.Status?.CollisionCount);
@@ -261,15 +256,6 @@ public sealed partial class DaemonSetReconciler : IReconciler<V1DaemonSet>
     }
 
     /// <summary>The ControllerRevision of the current template (created when new); null after a hash collision raised collisionCount.</summary>
-    private Task<V1ControllerRevision?> EnsureRevisionAsync(V1DaemonSet ds, List<V1ControllerRevision> revisions, CancellationToken cancellationToken) =>
-        ControllerHistory.EnsureAsync(_client, ds, ds.Spec.Selector, ds.Spec.Template, ds.Status?.CollisionCount, revisions, async () =>
-        {
-            var copy = ObjectCopy.Clone(ds);
-            copy.Status ??= new V1DaemonSetStatus();
-            copy.Status.CollisionCount = (copy.Status.CollisionCount ?? 0) + 1;
-            await _client.UpdateStatusAsync(copy, cancellationToken: cancellationToken).ConfigureAwait(false);
-        }, cancellationToken);
-
     private async Task UpdateStatusAsync(V1DaemonSet ds, Dictionary<string, List<V1Pod>> byNode, HashSet<string> shouldRun, string hash,
         DateTimeOffset now, int minReady, CancellationToken cancellationToken)
     {

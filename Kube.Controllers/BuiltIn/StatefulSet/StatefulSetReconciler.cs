@@ -19,9 +19,7 @@ namespace Kube.Controllers.BuiltIn.StatefulSet;
 public sealed partial class StatefulSetReconciler : IReconciler<V1StatefulSet>
 {
     private readonly IKubeClient _client;
-    private readonly IInformer<V1StatefulSet> _sets;
-    private readonly IInformer<V1Pod> _pods;
-    private readonly IInformer<V1ControllerRevision> _revisions;
+    private readonly RevisionedPodSet<V1StatefulSet> _set;
     private readonly IInformer<V1PersistentVolumeClaim> _claims;
     private readonly TimeProvider _time;
     private readonly ILogger<StatefulSetReconciler> _logger;
@@ -32,9 +30,11 @@ public sealed partial class StatefulSetReconciler : IReconciler<V1StatefulSet>
     {
         ArgumentNullException.ThrowIfNull(informers);
         _client = client;
-        _sets = informers.GetInformer<V1StatefulSet>();
-        _pods = informers.GetInformer<V1Pod>();
-        _revisions = informers.GetInformer<V1ControllerRevision>();
+        _set = new RevisionedPodSet<V1StatefulSet>(client, informers, set => set.Spec.Selector, set => set.Spec.Template, set => set.Status?.CollisionCount, copy =>
+        {
+            copy.Status ??= new V1StatefulSetStatus();
+            copy.Status.CollisionCount = (copy.Status.CollisionCount ?? 0) + 1;
+        });
         _claims = informers.GetInformer<V1PersistentVolumeClaim>();
         _time = time;
         _logger = logger;
@@ -44,14 +44,8 @@ public sealed partial class StatefulSetReconciler : IReconciler<V1StatefulSet>
     /// <inheritdoc />
     public async Task<ReconcileResult> ReconcileAsync(ReconcileRequest request, CancellationToken cancellationToken)
     {
-        var set = _sets.Cache.Get(request.Namespace, request.Name);
-        if (set is null || set.Metadata.DeletionTimestamp is not null) return ReconcileResult.Done;
-        var ns = set.Metadata.NamespaceProperty ?? "";
-        var revisions = ControllerHistory.OwnedBy(set, _revisions.Cache.ByIndex(Indexers.Namespace, ns));
-        var pods = await ControllerRefManager.ClaimAsync(_client, set, set.Spec.Selector, _pods.Cache.ByIndex(Indexers.Namespace, ns), cancellationToken)
-            .ConfigureAwait(false);
-
-        var update = await EnsureUpdateRevisionAsync(set, revisions, cancellationToken).ConfigureAwait(false);
+        if (await _set.LoadAsync(request, cancellationToken).ConfigureAwait(false) is not { } state) return ReconcileResult.Done;
+        var (set, _, pods, revisions, update) = state;
         if (update is null) return ReconcileResult.RequeueAfter(TimeSpan.FromSeconds(1));
         var currentName = set.Status?.CurrentRevision is { Length: > 0 } c ? c : update.Metadata.Name;
         var current = revisions.FirstOrDefault(r => r.Metadata.Name == currentName) ?? update;
@@ -68,17 +62,6 @@ public sealed partial class StatefulSetReconciler : IReconciler<V1StatefulSet>
         var next = pods.Select(p => PodUtil.TimeUntilAvailable(p, set.Spec.MinReadySeconds ?? 0, now)).Where(t => t is not null).Min();
         return next is { } wait ? ReconcileResult.RequeueAfter(wait + TimeSpan.FromMilliseconds(100)) : ReconcileResult.Done;
     }
-
-    /// <summary>The ControllerRevision of the set's current template, created when new.</summary>
-    private Task<V1ControllerRevision?> EnsureUpdateRevisionAsync(V1StatefulSet set, List<V1ControllerRevision> revisions, CancellationToken cancellationToken) =>
-        ControllerHistory.EnsureAsync(_client, set, set.Spec.Selector, set.Spec.Template, set.Status?.CollisionCount, revisions, async () =>
-        {
-            // A hash collision: bump collisionCount so that the next sync hashes differently.
-            var copy = ObjectCopy.Clone(set);
-            copy.Status ??= new V1StatefulSetStatus();
-            copy.Status.CollisionCount = (copy.Status.CollisionCount ?? 0) + 1;
-            await _client.UpdateStatusAsync(copy, cancellationToken: cancellationToken).ConfigureAwait(false);
-        }, cancellationToken);
 
     /// <summary>Creates, replaces, deletes and updates pods by the set's policies; returns true when it acted.</summary>
     private async Task<bool> ManagePodsAsync(V1StatefulSet set, List<V1Pod> pods, string currentRevision, V1PodTemplateSpec currentTemplate,

@@ -10,11 +10,11 @@ namespace Kube.ApiServer.Tests.Kubectl;
 [TestClass]
 public sealed class HorizontalPodAutoscalerVersionsTests
 {
-    private static string Fmt((int ExitCode, string Stdout, string Stderr) r) => $"exit {r.ExitCode}\nstdout:\n{r.Stdout}\nstderr:\n{r.Stderr}";
+    private static string Fmt(ToolResult r) => $"exit {r.ExitCode}\nstdout:\n{r.Stdout}\nstderr:\n{r.Stderr}";
 
-    private static async Task<string> OkAsync(Kubectl kubectl, params string[] args)
+    private static async Task<string> OkAsync(KubectlRunner kubectl, params string[] args)
     {
-        var r = await kubectl.RunAsync(args);
+        var r = await kubectl.RunArgsAsync(args);
         Assert.AreEqual(0, r.ExitCode, Fmt(r));
         return r.Stdout;
     }
@@ -56,9 +56,9 @@ public sealed class HorizontalPodAutoscalerVersionsTests
     [TestMethod]
     public async Task Kubectl_Tables_ForHpaJobAndCronJob()
     {
-        if (!Kubectl.Exists) Assert.Inconclusive(Kubectl.InstallHint);
+        KubectlRunner.RequireInstalled();
         await using var cluster = await TestCluster.StartAsync();
-        using var kubectl = new Kubectl(cluster.Server.BaseAddress);
+        using var kubectl = KubectlRunner.ForServer(cluster.Server.BaseAddress);
         await OkAsync(kubectl, "create", "deployment", "web", "--image=busybox");
         await OkAsync(kubectl, "autoscale", "deployment", "web", "--min=2", "--max=5", "--cpu-percent=60");
         await OkAsync(kubectl, "create", "job", "once", "--image=busybox", "--", "true");

@@ -9,11 +9,11 @@ namespace Kube.ApiServer.Tests.Kubectl;
 [TestClass]
 public sealed class KubectlAutoscaleProtobufTests
 {
-    private static string Fmt((int ExitCode, string Stdout, string Stderr) r) => $"exit {r.ExitCode}\nstdout:\n{r.Stdout}\nstderr:\n{r.Stderr}";
+    private static string Fmt(ToolResult r) => $"exit {r.ExitCode}\nstdout:\n{r.Stdout}\nstderr:\n{r.Stderr}";
 
-    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunOkAsync(Kubectl kubectl, params string[] args)
+    private static async Task<ToolResult> RunOkAsync(KubectlRunner kubectl, params string[] args)
     {
-        var r = await kubectl.RunAsync(args);
+        var r = await kubectl.RunArgsAsync(args);
         Assert.AreEqual(0, r.ExitCode, Fmt(r));
         Assert.IsFalse(r.Stderr.Contains("415", StringComparison.Ordinal), Fmt(r));
         return r;
@@ -22,9 +22,9 @@ public sealed class KubectlAutoscaleProtobufTests
     [TestMethod]
     public async Task KubectlProtobuf_AutoscaleDeployment()
     {
-        if (!Kubectl.Exists) Assert.Inconclusive(Kubectl.InstallHint);
+        KubectlRunner.RequireInstalled();
         await using var cluster = await TestCluster.StartAsync();
-        using var kubectl = new Kubectl(cluster.Server.BaseAddress);
+        using var kubectl = KubectlRunner.ForServer(cluster.Server.BaseAddress);
 
         await RunOkAsync(kubectl, "create", "deployment", "web", "--image=nginx");
         var created = await RunOkAsync(kubectl, "autoscale", "deployment", "web", "--min=2", "--max=5", "--cpu-percent=60");

@@ -9,18 +9,18 @@ namespace Kube.ApiServer.Tests.Kubectl;
 [TestClass]
 public sealed class KubectlCreateProtobufTests
 {
-    private static string Fmt((int ExitCode, string Stdout, string Stderr) r) => $"exit {r.ExitCode}\nstdout:\n{r.Stdout}\nstderr:\n{r.Stderr}";
+    private static string Fmt(ToolResult r) => $"exit {r.ExitCode}\nstdout:\n{r.Stdout}\nstderr:\n{r.Stderr}";
 
-    private static async Task CreateAsync(Kubectl kubectl, params string[] args)
+    private static async Task CreateAsync(KubectlRunner kubectl, params string[] args)
     {
-        var r = await kubectl.RunAsync(["create", .. args]);
+        var r = await kubectl.RunArgsAsync(["create", .. args]);
         Assert.AreEqual(0, r.ExitCode, Fmt(r));
         Assert.IsFalse(r.Stderr.Contains("415", StringComparison.Ordinal), Fmt(r));
     }
 
-    private static async Task<JsonNode> GetJsonAsync(Kubectl kubectl, params string[] args)
+    private static async Task<JsonNode> GetJsonAsync(KubectlRunner kubectl, params string[] args)
     {
-        var r = await kubectl.RunAsync(["get", .. args, "-o", "json"]);
+        var r = await kubectl.RunArgsAsync(["get", .. args, "-o", "json"]);
         Assert.AreEqual(0, r.ExitCode, Fmt(r));
         return JsonNode.Parse(r.Stdout)!;
     }
@@ -30,9 +30,9 @@ public sealed class KubectlCreateProtobufTests
     [TestMethod]
     public async Task KubectlProtobuf_CreateRoleAndClusterRole()
     {
-        if (!Kubectl.Exists) Assert.Inconclusive(Kubectl.InstallHint);
+        KubectlRunner.RequireInstalled();
         await using var cluster = await TestCluster.StartAsync();
-        using var kubectl = new Kubectl(cluster.Server.BaseAddress);
+        using var kubectl = KubectlRunner.ForServer(cluster.Server.BaseAddress);
 
         await CreateAsync(kubectl, "role", "pod-reader", "--verb=get,list", "--resource=pods", "--resource-name=a", "--resource-name=b");
         var role = await GetJsonAsync(kubectl, "role", "pod-reader");
@@ -62,9 +62,9 @@ public sealed class KubectlCreateProtobufTests
     [TestMethod]
     public async Task KubectlProtobuf_CreateRoleBindingAndClusterRoleBinding()
     {
-        if (!Kubectl.Exists) Assert.Inconclusive(Kubectl.InstallHint);
+        KubectlRunner.RequireInstalled();
         await using var cluster = await TestCluster.StartAsync();
-        using var kubectl = new Kubectl(cluster.Server.BaseAddress);
+        using var kubectl = KubectlRunner.ForServer(cluster.Server.BaseAddress);
 
         await CreateAsync(kubectl, "role", "pod-reader", "--verb=get,list", "--resource=pods");
         await CreateAsync(kubectl, "rolebinding", "read-pods", "--role=pod-reader", "--user=alice", "--group=devs", "--serviceaccount=default:robot");
@@ -94,9 +94,9 @@ public sealed class KubectlCreateProtobufTests
     [TestMethod]
     public async Task KubectlProtobuf_CreateQuota()
     {
-        if (!Kubectl.Exists) Assert.Inconclusive(Kubectl.InstallHint);
+        KubectlRunner.RequireInstalled();
         await using var cluster = await TestCluster.StartAsync();
-        using var kubectl = new Kubectl(cluster.Server.BaseAddress);
+        using var kubectl = KubectlRunner.ForServer(cluster.Server.BaseAddress);
 
         await CreateAsync(kubectl, "quota", "q", "--hard=pods=2,requests.cpu=1,requests.memory=1Gi");
         var q = await GetJsonAsync(kubectl, "resourcequota", "q");
@@ -114,9 +114,9 @@ public sealed class KubectlCreateProtobufTests
     [TestMethod]
     public async Task KubectlProtobuf_CreatePriorityClassAndPodDisruptionBudget()
     {
-        if (!Kubectl.Exists) Assert.Inconclusive(Kubectl.InstallHint);
+        KubectlRunner.RequireInstalled();
         await using var cluster = await TestCluster.StartAsync();
-        using var kubectl = new Kubectl(cluster.Server.BaseAddress);
+        using var kubectl = KubectlRunner.ForServer(cluster.Server.BaseAddress);
 
         await CreateAsync(kubectl, "priorityclass", "high", "--value=1000", "--description=important", "--preemption-policy=Never");
         var pc = await GetJsonAsync(kubectl, "priorityclass", "high");
@@ -144,9 +144,9 @@ public sealed class KubectlCreateProtobufTests
     [TestMethod]
     public async Task KubectlProtobuf_CreateIngressAndServices()
     {
-        if (!Kubectl.Exists) Assert.Inconclusive(Kubectl.InstallHint);
+        KubectlRunner.RequireInstalled();
         await using var cluster = await TestCluster.StartAsync();
-        using var kubectl = new Kubectl(cluster.Server.BaseAddress);
+        using var kubectl = KubectlRunner.ForServer(cluster.Server.BaseAddress);
 
         await CreateAsync(kubectl, "ingress", "web", "--class=nginx", "--rule=foo.com/bar=svc1:8080", "--rule=bar.com/*=svc2:http,tls=my-cert",
             "--default-backend=defsvc:80");

@@ -11,7 +11,7 @@ namespace Kube.ApiServer.Tests.Kubectl;
 [TestClass]
 public sealed class KubectlProtobufPodTemplateTests
 {
-    private static string Fmt((int ExitCode, string Stdout, string Stderr) r) => $"exit {r.ExitCode}\nstdout:\n{r.Stdout}\nstderr:\n{r.Stderr}";
+    private static string Fmt(ToolResult r) => $"exit {r.ExitCode}\nstdout:\n{r.Stdout}\nstderr:\n{r.Stderr}";
 
     private const string CronJobYaml = """
         apiVersion: batch/v1
@@ -319,14 +319,14 @@ public sealed class KubectlProtobufPodTemplateTests
     [TestMethod]
     public async Task KubectlProtobuf_CreateJobFromCronJob_KeepsTheWholePodTemplate()
     {
-        if (!Kubectl.Exists) Assert.Inconclusive(Kubectl.InstallHint);
+        KubectlRunner.RequireInstalled();
         await using var cluster = await TestCluster.StartAsync();
-        using var kubectl = new Kubectl(cluster.Server.BaseAddress);
+        using var kubectl = KubectlRunner.ForServer(cluster.Server.BaseAddress);
 
         var file = kubectl.WriteFile("cronjob.yaml", CronJobYaml);
-        var created = await kubectl.RunAsync("create", "-f", file);
+        var created = await kubectl.RunArgsAsync("create", "-f", file);
         Assert.AreEqual(0, created.ExitCode, Fmt(created));
-        var fromCron = await kubectl.RunAsync("create", "job", "j", "--from=cronjob/c");
+        var fromCron = await kubectl.RunArgsAsync("create", "job", "j", "--from=cronjob/c");
         Assert.AreEqual(0, fromCron.ExitCode, Fmt(fromCron));
 
         var cron = (await cluster.GetAsync("/apis/batch/v1/namespaces/default/cronjobs/c")).Body!;

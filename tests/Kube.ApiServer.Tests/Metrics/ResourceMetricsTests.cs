@@ -168,15 +168,15 @@ public sealed class ResourceMetricsTests
     [TestMethod]
     public async Task KubectlTop_NodesAndPods()
     {
-        if (!Kubectl.Kubectl.Exists) Assert.Inconclusive(Kubectl.Kubectl.InstallHint);
-        using var kubectl = new Kubectl.Kubectl(_cluster.Server.BaseAddress);
-        var nodes = await kubectl.RunAsync("top", "nodes");
+        KubectlRunner.RequireInstalled();
+        using var kubectl = KubectlRunner.ForServer(_cluster.Server.BaseAddress);
+        var nodes = await kubectl.RunArgsAsync("top", "nodes");
         Assert.AreEqual(0, nodes.ExitCode, nodes.Stdout + nodes.Stderr);
         StringAssert.Matches(nodes.Stdout, new Regex(@"(?m)^m-node\s+250m\s+12%\s+1024Mi\s+25%"), nodes.Stdout);
-        var pod = await kubectl.RunAsync("top", "pod", "m-web");
+        var pod = await kubectl.RunArgsAsync("top", "pod", "m-web");
         Assert.AreEqual(0, pod.ExitCode, pod.Stdout + pod.Stderr);
         StringAssert.Matches(pod.Stdout, new Regex(@"(?m)^m-web\s+5m\s+10Mi"), pod.Stdout);
-        var containers = await kubectl.RunAsync("top", "pod", "-l", "app=web", "--containers");
+        var containers = await kubectl.RunArgsAsync("top", "pod", "-l", "app=web", "--containers");
         Assert.AreEqual(0, containers.ExitCode, containers.Stdout + containers.Stderr);
         StringAssert.Matches(containers.Stdout, new Regex(@"(?m)^m-web\s+c\s+5m\s+10Mi"), containers.Stdout);
     }

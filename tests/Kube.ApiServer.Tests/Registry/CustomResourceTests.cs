@@ -1,4 +1,3 @@
-using Kube.ApiServer.Tests.Kubectl;
 
 namespace Kube.ApiServer.Tests.Registry;
 
@@ -62,12 +61,12 @@ public sealed class CustomResourceTests
     [TestMethod]
     public async Task Kubectl_AppliesCrdThenCustomResource()
     {
-        if (!Kubectl.Kubectl.Exists) Assert.Inconclusive(Kubectl.Kubectl.InstallHint);
+        KubectlRunner.RequireInstalled();
         await using var cluster = await TestCluster.StartAsync();
-        using var kubectl = new Kubectl.Kubectl(cluster.Server.BaseAddress);
-        var crd = await kubectl.RunAsync("apply", "-f", kubectl.WriteFile("crd.json", Crd));
+        using var kubectl = KubectlRunner.ForServer(cluster.Server.BaseAddress);
+        var crd = await kubectl.RunArgsAsync("apply", "-f", kubectl.WriteFile("crd.json", Crd));
         Assert.AreEqual(0, crd.ExitCode, crd.Stderr);
-        var cr = await kubectl.RunAsync("apply", "-f", kubectl.WriteFile("w.yaml", """
+        var cr = await kubectl.RunArgsAsync("apply", "-f", kubectl.WriteFile("w.yaml", """
             apiVersion: example.com/v1
             kind: Widget
             metadata:
@@ -77,10 +76,10 @@ public sealed class CustomResourceTests
             """));
         Assert.AreEqual(0, cr.ExitCode, cr.Stderr);
         StringAssert.Contains(cr.Stdout, "widget.example.com/w1 created");
-        var get = await kubectl.RunAsync("get", "wd");
+        var get = await kubectl.RunArgsAsync("get", "wd");
         Assert.AreEqual(0, get.ExitCode, get.Stderr);
         StringAssert.Contains(get.Stdout, "w1");
-        var patch = await kubectl.RunAsync("apply", "-f", kubectl.WriteFile("w2.yaml", """
+        var patch = await kubectl.RunArgsAsync("apply", "-f", kubectl.WriteFile("w2.yaml", """
             apiVersion: example.com/v1
             kind: Widget
             metadata:

@@ -105,7 +105,7 @@ public sealed class ServiceAccountTokenTests
     [TestMethod]
     public async Task KubectlCreateToken_PrintsAWorkingToken()
     {
-        if (!Kubectl.Kubectl.Exists) Assert.Inconclusive(Kubectl.Kubectl.InstallHint);
+        KubectlRunner.RequireInstalled();
         // kubectl sends bearer tokens only over HTTPS, so this runs its own TLS server
         var pkiDir = Path.Combine(Path.GetTempPath(), "kube-sa-pki", Guid.NewGuid().ToString("n"));
         var pki = ClusterPki.CreateOrLoad(pkiDir);
@@ -118,13 +118,13 @@ public sealed class ServiceAccountTokenTests
         try
         {
             await tls.Client.CreateAsync(new V1ServiceAccount { Metadata = new() { Name = "builder", NamespaceProperty = "default" } });
-            using var kubectl = new Kubectl.Kubectl(tls.Server.BaseAddress);
-            var (code, stdout, stderr) = await kubectl.RunAsync("--insecure-skip-tls-verify=true", "--token", "admin-token", "create", "token", "builder", "-n", "default");
+            using var kubectl = KubectlRunner.ForServer(tls.Server.BaseAddress);
+            var (code, stdout, stderr) = await kubectl.RunArgsAsync("--insecure-skip-tls-verify=true", "--token", "admin-token", "create", "token", "builder", "-n", "default");
             Assert.AreEqual(0, code, stderr);
             var token = stdout.Trim();
-            (code, stdout, stderr) = await kubectl.RunAsync("--insecure-skip-tls-verify=true", "--token", token, "auth", "whoami", "-o", "jsonpath={.status.userInfo.username}");
+            (code, stdout, stderr) = await kubectl.RunArgsAsync("--insecure-skip-tls-verify=true", "--token", token, "auth", "whoami", "-o", "jsonpath={.status.userInfo.username}");
             Assert.AreEqual("system:serviceaccount:default:builder", stdout.Trim(), stderr);
-            (_, stdout, stderr) = await kubectl.RunAsync("--insecure-skip-tls-verify=true", "--token", token, "auth", "can-i", "create", "pods", "-n", "default");
+            (_, stdout, stderr) = await kubectl.RunArgsAsync("--insecure-skip-tls-verify=true", "--token", token, "auth", "can-i", "create", "pods", "-n", "default");
             Assert.AreEqual("no", stdout.Trim(), stderr);
         }
         finally

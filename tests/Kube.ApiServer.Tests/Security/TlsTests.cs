@@ -105,16 +105,16 @@ public sealed class TlsTests
     [TestMethod]
     public async Task AdminKubeconfig_WorksWithKubectl()
     {
-        if (!Kubectl.Kubectl.Exists) Assert.Inconclusive(Kubectl.Kubectl.InstallHint);
+        KubectlRunner.RequireInstalled();
         var path = Path.Combine(Path.GetDirectoryName(_pkiDir)!, "admin-kubectl.kubeconfig");
         _pki.WriteKubeconfig(path, _https, _pki.AdminCertificate());
-        using var kubectl = new Kubectl.Kubectl(_https);
-        var (code, stdout, stderr) = await kubectl.RunAsync("--kubeconfig", path, "get", "namespaces", "-o", "name");
+        using var kubectl = KubectlRunner.ForServer(_https);
+        var (code, stdout, stderr) = await kubectl.RunArgsAsync("--kubeconfig", path, "get", "namespaces", "-o", "name");
         Assert.AreEqual(0, code, stderr);
         StringAssert.Contains(stdout, "namespace/kube-system");
-        (code, stdout, stderr) = await kubectl.RunAsync("--kubeconfig", path, "auth", "can-i", "delete", "pods", "--as", "nobody");
+        (code, stdout, stderr) = await kubectl.RunArgsAsync("--kubeconfig", path, "auth", "can-i", "delete", "pods", "--as", "nobody");
         Assert.AreEqual("no", stdout.Trim(), stderr);
-        (code, stdout, _) = await kubectl.RunAsync("--kubeconfig", path, "auth", "can-i", "delete", "pods");
+        (code, stdout, _) = await kubectl.RunArgsAsync("--kubeconfig", path, "auth", "can-i", "delete", "pods");
         Assert.AreEqual("yes", stdout.Trim());
     }
 }

@@ -6,7 +6,7 @@ namespace Kube.Testing;
 /// Runs the real kubectl against a kubeconfig, with its own discovery cache (and, for <see cref="ForServer"/>, its own
 /// HOME). Global flags go first, so that none lands after a "--" (as in "create deployment x -- sleep 1").
 /// </summary>
-public sealed class Kubectl : IDisposable
+public sealed class KubectlRunner : IDisposable
 {
     public const string InstallHint = "kubectl 1.32 is needed: install it (e.g. `apt-get install -y kubectl` from the Kubernetes apt repository, or put the kubectl binary on PATH).";
 
@@ -17,12 +17,12 @@ public sealed class Kubectl : IDisposable
     private readonly TimeSpan _timeout;
 
     /// <summary>kubectl over an existing <paramref name="kubeconfig"/>; each run may take up to <paramref name="timeout"/> (default 150 s).</summary>
-    public Kubectl(string kubeconfig, string cacheDir, TimeSpan? timeout = null)
+    public KubectlRunner(string kubeconfig, string cacheDir, TimeSpan? timeout = null)
         : this(kubeconfig, cacheDir, null, null, timeout ?? TimeSpan.FromSeconds(150))
     {
     }
 
-    private Kubectl(string kubeconfig, string cacheDir, string? ownedHome, string? requestTimeout, TimeSpan timeout)
+    private KubectlRunner(string kubeconfig, string cacheDir, string? ownedHome, string? requestTimeout, TimeSpan timeout)
     {
         _kubeconfig = kubeconfig;
         _cacheDir = cacheDir;
@@ -53,7 +53,7 @@ public sealed class Kubectl : IDisposable
     /// default) into a fresh HOME, which <see cref="Dispose"/> deletes. Every request has kubectl's
     /// <c>--request-timeout</c> of <paramref name="requestTimeout"/> (default 20 s), every run <paramref name="timeout"/> (default 60 s).
     /// </summary>
-    public static Kubectl ForServer(Uri server, TimeSpan? requestTimeout = null, TimeSpan? timeout = null)
+    public static KubectlRunner ForServer(Uri server, TimeSpan? requestTimeout = null, TimeSpan? timeout = null)
     {
         ArgumentNullException.ThrowIfNull(server);
         var home = TempDirs.Create("kube-test-kubectl");
@@ -77,7 +77,7 @@ public sealed class Kubectl : IDisposable
             current-context: test
             """);
         var seconds = (int)(requestTimeout ?? TimeSpan.FromSeconds(20)).TotalSeconds;
-        return new Kubectl(kubeconfig, System.IO.Path.Combine(home, "cache"), home, $"{seconds}s", timeout ?? TimeSpan.FromSeconds(60));
+        return new KubectlRunner(kubeconfig, System.IO.Path.Combine(home, "cache"), home, $"{seconds}s", timeout ?? TimeSpan.FromSeconds(60));
     }
 
     /// <summary>Writes a file (a manifest) into this kubectl's HOME and returns its path.</summary>

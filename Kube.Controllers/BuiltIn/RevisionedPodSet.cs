@@ -1,0 +1,71 @@
+using k8s;
+using k8s.Models;
+using Kube.Controllers.Internal;
+using Kube.Controllers.Runtime;
+using Kube.Core.Client;
+using Kube.Core.Informers;
+
+namespace Kube.Controllers.BuiltIn;
+
+/// <summary>
+/// The first steps a controller of pods with ControllerRevision history (DaemonSet, StatefulSet) takes on every sync,
+/// written once: read the set from its informer (nothing to do when it is gone or being deleted), adopt/release pods by
+/// its selector (<see cref="ControllerRefManager"/>), list its revisions, and make sure the revision of its current
+/// template exists, bumping <c>status.collisionCount</c> on a hash collision as upstream's controller history does.
+/// </summary>
+internal sealed class RevisionedPodSet<TSet>
+    where TSet : class, IKubernetesObject<V1ObjectMeta>
+{
+    private readonly IKubeClient _client;
+    private readonly IInformer<TSet> _sets;
+    private readonly IInformer<V1Pod> _pods;
+    private readonly IInformer<V1ControllerRevision> _revisions;
+    private readonly Func<TSet, V1LabelSelector?> _selector;
+    private readonly Func<TSet, V1PodTemplateSpec> _template;
+    private readonly Func<TSet, int?> _collisionCount;
+    private readonly Action<TSet> _incrementCollisionCount;
+
+    /// <param name="incrementCollisionCount">Adds one to <c>status.collisionCount</c> of a copy of the set (creating the status if needed).</param>
+    public RevisionedPodSet(IKubeClient client, ISharedInformerFactory informers, Func<TSet, V1LabelSelector?> selector,
+        Func<TSet, V1PodTemplateSpec> template, Func<TSet, int?> collisionCount, Action<TSet> incrementCollisionCount)
+    {
+        ArgumentNullException.ThrowIfNull(informers);
+        _client = client;
+        _sets = informers.GetInformer<TSet>();
+        _pods = informers.GetInformer<V1Pod>();
+        _revisions = informers.GetInformer<V1ControllerRevision>();
+        _selector = selector;
+        _template = template;
+        _collisionCount = collisionCount;
+        _incrementCollisionCount = incrementCollisionCount;
+    }
+
+    /// <summary>
+    /// The set with its pods and revisions; null when the set is gone or being deleted. <see cref="State.UpdateRevision"/>
+    /// is null when the revision of the current template could not be made yet (a collision was just counted): retry soon.
+    /// </summary>
+    public async Task<State?> LoadAsync(ReconcileRequest request, CancellationToken cancellationToken)
+    {
+        var set = _sets.Cache.Get(request.Namespace, request.Name);
+        if (set is null || set.Metadata.DeletionTimestamp is not null)
+        {
+            return null;
+        }
+
+        var ns = set.Metadata.NamespaceProperty ?? "";
+        var pods = await ControllerRefManager.ClaimAsync(_client, set, _selector(set), _pods.Cache.ByIndex(Indexers.Namespace, ns), cancellationToken)
+            .ConfigureAwait(false);
+        var revisions = ControllerHistory.OwnedBy(set, _revisions.Cache.ByIndex(Indexers.Namespace, ns));
+        var update = await ControllerHistory.EnsureAsync(_client, set, _selector(set), _template(set), _collisionCount(set), revisions, async () =>
+        {
+            // A hash collision: bump collisionCount so that the next sync hashes differently.
+            var copy = ObjectCopy.Clone(set);
+            _incrementCollisionCount(copy);
+            await _client.UpdateStatusAsync(copy, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false);
+        return new State(set, ns, pods, revisions, update);
+    }
+
+    /// <summary>What <see cref="LoadAsync"/> read.</summary>
+    public sealed record State(TSet Set, string Namespace, List<V1Pod> Pods, List<V1ControllerRevision> Revisions, V1ControllerRevision? UpdateRevision);
+}
