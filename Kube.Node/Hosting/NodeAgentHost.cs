@@ -66,7 +66,7 @@ public static class NodeAgentHost
         builder.Services.AddKubeCore();
         // --runtime cri: containerd's default socket (process and simulated are registered by AddKubeNodeAgent).
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IContainerRuntimeProvider, CriRuntimeProvider>());
-        builder.Services.AddSingleton<IKubeClient>(_ => HttpKubeClient.FromConfig(KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfigPath)));
+        builder.Services.AddSingleton<IKubeClient>(_ => HttpKubeClient.FromConfig(KubeconfigReader.Load(kubeconfigPath)));
         try
         {
             builder.Services.AddKubeNodeAgent(o =>
@@ -120,7 +120,7 @@ public static class NodeAgentHost
     /// </summary>
     private static HttpClient ApiServerHttpClient(string kubeconfigPath)
     {
-        var config = KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfigPath);
+        var config = KubeconfigReader.Load(kubeconfigPath);
         var http = new Kubernetes(config).HttpClient;
         http.BaseAddress = new Uri(config.Host.TrimEnd('/') + "/");
         if (!string.IsNullOrEmpty(config.AccessToken))

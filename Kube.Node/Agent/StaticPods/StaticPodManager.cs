@@ -127,7 +127,10 @@ internal sealed class StaticPodManager(string directory, string nodeName, IKubeC
         V1Pod pod;
         try
         {
-            pod = KubernetesYaml.Deserialize<V1Pod>(text);
+            // KubernetesYaml fails in a NativeAOT program (kube-node): there, the YAML becomes JSON for KubernetesJson.
+            pod = System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeSupported
+                ? KubernetesYaml.Deserialize<V1Pod>(text)
+                : KubernetesJson.Deserialize<V1Pod>(Kube.Core.Client.YamlJson.ToJson(text));
         }
         catch (Exception ex) when (ex is not IOException)
         {
