@@ -119,6 +119,12 @@ internal sealed class PodSyncer(NodeAgentOptions options, IKubeClient client, IC
             requeue = ConfigErrorRetry;
         }
 
+        foreach (var spec in volumeError is null ? EphemeralContainers.Of(pod) : [])
+        {
+            // Ephemeral containers start once and are never restarted, whatever the pod's policy.
+            requeue = Min(requeue, await EnsureContainerAsync(pod, sandbox, spec, containers, "Never", waiting, configErrors, volumes, cancellationToken).ConfigureAwait(false));
+        }
+
         foreach (var spec in volumeError is null ? pod.Spec.InitContainers ?? [] : [])
         {
             // Init containers run one at a time, in order, each to success; they are retried unless the policy is Never.
@@ -368,6 +374,9 @@ internal sealed class PodSyncer(NodeAgentOptions options, IKubeClient client, IC
             Mounts = mounts,
             MemoryLimitBytes = Limit(spec, "memory", 1m),
             CpuLimitMillicores = Limit(spec, "cpu", 1000m),
+            Stdin = spec.Stdin ?? false,
+            StdinOnce = spec.StdinOnce ?? false,
+            Tty = spec.Tty ?? false,
         }, cancellationToken).ConfigureAwait(false);
         if ((spec.Resources?.Limits?.Count ?? 0) > 0 && runtime is Kube.Node.Runtime.Process.ProcessRuntime { ResourceLimitsUnavailableReason: { } why })
         {
@@ -470,6 +479,14 @@ internal sealed class PodSyncer(NodeAgentOptions options, IKubeClient client, IC
             m.Status.Ready = ready;
         }
 
+        var ephemerals = EphemeralContainers.Of(pod).Select(spec => ContainerStatusOf(spec, containers, waiting, scheme)).ToList();
+        foreach (var e in ephemerals)
+        {
+            // As upstream: never ready, never restarted.
+            e.Status.Ready = false;
+            e.Status.RestartCount = 0;
+        }
+
         var anyStarted = mains.Any(m => m.Latest?.StartedAt is not null);
         var allExited = mains.Count > 0 && mains.All(m => m.Latest?.State == ContainerState.Exited && !waiting.ContainsKey(m.Status.Name));
         var allSucceeded = mains.All(m => m.Latest is { State: ContainerState.Exited, ExitCode: 0 });
@@ -500,7 +517,7 @@ internal sealed class PodSyncer(NodeAgentOptions options, IKubeClient client, IC
             }
         }
 
-        foreach (var c in inits.Concat(mains))
+        foreach (var c in inits.Concat(mains).Concat(ephemerals))
         {
             if (configErrors?.TryGetValue(c.Status.Name, out var error) == true && c.Latest?.State != ContainerState.Running)
             {
@@ -521,6 +538,7 @@ internal sealed class PodSyncer(NodeAgentOptions options, IKubeClient client, IC
         status.StartTime ??= Time.Seconds(sandbox.CreatedAt);
         status.InitContainerStatuses = inits.Count == 0 ? null : inits.Select(i => i.Status).ToList();
         status.ContainerStatuses = statuses;
+        status.EphemeralContainerStatuses = ephemerals.Count == 0 ? null : ephemerals.Select(e => e.Status).ToList();
         status.QosClass ??= "BestEffort";
         status.Conditions =
         [

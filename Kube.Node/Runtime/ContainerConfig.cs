@@ -20,4 +20,10 @@ public sealed record ContainerConfig
     public long? CpuLimitMillicores { get; init; }
     /// <summary>Volumes to mount into the container. Default none (the process runtime then starts the command directly).</summary>
     public IReadOnlyList<ContainerMount> Mounts { get; init; } = [];
+    /// <summary>Keep the container's standard input open for attaching (the container's <c>stdin</c>). Default false: it reads end-of-file at once.</summary>
+    public bool Stdin { get; init; }
+    /// <summary>Close the standard input when the first attach session that wrote to it ends (<c>stdinOnce</c>). Default false.</summary>
+    public bool StdinOnce { get; init; }
+    /// <summary>Run the container on a terminal (<c>tty</c>): its standard streams are the terminal's, its output all one stream. Default false.</summary>
+    public bool Tty { get; init; }
 }

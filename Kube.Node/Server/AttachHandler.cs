@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.WebSockets;
 using System.Text;
 using Kube.Node.Runtime;
 using Microsoft.Extensions.Logging;
@@ -7,14 +6,16 @@ using Microsoft.Extensions.Logging;
 namespace Kube.Node.Server;
 
 /// <summary>
-/// The kubelet's <c>/attach/{namespace}/{pod}/{container}?stdin=&amp;stdout=&amp;stderr=&amp;tty=</c> for <c>kubectl attach</c>: a WebSocket
-/// with the <c>v5.channel.k8s.io</c> or <c>v4.channel.k8s.io</c> subprotocol that carries what the running container writes from
-/// now on (channel 1), until it stops (then a Success status on channel 3) or the client goes.
+/// The kubelet's <c>/attach/{namespace}/{pod}/{container}?stdin=&amp;stdout=&amp;stderr=&amp;tty=</c> for <c>kubectl attach</c> and
+/// <c>kubectl debug -it</c>: a WebSocket with the <c>v5.channel.k8s.io</c> or <c>v4.channel.k8s.io</c> subprotocol, run by
+/// <see cref="ExecSession"/> around an <see cref="AttachedContainer"/>: what the running container writes from now on (channel 1),
+/// stdin frames (channel 0) to its standard input when it was created with <c>stdin: true</c>, resize frames (channel 4) to its
+/// terminal; a Success status (channel 3) when the container stops. The client leaving only detaches.
 /// </summary>
 /// <remarks>
-/// Output only: the runtimes keep no pipe to a running container's standard input, so <c>stdin=true</c> (<c>kubectl attach -i</c>)
-/// is answered with a Failure status that says so. The output is the container's log (its stdout and stderr together), so it
-/// all goes on stdout's channel.
+/// The output is the container's log (its stdout and stderr together), so it all goes on stdout's channel. Stdin needs a runtime
+/// that keeps the container's input (<see cref="IAttachRuntime"/>, the process runtime); others answer stdin=true with a Failure
+/// status. A container without stdin ignores stdin=true, as kubectl warns of it itself.
 /// </remarks>
 internal sealed class AttachHandler(IContainerRuntime runtime, TimeSpan pollInterval, TimeProvider time, ILogger logger)
 {
@@ -47,122 +48,37 @@ internal sealed class AttachHandler(IContainerRuntime runtime, TimeSpan pollInte
         }
 
         var q = context.Request.QueryString;
+        var stdin = Bool(q["stdin"]);
         using var ws = (await context.AcceptWebSocketAsync(protocol).ConfigureAwait(false)).WebSocket;
-        using var gone = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var receiving = WatchCloseAsync(ws, gone);
-        try
-        {
-            string status;
-            if (q["stdin"] is { } stdin && (stdin == "1" || stdin.Equals("true", StringComparison.OrdinalIgnoreCase)))
-            {
-                status = ExecStatus.Error($"attaching to the standard input of container {container} is not supported by the {runtime.RuntimeName} runtime: it keeps no pipe to a running container's input");
-            }
-            else if (run.State != ContainerState.Running || run.LogPath is null)
-            {
-                status = ExecStatus.Error($"container {container} is not running");
-            }
-            else
-            {
-                await FollowAsync(ws, run, gone.Token).ConfigureAwait(false);
-                status = ExecStatus.Json(0);
-            }
-
-            await SendAsync(ws, ExecSession.ErrorChannel, Encoding.UTF8.GetBytes(status), gone.Token).ConfigureAwait(false);
-            await ws.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "", gone.Token).ConfigureAwait(false);
-            await receiving.WaitAsync(TimeSpan.FromSeconds(2), time, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or TimeoutException or IOException)
-        {
-            logger.LogDebug(ex, "attach to {Namespace}/{Pod}/{Container} ended", ns, pod, container);
-        }
-        finally
-        {
-            await gone.CancelAsync().ConfigureAwait(false);
-        }
+        var session = new ExecSession(ws, protocol == Subprotocols[0], time, logger);
+        await session.RunAsync((_, _) => Task.FromResult(Attach(run, stdin)), stdin, q["stdout"] is null || Bool(q["stdout"]),
+            q["stderr"] is null || Bool(q["stderr"]), Bool(q["tty"]), cancellationToken).ConfigureAwait(false);
+        logger.LogDebug("attach to {Namespace}/{Pod}/{Container} ended", ns, pod, container);
     }
 
-    /// <summary>Sends what is appended to the container's log from now on, until the container stops.</summary>
-    private async Task FollowAsync(WebSocket ws, ContainerStatus run, CancellationToken cancellationToken)
+    /// <summary>The attach; throws <see cref="InvalidOperationException"/> (sent as a Failure status) when it cannot be had.</summary>
+    private ExecProcess Attach(ContainerStatus run, bool stdin)
     {
-        await using var file = new FileStream(run.LogPath!, FileMode.OpenOrCreate, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-        var head = new byte[512];
-        var headLength = await file.ReadAtLeastAsync(head, head.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
-        var cri = CriLogDecoder.LooksLikeCri(head.AsSpan(0, headLength)) ? new CriLogDecoder(timestamps: false) : null;
-        file.Seek(0, SeekOrigin.End);
-        var buffer = new byte[32 * 1024];
-        while (!cancellationToken.IsCancellationRequested)
+        if (run.State != ContainerState.Running || run.LogPath is null)
         {
-            var n = await file.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
-            if (n > 0)
-            {
-                var data = cri is null ? buffer.AsSpan(0, n).ToArray() : cri.Decode(buffer.AsSpan(0, n));
-                if (data.Length > 0)
-                {
-                    await SendAsync(ws, ExecSession.StdoutChannel, data, cancellationToken).ConfigureAwait(false);
-                }
-
-                continue;
-            }
-
-            if (file.Length < file.Position)
-            {
-                file.Seek(0, SeekOrigin.Begin);
-                continue;
-            }
-
-            var status = await runtime.ContainerStatusAsync(run.Id, cancellationToken).ConfigureAwait(false);
-            if (status is null || status.State != ContainerState.Running)
-            {
-                n = await file.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
-                var rest = cri is null ? buffer.AsSpan(0, n).ToArray() : [.. cri.Decode(buffer.AsSpan(0, n)), .. cri.Flush()];
-                if (rest.Length > 0)
-                {
-                    await SendAsync(ws, ExecSession.StdoutChannel, rest, cancellationToken).ConfigureAwait(false);
-                }
-
-                return;
-            }
-
-            await Task.Delay(pollInterval, time, cancellationToken).ConfigureAwait(false);
+            throw new InvalidOperationException($"container {run.Name} is not running");
         }
 
-        cancellationToken.ThrowIfCancellationRequested();
+        ContainerInput? input = null;
+        if (stdin)
+        {
+            if (runtime is not IAttachRuntime attachable)
+            {
+                throw new InvalidOperationException($"attaching to the standard input of container {run.Name} is not supported by the {runtime.RuntimeName} runtime: it keeps no pipe to a running container's input");
+            }
+
+            input = attachable.OpenInput(run.Id);
+        }
+
+        return new AttachedContainer(runtime, run, input, pollInterval, time);
     }
 
-    /// <summary>Reads (and drops) what the client sends; its close, or a broken connection, cancels the attach.</summary>
-    private static async Task WatchCloseAsync(WebSocket ws, CancellationTokenSource gone)
-    {
-        var buffer = new byte[1024];
-        try
-        {
-            while (ws.State is WebSocketState.Open or WebSocketState.CloseSent)
-            {
-                if ((await ws.ReceiveAsync(buffer, gone.Token).ConfigureAwait(false)).MessageType == WebSocketMessageType.Close)
-                {
-                    break;
-                }
-            }
-        }
-        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException)
-        {
-        }
-
-        try
-        {
-            await gone.CancelAsync().ConfigureAwait(false);
-        }
-        catch (ObjectDisposedException)
-        {
-        }
-    }
-
-    private static Task SendAsync(WebSocket ws, byte channel, byte[] payload, CancellationToken cancellationToken)
-    {
-        var frame = new byte[payload.Length + 1];
-        frame[0] = channel;
-        payload.CopyTo(frame, 1);
-        return ws.SendAsync(frame, WebSocketMessageType.Binary, true, cancellationToken);
-    }
+    private static bool Bool(string? value) => value is "1" || string.Equals(value, "true", StringComparison.OrdinalIgnoreCase);
 
     private static async Task WriteTextAsync(HttpListenerResponse response, int status, string text)
     {

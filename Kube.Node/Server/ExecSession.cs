@@ -36,7 +36,15 @@ internal sealed class ExecSession(WebSocket socket, bool v5, TimeProvider time, 
     public Task RunAsync(IStreamingRuntime runtime, string containerId, IReadOnlyList<string> command, bool stdin, bool stdout, bool stderr, CancellationToken cancellationToken) =>
         RunAsync(runtime, containerId, command, stdin, stdout, stderr, tty: false, cancellationToken);
 
-    public async Task RunAsync(IStreamingRuntime runtime, string containerId, IReadOnlyList<string> command, bool stdin, bool stdout, bool stderr, bool tty,
+    public Task RunAsync(IStreamingRuntime runtime, string containerId, IReadOnlyList<string> command, bool stdin, bool stdout, bool stderr, bool tty,
+        CancellationToken cancellationToken) =>
+        RunAsync((size, ct) => runtime.StartExecAsync(containerId, command, size, ct), stdin, stdout, stderr, tty, cancellationToken);
+
+    /// <summary>
+    /// Runs the session around the process <paramref name="start"/> gives (for a tty, with the client's first window size); an
+    /// <see cref="InvalidOperationException"/> or <see cref="KeyNotFoundException"/> from it is sent as a Failure status.
+    /// </summary>
+    public async Task RunAsync(Func<TerminalSize?, CancellationToken, Task<ExecProcess>> start, bool stdin, bool stdout, bool stderr, bool tty,
         CancellationToken cancellationToken)
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -51,7 +59,7 @@ internal sealed class ExecSession(WebSocket socket, bool v5, TimeProvider time, 
                 size = await FirstSizeAsync(cts.Token).ConfigureAwait(false);
             }
 
-            process = await runtime.StartExecAsync(containerId, command, size, cts.Token).ConfigureAwait(false);
+            process = await start(size, cts.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is InvalidOperationException or KeyNotFoundException)
         {
@@ -291,7 +299,8 @@ internal sealed class ExecSession(WebSocket socket, bool v5, TimeProvider time, 
         await _send.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (socket.State == WebSocketState.Open)
+            // CloseReceived: the client closed first and waits for our answer to its close.
+            if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
             {
                 await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "", cancellationToken).ConfigureAwait(false);
             }

@@ -270,6 +270,9 @@ public sealed class CriRuntime : IContainerRuntime, IContainerStatsRuntime, IStr
                 [ContainerNameLabel] = config.Name,
             },
             LogPath = Path.Combine(config.Name, $"{Math.Max(0, config.Attempt)}.log"),
+            Stdin = config.Stdin,
+            StdinOnce = config.StdinOnce,
+            Tty = config.Tty,
             Linux = new V1.LinuxContainerConfig
             {
                 SecurityContext = new V1.LinuxContainerSecurityContext { NamespaceOptions = PodNamespaces() },

@@ -28,6 +28,9 @@ internal sealed class ContainerRecord
     public List<ContainerMount> Mounts { get; set; } = [];
     public long? MemoryLimitBytes { get; set; }
     public long? CpuLimitMillicores { get; set; }
+    public bool Stdin { get; set; }
+    public bool StdinOnce { get; set; }
+    public bool Tty { get; set; }
     /// <summary>The container's cgroup directories while they exist.</summary>
     public List<string> CgroupPaths { get; set; } = [];
 

@@ -169,6 +169,10 @@ internal static partial class LibC
     [LibraryImport(Lib, EntryPoint = "fallocate", SetLastError = true)]
     public static partial int Fallocate(SafeHandle fd, int mode, long offset, long length);
 
+    /// <summary>pipe2(2): fds[0] is the read end, fds[1] the write end.</summary>
+    [LibraryImport(Lib, EntryPoint = "pipe2", SetLastError = true)]
+    public static unsafe partial int Pipe2(int* fds, int flags);
+
     [LibraryImport(Lib, EntryPoint = "close", SetLastError = true)]
     public static partial int Close(int fd);
 }

@@ -160,6 +160,7 @@ public sealed partial class ProcessRuntime : IContainerRuntime, IStreamingRuntim
                 foreach (var c in existing.Containers)
                 {
                     _containers.Remove(c.Id);
+                    ReleaseStdio(c.Id);
                 }
 
                 _sandboxes.Remove(existing.Id);
@@ -226,6 +227,7 @@ public sealed partial class ProcessRuntime : IContainerRuntime, IStreamingRuntim
             foreach (var c in sandbox.Containers)
             {
                 _containers.Remove(c.Id);
+                ReleaseStdio(c.Id);
                 CgroupManager.Remove(c.CgroupPaths);
             }
 
@@ -294,6 +296,9 @@ public sealed partial class ProcessRuntime : IContainerRuntime, IStreamingRuntim
                 Mounts = [.. config.Mounts],
                 MemoryLimitBytes = config.MemoryLimitBytes,
                 CpuLimitMillicores = config.CpuLimitMillicores,
+                Stdin = config.Stdin,
+                StdinOnce = config.StdinOnce,
+                Tty = config.Tty,
             };
             sandbox.Containers.Add(c);
             _containers[c.Id] = (sandbox, c);
@@ -395,7 +400,7 @@ public sealed partial class ProcessRuntime : IContainerRuntime, IStreamingRuntim
                     }
                 }
 
-                var pid = ProcessSpawner.Spawn(argv, env, workDir, c.LogPath);
+                var pid = SpawnContainer(c, argv, env, workDir);
                 c.Pid = pid;
                 c.PidStartTicks = ProcStat.Read(pid)?.StartTicks ?? 0;
                 c.StartedAt = _time.GetUtcNow();
@@ -468,6 +473,7 @@ public sealed partial class ProcessRuntime : IContainerRuntime, IStreamingRuntim
         {
             if (_containers.Remove(containerId, out var entry))
             {
+                ReleaseStdio(containerId);
                 CgroupManager.Remove(entry.Container.CgroupPaths);
                 entry.Sandbox.Containers.Remove(entry.Container);
                 Save(entry.Sandbox);

@@ -14,9 +14,22 @@ internal static class ProcessSpawner
         SpawnCore(argv, env, workingDirectory, actions =>
         {
             Check(LibC.FileActionsAddOpen(actions, 0, "/dev/null", LibC.O_RDONLY, 0), "addopen stdin");
-            Check(LibC.FileActionsAddOpen(actions, 1, logPath, LibC.O_WRONLY | LibC.O_CREAT | LibC.O_APPEND, 0x1a4 /* 0644 */), "addopen stdout");
-            Check(LibC.FileActionsAddDup2(actions, 1, 2), "adddup2 stderr");
+            AddLogOutput(actions, logPath);
         });
+
+    /// <summary>As <see cref="Spawn"/>, with the descriptor <paramref name="stdinFd"/> of this process (a pipe's read end) as standard input.</summary>
+    public static int SpawnWithInput(IReadOnlyList<string> argv, IReadOnlyDictionary<string, string> env, string workingDirectory, int stdinFd, string logPath) =>
+        SpawnCore(argv, env, workingDirectory, actions =>
+        {
+            Check(LibC.FileActionsAddDup2(actions, stdinFd, 0), "adddup2 stdin");
+            AddLogOutput(actions, logPath);
+        });
+
+    private static void AddLogOutput(IntPtr actions, string logPath)
+    {
+        Check(LibC.FileActionsAddOpen(actions, 1, logPath, LibC.O_WRONLY | LibC.O_CREAT | LibC.O_APPEND, 0x1a4 /* 0644 */), "addopen stdout");
+        Check(LibC.FileActionsAddDup2(actions, 1, 2), "adddup2 stderr");
+    }
 
     /// <summary>
     /// Starts a process on the terminal <paramref name="terminalPath"/> (a pty's slave): stdin, stdout and stderr are the
