@@ -11,27 +11,17 @@ namespace Kube.E2E.Tests;
 public sealed class ControllersKubectlTests
 {
     private static readonly TimeSpan Long = TimeSpan.FromSeconds(150);
-    private static KubeHostProcess? _host;
-    private static Kubectl? _kubectl;
-    private static string _dir = "";
+    private static KubectlHost? _cluster;
 
-    private static Kubectl K => _kubectl!;
+    private static KubectlHost Cluster => _cluster ?? throw new InvalidOperationException("the cluster did not start");
+
+    private static Kubectl K => Cluster.Kubectl;
 
     [ClassInitialize]
-    public static async Task StartClusterAsync(TestContext _)
-    {
-        if (Kubectl.Path is null) return;
-        _dir = Directory.CreateTempSubdirectory("kube-e2e-controllers-").FullName;
-        _host = await KubeHostProcess.StartAsync(Path.Combine(_dir, "data"));
-        _kubectl = new Kubectl(_host.Kubeconfig, Path.Combine(_dir, "kubecache"));
-    }
+    public static async Task StartClusterAsync(TestContext _) => _cluster = await KubectlHost.StartAsync("controllers");
 
     [ClassCleanup]
-    public static async Task StopClusterAsync()
-    {
-        if (_host is not null) await _host.DisposeAsync();
-        try { if (_dir.Length > 0) Directory.Delete(_dir, true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-    }
+    public static Task StopClusterAsync() => KubectlHost.StopAsync(_cluster);
 
     [TestInitialize]
     public void RequireKubectl() => Kubectl.RequireInstalled();
@@ -41,7 +31,7 @@ public sealed class ControllersKubectlTests
     {
         StringAssert.Contains(await K.OkAsync("create job ctl-job --image=busybox -- sh -c 'exit 0'"), "job.batch/ctl-job created");
         var wait = await K.RunAsync("wait --for=condition=complete job/ctl-job --timeout=120s", timeout: Long);
-        Assert.AreEqual(0, wait.ExitCode, $"{wait.Stdout}\n{wait.Stderr}\n{await K.RunAsync("get job,pods -o wide")}\n{_host!.Log}");
+        Assert.AreEqual(0, wait.ExitCode, $"{wait.Stdout}\n{wait.Stderr}\n{await K.RunAsync("get job,pods -o wide")}\n{Cluster.Host.Log}");
         StringAssert.Contains(wait.Stdout, "condition met");
         Assert.AreEqual("1 True", await K.OkAsync("get job ctl-job -o 'jsonpath={.status.succeeded} {.status.conditions[?(@.type==\"SuccessCriteriaMet\")].status}'"));
         var pods = await K.OkAsync("get pods -l batch.kubernetes.io/job-name=ctl-job -o 'jsonpath={.items[*].status.phase}'");

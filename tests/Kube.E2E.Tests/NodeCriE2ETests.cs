@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
 using Kube.E2E.Tests.Infrastructure;
+using Kube.Testing.Containerd;
 
 namespace Kube.E2E.Tests;
 
@@ -11,7 +12,7 @@ namespace Kube.E2E.Tests;
 [TestClass]
 public sealed class NodeCriE2ETests
 {
-    private static NodeCriContainerd? _containerd;
+    private static PrivateContainerd? _containerd;
     private static KubeHostProcess? _host;
     private static Kubectl? _kubectl;
     private static string _dir = "";
@@ -21,11 +22,11 @@ public sealed class NodeCriE2ETests
     public static async Task StartClusterAsync(TestContext _)
     {
         if (Kubectl.Path is null) return;
-        _skip = NodeCriContainerd.MissingTool();
+        _skip = PrivateContainerd.MissingTool();
         if (_skip is not null) return;
         _dir = Directory.CreateTempSubdirectory("kube-e2e-cri-").FullName;
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(90));
-        _containerd = await NodeCriContainerd.StartAsync(cts.Token);
+        _containerd = await PrivateContainerd.StartAsync(cts.Token);
         _host = await KubeHostProcess.StartAsync(Path.Combine(_dir, "data"), extraArgs: $"--runtime cri --cri-socket {_containerd.Socket}");
         _kubectl = new Kubectl(_host.Kubeconfig, Path.Combine(_dir, "kubecache"));
     }
@@ -52,7 +53,7 @@ public sealed class NodeCriE2ETests
             spec:
               containers:
               - name: main
-                image: {{NodeCriContainerd.BusyboxImage}}
+                image: {{PrivateContainerd.BusyboxImage}}
                 command: ["sh", "-c", "echo hello-from-containerd; ls /; exec sleep 3600"]
             """);
         await k.OkAsync($"create -f {file}");

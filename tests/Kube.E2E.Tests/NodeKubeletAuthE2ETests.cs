@@ -14,29 +14,17 @@ namespace Kube.E2E.Tests;
 [TestClass]
 public sealed class NodeKubeletAuthE2ETests
 {
-    private static KubeHostProcess? _host;
-    private static Kubectl? _kubectl;
-    private static string _dir = "";
+    private static KubectlHost? _cluster;
 
-    private static string CacheDir => Path.Combine(_dir, "kubecache");
+    private static KubectlHost Cluster => _cluster ?? throw new InvalidOperationException("the cluster did not start");
 
-    private static Kubectl K => _kubectl ?? throw new InvalidOperationException("the cluster did not start");
+    private static Kubectl K => Cluster.Kubectl;
 
     [ClassInitialize]
-    public static async Task StartClusterAsync(TestContext _)
-    {
-        if (Kubectl.Path is null) return;
-        _dir = Directory.CreateTempSubdirectory("kube-e2e-kubelet-auth-").FullName;
-        _host = await KubeHostProcess.StartAsync(Path.Combine(_dir, "data"));
-        _kubectl = new Kubectl(_host.Kubeconfig, CacheDir);
-    }
+    public static async Task StartClusterAsync(TestContext _) => _cluster = await KubectlHost.StartAsync("kubelet-auth");
 
     [ClassCleanup]
-    public static async Task StopClusterAsync()
-    {
-        if (_host is not null) await _host.DisposeAsync();
-        try { if (_dir.Length > 0) Directory.Delete(_dir, true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-    }
+    public static Task StopClusterAsync() => KubectlHost.StopAsync(_cluster);
 
     [TestInitialize]
     public void RequireKubectl() => Kubectl.RequireInstalled();
@@ -44,7 +32,7 @@ public sealed class NodeKubeletAuthE2ETests
     [TestMethod]
     public async Task LogsExecTop_WorkThroughTheApiServer_DirectCallsWithoutClientCertificate_Get401()
     {
-        var file = Path.Combine(_dir, "talker.yaml");
+        var file = Path.Combine(Cluster.Dir, "talker.yaml");
         await File.WriteAllTextAsync(file, """
             apiVersion: v1
             kind: Pod
@@ -59,7 +47,7 @@ public sealed class NodeKubeletAuthE2ETests
         var logs = "";
         Assert.IsTrue(await Wait.UntilAsync(async () => (logs = (await K.RunAsync("logs talker")).Stdout).Contains("hello-kubelet-tls"), TimeSpan.FromSeconds(30)), "kubectl logs: " + logs);
 
-        var piped = await KubectlStreaming.RunAsync(_host!.Kubeconfig, CacheDir, ["exec", "-i", "talker", "--", "cat"], TimeSpan.FromSeconds(60), "through-tls\n");
+        var piped = await KubectlStreaming.RunAsync(Cluster.Host.Kubeconfig, Cluster.CacheDir, ["exec", "-i", "talker", "--", "cat"], TimeSpan.FromSeconds(60), "through-tls\n");
         Assert.AreEqual((0, "through-tls\n"), (piped.ExitCode, piped.Stdout), piped.Stderr);
 
         var top = "";
@@ -71,7 +59,7 @@ public sealed class NodeKubeletAuthE2ETests
         }, TimeSpan.FromSeconds(60)), "kubectl top pod: " + top);
 
         var port = int.Parse(await K.OkAsync("get node node-1 -o jsonpath={.status.daemonEndpoints.kubeletEndpoint.Port}"), System.Globalization.CultureInfo.InvariantCulture);
-        using var ca = X509CertificateLoader.LoadCertificateFromFile(Path.Combine(_host.DataDir, "pki", "ca.crt"));
+        using var ca = X509CertificateLoader.LoadCertificateFromFile(Path.Combine(Cluster.Host.DataDir, "pki", "ca.crt"));
         var servingChainsToCa = false;
         using var handler = new SocketsHttpHandler { UseProxy = false };
         handler.SslOptions.RemoteCertificateValidationCallback = (_, cert, _, _) =>
@@ -99,11 +87,11 @@ public sealed class NodeKubeletAuthE2ETests
     [TestMethod]
     public async Task NodeProcess_WithTlsFlags_ServesLogsToTheApiServer()
     {
-        var r = await ToolProcess.KubeHostAsync("kubeconfig", "--data-dir", _host!.DataDir, "--node", "tls-ext-1", "--out", Path.Combine(_dir, "tls-ext.kubeconfig"));
+        var r = await ToolProcess.KubeHostAsync("kubeconfig", "--data-dir", Cluster.Host.DataDir, "--node", "tls-ext-1", "--out", Path.Combine(Cluster.Dir, "tls-ext.kubeconfig"));
         Assert.AreEqual(0, r.ExitCode, r.Stdout + r.Stderr);
-        var pki = Path.Combine(_host.DataDir, "pki");
+        var pki = Path.Combine(Cluster.Host.DataDir, "pki");
         await using var agent = LiveProcess.Start("dotnet",
-            [KubeHostProcess.HostDll(), "node", "--kubeconfig", r.Stdout.Trim(), "--name", "tls-ext-1", "--data-dir", Path.Combine(_dir, "tls-ext-node"),
+            [KubeHostProcess.HostDll(), "node", "--kubeconfig", r.Stdout.Trim(), "--name", "tls-ext-1", "--data-dir", Path.Combine(Cluster.Dir, "tls-ext-node"),
              "--tls-cert-file", Path.Combine(pki, "kubelet-tls-ext-1.crt"), "--tls-private-key-file", Path.Combine(pki, "kubelet-tls-ext-1.key"), "--client-ca-file", Path.Combine(pki, "ca.crt")]);
         try
         {
@@ -129,10 +117,10 @@ public sealed class NodeKubeletAuthE2ETests
             // straight at this node's kubelet with a certificate from the cluster CA for a user without nodes/proxy: the separate
             // node process asks the API server (SubjectAccessReview with its own kubeconfig) and refuses with its own 403
             var port = int.Parse(await K.OkAsync("get node tls-ext-1 -o jsonpath={.status.daemonEndpoints.kubeletEndpoint.Port}"), System.Globalization.CultureInfo.InvariantCulture);
-            var dave = await ToolProcess.KubeHostAsync("kubeconfig", "--data-dir", _host.DataDir, "--user", "dave", "--server", $"https://127.0.0.1:{port}",
-                "--out", Path.Combine(_dir, "dave-kubelet.kubeconfig"));
+            var dave = await ToolProcess.KubeHostAsync("kubeconfig", "--data-dir", Cluster.Host.DataDir, "--user", "dave", "--server", $"https://127.0.0.1:{port}",
+                "--out", Path.Combine(Cluster.Dir, "dave-kubelet.kubeconfig"));
             Assert.AreEqual(0, dave.ExitCode, dave.Stdout + dave.Stderr);
-            var direct = await new Kubectl(dave.Stdout.Trim(), Path.Combine(_dir, "cache-dave")).RunAsync("get --raw /containerLogs/default/ext-talker/main");
+            var direct = await new Kubectl(dave.Stdout.Trim(), Path.Combine(Cluster.Dir, "cache-dave")).RunAsync("get --raw /containerLogs/default/ext-talker/main");
             Assert.AreNotEqual(0, direct.ExitCode, direct.Stdout);
             StringAssert.Contains(direct.Stderr, "Forbidden (user=dave, verb=get, resource=nodes, subresource=proxy)", agent.Stdout + agent.Stderr);
         }

@@ -11,27 +11,17 @@ namespace Kube.E2E.Tests;
 public sealed class NodeServiceAccountTokenE2ETests
 {
     private const string Mount = "/var/run/secrets/kubernetes.io/serviceaccount";
-    private static KubeHostProcess? _host;
-    private static Kubectl? _kubectl;
-    private static string _dir = "";
-    private static Kubectl K => _kubectl!;
-    private static string CacheDir => Path.Combine(_dir, "kubecache");
+    private static KubectlHost? _cluster;
+
+    private static KubectlHost Cluster => _cluster ?? throw new InvalidOperationException("the cluster did not start");
+
+    private static Kubectl K => Cluster.Kubectl;
 
     [ClassInitialize]
-    public static async Task StartClusterAsync(TestContext _)
-    {
-        if (Kubectl.Path is null) return;
-        _dir = Directory.CreateTempSubdirectory("kube-e2e-satoken-").FullName;
-        _host = await KubeHostProcess.StartAsync(Path.Combine(_dir, "data"));
-        _kubectl = new Kubectl(_host.Kubeconfig, CacheDir);
-    }
+    public static async Task StartClusterAsync(TestContext _) => _cluster = await KubectlHost.StartAsync("satoken");
 
     [ClassCleanup]
-    public static async Task StopClusterAsync()
-    {
-        if (_host is not null) await _host.DisposeAsync();
-        try { if (_dir.Length > 0) Directory.Delete(_dir, true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-    }
+    public static Task StopClusterAsync() => KubectlHost.StopAsync(_cluster);
 
     [TestInitialize]
     public void RequireKubectl() => Kubectl.RequireInstalled();
@@ -42,20 +32,20 @@ public sealed class NodeServiceAccountTokenE2ETests
         var logs = await StartPodAsync("sa-ca");
         StringAssert.Contains(logs, "token-present");
         var ca = X509Certificate2.CreateFromPem(logs.AsSpan(logs.IndexOf("-----BEGIN CERTIFICATE-----", StringComparison.Ordinal)));
-        Assert.AreEqual(KubeconfigFiles.ClusterCa(_host!.Kubeconfig).Thumbprint, ca.Thumbprint, "ca.crt is the cluster CA");
+        Assert.AreEqual(KubeconfigFiles.ClusterCa(Cluster.Host.Kubeconfig).Thumbprint, ca.Thumbprint, "ca.crt is the cluster CA");
     }
 
     [TestMethod]
     public async Task PodToken_AuthenticatesAsTheDefaultServiceAccount()
     {
         await StartPodAsync("sa-token");
-        var exec = await KubectlStreaming.RunAsync(_host!.Kubeconfig, CacheDir, ["exec", "sa-token", "--", "cat", $"{Mount}/token"], TimeSpan.FromSeconds(60), null);
+        var exec = await KubectlStreaming.RunAsync(Cluster.Host.Kubeconfig, Cluster.CacheDir, ["exec", "sa-token", "--", "cat", $"{Mount}/token"], TimeSpan.FromSeconds(60), null);
         Assert.AreEqual(0, exec.ExitCode, exec.Stderr);
         var token = exec.Stdout.Trim();
         Assert.AreEqual(3, token.Split('.').Length, "a JWT: " + token);
 
-        var tokenConfig = KubeconfigFiles.WithToken(_host.Kubeconfig, Path.Combine(_dir, "sa.kubeconfig"), token);
-        var whoami = await new Kubectl(tokenConfig, Path.Combine(_dir, "sa-cache")).OkAsync("auth whoami -o jsonpath={.status.userInfo.username}");
+        var tokenConfig = KubeconfigFiles.WithToken(Cluster.Host.Kubeconfig, Path.Combine(Cluster.Dir, "sa.kubeconfig"), token);
+        var whoami = await new Kubectl(tokenConfig, Path.Combine(Cluster.Dir, "sa-cache")).OkAsync("auth whoami -o jsonpath={.status.userInfo.username}");
         Assert.AreEqual("system:serviceaccount:default:default", whoami.Trim());
     }
 
@@ -63,7 +53,7 @@ public sealed class NodeServiceAccountTokenE2ETests
     private static async Task<string> StartPodAsync(string name)
     {
         var marker = $"{300000 + Random.Shared.Next(99999)}.{Random.Shared.Next(1000, 9999)}";
-        var file = Path.Combine(_dir, name + ".yaml");
+        var file = Path.Combine(Cluster.Dir, name + ".yaml");
         await File.WriteAllTextAsync(file, $$"""
             apiVersion: v1
             kind: Pod

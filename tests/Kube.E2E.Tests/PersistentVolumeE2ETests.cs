@@ -11,27 +11,17 @@ namespace Kube.E2E.Tests;
 public sealed class PersistentVolumeE2ETests
 {
     private static readonly TimeSpan Long = TimeSpan.FromSeconds(150);
-    private static KubeHostProcess? _host;
-    private static Kubectl? _kubectl;
-    private static string _dir = "";
+    private static KubectlHost? _cluster;
 
-    private static Kubectl K => _kubectl!;
+    private static KubectlHost Cluster => _cluster ?? throw new InvalidOperationException("the cluster did not start");
+
+    private static Kubectl K => Cluster.Kubectl;
 
     [ClassInitialize]
-    public static async Task StartClusterAsync(TestContext _)
-    {
-        if (Kubectl.Path is null) return;
-        _dir = Directory.CreateTempSubdirectory("kube-e2e-pv-").FullName;
-        _host = await KubeHostProcess.StartAsync(Path.Combine(_dir, "data"));
-        _kubectl = new Kubectl(_host.Kubeconfig, Path.Combine(_dir, "kubecache"));
-    }
+    public static async Task StartClusterAsync(TestContext _) => _cluster = await KubectlHost.StartAsync("pv");
 
     [ClassCleanup]
-    public static async Task StopClusterAsync()
-    {
-        if (_host is not null) await _host.DisposeAsync();
-        try { if (_dir.Length > 0) Directory.Delete(_dir, true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-    }
+    public static Task StopClusterAsync() => KubectlHost.StopAsync(_cluster);
 
     [TestInitialize]
     public void RequireKubectl() => Kubectl.RequireInstalled();
@@ -39,7 +29,7 @@ public sealed class PersistentVolumeE2ETests
     [TestMethod]
     public async Task HostPathVolumeAndClaim_Bind_APodWritesThroughTheClaim_AndDeletingTheClaimReleasesTheVolume()
     {
-        var volumeDir = Path.Combine(_dir, "pv-data");
+        var volumeDir = Path.Combine(Cluster.Dir, "pv-data");
         Directory.CreateDirectory(volumeDir);
         await K.OkAsync("create -f -", stdin: $$$"""
             apiVersion: v1
@@ -63,7 +53,7 @@ public sealed class PersistentVolumeE2ETests
 
         var bound = await Wait.UntilAsync(async () =>
             await K.OkAsync("get pvc e2e-claim -o 'jsonpath={.status.phase} {.spec.volumeName} {.status.capacity.storage}'") == "Bound e2e-pv 2Gi", Long);
-        Assert.IsTrue(bound, $"{await K.RunAsync("get pvc,pv -o yaml")}\n{await K.RunAsync("get events")}\n{_host!.Log}");
+        Assert.IsTrue(bound, $"{await K.RunAsync("get pvc,pv -o yaml")}\n{await K.RunAsync("get events")}\n{Cluster.Host.Log}");
         Assert.AreEqual("Bound default/e2e-claim", await K.OkAsync("get pv e2e-pv -o 'jsonpath={.status.phase} {.spec.claimRef.namespace}/{.spec.claimRef.name}'"));
         Assert.AreEqual("yes yes", await K.OkAsync(
             @"get pvc e2e-claim -o 'jsonpath={.metadata.annotations.pv\.kubernetes\.io/bind-completed} {.metadata.annotations.pv\.kubernetes\.io/bound-by-controller}'"));

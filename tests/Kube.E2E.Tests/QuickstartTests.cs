@@ -8,25 +8,17 @@ namespace Kube.E2E.Tests;
 [TestClass]
 public sealed class QuickstartTests
 {
-    private static KubeHostProcess? _host;
-    private static Kubectl? _kubectl;
-    private static string _dir = "";
+    private static KubectlHost? _cluster;
+
+    private static KubectlHost Cluster => _cluster ?? throw new InvalidOperationException("the cluster did not start");
+
+    private static Kubectl K => Cluster.Kubectl;
 
     [ClassInitialize]
-    public static async Task StartClusterAsync(TestContext _)
-    {
-        if (Kubectl.Path is null) return;
-        _dir = Directory.CreateTempSubdirectory("kube-e2e-quick-").FullName;
-        _host = await KubeHostProcess.StartAsync(Path.Combine(_dir, "data"));
-        _kubectl = new Kubectl(_host.Kubeconfig, Path.Combine(_dir, "kubecache"));
-    }
+    public static async Task StartClusterAsync(TestContext _) => _cluster = await KubectlHost.StartAsync("quick");
 
     [ClassCleanup]
-    public static async Task StopClusterAsync()
-    {
-        if (_host is not null) await _host.DisposeAsync();
-        try { if (_dir.Length > 0) Directory.Delete(_dir, true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-    }
+    public static Task StopClusterAsync() => KubectlHost.StopAsync(_cluster);
 
     [TestMethod]
     public async Task GetNodes_ShowsNode1Ready()
@@ -34,20 +26,20 @@ public sealed class QuickstartTests
         Kubectl.RequireInstalled();
         var ready = await Wait.UntilAsync(async () =>
         {
-            var r = await _kubectl!.RunAsync("get nodes --no-headers");
+            var r = await K.RunAsync("get nodes --no-headers");
             return r.ExitCode == 0 && r.Stdout.Split('\n').Any(l => l.StartsWith("node-1 ") && l.Contains(" Ready "));
         }, TimeSpan.FromSeconds(60));
-        Assert.IsTrue(ready, "node-1 never showed Ready:\n" + (await _kubectl!.RunAsync("get nodes")).Stdout + _host!.Log);
+        Assert.IsTrue(ready, "node-1 never showed Ready:\n" + (await K.RunAsync("get nodes")).Stdout + Cluster.Host.Log);
     }
 
     [TestMethod]
     public async Task Deployment_RollsOut_AsRealProcesses_AndDeleteStopsThem()
     {
         Kubectl.RequireInstalled();
-        var k = _kubectl!;
+        var k = K;
         var seconds = 3600 + Random.Shared.Next(1000, 5000);
         var marker = $"sleep {seconds}";
-        var file = Path.Combine(_dir, "demo.yaml");
+        var file = Path.Combine(Cluster.Dir, "demo.yaml");
         await File.WriteAllTextAsync(file, Manifests.SleepDeployment("demo", 3, seconds));
 
         await k.OkAsync($"create -f {file}");
@@ -65,7 +57,7 @@ public sealed class QuickstartTests
         Assert.AreEqual(3, Processes.FindByCommandLine(marker).Count, "one host process per pod container");
 
         // The same state through the official C# client.
-        var config = KubernetesClientConfiguration.BuildConfigFromConfigFile(_host!.Kubeconfig);
+        var config = KubernetesClientConfiguration.BuildConfigFromConfigFile(Cluster.Host.Kubeconfig);
         using var client = new Kubernetes(config);
         var pods = await client.CoreV1.ListNamespacedPodAsync("default", labelSelector: "app=demo");
         Assert.AreEqual(3, pods.Items.Count);

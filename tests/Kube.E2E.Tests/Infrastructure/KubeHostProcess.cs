@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 
 namespace Kube.E2E.Tests.Infrastructure;
@@ -96,12 +94,7 @@ internal sealed class KubeHostProcess : IAsyncDisposable
         _process.Dispose();
     }
 
-    public static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
-    }
+    public static int FreePort() => Ports.Free();
 
     /// <summary>kube-host.dll from samples/Kube.Host's build output, in the configuration this test assembly was built in.</summary>
     public static string HostDll()
