@@ -1,14 +1,25 @@
-using System.Collections.Concurrent;
-
 namespace Kube.Scheduling.Framework;
 
 /// <summary>
 /// Data plugins share within one scheduling cycle of one pod (upstream's CycleState): written in PreFilter or PreScore,
-/// read in Filter or Score. Thread-safe, since Filter runs in parallel over nodes.
+/// read in Filter or Score. Thread-safe, since Filter runs in parallel over nodes: reads take no lock; a write (a few per
+/// cycle) publishes a new copy of the small map. Cloning (preemption and nominated pods clone a state per node they try)
+/// copies a plain dictionary.
 /// </summary>
 public sealed class CycleState
 {
-    private readonly ConcurrentDictionary<string, object> _data = new(StringComparer.Ordinal);
+    private readonly Lock _writeLock = new();
+    private Dictionary<string, object> _data;
+
+    public CycleState()
+    {
+        _data = new Dictionary<string, object>(StringComparer.Ordinal);
+    }
+
+    private CycleState(Dictionary<string, object> data)
+    {
+        _data = data;
+    }
 
     /// <summary>The Filter plugins whose PreFilter returned Skip this cycle (their Filter is not run).</summary>
     internal HashSet<string>? SkipFilterPlugins { get; set; }
@@ -20,12 +31,16 @@ public sealed class CycleState
     {
         ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(value);
-        _data[key] = value;
+        lock (_writeLock)
+        {
+            var copy = new Dictionary<string, object>(_data, StringComparer.Ordinal) { [key] = value };
+            Volatile.Write(ref _data, copy);
+        }
     }
 
     public bool TryRead<T>(string key, out T value)
     {
-        if (_data.TryGetValue(key, out var o) && o is T t)
+        if (Volatile.Read(ref _data).TryGetValue(key, out var o) && o is T t)
         {
             value = t;
             return true;
@@ -35,7 +50,16 @@ public sealed class CycleState
         return false;
     }
 
-    public void Delete(string key) => _data.TryRemove(key, out _);
+    public void Delete(string key)
+    {
+        lock (_writeLock)
+        {
+            if (!_data.ContainsKey(key)) return;
+            var copy = new Dictionary<string, object>(_data, StringComparer.Ordinal);
+            copy.Remove(key);
+            Volatile.Write(ref _data, copy);
+        }
+    }
 
     /// <summary>
     /// A copy for a simulation (preemption, nominated pods): values implementing <see cref="IStateData"/> are cloned,
@@ -43,8 +67,10 @@ public sealed class CycleState
     /// </summary>
     public CycleState Clone()
     {
-        var c = new CycleState();
-        foreach (var (k, v) in _data) c._data[k] = v is IStateData d ? d.Clone() : v;
+        var data = Volatile.Read(ref _data);
+        var copy = new Dictionary<string, object>(data.Count, StringComparer.Ordinal);
+        foreach (var (k, v) in data) copy[k] = v is IStateData d ? d.Clone() : v;
+        var c = new CycleState(copy);
         c.SkipFilterPlugins = SkipFilterPlugins;
         c.SkipScorePlugins = SkipScorePlugins;
         return c;

@@ -103,20 +103,28 @@ public sealed partial class DefaultPreemptionPlugin : IPostFilterPlugin
         if (potential.Count == 0) return (candidates, statuses);
         var want = Math.Min(potential.Count, Math.Max(potential.Count * args.MinCandidateNodesPercentage / 100, args.MinCandidateNodesAbsolute));
         var start = (int)((uint)offset % (uint)potential.Count);
-        for (var k = 0; k < potential.Count; k++)
+        // Nodes are dry-run in parallel batches of the candidates still wanted (upstream's parallelizer stops once enough
+        // are found); the results are taken in round-robin order, so the outcome does not depend on the threads.
+        var results = new PreemptionCandidate?[potential.Count];
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount };
+        var k = 0;
+        while (k < potential.Count && candidates.Count < want)
         {
-            var node = potential[(start + k) % potential.Count];
-            if (candidates.Count >= want)
+            var batch = Math.Min(potential.Count - k, want - candidates.Count);
+            var first = k;
+            if (batch < 8 || parallel.MaxDegreeOfParallelism == 1)
+                for (var j = 0; j < batch; j++) results[first + j] = SelectVictimsOnNode(framework, state, pod, potential[(start + first + j) % potential.Count], pdbs);
+            else
+                Parallel.For(0, batch, parallel, j => results[first + j] = SelectVictimsOnNode(framework, state, pod, potential[(start + first + j) % potential.Count], pdbs));
+            for (var j = 0; j < batch; j++, k++)
             {
-                statuses[node.Name] = Status.Unschedulable(ErrReasonNoVictims);
-                continue;
+                var node = potential[(start + k) % potential.Count];
+                if (results[k] is not { Victims.Count: > 0 } c) statuses[node.Name] = Status.Unschedulable(ErrReasonNoVictims);
+                else candidates.Add(c);
             }
-
-            var c = SelectVictimsOnNode(framework, state, pod, node, pdbs);
-            if (c is null || c.Victims.Count == 0) statuses[node.Name] = Status.Unschedulable(ErrReasonNoVictims);
-            else candidates.Add(c);
         }
 
+        for (; k < potential.Count; k++) statuses[potential[(start + k) % potential.Count].Name] = Status.Unschedulable(ErrReasonNoVictims);
         return (candidates, statuses);
     }
 
