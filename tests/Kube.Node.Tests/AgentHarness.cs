@@ -62,6 +62,14 @@ internal sealed class AgentHarness : IAsyncDisposable
         return m;
     }
 
+    /// <summary>Creates pod <paramref name="name"/> in namespace default on node-1 (unless the spec names a node) and waits until all its containers run.</summary>
+    public async Task<V1Pod> RunPodAsync(string name, V1PodSpec spec)
+    {
+        spec.NodeName ??= "node-1";
+        await Client.CreateAsync(new V1Pod { ApiVersion = "v1", Kind = "Pod", Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = "default" }, Spec = spec });
+        return await WaitPodAsync(name, p => p.Status?.Phase == "Running" && p.Status.ContainerStatuses?.All(c => c.State?.Running is not null) == true, "ran");
+    }
+
     public async Task<V1Pod> WaitPodAsync(string name, Func<V1Pod, bool> condition, string what)
     {
         V1Pod? last = null;

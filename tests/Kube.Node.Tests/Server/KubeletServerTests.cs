@@ -102,45 +102,8 @@ public sealed class KubeletServerTests
             await ws.SendAsync(new byte[] { 255, 0 }, WebSocketMessageType.Binary, true, CancellationToken.None);
         }
 
-        var stdout = new StringBuilder();
-        var stderr = new StringBuilder();
-        var status = "";
-        var buffer = new byte[65536];
-        var message = new MemoryStream();
-        using var timeout = new CancellationTokenSource(AgentHarness.Deadline);
-        while (true)
-        {
-            var result = await ws.ReceiveAsync(buffer, timeout.Token);
-            if (result.MessageType == WebSocketMessageType.Close)
-            {
-                await ws.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "", CancellationToken.None);
-                break;
-            }
-
-            message.Write(buffer, 0, result.Count);
-            if (!result.EndOfMessage)
-            {
-                continue;
-            }
-
-            var data = message.ToArray();
-            message.SetLength(0);
-            var text = Encoding.UTF8.GetString(data, 1, data.Length - 1);
-            switch (data[0])
-            {
-                case 1:
-                    stdout.Append(text);
-                    break;
-                case 2:
-                    stderr.Append(text);
-                    break;
-                case 3:
-                    status = text;
-                    break;
-            }
-        }
-
-        return (stdout.ToString(), stderr.ToString(), status);
+        var (frames, status) = await ChannelFrames.ReadToCloseAsync(ws, AgentHarness.Deadline);
+        return (frames.Text(1), frames.Text(2), status);
     }
 
     [TestMethod]

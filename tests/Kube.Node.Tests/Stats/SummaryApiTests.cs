@@ -19,22 +19,15 @@ public sealed class SummaryApiTests
     public async Task StatsSummary_ReportsNodeAndPodCpuAndMemory_InUpstreamShape()
     {
         var marker = _h.Marker(3711);
-        await _h.Client.CreateAsync(new V1Pod
+        var pod = await _h.RunPodAsync("burner", new V1PodSpec
         {
-            ApiVersion = "v1", Kind = "Pod",
-            Metadata = new V1ObjectMeta { Name = "burner", NamespaceProperty = "default" },
-            Spec = new V1PodSpec
-            {
-                NodeName = "node-1",
-                Containers =
-                [
-                    // A busy loop (CPU) holding a few MB in a shell variable (memory); $0 carries the marker.
-                    new V1Container { Name = "burn", Image = "busybox", Command = ["/bin/sh", "-c", "x=$(head -c 4000000 /dev/zero | tr '\\0' x); while :; do :; done", "burn-" + marker] },
-                    new V1Container { Name = "idle", Image = "busybox", Command = ["sleep", marker] },
-                ],
-            },
+            Containers =
+            [
+                // A busy loop (CPU) holding a few MB in a shell variable (memory); $0 carries the marker.
+                new V1Container { Name = "burn", Image = "busybox", Command = ["/bin/sh", "-c", "x=$(head -c 4000000 /dev/zero | tr '\\0' x); while :; do :; done", "burn-" + marker] },
+                new V1Container { Name = "idle", Image = "busybox", Command = ["sleep", marker] },
+            ],
         });
-        var pod = await _h.WaitPodAsync("burner", p => p.Status?.Phase == "Running" && p.Status.ContainerStatuses?.All(c => c.State?.Running is not null) == true, "ran");
 
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_h.Agent.KubeletPort}/"), Timeout = TimeSpan.FromSeconds(10) };
         JsonElement burnCpu = default;
