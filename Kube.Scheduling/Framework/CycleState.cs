@@ -24,6 +24,9 @@ public sealed class CycleState
     /// <summary>The Filter plugins whose PreFilter returned Skip this cycle (their Filter is not run).</summary>
     internal HashSet<string>? SkipFilterPlugins { get; set; }
 
+    /// <summary>The Filter plugins to run this cycle (those not skipped), in order; null to run all of them.</summary>
+    internal IFilterPlugin[]? FilterPlugins { get; set; }
+
     /// <summary>The Score plugins whose PreScore returned Skip this cycle (their Score is not run).</summary>
     internal HashSet<string>? SkipScorePlugins { get; set; }
 
@@ -37,6 +40,9 @@ public sealed class CycleState
             Volatile.Write(ref _data, copy);
         }
     }
+
+    /// <summary>The value under <paramref name="key"/>, or null (a non-generic read for the plugins' per-node hot paths).</summary>
+    internal object? Read(string key) => Volatile.Read(ref _data).GetValueOrDefault(key);
 
     public bool TryRead<T>(string key, out T value)
     {
@@ -72,6 +78,7 @@ public sealed class CycleState
         foreach (var (k, v) in data) copy[k] = v is IStateData d ? d.Clone() : v;
         var c = new CycleState(copy);
         c.SkipFilterPlugins = SkipFilterPlugins;
+        c.FilterPlugins = FilterPlugins;
         c.SkipScorePlugins = SkipScorePlugins;
         return c;
     }

@@ -221,6 +221,8 @@ public sealed class SchedulingFramework
         }
 
         state.SkipFilterPlugins = skip;
+        // The filters to run, decided once per cycle rather than by a set lookup per node and plugin.
+        state.FilterPlugins = skip is null ? null : _filter.Where(f => !skip.Contains(f.Name)).ToArray();
         return Status.Success;
     }
 
@@ -255,25 +257,43 @@ public sealed class SchedulingFramework
     /// <summary>Runs the filters on one node; the first that rejects decides.</summary>
     public Status RunFilter(CycleState state, V1Pod pod, NodeInfo node)
     {
+        // The hottest loop of a cycle (nodes × plugins): no closure or lookup per call.
+        if (state?.FilterPlugins is { } plugins)
+        {
+            foreach (var p in plugins)
+            {
+                var s = RunOneFilter(p, state, pod, node);
+                if (s is not null) return s;
+            }
+
+            return Status.Success;
+        }
+
         var skip = state?.SkipFilterPlugins;
-        // The hottest loop of a cycle (nodes × plugins): no closure per call.
         foreach (var p in _filter)
         {
             if (skip is not null && skip.Contains(p.Name)) continue;
-            Status s;
-            try
-            {
-                s = p.Filter(state!, pod, node);
-            }
-            catch (Exception ex)
-            {
-                s = Status.FromException(ex);
-            }
-
-            if (!s.IsSuccess && !s.IsSkip) return s.WithPlugin(p.Name);
+            var s = RunOneFilter(p, state!, pod, node);
+            if (s is not null) return s;
         }
 
         return Status.Success;
+    }
+
+    /// <summary>One filter: null when it passes (or skips), else its status naming the plugin.</summary>
+    private static Status? RunOneFilter(IFilterPlugin p, CycleState state, V1Pod pod, NodeInfo node)
+    {
+        Status s;
+        try
+        {
+            s = p.Filter(state, pod, node);
+        }
+        catch (Exception ex)
+        {
+            s = Status.FromException(ex);
+        }
+
+        return !s.IsSuccess && !s.IsSkip ? s.WithPlugin(p.Name) : null;
     }
 
     /// <summary>

@@ -70,7 +70,7 @@ public sealed class ImageLocalityPlugin : IPreFilterPlugin, IScorePlugin
     {
         ArgumentNullException.ThrowIfNull(nodeInfo);
         ArgumentNullException.ThrowIfNull(pod);
-        if (state is null || !state.TryRead<Spread>(StateKey, out var spread))
+        if (state?.Read(StateKey) is not Spread spread)
         {
             var images = PodImages(pod);
             spread = new Spread(images, new int[images.Length], 1);

@@ -191,7 +191,7 @@ public sealed class InterPodAffinityPlugin : IPreFilterExtensions, IFilterPlugin
     {
         ArgumentNullException.ThrowIfNull(pod);
         ArgumentNullException.ThrowIfNull(nodeInfo);
-        if (state is null || !state.TryRead<AffinityState>(StateKey, out var s))
+        if (state?.Read(StateKey) is not AffinityState s)
             return new Status(StatusCode.Error, ["InterPodAffinity: Filter ran without PreFilter state"]);
 
         var labels = nodeInfo.Node.Metadata?.Labels;
@@ -213,7 +213,7 @@ public sealed class InterPodAffinityPlugin : IPreFilterExtensions, IFilterPlugin
     public (long Score, Status Status) Score(CycleState state, V1Pod pod, NodeInfo nodeInfo)
     {
         ArgumentNullException.ThrowIfNull(nodeInfo);
-        if (state is null || !state.TryRead<AffinityState>(StateKey, out var s) || s.PreferredScores.Count == 0) return (0, Status.Success);
+        if (state?.Read(StateKey) is not AffinityState s || s.PreferredScores.Count == 0) return (0, Status.Success);
         long score = 0;
         if (nodeInfo.Node.Metadata?.Labels is not { } labels) return (0, Status.Success);
         foreach (var (key, value) in labels)

@@ -50,7 +50,7 @@ public sealed class NodeResourcesFitPlugin : IPreFilterPlugin, IFilterPlugin, IS
     public Status Filter(CycleState state, V1Pod pod, NodeInfo nodeInfo)
     {
         ArgumentNullException.ThrowIfNull(nodeInfo);
-        var request = state is not null && state.TryRead<Resource>(StateKey, out var r) ? r : Resource.CachedPodRequests(pod);
+        var request = state?.Read(StateKey) as Resource ?? Resource.CachedPodRequests(pod);
         if (Fits(request, nodeInfo)) return Status.Success;
         return new Status(StatusCode.Unschedulable, InsufficientResources(request, nodeInfo));
     }

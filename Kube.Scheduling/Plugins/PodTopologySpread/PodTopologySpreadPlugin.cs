@@ -115,7 +115,7 @@ public sealed class PodTopologySpreadPlugin : IPreFilterExtensions, IFilterPlugi
     {
         ArgumentNullException.ThrowIfNull(nodeInfo);
         ArgumentNullException.ThrowIfNull(pod);
-        if (state is null || !state.TryRead<Counts>(FilterKey, out var counts)) return Status.Success;
+        if (state?.Read(FilterKey) is not Counts counts) return Status.Success;
         var labels = nodeInfo.Node.Metadata?.Labels;
         for (var i = 0; i < counts.Constraints.Count; i++)
         {
@@ -134,7 +134,7 @@ public sealed class PodTopologySpreadPlugin : IPreFilterExtensions, IFilterPlugi
     public (long Score, Status Status) Score(CycleState state, V1Pod pod, NodeInfo nodeInfo)
     {
         ArgumentNullException.ThrowIfNull(nodeInfo);
-        if (state is null || !state.TryRead<Counts>(ScoreKey, out var counts)) return (0, Status.Success);
+        if (state?.Read(ScoreKey) is not Counts counts) return (0, Status.Success);
         var labels = nodeInfo.Node.Metadata?.Labels;
         double score = 0;
         for (var i = 0; i < counts.Constraints.Count; i++)

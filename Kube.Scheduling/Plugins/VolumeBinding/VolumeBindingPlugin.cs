@@ -124,7 +124,7 @@ public sealed class VolumeBindingPlugin : IPreFilterPlugin, IFilterPlugin, IRese
     public Status Filter(CycleState state, V1Pod pod, NodeInfo nodeInfo)
     {
         ArgumentNullException.ThrowIfNull(nodeInfo);
-        if (state is null || !state.TryRead<VolumeState>(StateKey, out var s)) return Status.Success;
+        if (state?.Read(StateKey) is not VolumeState s) return Status.Success;
         foreach (var pv in s.Bound)
         {
             if (pv is null) return Status.UnschedulableAndUnresolvable("pvc bound to a missing persistentvolume");
