@@ -1,10 +1,5 @@
 using System.Text.RegularExpressions;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Kube.ApiServer.Tests.Metrics;
 
@@ -16,7 +11,7 @@ namespace Kube.ApiServer.Tests.Metrics;
 public sealed class ResourceMetricsTests
 {
     private static TestCluster _cluster = null!;
-    private static WebApplication _kubelet = null!;
+    private static FakeKubelet _kubelet = null!;
     private static long _scrapes;
     private static ulong _cumulative = 1_000_000_000;
 
@@ -24,22 +19,10 @@ public sealed class ResourceMetricsTests
     public static async Task Init(TestContext _)
     {
         _cluster = await TestCluster.StartAsync(o => o.ResourceMetricsCacheDuration = TimeSpan.Zero);
-        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
-        builder.WebHost.UseKestrelCore();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(System.Net.IPAddress.Loopback, 0));
-        _kubelet = builder.Build();
-        _kubelet.Run(FakeKubeletAsync);
-        await _kubelet.StartAsync();
-        var port = new Uri(_kubelet.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()).Port;
-
-        foreach (var node in new[] { "m-node", "m-silent" })
-        {
-            var r = await _cluster.PostAsync("/api/v1/nodes", Objects.Node(node));
-            Assert.AreEqual(201, r.Code, r.Body?.ToJsonString());
-        }
-        var status = $$$"""{"status":{"addresses":[{"type":"InternalIP","address":"127.0.0.1"}],"daemonEndpoints":{"kubeletEndpoint":{"Port":{{{port}}} } },"allocatable":{"cpu":"2","memory":"4Gi"},"capacity":{"cpu":"2","memory":"4Gi"} } }""";
-        var p = await _cluster.SendAsync(HttpMethod.Patch, "/api/v1/nodes/m-node/status", status, "application/merge-patch+json");
-        Assert.AreEqual(200, p.Code, p.Body?.ToJsonString());
+        _kubelet = await FakeKubelet.StartAsync(FakeKubeletAsync);
+        await _kubelet.RegisterNodeAsync(_cluster, "m-node", """ "allocatable":{"cpu":"2","memory":"4Gi"},"capacity":{"cpu":"2","memory":"4Gi"}""");
+        var silent = await _cluster.PostAsync("/api/v1/nodes", Objects.Node("m-silent"));
+        Assert.AreEqual(201, silent.Code, silent.Body?.ToJsonString());
         foreach (var (pod, labels) in new[] { ("m-web", """{"app":"web"}"""), ("m-db", """{"app":"db"}"""), ("m-nostats", """{"app":"web"}""") })
         {
             var r = await _cluster.PostAsync("/api/v1/namespaces/default/pods", Objects.Pod(pod, labels: labels, nodeName: "m-node"));

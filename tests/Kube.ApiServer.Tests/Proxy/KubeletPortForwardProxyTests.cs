@@ -1,12 +1,7 @@
 using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Text;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Kube.ApiServer.Tests.Proxy;
 
@@ -20,28 +15,15 @@ public sealed class KubeletPortForwardProxyTests
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(15);
     private static TestCluster _cluster = null!;
-    private static WebApplication _kubelet = null!;
+    private static FakeKubelet _kubelet = null!;
 
     [ClassInitialize]
     public static async Task Init(TestContext _)
     {
         _cluster = await TestCluster.StartAsync();
-        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
-        builder.WebHost.UseKestrelCore();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(System.Net.IPAddress.Loopback, 0));
-        _kubelet = builder.Build();
-        _kubelet.UseWebSockets(new WebSocketOptions());
-        _kubelet.Run(FakeKubeletAsync);
-        await _kubelet.StartAsync();
-        var address = _kubelet.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        var kubeletPort = new Uri(address).Port;
-
-        var r = await _cluster.PostAsync("/api/v1/nodes", Objects.Node("pf-node"));
-        Assert.AreEqual(201, r.Code, r.Body?.ToJsonString());
-        var status = $$"""{"status":{"addresses":[{"type":"InternalIP","address":"127.0.0.1"}],"daemonEndpoints":{"kubeletEndpoint":{"Port":{{kubeletPort}}} } } }""";
-        r = await _cluster.SendAsync(HttpMethod.Patch, "/api/v1/nodes/pf-node/status", status, "application/merge-patch+json");
-        Assert.AreEqual(200, r.Code, r.Body?.ToJsonString());
-        r = await _cluster.PostAsync("/api/v1/namespaces/default/pods", Objects.Pod("pf-pod", nodeName: "pf-node"));
+        _kubelet = await FakeKubelet.StartAsync(FakeKubeletAsync);
+        await _kubelet.RegisterNodeAsync(_cluster, "pf-node");
+        var r = await _cluster.PostAsync("/api/v1/namespaces/default/pods", Objects.Pod("pf-pod", nodeName: "pf-node"));
         Assert.AreEqual(201, r.Code, r.Body?.ToJsonString());
     }
 

@@ -1,11 +1,6 @@
 using System.Net.WebSockets;
 using System.Text;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Kube.ApiServer.Tests.Proxy;
 
@@ -17,8 +12,7 @@ namespace Kube.ApiServer.Tests.Proxy;
 public sealed class KubeletProxyTests
 {
     private static TestCluster _cluster = null!;
-    private static WebApplication _kubelet = null!;
-    private static int _kubeletPort;
+    private static FakeKubelet _kubelet = null!;
     private static readonly TaskCompletionSource FollowRelease = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private static string? _lastLogQuery;
 
@@ -26,23 +20,10 @@ public sealed class KubeletProxyTests
     public static async Task Init(TestContext _)
     {
         _cluster = await TestCluster.StartAsync();
-        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
-        builder.WebHost.UseKestrelCore();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(System.Net.IPAddress.Loopback, 0));
-        _kubelet = builder.Build();
-        _kubelet.UseWebSockets(new WebSocketOptions());
-        _kubelet.Run(FakeKubeletAsync);
-        await _kubelet.StartAsync();
-        var address = _kubelet.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        _kubeletPort = new Uri(address).Port;
-
-        var r = await _cluster.PostAsync("/api/v1/nodes", Objects.Node("kl-node"));
-        Assert.AreEqual(201, r.Code, r.Body?.ToJsonString());
-        var status = $$"""{"status":{"addresses":[{"type":"InternalIP","address":"127.0.0.1"}],"daemonEndpoints":{"kubeletEndpoint":{"Port":{{_kubeletPort}}} } } }""";
-        r = await _cluster.SendAsync(HttpMethod.Patch, "/api/v1/nodes/kl-node/status", status, "application/merge-patch+json");
-        Assert.AreEqual(200, r.Code, r.Body?.ToJsonString());
-        Assert.AreEqual(_kubeletPort, r.Body!["status"]!["daemonEndpoints"]!["kubeletEndpoint"]!["Port"]!.GetValue<int>(), r.Body.ToJsonString());
-        r = await _cluster.PostAsync("/api/v1/namespaces/default/pods", Objects.Pod("kl-pod", nodeName: "kl-node"));
+        _kubelet = await FakeKubelet.StartAsync(FakeKubeletAsync);
+        var node = await _kubelet.RegisterNodeAsync(_cluster, "kl-node");
+        Assert.AreEqual(_kubelet.Port, node["status"]!["daemonEndpoints"]!["kubeletEndpoint"]!["Port"]!.GetValue<int>(), node.ToJsonString());
+        var r = await _cluster.PostAsync("/api/v1/namespaces/default/pods", Objects.Pod("kl-pod", nodeName: "kl-node"));
         Assert.AreEqual(201, r.Code, r.Body?.ToJsonString());
         r = await _cluster.PostAsync("/api/v1/namespaces/default/pods", Objects.Pod("kl-unbound"));
         Assert.AreEqual(201, r.Code, r.Body?.ToJsonString());
