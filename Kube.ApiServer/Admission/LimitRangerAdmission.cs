@@ -11,8 +11,12 @@ namespace Kube.ApiServer.Admission;
 /// max are checked: 403 <c>pods "x" is forbidden: [maximum cpu usage per Container is 1, but limit is 2]</c>.
 /// Runs as a mutating plugin that also validates the result (upstream's plugin is both).
 /// </summary>
-public sealed class LimitRangerAdmission(IKubeClient client) : IAdmissionPlugin
+public sealed class LimitRangerAdmission(IKubeClient client) : IAdmissionPlugin, IUsesAdmissionLister
 {
+    private AdmissionLister? _lister;
+
+    void IUsesAdmissionLister.SetLister(AdmissionLister lister) => _lister = lister;
+
     public string Name => "LimitRanger";
 
     public bool IsMutating => true;
@@ -24,7 +28,7 @@ public sealed class LimitRangerAdmission(IKubeClient client) : IAdmissionPlugin
     {
         ArgumentNullException.ThrowIfNull(request);
         if (request.Object?["spec"] is not JsonObject spec || request.Namespace is null) return;
-        var ranges = (await client.ListAsync<V1LimitRange>(request.Namespace, cancellationToken: cancellationToken).ConfigureAwait(false)).Items;
+        var ranges = await _lister.ListOrLiveAsync<V1LimitRange>(client, request.Namespace, cancellationToken).ConfigureAwait(false);
         var items = ranges.SelectMany(r => r.Spec?.Limits ?? []).Where(l => l.Type == "Container").ToList();
         if (items.Count == 0) return;
         var containers = new[] { "initContainers", "containers" }.SelectMany(k => (spec[k] as JsonArray)?.OfType<JsonObject>() ?? []).ToList();

@@ -8,8 +8,12 @@ namespace Kube.ApiServer.Admission;
 /// Upstream's NamespaceLifecycle: no object is created in a namespace that does not exist (404
 /// <c>namespaces "x" not found</c>) or is terminating (403); default, kube-system and kube-public may not be deleted.
 /// </summary>
-public sealed class NamespaceLifecycleAdmission(IKubeClient client) : IAdmissionPlugin
+public sealed class NamespaceLifecycleAdmission(IKubeClient client) : IAdmissionPlugin, IUsesAdmissionLister
 {
+    private AdmissionLister? _lister;
+
+    void IUsesAdmissionLister.SetLister(AdmissionLister lister) => _lister = lister;
+
     private static readonly HashSet<string> Protected = ["default", "kube-system", "kube-public"];
 
     public string Name => "NamespaceLifecycle";
@@ -30,15 +34,9 @@ public sealed class NamespaceLifecycleAdmission(IKubeClient client) : IAdmission
             return;
         }
         var ns = request.Namespace!;
-        V1Namespace found;
-        try
-        {
-            found = await client.GetAsync<V1Namespace>(ns, cancellationToken: cancellationToken).ConfigureAwait(false);
-        }
-        catch (KubeApiException e) when ((int)e.StatusCode == 404)
-        {
-            throw Status(404, "NotFound", $"namespaces \"{ns}\" not found", ns, "namespaces");
-        }
+        // from the lister; one it does not hold (created through another API server a moment ago) is looked up live, as upstream does
+        var found = await _lister.GetOrLiveAsync<V1Namespace>(client, ns, null, cancellationToken).ConfigureAwait(false)
+            ?? throw Status(404, "NotFound", $"namespaces \"{ns}\" not found", ns, "namespaces");
         if (found.Status?.Phase == "Terminating" || found.Metadata.DeletionTimestamp is not null)
         {
             var name = request.Name ?? request.Object?["metadata"]?["name"]?.GetValue<string>() ?? "";

@@ -11,8 +11,12 @@ namespace Kube.ApiServer.Admission;
 /// pod must meet. Enforce refuses with 403 <c>violates PodSecurity "restricted:latest": ...</c>; warn adds a warning.
 /// The audit label is read but, without an audit log, not acted on. Needs a client that can read namespaces.
 /// </summary>
-public sealed class PodSecurityAdmission(IKubeClient client) : IAdmissionPlugin
+public sealed class PodSecurityAdmission(IKubeClient client) : IAdmissionPlugin, IUsesAdmissionLister
 {
+    private AdmissionLister? _lister;
+
+    void IUsesAdmissionLister.SetLister(AdmissionLister lister) => _lister = lister;
+
     public const string EnforceLabel = "pod-security.kubernetes.io/enforce";
     public const string WarnLabel = "pod-security.kubernetes.io/warn";
 
@@ -31,22 +35,24 @@ public sealed class PodSecurityAdmission(IKubeClient client) : IAdmissionPlugin
     public bool IsMutating => false;
 
     public bool Handles(AdmissionRequest request) =>
-        request.Resource.Group == "" && request.Resource.Plural == "pods" && request.Subresource is null
+        // As upstream: the pod itself and pods/ephemeralcontainers (kubectl debug), whose containers are checked like the others.
+        request.Resource.Group == "" && request.Resource.Plural == "pods" && request.Subresource is null or "ephemeralcontainers"
         && request.Operation is AdmissionOperation.Create or AdmissionOperation.Update && request.Object is not null;
 
     public async ValueTask AdmitAsync(AdmissionRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         if (request.Namespace is null || request.Object is null) return;
-        V1Namespace ns;
+        V1Namespace? ns;
         try
         {
-            ns = await client.GetAsync<V1Namespace>(request.Namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
+            ns = await _lister.GetOrLiveAsync<V1Namespace>(client, request.Namespace, null, cancellationToken).ConfigureAwait(false);
         }
         catch (KubeApiException)
         {
             return;
         }
+        if (ns is null) return;
         var labels = ns.Metadata.Labels ?? new Dictionary<string, string>();
         var enforce = labels.TryGetValue(EnforceLabel, out var e) ? e : "privileged";
         var warn = labels.TryGetValue(WarnLabel, out var w) ? w : "privileged";

@@ -15,8 +15,12 @@ namespace Kube.ApiServer.Admission;
 /// value and preemptionPolicy are immutable; the system classes cannot be deleted (403, upstream's
 /// <c>this is a system priority class and cannot be deleted</c>).
 /// </summary>
-public sealed class PriorityAdmission(IKubeClient client, bool mutating) : IAdmissionPlugin
+public sealed class PriorityAdmission(IKubeClient client, bool mutating) : IAdmissionPlugin, IUsesAdmissionLister
 {
+    private AdmissionLister? _lister;
+
+    void IUsesAdmissionLister.SetLister(AdmissionLister lister) => _lister = lister;
+
     public const string SystemClusterCritical = "system-cluster-critical";
     public const string SystemNodeCritical = "system-node-critical";
     public const int SystemCriticalPriority = 2000000000;
@@ -183,20 +187,9 @@ public sealed class PriorityAdmission(IKubeClient client, bool mutating) : IAdmi
     private static V1PriorityClass? DefaultClass(IEnumerable<V1PriorityClass> classes) =>
         classes.Where(c => c.GlobalDefault == true).OrderBy(c => c.Value).ThenBy(c => c.Metadata.Name, StringComparer.Ordinal).FirstOrDefault();
 
-    private async Task<IReadOnlyList<V1PriorityClass>> ListAsync(CancellationToken ct) =>
-        (await client.ListAsync<V1PriorityClass>(cancellationToken: ct).ConfigureAwait(false)).Items;
+    private Task<IReadOnlyList<V1PriorityClass>> ListAsync(CancellationToken ct) => _lister.ListOrLiveAsync<V1PriorityClass>(client, null, ct);
 
-    private async Task<V1PriorityClass?> GetAsync(string name, CancellationToken ct)
-    {
-        try
-        {
-            return await client.GetAsync<V1PriorityClass>(name, cancellationToken: ct).ConfigureAwait(false);
-        }
-        catch (KubeApiException e) when ((int)e.StatusCode == 404)
-        {
-            return null;
-        }
-    }
+    private Task<V1PriorityClass?> GetAsync(string name, CancellationToken ct) => _lister.GetOrLiveAsync<V1PriorityClass>(client, name, null, ct);
 
     /// <summary>Creates the built-in PriorityClasses that do not exist yet, as upstream's API server does at start.</summary>
     public static async Task EnsureSystemPriorityClassesAsync(IKubeClient client, CancellationToken cancellationToken)

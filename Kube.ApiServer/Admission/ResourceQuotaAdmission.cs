@@ -19,8 +19,12 @@ namespace Kube.ApiServer.Admission;
 /// A quota with <c>scopes</c>/<c>scopeSelector</c> (Terminating, NotTerminating, BestEffort, NotBestEffort, PriorityClass) applies
 /// only to the pods it matches and counts only those (<see cref="ResourceQuotaScopes"/>).
 /// </summary>
-public sealed class ResourceQuotaAdmission(IKubeClient client, TimeProvider? time = null) : IAdmissionPlugin
+public sealed class ResourceQuotaAdmission(IKubeClient client, TimeProvider? time = null) : IAdmissionPlugin, IUsesAdmissionLister
 {
+    private AdmissionLister? _lister;
+
+    void IUsesAdmissionLister.SetLister(AdmissionLister lister) => _lister = lister;
+
     /// <summary>How long an admitted create stays charged while its object is not listed yet (its write failed or is slow). 30 seconds.</summary>
     public static TimeSpan PendingChargeLifetime { get; } = TimeSpan.FromSeconds(30);
 
@@ -48,7 +52,7 @@ public sealed class ResourceQuotaAdmission(IKubeClient client, TimeProvider? tim
     {
         ArgumentNullException.ThrowIfNull(request);
         var ns = request.Namespace!;
-        var quotas = (await client.ListAsync<V1ResourceQuota>(ns, cancellationToken: cancellationToken).ConfigureAwait(false)).Items;
+        var quotas = await _lister.ListOrLiveAsync<V1ResourceQuota>(client, ns, cancellationToken).ConfigureAwait(false);
         if (quotas.Count == 0) return;
         var resource = request.Resource.Plural;
         var group = request.Resource.Group;

@@ -11,8 +11,12 @@ namespace Kube.ApiServer.Admission;
 /// <c>kube-api-access-&lt;5&gt;</c> (a bound token for 3607 s, the kube-root-ca.crt ConfigMap's ca.crt, the namespace)
 /// is added and mounted read-only at /var/run/secrets/kubernetes.io/serviceaccount in every container.
 /// </summary>
-public sealed class ServiceAccountAdmission(IKubeClient client, TimeProvider? time = null) : IAdmissionPlugin
+public sealed class ServiceAccountAdmission(IKubeClient client, TimeProvider? time = null) : IAdmissionPlugin, IUsesAdmissionLister
 {
+    private AdmissionLister? _lister;
+
+    void IUsesAdmissionLister.SetLister(AdmissionLister lister) => _lister = lister;
+
     private readonly TimeProvider _time = time ?? TimeProvider.System;
 
     public const string MountPath = "/var/run/secrets/kubernetes.io/serviceaccount";
@@ -91,13 +95,10 @@ public sealed class ServiceAccountAdmission(IKubeClient client, TimeProvider? ti
         for (var i = 0; i < attempts; i++)
         {
             if (i > 0) await Task.Delay(interval, _time, ct).ConfigureAwait(false);
-            try
-            {
-                return await client.GetAsync<V1ServiceAccount>(name, ns, ct).ConfigureAwait(false);
-            }
-            catch (KubeApiException e) when ((int)e.StatusCode == 404)
-            {
-            }
+            // the first look is the lister's (live when it does not hold the account), the retries are live
+            var sa = i == 0 ? await _lister.GetOrLiveAsync<V1ServiceAccount>(client, name, ns, ct).ConfigureAwait(false)
+                : await AdmissionLister.LiveGetAsync<V1ServiceAccount>(client, name, ns, ct).ConfigureAwait(false);
+            if (sa is not null) return sa;
         }
         return null;
     }

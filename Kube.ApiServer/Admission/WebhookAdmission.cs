@@ -22,8 +22,12 @@ namespace Kube.ApiServer.Admission;
 /// (<see cref="IWantsLoopbackClient"/>), so the server's own start-up writes do not wait on the server.
 /// matchPolicy is not evaluated: every served version is matched exactly (<c>Exact</c>).
 /// </summary>
-public sealed class WebhookAdmission(IKubeClient client, bool mutating) : IAdmissionPlugin, IWantsLoopbackClient
+public sealed class WebhookAdmission(IKubeClient client, bool mutating) : IAdmissionPlugin, IWantsLoopbackClient, IUsesAdmissionLister
 {
+    private AdmissionLister? _lister;
+
+    void IUsesAdmissionLister.SetLister(AdmissionLister lister) => _lister = lister;
+
     private IKubeClient _client = client;
 
     /// <inheritdoc/>
@@ -41,11 +45,11 @@ public sealed class WebhookAdmission(IKubeClient client, bool mutating) : IAdmis
     {
         ArgumentNullException.ThrowIfNull(request);
         var hooks = mutating
-            ? (await _client.ListAsync<V1MutatingWebhookConfiguration>(cancellationToken: cancellationToken).ConfigureAwait(false)).Items
+            ? (await _lister.ListOrLiveAsync<V1MutatingWebhookConfiguration>(_client, null, cancellationToken).ConfigureAwait(false))
                 .OrderBy(c => c.Metadata.Name, StringComparer.Ordinal)
                 .SelectMany(c => (c.Webhooks ?? []).Select(w => new Hook(w.Name, w.Rules, w.NamespaceSelector, w.ObjectSelector, w.ClientConfig, w.FailurePolicy, w.TimeoutSeconds, w.ReinvocationPolicy)))
                 .ToList()
-            : (await _client.ListAsync<V1ValidatingWebhookConfiguration>(cancellationToken: cancellationToken).ConfigureAwait(false)).Items
+            : (await _lister.ListOrLiveAsync<V1ValidatingWebhookConfiguration>(_client, null, cancellationToken).ConfigureAwait(false))
                 .OrderBy(c => c.Metadata.Name, StringComparer.Ordinal)
                 .SelectMany(c => (c.Webhooks ?? []).Select(w => new Hook(w.Name, w.Rules, w.NamespaceSelector, w.ObjectSelector, w.ClientConfig, w.FailurePolicy, w.TimeoutSeconds, null)))
                 .ToList();
@@ -76,14 +80,7 @@ public sealed class WebhookAdmission(IKubeClient client, bool mutating) : IAdmis
 
     private async Task<IDictionary<string, string>> NamespaceLabelsAsync(string ns, CancellationToken ct)
     {
-        try
-        {
-            return (await _client.GetAsync<V1Namespace>(ns, cancellationToken: ct).ConfigureAwait(false)).Metadata.Labels ?? new Dictionary<string, string>();
-        }
-        catch (NotFoundException)
-        {
-            return new Dictionary<string, string>();
-        }
+        return (await _lister.GetOrLiveAsync<V1Namespace>(_client, ns, null, ct).ConfigureAwait(false))?.Metadata.Labels ?? new Dictionary<string, string>();
     }
 
     private static bool ObjectSelectorMatches(V1LabelSelector? selector, AdmissionRequest request)

@@ -84,7 +84,10 @@ internal sealed partial class GenericRegistry
     {
         var nsType = types.FindByResource("", "v1", "namespaces");
         if (nsType is null) return;
-        var stored = await storage.GetAsync(KeyLayout.Bytes(KeyLayout.Key(nsType, null, ns)), ct).ConfigureAwait(false);
+        // the namespaces' watch cache when it holds the namespace (no store read), else the store
+        var (_, cached) = await CachedObjectAsync(nsType, null, ns, ct).ConfigureAwait(false);
+        var stored = cached is not null ? new StoredObject(cached.Key, cached.Value, cached.ModRevision)
+            : await storage.GetAsync(KeyLayout.Bytes(KeyLayout.Key(nsType, null, ns)), ct).ConfigureAwait(false);
         if (stored is null) throw Errors.NotFound("namespaces", ns);
         if (System.Text.Encoding.UTF8.GetString(stored.Value).Contains("\"deletionTimestamp\"", StringComparison.Ordinal)
             && Json.Metadata(ObjectCodec.Decode(stored.Value, stored.ModRevision))["deletionTimestamp"] is not null)

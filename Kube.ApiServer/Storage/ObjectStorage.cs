@@ -8,7 +8,26 @@ namespace Kube.ApiServer.Storage;
 /// </summary>
 internal sealed class ObjectStorage(IKeyValueStore store)
 {
+    /// <summary>Newest revision written through this storage per parent path of the written keys (a list prefix, e.g. <c>/registry/pods/ns/</c>).</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _lastWrites = new(StringComparer.Ordinal);
+
     public IKeyValueStore Store => store;
+
+    /// <summary>
+    /// The revision of the newest create, update or delete made through this storage of a key directly under
+    /// <paramref name="parent"/> (a <see cref="KeyLayout.ListPrefix"/> of a cluster-scoped resource or of one namespace),
+    /// 0 when there was none: a watch cache that has reached it holds every write this API server made there.
+    /// </summary>
+    public long LastWriteRevision(string parent) => _lastWrites.TryGetValue(parent, out var revision) ? revision : 0;
+
+    private long? Wrote(byte[] key, TxnResult r)
+    {
+        if (!r.Succeeded) return null;
+        var revision = r.Header.Revision;
+        var parent = System.Text.Encoding.UTF8.GetString(key, 0, key.AsSpan().LastIndexOf((byte)'/') + 1);
+        _lastWrites.AddOrUpdate(parent, revision, (_, old) => Math.Max(old, revision));
+        return revision;
+    }
 
     public async ValueTask<StoredObject?> GetAsync(byte[] key, CancellationToken ct)
     {
@@ -40,7 +59,7 @@ internal sealed class ObjectStorage(IKeyValueStore store)
             Compares = [new Compare(key, CompareTarget.Mod, CompareResult.Equal) { ModRevision = 0 }],
             Success = [new RequestOp { Put = new PutRequest(key, value) }],
         }, ct).ConfigureAwait(false);
-        return r.Succeeded ? r.Header.Revision : null;
+        return Wrote(key, r);
     }
 
     /// <summary>Replaces the key if its mod revision is still <paramref name="expected"/>; returns the new revision, or null on conflict.</summary>
@@ -51,7 +70,7 @@ internal sealed class ObjectStorage(IKeyValueStore store)
             Compares = [new Compare(key, CompareTarget.Mod, CompareResult.Equal) { ModRevision = expected }],
             Success = [new RequestOp { Put = new PutRequest(key, value) }],
         }, ct).ConfigureAwait(false);
-        return r.Succeeded ? r.Header.Revision : null;
+        return Wrote(key, r);
     }
 
     /// <summary>Deletes the key if its mod revision is still <paramref name="expected"/>; returns the deletion revision, or null on conflict.</summary>
@@ -62,6 +81,6 @@ internal sealed class ObjectStorage(IKeyValueStore store)
             Compares = [new Compare(key, CompareTarget.Mod, CompareResult.Equal) { ModRevision = expected }],
             Success = [new RequestOp { DeleteRange = new DeleteRangeRequest(key) }],
         }, ct).ConfigureAwait(false);
-        return r.Succeeded ? r.Header.Revision : null;
+        return Wrote(key, r);
     }
 }
