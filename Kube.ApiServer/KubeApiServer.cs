@@ -100,6 +100,8 @@ public sealed class KubeApiServer : IAsyncDisposable
         var registry = new GenericRegistry(storage, watchCaches, new AdmissionChain(plugins), authorizer, types, time, options,
             loggers.CreateLogger<GenericRegistry>(), customColumns, customSchemas, stopping.Token);
         foreach (var p in plugins.OfType<Admission.IWantsLoopbackClient>()) p.SetLoopbackClient(new InProcessKubeClient(registry, UserInfo.Admin));
+        var lister = new AdmissionLister(registry);
+        foreach (var p in plugins.OfType<IUsesAdmissionLister>()) p.SetLister(lister);
         customSchemas.Loopback = new InProcessKubeClient(registry, UserInfo.Admin);
         await CreateInitialNamespacesAsync(registry, options, cancellationToken).ConfigureAwait(false);
         await security.AttachAsync(new InProcessKubeClient(registry, UserInfo.Admin), cancellationToken).ConfigureAwait(false);
@@ -115,6 +117,11 @@ public sealed class KubeApiServer : IAsyncDisposable
         {
             k.AddServerHeader = false;
             k.Limits.MaxRequestBodySize = options.MaxRequestBodySize;
+            // No minimum data rates (upstream's Go server has none): over HTTP/2 Kestrel aborts the whole connection when
+            // one is missed, so a client that reads its watches slowly (a busy machine) lost every request multiplexed on
+            // that connection. A slow watcher is ended by its own bounded buffer instead (Watcher).
+            k.Limits.MinRequestBodyDataRate = null;
+            k.Limits.MinResponseDataRate = null;
             k.Listen(address, options.Port, security.ConfigureListen);
         });
         var app = builder.Build();

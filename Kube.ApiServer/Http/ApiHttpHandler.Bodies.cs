@@ -199,6 +199,10 @@ internal sealed partial class ApiHttpHandler
         var ct = ctx.RequestAborted;
         var first = true;
         var started = false;
+        // Bytes written since the last flush: events already queued for this watcher go out together, flushed once
+        // when the queue is drained (or every WatchFlushBytes), instead of one flush (HTTP/2 DATA frame, TLS record,
+        // syscall) per event per watcher. Nothing waits in the buffer while the watcher waits for more events.
+        var unflushed = 0;
         var stream = await registry.OpenWatchAsync(scope, o, ct).ConfigureAwait(false);
         await using var e = stream.GetAsyncEnumerator(ct);
         try
@@ -209,11 +213,19 @@ internal sealed partial class ApiHttpHandler
                 try
                 {
                     var moveNext = e.MoveNextAsync();
-                    if (!started && !moveNext.IsCompleted)
+                    if (!moveNext.IsCompleted)
                     {
-                        // Send the headers now: a watch with nothing to say yet is still a started watch.
-                        await StartWatchAsync(ctx).ConfigureAwait(false);
-                        started = true;
+                        if (!started)
+                        {
+                            // Send the headers now: a watch with nothing to say yet is still a started watch.
+                            await StartWatchAsync(ctx).ConfigureAwait(false);
+                            started = true;
+                        }
+                        else if (unflushed > 0)
+                        {
+                            await ctx.Response.Body.FlushAsync(ct).ConfigureAwait(false);
+                            unflushed = 0;
+                        }
                     }
                     has = await moveNext.ConfigureAwait(false);
                 }
@@ -241,14 +253,24 @@ internal sealed partial class ApiHttpHandler
                     // Shared by every watcher of the same event: one copy of the event line for all of them.
                     frame = item.Object.Frame(item.Type);
                 }
-                await WriteEventAsync(ctx, frame, ct).ConfigureAwait(false);
+                await ctx.Response.Body.WriteAsync(frame, ct).ConfigureAwait(false);
+                unflushed += frame.Length;
+                if (unflushed >= WatchFlushBytes)
+                {
+                    await ctx.Response.Body.FlushAsync(ct).ConfigureAwait(false);
+                    unflushed = 0;
+                }
             }
             if (!started) await StartWatchAsync(ctx).ConfigureAwait(false);
+            else if (unflushed > 0) await ctx.Response.Body.FlushAsync(ct).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
         }
     }
+
+    /// <summary>A watch stream flushes at least every 64 KiB while it drains queued events.</summary>
+    private const int WatchFlushBytes = 64 * 1024;
 
     private static async Task StartWatchAsync(HttpContext ctx)
     {
