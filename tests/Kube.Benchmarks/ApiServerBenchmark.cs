@@ -13,8 +13,14 @@ namespace Kube.Benchmarks;
 /// 32 clients, listing 10,000 pods (whole and in limit=500 chunks), and a watch fan-out (1,000 watchers on pods while
 /// 100 pods/s are created: delivery lag p99, missed and duplicate events). Against <c>--kubeconfig FILE</c> (e.g.
 /// <c>kube-host up</c>'s admin kubeconfig, HTTPS) or, without it, an in-process <see cref="KubeApiServer"/> over an
-/// <see cref="EmbeddedStore"/> in a temporary directory (plain HTTP, no authentication). Pods carry a nodeSelector no
-/// node matches, so on a real cluster they stay Pending and no node agent runs them.
+/// <see cref="EmbeddedStore"/> in a temporary directory (plain HTTP, no authentication). <c>--pods</c> says what the
+/// pods are to a real cluster: <c>unscheduled</c> (default) carry a schedulerName no scheduler profile serves, so they
+/// stay Pending untouched and the rows measure the API server alone, as upstream's apiserver load tests isolate the
+/// control plane; <c>unschedulable</c> carry a nodeSelector no node matches, so the scheduler tries each one (status
+/// update and FailedScheduling event); <c>running</c> have neither, so the cluster schedules and starts them. Every row
+/// also gives the server process's CPU per operation (utime + stime from /proc of <c>--server-pid</c>, or of the process
+/// listening on the kubeconfig's port; in-process that is the benchmark process itself, client included), a figure that
+/// hardly moves with the load others put on the machine.
 /// </summary>
 internal static class ApiServerBenchmark
 {
@@ -26,6 +32,14 @@ internal static class ApiServerBenchmark
         var watchers = int.Parse(StoreServer.Arg(args, "--watchers") ?? "1000", CultureInfo.InvariantCulture);
         var rate = int.Parse(StoreServer.Arg(args, "--rate") ?? "100", CultureInfo.InvariantCulture);
         var watchSeconds = int.Parse(StoreServer.Arg(args, "--watch-seconds") ?? "10", CultureInfo.InvariantCulture);
+        var warmup = int.Parse(StoreServer.Arg(args, "--warmup") ?? "500", CultureInfo.InvariantCulture);
+        _podMode = StoreServer.Arg(args, "--pods") ?? "unscheduled";
+        if (_podMode is not ("unscheduled" or "unschedulable" or "running"))
+        {
+            Console.Error.WriteLine("--pods must be unscheduled, unschedulable or running");
+            return 2;
+        }
+        var serverPid = StoreServer.Arg(args, "--server-pid") is { } pidText ? int.Parse(pidText, CultureInfo.InvariantCulture) : (int?)null;
 
         string? dir = null;
         EmbeddedStore? store = null;
@@ -44,7 +58,9 @@ internal static class ApiServerBenchmark
             config = KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig);
             Console.WriteLine($"target: {config.Host} from {kubeconfig}");
         }
+        _server = ServerProcess.Find(serverPid, kubeconfig is null ? null : new Uri(config.Host));
         Console.WriteLine($"machine: {Environment.ProcessorCount} cores; load average {LoadAverage()}");
+        Console.WriteLine($"pods: {_podMode} ({PodModeText()}); server CPU of {_server?.Describe() ?? "(not found: pass --server-pid)"}");
         var run = DateTime.UtcNow.ToString("HHmmss", CultureInfo.InvariantCulture);
         try
         {
@@ -52,16 +68,24 @@ internal static class ApiServerBenchmark
             var ns = $"bench-{run}";
             await client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = ns } });
 
-            Console.WriteLine();
-            Console.WriteLine("| row | ops | ops/s | p50 ms | p99 ms | max ms |");
-            Console.WriteLine("|---|---|---|---|---|---|");
             var created = 0;
+            if (warmup > 0)
+            {
+                // Untimed: a server started just before the run still JIT-compiles its request path (tiered compilation).
+                await CreatePodsAsync(config, ns, "warmup", 0, warmup, 32);
+                created = warmup;
+                Console.WriteLine($"(warm-up first: {warmup} pod creates with 32 clients, not timed)");
+            }
+            Console.WriteLine();
+            Console.WriteLine("| row | ops | ops/s | p50 ms | p99 ms | max ms | server CPU ms/op |");
+            Console.WriteLine("|---|---|---|---|---|---|---|");
             foreach (var concurrency in new[] { 1, 32 })
             {
                 var n = concurrency == 1 ? Math.Min(creates, 1000) : creates;
+                var cpu = _server?.CpuSeconds();
                 var (lat, elapsed) = await CreatePodsAsync(config, ns, $"c{concurrency}", created, n, concurrency);
                 created += n;
-                Row($"create pod, {concurrency} client{(concurrency == 1 ? "" : "s")}", lat, elapsed);
+                Row($"create pod, {concurrency} client{(concurrency == 1 ? "" : "s")}", lat, elapsed, CpuPerOp(cpu, n));
             }
             if (listPods > created)
             {
@@ -72,6 +96,7 @@ internal static class ApiServerBenchmark
             var full = new List<double>();
             var chunked = new List<double>();
             var raw = new List<double>();
+            var listCpu = _server?.CpuSeconds();
             for (var i = 0; i < 5; i++)
             {
                 // The same list read as bytes only (no V1Pod decoding in the benchmark process): closer to the server's own time.
@@ -101,7 +126,8 @@ internal static class ApiServerBenchmark
             }
             Row($"list {created} pods (whole)", full, null);
             Row($"list {created} pods (limit=500 chunks)", chunked, null);
-            Row($"list {created} pods (whole, body read as bytes, not decoded)", raw, null);
+            Row($"list {created} pods (whole, body read as bytes, not decoded)", raw, null, CpuPerOp(listCpu, 15));
+            Console.WriteLine("(the lists' server CPU is per list, the average over all 15 of the three rows)");
 
             await WatchFanOutAsync(config, client, $"bench-watch-{run}", watchers, rate, watchSeconds);
             Console.WriteLine();
@@ -130,7 +156,8 @@ internal static class ApiServerBenchmark
         Metadata = new V1ObjectMeta { Name = name, Labels = new Dictionary<string, string> { ["app"] = "bench" } },
         Spec = new V1PodSpec
         {
-            NodeSelector = new Dictionary<string, string> { ["kube-bench"] = "no-such-node" },
+            SchedulerName = _podMode == "unscheduled" ? UnservedScheduler : null,
+            NodeSelector = _podMode == "unschedulable" ? new Dictionary<string, string> { ["kube-bench"] = "no-such-node" } : null,
             Containers = [new V1Container { Name = "main", Image = "busybox:1", Command = ["sleep", "3600"] }],
         },
     };
@@ -196,6 +223,7 @@ internal static class ApiServerBenchmark
         await Task.Delay(TimeSpan.FromSeconds(2)); // let the watch requests reach the server
 
         var writer = new Kubernetes(config);
+        var cpu = _server?.CpuSeconds();
         using var outstanding = new SemaphoreSlim(64);
         var interval = TimeSpan.FromSeconds(1.0 / rate);
         var begin = Stopwatch.GetTimestamp();
@@ -214,6 +242,7 @@ internal static class ApiServerBenchmark
         var writeSeconds = Stopwatch.GetElapsedTime(begin).TotalSeconds;
         var deadline = Stopwatch.GetTimestamp() + 60 * Stopwatch.Frequency;
         while (Interlocked.Read(ref received) < (long)expected * watchers && Stopwatch.GetTimestamp() < deadline) await Task.Delay(100);
+        var perEvent = CpuPerOp(cpu, Interlocked.Read(ref received));
         await stop.CancelAsync();
         await Task.WhenAll(tasks);
         foreach (var c in watchClients) c.Dispose();
@@ -223,10 +252,10 @@ internal static class ApiServerBenchmark
         var duplicates = seen.Sum(s => s.Values.Sum(n => n - 1));
         var sorted = lags.Order().ToList();
         Console.WriteLine($"| watch fan-out: {watchers} watchers, {expected} pods at {rate}/s (written in {writeSeconds:F1} s) | {sorted.Count} events | "
-            + $"{sorted.Count / Math.Max(writeSeconds, 1):F0} | {P(sorted, 0.5):F1} | {P(sorted, 0.99):F1} | {(sorted.Count == 0 ? 0 : sorted[^1]):F1} |");
+            + $"{sorted.Count / Math.Max(writeSeconds, 1):F0} | {P(sorted, 0.5):F1} | {P(sorted, 0.99):F1} | {(sorted.Count == 0 ? 0 : sorted[^1]):F1} | {Cpu(perEvent)} |");
         Console.WriteLine();
         Console.WriteLine($"watch fan-out: delivery lag p99 {P(sorted, 0.99):F1} ms; missed events {missed}; duplicate events {duplicates} (both must be 0); "
-            + $"creates retried after 429: {_retried}");
+            + $"creates retried after 429: {_retried}; server CPU per delivered event {Cpu(perEvent * 1000)} µs (the {expected} creates included)");
     }
 
     /// <summary>A create as a well-behaved client sends it: on 429 it waits Retry-After (1 s) and tries again.</summary>
@@ -255,12 +284,29 @@ internal static class ApiServerBenchmark
     }
 
     private static int _retried;
+    private static string _podMode = "unscheduled";
+    private static ServerProcess? _server;
 
-    private static void Row(string name, List<double> latencies, TimeSpan? elapsed)
+    private static string PodModeText() => _podMode switch
+    {
+        "unscheduled" => $"schedulerName {UnservedScheduler}: no scheduler profile serves them, they stay Pending untouched",
+        "unschedulable" => "nodeSelector no node matches: the scheduler tries each one and reports FailedScheduling",
+        _ => "no selector: the cluster schedules them and its node runs them",
+    };
+
+    private const string UnservedScheduler = "kube-bench-no-such-scheduler";
+
+    /// <summary>Server CPU ms per operation since <paramref name="before"/> (seconds), or NaN when it is not measured.</summary>
+    private static double CpuPerOp(double? before, long operations) =>
+        before is { } b && _server?.CpuSeconds() is { } a && operations > 0 ? (a - b) * 1000 / operations : double.NaN;
+
+    private static string Cpu(double ms) => double.IsNaN(ms) ? "-" : ms.ToString("F2", CultureInfo.InvariantCulture);
+
+    private static void Row(string name, List<double> latencies, TimeSpan? elapsed, double cpuMsPerOp = double.NaN)
     {
         var sorted = latencies.Order().ToList();
         var opsPerSecond = elapsed is { } e ? (sorted.Count / e.TotalSeconds).ToString("F0", CultureInfo.InvariantCulture) : "-";
-        Console.WriteLine($"| {name} | {sorted.Count} | {opsPerSecond} | {P(sorted, 0.5):F1} | {P(sorted, 0.99):F1} | {sorted[^1]:F1} |");
+        Console.WriteLine($"| {name} | {sorted.Count} | {opsPerSecond} | {P(sorted, 0.5):F1} | {P(sorted, 0.99):F1} | {sorted[^1]:F1} | {Cpu(cpuMsPerOp)} |");
     }
 
     private static double P(List<double> sorted, double q) => sorted.Count == 0 ? 0 : sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(q * sorted.Count) - 1)];
@@ -275,5 +321,62 @@ internal static class ApiServerBenchmark
         {
             return "?";
         }
+    }
+}
+
+/// <summary>The API server's process, whose utime + stime (/proc/PID/stat) the benchmark reads around each row.</summary>
+internal sealed class ServerProcess(int pid, string how)
+{
+    public string Describe() => $"pid {pid} ({how})";
+
+    public double? CpuSeconds()
+    {
+        try
+        {
+            // Fields after the command name (which ends at the last ')'): state is field 3, utime 14, stime 15, in USER_HZ (100) ticks.
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var f = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return (long.Parse(f[11], CultureInfo.InvariantCulture) + long.Parse(f[12], CultureInfo.InvariantCulture)) / 100.0;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary><paramref name="pid"/> if given; else the process listening on <paramref name="target"/>'s loopback port; else this one (in-process).</summary>
+    public static ServerProcess? Find(int? pid, Uri? target)
+    {
+        if (pid is { } p) return new ServerProcess(p, "--server-pid");
+        if (target is null) return new ServerProcess(Environment.ProcessId, "this benchmark process: server and clients");
+        if (!OperatingSystem.IsLinux()) return null;
+        // /proc/net/tcp{,6}: the socket inode of a LISTEN (0A) entry on the port, then the process holding that inode.
+        var inodes = new HashSet<string>();
+        foreach (var table in new[] { "/proc/net/tcp", "/proc/net/tcp6" })
+        {
+            if (!File.Exists(table)) continue;
+            foreach (var line in File.ReadLines(table).Skip(1))
+            {
+                var f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                if (f.Length > 9 && f[3] == "0A" && int.Parse(f[1][(f[1].IndexOf(':') + 1)..], NumberStyles.HexNumber, CultureInfo.InvariantCulture) == target.Port)
+                    inodes.Add($"socket:[{f[9]}]");
+            }
+        }
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var candidate)) continue;
+            try
+            {
+                foreach (var fd in Directory.EnumerateFiles(Path.Combine(dir, "fd")))
+                {
+                    if (new FileInfo(fd).LinkTarget is { } link && inodes.Contains(link))
+                        return new ServerProcess(candidate, $"listening on port {target.Port}");
+                }
+            }
+            catch (Exception e) when (e is UnauthorizedAccessException or IOException)
+            {
+            }
+        }
+        return null;
     }
 }
