@@ -102,6 +102,7 @@ public sealed class PodTopologySpreadPlugin : IPreFilterExtensions, IFilterPlugi
             counts.PerDomain[i][domain] = Math.Max(0, counts.PerDomain[i].GetValueOrDefault(domain) + delta);
         }
 
+        counts.Invalidate();
         return Status.Success;
     }
 
@@ -121,10 +122,8 @@ public sealed class PodTopologySpreadPlugin : IPreFilterExtensions, IFilterPlugi
         {
             var c = counts.Constraints[i];
             if (labels is null || !labels.TryGetValue(c.TopologyKey, out var domain)) return Status.UnschedulableAndUnresolvable(ErrReasonNodeLabelNotMatch);
-            var perDomain = counts.PerDomain[i];
-            var selfMatch = c.Selector.Matches(pod.Metadata?.Labels) ? 1 : 0;
-            var matchNum = perDomain.GetValueOrDefault(domain);
-            var minMatch = perDomain.Count == 0 || perDomain.Count < c.MinDomains ? 0 : perDomain.Values.Min();
+            var (minMatch, selfMatch) = counts.Critical(i, pod);
+            var matchNum = counts.PerDomain[i].GetValueOrDefault(domain);
             if (matchNum + selfMatch - minMatch > c.MaxSkew) return Status.Unschedulable(ErrReasonConstraintsNotMatch);
         }
 
@@ -241,6 +240,40 @@ public sealed class PodTopologySpreadPlugin : IPreFilterExtensions, IFilterPlugi
 
     private sealed record Counts(List<Constraint> Constraints, List<Dictionary<string, int>> PerDomain) : IStateData
     {
+        private (int Min, int Self)[]? _critical;
+
+        /// <summary>
+        /// Per constraint, the smallest domain count (0 with fewer domains than minDomains) and whether the incoming pod
+        /// matches its own selector: computed once per cycle (upstream keeps them as critical paths), not per node.
+        /// </summary>
+        public (int Min, int Self) Critical(int i, V1Pod pod)
+        {
+            var critical = Volatile.Read(ref _critical);
+            if (critical is null)
+            {
+                critical = new (int, int)[Constraints.Count];
+                for (var k = 0; k < critical.Length; k++)
+                {
+                    var d = PerDomain[k];
+                    var min = 0;
+                    if (d.Count > 0 && d.Count >= Constraints[k].MinDomains)
+                    {
+                        min = int.MaxValue;
+                        foreach (var v in d.Values) min = Math.Min(min, v);
+                    }
+
+                    critical[k] = (min, Constraints[k].Selector.Matches(pod.Metadata?.Labels) ? 1 : 0);
+                }
+
+                Volatile.Write(ref _critical, critical);
+            }
+
+            return critical[i];
+        }
+
+        /// <summary>Forgets <see cref="Critical"/> after the counts changed (preemption's AddPod/RemovePod).</summary>
+        public void Invalidate() => Volatile.Write(ref _critical, null);
+
         IStateData IStateData.Clone() => new Counts(Constraints, PerDomain.Select(d => new Dictionary<string, int>(d, StringComparer.Ordinal)).ToList());
     }
 }
