@@ -76,11 +76,16 @@ internal sealed class CelRules(SchemaValidator validator)
             }
             if (error is not null)
                 causes.Add(CrdValidator.Invalid($"{rp}.rule", text, $"compilation failed: ERROR: <input>: {error}"));
+            else if (CelCost.Estimate(expr!, schema) is var cost && cost > CelCost.StaticEstimatedCostLimit)
+                causes.Add(CrdSchemaRules.Forbidden($"{rp}.rule", CelCost.ErrorMessage("estimated rule cost", cost, CelCost.StaticEstimatedCostLimit)));
             if (Json.Str(rule, "messageExpression") is { } me)
             {
+                var (meExpr, meError) = me.Trim().Length == 0 ? (null, null) : Compile(me);
                 if (me.Trim().Length == 0) causes.Add(SchemaValidator.Required($"{rp}.messageExpression", "messageExpression must be non-empty if specified"));
-                else if (Compile(me).Error is { } meError)
+                else if (meError is not null)
                     causes.Add(CrdValidator.Invalid($"{rp}.messageExpression", me, $"messageExpression compilation failed: ERROR: <input>: {meError}"));
+                else if (CelCost.Estimate(meExpr!, schema) is var meCost && meCost > CelCost.StaticEstimatedCostLimit)
+                    causes.Add(CrdSchemaRules.Forbidden($"{rp}.messageExpression", CelCost.ErrorMessage("estimated messageExpression cost", meCost, CelCost.StaticEstimatedCostLimit)));
             }
         }
     }
