@@ -57,7 +57,9 @@ internal static class PodStartupBenchmark
         using var agent = agentKind.Start(server.BaseAddress, dir, runtime);
         try
         {
-            await WaitAsync(async () => (await client.GetAsync<V1Node>("bench-node")).Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true,
+            await WaitAsync(async () => agent.HasExited
+                    ? throw new InvalidOperationException($"the agent exited ({agent.ExitCode}) before its node was Ready")
+                    : (await client.GetAsync<V1Node>("bench-node")).Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true,
                 TimeSpan.FromSeconds(60), "the agent never registered a Ready node");
             Console.Error.WriteLine($"  {agentKind.Name} {runtime}: agent pid {agent.Id} registered ({agentKind.Description})");
 
