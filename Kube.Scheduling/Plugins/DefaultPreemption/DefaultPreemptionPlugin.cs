@@ -285,27 +285,50 @@ public sealed partial class DefaultPreemptionPlugin : IPostFilterPlugin
 
     private async Task MarkDisruptionTargetAsync(V1Pod victim, CancellationToken ct)
     {
+        // First from the cached object (no read; upstream patches without one); when it is stale, from a fresh read.
+        if (!string.IsNullOrEmpty(victim.Metadata.ResourceVersion))
+        {
+            try
+            {
+                await _client.UpdateStatusAsync(WithDisruptionTarget(victim), cancellationToken: ct).ConfigureAwait(false);
+                return;
+            }
+            catch (KubeApiException ex) when (ex is ConflictException)
+            {
+            }
+            catch (KubeApiException)
+            {
+                return;
+            }
+        }
+
         try
         {
             var current = await _client.GetAsync<V1Pod>(victim.Metadata.Name, victim.Metadata.NamespaceProperty, ct).ConfigureAwait(false);
             if (current.Metadata.Uid != victim.Metadata.Uid) return;
-            current.Status ??= new V1PodStatus();
-            var conditions = (current.Status.Conditions ?? []).Where(c => c.Type != "DisruptionTarget").ToList();
-            conditions.Add(new V1PodCondition
-            {
-                Type = "DisruptionTarget",
-                Status = "True",
-                Reason = "PreemptionByScheduler",
-                Message = $"{_handle.SchedulerName}: preempting to accommodate a higher priority pod",
-                LastTransitionTime = _time.GetUtcNow().UtcDateTime,
-            });
-            current.Status.Conditions = conditions;
-            await _client.UpdateStatusAsync(current, cancellationToken: ct).ConfigureAwait(false);
+            await _client.UpdateStatusAsync(WithDisruptionTarget(current), cancellationToken: ct).ConfigureAwait(false);
         }
         catch (KubeApiException)
         {
             // Best effort: the deletion is what matters.
         }
+    }
+
+    /// <summary>A shallow copy of the pod whose status has the DisruptionTarget condition of a preemption victim.</summary>
+    private V1Pod WithDisruptionTarget(V1Pod pod)
+    {
+        var copy = Internal.PodCopy.WithStatus(pod);
+        var conditions = (copy.Status.Conditions ?? []).Where(c => c.Type != "DisruptionTarget").ToList();
+        conditions.Add(new V1PodCondition
+        {
+            Type = "DisruptionTarget",
+            Status = "True",
+            Reason = "PreemptionByScheduler",
+            Message = $"{_handle.SchedulerName}: preempting to accommodate a higher priority pod",
+            LastTransitionTime = _time.GetUtcNow().UtcDateTime,
+        });
+        copy.Status.Conditions = conditions;
+        return copy;
     }
 
     private async Task RecordPreemptedEventAsync(V1Pod victim, V1Pod preemptor, string node, CancellationToken ct)
