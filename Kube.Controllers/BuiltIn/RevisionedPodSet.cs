@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using k8s;
 using k8s.Models;
 using Kube.Controllers.Internal;
@@ -23,11 +24,9 @@ internal sealed class RevisionedPodSet<TSet>
     private readonly Func<TSet, V1LabelSelector?> _selector;
     private readonly Func<TSet, V1PodTemplateSpec> _template;
     private readonly Func<TSet, int?> _collisionCount;
-    private readonly Action<TSet> _incrementCollisionCount;
 
-    /// <param name="incrementCollisionCount">Adds one to <c>status.collisionCount</c> of a copy of the set (creating the status if needed).</param>
     public RevisionedPodSet(IKubeClient client, ISharedInformerFactory informers, Func<TSet, V1LabelSelector?> selector,
-        Func<TSet, V1PodTemplateSpec> template, Func<TSet, int?> collisionCount, Action<TSet> incrementCollisionCount)
+        Func<TSet, V1PodTemplateSpec> template, Func<TSet, int?> collisionCount)
     {
         ArgumentNullException.ThrowIfNull(informers);
         _client = client;
@@ -37,7 +36,6 @@ internal sealed class RevisionedPodSet<TSet>
         _selector = selector;
         _template = template;
         _collisionCount = collisionCount;
-        _incrementCollisionCount = incrementCollisionCount;
     }
 
     /// <summary>
@@ -58,9 +56,15 @@ internal sealed class RevisionedPodSet<TSet>
         var revisions = ControllerHistory.OwnedBy(set, _revisions.Cache.ByIndex(Indexers.Namespace, ns));
         var update = await ControllerHistory.EnsureAsync(_client, set, _selector(set), _template(set), _collisionCount(set), revisions, async () =>
         {
-            // A hash collision: bump collisionCount so that the next sync hashes differently.
-            var copy = ObjectCopy.Clone(set);
-            _incrementCollisionCount(copy);
+            // A hash collision: bump status.collisionCount (on a copy; both kinds' status has the field) so that the next sync hashes differently.
+            var json = JsonNode.Parse(KubernetesJson.Serialize(set))!.AsObject();
+            if (json["status"] is not JsonObject status)
+            {
+                json["status"] = status = [];
+            }
+
+            status["collisionCount"] = (_collisionCount(set) ?? 0) + 1;
+            var copy = KubernetesJson.Deserialize<TSet>(json.ToJsonString());
             await _client.UpdateStatusAsync(copy, cancellationToken: cancellationToken).ConfigureAwait(false);
         }, cancellationToken).ConfigureAwait(false);
         return new State(set, ns, pods, revisions, update);

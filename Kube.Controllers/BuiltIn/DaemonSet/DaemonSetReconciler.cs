@@ -38,11 +38,7 @@ public sealed partial class DaemonSetReconciler : IReconciler<V1DaemonSet>
     {
         ArgumentNullException.ThrowIfNull(informers);
         _client = client;
-        _set = new RevisionedPodSet<V1DaemonSet>(client, informers, ds => ds.Spec.Selector, ds => ds.Spec.Template, ds => ds.Status?.CollisionCount, copy =>
-        {
-            copy.Status ??= new V1DaemonSetStatus();
-            copy.Status.CollisionCount = (copy.Status.CollisionCount ?? 0) + 1;
-        });
+        _set = new RevisionedPodSet<V1DaemonSet>(client, informers, ds => ds.Spec.Selector, ds => ds.Spec.Template, ds => ds.Status?.CollisionCount);
         _nodes = informers.GetInformer<V1Node>();
         _time = time;
         _logger = logger;

@@ -30,11 +30,7 @@ public sealed partial class StatefulSetReconciler : IReconciler<V1StatefulSet>
     {
         ArgumentNullException.ThrowIfNull(informers);
         _client = client;
-        _set = new RevisionedPodSet<V1StatefulSet>(client, informers, set => set.Spec.Selector, set => set.Spec.Template, set => set.Status?.CollisionCount, copy =>
-        {
-            copy.Status ??= new V1StatefulSetStatus();
-            copy.Status.CollisionCount = (copy.Status.CollisionCount ?? 0) + 1;
-        });
+        _set = new RevisionedPodSet<V1StatefulSet>(client, informers, set => set.Spec.Selector, set => set.Spec.Template, set => set.Status?.CollisionCount);
         _claims = informers.GetInformer<V1PersistentVolumeClaim>();
         _time = time;
         _logger = logger;

@@ -73,6 +73,32 @@ public sealed class DaemonSetIntegrationTests
 
     [TestMethod]
     [Timeout(90_000, CooperativeCancellation = true)]
+    public async Task DaemonSet_WhoseRevisionNameIsTaken_BumpsCollisionCount_AndRunsPodsOfTheNextHash()
+    {
+        await using var cluster = await ControllerCluster.StartAsync();
+        var client = cluster.Client;
+        await client.CreateAsync(Node("c1"));
+        var ds = DaemonSet("clash", "clash:1");
+        // Another object's ControllerRevision already has the name of the set's first revision (<name>-<hash of the template
+        // as the server defaults it>, which a dry run shows).
+        var defaulted = await client.CreateAsync(ds, new WriteOptions { DryRun = "All" });
+        var taken = Kube.Controllers.Internal.ControllerHistory.NameFor(ds, Kube.Controllers.Internal.ControllerHistory.Hash(defaulted.Spec.Template, null));
+        await client.CreateAsync(new V1ControllerRevision
+        {
+            ApiVersion = "apps/v1", Kind = "ControllerRevision", Revision = 1,
+            Metadata = new V1ObjectMeta { Name = taken, NamespaceProperty = "default" },
+        });
+        await client.CreateAsync(ds);
+
+        await ControllerCluster.WaitForAsync(async () => (await client.GetAsync<V1DaemonSet>("clash", "default")).Status?.CollisionCount == 1, "status.collisionCount 1");
+        var next = Kube.Controllers.Internal.ControllerHistory.Hash(defaulted.Spec.Template, 1);
+        await ControllerCluster.WaitForAsync(async () => (await cluster.PodsAsync("app=clash")).Any(p => p.Metadata.Labels["controller-revision-hash"] == next),
+            "a pod of the revision hashed with collisionCount 1");
+        Assert.AreEqual(0, (await client.GetAsync<V1ControllerRevision>(taken, "default")).Metadata.OwnerReferences?.Count ?? 0, "the other revision is left alone");
+    }
+
+    [TestMethod]
+    [Timeout(90_000, CooperativeCancellation = true)]
     public async Task DaemonSet_RollingUpdate_ReplacesPodsWithAtMostOneNodeUnavailable()
     {
         await using var cluster = await ControllerCluster.StartAsync();
