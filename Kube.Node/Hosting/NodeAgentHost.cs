@@ -66,7 +66,7 @@ public static class NodeAgentHost
         builder.Services.AddKubeCore();
         // --runtime cri: containerd's default socket (process and simulated are registered by AddKubeNodeAgent).
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IContainerRuntimeProvider, CriRuntimeProvider>());
-        builder.Services.AddSingleton<IKubeClient>(_ => HttpKubeClient.FromConfig(KubeconfigReader.Load(kubeconfigPath)));
+        builder.Services.AddSingleton<IKubeClient>(_ => HttpKubeClient.FromConfig(LoadKubeconfig(kubeconfigPath)));
         try
         {
             builder.Services.AddKubeNodeAgent(o =>
@@ -115,12 +115,21 @@ public static class NodeAgentHost
     }
 
     /// <summary>
+    /// KubernetesClient's loader on the JIT (every kubeconfig feature, exec plugins included); <see cref="KubeconfigReader"/>
+    /// when compiled ahead of time, where KubernetesClient's YAML loader fails.
+    /// </summary>
+    private static KubernetesClientConfiguration LoadKubeconfig(string path) =>
+        System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeSupported
+            ? KubernetesClientConfiguration.BuildConfigFromConfigFile(path)
+            : KubeconfigReader.Load(path);
+
+    /// <summary>
     /// An HttpClient to the API server with the kubeconfig's transport: its CA check and client certificate (KubernetesClient's
     /// handler), plus its bearer token if it has one. Relative paths resolve against the server URL.
     /// </summary>
     private static HttpClient ApiServerHttpClient(string kubeconfigPath)
     {
-        var config = KubeconfigReader.Load(kubeconfigPath);
+        var config = LoadKubeconfig(kubeconfigPath);
         var http = new Kubernetes(config).HttpClient;
         http.BaseAddress = new Uri(config.Host.TrimEnd('/') + "/");
         if (!string.IsNullOrEmpty(config.AccessToken))
