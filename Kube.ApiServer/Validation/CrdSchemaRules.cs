@@ -33,10 +33,13 @@ internal static class CrdSchemaRules
             causes.Add(CrdValidator.Invalid($"{p}.x-kubernetes-embedded-resource", "true", "must be false at the root", quote: false));
         if (SchemaValidator.Bool(schema, "x-kubernetes-int-or-string"))
             causes.Add(CrdValidator.Invalid($"{p}.x-kubernetes-int-or-string", "true", "must be false at the root", quote: false));
-        Node(schema, p, causes, validator, new Context(Root: true, InsideMeta: false, DefaultsForbidden: null), depth: 0);
+        var total = new Cel.CelCostTotal();
+        Node(schema, p, causes, validator, new Context(Root: true, InsideMeta: false, DefaultsForbidden: null, Cardinality: 1, Total: total), depth: 0);
+        total.Check(p, causes);
     }
 
-    private sealed record Context(bool Root, bool InsideMeta, string? DefaultsForbidden);
+    /// <param name="Cardinality">How many times a rule here can run per object: the product of the enclosing lists' and maps' sizes.</param>
+    private sealed record Context(bool Root, bool InsideMeta, string? DefaultsForbidden, double Cardinality, Cel.CelCostTotal Total);
 
     private static void Node(JsonObject s, string p, List<V1StatusCause> causes, SchemaValidator validator, Context ctx, int depth)
     {
@@ -78,7 +81,11 @@ internal static class CrdSchemaRules
             case JsonObject additional:
                 if (props is { Count: > 0 }) causes.Add(Forbidden($"{p}.additionalProperties", "additionalProperties and properties are mutual exclusive"));
                 Child(additional, $"{p}.additionalProperties", "must not be empty for specified object fields", causes, validator,
-                    ctx with { Root = false, DefaultsForbidden = ctx.InsideMeta ? "inside additionalProperties applying to object metadata" : ctx.DefaultsForbidden }, depth);
+                    ctx with
+                    {
+                        Root = false, DefaultsForbidden = ctx.InsideMeta ? "inside additionalProperties applying to object metadata" : ctx.DefaultsForbidden,
+                        Cardinality = ctx.Cardinality * Cel.CelCost.MaxSize(s),
+                    }, depth);
                 break;
         }
         if (props is not null)
@@ -94,7 +101,7 @@ internal static class CrdSchemaRules
                 var meta = (ctx.Root || embedded) && name is "metadata" or "apiVersion" or "kind";
                 if (meta) MetaField(cs, cp, name, causes);
                 Child(cs, cp, "must not be empty for specified object fields", causes, validator,
-                    new Context(false, meta || ctx.InsideMeta, meta && ctx.Root ? $"in top-level {name}" : ctx.DefaultsForbidden), depth);
+                    new Context(false, meta || ctx.InsideMeta, meta && ctx.Root ? $"in top-level {name}" : ctx.DefaultsForbidden, ctx.Cardinality, ctx.Total), depth);
             }
         }
         if (type == "array" && s["items"] is null) causes.Add(SchemaValidator.Required($"{p}.items", "must be specified"));
@@ -104,7 +111,8 @@ internal static class CrdSchemaRules
                 causes.Add(Forbidden($"{p}.items", "items must be a schema object and not an array"));
                 break;
             case JsonObject items:
-                Child(items, $"{p}.items", "must not be empty for specified array items", causes, validator, ctx with { Root = false }, depth);
+                Child(items, $"{p}.items", "must not be empty for specified array items", causes, validator,
+                    ctx with { Root = false, Cardinality = ctx.Cardinality * Cel.CelCost.MaxSize(s) }, depth);
                 break;
         }
         foreach (var combinator in new[] { "allOf", "anyOf", "oneOf" })
@@ -127,7 +135,8 @@ internal static class CrdSchemaRules
             if (ctx.DefaultsForbidden is { } why) causes.Add(Forbidden($"{p}.default", $"must not be set {why}"));
             else Default(def, s, $"{p}.default", causes, validator);
         }
-        if (Json.Arr(s, "x-kubernetes-validations") is { Count: > 0 } rules) Cel.CelRules.CheckDefinitions(rules, s, $"{p}.x-kubernetes-validations", causes, ctx.Root);
+        if (Json.Arr(s, "x-kubernetes-validations") is { Count: > 0 } rules)
+            Cel.CelRules.CheckDefinitions(rules, s, $"{p}.x-kubernetes-validations", causes, ctx.Root, (path, cost) => ctx.Total.Add(path, cost * ctx.Cardinality));
     }
 
     private static void Child(JsonObject child, string cp, string missingType, List<V1StatusCause> causes, SchemaValidator validator, Context ctx, int depth)

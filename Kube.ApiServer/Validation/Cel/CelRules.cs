@@ -39,7 +39,8 @@ internal sealed class CelRules(SchemaValidator validator)
     }
 
     /// <summary>Checks the rules of one schema node when the CRD is written: upstream's shape rules, then that each compiles in the subset.</summary>
-    public static void CheckDefinitions(JsonArray rules, JsonObject schema, string p, List<V1StatusCause> causes, bool root = false)
+    public static void CheckDefinitions(JsonArray rules, JsonObject schema, string p, List<V1StatusCause> causes, bool root = false,
+        Action<string, double>? observeCost = null)
     {
         for (var i = 0; i < rules.Count; i++)
         {
@@ -78,6 +79,7 @@ internal sealed class CelRules(SchemaValidator validator)
                 causes.Add(CrdValidator.Invalid($"{rp}.rule", text, $"compilation failed: ERROR: <input>: {error}"));
             else if (CelCost.Estimate(expr!, schema) is var cost && cost > CelCost.StaticEstimatedCostLimit)
                 causes.Add(CrdSchemaRules.Forbidden($"{rp}.rule", CelCost.ErrorMessage("estimated rule cost", cost, CelCost.StaticEstimatedCostLimit)));
+            else observeCost?.Invoke($"{rp}.rule", cost);
             if (Json.Str(rule, "messageExpression") is { } me)
             {
                 var (meExpr, meError) = me.Trim().Length == 0 ? (null, null) : Compile(me);

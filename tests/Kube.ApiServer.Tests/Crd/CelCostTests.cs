@@ -41,6 +41,24 @@ public sealed class CelCostTests
     }
 
     [TestMethod]
+    public async Task CheapRuleOnEveryItemOfAnUnboundedList_ExceedsTheCrdTotal()
+    {
+        await using var cluster = await TestCluster.StartAsync();
+        var crd = Crd("perhost", "", ",\"x-kubernetes-validations\":[{\"rule\":\"self.startsWith('a')\"}]", "size(self) > 0");
+        var refused = await cluster.PostAsync("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd);
+        Assert.AreEqual(422, refused.Code, refused.Body?.ToJsonString());
+        var causes = CrdFixtures.Causes(refused.Body);
+        CollectionAssert.Contains(causes, ("spec.versions[0].schema.openAPIV3Schema.properties[spec].properties[hosts].items.x-kubernetes-validations[0].rule",
+            "Forbidden: contributed to estimated rule cost total exceeding cost limit for entire OpenAPIv3 schema"));
+        CollectionAssert.Contains(causes, ("spec.versions[0].schema.openAPIV3Schema",
+            "Forbidden: x-kubernetes-validations estimated rule cost total for entire OpenAPIv3 schema exceeds budget by factor of more than 100x (try simplifying the rule, or adding maxItems, maxProperties, and maxLength where arrays, maps, and strings are declared)"));
+
+        var bounded = await cluster.PostAsync("/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+            crd.Replace("\"type\":\"array\"", "\"type\":\"array\",\"maxItems\":100", StringComparison.Ordinal));
+        Assert.AreEqual(201, bounded.Code, bounded.Body?.ToJsonString());
+    }
+
+    [TestMethod]
     public void Estimate_GrowsWithTheSchemasBounds()
     {
         var (expr, _) = CelRules.Compile("self.all(h, h.contains('x'))");
