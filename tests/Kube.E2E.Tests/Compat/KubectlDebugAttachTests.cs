@@ -12,37 +12,20 @@ namespace Kube.E2E.Tests.Compat;
 public sealed class KubectlDebugAttachTests
 {
     private static readonly TimeSpan Step = TimeSpan.FromSeconds(60);
-    private static KubeHostProcess? _host;
-    private static Kubectl? _kubectl;
-    private static string _dir = "";
+    private static KubectlHost? _cluster;
 
-    private static Kubectl K => _kubectl!;
+    private static Kubectl K => (_cluster ?? throw new InvalidOperationException("the cluster did not start")).Kubectl;
 
     [ClassInitialize]
-    public static async Task StartClusterAsync(TestContext _)
-    {
-        if (Kubectl.Path is null) return;
-        _dir = Directory.CreateTempSubdirectory("kube-e2e-debug-attach-").FullName;
-        _host = await KubeHostProcess.StartAsync(Path.Combine(_dir, "data"));
-        _kubectl = new Kubectl(_host.Kubeconfig, Path.Combine(_dir, "kubecache"));
-    }
+    public static async Task StartClusterAsync(TestContext _) => _cluster = await KubectlHost.StartAsync("debug-attach");
 
     [ClassCleanup]
-    public static async Task StopClusterAsync()
-    {
-        if (_host is not null) await _host.DisposeAsync();
-        try { if (_dir.Length > 0) Directory.Delete(_dir, true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-    }
+    public static Task StopClusterAsync() => KubectlHost.StopAsync(_cluster);
 
     [TestInitialize]
     public void RequireKubectl() => Kubectl.RequireInstalled();
 
-    private static async Task ApplyAsync(string name, string yaml)
-    {
-        var file = Path.Combine(_dir, name + ".yaml");
-        await File.WriteAllTextAsync(file, yaml);
-        await K.OkAsync($"apply -f {file}");
-    }
+    private static async Task ApplyAsync(string name, string yaml) => await K.OkAsync($"apply -f {await _cluster!.WriteFileAsync(name + ".yaml", yaml)}");
 
     /// <summary>A running pod whose container sleeps; the duration is unique to this class so the debugger can find it.</summary>
     private static async Task<int> SleeperAsync(string name)
