@@ -69,7 +69,8 @@ public sealed partial class ProcessRuntime : IAttachRuntime
 
             var io = new ContainerStdio(null, pty, c.StdinOnce);
             _stdio[c.Id] = io;
-            _ = Task.Run(() => CopyTerminalToLog(io, c.LogPath, c.Name));
+            // Blocking reads for the container's lifetime: a thread of its own, not one of the pool's.
+            _ = Task.Factory.StartNew(() => CopyTerminalToLog(io, c.LogPath, c.Name), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
             return pid;
         }
 
