@@ -7,21 +7,13 @@ namespace Kube.Node.Tests.Server;
 
 /// <summary><c>/exec</c> with <c>tty=true</c> on a running agent's kubelet server, over a real WebSocket as kubectl 1.32 speaks it (v5.channel.k8s.io).</summary>
 [TestClass]
-public sealed class ExecTtyTests
+public sealed class ExecTtyTests : AgentHarnessTest
 {
-    private AgentHarness _h = null!;
-
-    [TestInitialize]
-    public async Task Init() => _h = await AgentHarness.StartAsync();
-
-    [TestCleanup]
-    public async Task Cleanup() => await _h.DisposeAsync();
-
     [TestMethod]
     public async Task Exec_WithTty_RunsOnATerminalOfTheClientsSize_InTheContainersMountNamespace_WithoutStderr_AndReportsTheExitCode()
     {
         var marker = TestUtil.UniqueSeconds(300);
-        await _h.RunPodAsync("tty", new V1PodSpec
+        await H.RunPodAsync("tty", new V1PodSpec
         {
             Volumes = [new V1Volume { Name = "scratch", EmptyDir = new V1EmptyDirVolumeSource() }],
             Containers = [new V1Container
@@ -46,7 +38,7 @@ public sealed class ExecTtyTests
     public async Task Exec_WithTty_AndAMalformedResize_StillRuns_OnA0x0Terminal()
     {
         var marker = TestUtil.UniqueSeconds(300);
-        await _h.RunPodAsync("tty0", new V1PodSpec { Containers = [new V1Container { Name = "main", Image = "busybox", Command = ["sleep", marker] }] });
+        await H.RunPodAsync("tty0", new V1PodSpec { Containers = [new V1Container { Name = "main", Image = "busybox", Command = ["sleep", marker] }] });
 
         var (frames, status) = await ExecAsync("command=stty&command=size&stdout=true&tty=true", "{not json", pod: "tty0");
 
@@ -58,7 +50,7 @@ public sealed class ExecTtyTests
     {
         using var ws = new ClientWebSocket();
         ws.Options.AddSubProtocol("v5.channel.k8s.io");
-        await ws.ConnectAsync(new Uri($"ws://127.0.0.1:{_h.Agent.KubeletPort}/exec/default/{pod}/main?{query}"), CancellationToken.None);
+        await ws.ConnectAsync(new Uri($"ws://127.0.0.1:{H.Agent.KubeletPort}/exec/default/{pod}/main?{query}"), CancellationToken.None);
         await ws.SendAsync(new byte[] { 4 }.Concat(Encoding.UTF8.GetBytes(resize)).ToArray(), WebSocketMessageType.Binary, true, CancellationToken.None);
         return await ChannelFrames.ReadToCloseAsync(ws, AgentHarness.Deadline);
     }

@@ -13,27 +13,20 @@ namespace Kube.Node.Tests.Server;
 /// client session over a real WebSocket. The "pod's server" is a listener the test opens on the pod's IP.
 /// </summary>
 [TestClass]
-public sealed class PortForwardServerTests
+public sealed class PortForwardServerTests : AgentHarnessTest
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(20);
-    private AgentHarness _h = null!;
-
-    [TestInitialize]
-    public async Task Init() => _h = await AgentHarness.StartAsync();
-
-    [TestCleanup]
-    public async Task Cleanup() => await _h.DisposeAsync();
 
     private async Task<string> RunPodAsync(string name)
     {
-        var marker = _h.Marker(3601);
-        await _h.Client.CreateAsync(new V1Pod
+        var marker = H.Marker(3601);
+        await H.Client.CreateAsync(new V1Pod
         {
             ApiVersion = "v1", Kind = "Pod",
             Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = "default" },
             Spec = new V1PodSpec { NodeName = "node-1", Containers = [new V1Container { Name = "main", Image = "busybox", Command = ["sleep", marker] }] },
         });
-        var pod = await _h.WaitPodAsync(name, p => p.Status?.Phase == "Running" && !string.IsNullOrEmpty(p.Status.PodIP), "ran with an IP");
+        var pod = await H.WaitPodAsync(name, p => p.Status?.Phase == "Running" && !string.IsNullOrEmpty(p.Status.PodIP), "ran with an IP");
         return pod.Status.PodIP;
     }
 
@@ -41,7 +34,7 @@ public sealed class PortForwardServerTests
     {
         var ws = new ClientWebSocket();
         ws.Options.AddSubProtocol(PortForwardHandler.Subprotocol);
-        await ws.ConnectAsync(new Uri($"ws://127.0.0.1:{_h.Agent.KubeletPort}/portForward/default/{pod}"), ct);
+        await ws.ConnectAsync(new Uri($"ws://127.0.0.1:{H.Agent.KubeletPort}/portForward/default/{pod}"), ct);
         Assert.AreEqual(PortForwardHandler.Subprotocol, ws.SubProtocol);
         var session = new SpdySession(WebSocketStream.Create(ws, WebSocketMessageType.Binary, ownsWebSocket: false), server: false, onStream: null);
         return (ws, session, session.RunAsync(ct));
@@ -136,14 +129,14 @@ public sealed class PortForwardServerTests
     [TestMethod]
     public async Task PortForward_WithoutWebSocket_Or_ForAnUnknownPod_IsRefused()
     {
-        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_h.Agent.KubeletPort}/"), Timeout = Deadline };
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{H.Agent.KubeletPort}/"), Timeout = Deadline };
         var plain = await http.GetAsync("portForward/default/nope");
         Assert.AreEqual(HttpStatusCode.BadRequest, plain.StatusCode);
         StringAssert.Contains(await plain.Content.ReadAsStringAsync(), PortForwardHandler.Subprotocol);
 
         using var ws = new ClientWebSocket();
         ws.Options.AddSubProtocol(PortForwardHandler.Subprotocol);
-        var ex = await Assert.ThrowsAsync<WebSocketException>(() => ws.ConnectAsync(new Uri($"ws://127.0.0.1:{_h.Agent.KubeletPort}/portForward/default/nope"), CancellationToken.None));
+        var ex = await Assert.ThrowsAsync<WebSocketException>(() => ws.ConnectAsync(new Uri($"ws://127.0.0.1:{H.Agent.KubeletPort}/portForward/default/nope"), CancellationToken.None));
         StringAssert.Contains(ex.Message, "404");
     }
 }

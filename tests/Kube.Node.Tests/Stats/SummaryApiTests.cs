@@ -5,21 +5,13 @@ namespace Kube.Node.Tests.Stats;
 
 /// <summary><c>GET /stats/summary</c> on the kubelet server, with real processes: upstream's JSON shape and real figures.</summary>
 [TestClass]
-public sealed class SummaryApiTests
+public sealed class SummaryApiTests : AgentHarnessTest
 {
-    private AgentHarness _h = null!;
-
-    [TestInitialize]
-    public async Task Init() => _h = await AgentHarness.StartAsync();
-
-    [TestCleanup]
-    public async Task Cleanup() => await _h.DisposeAsync();
-
     [TestMethod]
     public async Task StatsSummary_ReportsNodeAndPodCpuAndMemory_InUpstreamShape()
     {
-        var marker = _h.Marker(3711);
-        var pod = await _h.RunPodAsync("burner", new V1PodSpec
+        var marker = H.Marker(3711);
+        var pod = await H.RunPodAsync("burner", new V1PodSpec
         {
             Containers =
             [
@@ -29,7 +21,7 @@ public sealed class SummaryApiTests
             ],
         });
 
-        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_h.Agent.KubeletPort}/"), Timeout = TimeSpan.FromSeconds(10) };
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{H.Agent.KubeletPort}/"), Timeout = TimeSpan.FromSeconds(10) };
         JsonElement burnCpu = default;
         ulong firstCpu = 0;
         JsonElement root = default;
