@@ -39,6 +39,19 @@ internal sealed class RevisionedPodSet<TSet>
     }
 
     /// <summary>
+    /// Loads the set (<see cref="LoadAsync"/>) and runs <paramref name="sync"/> with it and the revision of its current
+    /// template: done when the set is gone or being deleted, a retry in 1 s while that revision cannot be made.
+    /// </summary>
+    public async Task<ReconcileResult> ReconcileAsync(ReconcileRequest request, Func<State, V1ControllerRevision, CancellationToken, Task<ReconcileResult>> sync,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(sync);
+        if (await LoadAsync(request, cancellationToken).ConfigureAwait(false) is not { } state) return ReconcileResult.Done;
+        if (state.UpdateRevision is not { } update) return ReconcileResult.RequeueAfter(TimeSpan.FromSeconds(1));
+        return await sync(state, update, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
     /// The set with its pods and revisions; null when the set is gone or being deleted. <see cref="State.UpdateRevision"/>
     /// is null when the revision of the current template could not be made yet (a collision was just counted): retry soon.
     /// </summary>

@@ -46,11 +46,12 @@ public sealed partial class DaemonSetReconciler : IReconciler<V1DaemonSet>
     }
 
     /// <inheritdoc />
-    public async Task<ReconcileResult> ReconcileAsync(ReconcileRequest request, CancellationToken cancellationToken)
+    public Task<ReconcileResult> ReconcileAsync(ReconcileRequest request, CancellationToken cancellationToken) =>
+        _set.ReconcileAsync(request, SyncAsync, cancellationToken);
+
+    private async Task<ReconcileResult> SyncAsync(RevisionedPodSet<V1DaemonSet>.State state, V1ControllerRevision current, CancellationToken cancellationToken)
     {
-        if (await _set.LoadAsync(request, cancellationToken).ConfigureAwait(false) is not { } state) return ReconcileResult.Done;
-        var (ds, _, pods, revisions, current) = state;
-        if (current is null) return ReconcileResult.RequeueAfter(TimeSpan.FromSeconds(1));
+        var (ds, _, pods, revisions, _) = state;
         // New pods carry the hash of the revision that holds the template (upstream reads it from the revision's label).
         var hash = current.Metadata.Labels?.TryGetValue(RevisionLabel, out var h) == true ? h : ControllerHistory.Hash(ds.Spec.Template, ds.Status?.CollisionCount);
         var inUse = pods.Where(p => p.Metadata.DeletionTimestamp is null).Select(RevisionOf).OfType<string>().Append(current.Metadata.Name)

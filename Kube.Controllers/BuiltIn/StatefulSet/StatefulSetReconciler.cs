@@ -38,11 +38,12 @@ public sealed partial class StatefulSetReconciler : IReconciler<V1StatefulSet>
     }
 
     /// <inheritdoc />
-    public async Task<ReconcileResult> ReconcileAsync(ReconcileRequest request, CancellationToken cancellationToken)
+    public Task<ReconcileResult> ReconcileAsync(ReconcileRequest request, CancellationToken cancellationToken) =>
+        _set.ReconcileAsync(request, SyncAsync, cancellationToken);
+
+    private async Task<ReconcileResult> SyncAsync(RevisionedPodSet<V1StatefulSet>.State state, V1ControllerRevision update, CancellationToken cancellationToken)
     {
-        if (await _set.LoadAsync(request, cancellationToken).ConfigureAwait(false) is not { } state) return ReconcileResult.Done;
-        var (set, _, pods, revisions, update) = state;
-        if (update is null) return ReconcileResult.RequeueAfter(TimeSpan.FromSeconds(1));
+        var (set, _, pods, revisions, _) = state;
         var currentName = set.Status?.CurrentRevision is { Length: > 0 } c ? c : update.Metadata.Name;
         var current = revisions.FirstOrDefault(r => r.Metadata.Name == currentName) ?? update;
         var currentTemplate = ControllerHistory.TemplateOf(current) ?? set.Spec.Template;
