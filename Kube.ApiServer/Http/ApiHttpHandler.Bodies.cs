@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -223,7 +224,7 @@ internal sealed partial class ApiHttpHandler
                         }
                         else if (unflushed > 0)
                         {
-                            await ctx.Response.Body.FlushAsync(ct).ConfigureAwait(false);
+                            await ctx.Response.BodyWriter.FlushAsync(ct).ConfigureAwait(false);
                             unflushed = 0;
                         }
                     }
@@ -253,16 +254,17 @@ internal sealed partial class ApiHttpHandler
                     // Shared by every watcher of the same event: one copy of the event line for all of them.
                     frame = item.Object.Frame(item.Type);
                 }
-                await ctx.Response.Body.WriteAsync(frame, ct).ConfigureAwait(false);
+                // Into the response pipe without a flush (a write to Response.Body flushes every time).
+                ctx.Response.BodyWriter.Write(frame);
                 unflushed += frame.Length;
                 if (unflushed >= WatchFlushBytes)
                 {
-                    await ctx.Response.Body.FlushAsync(ct).ConfigureAwait(false);
+                    await ctx.Response.BodyWriter.FlushAsync(ct).ConfigureAwait(false);
                     unflushed = 0;
                 }
             }
             if (!started) await StartWatchAsync(ctx).ConfigureAwait(false);
-            else if (unflushed > 0) await ctx.Response.Body.FlushAsync(ct).ConfigureAwait(false);
+            else if (unflushed > 0) await ctx.Response.BodyWriter.FlushAsync(ct).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
