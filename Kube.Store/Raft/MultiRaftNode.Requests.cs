@@ -127,6 +127,16 @@ internal sealed partial class MultiRaftNode
         {
             r.SubmittedTick = _ticks;
         }
+        if (r.Command is not null)
+        {
+            _batch.Add(r);
+            _batchBytes += r.Command.Length;
+            if (_batchBytes >= MaxProposalBatchBytes)
+            {
+                SubmitBatch();
+            }
+            return;
+        }
         bool accepted;
         var context = new byte[8];
         BinaryPrimitives.WriteUInt64LittleEndian(context, r.Id);
@@ -142,7 +152,7 @@ internal sealed partial class MultiRaftNode
                 _proposed[r.Id] = r;
             }
         }
-        else if (r.Command is null)
+        else
         {
             accepted = _core.ReadIndex(context);
             if (accepted)
@@ -151,22 +161,41 @@ internal sealed partial class MultiRaftNode
                 _reading[r.Id] = r;
             }
         }
-        else
+        if (!accepted)
         {
-            var data = new byte[8 + r.Command.Length];
-            context.CopyTo(data, 0);
-            r.Command.CopyTo(data, 8);
-            accepted = _core.Propose(data);
-            if (accepted)
+            _waitingForLeader.Add(r);
+        }
+    }
+
+    /// <summary>
+    /// Proposes every command gathered by <see cref="Submit"/> since the last call as one batch: one append to each follower
+    /// (and one acknowledgement back) for all of them, rather than one per proposal.
+    /// </summary>
+    private void SubmitBatch()
+    {
+        if (_batch.Count == 0)
+        {
+            return;
+        }
+        var data = new byte[_batch.Count][];
+        for (var i = 0; i < data.Length; i++)
+        {
+            data[i] = _batch[i].Command!;
+        }
+        if (_core.Propose(data))
+        {
+            foreach (var r in _batch)
             {
                 r.AcceptedTick = _ticks;
                 _proposed[r.Id] = r;
             }
         }
-        if (!accepted)
+        else
         {
-            _waitingForLeader.Add(r);
+            _waitingForLeader.AddRange(_batch);
         }
+        _batch.Clear();
+        _batchBytes = 0;
     }
 
     private void ExpireRequests()
@@ -186,6 +215,7 @@ internal sealed partial class MultiRaftNode
                     Submit(r, retry: true);
                 }
             }
+            SubmitBatch();
         }
         Expire(_proposed);
         Expire(_reading);
@@ -241,10 +271,21 @@ internal sealed partial class MultiRaftNode
         }
     }
 
+    /// <summary>A batch of proposals is cut at this many bytes, so that a follower's forward of it stays well within a peer frame.</summary>
+    private const int MaxProposalBatchBytes = 1024 * 1024;
+
+    /// <summary>Proposals submitted in this pass of the loop and not yet handed to the core (<see cref="SubmitBatch"/>).</summary>
+    private readonly List<Request> _batch = [];
+
+    private int _batchBytes;
+
     private sealed class Request(long id, byte[]? command, CancellationToken cancellationToken)
     {
         public ulong Id { get; } = unchecked((ulong)id);
-        public byte[]? Command { get; } = command;
+
+        /// <summary>The log entry's data, <c>[u64 proposal id][command]</c>, built by the caller's thread rather than the loop.</summary>
+        public byte[]? Command { get; } = command is null ? null : EntryData(unchecked((ulong)id), command);
+
         public CancellationToken CancellationToken { get; } = cancellationToken;
         public ulong? TransferTo { get; init; }
         public ConfChange? Change { get; init; }
@@ -252,5 +293,13 @@ internal sealed partial class MultiRaftNode
         public long SubmittedTick { get; set; }
         public long AcceptedTick { get; set; }
         public TaskCompletionSource<object> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        private static byte[] EntryData(ulong id, byte[] command)
+        {
+            var data = GC.AllocateUninitializedArray<byte>(8 + command.Length);
+            BinaryPrimitives.WriteUInt64LittleEndian(data, id);
+            command.CopyTo(data, 8);
+            return data;
+        }
     }
 }

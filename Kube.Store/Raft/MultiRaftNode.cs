@@ -198,6 +198,7 @@ internal sealed partial class MultiRaftNode : IRaftNode
             }
             Submit(r, retry: false);
         }
+        SubmitBatch();
         if (reads is not null)
         {
             // One ReadIndex round (one heartbeat to the followers) serves every read drained in this pass, as etcd batches them.

@@ -29,11 +29,11 @@ internal sealed partial class RaftNode
 
     private void BroadcastAppend()
     {
-        foreach (var id in _prs.Keys.ToArray())
+        foreach (var id in _prs.Keys)
         {
             if (id != Id)
             {
-                MaybeSendAppend(id, true);
+                MaybeSendAppend(id, true); // changes a member's progress, never the set of members
             }
         }
     }
@@ -99,12 +99,23 @@ internal sealed partial class RaftNode
 
     private bool MaybeCommit()
     {
-        var matches = _prs.Values.Where(p => !p.IsLearner).Select(p => p.Match).OrderByDescending(x => x).ToArray();
-        if (matches.Length == 0)
+        // The highest index a quorum of voters has: the (n/2)-th largest match, without allocating (called on every acknowledgement).
+        Span<ulong> matches = _prs.Count <= 16 ? stackalloc ulong[_prs.Count] : new ulong[_prs.Count];
+        var voters = 0;
+        foreach (var p in _prs.Values)
+        {
+            if (!p.IsLearner)
+            {
+                matches[voters++] = p.Match;
+            }
+        }
+        if (voters == 0)
         {
             return false;
         }
-        if (!_log.MaybeCommit(matches[matches.Length / 2], Term))
+        matches = matches[..voters];
+        matches.Sort();
+        if (!_log.MaybeCommit(matches[(voters - 1) / 2], Term))
         {
             return false;
         }

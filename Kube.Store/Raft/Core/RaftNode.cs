@@ -121,6 +121,21 @@ internal sealed partial class RaftNode
     public bool Propose(byte[] data) =>
         StepLocal(new RaftMessage { Type = RaftMessageType.Propose, Entries = [new RaftEntry(0, 0, RaftEntryType.Normal, data)] });
 
+    /// <summary>
+    /// Proposes several commands at once: they are appended together and reach each follower in one append (a follower forwards
+    /// them to the leader in one message). False when they were dropped, all of them.
+    /// </summary>
+    public bool Propose(IReadOnlyList<byte[]> data)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        var entries = new RaftEntry[data.Count];
+        for (var i = 0; i < entries.Length; i++)
+        {
+            entries[i] = new RaftEntry(0, 0, RaftEntryType.Normal, data[i]);
+        }
+        return StepLocal(new RaftMessage { Type = RaftMessageType.Propose, Entries = entries });
+    }
+
     /// <summary>Proposes one membership change. False when dropped, including while another change is not yet applied.</summary>
     public bool ProposeConfChange(ConfChange change) =>
         StepLocal(new RaftMessage { Type = RaftMessageType.Propose, Entries = [new RaftEntry(0, 0, RaftEntryType.ConfChange, change.Encode())] });

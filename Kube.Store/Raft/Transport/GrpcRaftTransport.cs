@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
-using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Kube.Store.Raft.Core;
@@ -251,19 +250,20 @@ internal sealed class GrpcRaftTransport : IRaftTransport, IAsyncDisposable
                 try
                 {
                     call = _invoker.AsyncClientStreamingCall(StreamMethod, null, new CallOptions(cancellationToken: writeTimeout.Token));
-                    using var frame = new MemoryStream();
+                    var batch = new List<RaftMessage>();
                     while (await Queue.Reader.WaitToReadAsync(token).ConfigureAwait(false))
                     {
                         // One frame carries every message queued by now (from 512 KiB on, no more are added; the server accepts 2 MiB), each prefixed with its length.
-                        frame.SetLength(0);
-                        var output = new CodedOutputStream(frame, leaveOpen: true);
-                        while (output.Position < 512 * 1024 && Queue.Reader.TryRead(out var m))
+                        batch.Clear();
+                        var bytes = 0;
+                        while (bytes < 512 * 1024 && Queue.Reader.TryRead(out var m))
                         {
-                            output.WriteBytes(UnsafeByteOperations.UnsafeWrap(RaftMessageCodec.Encode(m)));
+                            batch.Add(m);
+                            bytes += RaftMessageCodec.Size(m);
                         }
-                        output.Flush();
+                        var frame = RaftMessageCodec.EncodeFrame(batch);
                         writeTimeout.CancelAfter(_owner.MessageTimeout);
-                        await call.RequestStream.WriteAsync(frame.ToArray(), writeTimeout.Token).ConfigureAwait(false);
+                        await call.RequestStream.WriteAsync(frame, writeTimeout.Token).ConfigureAwait(false);
                         if (!writeTimeout.TryReset())
                         {
                             throw new TimeoutException($"A write to member {_id:x} took longer than {_owner.MessageTimeout}.");

@@ -48,13 +48,11 @@ internal class RaftGrpcService(GrpcRaftTransport transport, IHostApplicationLife
         {
             while (await requestStream.MoveNext(ending.Token).ConfigureAwait(false))
             {
-                var input = new Google.Protobuf.CodedInputStream(requestStream.Current);
-                while (!input.IsAtEnd)
+                RaftMessageCodec.DecodeFrame(requestStream.Current, message =>
                 {
-                    var message = RaftMessageCodec.Decode(input.ReadBytes().Span);
                     RefuseRemoved(message.From);
                     transport.Deliver(message);
-                }
+                });
             }
         }
         catch (OperationCanceledException) when (ending.IsCancellationRequested)

@@ -43,6 +43,47 @@ public sealed class GrpcRaftTransportTests
     }
 
     [TestMethod]
+    public void Codec_Frame_CarriesSeveralMessagesInOrder_AndRejectsATruncatedOne()
+    {
+        RaftMessage[] sent =
+        [
+            new() { Type = RaftMessageType.App, To = 2, From = 1, Term = 3, Index = 10, Entries = [new RaftEntry(3, 11, RaftEntryType.Normal, new byte[300])], Commit = 9 },
+            new() { Type = RaftMessageType.AppResp, To = 1, From = 2, Term = 3, Index = 11 },
+            new() { Type = RaftMessageType.Heartbeat, To = 3, From = 1, Term = 3, Context = [1] },
+        ];
+        var frame = RaftMessageCodec.EncodeFrame(sent);
+        var received = new List<RaftMessage>();
+        RaftMessageCodec.DecodeFrame(frame, received.Add);
+        CollectionAssert.AreEqual(sent.Select(m => m.ToString()).ToArray(), received.Select(m => m.ToString()).ToArray());
+        CollectionAssert.AreEqual(sent[0].Entries[0].Data, received[0].Entries[0].Data);
+        Assert.ThrowsExactly<InvalidDataException>(() => RaftMessageCodec.DecodeFrame(frame.AsSpan(0, frame.Length - 1).ToArray(), _ => { }));
+    }
+
+    [TestMethod]
+    public void Codec_ReadsPlainProtobuf_InAnyFieldOrder_WithPackedIds_AndUnknownFields()
+    {
+        using var buffer = new MemoryStream();
+        var o = new Google.Protobuf.CodedOutputStream(buffer);
+        o.WriteTag(99, Google.Protobuf.WireFormat.WireType.Fixed64); o.WriteFixed64(1); // unknown field: skipped
+        o.WriteTag(4, Google.Protobuf.WireFormat.WireType.Varint); o.WriteUInt64(5);
+        o.WriteTag(1, Google.Protobuf.WireFormat.WireType.Varint); o.WriteUInt32((uint)RaftMessageType.Snap);
+        using (var snap = new MemoryStream())
+        {
+            var so = new Google.Protobuf.CodedOutputStream(snap);
+            so.WriteTag(1, Google.Protobuf.WireFormat.WireType.Varint); so.WriteUInt64(70);
+            so.WriteTag(3, Google.Protobuf.WireFormat.WireType.LengthDelimited); so.WriteBytes(Google.Protobuf.ByteString.CopyFrom(1, 2, 0x82, 0x01));
+            so.Flush();
+            o.WriteTag(11, Google.Protobuf.WireFormat.WireType.LengthDelimited); o.WriteBytes(Google.Protobuf.ByteString.CopyFrom(snap.ToArray()));
+        }
+        o.Flush();
+        var m = RaftMessageCodec.Decode(buffer.ToArray(), [8]);
+        Assert.AreEqual(RaftMessageType.Snap, m.Type);
+        Assert.AreEqual(5UL, m.Term);
+        Assert.AreEqual(70UL, m.Snapshot!.Index);
+        CollectionAssert.AreEqual(new ulong[] { 1, 2, 130 }, m.Snapshot.ConfState.Voters);
+    }
+
+    [TestMethod]
     public async Task ThreeMembersOverGrpc_Replicate_FailOver_AndInstallAChunkedSnapshot()
     {
         var root = Path.Combine(Path.GetTempPath(), "kube-raft-grpc-" + Guid.NewGuid().ToString("N"));
