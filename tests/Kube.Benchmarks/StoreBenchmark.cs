@@ -25,8 +25,9 @@ internal static class StoreBenchmark
         var watchers = int.Parse(StoreServer.Arg(args, "--watchers") ?? "1000", CultureInfo.InvariantCulture);
         var only = StoreServer.Arg(args, "--only");
         var gcServer = StoreServer.Arg(args, "--gc-server") ?? "1";
+        Target.LogDir = StoreServer.Arg(args, "--log-dir");
         var duration = TimeSpan.FromSeconds(seconds);
-        var warmup = TimeSpan.FromSeconds(Math.Min(2, seconds));
+        var warmup = TimeSpan.FromSeconds(double.Parse(StoreServer.Arg(args, "--warmup") ?? Math.Min(2, seconds).ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture));
         var root = Path.Combine(Path.GetTempPath(), "kube-bench-" + Guid.NewGuid().ToString("N")[..8]);
         Console.WriteLine($"store benchmark: {seconds}s per row (after {warmup.TotalSeconds}s warm-up), at most {maxOps} ops per row, data under {root}");
         Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {CpuModel()}; load average at start: {LoadAverage()}");
@@ -88,8 +89,8 @@ internal static class StoreBenchmark
                     }
                     rows.Add((name, etcdResult, oursResult));
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"  {name}: ours {oursResult.OpsPerSecond:F0}/s (p50 {oursResult.P50:F2} ms, p99 {oursResult.P99:F2} ms, {oursResult.Errors} errors); " +
-                        $"etcd {etcdResult?.OpsPerSecond:F0}/s (p50 {etcdResult?.P50:F2} ms, p99 {etcdResult?.P99:F2} ms, {etcdResult?.Errors} errors); load {LoadAverage()}"));
+                        $"  {name}: ours {oursResult.OpsPerSecond:F0}/s (p50 {oursResult.P50:F2} ms, p99 {oursResult.P99:F2} ms, {oursResult.Errors} errors, {oursResult.Cpu}); " +
+                        $"etcd {etcdResult?.OpsPerSecond:F0}/s (p50 {etcdResult?.P50:F2} ms, p99 {etcdResult?.P99:F2} ms, {etcdResult?.Errors} errors, {etcdResult?.Cpu}); load {LoadAverage()}"));
                 }
             }
         }
@@ -117,7 +118,17 @@ internal static class StoreBenchmark
         return 0;
     }
 
-    private sealed record Result(double OpsPerSecond, double P50, double P99, long Errors);
+    private sealed record Result(double OpsPerSecond, double P50, double P99, long Errors)
+    {
+        /// <summary>CPU time (utime + stime) per completed request of each process of the target over the measured window, in µs; the leader first.</summary>
+        public IReadOnlyList<double> CpuMicrosPerOp { get; init; } = [];
+
+        public long Completed { get; init; }
+
+        public string Cpu => CpuMicrosPerOp.Count == 0 ? "" : "cpu µs/op " + Join(CpuMicrosPerOp.Take(CpuMicrosPerOp.Count / 2)) + " (jit " + Join(CpuMicrosPerOp.Skip(CpuMicrosPerOp.Count / 2)) + ")";
+
+        private static string Join(IEnumerable<double> values) => string.Join('/', values.Select(x => x.ToString("F0", CultureInfo.InvariantCulture)));
+    }
 
     private static Task Put(Target t, int client, int i) =>
         t.Kv.PutAsync(new V3.PutRequest { Key = UnsafeByteOperations.UnsafeWrap(Key(client, i)), Value = Value256 }, deadline: DateTime.UtcNow.AddSeconds(30)).ResponseAsync;
@@ -142,7 +153,9 @@ internal static class StoreBenchmark
     private static async Task<Result> Load(Target t, int clients, TimeSpan warmup, TimeSpan duration, int maxOps, Func<int, int, Task> op)
     {
         await RunLoops(clients, warmup, maxOps, op, record: false);
-        return await RunLoops(clients, duration, maxOps, op, record: true);
+        var cpu = t.CpuTime();
+        var result = await RunLoops(clients, duration, maxOps, op, record: true);
+        return result with { CpuMicrosPerOp = ProcessCpu.PerOp(cpu, t.CpuTime(), result.Completed) };
     }
 
     private static async Task<Result> RunLoops(int clients, TimeSpan duration, int maxOps, Func<int, int, Task> op, bool record)
@@ -174,7 +187,7 @@ internal static class StoreBenchmark
         })));
         var elapsed = stop.Elapsed.TotalSeconds;
         var all = latencies.SelectMany(x => x).Order().ToArray();
-        return new Result(all.Length / elapsed, Pct(all, 0.50), Pct(all, 0.99), errors);
+        return new Result(all.Length / elapsed, Pct(all, 0.50), Pct(all, 0.99), errors) { Completed = all.Length };
     }
 
     /// <summary>
@@ -310,9 +323,14 @@ internal static class StoreBenchmark
     {
         private readonly IReadOnlyList<Process> _processes;
         private readonly GrpcChannel _channel;
+        private readonly int _leader;
 
-        private Target(string name, string address, IReadOnlyList<Process> processes)
+        /// <summary>The CPU time so far of each process (the leader first), in clock ticks; empty when not readable.</summary>
+        public long[] CpuTime() => ProcessCpu.Read(_processes, _leader);
+
+        private Target(string name, string address, IReadOnlyList<Process> processes, int leader = 0)
         {
+            _leader = leader;
             Name = name;
             Address = address;
             _processes = processes;
@@ -338,7 +356,7 @@ internal static class StoreBenchmark
             var port = FreePort();
             var self = typeof(StoreBenchmark).Assembly.Location;
             var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            foreach (var a in new[] { self, "serve", "--data-dir", dataDir, "--port", port.ToString(CultureInfo.InvariantCulture) })
+            foreach (var a in new[] { self, "serve", "--data-dir", dataDir, "--port", port.ToString(CultureInfo.InvariantCulture), "--log-level", ServeLogLevel })
             {
                 psi.ArgumentList.Add(a);
             }
@@ -381,7 +399,7 @@ internal static class StoreBenchmark
                 foreach (var a in new[]
                 {
                     self, "serve", "--data-dir", Path.Combine(root, $"m{i}"), "--port", p.Client.ToString(CultureInfo.InvariantCulture),
-                    "--name", $"m{i}", "--peer-port", p.Peer.ToString(CultureInfo.InvariantCulture), "--initial-cluster", cluster,
+                    "--name", $"m{i}", "--peer-port", p.Peer.ToString(CultureInfo.InvariantCulture), "--initial-cluster", cluster, "--log-level", ServeLogLevel,
                 })
                 {
                     psi.ArgumentList.Add(a);
@@ -437,12 +455,13 @@ internal static class StoreBenchmark
                 var waited = Stopwatch.StartNew();
                 while (true)
                 {
-                    foreach (var probe in probes)
+                    for (var i = 0; i < probes.Count; i++)
                     {
+                        var probe = probes[i];
                         var status = await new V3.Maintenance.MaintenanceClient(probe._channel).StatusAsync(new V3.StatusRequest(), deadline: DateTime.UtcNow.AddSeconds(2));
                         if (status.Leader != 0 && status.Leader == status.Header.MemberId)
                         {
-                            return new Target(name + ", driven through the leader", probe.Address, processes);
+                            return new Target(name + ", driven through the leader", probe.Address, processes, i);
                         }
                     }
                     if (waited.Elapsed > TimeSpan.FromSeconds(60))
@@ -466,11 +485,20 @@ internal static class StoreBenchmark
             }
         }
 
+        /// <summary>Where the started processes' output goes (<c>--log-dir</c>, one file per process); discarded when null.</summary>
+        public static string? LogDir { get; set; }
+
+        /// <summary>Our members log at Information when their output is kept, else at Warning.</summary>
+        private static string ServeLogLevel => LogDir is null ? "Warning" : "Information";
+
         private static Process Start(ProcessStartInfo psi)
         {
             var process = Process.Start(psi)!;
-            process.OutputDataReceived += (_, _) => { };
-            process.ErrorDataReceived += (_, _) => { };
+            // Flushed line by line and closed when this process ends.
+            var log = LogDir is null ? null
+                : TextWriter.Synchronized(new StreamWriter(Path.Combine(LogDir, $"{Path.GetFileName(psi.FileName)}-{process.Id}.log")) { AutoFlush = true });
+            process.OutputDataReceived += (_, e) => log?.WriteLine(e.Data);
+            process.ErrorDataReceived += (_, e) => log?.WriteLine(e.Data);
             process.BeginOutputReadLine();
             process.BeginErrorReadLine();
             return process;

@@ -14,8 +14,9 @@ internal static class StoreServer
         var dataDir = Arg(args, "--data-dir") ?? Path.Combine(Path.GetTempPath(), "kube-store-serve");
         var port = int.Parse(Arg(args, "--port") ?? "2379", System.Globalization.CultureInfo.InvariantCulture);
         var cluster = Arg(args, "--initial-cluster");
-        var app = cluster is null ? Build(dataDir, port)
-            : BuildMember(dataDir, Arg(args, "--name")!, port, int.Parse(Arg(args, "--peer-port")!, System.Globalization.CultureInfo.InvariantCulture), cluster);
+        var level = Enum.Parse<LogLevel>(Arg(args, "--log-level") ?? nameof(LogLevel.Warning));
+        var app = cluster is null ? Build(dataDir, port, level)
+            : BuildMember(dataDir, Arg(args, "--name")!, port, int.Parse(Arg(args, "--peer-port")!, System.Globalization.CultureInfo.InvariantCulture), cluster, level);
         app.Lifetime.ApplicationStarted.Register(() => Console.WriteLine($"serving etcd API on 127.0.0.1:{port}, data in {dataDir}"));
         await app.RunAsync(); // stops on Ctrl+C and SIGTERM
         return 0;
@@ -23,7 +24,7 @@ internal static class StoreServer
 
     public static WebApplication Build(string dataDir, int port, LogLevel level = LogLevel.Warning) =>
         EtcdServer.Create(new StoreOptions { DataDir = dataDir }, [new IPEndPoint(IPAddress.Loopback, port)],
-            b => b.Logging.SetMinimumLevel(level));
+            b => b.Logging.SetMinimumLevel(level).AddFilter("Microsoft", LogLevel.Warning));
 
     /// <summary>One member of a replicated store: client API on <paramref name="port"/>, Raft peers on <paramref name="peerPort"/>.</summary>
     public static WebApplication BuildMember(string dataDir, string name, int port, int peerPort, string initialCluster, LogLevel level = LogLevel.Warning) =>
@@ -34,7 +35,8 @@ internal static class StoreServer
             InitialCluster = initialCluster,
             InitialClusterToken = "bench",
             AdvertiseClientUrls = $"http://127.0.0.1:{port}",
-        }, [new IPEndPoint(IPAddress.Loopback, port)], [new IPEndPoint(IPAddress.Loopback, peerPort)], b => b.Logging.SetMinimumLevel(level));
+        }, [new IPEndPoint(IPAddress.Loopback, port)], [new IPEndPoint(IPAddress.Loopback, peerPort)],
+            b => b.Logging.SetMinimumLevel(level).AddFilter("Microsoft", LogLevel.Warning));
 
     public static string? Arg(string[] args, string name)
     {
