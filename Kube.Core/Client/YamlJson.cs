@@ -72,7 +72,7 @@ public static partial class YamlJson
     private static void WriteScalar(Utf8JsonWriter writer, YamlScalarNode scalar)
     {
         var text = scalar.Value ?? "";
-        if (scalar.Style != ScalarStyle.Plain || scalar.Tag.Value == "tag:yaml.org,2002:str")
+        if (scalar.Style != ScalarStyle.Plain || scalar.Tag is { IsEmpty: false, IsNonSpecific: false, Value: "tag:yaml.org,2002:str" })
         {
             writer.WriteStringValue(text);
         }
