@@ -46,9 +46,6 @@ public sealed class NodeAotAgentTests
     }
 
     [TestMethod]
-    [Ignore("kube-node under NativeAOT joins, runs the pod and serves logs and exec, but the process runtime's sandbox.json " +
-        "(reflection System.Text.Json with JsonStringEnumConverter over PodSandboxState) has no native code for " +
-        "JsonPropertyInfo<PodSandboxState>, so pod termination never completes; enable once that record has a source-generated context")]
     public async Task AotNode_JoinsTheCluster_RunsAPod_ServesLogsAndExec()
     {
         var r = await ToolProcess.KubeHostAsync("kubeconfig", "--data-dir", _host!.DataDir, "--node", "aot-1", "--out", Path.Combine(_dir, "aot-1.kubeconfig"));
@@ -134,7 +131,7 @@ public sealed class NodeAotAgentTests
     {
         const string install = "NativeAOT needs clang: apt-get install -y clang lld";
         if (!File.Exists("/usr/bin/clang")) return (null, "clang is missing; " + install);
-        var repo = Path.GetDirectoryName(Path.GetDirectoryName(Path.GetDirectoryName(Path.GetDirectoryName(Path.GetDirectoryName(KubeHostProcess.HostDll())))))!;
+        var repo = KubeHostProcess.RepoRoot();
         var output = Path.Combine(AppContext.BaseDirectory, "kube-node-aot");
         var sw = Stopwatch.StartNew();
         var r = await ToolProcess.RunAsync("dotnet", ["publish", Path.Combine(repo, "samples", "Kube.Node.Agent"), "-c", "Release", "-r", "linux-x64", "-o", output, "-nologo"],

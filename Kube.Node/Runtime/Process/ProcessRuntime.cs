@@ -14,12 +14,6 @@ namespace Kube.Node.Runtime.Process;
 /// </summary>
 public sealed partial class ProcessRuntime : IContainerRuntime, IStreamingRuntime, IContainerStatsRuntime, IAsyncDisposable
 {
-    private static readonly JsonSerializerOptions Json = new()
-    {
-        WriteIndented = true,
-        Converters = { new JsonStringEnumConverter() },
-    };
-
     private readonly ProcessRuntimeOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<ProcessRuntime> _logger;
@@ -102,7 +96,7 @@ public sealed partial class ProcessRuntime : IContainerRuntime, IStreamingRuntim
                 SandboxRecord? sandbox;
                 try
                 {
-                    sandbox = JsonSerializer.Deserialize<SandboxRecord>(File.ReadAllText(file), Json);
+                    sandbox = JsonSerializer.Deserialize(File.ReadAllText(file), ProcessRuntimeJsonContext.Default.SandboxRecord);
                 }
                 catch (JsonException ex)
                 {
@@ -596,7 +590,7 @@ public sealed partial class ProcessRuntime : IContainerRuntime, IStreamingRuntim
             return;
         }
 
-        AtomicFile.WriteAllText(Path.Combine(PodsDir, sandbox.PodUid, "sandbox.json"), JsonSerializer.Serialize(sandbox, Json));
+        AtomicFile.WriteAllText(Path.Combine(PodsDir, sandbox.PodUid, "sandbox.json"), JsonSerializer.Serialize(sandbox, ProcessRuntimeJsonContext.Default.SandboxRecord));
     }
 
     private static string NewId() => Guid.NewGuid().ToString("N");

@@ -99,13 +99,17 @@ internal sealed class KubeHostProcess : IAsyncDisposable
     /// <summary>kube-host.dll from samples/Kube.Host's build output, in the configuration this test assembly was built in.</summary>
     public static string HostDll()
     {
-        var baseDir = AppContext.BaseDirectory;
-        var dir = new DirectoryInfo(baseDir);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Kube.sln"))) dir = dir.Parent;
-        if (dir is null) throw new InvalidOperationException("cannot find Kube.sln above " + baseDir);
-        var config = baseDir.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}") ? "Release" : "Debug";
-        var dll = Path.Combine(dir.FullName, "samples", "Kube.Host", "bin", config, "net10.0", "kube-host.dll");
+        var config = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}") ? "Release" : "Debug";
+        var dll = Path.Combine(RepoRoot(), "samples", "Kube.Host", "bin", config, "net10.0", "kube-host.dll");
         if (!File.Exists(dll)) throw new InvalidOperationException($"{dll} is missing: build samples/Kube.Host first");
         return dll;
+    }
+
+    /// <summary>The repository's root: the nearest folder above this test assembly that holds Kube.sln.</summary>
+    public static string RepoRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Kube.sln"))) dir = dir.Parent;
+        return dir?.FullName ?? throw new InvalidOperationException("cannot find Kube.sln above " + AppContext.BaseDirectory);
     }
 }
