@@ -6,12 +6,6 @@ namespace Kube.Node.Stats;
 /// <summary>The kubelet Summary API's document (<c>GET /stats/summary</c>, stats/v1alpha1): the node and its pods.</summary>
 public sealed record Summary
 {
-    private static readonly JsonSerializerOptions JsonOptions = new()
-    {
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        Converters = { new Rfc3339Converter() },
-    };
-
     [JsonPropertyName("node")]
     public required NodeStats Node { get; init; }
 
@@ -19,12 +13,12 @@ public sealed record Summary
     public IReadOnlyList<PodStats> Pods { get; init; } = [];
 
     /// <summary>The JSON upstream's kubelet serves (times as RFC 3339 in UTC, absent figures omitted).</summary>
-    public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
+    public string ToJson() => JsonSerializer.Serialize(this, SummaryJsonContext.Default.Summary);
 
     /// <summary>Reads a Summary document (ours or upstream's).</summary>
-    public static Summary? FromJson(string json) => JsonSerializer.Deserialize<Summary>(json, JsonOptions);
+    public static Summary? FromJson(string json) => JsonSerializer.Deserialize(json, SummaryJsonContext.Default.Summary);
 
-    private sealed class Rfc3339Converter : JsonConverter<DateTimeOffset>
+    internal sealed class Rfc3339Converter : JsonConverter<DateTimeOffset>
     {
         public override DateTimeOffset Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
             DateTimeOffset.Parse(reader.GetString() ?? "", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal);
