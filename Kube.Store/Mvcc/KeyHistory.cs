@@ -5,31 +5,44 @@ namespace Kube.Store.Mvcc;
 /// A generation starts at a put after a tombstone (or at the first put) and ends with a tombstone;
 /// <see cref="KeyValue.CreateRevision"/> and <see cref="KeyValue.Version"/> carry the generation's identity.
 /// </summary>
+/// <remarks>
+/// The versions are an append-only array: a slot below the count is never written again (appending past the array's end
+/// copies into a new array, and <see cref="Compact"/> writes the remaining versions to a new array). So a <see cref="View"/>
+/// taken under the state's lock stays a consistent, immutable picture of this key's history while later versions are
+/// appended or compacted away, and a snapshot can be written from it on another thread without copying the versions.
+/// </remarks>
 internal sealed class KeyHistory(byte[] key)
 {
-    private readonly List<Version> _versions = new(2);
+    private Version[] _versions = new Version[2];
+    private int _count;
 
     public byte[] Key { get; } = key;
 
-    public int VersionCount => _versions.Count;
+    public int VersionCount => _count;
 
     /// <summary>The live value, or null when the key is deleted.</summary>
-    public KeyValue? Latest => _versions.Count == 0 ? null : _versions[^1].Kv;
+    public KeyValue? Latest => _count == 0 ? null : _versions[_count - 1].Kv;
 
-    public IReadOnlyList<Version> Versions => _versions;
+    /// <summary>The versions as of now; stays unchanged by later appends and compactions.</summary>
+    public ReadOnlyMemory<Version> View => new(_versions, 0, _count);
 
-    public Version[] CopyVersions() => _versions.ToArray();
-
-    public void Add(long main, int sub, KeyValue? kv) => _versions.Add(new Version(main, sub, kv));
+    public void Add(long main, int sub, KeyValue? kv)
+    {
+        if (_count == _versions.Length)
+        {
+            Array.Resize(ref _versions, _count * 2);
+        }
+        _versions[_count++] = new Version(main, sub, kv);
+    }
 
     /// <summary>The value visible at <paramref name="revision"/>, or null if the key did not exist then.</summary>
     public KeyValue? At(long revision)
     {
-        if (_versions.Count == 0)
+        if (_count == 0)
         {
             return null;
         }
-        var last = _versions[^1];
+        var last = _versions[_count - 1];
         if (last.Main <= revision)
         {
             return last.Kv;
@@ -57,7 +70,15 @@ internal sealed class KeyHistory(byte[] key)
         {
             freed += SizeOf(Key, _versions[k].Kv);
         }
-        _versions.RemoveRange(0, removeCount);
+        if (removeCount > 0)
+        {
+            // A new array, never a shift in place: views taken for a snapshot keep reading the old one.
+            var left = _count - removeCount;
+            var kept = new Version[Math.Max(2, left)];
+            Array.Copy(_versions, removeCount, kept, 0, left);
+            _versions = kept;
+            _count = left;
+        }
         return freed;
     }
 
@@ -66,7 +87,7 @@ internal sealed class KeyHistory(byte[] key)
 
     private int IndexAtOrBefore(long revision)
     {
-        int lo = 0, hi = _versions.Count - 1, found = -1;
+        int lo = 0, hi = _count - 1, found = -1;
         while (lo <= hi)
         {
             var mid = (lo + hi) >>> 1;

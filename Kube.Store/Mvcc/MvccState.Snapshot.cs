@@ -10,20 +10,20 @@ internal sealed partial class MvccState
     // ---------------------------------------------------------------- snapshot
 
     /// <summary>
-    /// Captures the state for a snapshot: a copy of the index structure (not of keys and values, which are immutable),
-    /// taken under the read lock in time proportional to the number of versions. The image is then written without
-    /// holding any lock, so applying continues meanwhile.
+    /// Captures the state for a snapshot: each key's current <see cref="KeyHistory.View"/> (one reference per key; neither
+    /// versions nor keys and values are copied, as later writes never change them), taken under the read lock in time
+    /// proportional to the number of keys. The image is then written without holding any lock, so applying continues meanwhile.
     /// </summary>
     public MvccSnapshotImage Capture()
     {
         _lock.EnterReadLock();
         try
         {
-            var keys = new (byte[] Key, KeyHistory.Version[] Versions)[_ordered.Count];
+            var keys = new (byte[] Key, ReadOnlyMemory<KeyHistory.Version> Versions)[_ordered.Count];
             var i = 0;
             foreach (var h in _ordered)
             {
-                keys[i++] = (h.Key, h.CopyVersions());
+                keys[i++] = (h.Key, h.View);
             }
             var leases = new (long Id, long Ttl, long GrantedTtl)[_leases.Count];
             i = 0;

@@ -40,6 +40,8 @@ internal sealed partial class MultiRaftNode
             _storage.ApplySnapshot(snapshot);
             _wal.Rewrite(snapshot, rd.HardState ?? _storage.HardState, []);
             _walBehindSnapshot = false;
+            _lastSnapshotBytes = snapshot.Data.Length;
+            _walBytesAtSnapshot = _wal.BytesWritten;
         }
         if (rd.Entries.Count > 0)
         {

@@ -127,14 +127,23 @@ internal sealed partial class MultiRaftNode
     /// <summary>The WAL's snapshot mark is older than the latest snapshot and must be brought up to it once that snapshot is durable.</summary>
     private bool _walBehindSnapshot;
 
+    /// <summary>WAL bytes written when the latest snapshot was captured, and that snapshot's size (see <see cref="MaybeSnapshot"/>).</summary>
+    private long _walBytesAtSnapshot;
+
+    private long _lastSnapshotBytes = -1;
+
     /// <summary>
-    /// Every <see cref="MultiRaftOptions.SnapshotCount"/> applied entries: captures an immutable image of the state on the loop (a copy
-    /// of the index structure), then serializes it and writes the snapshot file on the thread pool, so that the loop (and every
-    /// proposal waiting on it) does not stall on tens of megabytes of copying, a write and an fsync. Once the file is durable, a later
-    /// pass of the loop makes it the log's snapshot and compacts the in-memory log. The WAL keeps every entry until it is rewritten,
-    /// which happens only when it has grown past <see cref="WalRewriteBytes"/>; recovery treats a WAL behind the snapshot like a crash
-    /// between the two (the log is brought up to the snapshot). Because that recovery takes the membership from the WAL's own
-    /// snapshot mark, a snapshot with a membership change behind it is taken wholly on the loop and rewrites the WAL at once.
+    /// Takes a snapshot once <see cref="MultiRaftOptions.SnapshotCount"/> entries have been applied since the latest one <em>and</em> at
+    /// least half that snapshot's size has been written to the WAL since (as the single member does): the state is written whole
+    /// each time while an entry adds a few hundred bytes, so without the second rule a large state would be rewritten every
+    /// <see cref="MultiRaftOptions.SnapshotCount"/> entries, a write amplification that grows with the state.
+    /// <para>The loop only captures an immutable image of the state (<see cref="IStateMachine.CaptureSnapshot"/>: one reference per
+    /// key); serializing it, writing and fsyncing the file run on the thread pool, so the loop (and every proposal waiting on it)
+    /// does not stall on tens of megabytes of writing. Once the file is durable, a later pass of the loop makes it the log's
+    /// snapshot and compacts the in-memory log. The WAL keeps every entry until it is rewritten, which happens only when it has
+    /// grown past <see cref="WalRewriteBytes"/>; recovery treats a WAL behind the snapshot like a crash between the two (the log is
+    /// brought up to the snapshot). Because that recovery takes the membership from the WAL's own snapshot mark, a snapshot with a
+    /// membership change behind it is taken wholly on the loop and rewrites the WAL at once.</para>
     /// </summary>
     private void MaybeSnapshot()
     {
@@ -147,15 +156,21 @@ internal sealed partial class MultiRaftNode
             _snapshotSave = null;
             var data = saving.GetAwaiter().GetResult(); // a failed save stops the member, as any other storage error
             var (index, term, conf) = _snapshotSaving;
+            _lastSnapshotBytes = data.Length;
             if (index > _storage.FirstIndex - 1 && index <= _storage.LastIndex && _storage.TryTerm(index, out var t) && t == term)
             {
                 UseSnapshot(index, conf, data, rewriteWal: _wal.Length > WalRewriteBytes);
             }
             return;
         }
-        var snapshotIndex = _storage.FirstIndex - 1;
+        var latest = _storage.Snapshot();
+        if (_lastSnapshotBytes < 0)
+        {
+            _lastSnapshotBytes = latest?.Data.Length ?? 0;
+        }
         var applied = _appliedIndex;
-        var due = _options.SnapshotCount > 0 && applied >= snapshotIndex + (ulong)_options.SnapshotCount;
+        var due = _options.SnapshotCount > 0 && applied >= (latest?.Index ?? 0) + (ulong)_options.SnapshotCount
+            && _wal.BytesWritten - _walBytesAtSnapshot >= _lastSnapshotBytes / 2;
         if (!due && !SnapshotMissesAMember(applied) || applied > _storage.LastIndex)
         {
             return;
@@ -165,23 +180,24 @@ internal sealed partial class MultiRaftNode
             return;
         }
         var write = _stateMachine.CaptureSnapshot();
+        _walBytesAtSnapshot = _wal.BytesWritten;
         if (ConfChangeSinceWalMark(applied))
         {
             using var buffer = new MemoryStream();
             write(buffer);
             var data = buffer.ToArray();
             _snapshots.Save(applied, appliedTerm, s => s.Write(data));
+            _lastSnapshotBytes = data.Length;
             UseSnapshot(applied, _core.ConfState, data, rewriteWal: true);
             return;
         }
         _snapshotSaving = (applied, appliedTerm, _core.ConfState);
         _snapshotSave = Task.Run(() =>
         {
-            using var buffer = new MemoryStream();
-            write(buffer);
-            var data = buffer.ToArray();
-            _snapshots.Save(applied, appliedTerm, s => s.Write(data));
-            return data;
+            // Written straight to the file, then read back into one exact-size array (the log's copy for lagging followers):
+            // no growing buffer of the state's size.
+            _snapshots.Save(applied, appliedTerm, write);
+            return _snapshots.ReadState(applied, appliedTerm);
         });
     }
 

@@ -40,6 +40,9 @@ internal sealed class RaftWal : IDisposable
     /// <summary>Bytes written to the file since it was opened or last rewritten.</summary>
     public long Length => _file.Length;
 
+    /// <summary>Bytes of records written by <see cref="Sync"/> since the log was opened (not reset by <see cref="Rewrite"/>).</summary>
+    public long BytesWritten { get; private set; }
+
     /// <summary>Opens (creating if needed) the log at <paramref name="path"/>, replaying every record in order.</summary>
     public static RaftWal Open(string path, ILogger logger, Action<RaftEntry> onEntry, Action<HardState> onHardState,
         Action<ulong, ulong, ConfState> onSnapshot)
@@ -149,6 +152,7 @@ internal sealed class RaftWal : IDisposable
         if (_pending.WrittenCount > 0)
         {
             _file.Write(_pending.WrittenSpan);
+            BytesWritten += _pending.WrittenCount;
             _pending.ResetWrittenCount();
             if (_pending.Capacity > 4 * 1024 * 1024)
             {

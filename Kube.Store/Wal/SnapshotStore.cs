@@ -47,6 +47,16 @@ internal sealed class SnapshotStore(string directory, ILogger logger)
         return new FileInfo(final).Length;
     }
 
+    /// <summary>The state bytes of the snapshot at <paramref name="index"/> just written by <see cref="Save"/> (read back in one exact-size array).</summary>
+    public byte[] ReadState(ulong index, ulong term)
+    {
+        using var file = new FileStream(Path.Combine(directory, $"{term:x16}-{index:x16}.snap"), FileMode.Open, FileAccess.Read, FileShare.Read, 1);
+        var state = GC.AllocateUninitializedArray<byte>(checked((int)(file.Length - 28)));
+        file.Position = 24;
+        file.ReadExactly(state);
+        return state;
+    }
+
     /// <summary>
     /// Loads the newest snapshot, verifying its CRC, or returns false when there is none.
     /// A damaged newest snapshot is an error, not a silent fallback: the WAL behind it may already be gone.
