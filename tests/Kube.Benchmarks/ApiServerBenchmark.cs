@@ -20,7 +20,8 @@ namespace Kube.Benchmarks;
 /// update and FailedScheduling event); <c>running</c> have neither, so the cluster schedules and starts them. Every row
 /// also gives the server process's CPU per operation (utime + stime from /proc of <c>--server-pid</c>, or of the process
 /// listening on the kubeconfig's port; in-process that is the benchmark process itself, client included), a figure that
-/// hardly moves with the load others put on the machine.
+/// hardly moves with the load others put on the machine. <c>--only creates,lists,watch</c> (any of them, comma-separated;
+/// default all) runs some of the rows.
 /// </summary>
 internal static class ApiServerBenchmark
 {
@@ -37,6 +38,12 @@ internal static class ApiServerBenchmark
         if (_podMode is not ("unscheduled" or "unschedulable" or "running"))
         {
             Console.Error.WriteLine("--pods must be unscheduled, unschedulable or running");
+            return 2;
+        }
+        var only = (StoreServer.Arg(args, "--only") ?? "creates,lists,watch").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (only.Except(["creates", "lists", "watch"]).FirstOrDefault() is { } unknown)
+        {
+            Console.Error.WriteLine($"--only takes creates, lists and watch (comma-separated), not {unknown}");
             return 2;
         }
         var serverPid = StoreServer.Arg(args, "--server-pid") is { } pidText ? int.Parse(pidText, CultureInfo.InvariantCulture) : (int?)null;
@@ -79,7 +86,7 @@ internal static class ApiServerBenchmark
             Console.WriteLine();
             Console.WriteLine("| row | ops | ops/s | p50 ms | p99 ms | max ms | server CPU ms/op |");
             Console.WriteLine("|---|---|---|---|---|---|---|");
-            foreach (var concurrency in new[] { 1, 32 })
+            foreach (var concurrency in only.Contains("creates") ? new[] { 1, 32 } : [])
             {
                 var n = concurrency == 1 ? Math.Min(creates, 1000) : creates;
                 var cpu = _server?.CpuSeconds();
@@ -87,49 +94,8 @@ internal static class ApiServerBenchmark
                 created += n;
                 Row($"create pod, {concurrency} client{(concurrency == 1 ? "" : "s")}", lat, elapsed, CpuPerOp(cpu, n));
             }
-            if (listPods > created)
-            {
-                Console.Error.WriteLine($"filling {ns} to {listPods} pods...");
-                await CreatePodsAsync(config, ns, "fill", created, listPods - created, 32);
-                created = listPods;
-            }
-            var full = new List<double>();
-            var chunked = new List<double>();
-            var raw = new List<double>();
-            var listCpu = _server?.CpuSeconds();
-            for (var i = 0; i < 5; i++)
-            {
-                // The same list read as bytes only (no V1Pod decoding in the benchmark process): closer to the server's own time.
-                var rawWatch = Stopwatch.StartNew();
-                using (var response = await client.HttpClient.GetAsync(new Uri(client.BaseUri, $"api/v1/namespaces/{ns}/pods")))
-                {
-                    response.EnsureSuccessStatusCode();
-                    var bytes = await response.Content.ReadAsByteArrayAsync();
-                    if (bytes.Length < created) throw new InvalidOperationException("short list body");
-                }
-                raw.Add(rawWatch.Elapsed.TotalMilliseconds);
-                var sw = Stopwatch.StartNew();
-                var list = await client.CoreV1.ListNamespacedPodAsync(ns);
-                full.Add(sw.Elapsed.TotalMilliseconds);
-                if (list.Items.Count != created) throw new InvalidOperationException($"listed {list.Items.Count} pods, expected {created}");
-                sw.Restart();
-                var total = 0;
-                string? next = null;
-                do
-                {
-                    var page = await client.CoreV1.ListNamespacedPodAsync(ns, limit: 500, continueParameter: next);
-                    total += page.Items.Count;
-                    next = string.IsNullOrEmpty(page.Metadata.ContinueProperty) ? null : page.Metadata.ContinueProperty;
-                } while (next is not null);
-                chunked.Add(sw.Elapsed.TotalMilliseconds);
-                if (total != created) throw new InvalidOperationException($"listed {total} pods in chunks, expected {created}");
-            }
-            Row($"list {created} pods (whole)", full, null);
-            Row($"list {created} pods (limit=500 chunks)", chunked, null);
-            Row($"list {created} pods (whole, body read as bytes, not decoded)", raw, null, CpuPerOp(listCpu, 15));
-            Console.WriteLine("(the lists' server CPU is per list, the average over all 15 of the three rows)");
-
-            await WatchFanOutAsync(config, client, $"bench-watch-{run}", watchers, rate, watchSeconds);
+            if (only.Contains("lists")) created = await ListRowsAsync(config, client, ns, created, listPods);
+            if (only.Contains("watch")) await WatchFanOutAsync(config, client, $"bench-watch-{run}", watchers, rate, watchSeconds);
             Console.WriteLine();
             Console.WriteLine($"load average at end {LoadAverage()}");
             return 0;
@@ -149,6 +115,53 @@ internal static class ApiServerBenchmark
                 }
             }
         }
+    }
+
+    /// <summary>Fills the namespace to <paramref name="listPods"/> pods, then lists them five times each way; returns the pod count.</summary>
+    private static async Task<int> ListRowsAsync(KubernetesClientConfiguration config, Kubernetes client, string ns, int created, int listPods)
+    {
+        if (listPods > created)
+        {
+            Console.Error.WriteLine($"filling {ns} to {listPods} pods...");
+            await CreatePodsAsync(config, ns, "fill", created, listPods - created, 32);
+            created = listPods;
+        }
+        var full = new List<double>();
+        var chunked = new List<double>();
+        var raw = new List<double>();
+        var listCpu = _server?.CpuSeconds();
+        for (var i = 0; i < 5; i++)
+        {
+            // The same list read as bytes only (no V1Pod decoding in the benchmark process): closer to the server's own time.
+            var rawWatch = Stopwatch.StartNew();
+            using (var response = await client.HttpClient.GetAsync(new Uri(client.BaseUri, $"api/v1/namespaces/{ns}/pods")))
+            {
+                response.EnsureSuccessStatusCode();
+                var bytes = await response.Content.ReadAsByteArrayAsync();
+                if (bytes.Length < created) throw new InvalidOperationException("short list body");
+            }
+            raw.Add(rawWatch.Elapsed.TotalMilliseconds);
+            var sw = Stopwatch.StartNew();
+            var list = await client.CoreV1.ListNamespacedPodAsync(ns);
+            full.Add(sw.Elapsed.TotalMilliseconds);
+            if (list.Items.Count != created) throw new InvalidOperationException($"listed {list.Items.Count} pods, expected {created}");
+            sw.Restart();
+            var total = 0;
+            string? next = null;
+            do
+            {
+                var page = await client.CoreV1.ListNamespacedPodAsync(ns, limit: 500, continueParameter: next);
+                total += page.Items.Count;
+                next = string.IsNullOrEmpty(page.Metadata.ContinueProperty) ? null : page.Metadata.ContinueProperty;
+            } while (next is not null);
+            chunked.Add(sw.Elapsed.TotalMilliseconds);
+            if (total != created) throw new InvalidOperationException($"listed {total} pods in chunks, expected {created}");
+        }
+        Row($"list {created} pods (whole)", full, null);
+        Row($"list {created} pods (limit=500 chunks)", chunked, null);
+        Row($"list {created} pods (whole, body read as bytes, not decoded)", raw, null, CpuPerOp(listCpu, 15));
+        Console.WriteLine("(the lists' server CPU is per list, the average over all 15 of the three rows)");
+        return created;
     }
 
     private static V1Pod Pod(string name) => new()
