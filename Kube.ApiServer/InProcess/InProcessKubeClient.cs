@@ -13,7 +13,9 @@ namespace Kube.ApiServer.InProcess;
 /// <summary>
 /// The in-process <see cref="IKubeClient"/>: runs the API server's request pipeline (authorization, admission,
 /// defaulting, validation, storage, watch cache) for <see cref="User"/> without HTTP. Objects cross the boundary
-/// as JSON through the KubernetesJson serializer, so callers never share instances with the server.
+/// as JSON through the KubernetesJson serializer, so callers never share instances with the server. Watch events are
+/// the exception among callers: every in-process watcher of an event gets the same object (decoded once), which, as
+/// client-go's informer objects, must be treated as read-only (copy it before changing it).
 /// Create one with <see cref="KubeApiServer.CreateClient"/>.
 /// </summary>
 public sealed class InProcessKubeClient : IKubeClient
@@ -118,7 +120,8 @@ public sealed class InProcessKubeClient : IKubeClient
                 yield return new WatchEvent<T>(WatchEventType.Error, null, status);
                 yield break;
             }
-            yield return new WatchEvent<T>(item.Type, Json.FromUtf8<T>(item.Object.Json));
+            // One instance per event, shared by every in-process watcher of it: informer objects are read-only.
+            yield return new WatchEvent<T>(item.Type, item.Object.As<T>());
         }
     }
 

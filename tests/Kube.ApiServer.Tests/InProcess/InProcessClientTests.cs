@@ -135,4 +135,34 @@ public sealed class InProcessClientTests
         var discovery = await cluster.GetAsync("/apis/example.com/v1");
         Assert.AreEqual("widgets", discovery.Body!["resources"]![0]!["name"]!.GetValue<string>());
     }
+
+    [TestMethod]
+    public async Task Watch_InProcessWatchersShareOneDecodedObject_ThatNoGetOrListReturns()
+    {
+        await using var cluster = await TestCluster.StartAsync();
+        var client = cluster.Client;
+        await client.CreateAsync(NewPod("marker"));
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var first = client.WatchAsync<V1Pod>("default", null, cts.Token).GetAsyncEnumerator(cts.Token);
+        var second = cluster.Server.CreateClient(new UserInfo("bob", ["system:masters"])).WatchAsync<V1Pod>("default", null, cts.Token).GetAsyncEnumerator(cts.Token);
+        // Both watches are open once their initial ADDED (the list's marker pod) has arrived.
+        foreach (var w in new[] { first, second })
+        {
+            Assert.IsTrue(await w.MoveNextAsync());
+            Assert.AreEqual("marker", w.Current.Object!.Metadata.Name);
+        }
+        var created = await client.CreateAsync(NewPod("shared"));
+        Assert.IsTrue(await first.MoveNextAsync());
+        Assert.IsTrue(await second.MoveNextAsync());
+        Assert.AreEqual("shared", first.Current.Object!.Metadata.Name);
+        Assert.AreEqual(created.Metadata.ResourceVersion, first.Current.Object.Metadata.ResourceVersion);
+        // Decoded once for both watchers (informer objects are read-only, as in client-go) ...
+        Assert.AreSame(first.Current.Object, second.Current.Object);
+        // ... and never the instance a read returns, which its caller may change.
+        var got = await client.GetAsync<V1Pod>("shared", "default");
+        Assert.AreNotSame(first.Current.Object, got);
+        Assert.AreNotSame(first.Current.Object, (await client.ListAsync<V1Pod>("default")).Items.Single(p => p.Metadata.Name == "shared"));
+        await first.DisposeAsync();
+        await second.DisposeAsync();
+    }
 }
