@@ -11,10 +11,15 @@ namespace Kube.ApiServer.Admission;
 /// caches (<see cref="GenericRegistry.CachedObjectsAsync"/>), without a store read, authorization or a request of the
 /// loopback client. Where the cache cannot answer, the read is live through the loopback client; a GET the cache
 /// answers with "not found" is still tried live, as upstream's plugins do (a namespace or service account another API
-/// server created a moment ago).
+/// server created a moment ago). As a lister's, the objects are shared and read-only: each stored version of an object
+/// is decoded once (per model type) and handed to every later read while the cache holds that version.
 /// </summary>
 internal sealed class AdmissionLister(GenericRegistry registry)
 {
+    // Keyed by the cache's KeyValue of one version (dropped with it): every pod create reads its ServiceAccount and the
+    // PriorityClasses, which decoding again per request made a visible part of a create's cost.
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<KeyValue, object> _decoded = [];
+
     /// <summary>The object, null when it does not exist.</summary>
     public async Task<T?> GetAsync<T>(IKubeClient live, string name, string? ns, CancellationToken ct) where T : class, IKubernetesObject<V1ObjectMeta>
     {
@@ -40,10 +45,12 @@ internal sealed class AdmissionLister(GenericRegistry registry)
         }
     }
 
-    private static T Decode<T>(KeyValue kv) where T : class, IKubernetesObject<V1ObjectMeta>
+    private T Decode<T>(KeyValue kv) where T : class, IKubernetesObject<V1ObjectMeta>
     {
+        if (_decoded.TryGetValue(kv, out var cached) && cached.GetType() == typeof(T)) return (T)cached;
         var item = Json.FromUtf8<T>(kv.Value);
         (item.Metadata ??= new V1ObjectMeta()).ResourceVersion = kv.ModRevision.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        _decoded.AddOrUpdate(kv, item);
         return item;
     }
 }
