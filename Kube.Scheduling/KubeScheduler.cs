@@ -238,20 +238,28 @@ public sealed partial class KubeScheduler : BackgroundService
         if (result.SuggestedHost is not { } host)
         {
             string? nominated = null;
+            Task? pending = null;
             var message = result.FailureMessage ?? "";
             if (!result.IsError && result.NumAllNodes > 0 && fwk.HasPostFilterPlugins)
             {
                 var post = await fwk.RunPostFilterAsync(state, pod, result.FailedNodes, ct).ConfigureAwait(false);
-                if (post.Status.IsSuccess) nominated = post.NominatedNodeName;
+                if (post.Status.IsSuccess)
+                {
+                    nominated = post.NominatedNodeName;
+                    pending = post.Pending;
+                }
                 else if (post.Status.Reasons.Count > 0)
+                {
                     message = FitError.Message(result.NumAllNodes, result.PreFilterStatus, result.FailedNodes, post.Status.Message);
+                }
             }
 
             _metrics.Attempt(result.IsError ? "error" : "unschedulable", fwk.SchedulerName, started);
             info.UnschedulablePlugins = result.FailedNodes.Values.Select(s => s.Plugin).OfType<string>().ToHashSet(StringComparer.Ordinal);
             if (result.PreFilterStatus?.Plugin is { } pf) info.UnschedulablePlugins = new HashSet<string>(info.UnschedulablePlugins) { pf };
             if (nominated is not null) Nominator.AddNominatedPod(pod, nominated);
-            Queue.AddUnschedulableIfNotPresent(info, cycle, result.IsError);
+            if (pending is null) Queue.AddUnschedulableIfNotPresent(info, cycle, result.IsError);
+            else RequeueWhenDone(info, cycle, pending);
             LogUnschedulable(info.Key, message);
             RecordFailureInBackground(pod, result.IsError ? "SchedulerError" : "Unschedulable", message, nominated, ct);
             return;
@@ -286,6 +294,22 @@ public sealed partial class KubeScheduler : BackgroundService
         var binding = Task.Run(() => BindAsync(fwk, state, info, host, cycle, ct), CancellationToken.None);
         _bindings[info.Key] = binding;
         _ = binding.ContinueWith(t => _bindings.TryRemove(new KeyValuePair<string, Task>(info.Key, t)), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    /// <summary>
+    /// The pod goes back to the queue once the work its PostFilter left running (asynchronous preemption) is done; until
+    /// then it stays in flight, so it is not tried again, and the cluster events meanwhile (its victims going) decide
+    /// whether it backs off or waits as unschedulable. A fault sends it to backoff, as upstream's activation on error.
+    /// </summary>
+    private void RequeueWhenDone(QueuedPodInfo info, long cycle, Task pending)
+    {
+        var requeue = pending.ContinueWith(t =>
+        {
+            if (t.Exception is { } ex && ex.InnerException is not OperationCanceledException) LogPostFilterFailed(ex.InnerException ?? ex, info.Key);
+            Queue.AddUnschedulableIfNotPresent(info, cycle, error: !t.IsCompletedSuccessfully);
+        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        _events[requeue] = 0;
+        _ = requeue.ContinueWith(t => _events.TryRemove(t, out _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
     private async Task BindAsync(SchedulingFramework fwk, CycleState state, QueuedPodInfo info, string host, long cycle, CancellationToken ct)
@@ -621,6 +645,9 @@ public sealed partial class KubeScheduler : BackgroundService
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Scheduling pod {Pod} failed")]
     private partial void LogScheduleError(Exception exception, string pod);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The PostFilter work started for pod {Pod} failed")]
+    private partial void LogPostFilterFailed(Exception exception, string pod);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Dropped event {Reason}: too many event writes in flight")]
     private partial void LogEventDropped(string reason);

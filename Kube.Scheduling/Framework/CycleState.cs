@@ -74,8 +74,9 @@ public sealed class CycleState
     public CycleState Clone()
     {
         var data = Volatile.Read(ref _data);
-        var copy = new Dictionary<string, object>(data.Count, StringComparer.Ordinal);
-        foreach (var (k, v) in data) copy[k] = v is IStateData d ? d.Clone() : v;
+        var copy = new Dictionary<string, object>(data, StringComparer.Ordinal);
+        foreach (var (k, v) in data)
+            if (v is IStateData d) copy[k] = d.Clone();
         var c = new CycleState(copy);
         c.SkipFilterPlugins = SkipFilterPlugins;
         c.FilterPlugins = FilterPlugins;

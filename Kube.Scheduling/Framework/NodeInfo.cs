@@ -71,7 +71,8 @@ public sealed class NodeInfo
 
     internal bool RemovePod(string uid)
     {
-        var i = _pods.FindIndex(p => p.Metadata.Uid == uid);
+        var i = _pods.Count - 1;
+        while (i >= 0 && !string.Equals(_pods[i].Metadata.Uid, uid, StringComparison.Ordinal)) i--;
         if (i < 0) return false;
         var pod = _pods[i];
         _pods.RemoveAt(i);

@@ -5,4 +5,10 @@ public sealed record PostFilterResult(string? NominatedNodeName, Status Status)
 {
     /// <summary>Unschedulable, with no message: the plugin cannot help.</summary>
     public static PostFilterResult Unschedulable { get; } = new(null, Status.Unschedulable());
+
+    /// <summary>
+    /// Work the plugin left running after it returned (asynchronous preemption's API calls), or null. The scheduling loop
+    /// does not wait for it, but the pod is not tried again before it completes; a fault sends the pod to backoff.
+    /// </summary>
+    public Task? Pending { get; init; }
 }

@@ -14,7 +14,9 @@ public sealed class Resource
     /// <summary>The memory upstream assumes for a container without a memory request, for scoring: 200 MiB.</summary>
     public const long DefaultMemoryRequest = 200 * 1024 * 1024;
 
-    private readonly Dictionary<string, long> _scalar = new(StringComparer.Ordinal);
+    // Created on the first extended resource: most pods and nodes have none, and a NodeInfo copy (one per node a preemption
+    // dry run or a nominated pod touches) copies two of these.
+    private Dictionary<string, long>? _scalar;
 
     public long MilliCpu { get; set; }
 
@@ -25,13 +27,15 @@ public sealed class Resource
     public long AllowedPodNumber { get; set; }
 
     /// <summary>Extended resources (and hugepages), by name.</summary>
-    public IReadOnlyDictionary<string, long> ScalarResources => _scalar;
+    public IReadOnlyDictionary<string, long> ScalarResources => (IReadOnlyDictionary<string, long>?)_scalar ?? System.Collections.ObjectModel.ReadOnlyDictionary<string, long>.Empty;
 
-    public bool IsZero => MilliCpu == 0 && Memory == 0 && EphemeralStorage == 0 && _scalar.Values.All(v => v == 0);
+    public bool IsZero => MilliCpu == 0 && Memory == 0 && EphemeralStorage == 0 && (_scalar is null || _scalar.Values.All(v => v == 0));
 
-    public void SetScalar(string name, long value) => _scalar[name] = value;
+    public void SetScalar(string name, long value) => Scalars()[name] = value;
 
-    public long Scalar(string name) => _scalar.TryGetValue(name, out var v) ? v : 0;
+    public long Scalar(string name) => _scalar is not null && _scalar.TryGetValue(name, out var v) ? v : 0;
+
+    private Dictionary<string, long> Scalars() => _scalar ??= new Dictionary<string, long>(StringComparer.Ordinal);
 
     public void Add(Resource other)
     {
@@ -40,7 +44,8 @@ public sealed class Resource
         Memory += other.Memory;
         EphemeralStorage += other.EphemeralStorage;
         AllowedPodNumber += other.AllowedPodNumber;
-        foreach (var (k, v) in other._scalar) _scalar[k] = Scalar(k) + v;
+        if (other._scalar is null) return;
+        foreach (var (k, v) in other._scalar) Scalars()[k] = Scalar(k) + v;
     }
 
     public void Subtract(Resource other)
@@ -50,13 +55,14 @@ public sealed class Resource
         Memory -= other.Memory;
         EphemeralStorage -= other.EphemeralStorage;
         AllowedPodNumber -= other.AllowedPodNumber;
-        foreach (var (k, v) in other._scalar) _scalar[k] = Scalar(k) - v;
+        if (other._scalar is null) return;
+        foreach (var (k, v) in other._scalar) Scalars()[k] = Scalar(k) - v;
     }
 
     public Resource Clone()
     {
         var r = new Resource { MilliCpu = MilliCpu, Memory = Memory, EphemeralStorage = EphemeralStorage, AllowedPodNumber = AllowedPodNumber };
-        foreach (var (k, v) in _scalar) r._scalar[k] = v;
+        if (_scalar is not null) r._scalar = new Dictionary<string, long>(_scalar, StringComparer.Ordinal);
         return r;
     }
 
@@ -82,7 +88,7 @@ public sealed class Resource
                     r.AllowedPodNumber += (long)q.ToDecimal();
                     break;
                 default:
-                    if (IsScalar(name)) r._scalar[name] = r.Scalar(name) + (long)Math.Ceiling(q.ToDecimal());
+                    if (IsScalar(name)) r.Scalars()[name] = r.Scalar(name) + (long)Math.Ceiling(q.ToDecimal());
                     break;
             }
         }
@@ -106,7 +112,8 @@ public sealed class Resource
             sum.MilliCpu = Math.Max(sum.MilliCpu, init.MilliCpu);
             sum.Memory = Math.Max(sum.Memory, init.Memory);
             sum.EphemeralStorage = Math.Max(sum.EphemeralStorage, init.EphemeralStorage);
-            foreach (var (k, v) in init._scalar) sum._scalar[k] = Math.Max(sum.Scalar(k), v);
+            if (init._scalar is not null)
+                foreach (var (k, v) in init._scalar) sum.Scalars()[k] = Math.Max(sum.Scalar(k), v);
         }
 
         if (pod.Spec?.Overhead is { } overhead) sum.Add(FromList(overhead));

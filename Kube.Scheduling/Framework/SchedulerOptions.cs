@@ -27,6 +27,19 @@ public sealed class SchedulerOptions
     /// <summary>Pods stay in the unschedulable set at most this long before they are retried anyway. Default 5 minutes.</summary>
     public TimeSpan PodMaxInUnschedulablePodsDuration { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// Preemption's API calls (the victims' DisruptionTarget condition and deletion, their events, clearing lower-priority
+    /// nominations) run off the scheduling loop, which goes on with the next pod; the preemptor is not retried before they
+    /// are done (upstream's SchedulerAsyncPreemption feature, on by default since 1.33). Default true.
+    /// </summary>
+    public bool AsyncPreemption { get; set; } = true;
+
+    /// <summary>
+    /// When no pod is active, the pop takes the pod whose backoff ends first instead of waiting for it, unless it is
+    /// backing off after an error (upstream's SchedulerPopFromBackoffQ feature, on by default since 1.33). Default true.
+    /// </summary>
+    public bool PopFromBackoffQ { get; set; } = true;
+
     /// <summary>The seed of the random choice between equally scored nodes; null (the default) seeds from the clock.</summary>
     public int? Seed { get; set; }
 

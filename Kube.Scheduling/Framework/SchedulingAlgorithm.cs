@@ -54,8 +54,11 @@ public sealed class SchedulingAlgorithm
             };
         }
 
-        // A pod nominated to a node (after preemption) tries that node first, as upstream's evaluateNominatedNode.
-        if (pod.Status?.NominatedNodeName is { Length: > 0 } nominatedName && nodes.FirstOrDefault(n => n.Name == nominatedName) is { } nominatedNode
+        // A pod nominated to a node (after preemption) tries that node first, as upstream's evaluateNominatedNode; the
+        // nomination may still be on its way to the pod's status, so the scheduler's own record counts too.
+        var nominatedName = pod.Status?.NominatedNodeName is { Length: > 0 } fromStatus ? fromStatus
+            : framework.Handle.Nominator is Internal.PodNominator { Count: > 0 } nominator ? nominator.NominatedNodeOf(pod.Metadata.Uid) : null;
+        if (nominatedName is not null && nodes.FirstOrDefault(n => n.Name == nominatedName) is { } nominatedNode
             && framework.RunFilterWithNominatedPods(state, pod, nominatedNode).IsSuccess)
             return new ScheduleResult { SuggestedHost = nominatedName, EvaluatedNodes = 1, FeasibleNodes = 1, NumAllNodes = nodes.Count };
 

@@ -12,6 +12,7 @@ public sealed class SchedulingFramework
 {
     private readonly List<IPreEnqueuePlugin> _preEnqueue = [];
     private readonly List<IPreFilterPlugin> _preFilter = [];
+    private readonly List<(IPreFilterPlugin Plugin, IPreFilterExtensions Extensions)> _preFilterExtensions = [];
     private readonly List<IFilterPlugin> _filter = [];
     private readonly List<IPostFilterPlugin> _postFilter = [];
     private readonly List<IPreScorePlugin> _preScore = [];
@@ -51,7 +52,11 @@ public sealed class SchedulingFramework
             if (p is IEnqueueExtensions ee) _events[p.Name] = ee.EventsToRegister();
             if (p is IPreEnqueuePlugin pe && At(p, ExtensionPoints.PreEnqueue)) _preEnqueue.Add(pe);
             if (p is IQueueSortPlugin qs && At(p, ExtensionPoints.QueueSort)) QueueSort ??= qs;
-            if (p is IPreFilterPlugin pf && At(p, ExtensionPoints.PreFilter)) _preFilter.Add(pf);
+            if (p is IPreFilterPlugin pf && At(p, ExtensionPoints.PreFilter))
+            {
+                _preFilter.Add(pf);
+                if (pf is IPreFilterExtensions ext) _preFilterExtensions.Add((pf, ext));
+            }
             if (p is IFilterPlugin f && At(p, ExtensionPoints.Filter)) _filter.Add(f);
             if (p is IPostFilterPlugin post && At(p, ExtensionPoints.PostFilter)) _postFilter.Add(post);
             if (p is IPreScorePlugin ps && At(p, ExtensionPoints.PreScore)) _preScore.Add(ps);
@@ -230,25 +235,37 @@ public sealed class SchedulingFramework
     public Status RunPreFilterExtensionAddPod(CycleState state, V1Pod podToSchedule, V1Pod podToAdd, NodeInfo nodeInfo)
     {
         ArgumentNullException.ThrowIfNull(state);
-        foreach (var p in _preFilter)
-        {
-            if (p is not IPreFilterExtensions ext || state.SkipFilterPlugins?.Contains(p.Name) == true) continue;
-            var s = Safe(() => ext.AddPod(state, podToSchedule, podToAdd, nodeInfo)).WithPlugin(p.Name);
-            if (!s.IsSuccess) return s;
-        }
-
-        return Status.Success;
+        return RunPreFilterExtensions(state, podToSchedule, podToAdd, nodeInfo, add: true);
     }
 
     /// <summary>Runs the PreFilterExtensions RemovePod of the (not skipped) PreFilter plugins.</summary>
     public Status RunPreFilterExtensionRemovePod(CycleState state, V1Pod podToSchedule, V1Pod podToRemove, NodeInfo nodeInfo)
     {
         ArgumentNullException.ThrowIfNull(state);
-        foreach (var p in _preFilter)
+        return RunPreFilterExtensions(state, podToSchedule, podToRemove, nodeInfo, add: false);
+    }
+
+    /// <summary>
+    /// AddPod or RemovePod of the PreFilter plugins with extensions whose PreFilter did not skip, until one fails. Called per
+    /// pod and node by preemption's dry runs and by Filter with nominated pods: no closure or list per call.
+    /// </summary>
+    private Status RunPreFilterExtensions(CycleState state, V1Pod podToSchedule, V1Pod other, NodeInfo nodeInfo, bool add)
+    {
+        var skip = state.SkipFilterPlugins;
+        foreach (var (p, ext) in _preFilterExtensions)
         {
-            if (p is not IPreFilterExtensions ext || state.SkipFilterPlugins?.Contains(p.Name) == true) continue;
-            var s = Safe(() => ext.RemovePod(state, podToSchedule, podToRemove, nodeInfo)).WithPlugin(p.Name);
-            if (!s.IsSuccess) return s;
+            if (skip is not null && skip.Contains(p.Name)) continue;
+            Status s;
+            try
+            {
+                s = add ? ext.AddPod(state, podToSchedule, other, nodeInfo) : ext.RemovePod(state, podToSchedule, other, nodeInfo);
+            }
+            catch (Exception ex)
+            {
+                s = Status.FromException(ex);
+            }
+
+            if (!s.IsSuccess) return s.WithPlugin(p.Name);
         }
 
         return Status.Success;

@@ -3,17 +3,18 @@ using Kube.Scheduling.Framework;
 
 namespace Kube.Scheduling.Internal;
 
-/// <summary>Thread-safe <see cref="IPodNominator"/>: nominated pods by node, keyed by UID.</summary>
+/// <summary>
+/// Thread-safe <see cref="IPodNominator"/>: nominated pods by node, keyed by UID. Each node's list is an array replaced on
+/// every change, so the Filter of every node in every cycle reads it without a lock or a copy.
+/// </summary>
 internal sealed class PodNominator : IPodNominator
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<string, (V1Pod Pod, string Node)> _byUid = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, List<V1Pod>> _byNode = new(StringComparer.Ordinal);
+    private volatile Dictionary<string, V1Pod[]> _byNode = new(StringComparer.Ordinal);
+    private volatile int _count;
 
-    public int Count
-    {
-        get { lock (_lock) return _byUid.Count; }
-    }
+    public int Count => _count;
 
     public void AddNominatedPod(V1Pod pod, string nodeName)
     {
@@ -21,23 +22,28 @@ internal sealed class PodNominator : IPodNominator
         ArgumentException.ThrowIfNullOrEmpty(nodeName);
         lock (_lock)
         {
-            RemoveLocked(pod.Metadata.Uid);
+            var byNode = new Dictionary<string, V1Pod[]>(_byNode, StringComparer.Ordinal);
+            RemoveLocked(byNode, pod.Metadata.Uid);
             _byUid[pod.Metadata.Uid] = (pod, nodeName);
-            if (!_byNode.TryGetValue(nodeName, out var list)) _byNode[nodeName] = list = [];
-            list.Add(pod);
+            byNode[nodeName] = byNode.TryGetValue(nodeName, out var list) ? [.. list, pod] : [pod];
+            Publish(byNode);
         }
     }
 
     public void DeleteNominatedPodIfExists(V1Pod pod)
     {
         ArgumentNullException.ThrowIfNull(pod);
-        lock (_lock) RemoveLocked(pod.Metadata.Uid);
+        lock (_lock)
+        {
+            if (!_byUid.ContainsKey(pod.Metadata.Uid)) return;
+            var byNode = new Dictionary<string, V1Pod[]>(_byNode, StringComparer.Ordinal);
+            RemoveLocked(byNode, pod.Metadata.Uid);
+            Publish(byNode);
+        }
     }
 
-    public IReadOnlyList<V1Pod> NominatedPodsForNode(string nodeName)
-    {
-        lock (_lock) return _byNode.TryGetValue(nodeName, out var list) ? list.ToList() : [];
-    }
+    public IReadOnlyList<V1Pod> NominatedPodsForNode(string nodeName) =>
+        _count > 0 && _byNode.TryGetValue(nodeName, out var list) ? list : [];
 
     /// <summary>The node the pod is nominated to, or null.</summary>
     public string? NominatedNodeOf(string uid)
@@ -45,13 +51,20 @@ internal sealed class PodNominator : IPodNominator
         lock (_lock) return _byUid.TryGetValue(uid, out var e) ? e.Node : null;
     }
 
-    private void RemoveLocked(string uid)
+    private void Publish(Dictionary<string, V1Pod[]> byNode)
+    {
+        _byNode = byNode;
+        _count = _byUid.Count;
+    }
+
+    private void RemoveLocked(Dictionary<string, V1Pod[]> byNode, string uid)
     {
         if (!_byUid.Remove(uid, out var e)) return;
-        if (_byNode.TryGetValue(e.Node, out var list))
+        if (byNode.TryGetValue(e.Node, out var list))
         {
-            list.RemoveAll(p => p.Metadata.Uid == uid);
-            if (list.Count == 0) _byNode.Remove(e.Node);
+            var left = Array.FindAll(list, p => p.Metadata.Uid != uid);
+            if (left.Length == 0) byNode.Remove(e.Node);
+            else byNode[e.Node] = left;
         }
     }
 }

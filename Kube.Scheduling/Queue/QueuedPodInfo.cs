@@ -31,6 +31,9 @@ public sealed class QueuedPodInfo
 
     internal long Sequence { get; set; }
 
+    /// <summary>Whether the pod is backing off after an error (upstream's podErrorBackoffQ): only its backoff's end lets it out.</summary>
+    internal bool BackoffAfterError { get; set; }
+
     public static string KeyOf(V1Pod pod)
     {
         ArgumentNullException.ThrowIfNull(pod);

@@ -16,6 +16,7 @@ public sealed class SchedulingQueue : IDisposable
     private readonly TimeSpan _initialBackoff;
     private readonly TimeSpan _maxBackoff;
     private readonly TimeSpan _maxUnschedulable;
+    private readonly bool _popFromBackoff;
     private readonly Lock _lock = new();
     private PriorityQueue<QueuedPodInfo, HeapKey> _heap = new(new HeapOrder(null));
     private readonly Dictionary<string, long> _lastPushed = new(StringComparer.Ordinal);
@@ -41,6 +42,7 @@ public sealed class SchedulingQueue : IDisposable
         _initialBackoff = options.PodInitialBackoff;
         _maxBackoff = options.PodMaxBackoff;
         _maxUnschedulable = options.PodMaxInUnschedulablePodsDuration;
+        _popFromBackoff = options.PopFromBackoffQ;
     }
 
     /// <summary>
@@ -195,16 +197,45 @@ public sealed class SchedulingQueue : IDisposable
                     if (!_active.TryGetValue(info.Key, out var current) || !ReferenceEquals(current, info) || _lastPushed.GetValueOrDefault(info.Key) != seq.Sequence) continue;
                     _active.Remove(info.Key);
                     _lastPushed.Remove(info.Key);
-                    info.Attempts++;
-                    info.InitialAttemptTimestamp ??= _time.GetUtcNow();
-                    SchedulingCycle++;
-                    _inFlight[info.Key] = new InFlight { Cycle = SchedulingCycle };
-                    return info;
+                    return StartFlight(info);
                 }
+
+                // Nothing is active: a pod still backing off after being unschedulable is tried now rather than leaving the
+                // loop idle (upstream's SchedulerPopFromBackoffQ, on by default since 1.33); one backing off after an error waits.
+                if (_popFromBackoff && PopBackoff() is { } early) return StartFlight(early);
             }
 
             await _signal.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    private QueuedPodInfo StartFlight(QueuedPodInfo info)
+    {
+        info.Attempts++;
+        info.InitialAttemptTimestamp ??= _time.GetUtcNow();
+        SchedulingCycle++;
+        _inFlight[info.Key] = new InFlight { Cycle = SchedulingCycle };
+        return info;
+    }
+
+    /// <summary>Removes and returns the pod of the backoff queue whose backoff ends first, not counting those that failed with an error.</summary>
+    private QueuedPodInfo? PopBackoff()
+    {
+        QueuedPodInfo? first = null;
+        var firstExpiry = DateTimeOffset.MaxValue;
+        foreach (var info in _backoff.Values)
+        {
+            if (info.BackoffAfterError) continue;
+            var expiry = BackoffExpiry(info);
+            if (expiry < firstExpiry)
+            {
+                first = info;
+                firstExpiry = expiry;
+            }
+        }
+
+        if (first is not null) _backoff.Remove(first.Key);
+        return first;
     }
 
     /// <summary>
@@ -230,8 +261,9 @@ public sealed class SchedulingQueue : IDisposable
 
             if (_closed || Find(info.Key) is not null) return;
             info.Timestamp = _time.GetUtcNow();
+            info.BackoffAfterError = error;
             if (error || updated || _moveRequestCycle >= podSchedulingCycle || EventDuringFlightMayHelp(info, podSchedulingCycle))
-                _backoff[info.Key] = info;
+                AddBackoff(info);
             else
                 _unschedulable[info.Key] = info;
         }
@@ -347,8 +379,16 @@ public sealed class SchedulingQueue : IDisposable
 
     private void MoveToActiveOrBackoff(QueuedPodInfo info)
     {
-        if (BackoffExpiry(info) > _time.GetUtcNow()) _backoff[info.Key] = info;
+        info.BackoffAfterError = false;
+        if (BackoffExpiry(info) > _time.GetUtcNow()) AddBackoff(info);
         else AddActive(info);
+    }
+
+    /// <summary>Into the backoff queue; a waiting pop is woken, since it may take the pod when nothing is active.</summary>
+    private void AddBackoff(QueuedPodInfo info)
+    {
+        _backoff[info.Key] = info;
+        if (_popFromBackoff && !info.BackoffAfterError) Signal();
     }
 
     private void AddActive(QueuedPodInfo info)

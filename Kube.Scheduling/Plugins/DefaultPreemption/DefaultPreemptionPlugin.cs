@@ -5,6 +5,7 @@ using Kube.Core.Selectors;
 using Kube.Scheduling.Framework;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 
 namespace Kube.Scheduling.Plugins.DefaultPreemption;
 
@@ -24,6 +25,10 @@ public sealed partial class DefaultPreemptionPlugin : IPostFilterPlugin
     public const string ErrReasonNotHelpful = "Preemption is not helpful for scheduling";
     public const string ErrReasonNoVictims = "No preemption victims found for incoming pod";
 
+    // Statuses are immutable: one instance serves every node.
+    private static readonly Status NotHelpful = Status.UnschedulableAndUnresolvable(ErrReasonNotHelpful);
+    private static readonly Status NoVictims = Status.Unschedulable(ErrReasonNoVictims);
+
     private readonly IFrameworkHandle _handle;
     private readonly IKubeClient _client;
     private readonly IInformer<V1PodDisruptionBudget>? _pdbs;
@@ -31,9 +36,10 @@ public sealed partial class DefaultPreemptionPlugin : IPostFilterPlugin
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly Random _random = new(0);
+    private readonly bool _async;
 
     public DefaultPreemptionPlugin(IFrameworkHandle handle, IKubeClient client, ISharedInformerFactory? informers = null, DefaultPreemptionArgs? args = null,
-        TimeProvider? time = null, ILogger<DefaultPreemptionPlugin>? logger = null)
+        TimeProvider? time = null, ILogger<DefaultPreemptionPlugin>? logger = null, IOptions<SchedulerOptions>? options = null)
     {
         ArgumentNullException.ThrowIfNull(handle);
         ArgumentNullException.ThrowIfNull(client);
@@ -43,6 +49,7 @@ public sealed partial class DefaultPreemptionPlugin : IPostFilterPlugin
         _args = args ?? new DefaultPreemptionArgs();
         _time = time ?? TimeProvider.System;
         _logger = logger ?? (ILogger)NullLogger.Instance;
+        _async = options?.Value.AsyncPreemption ?? true;
     }
 
     public string Name => PluginName;
@@ -61,9 +68,17 @@ public sealed partial class DefaultPreemptionPlugin : IPostFilterPlugin
             return new PostFilterResult(null, Status.Unschedulable("preemption: " + FitError.Message(nodes.Count, null, statuses)));
 
         var best = SelectCandidate(candidates);
-        await PrepareCandidateAsync(best, pod, cancellationToken).ConfigureAwait(false);
         LogPreempting(pod.Metadata.NamespaceProperty, pod.Metadata.Name, best.NodeName, best.Victims.Count);
-        return new PostFilterResult(best.NodeName, Status.Success);
+        if (!_async)
+        {
+            await PrepareCandidateAsync(best, pod, cancellationToken).ConfigureAwait(false);
+            return new PostFilterResult(best.NodeName, Status.Success);
+        }
+
+        // Upstream's asynchronous preemption: the API calls run off the scheduling cycle; the pod is nominated at once and
+        // the scheduler does not retry it before they are done.
+        var pending = Task.Run(() => PrepareCandidateInTurnAsync(best, pod, cancellationToken), CancellationToken.None);
+        return new PostFilterResult(best.NodeName, Status.Success) { Pending = pending };
     }
 
     /// <summary>Whether the pod may preempt: not with preemptionPolicy Never, nor while lower-priority pods on its nominated node are still terminating.</summary>
@@ -95,7 +110,7 @@ public sealed partial class DefaultPreemptionPlugin : IPostFilterPlugin
         var potential = new List<NodeInfo>();
         foreach (var n in nodes)
         {
-            if (filtered.TryGetValue(n.Name, out var s) && s.Code == StatusCode.UnschedulableAndUnresolvable) statuses[n.Name] = Status.UnschedulableAndUnresolvable(ErrReasonNotHelpful);
+            if (filtered.TryGetValue(n.Name, out var s) && s.Code == StatusCode.UnschedulableAndUnresolvable) statuses[n.Name] = NotHelpful;
             else potential.Add(n);
         }
 
@@ -119,12 +134,12 @@ public sealed partial class DefaultPreemptionPlugin : IPostFilterPlugin
             for (var j = 0; j < batch; j++, k++)
             {
                 var node = potential[(start + k) % potential.Count];
-                if (results[k] is not { Victims.Count: > 0 } c) statuses[node.Name] = Status.Unschedulable(ErrReasonNoVictims);
+                if (results[k] is not { Victims.Count: > 0 } c) statuses[node.Name] = NoVictims;
                 else candidates.Add(c);
             }
         }
 
-        for (; k < potential.Count; k++) statuses[potential[(start + k) % potential.Count].Name] = Status.Unschedulable(ErrReasonNoVictims);
+        for (; k < potential.Count; k++) statuses[potential[(start + k) % potential.Count].Name] = NoVictims;
         return (candidates, statuses);
     }
 
@@ -182,13 +197,34 @@ public sealed partial class DefaultPreemptionPlugin : IPostFilterPlugin
     {
         ArgumentNullException.ThrowIfNull(candidates);
         if (candidates.Count == 0) throw new ArgumentException("No candidates.", nameof(candidates));
-        IEnumerable<PreemptionCandidate> left = candidates;
-        left = MinBy(left, c => c.NumPdbViolations);
-        left = MinBy(left, c => c.Victims.Count == 0 ? int.MinValue : c.Victims.Max(v => (long)(v.Spec?.Priority ?? 0)));
-        left = MinBy(left, c => c.Victims.Sum(v => (long)(v.Spec?.Priority ?? 0) + int.MaxValue + 1));
-        left = MinBy(left, c => c.Victims.Count);
-        left = MinBy(left, c => -EarliestStartOfHighestPriority(c.Victims).UtcTicks);
-        return left.First();
+        // Narrowing by each criterion in turn is the lexicographic minimum of the keys, the first candidate on ties.
+        var best = 0;
+        var bestKey = Key(candidates[0]);
+        for (var i = 1; i < candidates.Count; i++)
+        {
+            var key = Key(candidates[i]);
+            if (key.CompareTo(bestKey) < 0)
+            {
+                best = i;
+                bestKey = key;
+            }
+        }
+
+        return candidates[best];
+    }
+
+    private static (long Violations, long HighestPriority, long PrioritySum, long Victims, long LatestStart) Key(PreemptionCandidate c)
+    {
+        var victims = c.Victims;
+        long highest = int.MinValue, sum = 0;
+        foreach (var v in victims)
+        {
+            long p = v.Spec?.Priority ?? 0;
+            highest = Math.Max(highest, p);
+            sum += p + int.MaxValue + 1;
+        }
+
+        return (c.NumPdbViolations, highest, sum, victims.Count, -EarliestStartOfHighestPriority(victims).UtcTicks);
     }
 
     /// <summary>Upstream's MoreImportantPod: higher priority, then the earlier start.</summary>
@@ -236,6 +272,28 @@ public sealed partial class DefaultPreemptionPlugin : IPostFilterPlugin
         return (violating, nonViolating);
     }
 
+    /// <summary>
+    /// How many asynchronous preemptions make their API calls at once; the others wait their turn, first come first
+    /// served, so that each preemptor's victims go (and it binds) in the order it was nominated instead of every
+    /// preemption's calls finishing together behind the rest. Upstream's client is rate-limited too (kubeAPIQPS).
+    /// </summary>
+    private const int MaxConcurrentPreemptions = 4;
+
+    private readonly SemaphoreSlim _turns = new(MaxConcurrentPreemptions);
+
+    private async Task PrepareCandidateInTurnAsync(PreemptionCandidate candidate, V1Pod preemptor, CancellationToken ct)
+    {
+        await _turns.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            await PrepareCandidateAsync(candidate, preemptor, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            _turns.Release();
+        }
+    }
+
     private async Task PrepareCandidateAsync(PreemptionCandidate candidate, V1Pod preemptor, CancellationToken ct)
     {
         // The victims are preempted in parallel, as upstream's parallelizer does, not one API round after another.
@@ -263,6 +321,9 @@ public sealed partial class DefaultPreemptionPlugin : IPostFilterPlugin
 
     private async Task PreemptVictimAsync(V1Pod victim, V1Pod preemptor, string nodeName, CancellationToken ct)
     {
+        // Graceful deletion has already started: another call is unnecessary (upstream skips it too).
+        if (victim.Metadata.DeletionTimestamp is not null) return;
+
         // A victim still waiting on Permit is rejected instead of deleted.
         if (_handle.GetWaitingPod(victim.Metadata.Uid) is { } waiting)
         {
@@ -280,7 +341,8 @@ public sealed partial class DefaultPreemptionPlugin : IPostFilterPlugin
             // Already gone.
         }
 
-        await RecordPreemptedEventAsync(victim, preemptor, nodeName, ct).ConfigureAwait(false);
+        // The event is written in the background, as upstream's event recorder does: the preemption is done without it.
+        _ = RecordPreemptedEventAsync(victim, preemptor, nodeName, ct);
     }
 
     private async Task MarkDisruptionTargetAsync(V1Pod victim, CancellationToken ct)
@@ -352,7 +414,7 @@ public sealed partial class DefaultPreemptionPlugin : IPostFilterPlugin
                 ReportingComponent = _handle.SchedulerName,
             }, cancellationToken: ct).ConfigureAwait(false);
         }
-        catch (KubeApiException)
+        catch (Exception ex) when (ex is KubeApiException or OperationCanceledException)
         {
             // Events are best effort.
         }
@@ -365,15 +427,12 @@ public sealed partial class DefaultPreemptionPlugin : IPostFilterPlugin
     private static DateTimeOffset EarliestStartOfHighestPriority(IReadOnlyList<V1Pod> victims)
     {
         if (victims.Count == 0) return DateTimeOffset.MaxValue;
-        var max = victims.Max(v => v.Spec?.Priority ?? 0);
-        return victims.Where(v => (v.Spec?.Priority ?? 0) == max).Min(StartTime);
-    }
-
-    private static List<PreemptionCandidate> MinBy(IEnumerable<PreemptionCandidate> source, Func<PreemptionCandidate, long> key)
-    {
-        var list = source.ToList();
-        var min = list.Min(key);
-        return list.Where(c => key(c) == min).ToList();
+        var max = int.MinValue;
+        foreach (var v in victims) max = Math.Max(max, v.Spec?.Priority ?? 0);
+        var earliest = DateTimeOffset.MaxValue;
+        foreach (var v in victims)
+            if ((v.Spec?.Priority ?? 0) == max && StartTime(v) is var t && t < earliest) earliest = t;
+        return earliest;
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Preempting for pod {Namespace}/{Pod} on node {Node}: {Victims} victim(s)")]

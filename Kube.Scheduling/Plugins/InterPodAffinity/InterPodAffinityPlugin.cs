@@ -170,6 +170,7 @@ public sealed class InterPodAffinityPlugin : IPreFilterExtensions, IFilterPlugin
     /// <summary>Adds <paramref name="delta"/> to the domains where the incoming pod's required terms select <paramref name="existing"/>.</summary>
     private static void CountIncomingTerms(AffinityState s, V1Pod existing, IDictionary<string, string> labels, int delta)
     {
+        if (!s.Terms.HasRequired) return;
         var affinity = s.Terms.RequiredAffinity;
         for (var i = 0; i < affinity.Length; i++)
             if (labels.TryGetValue(affinity[i].TopologyKey, out var v) && affinity[i].Matches(existing, null))
@@ -182,6 +183,8 @@ public sealed class InterPodAffinityPlugin : IPreFilterExtensions, IFilterPlugin
     /// <summary>Adds <paramref name="delta"/> to the domains where <paramref name="existing"/>'s required anti-affinity selects the incoming pod.</summary>
     private static void CountExistingAntiAffinity(AffinityState s, V1Pod pod, V1Pod existing, IDictionary<string, string> labels, int delta)
     {
+        // Most pods have no such terms: no lookup of their parsed terms then (preemption's dry runs call this per pod and node).
+        if (existing.Spec?.Affinity?.PodAntiAffinity?.RequiredDuringSchedulingIgnoredDuringExecution is not { Count: > 0 }) return;
         foreach (var t in PodAffinityTerms.Of(existing).RequiredAntiAffinity)
             if (labels.TryGetValue(t.TopologyKey, out var v) && t.Matches(pod, s.NamespaceLabels))
                 s.ExistingAntiDomains[(t.TopologyKey, v)] = Math.Max(0, s.ExistingAntiDomains.GetValueOrDefault((t.TopologyKey, v)) + delta);

@@ -95,7 +95,8 @@ public sealed class VolumeBindingPlugin : IPreFilterPlugin, IFilterPlugin, IRese
     {
         ArgumentNullException.ThrowIfNull(state);
         ArgumentNullException.ThrowIfNull(pod);
-        var names = (pod.Spec?.Volumes ?? []).Where(v => v.PersistentVolumeClaim is not null).Select(v => v.PersistentVolumeClaim.ClaimName).Distinct(StringComparer.Ordinal).ToList();
+        if (pod.Spec?.Volumes is not { } volumes || !volumes.Any(v => v.PersistentVolumeClaim is not null)) return Status.Skip;
+        var names = volumes.Where(v => v.PersistentVolumeClaim is not null).Select(v => v.PersistentVolumeClaim.ClaimName).Distinct(StringComparer.Ordinal).ToList();
         if (names.Count == 0) return Status.Skip;
         if (!_synced()) return new Status(StatusCode.Error, ["VolumeBinding: the PersistentVolume caches have not synced yet"]);
         var ns = pod.Metadata.NamespaceProperty ?? "default";

@@ -62,7 +62,43 @@ internal static class CycleBenchmark
         _ = template;
     }
 
-    public static async Task<int> RunAsync(int cycles, int nodes)
+    public static Task<int> RunAsync(int cycles, int nodes) => WithSchedulerAsync(nodes, scheduler =>
+    {
+        var fwk = scheduler.Profiles["default-scheduler"];
+        var pods = Enumerable.Range(0, cycles + 200).Select(i =>
+        {
+            var p = SchedulerBenchmark.Pod($"c-{i}", PodShape.Default);
+            p.Metadata.Uid = Guid.NewGuid().ToString();
+            return p;
+        }).ToArray();
+        long cpu0 = 0, alloc0 = 0, thread0 = 0;
+        for (var i = 0; i < pods.Length; i++)
+        {
+            if (i == 200)
+            {
+                // The first 200 cycles warm up the JIT.
+                cpu0 = (long)Environment.CpuUsage.TotalTime.TotalMicroseconds;
+                thread0 = ThreadCpuNanoseconds();
+                alloc0 = GC.GetAllocatedBytesForCurrentThread();
+            }
+
+            var result = scheduler.Algorithm.Schedule(fwk, new CycleState(), pods[i], scheduler.Cache.Snapshot());
+            scheduler.Cache.AssumePod(pods[i], result.SuggestedHost ?? throw new InvalidOperationException(result.FailureMessage));
+        }
+
+        var cpu = (long)Environment.CpuUsage.TotalTime.TotalMicroseconds - cpu0;
+        var thread = (ThreadCpuNanoseconds() - thread0) / 1000;
+        var alloc = GC.GetAllocatedBytesForCurrentThread() - alloc0;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"scheduling cycle over {nodes} nodes, {cycles} cycles: {thread / (double)cycles:F0} CPU-µs/cycle (this thread, /proc/thread-self/schedstat), {cpu / (double)cycles:F0} CPU-µs/cycle (process), {alloc / (double)cycles / 1024:F1} KB allocated/cycle (this thread)"));
+        Breakdown(fwk, pods[^1], scheduler.Cache.Snapshot());
+    });
+
+    /// <summary>
+    /// Runs <paramref name="body"/> against a started scheduler (default profile, seed 1) whose cache holds
+    /// <paramref name="nodes"/> of the benchmark's nodes, over a fresh in-process API server; nothing else runs meanwhile.
+    /// </summary>
+    internal static async Task<int> WithSchedulerAsync(int nodes, Action<KubeScheduler> body)
     {
         var dir = Path.Combine(Path.GetTempPath(), "kube-bench-scheduler", Guid.NewGuid().ToString("n"));
         Directory.CreateDirectory(dir);
@@ -81,34 +117,7 @@ internal static class CycleBenchmark
             var scheduler = host.Services.GetRequiredService<KubeScheduler>();
             await scheduler.Started.WaitAsync(TimeSpan.FromSeconds(60));
             while (scheduler.Cache.NodeCount < nodes) await Task.Delay(50);
-            var fwk = scheduler.Profiles["default-scheduler"];
-            var pods = Enumerable.Range(0, cycles + 200).Select(i =>
-            {
-                var p = SchedulerBenchmark.Pod($"c-{i}", PodShape.Default);
-                p.Metadata.Uid = Guid.NewGuid().ToString();
-                return p;
-            }).ToArray();
-            long cpu0 = 0, alloc0 = 0, thread0 = 0;
-            for (var i = 0; i < pods.Length; i++)
-            {
-                if (i == 200)
-                {
-                    // The first 200 cycles warm up the JIT.
-                    cpu0 = (long)Environment.CpuUsage.TotalTime.TotalMicroseconds;
-                    thread0 = ThreadCpuNanoseconds();
-                    alloc0 = GC.GetAllocatedBytesForCurrentThread();
-                }
-
-                var result = scheduler.Algorithm.Schedule(fwk, new CycleState(), pods[i], scheduler.Cache.Snapshot());
-                scheduler.Cache.AssumePod(pods[i], result.SuggestedHost ?? throw new InvalidOperationException(result.FailureMessage));
-            }
-
-            var cpu = (long)Environment.CpuUsage.TotalTime.TotalMicroseconds - cpu0;
-            var thread = (ThreadCpuNanoseconds() - thread0) / 1000;
-            var alloc = GC.GetAllocatedBytesForCurrentThread() - alloc0;
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"scheduling cycle over {nodes} nodes, {cycles} cycles: {thread / (double)cycles:F0} CPU-µs/cycle (this thread, /proc/thread-self/schedstat), {cpu / (double)cycles:F0} CPU-µs/cycle (process), {alloc / (double)cycles / 1024:F1} KB allocated/cycle (this thread)"));
-            Breakdown(fwk, pods[^1], scheduler.Cache.Snapshot());
+            body(scheduler);
             await host.StopAsync(TimeSpan.FromSeconds(10));
             return 0;
         }

@@ -15,7 +15,7 @@ using Microsoft.Extensions.Logging;
 namespace Kube.Benchmarks.Scheduler;
 
 /// <summary>
-/// kube-benchmarks scheduler [--scale F] [--timeout-seconds N] [--only NAME] [--events off]: scheduler_perf-like workloads against an
+/// kube-benchmarks scheduler [--scale F] [--timeout-seconds N] [--only NAME] [--events off] [--async-preemption off] [--pop-from-backoff off]: scheduler_perf-like workloads against an
 /// in-process API server over an EmbeddedStore, with nodes created as API objects (no agents). For each workload: a
 /// fresh cluster, the nodes, the init pods (not measured), then the measured pods created by 8 concurrent clients.
 /// pods/s is upstream's SchedulingThroughput average (see <see cref="ThroughputCollector"/>); also printed: measured pods
@@ -32,7 +32,10 @@ internal static class SchedulerBenchmark
         var timeout = TimeSpan.FromSeconds(int.Parse(Arg(args, "--timeout-seconds") ?? "180", CultureInfo.InvariantCulture));
         var only = Arg(args, "--only");
         var events = Arg(args, "--events") != "off";
+        var asyncPreemption = Arg(args, "--async-preemption") != "off";
+        var popFromBackoff = Arg(args, "--pop-from-backoff") != "off";
         if (Arg(args, "--cycles") is { } cycles) return await CycleBenchmark.RunAsync(int.Parse(cycles, CultureInfo.InvariantCulture), (int)(5000 * scale));
+        if (Arg(args, "--preemption-cycles") is { } preemptions) return await PreemptionCycleBenchmark.RunAsync(int.Parse(preemptions, CultureInfo.InvariantCulture), (int)(500 * scale));
         int S(int n) => Math.Max(1, (int)(n * scale));
         var workloads = new[]
         {
@@ -42,7 +45,7 @@ internal static class SchedulerBenchmark
             new SchedulerWorkload("Unschedulable", S(500), S(200), S(1000), 140, PodShape.Unschedulable, PodShape.Default),
             new SchedulerWorkload("PreemptionBasic", S(500), S(2000), S(500), 18, PodShape.LowPriority, PodShape.HighPriority),
         };
-        Console.WriteLine($"scheduler benchmark, scale {scale.ToString(CultureInfo.InvariantCulture)}, {Environment.ProcessorCount} cores, timeout {timeout.TotalSeconds} s per workload, events {(events ? "on" : "off")}");
+        Console.WriteLine($"scheduler benchmark, scale {scale.ToString(CultureInfo.InvariantCulture)}, {Environment.ProcessorCount} cores, timeout {timeout.TotalSeconds} s per workload, events {(events ? "on" : "off")}, async preemption {(asyncPreemption ? "on" : "off")}, pop from backoffQ {(popFromBackoff ? "on" : "off")}");
         Console.WriteLine("pods/s = upstream scheduler_perf SchedulingThroughput Average: per-second samples of newly scheduled measured pods (first sample = baseline, empty seconds merged into the next sample), averaged; "
             + "first->all = measured pods / time from first create to all bound; CPU-ms and KB per pod = whole process (API server, store, scheduler, clients) during the measured phase / measured pods bound");
         Console.WriteLine("| Workload | Nodes | Init pods | Measured pods | pods/s | samples (p50) | first->all pods/s | p50 attempt (ms) | p99 attempt (ms) | CPU-ms/pod | KB alloc/pod | Upstream floor | ×floor | Target 10× |");
@@ -50,7 +53,12 @@ internal static class SchedulerBenchmark
         foreach (var w in workloads)
         {
             if (only is not null && !w.Name.Contains(only, StringComparison.OrdinalIgnoreCase)) continue;
-            var r = await RunWorkloadAsync(w, timeout, events);
+            var r = await RunWorkloadAsync(w, timeout, o =>
+            {
+                o.RecordEvents = events;
+                o.AsyncPreemption = asyncPreemption;
+                o.PopFromBackoffQ = popFromBackoff;
+            });
             // Upstream reports no SchedulingThroughput when no sample was taken (all measured pods were scheduled within one
             // sampling second of the first); the row then says so and compares first->all with the floor instead.
             var measured = r.Samples > 0;
@@ -65,7 +73,7 @@ internal static class SchedulerBenchmark
 
     private sealed record Result(int Bound, double Throughput, double ThroughputP50, int Samples, double EndToEnd, double P50Ms, double P99Ms, double CpuMsPerPod, double KbPerPod, bool TimedOut);
 
-    private static async Task<Result> RunWorkloadAsync(SchedulerWorkload w, TimeSpan timeout, bool events)
+    private static async Task<Result> RunWorkloadAsync(SchedulerWorkload w, TimeSpan timeout, Action<Kube.Scheduling.Framework.SchedulerOptions> configure)
     {
         var dir = Path.Combine(Path.GetTempPath(), "kube-bench-scheduler", Guid.NewGuid().ToString("n"));
         Directory.CreateDirectory(dir);
@@ -91,7 +99,7 @@ internal static class SchedulerBenchmark
         builder.Services.AddKubeScheduler(o =>
         {
             o.Seed = 1;
-            o.RecordEvents = events;
+            configure(o);
         });
         using var host = builder.Build();
         try
@@ -113,10 +121,12 @@ internal static class SchedulerBenchmark
             using var collector = new ThroughputCollector(pods, "m-");
             using var sampling = new CancellationTokenSource();
             var sampler = collector.RunAsync(sampling.Token);
+            var trace = Environment.GetEnvironmentVariable("KUBE_BENCH_TRACE") == "1" ? TraceAsync(host, pods, sampling.Token) : Task.CompletedTask;
             Volatile.Write(ref measuring, true);
             var cpu0 = Environment.CpuUsage.TotalTime;
             var alloc0 = GC.GetTotalAllocatedBytes();
             var sw = Stopwatch.StartNew();
+            var startTimestamp = Stopwatch.GetTimestamp();
             await ParallelCreateAsync(w.MeasuredPods, i => client.CreateAsync(Pod($"m-{i}", w.MeasuredShape)));
             Console.Error.WriteLine($"  {w.Name}: {w.MeasuredPods} measured pods created in {sw.Elapsed.TotalSeconds:F1} s");
             var timedOut = !await WaitAsync(() => collector.Scheduled >= w.MeasuredPods, timeout);
@@ -126,11 +136,13 @@ internal static class SchedulerBenchmark
             Volatile.Write(ref measuring, false);
             await sampling.CancelAsync();
             await sampler;
+            await trace;
             var bound = collector.Scheduled;
             var (average, p50, samples) = collector.Result();
             var sorted = latencies.OrderBy(x => x).ToArray();
             double Pct(double p) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)(p * sorted.Length))] * 1000;
             Console.Error.WriteLine($"  {w.Name}: {bound} measured pods bound in {elapsed:F1} s ({sorted.Length} attempts, {cpu:F0} CPU-ms, {alloc / 1048576.0:F0} MiB allocated)");
+            Console.Error.WriteLine($"  {w.Name}: {collector.Timeline(startTimestamp)}");
             var n = Math.Max(1, bound);
             return new Result(bound, average, p50, samples, bound / elapsed, Pct(0.50), Pct(0.99), cpu / n, alloc / 1024.0 / n, timedOut);
         }
@@ -144,6 +156,30 @@ internal static class SchedulerBenchmark
             catch (IOException)
             {
             }
+        }
+    }
+
+    /// <summary>Every 250 ms: the queue's parts and what the scheduler's pod informer shows (KUBE_BENCH_TRACE=1, for diagnosis).</summary>
+    private static async Task TraceAsync(IHost host, Kube.Core.Informers.IInformer<V1Pod> pods, CancellationToken ct)
+    {
+        var q = host.Services.GetRequiredService<KubeScheduler>().Queue;
+        var sw = Stopwatch.StartNew();
+        try
+        {
+            while (!ct.IsCancellationRequested)
+            {
+                var all = pods.Cache.List();
+                var measured = all.Count(p => p.Metadata.Name.StartsWith("m-", StringComparison.Ordinal));
+                var bound = all.Count(p => p.Metadata.Name.StartsWith("m-", StringComparison.Ordinal) && !string.IsNullOrEmpty(p.Spec.NodeName));
+                var nominated = all.Count(p => !string.IsNullOrEmpty(p.Status?.NominatedNodeName));
+                var init = all.Count(p => p.Metadata.Name.StartsWith("init-", StringComparison.Ordinal));
+                Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"    {sw.Elapsed.TotalSeconds,5:F2}s informer: measured {measured} bound {bound} nominated {nominated} init {init}; queue active {q.ActiveCount} backoff {q.BackoffCount} unschedulable {q.UnschedulableCount}"));
+                await Task.Delay(250, ct);
+            }
+        }
+        catch (OperationCanceledException)
+        {
         }
     }
 

@@ -34,7 +34,24 @@ internal sealed class ThroughputCollector : IDisposable
     private void OnChange(V1Pod? oldPod, V1Pod pod)
     {
         if (!pod.Metadata.Name.StartsWith(_prefix, StringComparison.Ordinal)) return;
-        if (string.IsNullOrEmpty(oldPod?.Spec?.NodeName) && !string.IsNullOrEmpty(pod.Spec?.NodeName)) Interlocked.Increment(ref _scheduled);
+        if (string.IsNullOrEmpty(oldPod?.Spec?.NodeName) && !string.IsNullOrEmpty(pod.Spec?.NodeName))
+        {
+            Interlocked.Increment(ref _scheduled);
+            lock (_times) _times.Add(System.Diagnostics.Stopwatch.GetTimestamp());
+        }
+    }
+
+    private readonly List<long> _times = [];
+
+    /// <summary>When (seconds after <paramref name="start"/>, a Stopwatch timestamp) the first, 50 %, 90 %, 99 % and last measured pods were seen scheduled.</summary>
+    public string Timeline(long start)
+    {
+        long[] t;
+        lock (_times) t = [.. _times];
+        if (t.Length == 0) return "none scheduled";
+        Array.Sort(t);
+        string At(double q) => System.Diagnostics.Stopwatch.GetElapsedTime(start, t[Math.Min(t.Length - 1, (int)(q * t.Length))]).TotalSeconds.ToString("F2", System.Globalization.CultureInfo.InvariantCulture);
+        return $"scheduled at (s after the first create): first {At(0)}, 50% {At(0.5)}, 90% {At(0.9)}, 99% {At(0.99)}, last {At(1)}";
     }
 
     /// <summary>Samples every second until <paramref name="ct"/> is cancelled.</summary>

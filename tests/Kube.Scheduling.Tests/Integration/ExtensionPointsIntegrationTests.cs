@@ -27,7 +27,9 @@ public sealed class ExtensionPointsIntegrationTests
     [Timeout(90_000, CooperativeCancellation = true)]
     public async Task Permit_Rejection_UnreservesThePod_AndReportsIt()
     {
-        await using var cluster = await SchedulerCluster.StartAsync(plugins: b => b.AddPlugin<GatePermitPlugin>(GatePermitPlugin.PluginName));
+        // Without popping from the backoff queue the rejected pod waits out its backoff unassumed (with it, the idle
+        // scheduler would try it again at once and it would be assumed and held by Permit anew).
+        await using var cluster = await SchedulerCluster.StartAsync(o => o.PopFromBackoffQ = false, b => b.AddPlugin<GatePermitPlugin>(GatePermitPlugin.PluginName));
         await cluster.CreateNodeAsync(TestObjects.Node("n1"));
         var pod = await cluster.CreatePodAsync(TestObjects.Pod("refused"));
         var handle = cluster.Scheduler.Profiles[SchedulerOptions.DefaultSchedulerName].Handle;

@@ -65,6 +65,58 @@ public sealed class SchedulingQueueTests
     }
 
     [TestMethod]
+    public async Task Pop_TakesTheBackoffPodThatEndsFirst_WhenNothingIsActive_ButNotOneBackingOffAfterAnError()
+    {
+        var time = new FakeTimeProvider();
+        using var q = new SchedulingQueue(time);
+        q.Add(TestObjects.Pod("failed-with-error"));
+        var erred = (await q.PopAsync(TestContext.CancellationToken))!;
+        q.AddUnschedulableIfNotPresent(erred, q.SchedulingCycle, error: true);
+        q.Add(TestObjects.Pod("a"));
+        q.Add(TestObjects.Pod("b"));
+        var a = (await q.PopAsync(TestContext.CancellationToken))!;
+        var b = (await q.PopAsync(TestContext.CancellationToken))!;
+        Assert.AreEqual("a", a.Pod.Metadata.Name, "arrival order");
+        q.AddUnschedulableIfNotPresent(a, q.SchedulingCycle, error: false);
+        q.MoveAllToActiveOrBackoff();
+        time.Advance(TimeSpan.FromMilliseconds(100));
+        q.AddUnschedulableIfNotPresent(b, q.SchedulingCycle, error: false);
+        Assert.AreEqual(3, q.BackoffCount, "all three back off for 1 s");
+
+        // Upstream's SchedulerPopFromBackoffQ: with no active pod the one whose backoff ends first is tried now.
+        var popped = (await q.PopAsync(TestContext.CancellationToken).AsTask().WaitAsync(TimeSpan.FromSeconds(10), TestContext.CancellationToken))!;
+        Assert.AreEqual("a", popped.Pod.Metadata.Name);
+        Assert.AreEqual(2, popped.Attempts);
+        Assert.AreEqual("b", (await q.PopAsync(TestContext.CancellationToken))!.Pod.Metadata.Name);
+
+        // The pod that failed with an error serves its whole backoff.
+        await AssertPoppedOnlyAfterBackoffAsync(q, time, "failed-with-error");
+    }
+
+    /// <summary>A pop waits while the pod backs off, and returns it once its second of backoff is over.</summary>
+    private async Task AssertPoppedOnlyAfterBackoffAsync(SchedulingQueue q, FakeTimeProvider time, string name)
+    {
+        var waiting = q.PopAsync(TestContext.CancellationToken).AsTask();
+        Assert.IsFalse(waiting.IsCompleted, "the backoff is not cut short");
+        time.Advance(TimeSpan.FromSeconds(1));
+        q.FlushBackoffCompleted();
+        Assert.AreEqual(name, (await waiting.WaitAsync(TimeSpan.FromSeconds(10), TestContext.CancellationToken))!.Pod.Metadata.Name);
+    }
+
+    [TestMethod]
+    public async Task Pop_WaitsOutBackoff_WhenPopFromBackoffQIsOff()
+    {
+        var time = new FakeTimeProvider();
+        using var q = new SchedulingQueue(time, new SchedulerOptions { PopFromBackoffQ = false });
+        q.Add(TestObjects.Pod("p"));
+        var info = (await q.PopAsync(TestContext.CancellationToken))!;
+        var cycle = q.SchedulingCycle;
+        q.MoveAllToActiveOrBackoff();
+        q.AddUnschedulableIfNotPresent(info, cycle);
+        await AssertPoppedOnlyAfterBackoffAsync(q, time, "p");
+    }
+
+    [TestMethod]
     public async Task EventDuringAttempt_SendsPodToBackoff_NotUnschedulable()
     {
         var time = new FakeTimeProvider();
