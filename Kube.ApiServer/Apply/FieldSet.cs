@@ -181,33 +181,42 @@ internal sealed class FieldSet
     /// <summary>The FieldsV1 tree: each member path ends in <c>{}</c>, a member with children carries <c>".": {}</c>.</summary>
     public JsonObject ToFieldsV1()
     {
+        // Sorted ordinally, a path comes right before its descendants ('\n' sorts below every printable character), and
+        // all of them are contiguous: the tree is built depth-first along one open branch, and a member is given its
+        // "." marker once it is left with children (after them, as its key order has always been).
         var root = new JsonObject();
-        foreach (var path in _paths.Order(StringComparer.Ordinal))
+        var sorted = new string[_paths.Count];
+        _paths.CopyTo(sorted);
+        Array.Sort(sorted, StringComparer.Ordinal);
+        var open = new List<(string Element, JsonObject Node, bool Member)>();
+        foreach (var path in sorted)
         {
-            var node = root;
-            foreach (var e in Elements(path))
+            var elements = Elements(path);
+            var common = 0;
+            while (common < open.Count && common < elements.Length && open[common].Element == elements[common]) common++;
+            Close(common);
+            var parent = common == 0 ? root : open[common - 1].Node;
+            for (var i = common; i < elements.Length; i++)
             {
-                if (node[e] is not JsonObject child)
+                if (parent[elements[i]] is not JsonObject child)
                 {
                     child = new JsonObject();
-                    node[e] = child;
+                    parent[elements[i]] = child;
                 }
-                node = child;
+                open.Add((elements[i], child, i == elements.Length - 1));
+                parent = child;
             }
-            if (node.Count > 0 && node["."] is null) node["."] = new JsonObject();
         }
-        // A member that later gained children needs its "." marker.
-        Mark(root, "");
+        Close(0);
         return root;
 
-        void Mark(JsonObject node, string prefix)
+        void Close(int depth)
         {
-            foreach (var (k, v) in node.ToList())
+            for (var i = open.Count - 1; i >= depth; i--)
             {
-                if (k == "." || v is not JsonObject child) continue;
-                var p = prefix.Length == 0 ? k : prefix + Sep + k;
-                if (child.Count > 0 && child["."] is null && _paths.Contains(p)) child["."] = new JsonObject();
-                Mark(child, p);
+                var (_, node, member) = open[i];
+                if (member && node.Count > 0 && node["."] is null) node["."] = new JsonObject();
+                open.RemoveAt(i);
             }
         }
     }
