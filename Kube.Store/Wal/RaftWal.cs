@@ -13,11 +13,13 @@ namespace Kube.Store.Wal;
 /// <para>Record types: 1 = entry <c>[u64 term][u64 index][u8 entry type][data]</c>; 2 = HardState <c>[u64 term][u64 vote][u64 commit]</c>;
 /// 3 = snapshot marker <c>[u64 index][u64 term][u32 voters][u64…][u32 learners][u64…]</c> (the state itself is in a
 /// <see cref="SnapshotStore"/> file). An entry at an index already written replaces it and everything after it, as in Raft.</para>
-/// <para>Appends are buffered; <see cref="Sync"/> writes them and, when asked, fsyncs once (group commit for one Ready).
+/// <para>Appends are buffered; <see cref="Sync"/> writes them and, when asked, fsyncs once (group commit for one Ready), into
+/// zeros allocated ahead of the last record (<see cref="WalFile"/>).
 /// After a snapshot the file is rewritten (temp file, fsync, rename, directory fsync) with the marker, the HardState and the
 /// entries after the compaction point, so it stays small.</para>
-/// <para>Recovery: a partial or CRC-bad record at the very end (a torn write) is truncated with a warning; a bad record
-/// followed by more data is corruption and fails with <see cref="InvalidDataException"/>.</para>
+/// <para>Recovery: a partial or CRC-bad record at the very end (a torn write; only zeros may follow it) is truncated with a
+/// warning; a bad record followed by more data is corruption and fails with <see cref="InvalidDataException"/>. Zeros where
+/// the next record would start are the space allocated ahead: the log ends there.</para>
 /// </remarks>
 internal sealed class RaftWal : IDisposable
 {
@@ -29,16 +31,16 @@ internal sealed class RaftWal : IDisposable
 
     private readonly string _path;
     private readonly ArrayBufferWriter<byte> _pending = new(64 * 1024);
-    private FileStream _file;
+    private WalFile _file;
 
-    private RaftWal(string path, FileStream file)
+    private RaftWal(string path, WalFile file)
     {
         _path = path;
         _file = file;
     }
 
-    /// <summary>Bytes written to the file since it was opened or last rewritten.</summary>
-    public long Length => _file.Length;
+    /// <summary>The size of the records in the file (written since it was last rewritten, or before it was opened).</summary>
+    public long Length => _file.End;
 
     /// <summary>Bytes of records written by <see cref="Sync"/> since the log was opened (not reset by <see cref="Rewrite"/>).</summary>
     public long BytesWritten { get; private set; }
@@ -72,7 +74,8 @@ internal sealed class RaftWal : IDisposable
                 var body = rest.Slice(8, 1 + (int)length);
                 if (Crc32C.Compute(body) != crc)
                 {
-                    if (HeaderSize + (int)length < rest.Length)
+                    // Followed by zeros only (allocated ahead by WalFile): a torn last record, or no record at all.
+                    if (!WalFile.IsZero(rest[(HeaderSize + (int)length)..]))
                     {
                         throw new InvalidDataException($"The Raft log {path} is corrupt at byte {offset}: a record with a bad CRC is followed by more data.");
                     }
@@ -81,19 +84,18 @@ internal sealed class RaftWal : IDisposable
                 Replay(body[0], body[1..], onEntry, onHardState, onSnapshot, path, offset);
                 offset += HeaderSize + (int)length;
             }
-            if (offset < bytes.Length)
+            if (offset < bytes.Length && !WalFile.IsZero(bytes.AsSpan(offset)))
             {
                 logger.LogWarning("Truncating a torn tail of {Bytes} bytes at offset {Offset} of the Raft log {Path}", bytes.Length - offset, offset, path);
                 file.SetLength(offset);
                 file.Flush(true);
             }
-            file.Seek(0, SeekOrigin.End);
             if (!existed)
             {
                 file.Flush(true);
                 DirectorySync.Flush(Path.GetDirectoryName(path)!);
             }
-            return new RaftWal(path, file);
+            return new RaftWal(path, new WalFile(file, Math.Min(offset, file.Length)));
         }
         catch
         {
@@ -151,7 +153,7 @@ internal sealed class RaftWal : IDisposable
     {
         if (_pending.WrittenCount > 0)
         {
-            _file.Write(_pending.WrittenSpan);
+            _file.Append(_pending.WrittenSpan);
             BytesWritten += _pending.WrittenCount;
             _pending.ResetWrittenCount();
             if (_pending.Capacity > 4 * 1024 * 1024)
@@ -161,7 +163,7 @@ internal sealed class RaftWal : IDisposable
         }
         if (fsync)
         {
-            FileSync.FlushData(_file);
+            _file.Sync();
         }
     }
 
@@ -206,8 +208,8 @@ internal sealed class RaftWal : IDisposable
         _file.Dispose();
         File.Move(temp, _path, overwrite: true);
         DirectorySync.Flush(Path.GetDirectoryName(_path)!);
-        _file = new FileStream(_path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read, 1, FileOptions.None);
-        _file.Seek(0, SeekOrigin.End);
+        var reopened = new FileStream(_path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read, 1, FileOptions.None);
+        _file = new WalFile(reopened, reopened.Length);
     }
 
     private static void AppendTo(ArrayBufferWriter<byte> buffer, RaftEntry entry) => Write(buffer, EntryRecord, 17 + entry.Data.Length, span =>

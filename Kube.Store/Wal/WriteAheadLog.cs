@@ -13,7 +13,9 @@ namespace Kube.Store.Wal;
 /// Each record is <c>[u32 payload length][u32 CRC-32C of type+payload][u8 type][payload]</c>, little-endian;
 /// an entry payload is <c>[u64 index][u64 term][command bytes]</c>.</para>
 /// <para>Appends are buffered; <see cref="Sync"/> writes the buffer and makes it durable (<c>fdatasync</c> on Linux, see
-/// <see cref="FileSync"/>; new segments and their directory entry get a full fsync). Callers acknowledge only after Sync.</para>
+/// <see cref="FileSync"/>; new segments and their directory entry get a full fsync). Callers acknowledge only after Sync.
+/// Zeros are allocated ahead of the last record (<see cref="WalFile"/>), so that an fdatasync does not also commit a new file
+/// size; a segment is cut at its last record when the next one starts, and the live one when the log is closed.</para>
 /// <para>Recovery reads every segment. A partial or CRC-bad record at the very end of the last segment (a torn write) is
 /// truncated with a warning. A bad record followed by any valid record, a bad record in an earlier segment, or a gap in
 /// the indexes is corruption and fails with <see cref="InvalidDataException"/>: acknowledged data is never dropped silently.</para>
@@ -29,8 +31,8 @@ internal sealed class WriteAheadLog : IDisposable
     private readonly ILogger _logger;
     private readonly List<Segment> _segments = [];
     private readonly ArrayBufferWriter<byte> _pending = new(64 * 1024);
-    private FileStream? _current;
-    private long _currentSize;
+    private WalFile? _current;
+    private long _lastSegmentEnd;
 
     private WriteAheadLog(string directory, long segmentBytes, ILogger logger)
     {
@@ -97,6 +99,10 @@ internal sealed class WriteAheadLog : IDisposable
             {
                 if (!TryReadRecord(data, pos, out var type, out var payload, out var next))
                 {
+                    if (isLast && WalFile.IsZero(data.AsSpan(pos)))
+                    {
+                        break; // the zeros allocated ahead of the last record (WalFile)
+                    }
                     if (isLast && !HasValidRecordAfter(data, pos + 1))
                     {
                         _logger.LogWarning("Truncating a torn WAL tail in {Segment} at offset {Offset} ({Bytes} bytes dropped; they were never acknowledged)",
@@ -130,6 +136,7 @@ internal sealed class WriteAheadLog : IDisposable
                 }
                 pos = next;
             }
+            _lastSegmentEnd = pos;
         }
 
         if (_segments.Count == 0)
@@ -139,8 +146,8 @@ internal sealed class WriteAheadLog : IDisposable
         else
         {
             var last = _segments[^1];
-            _current = new FileStream(last.Path, FileMode.Open, FileAccess.Write, FileShare.Read, 1, FileOptions.None);
-            _currentSize = _current.Seek(0, SeekOrigin.End);
+            _current = new WalFile(new FileStream(last.Path, FileMode.Open, FileAccess.Write, FileShare.Read, 1, FileOptions.None),
+                Math.Min(_lastSegmentEnd, new FileInfo(last.Path).Length));
         }
     }
 
@@ -190,7 +197,7 @@ internal sealed class WriteAheadLog : IDisposable
         {
             throw new InvalidOperationException($"WAL append out of order: index {index} after {LastIndex}.");
         }
-        if (_currentSize >= _segmentBytes && _pending.WrittenCount == 0)
+        if (_current!.End >= _segmentBytes && _pending.WrittenCount == 0)
         {
             Roll(index);
         }
@@ -214,9 +221,8 @@ internal sealed class WriteAheadLog : IDisposable
         {
             return;
         }
-        _current!.Write(_pending.WrittenSpan);
-        FileSync.FlushData(_current);
-        _currentSize += _pending.WrittenCount;
+        _current!.Append(_pending.WrittenSpan);
+        _current.Sync();
         BytesWritten += _pending.WrittenCount;
         _pending.ResetWrittenCount();
         if (_pending.Capacity > 4 * 1024 * 1024)
@@ -228,7 +234,7 @@ internal sealed class WriteAheadLog : IDisposable
 
     private void Roll(ulong firstIndex)
     {
-        _current?.Flush(true);
+        _current?.Trim(); // a full segment keeps no zeros ahead: recovery treats a damaged tail in an earlier segment as corruption
         _current?.Dispose();
         var seq = _segments.Count == 0 ? 0 : _segments[^1].Sequence + 1;
         CreateSegment(seq, firstIndex);
@@ -237,10 +243,10 @@ internal sealed class WriteAheadLog : IDisposable
     private void CreateSegment(ulong sequence, ulong firstIndex)
     {
         var path = Path.Combine(_directory, $"{sequence:x16}-{firstIndex:x16}.wal");
-        _current = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read, 1, FileOptions.None);
-        _current.Flush(true);
+        var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read, 1, FileOptions.None);
+        file.Flush(true);
         DirectorySync.Flush(_directory);
-        _currentSize = 0;
+        _current = new WalFile(file, 0);
         _segments.Add(new Segment(path, sequence, firstIndex));
     }
 

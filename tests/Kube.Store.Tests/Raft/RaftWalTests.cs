@@ -84,6 +84,40 @@ public sealed class RaftWalTests
     }
 
     [TestMethod]
+    [DataRow(false, DisplayName = "zeros only")]
+    [DataRow(true, DisplayName = "a torn record, then zeros")]
+    public void Replay_StopsAtTheZerosAllocatedAhead_AsACrashLeavesThem(bool torn)
+    {
+        var (_, wal, _) = Open();
+        wal.Append(E(1, 1));
+        wal.Append(E(1, 2));
+        wal.Append(new HardState(1, 1, 2));
+        wal.Sync(fsync: true);
+        wal.Dispose();
+        var length = new FileInfo(LogPath).Length;
+        using (var f = new FileStream(LogPath, FileMode.Append))
+        {
+            f.Write(torn ? [0x20, 0x00, 0x00, 0x00, 1, 2, 3, 4, 1, 9] : []);
+            f.Write(new byte[1024 * 1024]);
+        }
+
+        var (storage, again, _) = Open();
+        using (again)
+        {
+            Assert.AreEqual(2UL, storage.LastIndex);
+            Assert.AreEqual(new HardState(1, 1, 2), storage.HardState);
+            Assert.AreEqual(length, again.Length, "appends continue right after the last record");
+            again.Append(E(1, 3));
+            again.Sync(fsync: true);
+        }
+        var (reopened, last, _) = Open();
+        using (last)
+        {
+            Assert.AreEqual(3UL, reopened.LastIndex);
+        }
+    }
+
+    [TestMethod]
     public void Replay_FailsClearly_OnACorruptRecordInTheMiddle()
     {
         var (_, wal, _) = Open();
