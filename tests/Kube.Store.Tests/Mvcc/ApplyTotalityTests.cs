@@ -1,6 +1,5 @@
 using Kube.Store;
 using Kube.Store.Mvcc;
-using Microsoft.Extensions.Time.Testing;
 using static Kube.Store.Tests.StoreTestContext;
 
 namespace Kube.Store.Tests.Mvcc;
@@ -12,11 +11,11 @@ namespace Kube.Store.Tests.Mvcc;
 [TestClass]
 public sealed class ApplyTotalityTests
 {
-    private ulong _index;
+    private readonly MvccStateDriver _driver = new();
 
-    private object Apply(MvccState state, StoreCommand command) => state.Apply(++_index, 1, CommandCodec.Encode(command));
+    private object Apply(MvccState state, StoreCommand command) => _driver.Apply(state, command);
 
-    private static MvccState NewState() => new(new FakeTimeProvider(), 1, 2, 16);
+    private static MvccState NewState() => MvccStateDriver.NewState();
 
     [TestMethod]
     public void DeleteThenPutIgnoreValue_InOneTxn_AppliesWithoutThrowing()

@@ -1,6 +1,5 @@
 using Kube.Store;
 using Kube.Store.Mvcc;
-using Microsoft.Extensions.Time.Testing;
 using static Kube.Store.Tests.StoreTestContext;
 
 namespace Kube.Store.Tests.Mvcc;
@@ -14,9 +13,9 @@ namespace Kube.Store.Tests.Mvcc;
 [TestClass]
 public sealed class SnapshotCaptureTests
 {
-    private ulong _index;
+    private readonly MvccStateDriver _driver = new();
 
-    private object Apply(MvccState state, StoreCommand command) => state.Apply(++_index, 1, CommandCodec.Encode(command));
+    private object Apply(MvccState state, StoreCommand command) => _driver.Apply(state, command);
 
     private object Put(MvccState state, string key, string value, long lease = 0) =>
         Apply(state, new TxnCommand(new TxnRequest { Success = [new RequestOp { Put = new PutRequest(B(key), B(value)) { Lease = lease } }] }));
@@ -24,7 +23,7 @@ public sealed class SnapshotCaptureTests
     private object Delete(MvccState state, string key) =>
         Apply(state, new TxnCommand(new TxnRequest { Success = [new RequestOp { DeleteRange = new DeleteRangeRequest(B(key)) }] }));
 
-    private static MvccState NewState() => new(new FakeTimeProvider(), 1, 2, 16);
+    private static MvccState NewState() => MvccStateDriver.NewState();
 
     private static byte[] Write(MvccSnapshotImage image)
     {
