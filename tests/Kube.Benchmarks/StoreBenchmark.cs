@@ -125,7 +125,10 @@ internal static class StoreBenchmark
 
         public long Completed { get; init; }
 
-        public string Cpu => CpuMicrosPerOp.Count == 0 ? "" : "cpu µs/op " + Join(CpuMicrosPerOp.Take(CpuMicrosPerOp.Count / 2)) + " (jit " + Join(CpuMicrosPerOp.Skip(CpuMicrosPerOp.Count / 2)) + ")";
+        /// <summary>The measured window in UTC (to match the members' per-second GC lines kept with --log-dir).</summary>
+        public string Window { get; init; } = "";
+
+        public string Cpu => CpuMicrosPerOp.Count == 0 ? "" : Window + "cpu µs/op " + Join(CpuMicrosPerOp.Take(CpuMicrosPerOp.Count / 2)) + " (jit " + Join(CpuMicrosPerOp.Skip(CpuMicrosPerOp.Count / 2)) + ")";
 
         private static string Join(IEnumerable<double> values) => string.Join('/', values.Select(x => x.ToString("F0", CultureInfo.InvariantCulture)));
     }
@@ -154,8 +157,13 @@ internal static class StoreBenchmark
     {
         await RunLoops(clients, warmup, maxOps, op, record: false);
         var cpu = t.CpuTime();
+        var from = DateTime.UtcNow;
         var result = await RunLoops(clients, duration, maxOps, op, record: true);
-        return result with { CpuMicrosPerOp = ProcessCpu.PerOp(cpu, t.CpuTime(), result.Completed) };
+        return result with
+        {
+            CpuMicrosPerOp = ProcessCpu.PerOp(cpu, t.CpuTime(), result.Completed),
+            Window = string.Create(CultureInfo.InvariantCulture, $"{from:HH:mm:ss}-{DateTime.UtcNow:HH:mm:ss}, "),
+        };
     }
 
     private static async Task<Result> RunLoops(int clients, TimeSpan duration, int maxOps, Func<int, int, Task> op, bool record)

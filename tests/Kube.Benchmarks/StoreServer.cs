@@ -18,8 +18,20 @@ internal static class StoreServer
         var app = cluster is null ? Build(dataDir, port, level)
             : BuildMember(dataDir, Arg(args, "--name")!, port, int.Parse(Arg(args, "--peer-port")!, System.Globalization.CultureInfo.InvariantCulture), cluster, level);
         app.Lifetime.ApplicationStarted.Register(() => Console.WriteLine($"serving etcd API on 127.0.0.1:{port}, data in {dataDir}"));
+        using var gcReport = level <= LogLevel.Information ? new Timer(_ => ReportGc(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)) : null;
         await app.RunAsync(); // stops on Ctrl+C and SIGTERM
         return 0;
+    }
+
+    /// <summary>Every second when the output is kept (<c>--log-dir</c>): the garbage collections and pause time so far.</summary>
+    private static void ReportGc() => Console.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"gc at {DateTime.UtcNow:HH:mm:ss}: gen0 {GC.CollectionCount(0)}, gen1 {GC.CollectionCount(1)}, gen2 {GC.CollectionCount(2)}; paused {GC.GetTotalPauseDuration().TotalMilliseconds:F0} ms; allocated {GC.GetTotalAllocatedBytes() / 1048576} MiB; heap {GC.GetGCMemoryInfo().HeapSizeBytes / 1048576} MiB; last ephemeral #{Last(GCKind.Ephemeral)}, full blocking #{Last(GCKind.FullBlocking)}, background #{Last(GCKind.Background)}"));
+
+    private static string Last(GCKind kind)
+    {
+        var info = GC.GetGCMemoryInfo(kind);
+        var loh = info.GenerationInfo.Length > 3 ? info.GenerationInfo[3].SizeAfterBytes / 1048576 : 0;
+        return System.FormattableString.Invariant($"{info.Index} gen{info.Generation} {info.PauseDurations[0].TotalMilliseconds:F1}+{info.PauseDurations[1].TotalMilliseconds:F1} ms loh {loh} MiB");
     }
 
     public static WebApplication Build(string dataDir, int port, LogLevel level = LogLevel.Warning) =>
