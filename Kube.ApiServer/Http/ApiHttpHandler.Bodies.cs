@@ -127,6 +127,21 @@ internal sealed partial class ApiHttpHandler
         await WriteJsonAsync(ctx, code, obj).ConfigureAwait(false);
     }
 
+    /// <summary>A write's object: the bytes just stored, resourceVersion spliced in, when they are the served form (no second serialization).</summary>
+    private async Task WriteObjectAsync(HttpContext ctx, ResourceType t, int code, WriteResult result)
+    {
+        if (result.Stored is not { } stored || WantsTable(ctx))
+        {
+            await WriteObjectAsync(ctx, t, code, result.Object).ConfigureAwait(false);
+            return;
+        }
+        ctx.Response.StatusCode = code;
+        ctx.Response.ContentType = "application/json";
+        await using var w = new Utf8JsonWriter(ctx.Response.BodyWriter);
+        ObjectCodec.WriteServed(w, stored.Value, stored.ModRevision);
+        await w.FlushAsync(ctx.RequestAborted).ConfigureAwait(false);
+    }
+
     private async Task ListAsync(HttpContext ctx, RequestScope scope, ListOptions o)
     {
         if (WantsTable(ctx))

@@ -69,7 +69,7 @@ internal sealed partial class ApiHttpHandler
                     var body = await ReadObjectAsync(ctx).ConfigureAwait(false);
                     var result = await registry.CreateAsync(scope, body, write, ct).ConfigureAwait(false);
                     AddWarnings(ctx, result.Warnings);
-                    await WriteObjectAsync(ctx, type, IsDry(write) ? 200 : 201, result.Object).ConfigureAwait(false);
+                    await WriteObjectAsync(ctx, type, IsDry(write) ? 200 : 201, result).ConfigureAwait(false);
                     return;
                 }
                 case "DELETE":
@@ -103,7 +103,7 @@ internal sealed partial class ApiHttpHandler
                 var body = await ReadObjectAsync(ctx).ConfigureAwait(false);
                 var result = await registry.UpdateAsync(scope, body, write, ct).ConfigureAwait(false);
                 AddWarnings(ctx, result.Warnings);
-                await WriteObjectAsync(ctx, type, 200, result.Object).ConfigureAwait(false);
+                await WriteObjectAsync(ctx, type, 200, result).ConfigureAwait(false);
                 return;
             }
             case (null or "status" or "ephemeralcontainers", "PATCH"):
@@ -112,7 +112,7 @@ internal sealed partial class ApiHttpHandler
                 var body = await ReadTextAsync(ctx).ConfigureAwait(false);
                 var result = await registry.PatchAsync(scope, patchType, body, write, ct).ConfigureAwait(false);
                 AddWarnings(ctx, result.Warnings);
-                await WriteObjectAsync(ctx, type, result.Created && !IsDry(write) ? 201 : 200, result.Object).ConfigureAwait(false);
+                await WriteObjectAsync(ctx, type, result.Created && !IsDry(write) ? 201 : 200, result).ConfigureAwait(false);
                 return;
             }
             case (null, "DELETE"):

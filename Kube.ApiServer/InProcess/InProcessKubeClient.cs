@@ -75,6 +75,10 @@ public sealed class InProcessKubeClient : IKubeClient
 
     private static T To<T>(JsonObject obj) => Json.FromNode<T>(obj);
 
+    /// <summary>A write's object: deserialized from the bytes just stored when they are the served form (no serializing of the tree first).</summary>
+    private static T To<T>(WriteResult result) where T : class, IKubernetesObject<V1ObjectMeta> =>
+        result.Stored is { } stored ? FromStored<T>(stored.Value, stored.ModRevision) : To<T>(result.Object);
+
     private static T FromStored<T>(byte[] value, long revision) where T : class, IKubernetesObject<V1ObjectMeta>
     {
         var item = Json.FromUtf8<T>(value);
@@ -130,7 +134,7 @@ public sealed class InProcessKubeClient : IKubeClient
     {
         ArgumentNullException.ThrowIfNull(obj);
         var result = await _registry.CreateAsync(ScopeOf(obj) with { Name = null }, Json.ToObject(obj), options ?? new WriteOptions(), cancellationToken).ConfigureAwait(false);
-        return To<T>(result.Object);
+        return To<T>(result);
     }
 
     public async Task<T> UpdateAsync<T>(T obj, WriteOptions? options = null, CancellationToken cancellationToken = default)
@@ -138,7 +142,7 @@ public sealed class InProcessKubeClient : IKubeClient
     {
         ArgumentNullException.ThrowIfNull(obj);
         var result = await _registry.UpdateAsync(ScopeOf(obj), Json.ToObject(obj), options ?? new WriteOptions(), cancellationToken).ConfigureAwait(false);
-        return To<T>(result.Object);
+        return To<T>(result);
     }
 
     public async Task<T> UpdateStatusAsync<T>(T obj, WriteOptions? options = null, CancellationToken cancellationToken = default)
@@ -146,7 +150,7 @@ public sealed class InProcessKubeClient : IKubeClient
     {
         ArgumentNullException.ThrowIfNull(obj);
         var result = await _registry.UpdateAsync(ScopeOf(obj, "status"), Json.ToObject(obj), options ?? new WriteOptions(), cancellationToken).ConfigureAwait(false);
-        return To<T>(result.Object);
+        return To<T>(result);
     }
 
     public async Task<T> PatchAsync<T>(string name, string? @namespace, KubePatch patch, string? subresource = null, WriteOptions? options = null,
@@ -163,7 +167,7 @@ public sealed class InProcessKubeClient : IKubeClient
             return await GetAsync<T>(name, @namespace, cancellationToken).ConfigureAwait(false);
         }
         var result = await _registry.PatchAsync(scope, patch.Type, patch.Body, options ?? new WriteOptions(), cancellationToken).ConfigureAwait(false);
-        return To<T>(result.Object);
+        return To<T>(result);
     }
 
     public async Task<T?> DeleteAsync<T>(string name, string? @namespace = null, DeleteOptions? options = null, CancellationToken cancellationToken = default)

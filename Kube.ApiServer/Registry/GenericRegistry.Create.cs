@@ -65,11 +65,12 @@ internal sealed partial class GenericRegistry
         if (IsDryRun(o.DryRun)) return new WriteResult(body, warnings, true);
 
         var key = KeyOf(s, name);
-        var rev = await storage.CreateAsync(key, EncodeFor(s.Type, body), ct).ConfigureAwait(false)
+        var encoded = EncodeFor(s.Type, body);
+        var rev = await storage.CreateAsync(key, encoded, ct).ConfigureAwait(false)
             ?? throw Errors.AlreadyExists(s.Type, name);
         ObjectCodec.SetResourceVersion(body, rev);
         if (CrdRegistrar.IsCrd(s.Type)) _crds.Apply(body);
-        return new WriteResult(body, warnings, true);
+        return new WriteResult(body, warnings, true) { Stored = Served(s.Type, key, encoded, rev) };
     }
 
     private string GenerateName(string prefix)

@@ -259,7 +259,8 @@ internal sealed partial class GenericRegistry
             }
             if (JsonNode.DeepEquals(next, current)) return new WriteResult(current, allWarnings, false);
             if (IsDryRun(o.DryRun)) return new WriteResult(next, allWarnings, false);
-            var rev = await storage.UpdateAsync(key, EncodeFor(s.Type, next), stored.ModRevision, ct).ConfigureAwait(false);
+            var encoded = EncodeFor(s.Type, next);
+            var rev = await storage.UpdateAsync(key, encoded, stored.ModRevision, ct).ConfigureAwait(false);
             if (rev is null)
             {
                 if (precondition) throw Errors.Conflict(s.Type, name);
@@ -267,7 +268,7 @@ internal sealed partial class GenericRegistry
             }
             ObjectCodec.SetResourceVersion(next, rev.Value);
             if (CrdRegistrar.IsCrd(s.Type)) _crds.Apply(next);
-            return new WriteResult(next, allWarnings, false);
+            return new WriteResult(next, allWarnings, false) { Stored = Served(s.Type, key, encoded, rev.Value) };
         }
         logger.LogWarning("Update of {Resource} {Name} gave up after {Attempts} conflicting attempts", s.Type.GroupResource, name, options.MaxUpdateRetries + 1);
         throw Errors.Conflict(s.Type, name);

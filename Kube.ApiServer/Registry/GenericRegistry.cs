@@ -150,6 +150,9 @@ internal sealed partial class GenericRegistry(
 
     private byte[] EncodeFor(ResourceType t, JsonObject o) => ObjectCodec.Encode(Conv(t) is { } c ? c.ToStorage(o, t) : o);
 
+    /// <summary>The written value as a <see cref="WriteResult.Stored"/>: null when the stored form is not the served one (a conversion).</summary>
+    private StoredObject? Served(ResourceType t, byte[] key, byte[] value, long revision) => Conv(t) is null ? new StoredObject(key, value, revision) : null;
+
     private async ValueTask<(JsonObject Obj, long Rev)> ReadAsync(RequestScope s, string name, CancellationToken ct)
     {
         var stored = await storage.GetAsync(KeyOf(s, name), ct).ConfigureAwait(false) ?? throw Errors.NotFound(s.Type, name);
