@@ -344,6 +344,40 @@ public sealed class SchedulingFramework
         return first.IsSuccess ? RunFilter(state, pod, node) : first;
     }
 
+    /// <summary>
+    /// <see cref="RunFilterWithNominatedPods"/>'s verdict for a simulation that owns <paramref name="state"/> and
+    /// <paramref name="node"/> (preemption's dry run, which has copied both): the nominated pods are added to them for the
+    /// first pass and removed again, instead of copying them once more per check. Null when an AddPod extension failed, so
+    /// that the copies can no longer be trusted to be restored (the caller starts over with fresh copies).
+    /// </summary>
+    internal bool? FitsWithNominatedPodsInPlace(CycleState state, V1Pod pod, NodeInfo node)
+    {
+        var nominated = _handle.Nominator is PodNominator { Count: 0 } ? [] : _handle.Nominator.NominatedPodsForNode(node.Name);
+        var priority = pod.Spec?.Priority ?? 0;
+        var added = 0;
+        var fits = true;
+        for (var i = 0; i < nominated.Count; i++)
+        {
+            var n = nominated[i];
+            if (n.Metadata.Uid == pod.Metadata.Uid || (n.Spec?.Priority ?? 0) < priority) continue;
+            node.AddPod(n);
+            added++;
+            if (!RunPreFilterExtensionAddPod(state, pod, n, node).IsSuccess) return null;
+        }
+
+        if (added > 0) fits = RunFilter(state, pod, node).IsSuccess;
+        for (var i = nominated.Count - 1; i >= 0 && added > 0; i--)
+        {
+            var n = nominated[i];
+            if (n.Metadata.Uid == pod.Metadata.Uid || (n.Spec?.Priority ?? 0) < priority) continue;
+            node.RemovePod(n.Metadata.Uid);
+            if (!RunPreFilterExtensionRemovePod(state, pod, n, node).IsSuccess) return null;
+            added--;
+        }
+
+        return fits && RunFilter(state, pod, node).IsSuccess;
+    }
+
     /// <summary>Runs the PostFilter plugins until one succeeds (nominates a node).</summary>
     public async Task<PostFilterResult> RunPostFilterAsync(CycleState state, V1Pod pod, IReadOnlyDictionary<string, Status> filtered, CancellationToken cancellationToken)
     {

@@ -153,10 +153,22 @@ public sealed partial class DefaultPreemptionPlugin : IPostFilterPlugin
         ArgumentNullException.ThrowIfNull(state);
         ArgumentNullException.ThrowIfNull(pod);
         ArgumentNullException.ThrowIfNull(node);
+        // The checks add the nominated pods to this dry run's own copies and take them out again; should an extension fail
+        // half-way, the node is tried again with the framework's copying check.
+        var candidate = SelectVictims(framework, state, pod, node, pdbs, inPlace: true, out var trusted);
+        return trusted ? candidate : SelectVictims(framework, state, pod, node, pdbs, inPlace: false, out _);
+    }
+
+    /// <summary>The dry run; <paramref name="trusted"/> is false when an in-place check could not restore the copies.</summary>
+    private static PreemptionCandidate? SelectVictims(SchedulingFramework framework, CycleState state, V1Pod pod, NodeInfo node,
+        IReadOnlyList<V1PodDisruptionBudget> pdbs, bool inPlace, out bool trusted)
+    {
+        trusted = true;
         var priority = pod.Spec?.Priority ?? 0;
         var nodeCopy = node.Clone();
         var stateCopy = state.Clone();
         var potential = new List<V1Pod>();
+        bool? Fits() => inPlace ? framework.FitsWithNominatedPodsInPlace(stateCopy, pod, nodeCopy) : framework.RunFilterWithNominatedPods(stateCopy, pod, nodeCopy).IsSuccess;
         foreach (var p in node.Pods)
         {
             if ((p.Spec?.Priority ?? 0) >= priority) continue;
@@ -165,17 +177,23 @@ public sealed partial class DefaultPreemptionPlugin : IPostFilterPlugin
             if (!framework.RunPreFilterExtensionRemovePod(stateCopy, pod, p, nodeCopy).IsSuccess) return null;
         }
 
-        if (potential.Count == 0 || !framework.RunFilterWithNominatedPods(stateCopy, pod, nodeCopy).IsSuccess) return null;
+        if (potential.Count == 0) return null;
+        var fitsWithout = Fits();
+        trusted = fitsWithout is not null;
+        if (fitsWithout != true) return null;
 
         potential.Sort((a, b) => MoreImportantPod(a, b) ? -1 : MoreImportantPod(b, a) ? 1 : 0);
         var (violating, nonViolating) = SplitByPdbViolation(potential, pdbs ?? []);
         var victims = new List<V1Pod>();
         var numViolating = 0;
+        var restored = true;
         bool Reprieve(V1Pod p)
         {
             nodeCopy.AddPod(p);
             framework.RunPreFilterExtensionAddPod(stateCopy, pod, p, nodeCopy);
-            if (framework.RunFilterWithNominatedPods(stateCopy, pod, nodeCopy).IsSuccess) return true;
+            var fits = Fits();
+            restored &= fits is not null;
+            if (fits == true) return true;
             nodeCopy.RemovePod(p.Metadata.Uid);
             framework.RunPreFilterExtensionRemovePod(stateCopy, pod, p, nodeCopy);
             victims.Add(p);
@@ -185,6 +203,7 @@ public sealed partial class DefaultPreemptionPlugin : IPostFilterPlugin
         foreach (var p in violating)
             if (!Reprieve(p)) numViolating++;
         foreach (var p in nonViolating) Reprieve(p);
+        trusted = restored;
         victims.Sort((a, b) => MoreImportantPod(a, b) ? -1 : MoreImportantPod(b, a) ? 1 : 0);
         return new PreemptionCandidate(node.Name, victims, numViolating);
     }
