@@ -20,7 +20,7 @@ public sealed class QueuedPodInfo
     /// <summary>How many times the pod was popped for scheduling.</summary>
     public int Attempts { get; internal set; }
 
-    /// <summary>When the pod was added or last moved between the queue's parts; the active heap's tie-breaker and the backoff's start.</summary>
+    /// <summary>When the pod was added, or when its last attempt failed: the active heap's tie-breaker and the backoff's start (upstream's Timestamp).</summary>
     public DateTimeOffset Timestamp { get; internal set; }
 
     /// <summary>When the pod was first popped.</summary>

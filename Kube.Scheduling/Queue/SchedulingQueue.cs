@@ -393,7 +393,8 @@ public sealed class SchedulingQueue : IDisposable
 
     private void AddActive(QueuedPodInfo info)
     {
-        info.Timestamp = _time.GetUtcNow();
+        // The timestamp stays the pod's last failure (upstream's moveToActiveQ keeps it too): a pod retried after its
+        // backoff goes before pods that arrived after it failed, not behind everything that came meanwhile.
         _active[info.Key] = info;
         Push(info);
         Signal();

@@ -104,6 +104,26 @@ public sealed class SchedulingQueueTests
     }
 
     [TestMethod]
+    public async Task PodRetriedAfterBackoff_GoesBeforeAPodThatArrivedAfterItFailed()
+    {
+        var time = new FakeTimeProvider();
+        using var q = new SchedulingQueue(time);
+        q.Add(TestObjects.Pod("failed-first"));
+        var info = (await q.PopAsync(TestContext.CancellationToken))!;
+        q.AddUnschedulableIfNotPresent(info, q.SchedulingCycle);
+        time.Advance(TimeSpan.FromMilliseconds(500));
+        q.Add(TestObjects.Pod("arrived-later"));
+        q.MoveAllToActiveOrBackoff();
+        time.Advance(TimeSpan.FromMilliseconds(600));
+        q.FlushBackoffCompleted();
+        Assert.AreEqual(2, q.ActiveCount);
+
+        // Upstream orders equal priorities by the time of the last failure, which moving to the active heap keeps.
+        Assert.AreEqual("failed-first", (await q.PopAsync(TestContext.CancellationToken))!.Pod.Metadata.Name);
+        Assert.AreEqual("arrived-later", (await q.PopAsync(TestContext.CancellationToken))!.Pod.Metadata.Name);
+    }
+
+    [TestMethod]
     public async Task Pop_WaitsOutBackoff_WhenPopFromBackoffQIsOff()
     {
         var time = new FakeTimeProvider();
