@@ -61,6 +61,9 @@ public sealed class KubeApiServer : IAsyncDisposable
     /// <summary>How many lists the watch caches served instead of the store (for tests).</summary>
     internal long ListsServedFromCache => _registry.CacheListCount;
 
+    /// <summary>How many GETs (resourceVersion=0) the watch caches served instead of the store (for tests).</summary>
+    internal long GetsServedFromCache => _registry.CacheGetCount;
+
     /// <summary>An in-process client that runs every request as <paramref name="user"/>.</summary>
     public IKubeClient CreateClient(UserInfo user)
     {

@@ -135,6 +135,11 @@ internal sealed partial class ApiHttpHandler
             await WriteObjectAsync(ctx, t, code, result.Object).ConfigureAwait(false);
             return;
         }
+        await WriteStoredAsync(ctx, stored, code).ConfigureAwait(false);
+    }
+
+    private static async Task WriteStoredAsync(HttpContext ctx, StoredObject stored, int code = 200)
+    {
         ctx.Response.StatusCode = code;
         ctx.Response.ContentType = "application/json";
         await using var w = new Utf8JsonWriter(ctx.Response.BodyWriter);

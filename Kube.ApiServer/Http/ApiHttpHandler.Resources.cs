@@ -96,7 +96,14 @@ internal sealed partial class ApiHttpHandler
                         ListOptionsFrom(q) with { FieldSelector = Combine(q["fieldSelector"].FirstOrDefault(), $"metadata.name={info.Name}") }).ConfigureAwait(false);
                     return;
                 }
-                await WriteObjectAsync(ctx, type, 200, await registry.GetAsync(scope, ct).ConfigureAwait(false)).ConfigureAwait(false);
+                if (WantsTable(ctx))
+                {
+                    await WriteObjectAsync(ctx, type, 200, await registry.GetAsync(scope, ct).ConfigureAwait(false)).ConfigureAwait(false);
+                    return;
+                }
+                // The stored bytes as served (no JSON tree); resourceVersion=0 may be answered by the watch cache, as upstream.
+                await WriteStoredAsync(ctx, await registry.GetStoredAsync(scope, ct, anyVersion: q["resourceVersion"].FirstOrDefault() == "0").ConfigureAwait(false))
+                    .ConfigureAwait(false);
                 return;
             case (null or "status" or "ephemeralcontainers", "PUT"):
             {

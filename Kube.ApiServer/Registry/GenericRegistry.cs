@@ -165,14 +165,35 @@ internal sealed partial class GenericRegistry(
         return (await ReadAsync(s, RequireName(s), ct).ConfigureAwait(false)).Obj;
     }
 
-    /// <summary>GET for typed callers: the stored bytes and revision, without building a JSON tree.</summary>
-    public async Task<StoredObject> GetStoredAsync(RequestScope s, CancellationToken ct)
+    /// <summary>
+    /// GET for typed callers and HTTP: the stored bytes and revision, without building a JSON tree. With
+    /// <paramref name="anyVersion"/> (upstream's <c>resourceVersion=0</c>: any version may be served) the object comes from
+    /// the resource's watch cache when it runs and holds state; otherwise, and always without it (upstream's quorum read), from
+    /// the store.
+    /// </summary>
+    public async Task<StoredObject> GetStoredAsync(RequestScope s, CancellationToken ct, bool anyVersion = false)
     {
         await AuthorizeAsync(s, "get", ct).ConfigureAwait(false);
         var name = RequireName(s);
-        var stored = await storage.GetAsync(KeyOf(s, name), ct).ConfigureAwait(false) ?? throw Errors.NotFound(s.Type, name);
+        var key = KeyOf(s, name);
+        if (anyVersion)
+        {
+            var (known, kv) = await CachedObjectAsync(s.Type, s.Namespace, name, ct).ConfigureAwait(false);
+            if (known && kv is null) throw Errors.NotFound(s.Type, name);
+            if (kv is not null)
+            {
+                Interlocked.Increment(ref _cacheGets);
+                return new StoredObject(kv.Key, kv.Value, kv.ModRevision);
+            }
+        }
+        var stored = await storage.GetAsync(key, ct).ConfigureAwait(false) ?? throw Errors.NotFound(s.Type, name);
         return Conv(s.Type) is null ? stored : stored with { Value = Json.ToUtf8(DecodeFor(s.Type, stored.Value, stored.ModRevision)) };
     }
+
+    /// <summary>GETs served by the watch cache (<c>resourceVersion=0</c>; for tests).</summary>
+    internal long CacheGetCount => Interlocked.Read(ref _cacheGets);
+
+    private long _cacheGets;
 
     private static string RequireName(RequestScope s) =>
         string.IsNullOrEmpty(s.Name) ? throw Errors.BadRequest("resource name may not be empty") : s.Name;
