@@ -15,7 +15,7 @@ namespace Kube.Core.Client;
 /// <summary>
 /// <see cref="IKubeClient"/> over the Kubernetes REST API: raw HTTP requests built from the
 /// <see cref="ResourceTypeRegistry"/> (<c>/api/v1/namespaces/{ns}/pods/{name}</c>,
-/// <c>/apis/{group}/{version}/...</c>), bodies (de)serialized with <see cref="KubernetesJson"/>, watches read as
+/// <c>/apis/{group}/{version}/...</c>), bodies (de)serialized with <see cref="HttpKubeClientOptions.SerializerOptions"/> or else <see cref="KubernetesJson"/>, watches read as
 /// streaming newline-delimited JSON. Non-2xx answers become the typed <see cref="KubeApiException"/> of their
 /// <see cref="V1Status"/>.
 /// </summary>
@@ -176,7 +176,7 @@ public sealed class HttpKubeClient : IKubeClient, IDisposable
         var items = new List<T>();
         if (root.TryGetProperty("items", out var arr) && arr.ValueKind == JsonValueKind.Array)
         {
-            foreach (var item in arr.EnumerateArray()) items.Add(Stamp(KubernetesJson.Deserialize<T>(item.GetRawText()), type));
+            foreach (var item in arr.EnumerateArray()) items.Add(Stamp(Deserialize<T>(item.GetRawText()), type));
         }
 
         return new KubeList<T>(items, rv, cont, remaining);
@@ -229,7 +229,7 @@ public sealed class HttpKubeClient : IKubeClient, IDisposable
                 if (line is null) yield break;
                 if (line.Length == 0) continue;
                 cts.CancelAfter(idle);
-                var ev = ParseWatchLine<T>(line, type);
+                var ev = ParseWatchLine<T>(line, type, _options.SerializerOptions);
                 if (ev.Type == WatchEventType.Error)
                     throw KubeApiException.FromStatus(ev.Status ?? KubeApiException.NewStatus(500, "InternalError", "watch ERROR event without a status"));
                 yield return ev;
@@ -238,7 +238,7 @@ public sealed class HttpKubeClient : IKubeClient, IDisposable
     }
 
     /// <summary>Parses one line of a watch stream: <c>{"type":"ADDED","object":{...}}</c>.</summary>
-    internal static WatchEvent<T> ParseWatchLine<T>(string line, ResourceType? type = null)
+    internal static WatchEvent<T> ParseWatchLine<T>(string line, ResourceType? type = null, JsonSerializerOptions? json = null)
         where T : class, IKubernetesObject<V1ObjectMeta>
     {
         using var doc = JsonDocument.Parse(line);
@@ -256,8 +256,8 @@ public sealed class HttpKubeClient : IKubeClient, IDisposable
         if (!root.TryGetProperty("object", out var obj) || obj.ValueKind != JsonValueKind.Object)
             throw new KubeApiException(KubeApiException.NewStatus(500, "InternalError", $"watch event {typeName} without an object"));
         if (kind == WatchEventType.Error)
-            return new WatchEvent<T>(kind, null, KubernetesJson.Deserialize<V1Status>(obj.GetRawText()));
-        var value = KubernetesJson.Deserialize<T>(obj.GetRawText());
+            return new WatchEvent<T>(kind, null, ClientJson.Deserialize<V1Status>(obj.GetRawText(), json));
+        var value = ClientJson.Deserialize<T>(obj.GetRawText(), json);
         return new WatchEvent<T>(kind, type is null ? value : Stamp(value, type));
     }
 
@@ -326,7 +326,7 @@ public sealed class HttpKubeClient : IKubeClient, IDisposable
 
         using var req = new HttpRequestMessage(HttpMethod.Delete, UriOf(PathOf(type, RequireNamespace(type, @namespace, name), name), []))
         {
-            Content = new StringContent(KubernetesJson.Serialize(body), Encoding.UTF8, JsonMedia),
+            Content = new StringContent(ClientJson.Serialize(body, _options.SerializerOptions), Encoding.UTF8, JsonMedia),
         };
         var text = await SendForBodyAsync(req, cancellationToken).ConfigureAwait(false);
         if (string.IsNullOrWhiteSpace(text)) return null;
@@ -353,17 +353,17 @@ public sealed class HttpKubeClient : IKubeClient, IDisposable
         var type = TypeOf<T>();
         using var req = new HttpRequestMessage(HttpMethod.Post, UriOf(PathOf(type, RequireNamespace(type, @namespace, name), name, subresource), Query(options)))
         {
-            Content = new StringContent(KubernetesJson.Serialize(body), Encoding.UTF8, JsonMedia),
+            Content = new StringContent(ClientJson.SerializeObject(body, _options.SerializerOptions), Encoding.UTF8, JsonMedia),
         };
         await SendForBodyAsync(req, cancellationToken).ConfigureAwait(false);
     }
 
     // ---------------- plumbing ----------------
 
-    private static StringContent Body<T>(T obj, ResourceType type)
+    private StringContent Body<T>(T obj, ResourceType type)
         where T : class, IKubernetesObject<V1ObjectMeta>
     {
-        var json = KubernetesJson.Serialize(obj);
+        var json = ClientJson.Serialize(obj, _options.SerializerOptions);
         if (string.IsNullOrEmpty(obj.ApiVersion) || string.IsNullOrEmpty(obj.Kind))
         {
             // fill in apiVersion and kind without mutating the caller's object
@@ -376,7 +376,7 @@ public sealed class HttpKubeClient : IKubeClient, IDisposable
         return new StringContent(json, Encoding.UTF8, JsonMedia);
     }
 
-    private static T Deserialize<T>(string json) => KubernetesJson.Deserialize<T>(json);
+    private T Deserialize<T>(string json) => ClientJson.Deserialize<T>(json, _options.SerializerOptions);
 
     /// <summary>Objects in lists and some answers come without apiVersion and kind: fill them in.</summary>
     private static T Stamp<T>(T obj, ResourceType type)
@@ -433,7 +433,7 @@ public sealed class HttpKubeClient : IKubeClient, IDisposable
         {
             using var doc = JsonDocument.Parse(text);
             if (doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("kind", out var k) && k.GetString() == "Status")
-                status = KubernetesJson.Deserialize<V1Status>(text);
+                status = Deserialize<V1Status>(text);
         }
         catch (JsonException)
         {

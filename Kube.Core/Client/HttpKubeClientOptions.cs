@@ -1,3 +1,5 @@
+using System.Text.Json;
+
 namespace Kube.Core.Client;
 
 /// <summary>Settings of <see cref="HttpKubeClient"/>.</summary>
@@ -14,4 +16,13 @@ public sealed record HttpKubeClientOptions
 
     /// <summary>The longest error body read into a message; default 64 KiB.</summary>
     public int MaxErrorBodyBytes { get; init; } = 64 * 1024;
+
+    /// <summary>
+    /// How request and response bodies are (de)serialized; default null: KubernetesClient's <c>KubernetesJson</c> (every model
+    /// type). Give options whose <see cref="JsonSerializerOptions.TypeInfoResolver"/> covers the types the program uses (a
+    /// source-generated <c>JsonSerializerContext</c> with KubernetesJson's naming, null handling and converters), and a trimmed or
+    /// ahead-of-time compiled program need not keep KubernetesClient's whole model (see the feature switch
+    /// <c>Kube.Core.Client.KubernetesJsonFallback</c>). A type the resolver does not know fails with NotSupportedException.
+    /// </summary>
+    public JsonSerializerOptions? SerializerOptions { get; init; }
 }

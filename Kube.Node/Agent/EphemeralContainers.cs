@@ -18,7 +18,7 @@ internal static class EphemeralContainers
 {
     /// <summary>The ephemeral container as the <see cref="V1Container"/> it is made of (EphemeralContainerCommon has the same fields).</summary>
     public static V1Container AsContainer(V1EphemeralContainer ephemeral) =>
-        KubernetesJson.Deserialize<V1Container>(KubernetesJson.Serialize(ephemeral));
+        NodeJson.Convert<V1EphemeralContainer, V1Container>(ephemeral);
 
     /// <summary>The pod's ephemeral containers as containers, in spec order.</summary>
     public static IReadOnlyList<V1Container> Of(V1Pod pod) => (pod.Spec.EphemeralContainers ?? []).Select(AsContainer).ToList();

@@ -159,7 +159,7 @@ internal sealed class PodSyncer(NodeAgentOptions options, IKubeClient client, IC
             pod.Status = status;
             requeue = Min(requeue, await statics.SyncMirrorAsync(pod, status, PodLookup?.Invoke(pod.Metadata.NamespaceProperty ?? "default", pod.Metadata.Name), cancellationToken).ConfigureAwait(false));
         }
-        else if (KubernetesJson.Serialize(status) != KubernetesJson.Serialize(pod.Status ?? new V1PodStatus()))
+        else if (NodeJson.Serialize(status) != NodeJson.Serialize(pod.Status ?? new V1PodStatus()))
         {
             await WriteStatusAsync(pod, status, cancellationToken).ConfigureAwait(false);
         }
@@ -460,7 +460,7 @@ internal sealed class PodSyncer(NodeAgentOptions options, IKubeClient client, IC
         IReadOnlyDictionary<string, string>? configErrors = null, string scheme = "process")
     {
         var old = pod.Status;
-        var status = old is null ? new V1PodStatus() : KubernetesJson.Deserialize<V1PodStatus>(KubernetesJson.Serialize(old));
+        var status = old is null ? new V1PodStatus() : NodeJson.Clone(old);
 
         var inits = (pod.Spec.InitContainers ?? []).Select(spec => ContainerStatusOf(spec, containers, waiting, scheme)).ToList();
         var initComplete = inits.All(i => i.Latest is { State: ContainerState.Exited, ExitCode: 0 });
@@ -648,5 +648,5 @@ internal sealed class PodSyncer(NodeAgentOptions options, IKubeClient client, IC
 
     private static TimeSpan GracePeriod(V1Pod pod) => TimeSpan.FromSeconds(pod.Spec.TerminationGracePeriodSeconds ?? 30);
 
-    private static V1Pod Clone(V1Pod pod) => KubernetesJson.Deserialize<V1Pod>(KubernetesJson.Serialize(pod));
+    private static V1Pod Clone(V1Pod pod) => NodeJson.Clone(pod);
 }

@@ -1,5 +1,7 @@
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using System.Text.Json;
 using k8s;
 using Kube.Core.Client;
 using Kube.Node.Agent;
@@ -66,7 +68,8 @@ public static class NodeAgentHost
         builder.Services.AddKubeCore();
         // --runtime cri: containerd's default socket (process and simulated are registered by AddKubeNodeAgent).
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IContainerRuntimeProvider, CriRuntimeProvider>());
-        builder.Services.AddSingleton<IKubeClient>(_ => HttpKubeClient.FromConfig(LoadKubeconfig(kubeconfigPath)));
+        // The agent's JSON is source-generated for the types it uses (NodeJsonContext), so a trimmed kube-node keeps no other model.
+        builder.Services.AddSingleton<IKubeClient>(_ => HttpKubeClient.FromConfig(LoadKubeconfig(kubeconfigPath), options: new HttpKubeClientOptions { SerializerOptions = NodeJson.Options }));
         try
         {
             builder.Services.AddKubeNodeAgent(o =>
@@ -118,10 +121,23 @@ public static class NodeAgentHost
     /// KubernetesClient's loader on the JIT (every kubeconfig feature, exec plugins included); <see cref="KubeconfigReader"/>
     /// when compiled ahead of time, where KubernetesClient's YAML loader fails.
     /// </summary>
-    private static KubernetesClientConfiguration LoadKubeconfig(string path) =>
-        System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeSupported
+    /// <remarks>
+    /// The configuration is given the agent's JSON options (<see cref="NodeJson"/>): the <see cref="Kubernetes"/> objects built
+    /// from it, used only for their HTTP handler and credentials, store them instead of building KubernetesClient's own from
+    /// KubernetesJson on first read, which kube-node does not compile in (its ILLink.Substitutions.xml).
+    /// </remarks>
+    private static KubernetesClientConfiguration LoadKubeconfig(string path)
+    {
+        var config = System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeSupported
             ? KubernetesClientConfiguration.BuildConfigFromConfigFile(path)
             : KubeconfigReader.Load(path);
+        SetJsonSerializerOptions(config, new JsonSerializerOptions(NodeJson.Options));
+        return config;
+    }
+
+    /// <summary>KubernetesClientConfiguration.JsonSerializerOptions' private setter (a missing one fails loudly: MissingMethodException).</summary>
+    [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "set_JsonSerializerOptions")]
+    private static extern void SetJsonSerializerOptions(KubernetesClientConfiguration config, JsonSerializerOptions options);
 
     /// <summary>
     /// An HttpClient to the API server with the kubeconfig's transport: its CA check and client certificate (KubernetesClient's

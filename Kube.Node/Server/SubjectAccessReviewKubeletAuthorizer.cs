@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net.Http.Headers;
 using System.Text;
-using k8s;
+using Kube.Node.Agent;
 using k8s.Models;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -63,7 +63,7 @@ public sealed class SubjectAccessReviewKubeletAuthorizer(string nodeName, HttpCl
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(TimeSpan.FromSeconds(10));
-            using var content = new StringContent(KubernetesJson.Serialize(review), Encoding.UTF8);
+            using var content = new StringContent(NodeJson.Serialize(review), Encoding.UTF8);
             content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
             using var response = await apiServer.PostAsync("apis/authorization.k8s.io/v1/subjectaccessreviews", content, timeout.Token).ConfigureAwait(false);
             var text = await response.Content.ReadAsStringAsync(timeout.Token).ConfigureAwait(false);
@@ -72,7 +72,7 @@ public sealed class SubjectAccessReviewKubeletAuthorizer(string nodeName, HttpCl
                 _logger.LogWarning("Kubelet authorization: SubjectAccessReview for {User} failed with {Status}: {Body}", attributes.User, (int)response.StatusCode, text);
                 return KubeletAuthorizationDecision.Error;
             }
-            allowed = KubernetesJson.Deserialize<V1SubjectAccessReview>(text).Status?.Allowed == true;
+            allowed = NodeJson.Deserialize<V1SubjectAccessReview>(text).Status?.Allowed == true;
         }
         catch (Exception e) when (e is HttpRequestException or OperationCanceledException or System.Text.Json.JsonException && !cancellationToken.IsCancellationRequested)
         {

@@ -10,7 +10,8 @@ namespace Kube.Benchmarks;
 /// <item><c>jit</c>: <c>kube-node</c> (samples/Kube.Node.Agent, the same program as <c>kube-host node</c>) on the JIT;</item>
 /// <item><c>aot</c>: <c>kube-node</c> published with NativeAOT.</item>
 /// </list>
-/// Both kube-node builds are brought up to date first (incrementally), and the time that took is printed.
+/// Both kube-node builds are brought up to date first (incrementally), and the time that took is printed; with
+/// <c>--reuse-build</c> an existing build or publish output is used as it is (a NativeAOT publish takes minutes).
 /// kube-node joins through a kubeconfig naming the benchmark's API server. PODSTARTUP_AGENT_ENV=K=V,K=V sets runtime
 /// settings on the agent (e.g. DOTNET_GCgen0size) without rebuilding.
 /// </summary>
@@ -29,7 +30,7 @@ internal sealed class PodStartupAgentProcess
 
     public string Description { get; }
 
-    public static PodStartupAgentProcess Resolve(string name)
+    public static PodStartupAgentProcess Resolve(string name, bool reuseBuild = false)
     {
         switch (name)
         {
@@ -46,10 +47,10 @@ internal sealed class PodStartupAgentProcess
                     return psi;
                 });
             case "jit":
-                var dll = Build("build", Path.Combine("bin", Configuration(), "net10.0", "kube-node.dll"), "-c", Configuration());
+                var dll = Build(reuseBuild, "build", Path.Combine("bin", Configuration(), "net10.0", "kube-node.dll"), "-c", Configuration());
                 return new PodStartupAgentProcess(name, $"kube-node on the JIT, {dll}", _ => new ProcessStartInfo("dotnet") { ArgumentList = { dll } });
             case "aot":
-                var exe = Build("publish", Path.Combine("bin", "Release", "net10.0", "linux-x64", "publish", "kube-node"), "-c", "Release", "-r", "linux-x64");
+                var exe = Build(reuseBuild, "publish", Path.Combine("bin", "Release", "net10.0", "linux-x64", "publish", "kube-node"), "-c", "Release", "-r", "linux-x64");
                 return new PodStartupAgentProcess(name, $"kube-node NativeAOT, {exe}, {new FileInfo(exe).Length / (1024.0 * 1024):F1} MiB", _ => new ProcessStartInfo(exe));
             default:
                 throw new ArgumentException($"--agent {name}: expected embedded, jit or aot");
@@ -120,12 +121,18 @@ internal sealed class PodStartupAgentProcess
 
     /// <summary>
     /// samples/Kube.Node.Agent's <paramref name="output"/> (relative to the project), brought up to date by <c>dotnet VERB</c>
-    /// (incremental; NativeAOT's publish needs clang), with the time it took printed.
+    /// (incremental; NativeAOT's publish needs clang), with the time it took printed; with <paramref name="reuse"/> an existing
+    /// output as it is.
     /// </summary>
-    private static string Build(string verb, string output, params string[] args)
+    private static string Build(bool reuse, string verb, string output, params string[] args)
     {
         var project = Path.Combine(RepoRoot(), "samples", "Kube.Node.Agent");
         var path = Path.Combine(project, output);
+        if (reuse && File.Exists(path))
+        {
+            Console.Error.WriteLine($"  --reuse-build: {path} as built at {File.GetLastWriteTimeUtc(path):u}");
+            return path;
+        }
         var psi = new ProcessStartInfo("dotnet") { ArgumentList = { verb, project, "-nologo", "-v", "q" } };
         foreach (var a in args)
         {

@@ -35,7 +35,7 @@ internal static class PodStartupBenchmark
         Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|");
         foreach (var agentKind in agents)
         {
-            var agent = PodStartupAgentProcess.Resolve(agentKind);
+            var agent = PodStartupAgentProcess.Resolve(agentKind, reuseBuild: args.Contains("--reuse-build"));
             foreach (var runtime in runtimes)
             {
                 await RunRuntimeAsync(agent, runtime, pods, batch, idleSeconds, settleSeconds);
@@ -82,6 +82,8 @@ internal static class PodStartupBenchmark
             rss = $"{Kib(memory, "VmRSS") / 1024:F0} MiB ({Kib(memory, "RssAnon") / 1024:F0} + {Kib(memory, "RssFile") / 1024:F0} + {Kib(memory, "RssShmem") / 1024:F0})";
             Console.Error.WriteLine($"  idle window {window:F1} s (from {settleSeconds} s after the 110th pod was Running): agent CPU {cpu:F2} s");
             Console.Error.WriteLine($"  agent memory: {string.Join(", ", memory.Select(kv => $"{kv.Key} {kv.Value}"))}");
+            Console.Error.WriteLine($"  agent memory map (Rss): {PodStartupMemoryMap.Describe(agent.Id)}");
+            Console.Error.WriteLine($"  agent's largest anonymous mappings (resident): {PodStartupMemoryMap.LargestAnonymous(agent.Id)}");
             if (agentKind.Name == "embedded")
             {
                 await agent.StandardInput.WriteLineAsync("memory");

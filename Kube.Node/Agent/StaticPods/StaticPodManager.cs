@@ -127,10 +127,10 @@ internal sealed class StaticPodManager(string directory, string nodeName, IKubeC
         V1Pod pod;
         try
         {
-            // KubernetesYaml fails in a NativeAOT program (kube-node): there, the YAML becomes JSON for KubernetesJson.
+            // KubernetesYaml fails in a NativeAOT program (kube-node): there, the YAML becomes JSON for the agent's source-generated JSON.
             pod = System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeSupported
                 ? KubernetesYaml.Deserialize<V1Pod>(text)
-                : KubernetesJson.Deserialize<V1Pod>(Kube.Core.Client.YamlJson.ToJson(text));
+                : NodeJson.Deserialize<V1Pod>(Kube.Core.Client.YamlJson.ToJson(text));
         }
         catch (Exception ex) when (ex is not IOException)
         {
@@ -193,9 +193,9 @@ internal sealed class StaticPodManager(string directory, string nodeName, IKubeC
                 mirror = await CreateMirrorAsync(staticPod, cancellationToken).ConfigureAwait(false);
             }
 
-            if (KubernetesJson.Serialize(mirror.Status ?? new V1PodStatus()) != KubernetesJson.Serialize(status))
+            if (NodeJson.Serialize(mirror.Status ?? new V1PodStatus()) != NodeJson.Serialize(status))
             {
-                var copy = KubernetesJson.Deserialize<V1Pod>(KubernetesJson.Serialize(mirror));
+                var copy = NodeJson.Clone(mirror);
                 copy.Status = status;
                 await client.UpdateStatusAsync(copy, cancellationToken: cancellationToken).ConfigureAwait(false);
             }
@@ -242,7 +242,7 @@ internal sealed class StaticPodManager(string directory, string nodeName, IKubeC
     private async Task<V1Pod> CreateMirrorAsync(V1Pod staticPod, CancellationToken cancellationToken)
     {
         _nodeUid ??= (await client.GetAsync<V1Node>(nodeName, cancellationToken: cancellationToken).ConfigureAwait(false)).Metadata.Uid;
-        var mirror = KubernetesJson.Deserialize<V1Pod>(KubernetesJson.Serialize(staticPod));
+        var mirror = NodeJson.Clone(staticPod);
         mirror.Metadata.Uid = null;
         mirror.Metadata.ResourceVersion = null;
         mirror.Metadata.CreationTimestamp = null;

@@ -527,7 +527,7 @@ public sealed class CriRuntime : IContainerRuntime, IContainerStatsRuntime, IStr
             },
             Annotations =
             {
-                [EnvironmentAnnotation] = JsonSerializer.Serialize(new SortedDictionary<string, string>(environment.ToDictionary(), StringComparer.Ordinal)),
+                [EnvironmentAnnotation] = Agent.NodeJson.Serialize(new SortedDictionary<string, string>(environment.ToDictionary(), StringComparer.Ordinal)),
                 [LogDirectoryAnnotation] = logDirectory,
             },
             Linux = new V1.LinuxPodSandboxConfig
@@ -557,7 +557,7 @@ public sealed class CriRuntime : IContainerRuntime, IContainerStatsRuntime, IStr
         {
             try
             {
-                return JsonSerializer.Deserialize<Dictionary<string, string>>(json) ?? [];
+                return Agent.NodeJson.Deserialize<Dictionary<string, string>>(json) ?? [];
             }
             catch (JsonException)
             {

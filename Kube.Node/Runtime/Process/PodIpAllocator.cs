@@ -35,7 +35,7 @@ internal sealed class PodIpAllocator : IDisposable
             Dictionary<string, string> saved;
             try
             {
-                saved = JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(statePath)) ?? [];
+                saved = Agent.NodeJson.Deserialize<Dictionary<string, string>>(File.ReadAllText(statePath)) ?? [];
             }
             catch (JsonException)
             {
@@ -133,7 +133,7 @@ internal sealed class PodIpAllocator : IDisposable
     {
         if (_statePath is not null)
         {
-            AtomicFile.WriteAllText(_statePath, JsonSerializer.Serialize(_byUid));
+            AtomicFile.WriteAllText(_statePath, Agent.NodeJson.Serialize(_byUid));
         }
     }
 }
