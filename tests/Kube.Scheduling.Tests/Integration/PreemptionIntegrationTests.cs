@@ -8,9 +8,11 @@ public sealed class PreemptionIntegrationTests
 {
     [TestMethod]
     [Timeout(90_000, CooperativeCancellation = true)]
-    public async Task HighPriorityPod_PreemptsLowerPriorityPod_IsNominated_AndBindsOnceTheVictimIsGone()
+    [DataRow(true, DisplayName = "asynchronous preemption (the default, as upstream since 1.33)")]
+    [DataRow(false, DisplayName = "preemption's API calls within the scheduling cycle")]
+    public async Task HighPriorityPod_PreemptsLowerPriorityPod_IsNominated_AndBindsOnceTheVictimIsGone(bool asyncPreemption)
     {
-        await using var cluster = await SchedulerCluster.StartAsync();
+        await using var cluster = await SchedulerCluster.StartAsync(o => o.AsyncPreemption = asyncPreemption);
         await cluster.CreateNodeAsync(TestObjects.Node("only", cpu: "2"));
         await cluster.CreatePodAsync(TestObjects.Pod("low", cpu: "2", priority: 1));
         await SchedulerCluster.WaitForAsync(async () => (await cluster.Client.GetAsync<V1Pod>("low", "default")).Spec.NodeName == "only", "the low-priority pod bound");
