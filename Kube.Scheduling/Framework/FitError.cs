@@ -23,10 +23,15 @@ public static class FitError
         }
         else
         {
+            // Counted per node of a failed cycle (thousands): indexed loops and one lookup per reason.
             var histogram = new Dictionary<string, int>(StringComparer.Ordinal);
             foreach (var s in nodeStatuses.Values)
-                foreach (var r in s.Reasons)
-                    histogram[r] = histogram.GetValueOrDefault(r) + 1;
+            {
+                var reasons = s.Reasons;
+                for (var i = 0; i < reasons.Count; i++)
+                    System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(histogram, reasons[i], out _)++;
+            }
+
             var parts = histogram.Select(kv => string.Create(CultureInfo.InvariantCulture, $"{kv.Value} {kv.Key}")).ToList();
             parts.Sort(StringComparer.Ordinal);
             if (parts.Count > 0) msg += $" {string.Join(", ", parts)}.";
