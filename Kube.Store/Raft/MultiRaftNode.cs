@@ -20,7 +20,8 @@ namespace Kube.Store.Raft;
 /// entry. At a follower the core forwards proposals to the leader. With no leader, a proposal is retried every tick and fails
 /// with <see cref="StoreErrorCode.NoLeader"/> after <see cref="MultiRaftOptions.NoLeaderTicks"/>.</para>
 /// <para>Linearizable reads: <see cref="ReadIndexAsync"/> asks the core for a read index and completes once applied ≥ it.</para>
-/// <para>Every <see cref="MultiRaftOptions.SnapshotCount"/> applied entries the state is snapshotted into the <see cref="SnapshotStore"/>,
+/// <para>Every <see cref="MultiRaftOptions.SnapshotCount"/> applied entries (and at least half the latest snapshot's size in WAL
+/// bytes; see <see cref="MaybeSnapshot"/>) the state is snapshotted into the <see cref="SnapshotStore"/>,
 /// the log is compacted (keeping <see cref="MultiRaftOptions.CatchUpEntries"/>) and the WAL rewritten. Recovery loads the latest
 /// snapshot and replays the WAL into the core's storage; the core then re-applies the committed entries after the snapshot.</para>
 /// </remarks>

@@ -35,7 +35,10 @@ internal sealed record MultiRaftOptions
     /// <summary>A proposal accepted but not applied within this many ticks fails with <see cref="StoreErrorCode.Timeout"/> (it may still be applied later). Default 70 (7 s).</summary>
     public int ProposalTimeoutTicks { get; init; } = 70;
 
-    /// <summary>Applied entries between state snapshots. Default 10,000 (etcd: --snapshot-count 100,000). 0 disables snapshots.</summary>
+    /// <summary>
+    /// Applied entries between state snapshots (a snapshot also waits for half the previous one's size in new WAL bytes). Default
+    /// 10,000 (etcd: --snapshot-count 100,000). 0 disables snapshots.
+    /// </summary>
     public long SnapshotCount { get; init; } = 10_000;
 
     /// <summary>Entries kept in the log behind a snapshot so that a slightly lagging follower catches up without a snapshot. Default 5,000 (etcd's value).</summary>
