@@ -68,7 +68,7 @@ internal sealed class MemoryRaftStorage : IRaftStorage
         {
             throw new ArgumentOutOfRangeException(nameof(hi), $"Entries up to {hi - 1} requested; the last is {LastIndex}.");
         }
-        var result = new List<RaftEntry>();
+        var result = new List<RaftEntry>((int)Math.Min(hi - lo, 1024)); // sized up front: no growing copies per Ready
         ulong size = 0;
         for (var i = lo; i < hi; i++)
         {

@@ -159,8 +159,8 @@ internal sealed class RaftLog
         {
             return null;
         }
-        var result = new List<RaftEntry>();
         ulong size = 0;
+        List<RaftEntry> result;
         if (lo < _offset)
         {
             var stable = _storage.Entries(lo, Math.Min(hi, _offset), maxSize);
@@ -168,15 +168,20 @@ internal sealed class RaftLog
             {
                 return null;
             }
+            if (hi <= _offset || (ulong)stable.Count < _offset - lo)
+            {
+                return stable; // all in storage, or the size limit was reached inside storage
+            }
+            result = new List<RaftEntry>((int)Math.Min(hi - lo, 1024));
             foreach (var e in stable)
             {
                 size += e.Size;
                 result.Add(e);
             }
-            if ((ulong)stable.Count < Math.Min(hi, _offset) - lo)
-            {
-                return result; // the size limit was reached inside storage
-            }
+        }
+        else
+        {
+            result = new List<RaftEntry>((int)Math.Min(hi - lo, 1024));
         }
         for (var i = Math.Max(lo, _offset); i < hi; i++)
         {
