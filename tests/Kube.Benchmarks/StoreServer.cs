@@ -19,6 +19,7 @@ internal static class StoreServer
             : BuildMember(dataDir, Arg(args, "--name")!, port, int.Parse(Arg(args, "--peer-port")!, System.Globalization.CultureInfo.InvariantCulture), cluster, level);
         app.Lifetime.ApplicationStarted.Register(() => Console.WriteLine($"serving etcd API on 127.0.0.1:{port}, data in {dataDir}"));
         using var gcReport = level <= LogLevel.Information ? new Timer(_ => ReportGc(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)) : null;
+        using var allocations = Environment.GetEnvironmentVariable("KUBE_BENCH_ALLOC_PROFILE") == "1" ? new StoreAllocations() : null;
         await app.RunAsync(); // stops on Ctrl+C and SIGTERM
         return 0;
     }
