@@ -247,6 +247,7 @@ public sealed partial class KubeScheduler : BackgroundService
                 {
                     nominated = post.NominatedNodeName;
                     pending = post.Pending;
+                    if (post.AwaitedPodUids is { Count: > 0 } awaited) _awaitedVictims[info.Key] = [.. awaited];
                 }
                 else if (post.Status.Reasons.Count > 0)
                 {
@@ -483,6 +484,7 @@ public sealed partial class KubeScheduler : BackgroundService
         {
             Queue.Delete(pod);
             Nominator.DeleteNominatedPodIfExists(pod);
+            if (!_awaitedVictims.IsEmpty) _awaitedVictims.TryRemove(QueuedPodInfo.KeyOf(pod), out _);
             if (pod.Status?.Phase is "Succeeded" or "Failed")
             {
                 if (Cache.Contains(pod.Metadata.Uid))
@@ -534,6 +536,7 @@ public sealed partial class KubeScheduler : BackgroundService
     {
         Queue.Delete(pod);
         Nominator.DeleteNominatedPodIfExists(pod);
+        if (!_awaitedVictims.IsEmpty) _awaitedVictims.TryRemove(QueuedPodInfo.KeyOf(pod), out _);
         // A pod waiting on Permit is assumed: reject it, as upstream's RejectWaitingPod (its binding cycle then unreserves it).
         foreach (var fwk in _profiles.Values)
             fwk.Handle.GetWaitingPod(pod.Metadata.Uid)?.Reject("", "removed");
@@ -552,9 +555,25 @@ public sealed partial class KubeScheduler : BackgroundService
         if (action != ActionType.None) Queue.MoveAllToActiveOrBackoff(new ClusterEvent(EventResource.Node, action), oldNode, node);
     }
 
-    /// <summary>Whether the pod's profile says <paramref name="evt"/> may make it schedulable (queueing hints).</summary>
-    private bool IsWorthRequeuing(QueuedPodInfo info, ClusterEvent evt, object? oldObj, object? newObj) =>
-        !_profiles.TryGetValue(SchedulerNameOf(info.Pod), out var fwk) || fwk.IsWorthRequeuing(info.Pod, info.UnschedulablePlugins, evt, oldObj, newObj);
+    /// <summary>
+    /// Whether the pod's profile says <paramref name="evt"/> may make it schedulable (queueing hints); never while the
+    /// scheduler's cache still has one of its preemption victims running (upstream's IsPodRunningPreemption check of the
+    /// last victim, here of every victim in the cache the next attempt reads).
+    /// </summary>
+    private bool IsWorthRequeuing(QueuedPodInfo info, ClusterEvent evt, object? oldObj, object? newObj)
+    {
+        if (_awaitedVictims.TryGetValue(info.Key, out var victims))
+        {
+            foreach (var uid in victims)
+                if (Cache.HoldsRunning(uid)) return false;
+            _awaitedVictims.TryRemove(info.Key, out _);
+        }
+
+        return !_profiles.TryGetValue(SchedulerNameOf(info.Pod), out var fwk) || fwk.IsWorthRequeuing(info.Pod, info.UnschedulablePlugins, evt, oldObj, newObj);
+    }
+
+    /// <summary>The victims each preemptor (by queue key) waits to see go; an entry leaves once they are gone or the pod is bound or deleted.</summary>
+    private readonly ConcurrentDictionary<string, string[]> _awaitedVictims = new(StringComparer.Ordinal);
 
     /// <summary>
     /// What a node update changed that can make a pending pod fit: the unschedulable flag or taints (UpdateNodeTaint),

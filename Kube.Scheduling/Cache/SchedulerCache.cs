@@ -189,6 +189,12 @@ public sealed class SchedulerCache
         lock (_lock) return _pods.TryGetValue(uid, out var s) && s.Assumed;
     }
 
+    /// <summary>Whether the cache counts the pod on some node and it is not terminating (a preemption victim not yet going).</summary>
+    public bool HoldsRunning(string uid)
+    {
+        lock (_lock) return _pods.TryGetValue(uid, out var s) && s.Pod.Metadata?.DeletionTimestamp is null;
+    }
+
     /// <summary>Whether the cache counts the pod on some node (assumed or bound).</summary>
     public bool Contains(string uid)
     {

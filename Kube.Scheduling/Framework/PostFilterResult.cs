@@ -11,4 +11,11 @@ public sealed record PostFilterResult(string? NominatedNodeName, Status Status)
     /// does not wait for it, but the pod is not tried again before it completes; a fault sends the pod to backoff.
     /// </summary>
     public Task? Pending { get; init; }
+
+    /// <summary>
+    /// The UIDs of the pods the nominated pod waits to see go (preemption's victims), or null. Cluster events do not bring
+    /// the pod back to be tried while the scheduler's cache still has one of them running, as upstream's check of the
+    /// last victim: a retry before the cache caught up would find the node still full and preempt again.
+    /// </summary>
+    public IReadOnlyList<string>? AwaitedPodUids { get; init; }
 }

@@ -69,16 +69,17 @@ public sealed partial class DefaultPreemptionPlugin : IPostFilterPlugin
 
         var best = SelectCandidate(candidates);
         LogPreempting(pod.Metadata.NamespaceProperty, pod.Metadata.Name, best.NodeName, best.Victims.Count);
+        var victims = best.Victims.Select(v => v.Metadata.Uid).ToArray();
         if (!_async)
         {
             await PrepareCandidateAsync(best, pod, cancellationToken).ConfigureAwait(false);
-            return new PostFilterResult(best.NodeName, Status.Success);
+            return new PostFilterResult(best.NodeName, Status.Success) { AwaitedPodUids = victims };
         }
 
         // Upstream's asynchronous preemption: the API calls run off the scheduling cycle; the pod is nominated at once and
         // the scheduler does not retry it before they are done.
         var pending = Task.Run(() => PrepareCandidateInTurnAsync(best, pod, cancellationToken), CancellationToken.None);
-        return new PostFilterResult(best.NodeName, Status.Success) { Pending = pending };
+        return new PostFilterResult(best.NodeName, Status.Success) { Pending = pending, AwaitedPodUids = victims };
     }
 
     /// <summary>Whether the pod may preempt: not with preemptionPolicy Never, nor while lower-priority pods on its nominated node are still terminating.</summary>
