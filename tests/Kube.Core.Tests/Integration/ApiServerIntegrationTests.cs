@@ -216,14 +216,20 @@ public sealed class ApiServerIntegrationTests
             await informer.WaitForSyncAsync(cts.Token).WaitAsync(TimeSpan.FromSeconds(20));
             Assert.AreEqual(1, informer.ListCount);
 
-            // the server goes away; while it is down the object is deleted and history compacted
+            // the server goes away; while it is down the object is deleted and history compacted. The changes go through
+            // a server on another port, so the informer cannot reconnect (and see them as plain watch events) before the
+            // compaction; only then does a server come back on its port.
             await api.Server.DisposeAsync();
+            await using (var offline = await Kube.ApiServer.KubeApiServer.StartAsync(new Kube.ApiServer.ApiServerOptions { Port = 0 }, api.Store))
+            {
+                var writer = offline.CreateClient(Kube.Core.Admission.UserInfo.Admin);
+                await writer.DeleteAsync<V1ConfigMap>("doomed", "default");
+                await writer.CreateAsync(Cm("born"));
+                var now = await writer.ListAsync<V1ConfigMap>("default");
+                await api.Store.CompactAsync(long.Parse(now.ResourceVersion));
+            }
             second = await Kube.ApiServer.KubeApiServer.StartAsync(new Kube.ApiServer.ApiServerOptions { Port = port }, api.Store);
             var direct = second.CreateClient(Kube.Core.Admission.UserInfo.Admin);
-            await direct.DeleteAsync<V1ConfigMap>("doomed", "default");
-            await direct.CreateAsync(Cm("born"));
-            var now = await direct.ListAsync<V1ConfigMap>("default");
-            await api.Store.CompactAsync(long.Parse(now.ResourceVersion));
 
             await Eventually.TrueAsync(() => informer.ListCount >= 2 && handler.Count == 4, "relist after 410 on the restarted server", TimeSpan.FromSeconds(30));
             var afterRelist = handler.Events.Skip(2).ToArray();
