@@ -330,7 +330,9 @@ public sealed partial class ProcessRuntime : IContainerRuntime, IStreamingRuntim
                 return;
             }
 
-            if (cmdline.Length == 0 || cmdline == expected || !IsWrapper(cmdline.Split('\0')) || ProcStat.Read(pid) is not { State: not ('Z' or 'X') })
+            // An empty cmdline is not only a process that has exited: during an execve (unshare -> sh -> chroot -> the
+            // command) the new image's arguments are briefly unset. Only the process state tells the two apart.
+            if (cmdline == expected || (cmdline.Length > 0 && !IsWrapper(cmdline.Split('\0'))) || ProcStat.Read(pid) is not { State: not ('Z' or 'X') })
             {
                 return;
             }
