@@ -69,6 +69,8 @@ public static class NodeAgentHost
         // --runtime cri: containerd's default socket (process and simulated are registered by AddKubeNodeAgent).
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IContainerRuntimeProvider, CriRuntimeProvider>());
         // The agent's JSON is source-generated for the types it uses (NodeJsonContext), so a trimmed kube-node keeps no other model.
+        // A node agent idles most of its life: give the GC's free memory back after bursts of pod starts.
+        builder.Services.AddHostedService<IdleMemoryTrimmer>();
         builder.Services.AddSingleton<IKubeClient>(_ => HttpKubeClient.FromConfig(LoadKubeconfig(kubeconfigPath), options: new HttpKubeClientOptions { SerializerOptions = NodeJson.Options }));
         try
         {
