@@ -24,13 +24,7 @@ internal sealed class EtcdWatchService(IKeyValueStore store, ILogger<EtcdWatchSe
     {
         var ct = context.CancellationToken;
         var outgoing = Channel.CreateBounded<V3.WatchResponse>(new BoundedChannelOptions(OutgoingQueue) { SingleReader = true });
-        var writer = Task.Run(async () =>
-        {
-            await foreach (var response in outgoing.Reader.ReadAllAsync(ct).ConfigureAwait(false))
-            {
-                await responseStream.WriteAsync(response, ct).ConfigureAwait(false);
-            }
-        }, ct);
+        var writer = Task.Run(() => WriteAllAsync(outgoing.Reader, responseStream, ct), ct);
         var watches = new Dictionary<long, (CancellationTokenSource Cts, Task Pump)>();
         long nextId = 0;
         try
@@ -137,6 +131,25 @@ internal sealed class EtcdWatchService(IKeyValueStore store, ILogger<EtcdWatchSe
         catch (StoreException ex)
         {
             throw EtcdErrors.ToRpc(ex);
+        }
+    }
+
+    /// <summary>
+    /// Sends the queued replies in order. Replies already queued behind the one being sent are written with
+    /// <see cref="WriteFlags.BufferHint"/> and flushed once with the last of them, so a put that fans out to many watches of
+    /// a stream costs one flush (HTTP/2 frames and a syscall), not one per watch; each reply stays its own message.
+    /// </summary>
+    private static async Task WriteAllAsync(ChannelReader<V3.WatchResponse> queue, IServerStreamWriter<V3.WatchResponse> stream, CancellationToken ct)
+    {
+        var buffered = new WriteOptions(WriteFlags.BufferHint);
+        var flushing = new WriteOptions();
+        while (await queue.WaitToReadAsync(ct).ConfigureAwait(false))
+        {
+            while (queue.TryRead(out var response))
+            {
+                stream.WriteOptions = queue.Count > 0 ? buffered : flushing;
+                await stream.WriteAsync(response, ct).ConfigureAwait(false);
+            }
         }
     }
 
