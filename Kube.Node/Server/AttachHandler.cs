@@ -13,9 +13,11 @@ namespace Kube.Node.Server;
 /// terminal; a Success status (channel 3) when the container stops. The client leaving only detaches.
 /// </summary>
 /// <remarks>
-/// The output is the container's log (its stdout and stderr together), so it all goes on stdout's channel. Stdin needs a runtime
-/// that keeps the container's input (<see cref="IAttachRuntime"/>, the process runtime); others answer stdin=true with a Failure
-/// status. A container without stdin ignores stdin=true, as kubectl warns of it itself.
+/// A runtime that serves attach itself (<see cref="IStreamingAttachRuntime"/>, CRI: containerd's streaming server) is relayed to, as
+/// upstream's kubelet does: stdin, stdout and stderr apart, resize and the end all come from it. Otherwise the output is the
+/// container's log, followed from now on; stdin then needs a runtime that keeps the container's input (<see cref="IAttachRuntime"/>,
+/// the process runtime); others answer stdin=true with a Failure status. A container without stdin ignores stdin=true, as kubectl
+/// warns of it itself.
 /// </remarks>
 internal sealed class AttachHandler(IContainerRuntime runtime, TimeSpan pollInterval, TimeProvider time, ILogger logger)
 {
@@ -51,17 +53,29 @@ internal sealed class AttachHandler(IContainerRuntime runtime, TimeSpan pollInte
         var stdin = Bool(q["stdin"]);
         using var ws = (await context.AcceptWebSocketAsync(protocol).ConfigureAwait(false)).WebSocket;
         var session = new ExecSession(ws, protocol == Subprotocols[0], time, logger);
-        await session.RunAsync((_, _) => Task.FromResult(Attach(run, stdin)), stdin, q["stdout"] is null || Bool(q["stdout"]),
-            q["stderr"] is null || Bool(q["stderr"]), Bool(q["tty"]), cancellationToken).ConfigureAwait(false);
+        var stdout = q["stdout"] is null || Bool(q["stdout"]);
+        var stderr = q["stderr"] is null || Bool(q["stderr"]);
+        var tty = Bool(q["tty"]);
+        await session.RunAsync((_, ct) => AttachAsync(run, stdin, stdout, stderr, tty, ct), stdin, stdout, stderr, tty, cancellationToken).ConfigureAwait(false);
         logger.LogDebug("attach to {Namespace}/{Pod}/{Container} ended", ns, pod, container);
     }
 
     /// <summary>The attach; throws <see cref="InvalidOperationException"/> (sent as a Failure status) when it cannot be had.</summary>
-    private ExecProcess Attach(ContainerStatus run, bool stdin)
+    private async Task<ExecProcess> AttachAsync(ContainerStatus run, bool stdin, bool stdout, bool stderr, bool tty, CancellationToken cancellationToken)
     {
-        if (run.State != ContainerState.Running || run.LogPath is null)
+        if (run.State != ContainerState.Running)
         {
             throw new InvalidOperationException($"container {run.Name} is not running");
+        }
+
+        if (runtime is IStreamingAttachRuntime streaming)
+        {
+            return await streaming.AttachAsync(run.Id, stdin, stdout, stderr, tty, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (run.LogPath is null)
+        {
+            throw new InvalidOperationException($"the output of container {run.Name} cannot be followed: the {runtime.RuntimeName} runtime keeps no log of it");
         }
 
         ContainerInput? input = null;

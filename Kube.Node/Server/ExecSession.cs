@@ -98,6 +98,13 @@ internal sealed class ExecSession(WebSocket socket, bool v5, TimeProvider time, 
                 process.Kill();
                 return;
             }
+            catch (InvalidOperationException ex)
+            {
+                // The runtime ended the stream with a failure of its own (a relayed runtime's Status).
+                await SendAsync(ErrorChannel, Encoding.UTF8.GetBytes(ExecStatus.Error(ex.Message)), cancellationToken).ConfigureAwait(false);
+                await FinishAsync(receive, input, cts).ConfigureAwait(false);
+                return;
+            }
 
             await SendAsync(ErrorChannel, Encoding.UTF8.GetBytes(ExecStatus.Json(exitCode)), cancellationToken).ConfigureAwait(false);
             await FinishAsync(receive, input, cts).ConfigureAwait(false);

@@ -19,7 +19,7 @@ namespace Kube.Node.Runtime.Cri;
 /// written by the runtime in CRI's log format (<c>&lt;RFC3339Nano time&gt; stdout|stderr F|P &lt;line&gt;</c>) at
 /// <see cref="ContainerStatus.LogPath"/>. CRI does not report a container's host pid, so <see cref="ContainerStatus.Pid"/> is null.
 /// </remarks>
-public sealed class CriRuntime : IContainerRuntime, IContainerStatsRuntime, IStreamingRuntime, IAsyncDisposable
+public sealed class CriRuntime : IContainerRuntime, IContainerStatsRuntime, IStreamingRuntime, IStreamingAttachRuntime, IAsyncDisposable
 {
     /// <summary>The label naming the agent (<see cref="CriRuntimeOptions.Owner"/>) that created a sandbox or container.</summary>
     public const string OwnerLabel = "kube-sdk.io/owner";
@@ -411,6 +411,42 @@ public sealed class CriRuntime : IContainerRuntime, IContainerStatsRuntime, IStr
             Filter = new V1.ContainerStatsFilter { PodSandboxId = sandboxId ?? "", LabelSelector = { [OwnerLabel] = _options.Owner } },
         }, Call(cancellationToken)).ConfigureAwait(false);
         return response.Stats;
+    }
+
+    /// <summary>
+    /// Attaches through CRI's streaming Attach, as upstream's kubelet does: the runtime answers with a URL of its own streaming
+    /// server (containerd: on 127.0.0.1), which this client speaks (SPDY/3.1, v4.channel.k8s.io; see <see cref="RemoteCommandProcess"/>).
+    /// The runtime keeps the container's stdin (with stdinOnce it ends when the first attach closes it) and its stdout and stderr apart.
+    /// </summary>
+    public async Task<ExecProcess> AttachAsync(string containerId, bool stdin, bool stdout, bool stderr, bool tty, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(containerId);
+        V1.AttachResponse response;
+        try
+        {
+            response = await _runtime.AttachAsync(new V1.AttachRequest { ContainerId = containerId, Stdin = stdin, Tty = tty, Stdout = stdout, Stderr = stderr && !tty },
+                Call(cancellationToken)).ConfigureAwait(false);
+        }
+        catch (RpcException ex) when (ex.StatusCode == StatusCode.NotFound)
+        {
+            throw new KeyNotFoundException($"container {containerId} not found", ex);
+        }
+        catch (RpcException ex) when (ex.StatusCode is not StatusCode.Cancelled)
+        {
+            throw new InvalidOperationException($"the container runtime refused to attach to container {containerId}: {ex.Status.Detail}", ex);
+        }
+
+        if (!Uri.TryCreate(response.Url, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))
+        {
+            throw new InvalidOperationException($"the container runtime answered the attach with an unusable streaming URL \"{response.Url}\"");
+        }
+
+        if (url.Scheme == "https")
+        {
+            throw new InvalidOperationException($"the container runtime's streaming server {url.GetLeftPart(UriPartial.Authority)} serves TLS, which this client does not speak: configure it without TLS on loopback");
+        }
+
+        return await RemoteCommandProcess.ConnectAsync(url, stdin, stdout, stderr, tty, _options.StreamConnectTimeout, _logger, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>

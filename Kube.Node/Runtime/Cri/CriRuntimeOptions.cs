@@ -42,6 +42,12 @@ public sealed record CriRuntimeOptions
     /// </summary>
     public TimeSpan CallTimeout { get; init; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>
+    /// How long connecting to the runtime's streaming server for an attach may take, upgrade and streams included. Default 30 s,
+    /// upstream's stream creation timeout.
+    /// </summary>
+    public TimeSpan StreamConnectTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>The most bytes of an ExecSync's stdout plus stderr kept in <see cref="ExecResult.Output"/>. Default 4096.</summary>
     public int MaxExecOutputBytes { get; init; } = 4096;
 
@@ -68,9 +74,9 @@ public sealed record CriRuntimeOptions
             throw new ArgumentException($"CriRuntimeOptions.HostNetworkPodIp \"{HostNetworkPodIp}\" must be an IP address");
         }
 
-        if (CallTimeout <= TimeSpan.Zero || MaxExecOutputBytes <= 0)
+        if (CallTimeout <= TimeSpan.Zero || MaxExecOutputBytes <= 0 || StreamConnectTimeout <= TimeSpan.Zero)
         {
-            throw new ArgumentException("CriRuntimeOptions.CallTimeout and MaxExecOutputBytes must be positive");
+            throw new ArgumentException("CriRuntimeOptions.CallTimeout, StreamConnectTimeout and MaxExecOutputBytes must be positive");
         }
     }
 }

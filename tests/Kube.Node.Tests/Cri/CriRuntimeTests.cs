@@ -263,6 +263,76 @@ public sealed class CriRuntimeTests
     }
 
     [TestMethod]
+    public async Task Attach_ThroughContainerdsStreamingServer_KeepsStdoutAndStderrApart_FeedsStdin_AndEndsWithTheContainer()
+    {
+        var runtime = await RuntimeAsync();
+        var sandboxId = await runtime.RunPodSandboxAsync(Pod("attached"), Token);
+        var id = await runtime.CreateContainerAsync(sandboxId, new ContainerConfig
+        {
+            Name = "echo",
+            Image = PrivateContainerd.BusyboxImage,
+            Stdin = true,
+            StdinOnce = true,
+            Command = ["/bin/sh", "-c", "while read line; do echo \"out:$line\"; echo \"err:$line\" >&2; done; echo bye; exit 4"],
+        }, Token);
+        await runtime.StartContainerAsync(id, Token);
+        await WaitForStateAsync(runtime, id, ContainerState.Running);
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Token);
+        timeout.CancelAfter(Deadline);
+        using var attach = await runtime.AttachAsync(id, stdin: true, stdout: true, stderr: true, tty: false, timeout.Token);
+        var stdout = new StreamReader(attach.Stdout).ReadToEndAsync(timeout.Token);
+        var stderr = new StreamReader(attach.Stderr).ReadToEndAsync(timeout.Token);
+        await attach.Stdin.WriteAsync("a\nb\n"u8.ToArray(), timeout.Token);
+        // The end of our input is the end of the container's (stdinOnce): its loop ends and it says bye.
+        attach.Stdin.Dispose();
+
+        Assert.AreEqual(0, await attach.WaitForExitAsync(timeout.Token), "an attach ends with Success when the container stops");
+        Assert.AreEqual("out:a\nout:b\nbye\n", await stdout);
+        Assert.AreEqual("err:a\nerr:b\n", await stderr);
+        Assert.IsFalse(attach.IsTerminal);
+        Assert.AreEqual(4, (await WaitForStateAsync(runtime, id, ContainerState.Exited)).ExitCode);
+    }
+
+    [TestMethod]
+    public async Task Attach_WithATerminal_SetsItsSize_AndDetachingLeavesTheContainerRunning()
+    {
+        var runtime = await RuntimeAsync();
+        var sandboxId = await runtime.RunPodSandboxAsync(Pod("attached-tty"), Token);
+        var id = await runtime.CreateContainerAsync(sandboxId, new ContainerConfig
+        {
+            Name = "shell",
+            Image = PrivateContainerd.BusyboxImage,
+            Stdin = true,
+            Tty = true,
+            Command = ["/bin/sh", "-c", "until [ \"$(stty size)\" = '21 77' ]; do sleep 0.1; done; echo sized-$((20+1)); exec sleep 3600"],
+        }, Token);
+        await runtime.StartContainerAsync(id, Token);
+        await WaitForStateAsync(runtime, id, ContainerState.Running);
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Token);
+        timeout.CancelAfter(Deadline);
+        var attach = await runtime.AttachAsync(id, stdin: true, stdout: true, stderr: true, tty: true, timeout.Token);
+        Assert.IsTrue(attach.IsTerminal);
+        attach.Resize(new TerminalSize(77, 21));
+        var output = new System.Text.StringBuilder();
+        var buffer = new byte[4096];
+        int n;
+        while (!output.ToString().Contains("sized-21", StringComparison.Ordinal) && (n = await attach.Stdout.ReadAsync(buffer, timeout.Token)) > 0)
+        {
+            output.Append(System.Text.Encoding.UTF8.GetString(buffer, 0, n));
+        }
+
+        StringAssert.Contains(output.ToString(), "sized-21", "the container's terminal took the size sent on the resize stream");
+        Assert.AreEqual("", await new StreamReader(attach.Stderr).ReadToEndAsync(timeout.Token), "no stderr with a terminal");
+
+        attach.Kill();
+        Assert.AreEqual(0, await attach.WaitForExitAsync(timeout.Token));
+        attach.Dispose();
+        Assert.AreEqual(ContainerState.Running, (await runtime.ContainerStatusAsync(id, Token))?.State, "detaching leaves the container running");
+    }
+
+    [TestMethod]
     public async Task StopAndRemoveSandbox_StopTheContainers_AreIdempotent_AndOwnersSeeOnlyTheirPods()
     {
         var runtime = await RuntimeAsync("node-a");
