@@ -28,6 +28,14 @@ internal static class KindInfo
     }
 
     private static KubernetesEntityAttribute Attribute<T>() =>
-        typeof(T).GetCustomAttribute<KubernetesEntityAttribute>()
-        ?? throw new InvalidOperationException($"{typeof(T).Name} has no KubernetesEntity attribute.");
+        Cached<T>.Attribute ?? throw new InvalidOperationException($"{typeof(T).Name} has no KubernetesEntity attribute.");
+
+    /// <summary>
+    /// The attribute read once per type: informer handlers ask for it on every event (the garbage collector's watch of
+    /// each kind, once per owner kind), and reading custom attributes allocates and walks metadata each time.
+    /// </summary>
+    private static class Cached<T>
+    {
+        public static readonly KubernetesEntityAttribute? Attribute = typeof(T).GetCustomAttribute<KubernetesEntityAttribute>();
+    }
 }
