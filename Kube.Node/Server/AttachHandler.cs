@@ -8,14 +8,16 @@ namespace Kube.Node.Server;
 /// <summary>
 /// The kubelet's <c>/attach/{namespace}/{pod}/{container}?stdin=&amp;stdout=&amp;stderr=&amp;tty=</c> for <c>kubectl attach</c> and
 /// <c>kubectl debug -it</c>: a WebSocket with the <c>v5.channel.k8s.io</c> or <c>v4.channel.k8s.io</c> subprotocol, run by
-/// <see cref="ExecSession"/> around an <see cref="AttachedContainer"/>: what the running container writes from now on (channel 1),
+/// <see cref="ExecSession"/> around an <see cref="AttachedContainer"/>: what the running container writes from now on (stdout on
+/// channel 1 and stderr on channel 2 where the runtime carries them apart, as upstream; otherwise both on channel 1),
 /// stdin frames (channel 0) to its standard input when it was created with <c>stdin: true</c>, resize frames (channel 4) to its
 /// terminal; a Success status (channel 3) when the container stops. The client leaving only detaches.
 /// </summary>
 /// <remarks>
 /// A runtime that serves attach itself (<see cref="IStreamingAttachRuntime"/>, CRI: containerd's streaming server) is relayed to, as
 /// upstream's kubelet does: stdin, stdout and stderr apart, resize and the end all come from it. Otherwise the output is the
-/// container's log, followed from now on; stdin then needs a runtime that keeps the container's input (<see cref="IAttachRuntime"/>,
+/// container's output from the runtime (<see cref="IAttachRuntime.OpenOutput"/>, the process runtime's output pump: stdout and stderr
+/// apart) or else its log followed from now on; stdin then needs a runtime that keeps the container's input (<see cref="IAttachRuntime"/>,
 /// the process runtime); others answer stdin=true with a Failure status. A container without stdin ignores stdin=true, as kubectl
 /// warns of it itself.
 /// </remarks>
@@ -78,18 +80,29 @@ internal sealed class AttachHandler(IContainerRuntime runtime, TimeSpan pollInte
             throw new InvalidOperationException($"the output of container {run.Name} cannot be followed: the {runtime.RuntimeName} runtime keeps no log of it");
         }
 
+        // The output first: where "from now on" starts must come before any input the session writes.
+        var output = (runtime as IAttachRuntime)?.OpenOutput(run.Id);
         ContainerInput? input = null;
-        if (stdin)
+        try
         {
-            if (runtime is not IAttachRuntime attachable)
+            if (stdin)
             {
-                throw new InvalidOperationException($"attaching to the standard input of container {run.Name} is not supported by the {runtime.RuntimeName} runtime: it keeps no pipe to a running container's input");
+                if (runtime is not IAttachRuntime attachable)
+                {
+                    throw new InvalidOperationException($"attaching to the standard input of container {run.Name} is not supported by the {runtime.RuntimeName} runtime: it keeps no pipe to a running container's input");
+                }
+
+                input = attachable.OpenInput(run.Id);
             }
 
-            input = attachable.OpenInput(run.Id);
+            return new AttachedContainer(runtime, run, input, output, pollInterval, time);
         }
-
-        return new AttachedContainer(runtime, run, input, pollInterval, time);
+        catch
+        {
+            output?.Dispose();
+            input?.Dispose();
+            throw;
+        }
     }
 
     private static bool Bool(string? value) => value is "1" || string.Equals(value, "true", StringComparison.OrdinalIgnoreCase);

@@ -5,8 +5,9 @@ namespace Kube.Node.Server;
 
 /// <summary>
 /// An attach to a running container, shaped as an <see cref="ExecProcess"/> so that <see cref="ExecSession"/> carries it: its output is
-/// what the container appends to its log from now on (stdout and stderr together, decoded from the CRI log format when the runtime
-/// writes that), until the container stops; its input, when asked for, is the runtime's <see cref="ContainerInput"/>. "Killing" it
+/// what the container writes from now on, until it stops: its stdout and stderr apart where the runtime carries them so
+/// (<see cref="IAttachRuntime.OpenOutput"/>), otherwise what it appends to its log (stdout and stderr together, decoded from the CRI
+/// log format when the runtime writes that); its input, when asked for, is the runtime's <see cref="ContainerInput"/>. "Killing" it
 /// only detaches: the container goes on. It "exits" with 0 when the container stopped or the client detached, as upstream's attach
 /// ends without an exit code.
 /// </summary>
@@ -15,20 +16,31 @@ internal sealed class AttachedContainer : ExecProcess
     private readonly IContainerRuntime _runtime;
     private readonly ContainerStatus _run;
     private readonly ContainerInput? _input;
+    private readonly ContainerOutput? _apart;
     private readonly TimeSpan _poll;
     private readonly TimeProvider _time;
     private readonly Pipe _output = new();
     private readonly CancellationTokenSource _detach = new();
     private readonly Task _follow;
 
-    public AttachedContainer(IContainerRuntime runtime, ContainerStatus run, ContainerInput? input, TimeSpan poll, TimeProvider time)
+    /// <param name="output">The container's output apart from the runtime (see <see cref="IAttachRuntime.OpenOutput"/>), or null to follow its log.</param>
+    public AttachedContainer(IContainerRuntime runtime, ContainerStatus run, ContainerInput? input, ContainerOutput? output, TimeSpan poll, TimeProvider time)
     {
         _runtime = runtime;
         _run = run;
         _input = input;
+        _apart = output;
         _poll = poll;
         _time = time;
         Stdin = input is null ? Stream.Null : new InputStream(input);
+        if (output is not null)
+        {
+            Stdout = output.Stdout;
+            Stderr = output.Stderr;
+            _follow = output.Ended;
+            return;
+        }
+
         Stdout = _output.Reader.AsStream();
         // Where "from now on" starts is fixed here, before the session can write any input: the answer to it must not be skipped.
         var log = OpenLog(run.LogPath, out var cri);
@@ -64,7 +76,7 @@ internal sealed class AttachedContainer : ExecProcess
 
     public override Stream Stdout { get; }
 
-    public override Stream Stderr => Stream.Null;
+    public override Stream Stderr { get; } = Stream.Null;
 
     public override bool IsTerminal => _input?.IsTerminal ?? false;
 
@@ -89,6 +101,7 @@ internal sealed class AttachedContainer : ExecProcess
 
     private void Detach()
     {
+        _apart?.Dispose();
         try
         {
             _detach.Cancel();

@@ -7,6 +7,7 @@ namespace Kube.Node.Runtime.Process;
 // The process runtime's container stdio for attach: a container with stdin gets a pipe whose write end this runtime keeps; a container
 // with tty runs on a pseudo-terminal whose master this runtime keeps and copies into the container's log. Both live in this process:
 // a container adopted after an agent restart has lost them (its input read end-of-file when the agent went, its terminal hung up).
+// A container without tty writes its stdout and stderr to FIFOs of the output pump, which it holds itself: they survive a restart.
 public sealed partial class ProcessRuntime : IAttachRuntime
 {
     /// <summary>The stdio this runtime holds for running containers, by container id (under <see cref="_lock"/>).</summary>
@@ -76,13 +77,13 @@ public sealed partial class ProcessRuntime : IAttachRuntime
 
         if (!c.Stdin)
         {
-            return ProcessSpawner.Spawn(argv, env, workDir, c.LogPath);
+            return SpawnWithOutput(c, argv, env, workDir, -1);
         }
 
         var (read, write) = OpenPipe();
         try
         {
-            var pid = ProcessSpawner.SpawnWithInput(argv, env, workDir, read, c.LogPath);
+            var pid = SpawnWithOutput(c, argv, env, workDir, read);
             _stdio[c.Id] = new ContainerStdio(write, null, c.StdinOnce);
             return pid;
         }
@@ -97,6 +98,40 @@ public sealed partial class ProcessRuntime : IAttachRuntime
         }
     }
 
+    /// <summary>Under the lock: spawns a container without a terminal, its stdout and stderr through the output pump (or into its log when there is none).</summary>
+    private int SpawnWithOutput(ContainerRecord c, IReadOnlyList<string> argv, IReadOnlyDictionary<string, string> env, string workDir, int stdinFd)
+    {
+        if (_pump is null)
+        {
+            return stdinFd < 0 ? ProcessSpawner.Spawn(argv, env, workDir, c.LogPath) : ProcessSpawner.SpawnWithInput(argv, env, workDir, stdinFd, c.LogPath);
+        }
+
+        _pump.Prepare(c.Id, c.LogPath);
+        try
+        {
+            return ProcessSpawner.SpawnWithFifos(argv, env, workDir, stdinFd, _pump.FifoPath(c.Id, stderr: false), _pump.FifoPath(c.Id, stderr: true));
+        }
+        catch
+        {
+            _pump.Remove(c.Id);
+            throw;
+        }
+    }
+
+    public ContainerOutput? OpenOutput(string containerId)
+    {
+        lock (_lock)
+        {
+            var (_, c) = Find(containerId);
+            if (c.State != ContainerState.Running)
+            {
+                throw new InvalidOperationException($"container {c.Name} is not running");
+            }
+        }
+
+        return _pump?.Subscribe(containerId);
+    }
+
     /// <summary>Under the lock: lets go of a removed container's stdio.</summary>
     private void ReleaseStdio(string containerId)
     {
@@ -104,6 +139,8 @@ public sealed partial class ProcessRuntime : IAttachRuntime
         {
             io.Dispose();
         }
+
+        _pump?.Remove(containerId);
     }
 
     private static unsafe (int Read, SafeFileHandle Write) OpenPipe()

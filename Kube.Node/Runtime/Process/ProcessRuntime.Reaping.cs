@@ -122,6 +122,8 @@ public sealed partial class ProcessRuntime
         var rc = LibC.WaitPid(pid, out var status, LibC.WNOHANG);
         if (rc == pid)
         {
+            // What it wrote before it exited is in its log by the time its exit is reported.
+            _pump?.Drain(c.Id);
             var code = LibC.DecodeWaitStatus(status);
             var oom = code == 128 + LibC.SIGKILL && c.CgroupPaths.Count > 0 && CgroupManager.WasOomKilled(c.CgroupPaths);
             MarkExited(c, code, oom ? "OOMKilled" : code == 0 ? "Completed" : "Error", null);
@@ -147,6 +149,7 @@ public sealed partial class ProcessRuntime
             return false;
         }
 
+        _pump?.Drain(c.Id);
         MarkExited(c, null, "ContainerStatusUnknown", "The container's process ended while adopted from a previous agent; its exit code is unknown");
         SignalGroup(pid, LibC.SIGKILL);
         return true;

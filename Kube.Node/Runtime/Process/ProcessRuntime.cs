@@ -25,6 +25,7 @@ public sealed partial class ProcessRuntime : IContainerRuntime, IStreamingRuntim
     private PodIpAllocator? _ips;
     private CgroupManager? _cgroups;
     private Task? _reaper;
+    private ContainerOutputPump? _pump;
     private int _disposed;
 
     public ProcessRuntime(ProcessRuntimeOptions options, TimeProvider timeProvider, ILogger<ProcessRuntime> logger)
@@ -85,6 +86,7 @@ public sealed partial class ProcessRuntime : IContainerRuntime, IStreamingRuntim
             }
 
             _ips = new PodIpAllocator(_options.PodCidr, Path.Combine(_options.DataDir, "pod-ips.json"), claims);
+            _pump = new ContainerOutputPump(Path.Combine(_options.DataDir, "stdio"), _logger);
             foreach (var dir in Directory.EnumerateDirectories(PodsDir))
             {
                 var file = Path.Combine(dir, "sandbox.json");
@@ -118,6 +120,11 @@ public sealed partial class ProcessRuntime : IContainerRuntime, IStreamingRuntim
                         if (ProcStat.IsAlive(pid, c.PidStartTicks))
                         {
                             c.Adopted = true;
+                            if (!c.Tty)
+                            {
+                                _pump.Adopt(c.Id, c.LogPath);
+                            }
+
                             _logger.LogInformation("Adopted running container {Container} of pod {Namespace}/{Pod} (pid {Pid})", c.Name, sandbox.PodNamespace, sandbox.PodName, pid);
                         }
                         else if (!CheckExited(c))
@@ -551,6 +558,7 @@ public sealed partial class ProcessRuntime : IContainerRuntime, IStreamingRuntim
         }
 
         _stopping.Dispose();
+        _pump?.Dispose();
         _cgroups?.TryRemoveParents();
         _ips?.Dispose();
     }

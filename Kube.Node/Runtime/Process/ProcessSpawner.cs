@@ -25,6 +25,18 @@ internal static class ProcessSpawner
             AddLogOutput(actions, logPath);
         });
 
+    /// <summary>
+    /// Starts a process whose stdout and stderr are the FIFOs <paramref name="stdoutFifo"/> and <paramref name="stderrFifo"/>, each
+    /// opened read-write (so the process never gets SIGPIPE while no reader is there); stdin is <paramref name="stdinFd"/>, or /dev/null when -1.
+    /// </summary>
+    public static int SpawnWithFifos(IReadOnlyList<string> argv, IReadOnlyDictionary<string, string> env, string workingDirectory, int stdinFd, string stdoutFifo, string stderrFifo) =>
+        SpawnCore(argv, env, workingDirectory, actions =>
+        {
+            Check(stdinFd < 0 ? LibC.FileActionsAddOpen(actions, 0, "/dev/null", LibC.O_RDONLY, 0) : LibC.FileActionsAddDup2(actions, stdinFd, 0), "stdin");
+            Check(LibC.FileActionsAddOpen(actions, 1, stdoutFifo, LibC.O_RDWR, 0), "addopen stdout");
+            Check(LibC.FileActionsAddOpen(actions, 2, stderrFifo, LibC.O_RDWR, 0), "addopen stderr");
+        });
+
     private static void AddLogOutput(IntPtr actions, string logPath)
     {
         Check(LibC.FileActionsAddOpen(actions, 1, logPath, LibC.O_WRONLY | LibC.O_CREAT | LibC.O_APPEND, 0x1a4 /* 0644 */), "addopen stdout");

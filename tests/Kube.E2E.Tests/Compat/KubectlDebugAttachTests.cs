@@ -37,7 +37,7 @@ public sealed class KubectlDebugAttachTests
     }
 
     [TestMethod]
-    public async Task AttachI_FeedsTheContainersStdin_ItsAnswerComesBack_AndEndOfInputEndsIt()
+    public async Task AttachI_FeedsTheContainersStdin_ItsAnswerComesBack_StdoutAndStderrApart_AndEndOfInputEndsIt()
     {
         await ApplyAsync("echo", """
             apiVersion: v1
@@ -50,13 +50,15 @@ public sealed class KubectlDebugAttachTests
                 image: busybox
                 stdin: true
                 stdinOnce: true
-                command: ["sh", "-c", "while read line; do echo \"got:$line\"; done; echo bye"]
+                command: ["sh", "-c", "while read line; do echo \"got:$line\"; echo \"err:$line\" >&2; done; echo bye"]
             """);
         await K.OkAsync("wait --for=condition=Ready pod/echo --timeout=60s", timeout: Step);
 
         var attached = await K.RunAsync("attach -i echo -c c", stdin: "hello\nworld\n", timeout: Step);
         Assert.AreEqual(0, attached.ExitCode, attached.Stderr);
-        Assert.AreEqual("got:hello\ngot:world\nbye\n", attached.Stdout, "the input's answers, then the end of input (stdinOnce) ends the loop");
+        Assert.AreEqual("got:hello\ngot:world\nbye\n", attached.Stdout, "the input's answers (stdout only), then the end of input (stdinOnce) ends the loop");
+        StringAssert.Contains(attached.Stderr, "err:hello\nerr:world\n", "the container's stderr comes out on kubectl's stderr, as upstream");
+        StringAssert.Contains(await K.OkAsync("logs echo"), "err:world", "kubectl logs has both streams");
         await K.OkAsync("wait --for=jsonpath={.status.phase}=Succeeded pod/echo --timeout=60s", timeout: Step);
     }
 

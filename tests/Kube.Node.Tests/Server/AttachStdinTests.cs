@@ -7,7 +7,7 @@ namespace Kube.Node.Tests.Server;
 
 /// <summary>
 /// <c>/attach</c> with stdin on a running agent (process runtime), over a real v5.channel.k8s.io WebSocket as kubectl 1.32 speaks it:
-/// input reaches the container's standard input, output is its live log, stdinOnce ends the input after the first session, a tty
+/// input reaches the container's standard input, output is what it writes from now on (stdout and stderr on their own channels), stdinOnce ends the input after the first session, a tty
 /// container runs on a terminal that resizes; and ephemeral containers (kubectl debug) run once, never restarted.
 /// </summary>
 [TestClass]
@@ -33,12 +33,12 @@ public sealed class AttachStdinTests
     }
 
     [TestMethod]
-    public async Task Attach_WithStdinOnce_FeedsTheContainer_AndClosingStdinEndsIt()
+    public async Task Attach_WithStdinOnce_FeedsTheContainer_StdoutOnChannelOneStderrOnTwo_AndClosingStdinEndsIt()
     {
         await RunPodAsync("echo", new V1Container
         {
             Name = "main", Image = "busybox", Stdin = true, StdinOnce = true,
-            Command = ["sh", "-c", "while read line; do echo \"got:$line\"; done; echo bye"],
+            Command = ["sh", "-c", "while read line; do echo \"got:$line\"; echo \"err:$line\" >&2; done; echo bye"],
         });
 
         await using var session = await Session.OpenAsync(_h, "echo", "main", "stdin=true&stdout=true&stderr=true");
@@ -48,9 +48,12 @@ public sealed class AttachStdinTests
         await session.ReadUntilAsync(1, "got:world\n");
         await session.SendRawAsync([255, 0]); // v5: the client's stdin ended
         var output = await session.ReadUntilAsync(1, "bye\n");
-        Assert.IsFalse(output.Contains("got:bye"), output);
+        Assert.AreEqual("got:hello\ngot:world\nbye\n", output, "channel 1 has only the container's stdout");
+        Assert.AreEqual("err:hello\nerr:world\n", await session.ReadUntilAsync(2, "err:world\n"), "channel 2 has its stderr");
         var status = await session.ReadStatusAsync();
         StringAssert.Contains(status, "\"status\":\"Success\"");
+        var log = await _h.WaitLogAsync("echo", "main", l => l.Contains("bye"));
+        StringAssert.Contains(log, "err:world\n", "the log has both streams");
 
         var pod = await _h.WaitPodAsync("echo", p => p.Status?.ContainerStatuses?[0].State?.Terminated is not null, "ended");
         Assert.AreEqual(0, pod.Status.ContainerStatuses[0].State.Terminated.ExitCode);

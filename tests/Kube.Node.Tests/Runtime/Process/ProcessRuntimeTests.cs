@@ -240,6 +240,61 @@ public sealed class ProcessRuntimeTests
     }
 
     [TestMethod]
+    public async Task Output_KeepsStdoutAndStderrApart_AndANewRuntimeResumesIt_LosingNothingWrittenMeanwhile()
+    {
+        var rt1 = await NewRuntimeAsync();
+        var sb = await rt1.RunPodSandboxAsync(Pod("talker"), CancellationToken.None);
+        // Each SIGUSR1 makes it write one numbered line to stdout and one to stderr.
+        var id = await RunAsync(rt1, sb, "main", ["sh", "-c", "n=0; trap 'echo out$n; echo err$n >&2; n=$((n+1))' USR1; echo ready; while :; do sleep 0.05; done"]);
+        var running = await WaitStateAsync(rt1, id, ContainerState.Running);
+        Assert.IsTrue(await Wait.PollAsync(() => File.ReadAllText(running.LogPath!).Contains("ready"), Deadline));
+
+        using (var output = ((IAttachRuntime)rt1).OpenOutput(id)!)
+        {
+            Signal(running.Pid!.Value);
+            Assert.AreEqual("out0\n", await ReadUntilAsync(output.Stdout, "out0\n"));
+            Assert.AreEqual("err0\n", await ReadUntilAsync(output.Stderr, "err0\n"));
+        }
+
+        await rt1.DisposeAsync();
+        _runtimes.Remove(rt1);
+        // No runtime reads now: the container's writes wait in its FIFOs.
+        Signal(running.Pid!.Value);
+        var rt2 = await NewRuntimeAsync();
+        Assert.IsTrue(await Wait.PollAsync(() => File.ReadAllText(running.LogPath!) is var log && log.Contains("out1\n") && log.Contains("err1\n"), Deadline),
+            "what the container wrote while no runtime read reaches its log once a new runtime adopts it: " + File.ReadAllText(running.LogPath!));
+
+        using var resumed = ((IAttachRuntime)rt2).OpenOutput(id)!;
+        Signal(running.Pid!.Value);
+        Assert.AreEqual("out2\n", await ReadUntilAsync(resumed.Stdout, "out2\n"));
+        Assert.AreEqual("err2\n", await ReadUntilAsync(resumed.Stderr, "err2\n"));
+        await rt2.StopContainerAsync(id, TimeSpan.Zero, CancellationToken.None);
+        await resumed.Ended.WaitAsync(Deadline);
+        var all = await File.ReadAllTextAsync(running.LogPath!);
+        foreach (var line in new[] { "ready\n", "out0\n", "err0\n", "out1\n", "err1\n", "out2\n", "err2\n" })
+        {
+            StringAssert.Contains(all, line, "the log has both streams");
+        }
+    }
+
+    private static void Signal(int pid) => Assert.AreEqual(0, LibC.Kill(pid, 10 /* SIGUSR1 */));
+
+    private static async Task<string> ReadUntilAsync(Stream stream, string expected)
+    {
+        using var timeout = new CancellationTokenSource(Deadline);
+        var text = new System.Text.StringBuilder();
+        var buffer = new byte[4096];
+        while (!text.ToString().Contains(expected, StringComparison.Ordinal))
+        {
+            var n = await stream.ReadAsync(buffer, timeout.Token);
+            Assert.AreNotEqual(0, n, $"the stream ended before \"{expected}\"; it had: {text}");
+            text.Append(System.Text.Encoding.UTF8.GetString(buffer, 0, n));
+        }
+
+        return text.ToString();
+    }
+
+    [TestMethod]
     public async Task NewRuntime_MarksProcessesThatDied_AsExited()
     {
         var rt1 = await NewRuntimeAsync();
