@@ -123,14 +123,26 @@ internal static class StoreBenchmark
         /// <summary>CPU time (utime + stime) per completed request of each process of the target over the measured window, in µs; the leader first.</summary>
         public IReadOnlyList<double> CpuMicrosPerOp { get; init; } = [];
 
+        /// <summary>The same for the benchmark process itself (the client side of every target), then its JIT thread.</summary>
+        public IReadOnlyList<double> ClientCpuMicrosPerOp { get; init; } = [];
+
+        /// <summary>The same for every other store process this run started and still runs (the other target, idle meanwhile).</summary>
+        public IReadOnlyList<double> OthersCpuMicrosPerOp { get; init; } = [];
+
+        /// <summary>Threads of each process of the target (the leader first), then of the benchmark process, at the window's end.</summary>
+        public IReadOnlyList<int> Threads { get; init; } = [];
+
         public long Completed { get; init; }
 
         /// <summary>The measured window in UTC (to match the members' per-second GC lines kept with --log-dir).</summary>
         public string Window { get; init; } = "";
 
-        public string Cpu => CpuMicrosPerOp.Count == 0 ? "" : Window + "cpu µs/op " + Join(CpuMicrosPerOp.Take(CpuMicrosPerOp.Count / 2)) + " (jit " + Join(CpuMicrosPerOp.Skip(CpuMicrosPerOp.Count / 2)) + ")";
+        public string Cpu => CpuMicrosPerOp.Count == 0 ? "" : Window + "cpu µs/op " + Join(CpuMicrosPerOp.Take(CpuMicrosPerOp.Count / 2)) + " (jit " + Join(CpuMicrosPerOp.Skip(CpuMicrosPerOp.Count / 2)) + ")"
+            + (ClientCpuMicrosPerOp.Count == 0 ? "" : ", client " + Join(ClientCpuMicrosPerOp.Take(1)) + " (jit " + Join(ClientCpuMicrosPerOp.Skip(1)) + ")")
+            + (OthersCpuMicrosPerOp.Count == 0 ? "" : ", other target " + Join(OthersCpuMicrosPerOp))
+            + (Threads.Count == 0 ? "" : ", threads " + string.Join('/', Threads.SkipLast(1)) + " (client " + Threads[^1] + ")");
 
-        private static string Join(IEnumerable<double> values) => string.Join('/', values.Select(x => x.ToString("F0", CultureInfo.InvariantCulture)));
+        private static string Join(IEnumerable<double> values) => string.Join('/', values.Select(x => x.ToString(x < 10 ? "F2" : "F0", CultureInfo.InvariantCulture)));
     }
 
     private static Task Put(Target t, int client, int i) =>
@@ -157,11 +169,16 @@ internal static class StoreBenchmark
     {
         await RunLoops(clients, warmup, maxOps, op, record: false);
         var cpu = t.CpuTime();
+        var client = ProcessCpu.Self();
+        var others = t.OthersCpuTime();
         var from = DateTime.UtcNow;
         var result = await RunLoops(clients, duration, maxOps, op, record: true);
         return result with
         {
             CpuMicrosPerOp = ProcessCpu.PerOp(cpu, t.CpuTime(), result.Completed),
+            ClientCpuMicrosPerOp = ProcessCpu.PerOp(client, ProcessCpu.Self(), result.Completed),
+            OthersCpuMicrosPerOp = ProcessCpu.PerOp(others, t.OthersCpuTime(), result.Completed),
+            Threads = t.Threads(),
             Window = string.Create(CultureInfo.InvariantCulture, $"{from:HH:mm:ss}-{DateTime.UtcNow:HH:mm:ss}, "),
         };
     }
@@ -258,6 +275,10 @@ internal static class StoreBenchmark
                 }));
             }
 
+            var cpu = t.CpuTime();
+            var client = ProcessCpu.Self();
+            var others = t.OthersCpuTime();
+            var from = DateTime.UtcNow;
             var stop = Stopwatch.StartNew();
             var writes = 0L;
             var value = new byte[256];
@@ -274,11 +295,25 @@ internal static class StoreBenchmark
                 await Task.Delay(10);
             }
             var elapsed = stop.Elapsed.TotalSeconds;
+            var cpuAfter = t.CpuTime();
+            var clientAfter = ProcessCpu.Self();
+            var othersAfter = t.OthersCpuTime();
+            var threads = t.Threads();
+            var to = DateTime.UtcNow;
             await cts.CancelAsync();
             await Task.WhenAll(readers);
             var all = streams.SelectMany(s => s.Latencies).Select(x => (double)x).Order().ToArray();
             var missing = expected - Interlocked.Read(ref delivered);
-            return new Result(Interlocked.Read(ref delivered) / elapsed, Pct(all, 0.50), Pct(all, 0.99), Math.Max(0, missing));
+            var events = Interlocked.Read(ref delivered);
+            return new Result(events / elapsed, Pct(all, 0.50), Pct(all, 0.99), Math.Max(0, missing))
+            {
+                Completed = events,
+                CpuMicrosPerOp = ProcessCpu.PerOp(cpu, cpuAfter, events),
+                ClientCpuMicrosPerOp = ProcessCpu.PerOp(client, clientAfter, events),
+                OthersCpuMicrosPerOp = ProcessCpu.PerOp(others, othersAfter, events),
+                Threads = threads,
+                Window = string.Create(CultureInfo.InvariantCulture, $"{from:HH:mm:ss}-{to:HH:mm:ss}, "),
+            };
         }
         finally
         {
@@ -335,6 +370,21 @@ internal static class StoreBenchmark
 
         /// <summary>The CPU time so far of each process (the leader first), in clock ticks; empty when not readable.</summary>
         public long[] CpuTime() => ProcessCpu.Read(_processes, _leader);
+
+        /// <summary>The thread count of each process (the leader first), then of the benchmark process.</summary>
+        public int[] Threads() => ProcessCpu.Threads(_processes, _leader);
+
+        /// <summary>Every store process this run started (both targets), to tell what the idle one costs during a row.</summary>
+        private static readonly List<Process> Started = [];
+
+        /// <summary>The CPU time so far of every started process that is not this target's, together, in clock ticks.</summary>
+        public long[] OthersCpuTime()
+        {
+            lock (Started)
+            {
+                return ProcessCpu.Sum(Started.Where(p => !_processes.Contains(p) && !p.HasExited).ToArray());
+            }
+        }
 
         private Target(string name, string address, IReadOnlyList<Process> processes, int leader = 0)
         {
@@ -502,6 +552,10 @@ internal static class StoreBenchmark
         private static Process Start(ProcessStartInfo psi)
         {
             var process = Process.Start(psi)!;
+            lock (Started)
+            {
+                Started.Add(process);
+            }
             // Flushed line by line and closed when this process ends.
             var log = LogDir is null ? null
                 : TextWriter.Synchronized(new StreamWriter(Path.Combine(LogDir, $"{Path.GetFileName(psi.FileName)}-{process.Id}.log")) { AutoFlush = true });
@@ -577,6 +631,10 @@ internal static class StoreBenchmark
                 }
                 catch (InvalidOperationException)
                 {
+                }
+                lock (Started)
+                {
+                    Started.Remove(process);
                 }
                 process.Dispose();
             }

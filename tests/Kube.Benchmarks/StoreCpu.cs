@@ -33,6 +33,64 @@ internal static class ProcessCpu
         }
     }
 
+    /// <summary>utime + stime of this (the benchmark client's) process, then of its JIT thread; empty off Linux.</summary>
+    public static long[] Self()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return [];
+        }
+        try
+        {
+            return [Ticks("/proc/self/stat"), JitTicks(Environment.ProcessId)];
+        }
+        catch (IOException)
+        {
+            return [];
+        }
+    }
+
+    /// <summary>utime + stime of the given processes together (those that ended count 0); empty off Linux.</summary>
+    public static long[] Sum(IEnumerable<Process> processes)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return [];
+        }
+        long ticks = 0;
+        foreach (var p in processes)
+        {
+            try
+            {
+                ticks += Ticks($"/proc/{p.Id}/stat");
+            }
+            catch (IOException)
+            {
+                // it ended
+            }
+        }
+        return [ticks];
+    }
+
+    /// <summary>The thread count of each process (the one at <paramref name="first"/> first), then of this one; empty off Linux.</summary>
+    public static int[] Threads(IReadOnlyList<Process> processes, int first)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return [];
+        }
+        try
+        {
+            var order = processes.Select((p, i) => (p, i)).OrderBy(x => x.i == first ? -1 : x.i).Select(x => $"/proc/{x.p.Id}/status");
+            return [.. order.Append("/proc/self/status").Select(path =>
+                int.Parse(File.ReadLines(path).First(l => l.StartsWith("Threads:", StringComparison.Ordinal))["Threads:".Length..].Trim(), CultureInfo.InvariantCulture))];
+        }
+        catch (IOException)
+        {
+            return [];
+        }
+    }
+
     private static long JitTicks(int pid)
     {
         long ticks = 0;
