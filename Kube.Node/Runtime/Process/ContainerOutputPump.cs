@@ -285,7 +285,8 @@ internal sealed class ContainerOutputPump : IDisposable
             {
                 var data = _buffer.AsSpan(0, (int)n);
                 output.AppendToLog(data, _logger);
-                foreach (var s in output.Subscribers.ToList())
+                // Under the gate, as every change to the list; delivering never removes a subscriber.
+                foreach (var s in output.Subscribers)
                 {
                     s.Deliver(source.Stderr, data);
                 }
@@ -325,7 +326,7 @@ internal sealed class ContainerOutputPump : IDisposable
         LibC.Close(source.Fd);
         var output = source.Output;
         output.Sources.Remove(source);
-        foreach (var s in output.Subscribers.ToList())
+        foreach (var s in output.Subscribers)
         {
             s.End(source.Stderr);
         }
@@ -350,7 +351,7 @@ internal sealed class ContainerOutputPump : IDisposable
 
         output.CloseLog();
         _outputs.Remove(output.ContainerId);
-        foreach (var s in output.Subscribers.ToList())
+        foreach (var s in output.Subscribers)
         {
             s.End(false);
             s.End(true);
@@ -421,6 +422,9 @@ internal sealed class ContainerOutputPump : IDisposable
         private readonly TaskCompletionSource _stdoutEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private readonly TaskCompletionSource _stderrEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+        /// <summary>Bytes delivered and not yet read (added by the pump's thread, subtracted by the reader).</summary>
+        private long _lag;
+
         public Subscriber(ContainerOutputPump pump, Output output)
         {
             _pump = pump;
@@ -435,9 +439,6 @@ internal sealed class ContainerOutputPump : IDisposable
         public override Stream Stderr { get; }
 
         public override Task Ended { get; }
-
-        /// <summary>Bytes delivered and not yet read (guarded by the pump's gate for writes; reads subtract atomically).</summary>
-        private long _lag;
 
         public void Deliver(bool stderr, ReadOnlySpan<byte> data)
         {

@@ -7,8 +7,8 @@ namespace Kube.Node.Runtime.Process;
 
 /// <summary>
 /// The <c>process</c> runtime: a container is a host process started with posix_spawnp (no shell), leading its
-/// own session and process group, with its stdout and stderr in a log file and its pod's directory as working
-/// directory. Stops signal the whole process group. State is persisted per pod, so a new runtime over the same
+/// own session and process group, with its stdout and stderr in a log file (through FIFOs that <see cref="ContainerOutputPump"/>
+/// copies, so attach gets them apart; a terminal's output through its pty) and its pod's directory as working directory. Stops signal the whole process group. State is persisted per pod, so a new runtime over the same
 /// data directory (after an agent restart, even a kill -9) finds the processes it started and adopts them; a pid
 /// counts as ours only when its /proc start time matches the recorded one.
 /// </summary>
