@@ -31,6 +31,14 @@ internal static class FieldManager
     /// <summary>Records an Update operation by <paramref name="manager"/> that turned <paramref name="before"/> into <paramref name="after"/>.</summary>
     public static void RecordUpdate(JsonObject? before, JsonObject after, string manager, string apiVersion, string? subresource, FieldScope scope, string now)
     {
+        // A create without managedFields of its own: one entry, every field the object sets (changed = all of them).
+        if (before is null && !HasEntries(after) && FieldSet.FieldsV1Of(after, scope) is { } created)
+        {
+            var single = new JsonArray();
+            if (created.Count > 0) single.Add(EntryObject(manager, "Update", apiVersion, now, subresource, created));
+            SetManagedFields(after, single);
+            return;
+        }
         var afterSet = FieldSet.FromObject(after, scope);
         var beforeSet = before is null ? new FieldSet() : FieldSet.FromObject(before, scope);
         var changed = afterSet.Paths.Where(p => !beforeSet.Contains(p)
@@ -210,23 +218,35 @@ internal static class FieldManager
         return list;
     }
 
+    /// <summary>Whether <see cref="Entries"/> of <paramref name="obj"/> has any.</summary>
+    private static bool HasEntries(JsonObject obj) =>
+        Json.Arr(Json.Obj(obj, "metadata"), "managedFields") is { } arr && arr.Any(e => e is JsonObject);
+
     private static void Write(JsonObject obj, List<Entry> entries)
     {
         var arr = new JsonArray();
         foreach (var e in entries.Where(e => e.Fields.Count > 0))
+            arr.Add(EntryObject(e.Manager, e.Operation, e.ApiVersion, e.Time, e.Subresource, e.Fields.ToFieldsV1()));
+        SetManagedFields(obj, arr);
+    }
+
+    private static JsonObject EntryObject(string manager, string operation, string apiVersion, string time, string? subresource, JsonObject fieldsV1)
+    {
+        var o = new JsonObject
         {
-            var o = new JsonObject
-            {
-                ["manager"] = e.Manager,
-                ["operation"] = e.Operation,
-                ["apiVersion"] = e.ApiVersion,
-                ["time"] = e.Time,
-                ["fieldsType"] = "FieldsV1",
-                ["fieldsV1"] = e.Fields.ToFieldsV1(),
-            };
-            if (e.Subresource is not null) o["subresource"] = e.Subresource;
-            arr.Add(o);
-        }
+            ["manager"] = manager,
+            ["operation"] = operation,
+            ["apiVersion"] = apiVersion,
+            ["time"] = time,
+            ["fieldsType"] = "FieldsV1",
+            ["fieldsV1"] = fieldsV1,
+        };
+        if (subresource is not null) o["subresource"] = subresource;
+        return o;
+    }
+
+    private static void SetManagedFields(JsonObject obj, JsonArray arr)
+    {
         var meta = Json.Metadata(obj);
         if (arr.Count > 0) meta["managedFields"] = arr;
         else meta.Remove("managedFields");

@@ -60,6 +60,90 @@ internal sealed class FieldSet
         return set;
     }
 
+    /// <summary>
+    /// <c>FromObject(obj, scope).ToFieldsV1()</c> built in one walk of <paramref name="obj"/>, without path strings and
+    /// their sort: a create records every field it sets, so this is its managedFields entry. Null where only the path
+    /// form gives upstream's answer: an associative list with two items of one key (their fields merge), or a field name
+    /// with a character that sorts before the path separator (the order of the paths would differ from each level's).
+    /// </summary>
+    public static JsonObject? FieldsV1Of(JsonObject obj, FieldScope scope)
+    {
+        var level = new List<Member>();
+        foreach (var (key, value) in obj)
+        {
+            if (key is "apiVersion" or "kind") continue;
+            if (scope == FieldScope.MainIgnoringStatus && key == "status") continue;
+            if (scope == FieldScope.StatusOnly && key != "status") continue;
+            if (key == "metadata" && value is JsonObject meta)
+            {
+                var metaLevel = new List<Member>();
+                foreach (var (mk, mv) in meta)
+                    if (!ServerMetadata.Contains(mk)) metaLevel.Add(new Member("f:" + mk, mv, mk, null));
+                if (metaLevel.Count == 0) continue;
+                var metaNode = new JsonObject();
+                if (!AddSorted(metaNode, metaLevel)) return null;
+                level.Add(new Member("f:metadata", null, key, metaNode));
+                continue;
+            }
+            level.Add(new Member("f:" + key, value, key, null));
+        }
+        var root = new JsonObject();
+        return AddSorted(root, level) ? root : null;
+    }
+
+    /// <summary>A field or list item of one level of <see cref="FieldsV1Of"/>: its element, and its value or its finished node.</summary>
+    private readonly record struct Member(string Element, JsonNode? Value, string Field, JsonObject? Built);
+
+    private static bool AddSorted(JsonObject target, List<Member> members)
+    {
+        foreach (var m in members)
+            if (m.Element.AsSpan(2).IndexOfAnyInRange('\0', Sep) >= 0) return false;
+        members.Sort((a, b) => string.CompareOrdinal(a.Element, b.Element));
+        for (var i = 0; i < members.Count; i++)
+        {
+            if (i > 0 && members[i].Element == members[i - 1].Element) return false;
+            var node = members[i].Built ?? Build(members[i].Value, members[i].Field);
+            if (node is null) return false;
+            target[members[i].Element] = node;
+        }
+        return true;
+    }
+
+    /// <summary>The FieldsV1 node of one field's value, as <see cref="Collect"/> and <see cref="ToFieldsV1"/> make it.</summary>
+    private static JsonObject? Build(JsonNode? node, string field)
+    {
+        switch (node)
+        {
+            case JsonObject o when o.Count > 0:
+            {
+                var result = new JsonObject();
+                return AddSorted(result, Members(o)) ? result : null;
+            }
+            case JsonArray a when a.Count > 0 && MergeKeyOf(field, a) is { } key:
+            {
+                var items = new List<Member>(a.Count);
+                foreach (var item in a)
+                {
+                    var itemNode = new JsonObject();
+                    if (!AddSorted(itemNode, Members((JsonObject)item!))) return null;
+                    itemNode["."] = new JsonObject();
+                    items.Add(new Member(ItemElement(key, (JsonObject)item!), null, field, itemNode));
+                }
+                var result = new JsonObject();
+                return AddSorted(result, items) ? result : null;
+            }
+            default:
+                return new JsonObject();
+        }
+    }
+
+    private static List<Member> Members(JsonObject o)
+    {
+        var members = new List<Member>(o.Count);
+        foreach (var (k, v) in o) members.Add(new Member("f:" + k, v, k, null));
+        return members;
+    }
+
     private static readonly HashSet<string> ServerMetadata = new(StringComparer.Ordinal)
     {
         "name", "namespace", "uid", "resourceVersion", "generation", "creationTimestamp", "managedFields", "selfLink",
