@@ -15,7 +15,7 @@ using Microsoft.Extensions.Logging;
 namespace Kube.Benchmarks.Scheduler;
 
 /// <summary>
-/// kube-benchmarks scheduler [--scale F] [--timeout-seconds N] [--only NAME] [--events off] [--async-preemption off] [--pop-from-backoff off]: scheduler_perf-like workloads against an
+/// kube-benchmarks scheduler [--scale F] [--timeout-seconds N] [--only NAME] [--events off] [--async-preemption off] [--pop-from-backoff off] [--gc server|server-nodatas|workstation]: scheduler_perf-like workloads against an
 /// in-process API server over an EmbeddedStore, with nodes created as API objects (no agents). For each workload: a
 /// fresh cluster, the nodes, the init pods (not measured), then the measured pods created by 8 concurrent clients.
 /// pods/s is upstream's SchedulingThroughput average (see <see cref="ThroughputCollector"/>); also printed: measured pods
@@ -28,6 +28,7 @@ internal static class SchedulerBenchmark
 
     public static async Task<int> RunAsync(string[] args)
     {
+        if (await GcMode.RunInChildIfNeededAsync(Arg(args, "--gc") ?? "server", args) is { } exitCode) return exitCode;
         var scale = double.Parse(Arg(args, "--scale") ?? "1", CultureInfo.InvariantCulture);
         var timeout = TimeSpan.FromSeconds(int.Parse(Arg(args, "--timeout-seconds") ?? "180", CultureInfo.InvariantCulture));
         var only = Arg(args, "--only");
@@ -45,7 +46,7 @@ internal static class SchedulerBenchmark
             new SchedulerWorkload("Unschedulable", S(500), S(200), S(1000), 140, PodShape.Unschedulable, PodShape.Default),
             new SchedulerWorkload("PreemptionBasic", S(500), S(2000), S(500), 18, PodShape.LowPriority, PodShape.HighPriority),
         };
-        Console.WriteLine($"scheduler benchmark, scale {scale.ToString(CultureInfo.InvariantCulture)}, {Environment.ProcessorCount} cores, timeout {timeout.TotalSeconds} s per workload, events {(events ? "on" : "off")}, async preemption {(asyncPreemption ? "on" : "off")}, pop from backoffQ {(popFromBackoff ? "on" : "off")}");
+        Console.WriteLine($"scheduler benchmark, scale {scale.ToString(CultureInfo.InvariantCulture)}, {Environment.ProcessorCount} cores, timeout {timeout.TotalSeconds} s per workload, events {(events ? "on" : "off")}, async preemption {(asyncPreemption ? "on" : "off")}, pop from backoffQ {(popFromBackoff ? "on" : "off")}, {GcMode.Describe()}");
         Console.WriteLine("pods/s = upstream scheduler_perf SchedulingThroughput Average: per-second samples of newly scheduled measured pods (first sample = baseline, empty seconds merged into the next sample), averaged; "
             + "first->all = measured pods / time from first create to all bound; CPU-ms and KB per pod = whole process (API server, store, scheduler, clients) during the measured phase / measured pods bound");
         Console.WriteLine("| Workload | Nodes | Init pods | Measured pods | pods/s | samples (p50) | first->all pods/s | p50 attempt (ms) | p99 attempt (ms) | CPU-ms/pod | KB alloc/pod | Upstream floor | ×floor | Target 10× |");
@@ -125,6 +126,7 @@ internal static class SchedulerBenchmark
             Volatile.Write(ref measuring, true);
             var cpu0 = Environment.CpuUsage.TotalTime;
             var alloc0 = GC.GetTotalAllocatedBytes();
+            var gc0 = GcCounts();
             var sw = Stopwatch.StartNew();
             var startTimestamp = Stopwatch.GetTimestamp();
             await ParallelCreateAsync(w.MeasuredPods, i => client.CreateAsync(Pod($"m-{i}", w.MeasuredShape)));
@@ -133,6 +135,7 @@ internal static class SchedulerBenchmark
             var elapsed = sw.Elapsed.TotalSeconds;
             var cpu = (Environment.CpuUsage.TotalTime - cpu0).TotalMilliseconds;
             var alloc = GC.GetTotalAllocatedBytes() - alloc0;
+            var gc = GcCounts();
             Volatile.Write(ref measuring, false);
             await sampling.CancelAsync();
             await sampler;
@@ -141,7 +144,7 @@ internal static class SchedulerBenchmark
             var (average, p50, samples) = collector.Result();
             var sorted = latencies.OrderBy(x => x).ToArray();
             double Pct(double p) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)(p * sorted.Length))] * 1000;
-            Console.Error.WriteLine($"  {w.Name}: {bound} measured pods bound in {elapsed:F1} s ({sorted.Length} attempts, {cpu:F0} CPU-ms, {alloc / 1048576.0:F0} MiB allocated)");
+            Console.Error.WriteLine($"  {w.Name}: {bound} measured pods bound in {elapsed:F1} s ({sorted.Length} attempts, {cpu:F0} CPU-ms, {alloc / 1048576.0:F0} MiB allocated; GCs gen0/1/2 {gc.Gen0 - gc0.Gen0}/{gc.Gen1 - gc0.Gen1}/{gc.Gen2 - gc0.Gen2}, paused {(gc.Paused - gc0.Paused).TotalMilliseconds:F0} ms)");
             Console.Error.WriteLine($"  {w.Name}: {collector.Timeline(startTimestamp)}");
             var n = Math.Max(1, bound);
             return new Result(bound, average, p50, samples, bound / elapsed, Pct(0.50), Pct(0.99), cpu / n, alloc / 1024.0 / n, timedOut);
@@ -158,6 +161,10 @@ internal static class SchedulerBenchmark
             }
         }
     }
+
+    /// <summary>Collections per generation so far (a gen1 collection also counts as gen0) and the total GC pause time.</summary>
+    private static (int Gen0, int Gen1, int Gen2, TimeSpan Paused) GcCounts() =>
+        (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration());
 
     /// <summary>Every 250 ms: the queue's parts and what the scheduler's pod informer shows (KUBE_BENCH_TRACE=1, for diagnosis).</summary>
     private static async Task TraceAsync(IHost host, Kube.Core.Informers.IInformer<V1Pod> pods, CancellationToken ct)
