@@ -26,6 +26,7 @@ internal sealed class EtcdWatchService(IKeyValueStore store, ILogger<EtcdWatchSe
         var outgoing = Channel.CreateBounded<V3.WatchResponse>(new BoundedChannelOptions(OutgoingQueue) { SingleReader = true });
         var writer = Task.Run(() => WriteAllAsync(outgoing.Reader, responseStream, ct), ct);
         var watches = new Dictionary<long, (CancellationTokenSource Cts, Task Pump)>();
+        var converted = new LastConversion();
         long nextId = 0;
         try
         {
@@ -71,7 +72,7 @@ internal sealed class EtcdWatchService(IKeyValueStore store, ILogger<EtcdWatchSe
                         await outgoing.Writer.WriteAsync(new V3.WatchResponse { Header = EtcdMapping.ToPb(header), WatchId = id, Created = true }, ct)
                             .ConfigureAwait(false);
                         var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                        watches[id] = (cts, PumpAsync(id, watch, outgoing.Writer, cts.Token));
+                        watches[id] = (cts, PumpAsync(id, watch, outgoing.Writer, converted, cts.Token));
                         break;
                     }
                     case V3.WatchRequest.RequestUnionOneofCase.CancelRequest:
@@ -153,18 +154,15 @@ internal sealed class EtcdWatchService(IKeyValueStore store, ILogger<EtcdWatchSe
         }
     }
 
-    private async Task PumpAsync(long id, WatchRequest request, ChannelWriter<V3.WatchResponse> outgoing, CancellationToken ct)
+    private async Task PumpAsync(long id, WatchRequest request, ChannelWriter<V3.WatchResponse> outgoing, LastConversion converted, CancellationToken ct)
     {
         await Task.Yield();
         try
         {
             await foreach (var response in store.WatchAsync(request, ct).ConfigureAwait(false))
             {
-                var pb = new V3.WatchResponse { Header = EtcdMapping.ToPb(response.Header), WatchId = id };
-                foreach (var e in response.Events)
-                {
-                    pb.Events.Add(EtcdMapping.ToPb(e));
-                }
+                var pb = new V3.WatchResponse { Header = converted.Header(response.Header), WatchId = id };
+                pb.Events.AddRange(converted.Events(response.Events));
                 await outgoing.WriteAsync(pb, ct).ConfigureAwait(false);
             }
         }
@@ -204,5 +202,48 @@ internal sealed class EtcdWatchService(IKeyValueStore store, ILogger<EtcdWatchSe
     {
         var status = store.StatusAsync(CancellationToken.None);
         return status.IsCompletedSuccessfully ? EtcdMapping.ToPb(status.Result.Header) : new V3.ResponseHeader();
+    }
+
+    /// <summary>
+    /// The protobuf form of the header and the events last converted on a stream. Every watcher of a revision gets an equal header
+    /// and, when they want all of its events as recorded, the same event list from the store, so the watches of a stream share
+    /// one conversion per revision instead of converting them once per watch. The shared messages are never modified
+    /// after conversion (they are only serialized, by the stream's one writer), and each reply still gets its own message with
+    /// its own watch id. Pumps race on the entries harmlessly: a miss converts again.
+    /// </summary>
+    private sealed class LastConversion
+    {
+        private Entry<ResponseHeader, V3.ResponseHeader>? _header;
+        private Entry<IReadOnlyList<WatchEvent>, V3.Event[]>? _events;
+
+        public V3.ResponseHeader Header(ResponseHeader header)
+        {
+            var last = Volatile.Read(ref _header);
+            if (last is not null && last.Source == header)
+            {
+                return last.Pb;
+            }
+            var pb = EtcdMapping.ToPb(header);
+            Volatile.Write(ref _header, new(header, pb));
+            return pb;
+        }
+
+        public V3.Event[] Events(IReadOnlyList<WatchEvent> events)
+        {
+            var last = Volatile.Read(ref _events);
+            if (last is not null && ReferenceEquals(last.Source, events))
+            {
+                return last.Pb;
+            }
+            var pb = new V3.Event[events.Count];
+            for (var i = 0; i < pb.Length; i++)
+            {
+                pb[i] = EtcdMapping.ToPb(events[i]);
+            }
+            Volatile.Write(ref _events, new(events, pb));
+            return pb;
+        }
+
+        private sealed record Entry<TSource, TPb>(TSource Source, TPb Pb);
     }
 }

@@ -132,13 +132,14 @@ internal sealed partial class MvccState
     /// <summary>Called under the write lock for every committed revision.</summary>
     private void Publish(RevisionRecord record)
     {
+        WatchEvent[]? withoutPrevKv = null; // shared by the watchers without prevKV
         foreach (var w in _watchers)
         {
             if (!w.Synced || record.Revision < w.NextRevision)
             {
                 continue;
             }
-            var events = w.Filter(record);
+            var events = w.Filter(record, ref withoutPrevKv);
             if (events is null)
             {
                 w.NextRevision = record.Revision + 1;
@@ -175,7 +176,8 @@ internal sealed partial class MvccState
             for (; i < _history.Count && scanned < maxRevisions; i++, scanned++)
             {
                 var record = _history[i];
-                if (watcher.Filter(record) is { } events)
+                WatchEvent[]? withoutPrevKv = null;
+                if (watcher.Filter(record, ref withoutPrevKv) is { } events)
                 {
                     responses.Add(new WatchResponse(Header(record.Revision), events));
                 }

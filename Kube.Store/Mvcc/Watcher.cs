@@ -42,23 +42,47 @@ internal sealed class Watcher
         set => _synced = value;
     }
 
-    /// <summary>The events of <paramref name="record"/> this watcher wants, or null when none match.</summary>
-    public List<WatchEvent>? Filter(RevisionRecord record)
+    /// <summary>
+    /// The events of <paramref name="record"/> this watcher wants (without their previous values unless it asked for them), or
+    /// null when none match. When it wants every event, the array is shared: the record's own, or for watchers without prevKV
+    /// <paramref name="withoutPrevKv"/>, made once per record by the first such watcher, so the watchers of a revision share
+    /// one list (which nobody modifies) and the Watch service converts it once per stream.
+    /// </summary>
+    public IReadOnlyList<WatchEvent>? Filter(RevisionRecord record, ref WatchEvent[]? withoutPrevKv)
+    {
+        var events = PrevKv ? record.Events : withoutPrevKv ??= WithoutPrevKv(record.Events);
+        foreach (var e in events)
+        {
+            if (!Wants(e))
+            {
+                return Wanted(events);
+            }
+        }
+        return events.Length == 0 ? null : events;
+    }
+
+    private List<WatchEvent>? Wanted(WatchEvent[] events)
     {
         List<WatchEvent>? result = null;
-        foreach (var e in record.Events)
+        foreach (var e in events)
         {
-            if ((e.Type == EventType.Put && NoPut) || (e.Type == EventType.Delete && NoDelete))
+            if (Wants(e))
             {
-                continue;
+                (result ??= new List<WatchEvent>(events.Length)).Add(e);
             }
-            if (!ByteKeyComparer.InRange(e.Kv.Key, Key, RangeEnd))
-            {
-                continue;
-            }
-            result ??= new List<WatchEvent>(record.Events.Length);
-            result.Add(PrevKv || e.PrevKv is null ? e : e with { PrevKv = null });
         }
         return result;
+    }
+
+    private bool Wants(WatchEvent e) =>
+        !((e.Type == EventType.Put && NoPut) || (e.Type == EventType.Delete && NoDelete)) && ByteKeyComparer.InRange(e.Kv.Key, Key, RangeEnd);
+
+    private static WatchEvent[] WithoutPrevKv(WatchEvent[] events)
+    {
+        if (Array.TrueForAll(events, e => e.PrevKv is null))
+        {
+            return events;
+        }
+        return Array.ConvertAll(events, e => e.PrevKv is null ? e : e with { PrevKv = null });
     }
 }

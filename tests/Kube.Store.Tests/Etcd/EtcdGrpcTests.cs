@@ -111,6 +111,47 @@ public sealed class EtcdGrpcTests
     }
 
     [TestMethod]
+    public async Task Watch_WatchesOfOneStream_EachGetTheirOwnIdPrevKvAndKeys_ForTheSameRevisions()
+    {
+        using var call = new V3.Watch.WatchClient(s_server.Channel).Watch(Deadline);
+        var creates = new[]
+        {
+            new V3.WatchCreateRequest { Key = Bs("/grpc/m/"), RangeEnd = Bs("/grpc/m0"), PrevKv = true },
+            new V3.WatchCreateRequest { Key = Bs("/grpc/m/"), RangeEnd = Bs("/grpc/m0") },
+            new V3.WatchCreateRequest { Key = Bs("/grpc/m/a") },
+        };
+        var ids = new List<long>();
+        foreach (var create in creates)
+        {
+            await call.RequestStream.WriteAsync(new V3.WatchRequest { CreateRequest = create });
+            Assert.IsTrue(await call.ResponseStream.MoveNext());
+            Assert.IsTrue(call.ResponseStream.Current.Created);
+            ids.Add(call.ResponseStream.Current.WatchId);
+        }
+
+        await Kv.PutAsync(new V3.PutRequest { Key = Bs("/grpc/m/a"), Value = Bs("1") }, Deadline);
+        await Kv.TxnAsync(new V3.TxnRequest
+        {
+            Success =
+            {
+                new V3.RequestOp { RequestPut = new V3.PutRequest { Key = Bs("/grpc/m/a"), Value = Bs("2") } },
+                new V3.RequestOp { RequestPut = new V3.PutRequest { Key = Bs("/grpc/m/b"), Value = Bs("2") } },
+            },
+        }, Deadline);
+        var events = ids.ToDictionary(id => id, _ => new List<V3.Event>());
+        while (events[ids[0]].Count + events[ids[1]].Count + events[ids[2]].Count < 3 + 3 + 2 && await call.ResponseStream.MoveNext())
+        {
+            events[call.ResponseStream.Current.WatchId].AddRange(call.ResponseStream.Current.Events);
+        }
+
+        string Describe(V3.Event e) => $"{e.Kv.Key.ToStringUtf8()}={e.Kv.Value.ToStringUtf8()} prev={(e.PrevKv is null ? "none" : e.PrevKv.Value.ToStringUtf8())}";
+        CollectionAssert.AreEqual(new[] { "/grpc/m/a=1 prev=none", "/grpc/m/a=2 prev=1", "/grpc/m/b=2 prev=none" }, events[ids[0]].Select(Describe).ToArray());
+        CollectionAssert.AreEqual(new[] { "/grpc/m/a=1 prev=none", "/grpc/m/a=2 prev=none", "/grpc/m/b=2 prev=none" }, events[ids[1]].Select(Describe).ToArray());
+        CollectionAssert.AreEqual(new[] { "/grpc/m/a=1 prev=none", "/grpc/m/a=2 prev=none" }, events[ids[2]].Select(Describe).ToArray());
+        await call.RequestStream.CompleteAsync();
+    }
+
+    [TestMethod]
     public async Task Watch_FromACompactedRevision_IsCanceledWithTheCompactRevision()
     {
         var r1 = (await Kv.PutAsync(new V3.PutRequest { Key = Bs("/grpc/wc"), Value = Bs("1") }, Deadline)).Header.Revision;
