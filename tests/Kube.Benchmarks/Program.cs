@@ -3,7 +3,7 @@ using Kube.Benchmarks;
 // kube-benchmarks serve --data-dir DIR --port PORT   : one store member serving etcd's API on 127.0.0.1:PORT
 // kube-benchmarks store [--seconds N] [--max-ops N] [--watchers N] [--only ROW-SUBSTRING] [--gc-server 1|0]
 //     : the table: a real etcd and our member (separate process), same gRPC client, same workloads; ratio ours/etcd
-// kube-benchmarks scheduler [--scale F] [--timeout-seconds N] [--only WORKLOAD] [--events off] [--cycles N] [--preemption-cycles N]
+// kube-benchmarks scheduler [--scale F] [--timeout-seconds N] [--only WORKLOAD] [--events off] [--cycles N] [--preemption-cycles N] [--gc server|server-nodatas|workstation]
 //     [--async-preemption off] [--pop-from-backoff off]
 //     : scheduler_perf-like workloads against the in-process API server and store; pods/s (upstream SchedulingThroughput), p50/p99 attempt latency, CPU-ms and KB per pod; --cycles N: the scheduling cycle alone
 // kube-benchmarks apiserver [--kubeconfig FILE] [--creates N] [--list-pods N] [--watchers N] [--rate N] [--watch-seconds N] [--only creates,lists,watch]
@@ -23,6 +23,6 @@ return args.FirstOrDefault() switch
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: kube-benchmarks serve --data-dir DIR --port PORT | store [--seconds N] [--max-ops N] [--watchers N] [--only ROW] [--gc-server 1|0] | scheduler [--scale F] [--timeout-seconds N] [--only WORKLOAD] [--events off] [--cycles N] [--preemption-cycles N] [--async-preemption off] [--pop-from-backoff off] | apiserver [--kubeconfig FILE] [--creates N] [--list-pods N] [--watchers N] [--rate N] [--watch-seconds N] [--only creates,lists,watch] | podstartup [--pods N] [--batch N] [--runtime process,simulated] [--idle-seconds N] [--settle-seconds N] [--agent embedded,jit,aot] [--reuse-build]");
+    Console.Error.WriteLine("usage: kube-benchmarks serve --data-dir DIR --port PORT | store [--seconds N] [--max-ops N] [--watchers N] [--only ROW] [--gc-server 1|0] | scheduler [--scale F] [--timeout-seconds N] [--only WORKLOAD] [--events off] [--cycles N] [--preemption-cycles N] [--async-preemption off] [--pop-from-backoff off] [--gc server|server-nodatas|workstation] | apiserver [--kubeconfig FILE] [--creates N] [--list-pods N] [--watchers N] [--rate N] [--watch-seconds N] [--only creates,lists,watch] | podstartup [--pods N] [--batch N] [--runtime process,simulated] [--idle-seconds N] [--settle-seconds N] [--agent embedded,jit,aot] [--reuse-build]");
     return 2;
 }
