@@ -91,6 +91,16 @@ public sealed class CriRuntimeTests
         Environment = env ?? new Dictionary<string, string>(),
     };
 
+    /// <summary>Runs a container of <paramref name="config"/> in a new sandbox of pod <paramref name="pod"/> and waits until it is Running.</summary>
+    private async Task<string> RunningAsync(CriRuntime runtime, string pod, ContainerConfig config)
+    {
+        var sandboxId = await runtime.RunPodSandboxAsync(Pod(pod), Token);
+        var id = await runtime.CreateContainerAsync(sandboxId, config, Token);
+        await runtime.StartContainerAsync(id, Token);
+        await WaitForStateAsync(runtime, id, ContainerState.Running);
+        return id;
+    }
+
     private static async Task<ContainerStatus> WaitForStateAsync(CriRuntime runtime, string id, ContainerState state)
     {
         ContainerStatus? last = null;
@@ -232,15 +242,12 @@ public sealed class CriRuntimeTests
     public async Task StartExec_WithATerminal_RunsOnAConsoleOfOurSize_ThroughCtrTty_AndReportsTheExitCode()
     {
         var runtime = await RuntimeAsync();
-        var sandboxId = await runtime.RunPodSandboxAsync(Pod("tty"), Token);
-        var id = await runtime.CreateContainerAsync(sandboxId, new ContainerConfig
+        var id = await RunningAsync(runtime, "tty", new ContainerConfig
         {
             Name = "sleep",
             Image = PrivateContainerd.BusyboxImage,
             Command = ["/bin/sh", "-c", "exec sleep 3600"],
-        }, Token);
-        await runtime.StartContainerAsync(id, Token);
-        await WaitForStateAsync(runtime, id, ContainerState.Running);
+        });
 
         using var exec = await runtime.StartExecAsync(id, ["/bin/sh", "-c", "until [ \"$(stty size 2>/dev/null)\" = '21 77' ]; do sleep 0.1; done; tty; stty size; exit 5"],
             new TerminalSize(77, 21), Token);
@@ -266,17 +273,14 @@ public sealed class CriRuntimeTests
     public async Task Attach_ThroughContainerdsStreamingServer_KeepsStdoutAndStderrApart_FeedsStdin_AndEndsWithTheContainer()
     {
         var runtime = await RuntimeAsync();
-        var sandboxId = await runtime.RunPodSandboxAsync(Pod("attached"), Token);
-        var id = await runtime.CreateContainerAsync(sandboxId, new ContainerConfig
+        var id = await RunningAsync(runtime, "attached", new ContainerConfig
         {
             Name = "echo",
             Image = PrivateContainerd.BusyboxImage,
             Stdin = true,
             StdinOnce = true,
             Command = ["/bin/sh", "-c", "while read line; do echo \"out:$line\"; echo \"err:$line\" >&2; done; echo bye; exit 4"],
-        }, Token);
-        await runtime.StartContainerAsync(id, Token);
-        await WaitForStateAsync(runtime, id, ContainerState.Running);
+        });
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Token);
         timeout.CancelAfter(Deadline);
@@ -298,17 +302,14 @@ public sealed class CriRuntimeTests
     public async Task Attach_WithATerminal_SetsItsSize_AndDetachingLeavesTheContainerRunning()
     {
         var runtime = await RuntimeAsync();
-        var sandboxId = await runtime.RunPodSandboxAsync(Pod("attached-tty"), Token);
-        var id = await runtime.CreateContainerAsync(sandboxId, new ContainerConfig
+        var id = await RunningAsync(runtime, "attached-tty", new ContainerConfig
         {
             Name = "shell",
             Image = PrivateContainerd.BusyboxImage,
             Stdin = true,
             Tty = true,
             Command = ["/bin/sh", "-c", "until [ \"$(stty size)\" = '21 77' ]; do sleep 0.1; done; echo sized-$((20+1)); exec sleep 3600"],
-        }, Token);
-        await runtime.StartContainerAsync(id, Token);
-        await WaitForStateAsync(runtime, id, ContainerState.Running);
+        });
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Token);
         timeout.CancelAfter(Deadline);
